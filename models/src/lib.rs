@@ -1,0 +1,17 @@
+//! offsim's models: the actors that run on the kernel.
+//!
+//! - [`seq`], [`segment`]: sequence numbers and segments with provenance.
+//! - [`pattern`]: the payload pattern applications write and verify.
+//! - [`chain`]: the send chain (one buffer per application write), shared by the host
+//!   stack and the offload target.
+//! - [`tcp`]: the sans-IO TCP engine (RFC 793/5681/6298/6582/2018/6675/7323).
+//! - [`link`]: links per direction with rate, delay, drop-tail queue and impairments.
+//! - [`record`]: what actors record for reports.
+
+pub mod chain;
+pub mod link;
+pub mod pattern;
+pub mod record;
+pub mod segment;
+pub mod seq;
+pub mod tcp;

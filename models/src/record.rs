@@ -1,0 +1,235 @@
+//! What the actors record during a run, for reports: wire events per link direction,
+//! congestion-control samples, send-buffer lifetimes, offload/upload events, deliveries.
+//!
+//! Each actor keeps its own [`Recorder`]; after the run the wiring merges them into one
+//! [`RunLog`] ordered by kernel event index (the order things happened).
+
+use crate::segment::{BufId, ConnId, Flags, Provenance, Sender};
+use crate::seq::SeqNum;
+use serde::{Deserialize, Serialize};
+use sim_core::SimTime;
+
+/// Identifies one link direction (its index in the scenario's list of link directions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LinkId(pub u16);
+
+/// Why a link dropped a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DropReason {
+    /// The drop-tail queue was full.
+    QueueFull,
+    /// Bernoulli random loss.
+    RandomLoss,
+    /// Gilbert–Elliott burst loss.
+    BurstLoss,
+    /// A scripted drop rule.
+    Scripted,
+}
+
+/// What happened to a segment at a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WireEvent {
+    /// Entered the link (accepted into its queue).
+    Sent,
+    /// Dropped at the link's ingress.
+    Dropped(DropReason),
+    /// Delivered to the far end (`corrupted`: the receiver will discard it).
+    Delivered {
+        /// Corrupted in transit.
+        corrupted: bool,
+        /// A duplicate made by the link.
+        duplicate: bool,
+    },
+}
+
+/// The header fields of a segment, as recorded (payload bytes are regenerated from
+/// [`crate::pattern`] when a pcap is written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegmentHeader {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: SeqNum,
+    /// Acknowledgment number.
+    pub ack: SeqNum,
+    /// Flags.
+    pub flags: Flags,
+    /// Raw window field.
+    pub window: u16,
+    /// Payload length.
+    pub len: u32,
+    /// Stream offset of the first payload byte (for regenerating the payload).
+    pub stream_offset: u64,
+    /// SACK blocks carried (count).
+    pub sack_blocks: u8,
+}
+
+/// One segment event at one link direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WireRecord {
+    /// When.
+    pub time: SimTime,
+    /// Kernel event index of the event that caused it.
+    pub event_index: u64,
+    /// Which link direction.
+    pub link: LinkId,
+    /// What happened.
+    pub event: WireEvent,
+    /// The segment's header.
+    pub header: SegmentHeader,
+    /// Its provenance.
+    pub provenance: Provenance,
+}
+
+/// Sender state sampled after each change (cwnd, ssthresh, RTT estimate, flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CcSample {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Which side ran the connection's sender at that moment.
+    pub sender: Sender,
+    /// Congestion window [bytes].
+    pub cwnd: u32,
+    /// Slow-start threshold [bytes].
+    pub ssthresh: u32,
+    /// Smoothed RTT [ns] (0 before the first sample).
+    pub srtt_ns: u64,
+    /// Current RTO [ns], backoff included.
+    pub rto_ns: u64,
+    /// Bytes in flight: SndMax - SndUna.
+    pub flight: u32,
+    /// SndUna, SndNxt, SndMax.
+    pub snd_una: SeqNum,
+    /// See `snd_una`.
+    pub snd_nxt: SeqNum,
+    /// See `snd_una`.
+    pub snd_max: SeqNum,
+}
+
+/// How a send buffer's life ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BufferEnd {
+    /// Every byte sent and cumulatively acknowledged (chimney rule 25 SUCCESS).
+    Completed,
+    /// Aborted (RST, chimney rule 40).
+    Aborted,
+    /// Still pending when the run ended.
+    Pending,
+}
+
+/// The lifetime of one application send buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BufferRecord {
+    /// Which connection.
+    pub conn: ConnId,
+    /// Which buffer.
+    pub buf: BufId,
+    /// Its length [bytes].
+    pub len: u32,
+    /// Stream offset of its first byte.
+    pub stream_offset: u64,
+    /// When the application posted it.
+    pub posted_at: SimTime,
+    /// When it was handed to the offload target (in the delegated chain or posted after).
+    pub offloaded_at: Option<SimTime>,
+    /// When it was returned to the host at upload.
+    pub returned_at: Option<SimTime>,
+    /// When it completed back to the application (or was aborted).
+    pub ended_at: Option<SimTime>,
+    /// How it ended.
+    pub end: BufferEnd,
+}
+
+/// Offload lifecycle events.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OffloadEventKind {
+    /// The host froze the connection and handed state and chain to the target.
+    OffloadInitiated,
+    /// The target accepted; it now runs the connection.
+    OffloadCompleted,
+    /// The target refused (chimney rule 37); the host keeps the connection.
+    OffloadRefused {
+        /// Why.
+        reason: String,
+    },
+    /// An upload began (host action or target request, rule 27).
+    UploadInitiated {
+        /// Why (e.g. "scenario action", "TimeoutExpiration").
+        reason: String,
+    },
+    /// The host took the connection back.
+    UploadCompleted,
+    /// The connection was aborted by an RST (rule 40).
+    Aborted,
+}
+
+/// One offload lifecycle event, with the sequence state at that moment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OffloadRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// What happened.
+    pub kind: OffloadEventKind,
+    /// SndUna at that moment.
+    pub snd_una: SeqNum,
+    /// SndNxt at that moment.
+    pub snd_nxt: SeqNum,
+    /// SndMax at that moment.
+    pub snd_max: SeqNum,
+}
+
+/// Progress at the receiving application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Total in-order bytes delivered and verified so far.
+    pub bytes: u64,
+}
+
+/// An actor's recording during a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recorder {
+    /// Wire events (links).
+    pub wire: Vec<WireRecord>,
+    /// Sender samples (host stacks, targets).
+    pub cc: Vec<CcSample>,
+    /// Buffer lifetimes (host stacks).
+    pub buffers: Vec<BufferRecord>,
+    /// Offload lifecycle (host stacks, targets).
+    pub offload: Vec<OffloadRecord>,
+    /// Deliveries (sinks).
+    pub delivery: Vec<DeliveryRecord>,
+}
+
+/// Everything recorded in one run, merged from all actors.
+pub type RunLog = Recorder;
+
+impl Recorder {
+    /// Appends another actor's recording (call in actor order, then [`Recorder::sort`]).
+    pub fn merge(&mut self, other: Recorder) {
+        self.wire.extend(other.wire);
+        self.cc.extend(other.cc);
+        self.buffers.extend(other.buffers);
+        self.offload.extend(other.offload);
+        self.delivery.extend(other.delivery);
+    }
+
+    /// Orders every list by time (stable, so equal times keep actor order), wire events by
+    /// kernel event index.
+    pub fn sort(&mut self) {
+        self.wire.sort_by_key(|w| (w.event_index, w.time));
+        self.cc.sort_by_key(|c| c.time);
+        self.buffers.sort_by_key(|b| (b.conn, b.buf));
+        self.offload.sort_by_key(|o| o.time);
+        self.delivery.sort_by_key(|d| d.time);
+    }
+}

@@ -1,0 +1,1 @@
+//! offsim reports (placeholder).

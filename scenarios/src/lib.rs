@@ -1,0 +1,1 @@
+//! offsim scenarios (placeholder).
