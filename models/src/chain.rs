@@ -1,0 +1,1 @@
+//! The send chain (placeholder: the TCP issue fills this in).

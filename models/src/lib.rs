@@ -10,6 +10,7 @@
 
 pub mod chain;
 pub mod link;
+pub mod msg;
 pub mod pattern;
 pub mod record;
 pub mod segment;

@@ -1,0 +1,1 @@
+//! The sans-IO TCP engine (placeholder: the TCP issue fills this in).
