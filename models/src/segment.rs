@@ -111,6 +111,9 @@ pub enum SendCause {
 pub struct Provenance {
     /// Which connection the segment belongs to.
     pub conn: ConnId,
+    /// Stream offset of the first payload byte (bytes since the first data byte of the
+    /// connection); lets links script drops by data position and pcaps regenerate payload.
+    pub stream_offset: u64,
     /// Host stack or offload target.
     pub sender: Sender,
     /// The buffer the first payload byte came from.
