@@ -18,6 +18,9 @@ pub mod trace;
 pub mod workloads;
 
 pub use rng::RngStream;
-pub use sim::{Actor, ActorId, Ctx, DEFAULT_CHECKPOINT_EVERY, Limits, Message, RunEnd, SimError, Simulation, TimerId, TimerQueueKind};
+pub use sim::{
+    Actor, ActorId, Ctx, DEFAULT_CHECKPOINT_EVERY, Limits, Message, RunEnd, SimError, Simulation, TimerId,
+    TimerQueueKind,
+};
 pub use time::{SimDuration, SimTime};
 pub use trace::{Fingerprint, RunTrace, TraceEvent, TraceSink};

@@ -36,7 +36,9 @@ impl RngStream {
         let mut key = [0u8; 32];
         key[..16].copy_from_slice(&lo);
         key[16..].copy_from_slice(&hi);
-        RngStream { rng: ChaCha8Rng::from_seed(key) }
+        RngStream {
+            rng: ChaCha8Rng::from_seed(key),
+        }
     }
 
     /// The next raw 64-bit output.
@@ -110,7 +112,7 @@ mod tests {
         assert_eq!(first, again.next_u64());
         assert_eq!(first, GOLDEN_FIRST_DRAW, "stream derivation changed: {first:#x}");
     }
-    const GOLDEN_FIRST_DRAW: u64 = 0;
+    const GOLDEN_FIRST_DRAW: u64 = 0xb564_157b_8c7d_690d;
 
     #[test]
     fn samplers_are_in_range_and_roughly_right() {
@@ -136,6 +138,6 @@ mod tests {
         assert!((sum_u / n as f64 - 0.5).abs() < 0.01);
         assert!((hits as f64 / n as f64 - 0.25).abs() < 0.01);
         assert!((sum_e / n as f64 - 2.0).abs() < 0.05);
-        assert_eq!(s.range_inclusive(0, u64::MAX) >= 0, true);
+        let _full_range = s.range_inclusive(0, u64::MAX);
     }
 }

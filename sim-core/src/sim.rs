@@ -72,7 +72,10 @@ pub struct Limits {
 impl Default for Limits {
     /// One hour of simulated time and one billion events.
     fn default() -> Self {
-        Limits { max_time: Some(SimTime(3_600 * 1_000_000_000)), max_events: Some(1_000_000_000) }
+        Limits {
+            max_time: Some(SimTime(3_600 * 1_000_000_000)),
+            max_events: Some(1_000_000_000),
+        }
     }
 }
 
@@ -91,7 +94,9 @@ pub enum RunEnd {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
     /// The next event lies beyond the time limit.
-    #[error("simulated-time limit {limit} reached at event {events}: the next event is at {next}, {pending} events pending")]
+    #[error(
+        "simulated-time limit {limit} reached at event {events}: the next event is at {next}, {pending} events pending"
+    )]
     TimeLimit {
         /// The limit.
         limit: SimTime,
@@ -187,7 +192,13 @@ impl<M> Kernel<M> {
 
     fn push(&mut self, time: SimTime, to: ActorId, from: Option<ActorId>, msg: M) {
         let seq = self.next_seq();
-        self.queue.push(Pending { time, seq, to, from, msg });
+        self.queue.push(Pending {
+            time,
+            seq,
+            to,
+            from,
+            msg,
+        });
     }
 
     fn slot_of(&self, id: TimerId) -> Option<usize> {
@@ -233,7 +244,11 @@ impl<M> Ctx<'_, M> {
 
     /// Delivers `msg` to `to` at `at`, which must not be in the past.
     pub fn send_at(&mut self, to: ActorId, at: SimTime, msg: M) {
-        assert!(at >= self.kernel.now, "send_at into the past: {at} < {}", self.kernel.now);
+        assert!(
+            at >= self.kernel.now,
+            "send_at into the past: {at} < {}",
+            self.kernel.now
+        );
         self.kernel.push(at, to, Some(self.me), msg);
     }
 
@@ -244,7 +259,12 @@ impl<M> Ctx<'_, M> {
         let slot = match self.kernel.free_slots.pop() {
             Some(s) => s,
             None => {
-                self.kernel.slots.push(TimerSlot { generation: 0, owner: self.me, tag, armed: false });
+                self.kernel.slots.push(TimerSlot {
+                    generation: 0,
+                    owner: self.me,
+                    tag,
+                    armed: false,
+                });
                 (self.kernel.slots.len() - 1) as u32
             }
         };
@@ -252,7 +272,10 @@ impl<M> Ctx<'_, M> {
         s.owner = self.me;
         s.tag = tag;
         s.armed = true;
-        let id = TimerId { slot, generation: s.generation };
+        let id = TimerId {
+            slot,
+            generation: s.generation,
+        };
         self.kernel.timers.arm(slot, at, seq);
         id
     }
@@ -261,7 +284,9 @@ impl<M> Ctx<'_, M> {
     /// already scheduled for that time). Returns false if the timer already fired or was
     /// cancelled.
     pub fn reset_timer(&mut self, id: TimerId, at: SimTime) -> bool {
-        let Some(slot) = self.kernel.slot_of(id) else { return false };
+        let Some(slot) = self.kernel.slot_of(id) else {
+            return false;
+        };
         let at = at.max(self.kernel.now);
         let seq = self.kernel.next_seq();
         self.kernel.timers.arm(slot as u32, at, seq);
@@ -271,7 +296,9 @@ impl<M> Ctx<'_, M> {
     /// Cancels an armed timer; it will never fire. Returns false if it already fired or was
     /// cancelled.
     pub fn cancel_timer(&mut self, id: TimerId) -> bool {
-        let Some(slot) = self.kernel.slot_of(id) else { return false };
+        let Some(slot) = self.kernel.slot_of(id) else {
+            return false;
+        };
         self.kernel.timers.disarm(slot as u32);
         self.kernel.release(slot);
         true
@@ -502,12 +529,21 @@ impl<M: Message> Simulation<M> {
             if let Some(limit) = self.limits.max_time
                 && next.0 > limit
             {
-                return Err(SimError::TimeLimit { limit, next: next.0, events: self.tracer.events, pending: self.kernel.pending() });
+                return Err(SimError::TimeLimit {
+                    limit,
+                    next: next.0,
+                    events: self.tracer.events,
+                    pending: self.kernel.pending(),
+                });
             }
             if let Some(limit) = self.limits.max_events
                 && self.tracer.events >= limit
             {
-                return Err(SimError::EventLimit { limit, now: self.kernel.now, pending: self.kernel.pending() });
+                return Err(SimError::EventLimit {
+                    limit,
+                    now: self.kernel.now,
+                    pending: self.kernel.pending(),
+                });
             }
             if Some(next) == next_msg {
                 let p = self.kernel.queue.pop().expect("peeked");
@@ -525,14 +561,21 @@ impl<M: Message> Simulation<M> {
         }
         self.started = true;
         for i in 0..self.actors.len() {
-            let mut ctx = Ctx { me: ActorId(i as u32), kernel: &mut self.kernel };
+            let mut ctx = Ctx {
+                me: ActorId(i as u32),
+                kernel: &mut self.kernel,
+            };
             self.actors[i].start(&mut ctx);
         }
     }
 
     fn check_end(&mut self) -> Option<Result<RunEnd, SimError>> {
         if let Some((actor, message)) = self.kernel.failure.take() {
-            return Some(Err(SimError::Model { actor: self.names[actor.0 as usize].clone(), time: self.kernel.now, message }));
+            return Some(Err(SimError::Model {
+                actor: self.names[actor.0 as usize].clone(),
+                time: self.kernel.now,
+                message,
+            }));
         }
         if self.kernel.stop {
             self.kernel.stop = false;
@@ -554,7 +597,10 @@ impl<M: Message> Simulation<M> {
             digest: p.msg.digest(),
         });
         let actor = &mut self.actors[p.to.0 as usize];
-        let mut ctx = Ctx { me: p.to, kernel: &mut self.kernel };
+        let mut ctx = Ctx {
+            me: p.to,
+            kernel: &mut self.kernel,
+        };
         actor.on_message(&mut ctx, p.from, p.msg);
     }
 
@@ -563,7 +609,10 @@ impl<M: Message> Simulation<M> {
         self.kernel.event_index = self.tracer.events;
         let s = &self.kernel.slots[slot as usize];
         let (owner, tag) = (s.owner, s.tag);
-        let id = TimerId { slot, generation: s.generation };
+        let id = TimerId {
+            slot,
+            generation: s.generation,
+        };
         self.kernel.release(slot as usize);
         self.tracer.record(TraceEvent {
             index: self.tracer.events,
@@ -574,7 +623,10 @@ impl<M: Message> Simulation<M> {
             digest: [0, 0],
         });
         let actor = &mut self.actors[owner.0 as usize];
-        let mut ctx = Ctx { me: owner, kernel: &mut self.kernel };
+        let mut ctx = Ctx {
+            me: owner,
+            kernel: &mut self.kernel,
+        };
         actor.on_timer(&mut ctx, id, tag);
     }
 }

@@ -69,7 +69,8 @@ impl LazyTimers {
         // without compaction the heap would grow with the transfer, not with the timers.
         if self.heap.len() > 64 && self.heap.len() > 4 * self.live {
             let armed = &self.armed;
-            self.heap.retain(|Reverse((_, seq, slot))| armed[*slot as usize] == *seq);
+            self.heap
+                .retain(|Reverse((_, seq, slot))| armed[*slot as usize] == *seq);
         }
     }
 }
@@ -140,7 +141,9 @@ pub struct PqTimers {
 
 impl Default for PqTimers {
     fn default() -> Self {
-        PqTimers { pq: PriorityQueue::with_default_hasher() }
+        PqTimers {
+            pq: PriorityQueue::with_default_hasher(),
+        }
     }
 }
 

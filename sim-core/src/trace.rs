@@ -75,7 +75,11 @@ impl fmt::Display for TraceEvent {
             Dispatch::Message { from: None } => write!(f, "msg from outside")?,
             Dispatch::Timer { tag } => write!(f, "timer tag={tag:#x}")?,
         }
-        write!(f, " kind={} digest=[{:#x}, {:#x}]", self.kind, self.digest[0], self.digest[1])
+        write!(
+            f,
+            " kind={} digest=[{:#x}, {:#x}]",
+            self.kind, self.digest[0], self.digest[1]
+        )
     }
 }
 
@@ -107,7 +111,11 @@ pub struct WindowRecorder {
 impl WindowRecorder {
     /// Records events `start..end`.
     pub fn new(start: u64, end: u64) -> Self {
-        WindowRecorder { start, end, events: Rc::default() }
+        WindowRecorder {
+            start,
+            end,
+            events: Rc::default(),
+        }
     }
     /// Everything recorded so far.
     pub fn events(&self) -> Vec<TraceEvent> {
@@ -202,9 +210,17 @@ impl RunTrace {
         if self == other {
             return None;
         }
-        assert_eq!(self.checkpoint_every, other.checkpoint_every, "runs traced with different checkpoint intervals");
+        assert_eq!(
+            self.checkpoint_every, other.checkpoint_every,
+            "runs traced with different checkpoint intervals"
+        );
         let every = self.checkpoint_every;
-        let same = self.checkpoints.iter().zip(&other.checkpoints).take_while(|(a, b)| a == b).count() as u64;
+        let same = self
+            .checkpoints
+            .iter()
+            .zip(&other.checkpoints)
+            .take_while(|(a, b)| a == b)
+            .count() as u64;
         let start = same * every;
         let end = (start + every).min(self.events.max(other.events));
         Some((start, end.max(start + 1)))
@@ -225,7 +241,13 @@ pub struct Divergence {
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |e: &Option<TraceEvent>| e.map_or("(run had ended)".to_string(), |e| e.to_string());
-        write!(f, "first diverging event #{}\n  A: {}\n  B: {}", self.index, show(&self.a), show(&self.b))
+        write!(
+            f,
+            "first diverging event #{}\n  A: {}\n  B: {}",
+            self.index,
+            show(&self.a),
+            show(&self.b)
+        )
     }
 }
 
@@ -250,9 +272,17 @@ where
     for i in 0..(end - start) as usize {
         let (a, b) = (ea.get(i).copied(), eb.get(i).copied());
         if a != b {
-            return Some(Divergence { index: start + i as u64, a, b });
+            return Some(Divergence {
+                index: start + i as u64,
+                a,
+                b,
+            });
         }
     }
     // Same events but a different count beyond the window: the shorter run ended.
-    Some(Divergence { index: end, a: None, b: None })
+    Some(Divergence {
+        index: end,
+        a: None,
+        b: None,
+    })
 }

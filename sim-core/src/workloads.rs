@@ -7,7 +7,10 @@
 //! - [`jittered`]: like `timer_churn`, with delays drawn from a named random stream; the
 //!   fingerprint depends on the seed.
 
-use crate::{Actor, ActorId, Ctx, Limits, RngStream, RunTrace, SimDuration, SimTime, Simulation, TimerId, TimerQueueKind, TraceSink};
+use crate::{
+    Actor, ActorId, Ctx, Limits, RngStream, RunTrace, SimDuration, SimTime, Simulation, TimerId, TimerQueueKind,
+    TraceSink,
+};
 
 /// What a workload run reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,12 +42,31 @@ impl Actor<u64> for Pinger {
 /// Two actors exchange one message `events` times.
 pub fn ping_pong(events: u64) -> WorkloadResult {
     let mut sim: Simulation<u64> = Simulation::new(1);
-    sim.set_limits(Limits { max_time: None, max_events: None });
-    let a = sim.add_actor("a", Box::new(Pinger { peer: ActorId(1), remaining: events / 2 }));
-    let _b = sim.add_actor("b", Box::new(Pinger { peer: a, remaining: events / 2 }));
+    sim.set_limits(Limits {
+        max_time: None,
+        max_events: None,
+    });
+    let a = sim.add_actor(
+        "a",
+        Box::new(Pinger {
+            peer: ActorId(1),
+            remaining: events / 2,
+        }),
+    );
+    let _b = sim.add_actor(
+        "b",
+        Box::new(Pinger {
+            peer: a,
+            remaining: events / 2,
+        }),
+    );
     sim.schedule(SimTime::ZERO, a, 0);
     sim.run().expect("ping-pong has no limits");
-    WorkloadResult { events: sim.events(), timer_fires: 0, trace: sim.trace() }
+    WorkloadResult {
+        events: sim.events(),
+        timer_fires: 0,
+        trace: sim.trace(),
+    }
 }
 
 struct Churner {
@@ -75,15 +97,34 @@ impl Actor<u64> for Churner {
     }
 }
 
-fn churn_sim(actors: usize, in_flight: usize, seed: Option<u64>, kind: TimerQueueKind) -> (Simulation<u64>, Vec<ActorId>) {
+fn churn_sim(
+    actors: usize,
+    in_flight: usize,
+    seed: Option<u64>,
+    kind: TimerQueueKind,
+) -> (Simulation<u64>, Vec<ActorId>) {
     let mut sim: Simulation<u64> = Simulation::with_timer_queue(seed.unwrap_or(0), kind);
     let ids: Vec<ActorId> = (0..actors)
         .map(|i| {
             let next = ActorId(((i + 1) % actors) as u32);
             let rng = seed.map(|_| sim.rng_stream(&format!("churn/{i}")));
-            // An RTO long enough that the timers mostly get reset before they fire.
-            let rto = SimDuration::from_millis(1);
-            sim.add_actor(format!("churn{i}"), Box::new(Churner { next, rto, timer: None, rng, fires: 0 }))
+            // Deterministic delays: an RTO long enough that timers are reset, not fired.
+            // Jittered delays: an RTO short enough that the exponential tail fires some.
+            let rto = if seed.is_some() {
+                SimDuration::from_micros(40)
+            } else {
+                SimDuration::from_millis(1)
+            };
+            sim.add_actor(
+                format!("churn{i}"),
+                Box::new(Churner {
+                    next,
+                    rto,
+                    timer: None,
+                    rng,
+                    fires: 0,
+                }),
+            )
         })
         .collect();
     for k in 0..in_flight {
@@ -100,14 +141,31 @@ pub fn timer_churn(actors: usize, in_flight: usize, events: u64, kind: TimerQueu
 
 /// As [`timer_churn`], with message delays drawn from each actor's named stream of `seed`.
 pub fn jittered(seed: u64, events: u64, sink: Option<Box<dyn TraceSink>>) -> WorkloadResult {
-    run_churn(8, 32, events, Some(seed), TimerQueueKind::default(), sink)
+    run_churn(8, 4, events, Some(seed), TimerQueueKind::default(), sink)
 }
 
-fn run_churn(actors: usize, in_flight: usize, events: u64, seed: Option<u64>, kind: TimerQueueKind, sink: Option<Box<dyn TraceSink>>) -> WorkloadResult {
+fn run_churn(
+    actors: usize,
+    in_flight: usize,
+    events: u64,
+    seed: Option<u64>,
+    kind: TimerQueueKind,
+    sink: Option<Box<dyn TraceSink>>,
+) -> WorkloadResult {
     let (mut sim, ids) = churn_sim(actors, in_flight, seed, kind);
     sim.set_trace_sink(sink);
-    sim.set_limits(Limits { max_time: None, max_events: Some(events) });
+    sim.set_limits(Limits {
+        max_time: None,
+        max_events: Some(events),
+    });
     let _ = sim.run(); // ends with EventLimit by construction
-    let timer_fires = ids.iter().map(|id| sim.actor::<Churner>(*id).expect("churner").fires).sum();
-    WorkloadResult { events: sim.events(), timer_fires, trace: sim.trace() }
+    let timer_fires = ids
+        .iter()
+        .map(|id| sim.actor::<Churner>(*id).expect("churner").fires)
+        .sum();
+    WorkloadResult {
+        events: sim.events(),
+        timer_fires,
+        trace: sim.trace(),
+    }
 }

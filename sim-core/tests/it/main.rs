@@ -1,0 +1,5 @@
+//! sim-core integration tests: ordering, timers, limits, determinism, divergence.
+
+mod determinism;
+mod ordering;
+mod timers;
