@@ -1,1 +1,321 @@
-//! The send chain (placeholder: the TCP issue fills this in).
+//! The send chain: a connection's unacknowledged and unsent application data, one buffer per
+//! application write, in posting order (spec/chimney.md §2).
+//!
+//! Read first: spec/chimney.md §2 (chain layout) and rules 10-12 and 25 (ordering, retransmission
+//! accounting, completion). The same type serves the host stack's send queue and the offload
+//! target's delegated send chain, so a handover moves the chain and nothing is copied.
+//!
+//! What it models: buffers addressed by *stream offset* (a `u64` that never wraps, byte 0 is the
+//! first byte the application ever wrote); the chain's first byte is the connection's `snd_una`
+//! (the TCP engine owns the offset-to-sequence mapping); acknowledged bytes are trimmed from the
+//! front and fully acknowledged buffers are popped and reported completed, in FIFO order
+//! (chimney rule 25); mapping a byte range to payload without copying (`Bytes::slice`); and the
+//! [`DataSource`] of a byte, from its buffer's [`BufOrigin`] and the [`DelegationMarks`] recorded
+//! at offload.
+//!
+//! What it does not model: MDL/NBL structure (one buffer is one NBL with one NET_BUFFER),
+//! partial-completion statuses (a buffer completes only when all of it is acknowledged), and
+//! memory limits on the queue (the application decides how much it posts).
+
+use crate::segment::{BufId, DataSource};
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+
+/// Where a buffer in the chain came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BufOrigin {
+    /// Posted to the host stack and still owned by it.
+    #[default]
+    HostQueue,
+    /// Handed to the offload target in the delegated send chain.
+    Delegated,
+    /// Posted to the offload target after the offload completed (or queued during it).
+    PostedAfterOffload,
+    /// Returned by the offload target to the host at upload.
+    ReturnedAtUpload,
+}
+
+/// One application write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendBuf {
+    /// The buffer's identity (for completions and provenance).
+    pub id: BufId,
+    /// The still-unacknowledged bytes of the buffer (its acknowledged prefix is trimmed).
+    pub data: Bytes,
+    /// Stream offset of `data[0]`.
+    pub stream_offset: u64,
+    /// Who owns it and how it got into this chain.
+    pub origin: BufOrigin,
+}
+
+impl SendBuf {
+    /// Stream offset one past the buffer's last byte.
+    pub fn end_offset(&self) -> u64 {
+        self.stream_offset + self.data.len() as u64
+    }
+}
+
+/// The chain regions recorded when a connection was offloaded (stream offsets, chimney §2):
+/// `[snd_una, snd_nxt)` sent and unacknowledged, `[snd_nxt, snd_max)` a resend in progress,
+/// `[snd_max, chain_end)` never sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DelegationMarks {
+    /// Stream offset of SndNxt at offload.
+    pub snd_nxt: u64,
+    /// Stream offset of SndMax at offload (data bytes only; a FIN is never in the chain).
+    pub snd_max: u64,
+    /// Stream offset one past the delegated chain's last byte.
+    pub chain_end: u64,
+}
+
+/// The send chain (see the module documentation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendChain {
+    bufs: VecDeque<SendBuf>,
+    /// Stream offset of the first unacknowledged byte (equals `bufs[0].stream_offset` when
+    /// the chain is not empty).
+    front: u64,
+    /// Stream offset one past the last byte ever posted.
+    end: u64,
+    marks: Option<DelegationMarks>,
+}
+
+impl SendChain {
+    /// An empty chain whose next byte is stream offset 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty chain whose next byte is stream offset `offset` (a connection that already
+    /// sent and had acknowledged `offset` bytes).
+    pub fn starting_at(offset: u64) -> Self {
+        SendChain {
+            front: offset,
+            end: offset,
+            ..Self::default()
+        }
+    }
+
+    /// Appends one application write at the end of the stream; returns its stream offset.
+    pub fn push(&mut self, id: BufId, data: Bytes, origin: BufOrigin) -> u64 {
+        let offset = self.end;
+        self.end += data.len() as u64;
+        self.bufs.push_back(SendBuf {
+            id,
+            data,
+            stream_offset: offset,
+            origin,
+        });
+        offset
+    }
+
+    /// Stream offset of the first unacknowledged byte (sequence `snd_una`).
+    pub fn front_offset(&self) -> u64 {
+        self.front
+    }
+
+    /// Stream offset one past the last posted byte.
+    pub fn end_offset(&self) -> u64 {
+        self.end
+    }
+
+    /// Unacknowledged plus unsent bytes held.
+    pub fn len(&self) -> u64 {
+        self.end - self.front
+    }
+
+    /// True when the chain holds no byte (it may still hold empty buffers awaiting completion).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.front
+    }
+
+    /// The buffers, head first.
+    pub fn buffers(&self) -> impl Iterator<Item = &SendBuf> {
+        self.bufs.iter()
+    }
+
+    /// Number of buffers held.
+    pub fn buffer_count(&self) -> usize {
+        self.bufs.len()
+    }
+
+    /// The marks recorded at offload, if this chain was delegated.
+    pub fn delegation_marks(&self) -> Option<DelegationMarks> {
+        self.marks
+    }
+
+    /// Records the chain regions at offload (used by [`SendChain::classify`]).
+    pub fn set_delegation_marks(&mut self, marks: Option<DelegationMarks>) {
+        self.marks = marks;
+    }
+
+    /// Sets the origin of every buffer held (e.g. `Delegated` at offload, `ReturnedAtUpload`
+    /// at upload).
+    pub fn set_origin_all(&mut self, origin: BufOrigin) {
+        for b in &mut self.bufs {
+            b.origin = origin;
+        }
+    }
+
+    /// Index of the buffer holding stream offset `offset`, if held.
+    fn index_of(&self, offset: u64) -> Option<usize> {
+        if offset < self.front || offset >= self.end {
+            return None;
+        }
+        // Buffers are sorted by offset; empty buffers have end == start and are skipped.
+        let i = self.bufs.partition_point(|b| b.end_offset() <= offset);
+        (i < self.bufs.len()).then_some(i)
+    }
+
+    /// The buffer holding stream offset `offset`.
+    pub fn buf_at(&self, offset: u64) -> Option<&SendBuf> {
+        self.index_of(offset).map(|i| &self.bufs[i])
+    }
+
+    /// `len` bytes starting at stream offset `offset`, or `None` if not all held. Zero-copy when
+    /// the range lies in one buffer; a range spanning buffers is concatenated into one new
+    /// `Bytes` for that segment only.
+    pub fn slice(&self, offset: u64, len: usize) -> Option<Bytes> {
+        if len == 0 {
+            return Some(Bytes::new());
+        }
+        let last = offset.checked_add(len as u64)?;
+        if last > self.end {
+            return None;
+        }
+        let mut i = self.index_of(offset)?;
+        let first = &self.bufs[i];
+        let start = (offset - first.stream_offset) as usize;
+        if last <= first.end_offset() {
+            return Some(first.data.slice(start..start + len));
+        }
+        let mut joined = BytesMut::with_capacity(len);
+        let mut at = offset;
+        while at < last {
+            let b = &self.bufs[i];
+            let lo = (at - b.stream_offset) as usize;
+            let hi = (last.min(b.end_offset()) - b.stream_offset) as usize;
+            joined.extend_from_slice(&b.data[lo..hi]);
+            at = b.stream_offset + hi as u64;
+            i += 1;
+        }
+        Some(joined.freeze())
+    }
+
+    /// Bytes from `offset` to the end of the buffer holding it (the longest zero-copy slice).
+    pub fn contiguous_from(&self, offset: u64) -> u64 {
+        self.buf_at(offset).map_or(0, |b| b.end_offset() - offset)
+    }
+
+    /// The region a byte at stream offset `offset` belongs to (spec/chimney.md §2, rule 12).
+    pub fn classify(&self, offset: u64) -> DataSource {
+        let Some(buf) = self.buf_at(offset) else {
+            return DataSource::None;
+        };
+        match buf.origin {
+            BufOrigin::HostQueue => DataSource::HostQueue,
+            BufOrigin::PostedAfterOffload => DataSource::PostedAfterOffload,
+            BufOrigin::ReturnedAtUpload => DataSource::ReturnedAtUpload,
+            BufOrigin::Delegated => match self.marks {
+                Some(m) if offset < m.snd_nxt => DataSource::DelegatedUnacked,
+                Some(m) if offset < m.snd_max => DataSource::DelegatedResend,
+                _ => DataSource::DelegatedUnsent,
+            },
+        }
+    }
+
+    /// Acknowledges every byte before stream offset `offset`: trims the front, pops fully
+    /// acknowledged buffers and appends their ids to `completed` in posting order (chimney
+    /// rule 25: a buffer completes once all its bytes are sent and cumulatively acknowledged).
+    /// Offsets outside the chain are clamped.
+    pub fn ack_to(&mut self, offset: u64, completed: &mut Vec<BufId>) {
+        let offset = offset.clamp(self.front, self.end);
+        self.front = offset;
+        while let Some(b) = self.bufs.front_mut() {
+            if b.end_offset() <= offset {
+                completed.push(b.id);
+                self.bufs.pop_front();
+            } else {
+                if b.stream_offset < offset {
+                    let n = (offset - b.stream_offset) as usize;
+                    b.data = b.data.slice(n..);
+                    b.stream_offset = offset;
+                }
+                break;
+            }
+        }
+    }
+
+    /// Removes and returns every buffer (head first), leaving an empty chain positioned at the
+    /// end of the stream. Used at abort (each buffer is then failed) and at handover.
+    pub fn drain(&mut self) -> Vec<SendBuf> {
+        self.front = self.end;
+        self.bufs.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain_of(sizes: &[usize]) -> SendChain {
+        let mut c = SendChain::new();
+        let mut next = 0u8;
+        for (i, n) in sizes.iter().enumerate() {
+            let data: Vec<u8> = (0..*n)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect();
+            c.push(BufId(i as u64), Bytes::from(data), BufOrigin::HostQueue);
+        }
+        c
+    }
+
+    #[test]
+    fn slice_within_one_buffer_is_zero_copy_and_spanning_is_joined() {
+        let c = chain_of(&[4, 4, 4]);
+        let one = c.slice(1, 2).unwrap();
+        assert_eq!(&one[..], &[2, 3]);
+        let span = c.slice(2, 8).unwrap();
+        assert_eq!(&span[..], &[3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(c.slice(10, 3), None);
+        assert_eq!(c.buf_at(4).unwrap().id, BufId(1));
+        assert_eq!(c.contiguous_from(5), 3);
+    }
+
+    #[test]
+    fn ack_trims_front_and_completes_fifo() {
+        let mut c = chain_of(&[4, 0, 4, 4]);
+        let mut done = Vec::new();
+        c.ack_to(2, &mut done);
+        assert!(done.is_empty());
+        assert_eq!(c.slice(2, 1).unwrap()[0], 3);
+        c.ack_to(9, &mut done);
+        // Rule 25: buffers 0, the empty 1 and 2 complete in posting order; 3 is partial.
+        assert_eq!(done, vec![BufId(0), BufId(1), BufId(2)]);
+        assert_eq!(c.front_offset(), 9);
+        assert_eq!(c.buffer_count(), 1);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.slice(8, 1), None, "acknowledged bytes are gone");
+    }
+
+    #[test]
+    fn classify_by_origin_and_marks() {
+        let mut c = chain_of(&[10, 10]);
+        c.set_origin_all(BufOrigin::Delegated);
+        c.set_delegation_marks(Some(DelegationMarks {
+            snd_nxt: 5,
+            snd_max: 12,
+            chain_end: 20,
+        }));
+        c.push(BufId(9), Bytes::from_static(b"xy"), BufOrigin::PostedAfterOffload);
+        assert_eq!(c.classify(0), DataSource::DelegatedUnacked);
+        assert_eq!(c.classify(5), DataSource::DelegatedResend);
+        assert_eq!(c.classify(11), DataSource::DelegatedResend);
+        assert_eq!(c.classify(12), DataSource::DelegatedUnsent);
+        assert_eq!(c.classify(20), DataSource::PostedAfterOffload);
+        assert_eq!(c.classify(22), DataSource::None);
+    }
+}

@@ -7,12 +7,21 @@
 //! - [`tcp`]: the sans-IO TCP engine (RFC 793/5681/6298/6582/2018/6675/7323).
 //! - [`link`]: links per direction with rate, delay, drop-tail queue and impairments.
 //! - [`record`]: what actors record for reports.
+//! - [`host`], [`offload`], [`app`]: the host stack, the offload target (NIC) and the
+//!   applications as kernel actors; [`msg`] is what they exchange; [`trigger`] holds scenario
+//!   actions that fire on a connection's state.
 
+pub mod app;
 pub mod chain;
+mod endpoint;
+pub mod host;
 pub mod link;
 pub mod msg;
+pub mod offload;
 pub mod pattern;
 pub mod record;
 pub mod segment;
 pub mod seq;
 pub mod tcp;
+pub mod testbed;
+pub mod trigger;

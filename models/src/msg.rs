@@ -1,17 +1,152 @@
 //! The messages actors exchange through the kernel.
+//!
+//! Host ↔ offload-target messages are named after the NDIS chimney calls they model
+//! (spec/chimney.md): `InitiateOffload` / `InitiateOffloadComplete`, `OffloadSend` /
+//! `OffloadSendComplete` (MiniportTcpOffloadSend and its completion), `Forward`
+//! (MiniportTcpOffloadForward), `RequestUpload` (TcpIndicateRetrieve), `TerminateOffload` /
+//! `TerminateOffloadComplete`, `OffloadDisconnect`.
 
-use crate::segment::{ConnId, Segment};
+use crate::link::LinkControl;
+use crate::offload::{OffloadBlock, UploadBlock, UploadReason};
+use crate::segment::{BufId, ConnId, Segment};
+use crate::tcp::ConnEvent;
+use bytes::Bytes;
 use sim_core::Message;
+
+/// How a send request ended (NDIS status of a send completion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendStatus {
+    /// Every byte sent and cumulatively acknowledged (rule 25).
+    Success,
+    /// The target is uploading: the host must send this data itself (rule 29).
+    UploadInProgress,
+    /// The connection was reset: the data is discarded (rule 40).
+    RequestAborted,
+}
+
+/// A scenario action, delivered to the actor that carries it out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Offload the connection to its host's offload target.
+    Offload(ConnId),
+    /// Terminate the connection's offload (upload it back to the host).
+    Upload(ConnId),
+    /// Close the connection gracefully once its data is sent.
+    Close(ConnId),
+    /// Abort the connection (RST).
+    Abort(ConnId),
+    /// Pause an application (a sender stops writing; a sink stops reading).
+    PauseApp,
+    /// Resume an application.
+    ResumeApp,
+}
 
 /// Every message of an offsim simulation.
 #[derive(Debug)]
 pub enum Msg {
-    /// A TCP segment: from a sender to a link, or from a link to the far end.
+    /// A TCP segment: from a sender to a link, or from a link (or a NIC) to an endpoint.
     Segment(Box<Segment>),
-    /// Change a link's impairments or rate at run time (scenario timeline).
-    LinkControl(crate::link::LinkControl),
-    /// A scenario action for a host stack, application or target (filled in by later issues).
-    Control(ConnId, u32),
+    /// Change a link's impairments or rate at run time.
+    LinkControl(LinkControl),
+    /// A scenario action.
+    Action(Action),
+    /// Application → host stack: one write (one send buffer).
+    AppWrite {
+        /// Connection.
+        conn: ConnId,
+        /// The buffer's id (posting order).
+        buf: BufId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Application → host stack: close after all data (FIN).
+    AppClose(ConnId),
+    /// Application → host stack: start or stop reading (a stopped reader lets the receive
+    /// window close).
+    SetReading {
+        /// Connection.
+        conn: ConnId,
+        /// Reading or not.
+        reading: bool,
+    },
+    /// Host stack → application: in-order received bytes.
+    Delivered {
+        /// Connection.
+        conn: ConnId,
+        /// Stream offset of `data[0]`.
+        offset: u64,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Host stack → application (and target → host): a send request completed.
+    SendCompleted {
+        /// Connection.
+        conn: ConnId,
+        /// Which buffer.
+        buf: BufId,
+        /// How.
+        status: SendStatus,
+    },
+    /// Host stack → application: a connection event.
+    ConnEvent {
+        /// Connection.
+        conn: ConnId,
+        /// What happened.
+        event: ConnEvent,
+    },
+    /// Host → target: take over a connection (delegated state + send chain).
+    InitiateOffload(Box<OffloadBlock>),
+    /// Target → host: the offload completed (`accepted`) or was refused (rule 37).
+    InitiateOffloadComplete {
+        /// Connection.
+        conn: ConnId,
+        /// Accepted or refused.
+        accepted: bool,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Host → target: a send request posted after the offload (rule 22).
+    OffloadSend {
+        /// Connection.
+        conn: ConnId,
+        /// Which buffer.
+        buf: BufId,
+        /// Stream offset of its first byte.
+        offset: u64,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Target → host: a send request came back with UPLOAD_IN_PROGRESS (rule 29).
+    SendBounced {
+        /// Connection.
+        conn: ConnId,
+        /// Which buffer.
+        buf: BufId,
+        /// Stream offset of its first byte.
+        offset: u64,
+        /// The bytes, for the host to send itself.
+        data: Bytes,
+    },
+    /// Host → target: a segment the host received during the offload (rule 23).
+    Forward(Box<Segment>),
+    /// Target → host: please upload this connection (rule 27; 18 on give-up).
+    RequestUpload {
+        /// Connection.
+        conn: ConnId,
+        /// Why.
+        reason: UploadReason,
+    },
+    /// Host → target: terminate the offload (rule 28).
+    TerminateOffload(ConnId),
+    /// Target → host: the returned state and unfinished send data (rules 30–33).
+    TerminateOffloadComplete(Box<UploadBlock>),
+    /// Host → target: graceful (`abortive == false`) or abortive close after offload (rule 42).
+    OffloadDisconnect {
+        /// Connection.
+        conn: ConnId,
+        /// RST instead of FIN.
+        abortive: bool,
+    },
 }
 
 impl Message for Msg {
@@ -19,18 +154,65 @@ impl Message for Msg {
         match self {
             Msg::Segment(_) => 1,
             Msg::LinkControl(_) => 2,
-            Msg::Control(..) => 3,
+            Msg::Action(_) => 3,
+            Msg::AppWrite { .. } => 4,
+            Msg::AppClose(_) => 5,
+            Msg::SetReading { .. } => 6,
+            Msg::Delivered { .. } => 7,
+            Msg::SendCompleted { .. } => 8,
+            Msg::ConnEvent { .. } => 9,
+            Msg::InitiateOffload(_) => 10,
+            Msg::InitiateOffloadComplete { .. } => 11,
+            Msg::OffloadSend { .. } => 12,
+            Msg::SendBounced { .. } => 13,
+            Msg::Forward(_) => 14,
+            Msg::RequestUpload { .. } => 15,
+            Msg::TerminateOffload(_) => 16,
+            Msg::TerminateOffloadComplete(_) => 17,
+            Msg::OffloadDisconnect { .. } => 18,
         }
     }
 
     fn digest(&self) -> [u64; 2] {
+        let c = |c: &ConnId| u64::from(c.0) << 32;
         match self {
-            Msg::Segment(s) => [
+            Msg::Segment(s) | Msg::Forward(s) => [
                 u64::from(s.seq.0) << 32 | u64::from(s.ack.0),
-                u64::from(s.len()) << 32 | u64::from(s.flags.bits()) << 24 | u64::from(s.window) << 8 | s.corrupted as u64,
+                u64::from(s.len()) << 32
+                    | u64::from(s.flags.bits()) << 24
+                    | u64::from(s.window) << 8
+                    | s.corrupted as u64,
             ],
-            Msg::LinkControl(_) => [0, 0],
-            Msg::Control(c, k) => [u64::from(c.0), u64::from(*k)],
+            Msg::LinkControl(_) | Msg::Action(_) => [0, 0],
+            Msg::AppWrite { conn, buf, data } => [c(conn) | data.len() as u64, buf.0],
+            Msg::OffloadSend {
+                conn,
+                buf,
+                offset,
+                data,
+            }
+            | Msg::SendBounced {
+                conn,
+                buf,
+                offset,
+                data,
+            } => [c(conn) | data.len() as u64, buf.0 ^ offset.rotate_left(32)],
+            Msg::AppClose(conn) | Msg::TerminateOffload(conn) => [c(conn), 0],
+            Msg::SetReading { conn, reading } => [c(conn), *reading as u64],
+            Msg::Delivered { conn, offset, data } => [c(conn) | data.len() as u64, *offset],
+            Msg::SendCompleted { conn, buf, status } => [c(conn) | *status as u64, buf.0],
+            Msg::ConnEvent { conn, .. } => [c(conn), 0],
+            Msg::InitiateOffload(b) => [
+                c(&b.conn),
+                u64::from(b.state.snd_una.0) << 32 | u64::from(b.state.snd_max.0),
+            ],
+            Msg::InitiateOffloadComplete { conn, accepted, .. } => [c(conn), *accepted as u64],
+            Msg::RequestUpload { conn, reason } => [c(conn), *reason as u64],
+            Msg::TerminateOffloadComplete(b) => [
+                c(&b.conn),
+                u64::from(b.state.snd_una.0) << 32 | u64::from(b.state.snd_max.0),
+            ],
+            Msg::OffloadDisconnect { conn, abortive } => [c(conn), *abortive as u64],
         }
     }
 }

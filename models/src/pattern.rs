@@ -27,7 +27,10 @@ pub fn pattern_bytes(conn: ConnId, offset: u64, len: usize) -> Vec<u8> {
 /// The first offset in `data` (which should start at stream offset `offset`) that does not
 /// match the pattern, if any.
 pub fn first_mismatch(conn: ConnId, offset: u64, data: &[u8]) -> Option<u64> {
-    data.iter().enumerate().find(|(i, b)| **b != pattern_byte(conn, offset + *i as u64)).map(|(i, _)| offset + i as u64)
+    data.iter()
+        .enumerate()
+        .find(|(i, b)| **b != pattern_byte(conn, offset + *i as u64))
+        .map(|(i, _)| offset + i as u64)
 }
 
 #[cfg(test)]

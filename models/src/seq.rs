@@ -8,6 +8,9 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SeqNum(pub u32);
 
+// `add`/`sub` take a `u32` length, not another `SeqNum`, and wrap: `std::ops` would suggest
+// `SeqNum + SeqNum`, which has no meaning in serial arithmetic.
+#[allow(clippy::should_implement_trait)]
 impl SeqNum {
     /// `self + n` (mod 2^32).
     pub fn add(self, n: u32) -> SeqNum {

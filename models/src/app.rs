@@ -1,0 +1,359 @@
+//! Applications: a bulk sender that writes a pattern, and a sink that verifies every byte.
+//!
+//! The sender writes `total` bytes of the connection's pattern ([`crate::pattern`]) in
+//! writes of `write_size`, either as fast as its socket buffer allows or one write per
+//! interval; like a blocking socket, it keeps at most `send_buffer` bytes posted and not yet
+//! completed, so memory follows the data in flight, not the transfer. When everything is
+//! written and completed it closes the connection.
+//!
+//! The sink checks each delivered byte against the pattern at its stream offset, in order,
+//! with no gap and no duplicate: any misplaced byte ends the run with an integrity error.
+//! It can read at a limited rate, so the receive window closes.
+//!
+//! Not modelled: request/response workloads, application think time beyond pacing.
+
+use crate::msg::{Action, Msg, SendStatus};
+use crate::pattern::{first_mismatch, pattern_bytes};
+use crate::record::{DeliveryRecord, Recorder};
+use crate::segment::{BufId, ConnId};
+use crate::tcp::ConnEvent;
+use bytes::Bytes;
+use sim_core::{Actor, ActorId, Ctx, RngStream, SimDuration, SimTime, TimerId};
+
+/// How big each write is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteSize {
+    /// Every write the same size.
+    Fixed(u32),
+    /// Uniform in [min, max], drawn from the app's named stream.
+    Uniform(u32, u32),
+    /// These sizes in turn, cycling.
+    Sizes(Vec<u32>),
+}
+
+/// When writes happen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WriteTiming {
+    /// As fast as the send buffer allows.
+    AllAtOnce,
+    /// One write per interval.
+    Paced(SimDuration),
+}
+
+/// Bulk sender settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BulkConfig {
+    /// Bytes to send in all.
+    pub total: u64,
+    /// Write sizes.
+    pub write_size: WriteSize,
+    /// Write timing.
+    pub timing: WriteTiming,
+    /// Most bytes posted and not yet completed (the socket send buffer).
+    pub send_buffer: u64,
+    /// Close the connection once everything is written and completed.
+    pub close_when_done: bool,
+}
+
+/// The bulk sender actor.
+pub struct BulkSender {
+    conn: ConnId,
+    host: ActorId,
+    cfg: BulkConfig,
+    rng: RngStream,
+    written: u64,
+    outstanding: u64,
+    completed: u64,
+    next_buf: u64,
+    size_index: usize,
+    established: bool,
+    paused: bool,
+    pace_timer: Option<TimerId>,
+    closed: bool,
+    aborted: u64,
+    buf_sizes: std::collections::BTreeMap<BufId, u64>,
+}
+
+impl BulkSender {
+    /// A sender on `conn` through host stack `host`; `rng` is its named stream.
+    pub fn new(conn: ConnId, host: ActorId, cfg: BulkConfig, rng: RngStream) -> Self {
+        BulkSender {
+            conn,
+            host,
+            cfg,
+            rng,
+            written: 0,
+            outstanding: 0,
+            completed: 0,
+            next_buf: 0,
+            size_index: 0,
+            established: false,
+            paused: false,
+            pace_timer: None,
+            closed: false,
+            aborted: 0,
+            buf_sizes: Default::default(),
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Bytes whose send requests completed successfully.
+    pub fn completed(&self) -> u64 {
+        self.completed
+    }
+
+    /// Bytes whose send requests were aborted.
+    pub fn aborted(&self) -> u64 {
+        self.aborted
+    }
+
+    fn next_size(&mut self) -> u64 {
+        let size = match &self.cfg.write_size {
+            WriteSize::Fixed(n) => u64::from(*n),
+            WriteSize::Uniform(lo, hi) => self.rng.range_inclusive(u64::from(*lo), u64::from(*hi)),
+            WriteSize::Sizes(v) => {
+                let n = v.get(self.size_index % v.len().max(1)).copied().unwrap_or(1460);
+                self.size_index += 1;
+                u64::from(n)
+            }
+        };
+        size.max(1).min(self.cfg.total - self.written)
+    }
+
+    fn write_one(&mut self, ctx: &mut Ctx<'_, Msg>) -> bool {
+        if self.written >= self.cfg.total || self.outstanding >= self.cfg.send_buffer {
+            return false;
+        }
+        let len = self.next_size();
+        let data = Bytes::from(pattern_bytes(self.conn, self.written, len as usize));
+        let buf = BufId(self.next_buf);
+        self.next_buf += 1;
+        self.written += len;
+        self.outstanding += len;
+        self.buf_sizes.insert(buf, len);
+        ctx.send(
+            self.host,
+            SimDuration::ZERO,
+            Msg::AppWrite {
+                conn: self.conn,
+                buf,
+                data,
+            },
+        );
+        true
+    }
+
+    fn pump(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if !self.established || self.paused {
+            return;
+        }
+        match self.cfg.timing {
+            WriteTiming::AllAtOnce => while self.write_one(ctx) {},
+            WriteTiming::Paced(interval) => {
+                if self.pace_timer.is_none() && self.write_one(ctx) && self.written < self.cfg.total {
+                    self.pace_timer = Some(ctx.set_timer(ctx.now() + interval, 0));
+                }
+            }
+        }
+        self.maybe_close(ctx);
+    }
+
+    fn maybe_close(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.cfg.close_when_done && !self.closed && self.written == self.cfg.total && self.outstanding == 0 {
+            self.closed = true;
+            ctx.send(self.host, SimDuration::ZERO, Msg::AppClose(self.conn));
+        }
+    }
+}
+
+impl Actor<Msg> for BulkSender {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
+        match msg {
+            Msg::ConnEvent {
+                event: ConnEvent::Established,
+                ..
+            } => {
+                self.established = true;
+                self.pump(ctx);
+            }
+            Msg::ConnEvent { .. } => {}
+            Msg::SendCompleted { buf, status, .. } => {
+                let len = self.buf_sizes.remove(&buf).unwrap_or(0);
+                self.outstanding -= len;
+                match status {
+                    SendStatus::Success => self.completed += len,
+                    SendStatus::RequestAborted => self.aborted += len,
+                    SendStatus::UploadInProgress => {}
+                }
+                self.pump(ctx);
+            }
+            Msg::Action(Action::PauseApp) => self.paused = true,
+            Msg::Action(Action::ResumeApp) => {
+                self.paused = false;
+                self.pump(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, _tag: u64) {
+        self.pace_timer = None;
+        self.pump(ctx);
+    }
+}
+
+/// How fast the sink reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReadRate {
+    /// Reads everything as it arrives.
+    Unlimited,
+    /// Reads at most this many bytes per second (the receive window closes when it lags).
+    Limited(u64),
+}
+
+/// The sink actor: verifies and counts every delivered byte.
+pub struct Sink {
+    conn: ConnId,
+    host: ActorId,
+    expected: u64,
+    rate: ReadRate,
+    received: u64,
+    completed_at: Option<SimTime>,
+    peer_closed: bool,
+    reset: bool,
+    reading: bool,
+    paused_by_action: bool,
+    recorder: Recorder,
+}
+
+impl Sink {
+    /// A sink on `conn` of host stack `host` that expects `expected` bytes.
+    pub fn new(conn: ConnId, host: ActorId, expected: u64, rate: ReadRate) -> Self {
+        Sink {
+            conn,
+            host,
+            expected,
+            rate,
+            received: 0,
+            completed_at: None,
+            peer_closed: false,
+            reset: false,
+            reading: true,
+            paused_by_action: false,
+            recorder: Recorder::default(),
+        }
+    }
+
+    /// Bytes received and verified, in order.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// When the last expected byte arrived.
+    pub fn completed_at(&self) -> Option<SimTime> {
+        self.completed_at
+    }
+
+    /// The peer closed its side (FIN received in order).
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// The connection was reset.
+    pub fn was_reset(&self) -> bool {
+        self.reset
+    }
+
+    /// Takes the recording.
+    pub fn take_recorder(&mut self) -> Recorder {
+        std::mem::take(&mut self.recorder)
+    }
+
+    fn set_reading(&mut self, ctx: &mut Ctx<'_, Msg>, reading: bool) {
+        if self.reading != reading {
+            self.reading = reading;
+            ctx.send(
+                self.host,
+                SimDuration::ZERO,
+                Msg::SetReading {
+                    conn: self.conn,
+                    reading,
+                },
+            );
+        }
+    }
+}
+
+impl Actor<Msg> for Sink {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
+        match msg {
+            Msg::Delivered { offset, data, .. } => {
+                if offset != self.received {
+                    ctx.fail(format!(
+                        "integrity: conn {} delivered stream offset {offset}, expected {} (gap or duplicate)",
+                        self.conn.0, self.received
+                    ));
+                    return;
+                }
+                if let Some(bad) = first_mismatch(self.conn, offset, &data) {
+                    ctx.fail(format!(
+                        "integrity: conn {} byte at stream offset {bad} differs from what was sent",
+                        self.conn.0
+                    ));
+                    return;
+                }
+                self.received += data.len() as u64;
+                if self.received > self.expected {
+                    ctx.fail(format!(
+                        "integrity: conn {} received {} bytes, only {} were sent",
+                        self.conn.0, self.received, self.expected
+                    ));
+                    return;
+                }
+                let now = ctx.now();
+                self.recorder.delivery.push(DeliveryRecord {
+                    time: now,
+                    conn: self.conn,
+                    bytes: self.received,
+                });
+                if self.received == self.expected && self.completed_at.is_none() {
+                    self.completed_at = Some(now);
+                }
+                if let ReadRate::Limited(rate) = self.rate {
+                    // Read this chunk at `rate`: stop reading until it has been consumed.
+                    self.set_reading(ctx, false);
+                    let ns = (data.len() as u128 * 1_000_000_000 / u128::from(rate.max(1))) as u64;
+                    ctx.set_timer(now + SimDuration::from_nanos(ns), 0);
+                }
+            }
+            Msg::ConnEvent {
+                event: ConnEvent::PeerFin,
+                ..
+            } => self.peer_closed = true,
+            Msg::ConnEvent {
+                event: ConnEvent::Reset,
+                ..
+            } => self.reset = true,
+            Msg::ConnEvent { .. } => {}
+            Msg::Action(Action::PauseApp) => {
+                self.paused_by_action = true;
+                self.set_reading(ctx, false);
+            }
+            Msg::Action(Action::ResumeApp) => {
+                self.paused_by_action = false;
+                self.set_reading(ctx, true);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, _tag: u64) {
+        if !self.paused_by_action {
+            self.set_reading(ctx, true);
+        }
+    }
+}

@@ -1,0 +1,693 @@
+//! The host TCP stack actor: runs connections on the host, and hands them to the offload
+//! target and takes them back (the host side of spec/chimney.md).
+//!
+//! Per connection the host is in one of four modes:
+//! - `Host`: it runs the TCP engine itself.
+//! - `Offloading`: InitiateOffload is in flight. The host sends nothing (rule 7), queues
+//!   application writes itself (rule 21) and holds segments that arrive; after completion it
+//!   posts the queued writes to the target in order and forwards the held segments (rules
+//!   22–23). If the target refuses (rule 37) the host continues as if nothing happened.
+//! - `Offloaded`: the target runs the connection; writes are posted to it (rule 22).
+//! - `Uploading`: TerminateOffload is in flight; writes are queued, arriving segments are held
+//!   and processed by the host after the upload (rule 35), bounced writes come back (rule 29).
+//!
+//! Not modelled: more than one route per host (every segment leaves through `egress`), IP
+//! and ARP, socket buffers beyond the send chain, listen queues.
+
+use crate::chain::{BufOrigin, SendChain};
+use crate::endpoint::{ConnTimers, decode_tag, record_sample};
+use crate::msg::{Action, Msg, SendStatus};
+use crate::offload::{
+    DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason, check_offload_block,
+};
+use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
+use crate::segment::{BufId, ConnId, Segment, Sender};
+use crate::tcp::{ConnEvent, Output, TcpConfig, TcpConnection};
+use crate::trigger::{PendingAction, take_fired};
+use bytes::Bytes;
+use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
+use std::collections::BTreeMap;
+
+/// Where a connection runs, from the host's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The host runs it.
+    Host,
+    /// InitiateOffload in flight.
+    Offloading,
+    /// The target runs it.
+    Offloaded,
+    /// TerminateOffload in flight.
+    Uploading,
+}
+
+/// A write the host holds while the connection is between owners, keyed by stream offset.
+type Queued = BTreeMap<u64, (BufId, Bytes)>;
+
+struct HostConn {
+    app: Option<ActorId>,
+    cfg: TcpConfig,
+    tcp: Option<TcpConnection>,
+    mode: Mode,
+    timers: ConnTimers,
+    pending: Vec<PendingAction>,
+    rto_count: u32,
+    /// Stream offset the next application write gets.
+    next_offset: u64,
+    queued: Queued,
+    held: Vec<Segment>,
+    /// Buffer lifetimes, by id.
+    buffers: BTreeMap<BufId, BufferRecord>,
+    close_requested: bool,
+}
+
+/// The host TCP stack actor.
+pub struct HostStack {
+    name: String,
+    egress: ActorId,
+    target: Option<ActorId>,
+    ticks: Ticks,
+    conns: BTreeMap<ConnId, HostConn>,
+    out: Output,
+    recorder: Recorder,
+}
+
+impl HostStack {
+    /// A host whose segments leave through `egress` (a link actor), with an optional offload
+    /// target.
+    pub fn new(name: impl Into<String>, egress: ActorId, target: Option<ActorId>) -> Self {
+        HostStack {
+            name: name.into(),
+            egress,
+            target,
+            ticks: Ticks::default(),
+            conns: BTreeMap::new(),
+            out: Output::default(),
+            recorder: Recorder::default(),
+        }
+    }
+
+    /// Adds a connection endpoint served to application `app`.
+    pub fn add_connection(&mut self, tcp: TcpConnection, app: Option<ActorId>) {
+        let cfg = *tcp.config();
+        self.conns.insert(
+            tcp.conn_id(),
+            HostConn {
+                app,
+                cfg,
+                tcp: Some(tcp),
+                mode: Mode::Host,
+                timers: ConnTimers::default(),
+                pending: Vec::new(),
+                rto_count: 0,
+                next_offset: 0,
+                queued: Queued::new(),
+                held: Vec::new(),
+                buffers: BTreeMap::new(),
+                close_requested: false,
+            },
+        );
+    }
+
+    /// Registers an action to fire when `condition` holds on `conn`.
+    pub fn add_pending_action(&mut self, conn: ConnId, pending: PendingAction) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.pending.push(pending);
+        }
+    }
+
+    /// The host's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where connection `conn` runs now.
+    pub fn mode(&self, conn: ConnId) -> Option<Mode> {
+        self.conns.get(&conn).map(|c| c.mode)
+    }
+
+    /// The host's engine for `conn`, while the host runs it.
+    pub fn connection(&self, conn: ConnId) -> Option<&TcpConnection> {
+        self.conns.get(&conn)?.tcp.as_ref()
+    }
+
+    /// Takes the recording (buffer lifetimes are finalised: unfinished ones are `Pending`).
+    pub fn take_recorder(&mut self) -> Recorder {
+        let mut r = std::mem::take(&mut self.recorder);
+        for c in self.conns.values_mut() {
+            r.buffers.extend(std::mem::take(&mut c.buffers).into_values());
+        }
+        r
+    }
+
+    fn fail(ctx: &mut Ctx<'_, Msg>, v: RuleViolation) {
+        ctx.fail(v.to_string());
+    }
+
+    fn record_offload(
+        &mut self,
+        now: SimTime,
+        conn: ConnId,
+        kind: OffloadEventKind,
+        seqs: Option<(crate::seq::SeqNum, crate::seq::SeqNum, crate::seq::SeqNum)>,
+    ) {
+        let (snd_una, snd_nxt, snd_max) = seqs.unwrap_or_default();
+        self.recorder.offload.push(OffloadRecord {
+            time: now,
+            conn,
+            kind,
+            snd_una,
+            snd_nxt,
+            snd_max,
+        });
+    }
+
+    // ----- running the engine on the host -------------------------------------------------
+
+    /// Sends the engine's output where it belongs and re-arms timers.
+    fn flush(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let mut out = std::mem::take(&mut self.out);
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_mut() else { return };
+        for seg in out.segments.drain(..) {
+            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        }
+        if let Some(app) = c.app {
+            for (offset, data) in out.delivered.drain(..) {
+                ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+            }
+        }
+        for buf in out.completed.drain(..) {
+            complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::Success);
+        }
+        let events = std::mem::take(&mut out.events);
+        for event in events {
+            if let ConnEvent::RtoFired { .. } = event {
+                c.rto_count += 1;
+            }
+            if event == ConnEvent::GiveUp {
+                // The host stack gives up: reset the connection.
+                tcp.abort(&mut out);
+                for seg in out.segments.drain(..) {
+                    ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+                }
+            }
+            if let Some(app) = c.app {
+                ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
+            }
+        }
+        c.timers.sync(ctx, conn, tcp);
+        record_sample(&mut self.recorder.cc, tcp, ctx.now());
+        out.clear();
+        self.out = out;
+        self.fire_conditions(ctx, conn);
+    }
+
+    fn fire_conditions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_ref() else { return };
+        if c.pending.is_empty() {
+            return;
+        }
+        let me = ctx.me();
+        for p in take_fired(&mut c.pending, tcp, c.rto_count) {
+            if p.executor == me {
+                self.act(ctx, p.action);
+            } else {
+                ctx.send(p.executor, SimDuration::ZERO, Msg::Action(p.action));
+            }
+        }
+    }
+
+    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
+        let conn = seg.provenance.conn;
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match c.mode {
+            Mode::Host => {
+                let now = ctx.now();
+                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                tcp.on_segment(now, seg, &mut self.out);
+                self.flush(ctx, conn);
+            }
+            // Rule 23 (held, forwarded after completion); rule 35 (held, processed by the host).
+            Mode::Offloading | Mode::Uploading => c.held.push(seg),
+            // A segment that reached the host while the target owns the connection is
+            // forwarded to it (MiniportTcpOffloadForward).
+            Mode::Offloaded => {
+                if let Some(t) = self.target {
+                    ctx.send(t, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+                }
+            }
+        }
+    }
+
+    fn app_write(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, data: Bytes) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let offset = c.next_offset;
+        c.next_offset += data.len() as u64;
+        c.buffers.insert(
+            buf,
+            BufferRecord {
+                conn,
+                buf,
+                len: data.len() as u32,
+                stream_offset: offset,
+                posted_at: now,
+                offloaded_at: None,
+                returned_at: None,
+                ended_at: None,
+                end: BufferEnd::Pending,
+            },
+        );
+        match c.mode {
+            Mode::Host => {
+                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                if let Err(e) = tcp.send(buf, data, BufOrigin::HostQueue) {
+                    ctx.fail(format!("{}: write on conn {} refused: {e:?}", self.name, conn.0));
+                    return;
+                }
+                tcp.poll(now, &mut self.out);
+                self.flush(ctx, conn);
+            }
+            // Rule 21: the host queues application sends itself while the offload is in flight.
+            Mode::Offloading | Mode::Uploading => {
+                c.queued.insert(offset, (buf, data));
+            }
+            // Rule 22: posted to the target.
+            Mode::Offloaded => {
+                if let Some(r) = c.buffers.get_mut(&buf) {
+                    r.offloaded_at = Some(now);
+                }
+                let target = self.target.expect("offloaded implies a target");
+                ctx.send(
+                    target,
+                    SimDuration::ZERO,
+                    Msg::OffloadSend {
+                        conn,
+                        buf,
+                        offset,
+                        data,
+                    },
+                );
+            }
+        }
+    }
+
+    fn act(&mut self, ctx: &mut Ctx<'_, Msg>, action: Action) {
+        match action {
+            Action::Offload(conn) => self.initiate_offload(ctx, conn),
+            Action::Upload(conn) => self.terminate_offload(ctx, conn, UploadReason::HostRequested),
+            Action::Close(conn) => self.close(ctx, conn, false),
+            Action::Abort(conn) => self.close(ctx, conn, true),
+            Action::PauseApp | Action::ResumeApp => {}
+        }
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match c.mode {
+            Mode::Host => {
+                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                if abortive {
+                    tcp.abort(&mut self.out);
+                } else {
+                    tcp.close();
+                    tcp.poll(now, &mut self.out);
+                }
+                self.flush(ctx, conn);
+            }
+            // Rule 42: a close after offload goes to the target as a disconnect request.
+            Mode::Offloaded => {
+                let target = self.target.expect("offloaded implies a target");
+                ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
+            }
+            Mode::Offloading | Mode::Uploading => c.close_requested = true,
+        }
+    }
+
+    // ----- offload ------------------------------------------------------------------------
+
+    fn initiate_offload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let me = ctx.me();
+        let Some(target) = self.target else {
+            ctx.fail(format!(
+                "{}: offload of conn {} but the host has no offload target",
+                self.name, conn.0
+            ));
+            return;
+        };
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.mode != Mode::Host {
+            return; // an offload of a connection already offloaded (or in transit) is a no-op
+        }
+        let tcp = c.tcp.as_mut().expect("host mode has an engine");
+        // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
+        tcp.flush_ack(now, &mut self.out);
+        for seg in self.out.segments.drain(..) {
+            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        }
+        self.out.clear();
+        let snap = tcp.snapshot(now);
+        let (state, consts) = DelegatedState::from_snapshot(&snap, tcp.chain().front_offset(), self.ticks);
+        // The host's own buffers: `Bytes` clones share the memory (no copy). The host keeps its
+        // engine frozen until the target answers, so a refusal leaves it untouched (rule 37).
+        let mut chain: SendChain = tcp.chain().clone();
+        let marks = snap.delegation_marks(&chain);
+        chain.set_origin_all(BufOrigin::Delegated);
+        chain.set_delegation_marks(Some(marks));
+        let chain = (!chain.is_empty()).then_some(chain);
+        c.timers.cancel_all(ctx);
+        c.mode = Mode::Offloading;
+        let block = OffloadBlock {
+            conn,
+            host: me,
+            snapshot_time: now,
+            cfg: c.cfg,
+            state,
+            consts,
+            chain,
+            pending: std::mem::take(&mut c.pending),
+            rto_count: c.rto_count,
+        };
+        if let Err(v) = check_offload_block(&block, now) {
+            Self::fail(ctx, v);
+            return;
+        }
+        self.record_offload(
+            now,
+            conn,
+            OffloadEventKind::OffloadInitiated,
+            Some((snap.snd_una, snap.snd_nxt, snap.snd_max)),
+        );
+        ctx.send(target, SimDuration::ZERO, Msg::InitiateOffload(Box::new(block)));
+    }
+
+    fn offload_complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, accepted: bool, reason: String) {
+        let now = ctx.now();
+        let target = self.target.expect("only a target completes an offload");
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.mode != Mode::Offloading {
+            ctx.fail(format!(
+                "{}: InitiateOffloadComplete for conn {} in mode {:?}",
+                self.name, conn.0, c.mode
+            ));
+            return;
+        }
+        let queued = std::mem::take(&mut c.queued);
+        let held = std::mem::take(&mut c.held);
+        let close = std::mem::take(&mut c.close_requested);
+        if accepted {
+            let tcp = c.tcp.take().expect("frozen engine");
+            let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+            for b in tcp.chain().buffers() {
+                if let Some(r) = c.buffers.get_mut(&b.id) {
+                    r.offloaded_at = Some(now);
+                }
+            }
+            c.mode = Mode::Offloaded;
+            self.record_offload(now, conn, OffloadEventKind::OffloadCompleted, Some(seqs));
+            // Rule 22: post the queued sends in order; rule 23: then forward held segments.
+            let c = self.conns.get_mut(&conn).expect("present");
+            for (offset, (buf, data)) in queued {
+                if let Some(r) = c.buffers.get_mut(&buf) {
+                    r.offloaded_at = Some(now);
+                }
+                ctx.send(
+                    target,
+                    SimDuration::ZERO,
+                    Msg::OffloadSend {
+                        conn,
+                        buf,
+                        offset,
+                        data,
+                    },
+                );
+            }
+            for seg in held {
+                ctx.send(target, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+            }
+            if close {
+                ctx.send(
+                    target,
+                    SimDuration::ZERO,
+                    Msg::OffloadDisconnect { conn, abortive: false },
+                );
+            }
+        } else {
+            // Rule 37: the host keeps the chain and its queued sends and continues.
+            c.mode = Mode::Host;
+            let tcp = c.tcp.as_ref().expect("frozen engine");
+            let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+            // The pending actions went with the block; a refused offload does not re-fire.
+            self.record_offload(now, conn, OffloadEventKind::OffloadRefused { reason }, Some(seqs));
+            self.resume_on_host(ctx, conn, queued, held, close);
+        }
+    }
+
+    /// Puts queued writes and held segments through the host's engine, in order.
+    fn resume_on_host(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        conn: ConnId,
+        queued: Queued,
+        held: Vec<Segment>,
+        close: bool,
+    ) {
+        let now = ctx.now();
+        let c = self.conns.get_mut(&conn).expect("present");
+        let tcp = c.tcp.as_mut().expect("host mode has an engine");
+        for (_, (buf, data)) in queued {
+            if let Err(e) = tcp.send(buf, data, BufOrigin::HostQueue) {
+                ctx.fail(format!("{}: queued write on conn {} refused: {e:?}", self.name, conn.0));
+                return;
+            }
+        }
+        if close {
+            tcp.close();
+        }
+        // Timers that expired while frozen fire now.
+        tcp.poll(now, &mut self.out);
+        self.flush(ctx, conn);
+        for seg in held {
+            self.on_wire(ctx, seg);
+        }
+    }
+
+    fn terminate_offload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, reason: UploadReason) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.mode != Mode::Offloaded {
+            return;
+        }
+        c.mode = Mode::Uploading;
+        let target = self.target.expect("offloaded implies a target");
+        self.record_offload(
+            now,
+            conn,
+            OffloadEventKind::UploadInitiated {
+                reason: format!("{reason:?}"),
+            },
+            None,
+        );
+        ctx.send(target, SimDuration::ZERO, Msg::TerminateOffload(conn));
+    }
+
+    fn terminate_complete(&mut self, ctx: &mut Ctx<'_, Msg>, block: UploadBlock) {
+        let now = ctx.now();
+        let conn = block.conn;
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.mode != Mode::Uploading {
+            ctx.fail(format!(
+                "{}: TerminateOffloadComplete for conn {} in mode {:?}",
+                self.name, conn.0, c.mode
+            ));
+            return;
+        }
+        let s = &block.state;
+        let violation = |rule: u8, message: String| RuleViolation {
+            rule,
+            time: now,
+            conn,
+            seq: (s.snd_una, s.snd_nxt, s.snd_max),
+            message,
+        };
+        let snap = s.to_snapshot(&block.consts, conn, self.ticks, c.cfg.min_rto, c.cfg.max_rto);
+        let mut chain = match block.chain {
+            Some(chain) => chain,
+            None => SendChain::starting_at(block.consts.snd_una_offset),
+        };
+        // Rule 32: every byte from the returned SndUna to the last byte ever posted appears
+        // exactly once across the returned chain and the bounced sends (queued here).
+        let mut expect = chain.end_offset();
+        for (&off, (_, data)) in &c.queued {
+            if off != expect {
+                Self::fail(
+                    ctx,
+                    violation(
+                        32,
+                        format!("gap or overlap at stream offset {expect}: next returned/bounced byte is {off}"),
+                    ),
+                );
+                return;
+            }
+            expect += data.len() as u64;
+        }
+        if expect != c.next_offset {
+            Self::fail(
+                ctx,
+                violation(
+                    32,
+                    format!(
+                        "returned data ends at {expect}, the host posted up to {}",
+                        c.next_offset
+                    ),
+                ),
+            );
+            return;
+        }
+        chain.set_origin_all(BufOrigin::ReturnedAtUpload);
+        chain.set_delegation_marks(None);
+        for b in chain.buffers() {
+            if let Some(r) = c.buffers.get_mut(&b.id) {
+                r.returned_at = Some(now);
+            }
+        }
+        // Rule 36: resume at the returned SndNxt with the returned timer.
+        let tcp = match TcpConnection::from_snapshot(c.cfg, Sender::Host, &snap, chain, now) {
+            Ok(t) => t,
+            Err(e) => {
+                Self::fail(ctx, violation(31, format!("returned state cannot be resumed: {e:?}")));
+                return;
+            }
+        };
+        let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+        c.tcp = Some(tcp);
+        c.mode = Mode::Host;
+        c.pending = block.pending;
+        c.rto_count = block.rto_count;
+        let queued = std::mem::take(&mut c.queued);
+        let held = std::mem::take(&mut c.held);
+        let close = std::mem::take(&mut c.close_requested);
+        self.record_offload(now, conn, OffloadEventKind::UploadCompleted, Some(seqs));
+        self.resume_on_host(ctx, conn, queued, held, close);
+    }
+
+    fn target_send_completed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, status: SendStatus) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, status);
+    }
+
+    fn bounced(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, offset: u64, data: Bytes) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match c.mode {
+            // Rule 29: "the host then transmits that data itself" once it owns the connection.
+            Mode::Uploading => {
+                c.queued.insert(offset, (buf, data));
+            }
+            Mode::Offloaded => {
+                // The target decided to upload before telling us (rule 46/18): the host must
+                // upload; keep the data for after.
+                c.queued.insert(offset, (buf, data));
+                self.terminate_offload(ctx, conn, UploadReason::UploadRequested);
+            }
+            Mode::Host | Mode::Offloading => ctx.fail(format!(
+                "{}: bounced send on conn {} in mode {:?}",
+                self.name, conn.0, c.mode
+            )),
+        }
+    }
+}
+
+/// Records a buffer's end and tells the application.
+fn complete_buffer(
+    ctx: &mut Ctx<'_, Msg>,
+    buffers: &mut BTreeMap<BufId, BufferRecord>,
+    app: Option<ActorId>,
+    conn: ConnId,
+    buf: BufId,
+    status: SendStatus,
+) {
+    let now = ctx.now();
+    if let Some(r) = buffers.get_mut(&buf) {
+        r.ended_at = Some(now);
+        r.end = if status == SendStatus::Success {
+            BufferEnd::Completed
+        } else {
+            BufferEnd::Aborted
+        };
+    }
+    if let Some(app) = app {
+        ctx.send(app, SimDuration::ZERO, Msg::SendCompleted { conn, buf, status });
+    }
+}
+
+impl Actor<Msg> for HostStack {
+    fn start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in ids {
+            let c = self.conns.get_mut(&conn).expect("present");
+            if let Some(tcp) = c.tcp.as_mut() {
+                tcp.poll(now, &mut self.out);
+            }
+            self.flush(ctx, conn);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
+        match msg {
+            Msg::Segment(seg) => self.on_wire(ctx, *seg),
+            Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
+            Msg::AppClose(conn) => self.close(ctx, conn, false),
+            Msg::SetReading { conn, reading } => {
+                let now = ctx.now();
+                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                    tcp.set_reading(reading);
+                    tcp.poll(now, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
+            Msg::Action(action) => self.act(ctx, action),
+            Msg::InitiateOffloadComplete { conn, accepted, reason } => {
+                self.offload_complete(ctx, conn, accepted, reason)
+            }
+            Msg::SendCompleted { conn, buf, status } => self.target_send_completed(ctx, conn, buf, status),
+            Msg::SendBounced {
+                conn,
+                buf,
+                offset,
+                data,
+            } => self.bounced(ctx, conn, buf, offset, data),
+            Msg::RequestUpload { conn, reason } => self.terminate_offload(ctx, conn, reason),
+            Msg::TerminateOffloadComplete(block) => self.terminate_complete(ctx, *block),
+            // The target passes up what the connection's receive half delivered.
+            Msg::Delivered { conn, offset, data } => {
+                if let Some(app) = self.conns.get(&conn).and_then(|c| c.app) {
+                    ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+                }
+            }
+            Msg::ConnEvent { conn, event } => {
+                if let Some(app) = self.conns.get(&conn).and_then(|c| c.app) {
+                    ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
+                }
+            }
+            other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, tag: u64) {
+        let (conn, kind) = decode_tag(tag);
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.timers.fired(kind);
+        if let Some(tcp) = c.tcp.as_mut()
+            && c.mode == Mode::Host
+        {
+            tcp.on_timer(now, kind, &mut self.out);
+            self.flush(ctx, conn);
+        }
+    }
+}

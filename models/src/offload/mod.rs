@@ -1,0 +1,383 @@
+//! TCP chimney offload: the delegated state that crosses the host/NIC interface, the
+//! run-time checks of spec/chimney.md's rules, and the offload target actor.
+//!
+//! Read first: `shared/spec/chimney.md` (rules cited by number throughout).
+//!
+//! The host stack and the offload target run the same TCP engine ([`crate::tcp`]); what
+//! differs is who owns the connection and the send chain. State crosses the interface in
+//! chimney units ([`DelegatedState`]: host ticks, SRtt×8 and RttVar×4 as USHORT), so it is
+//! quantised exactly as a real target would receive it; the engine's own snapshot
+//! ([`TcpSnapshot`]) is rebuilt from those fields on the other side.
+//!
+//! Not modelled: receive-side chimney (buffered receive data, receive posts and
+//! indications), keep-alive, timestamps (TsRecent/TsTime), neighbor and path state objects,
+//! partial offload of state trees (rule 38), update/query/invalidate calls (rule 45),
+//! hardware failure during terminate (rule 47).
+
+mod target;
+
+pub use target::{OffloadTarget, TargetConfig};
+
+use crate::chain::SendChain;
+use crate::segment::ConnId;
+use crate::seq::SeqNum;
+use crate::tcp::{TcpConfig, TcpSnapshot, TcpState};
+use crate::trigger::PendingAction;
+use sim_core::{ActorId, SimDuration, SimTime};
+use std::fmt;
+
+/// `Retransmit.TimeoutDelta` value meaning "the timer was off" (rule 5, rule 33).
+pub const TIMER_OFF: u32 = u32::MAX;
+
+/// Host clock ticks per second (TicksPerSecond in OID_TCP_CONNECTION_OFFLOAD_PARAMETERS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticks(pub u32);
+
+impl Default for Ticks {
+    /// 1000 ticks per second, the chimney default.
+    fn default() -> Self {
+        Ticks(1000)
+    }
+}
+
+impl Ticks {
+    fn ns_per_tick(self) -> u64 {
+        1_000_000_000 / u64::from(self.0.max(1))
+    }
+    /// A duration in whole ticks, rounded down, saturating at `u32::MAX - 1`.
+    pub fn from_duration(self, d: SimDuration) -> u32 {
+        (d.as_nanos() / self.ns_per_tick()).min(u64::from(u32::MAX - 1)) as u32
+    }
+    /// `n` ticks as a duration.
+    pub fn to_duration(self, n: u32) -> SimDuration {
+        SimDuration::from_nanos(u64::from(n) * self.ns_per_tick())
+    }
+}
+
+/// `Retransmit` (or persist, when SndWnd == 0: rule 17) timer state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerState {
+    /// Backoff exponent already used.
+    pub count: u8,
+    /// Ticks until expiry; [`TIMER_OFF`] = off, 0 = fire immediately.
+    pub timeout_delta: u32,
+}
+
+/// TCP_OFFLOAD_STATE_DELEGATED (send-relevant fields, spec/chimney.md §1), in chimney units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DelegatedState {
+    /// RFC 793 state.
+    pub state: TcpState,
+    /// RcvNxt.
+    pub rcv_nxt: SeqNum,
+    /// RcvWnd [bytes].
+    pub rcv_wnd: u32,
+    /// SndUna.
+    pub snd_una: SeqNum,
+    /// SndNxt.
+    pub snd_nxt: SeqNum,
+    /// SndMax: one past the highest sequence number sent.
+    pub snd_max: SeqNum,
+    /// SndWnd [bytes].
+    pub snd_wnd: u32,
+    /// MaxSndWnd [bytes].
+    pub max_snd_wnd: u32,
+    /// SendWL1.
+    pub send_wl1: SeqNum,
+    /// CWnd [bytes].
+    pub cwnd: u32,
+    /// SsThresh [bytes].
+    pub ssthresh: u32,
+    /// 8 × SRTT in ticks (USHORT); 0 = no sample yet.
+    pub srtt: u16,
+    /// 4 × RTTVAR in ticks (USHORT).
+    pub rttvar: u16,
+    /// Ticks spent resending the current segment.
+    pub total_rt: u32,
+    /// DupAckCount.
+    pub dup_ack_count: u8,
+    /// SndWndProbeCount.
+    pub snd_wnd_probe_count: u8,
+    /// Retransmit {Count, TimeoutDelta} (the persist state when SndWnd == 0, rule 17).
+    pub retransmit: TimerState,
+}
+
+/// TCP_OFFLOAD_STATE_CONST plus the simulator-only receive details the engine needs to
+/// continue the connection's receive half (receive-side chimney is not modelled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConstState {
+    /// LocalPort.
+    pub local_port: u16,
+    /// RemotePort.
+    pub remote_port: u16,
+    /// RemoteMss (effective send MSS).
+    pub remote_mss: u32,
+    /// SndWindScale.
+    pub snd_wind_scale: u8,
+    /// RcvWindScale.
+    pub rcv_wind_scale: u8,
+    /// SACK negotiated.
+    pub sack: bool,
+    /// CLOSE was called and a FIN is queued after the data (simulator bookkeeping).
+    pub fin_queued: bool,
+    /// Right edge last advertised (simulator bookkeeping for the receive half).
+    pub rcv_adv: SeqNum,
+    /// Receive-stream bytes delivered so far.
+    pub rcv_delivered: u64,
+    /// The peer's FIN was received.
+    pub peer_fin: bool,
+    /// Stream offset of SndUna (where the chain starts; used when the chain is NULL).
+    pub snd_una_offset: u64,
+}
+
+impl DelegatedState {
+    /// The chimney view of an engine snapshot taken at the moment of hand-over.
+    pub fn from_snapshot(s: &TcpSnapshot, snd_una_offset: u64, ticks: Ticks) -> (DelegatedState, ConstState) {
+        let ushort = |d: SimDuration, k: u64| ticks.from_duration(d.saturating_mul(k)).min(u32::from(u16::MAX)) as u16;
+        // Rule 17: when SndWnd == 0 the Retransmit fields carry the persist state.
+        let (count, delta) = if s.snd_wnd == 0 && s.persist_in.is_some() {
+            (s.probe_count, s.persist_in)
+        } else {
+            (s.backoff, s.retransmit_in)
+        };
+        let state = DelegatedState {
+            state: s.state,
+            rcv_nxt: s.rcv_nxt,
+            rcv_wnd: s.rcv_adv.wrapping_since(s.rcv_nxt),
+            snd_una: s.snd_una,
+            snd_nxt: s.snd_nxt,
+            snd_max: s.snd_max,
+            snd_wnd: s.snd_wnd,
+            max_snd_wnd: s.max_snd_wnd,
+            send_wl1: s.snd_wl1,
+            cwnd: s.cwnd,
+            ssthresh: s.ssthresh,
+            srtt: s.srtt.map_or(0, |d| ushort(d, 8).max(1)),
+            rttvar: ushort(s.rttvar, 4),
+            total_rt: ticks.from_duration(s.total_rt),
+            dup_ack_count: s.dup_acks.min(255) as u8,
+            snd_wnd_probe_count: s.probe_count.min(255) as u8,
+            retransmit: TimerState {
+                count: count.min(255) as u8,
+                timeout_delta: delta.map_or(TIMER_OFF, |d| ticks.from_duration(d)),
+            },
+        };
+        let consts = ConstState {
+            local_port: s.local_port,
+            remote_port: s.remote_port,
+            remote_mss: s.smss,
+            snd_wind_scale: s.snd_wscale,
+            rcv_wind_scale: s.rcv_wscale,
+            sack: s.sack_permitted,
+            fin_queued: s.fin_queued,
+            rcv_adv: s.rcv_adv,
+            rcv_delivered: s.rcv_delivered,
+            peer_fin: s.peer_fin,
+            snd_una_offset,
+        };
+        (state, consts)
+    }
+
+    /// The engine snapshot the receiving side rebuilds from the chimney fields. `recovery`
+    /// and SND.WL2 are not delegated (§1): the engine applies the §8 hand-over policy and
+    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, backed off by Count.
+    pub fn to_snapshot(
+        &self,
+        c: &ConstState,
+        conn: ConnId,
+        ticks: Ticks,
+        min_rto: SimDuration,
+        max_rto: SimDuration,
+    ) -> TcpSnapshot {
+        let srtt =
+            (self.srtt != 0).then(|| SimDuration::from_nanos(ticks.to_duration(u32::from(self.srtt)).as_nanos() / 8));
+        let rttvar = SimDuration::from_nanos(ticks.to_duration(u32::from(self.rttvar)).as_nanos() / 4);
+        let g = ticks.to_duration(1);
+        let base = match srtt {
+            Some(s) => SimDuration::from_nanos(s.as_nanos() + rttvar.saturating_mul(4).max(g).as_nanos()),
+            None => SimDuration::from_secs(1),
+        };
+        let base = base.max(min_rto).min(max_rto);
+        let count = u32::from(self.retransmit.count);
+        let rto = base.saturating_mul(1u64 << count.min(30)).min(max_rto);
+        let delta =
+            (self.retransmit.timeout_delta != TIMER_OFF).then(|| ticks.to_duration(self.retransmit.timeout_delta));
+        let zero_window = self.snd_wnd == 0;
+        TcpSnapshot {
+            conn,
+            local_port: c.local_port,
+            remote_port: c.remote_port,
+            state: self.state,
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            snd_max: self.snd_max,
+            snd_wnd: self.snd_wnd,
+            max_snd_wnd: self.max_snd_wnd,
+            snd_wl1: self.send_wl1,
+            snd_wl2: None,
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+            recovery: None,
+            dup_acks: u32::from(self.dup_ack_count),
+            srtt,
+            rttvar,
+            rto,
+            backoff: if zero_window { 0 } else { count },
+            total_rt: ticks.to_duration(self.total_rt),
+            rto_retries: if zero_window { 0 } else { count },
+            probe_count: u32::from(self.snd_wnd_probe_count),
+            retransmit_in: if zero_window { None } else { delta },
+            persist_in: if zero_window { delta } else { None },
+            smss: c.remote_mss,
+            snd_wscale: c.snd_wind_scale,
+            rcv_wscale: c.rcv_wind_scale,
+            sack_permitted: c.sack,
+            fin_queued: c.fin_queued,
+            rcv_nxt: self.rcv_nxt,
+            rcv_adv: self.rcv_nxt.add(self.rcv_wnd),
+            rcv_delivered: c.rcv_delivered,
+            peer_fin: c.peer_fin,
+        }
+    }
+}
+
+/// NDIS_MINIPORT_OFFLOAD_BLOCK_LIST for one TCP connection: what InitiateOffload hands over.
+#[derive(Debug)]
+pub struct OffloadBlock {
+    /// Connection.
+    pub conn: ConnId,
+    /// The host stack that owns the connection.
+    pub host: ActorId,
+    /// When the host took the snapshot (timers resume from here, rule 17).
+    pub snapshot_time: SimTime,
+    /// The engine parameters (OID_TCP_CONNECTION_OFFLOAD_PARAMETERS and CACHED state:
+    /// MSS, RTO bounds, duplicate-ACK threshold, retransmission limit, delayed ACK).
+    pub cfg: TcpConfig,
+    /// DELEGATED state.
+    pub state: DelegatedState,
+    /// CONST state (+ receive-half bookkeeping).
+    pub consts: ConstState,
+    /// The delegated send chain: the host's own buffers (shared `Bytes`, not copies), first
+    /// byte = SndUna (§2). `None` when there is no send data (rule 4).
+    pub chain: Option<SendChain>,
+    /// Condition-triggered actions that move with the connection (simulator plumbing).
+    pub pending: Vec<PendingAction>,
+    /// Retransmission timeouts seen so far (for `AfterRto` conditions).
+    pub rto_count: u32,
+}
+
+/// What TerminateOffloadComplete returns (rules 30–33).
+#[derive(Debug)]
+pub struct UploadBlock {
+    /// Connection.
+    pub conn: ConnId,
+    /// Why the upload happened.
+    pub reason: UploadReason,
+    /// DELEGATED state as it stands.
+    pub state: DelegatedState,
+    /// CONST state (+ receive-half bookkeeping).
+    pub consts: ConstState,
+    /// Unfinished send data in original posting order, first byte = SndUna (rule 31);
+    /// `None` when nothing is outstanding.
+    pub chain: Option<SendChain>,
+    /// Pending condition-triggered actions, returned to the host.
+    pub pending: Vec<PendingAction>,
+    /// Retransmission timeouts seen so far.
+    pub rto_count: u32,
+}
+
+/// Why a connection is uploaded (rule 44 reasons that offsim produces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UploadReason {
+    /// The host asked (scenario action).
+    HostRequested,
+    /// Too many retransmissions of one segment (rule 18).
+    TimeoutExpiration,
+    /// The target wants to give the connection back for resource reasons (rule 46).
+    UploadRequested,
+}
+
+/// A broken chimney rule: ends the run with a report naming the rule, the time and the
+/// sequence numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleViolation {
+    /// The rule number in spec/chimney.md.
+    pub rule: u8,
+    /// When it was detected.
+    pub time: SimTime,
+    /// The connection.
+    pub conn: ConnId,
+    /// SndUna, SndNxt, SndMax at that moment.
+    pub seq: (SeqNum, SeqNum, SeqNum),
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RuleViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (u, n, m) = self.seq;
+        write!(
+            f,
+            "chimney rule {} violated at {} on conn {} (SndUna={u} SndNxt={n} SndMax={m}): {}",
+            self.rule, self.time, self.conn.0, self.message
+        )
+    }
+}
+
+/// The §3 checks on an InitiateOffload block (rules 1–5).
+pub fn check_offload_block(b: &OffloadBlock, now: SimTime) -> Result<(), RuleViolation> {
+    let s = &b.state;
+    let v = |rule: u8, message: String| RuleViolation {
+        rule,
+        time: now,
+        conn: b.conn,
+        seq: (s.snd_una, s.snd_nxt, s.snd_max),
+        message,
+    };
+    use TcpState::*;
+    // Rule 1: "State is one of Established, FinWait1, FinWait2, CloseWait, Closing, LastAck".
+    if !matches!(
+        s.state,
+        Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck
+    ) {
+        return Err(v(1, format!("state {:?} cannot be offloaded", s.state)));
+    }
+    // Rule 2: "SndUna <= SndNxt <= SndMax".
+    if !(s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max) {
+        return Err(v(2, "SndUna <= SndNxt <= SndMax does not hold".into()));
+    }
+    // Rules 3–4: F = 1 if a FIN was sent and is unacked (FinWait1/Closing/LastAck).
+    let f = u64::from(matches!(s.state, FinWait1 | Closing | LastAck) && b.consts.fin_queued && s.snd_max > s.snd_una);
+    let outstanding = u64::from(s.snd_max.wrapping_since(s.snd_una));
+    match &b.chain {
+        Some(chain) => {
+            // Rule 3: "chain bytes C >= (SndMax - SndUna) - F".
+            if chain.len() < outstanding.saturating_sub(f) {
+                return Err(v(
+                    3,
+                    format!(
+                        "chain holds {} bytes but SndMax - SndUna - F = {}",
+                        chain.len(),
+                        outstanding - f
+                    ),
+                ));
+            }
+            if chain.is_empty() {
+                return Err(v(
+                    3,
+                    "chain present but holds no data (SendDataHead must be a buffer with data)".into(),
+                ));
+            }
+        }
+        // Rule 4: "Chain NULL => SndMax - SndUna <= F". Policy: reject (bnxe asserts).
+        None if outstanding > f => {
+            return Err(v(4, format!("no chain but {outstanding} bytes outstanding")));
+        }
+        None => {}
+    }
+    // Rule 5: outstanding data with an open window should carry a finite TimeoutDelta.
+    if outstanding > f && s.snd_wnd > 0 && s.retransmit.timeout_delta == TIMER_OFF {
+        return Err(v(5, "data outstanding but Retransmit.TimeoutDelta is off (-1)".into()));
+    }
+    Ok(())
+}

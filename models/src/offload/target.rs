@@ -1,0 +1,643 @@
+//! The offload target (a chimney-capable NIC) as an actor.
+//!
+//! It sits on its host's receive path: every segment the link delivers for the host comes
+//! here first. Segments of connections it runs are processed by its own copy of the TCP
+//! engine; all others go up to the host stack. It takes connections over on
+//! `InitiateOffload` (after a configurable latency, or refuses: rule 37), transmits and
+//! retransmits straight from the delegated chain and the sends posted after, completes send
+//! requests back to the host (rule 25), and gives connections back on `TerminateOffload`
+//! (rules 30–33) or asks for that itself when it gives up on a segment (rule 18).
+//!
+//! Checked at run time (a violation ends the run naming the rule): the §3 offload checks
+//! (rules 1–5, on the host side), rule 9 (first data segment), rule 10 (in-order sending from
+//! SndNxt through the chain into later sends), rule 13 (SndUna never moves back, SndUna ≤
+//! SndNxt ≤ SndMax), rule 25 (completions FIFO and only once acknowledged), rule 40 (nothing
+//! sent after an RST). Rule 11 (byte content) is checked by the receiving application.
+
+use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
+use crate::chain::{BufOrigin, SendChain};
+use crate::endpoint::{ConnTimers, decode_tag, record_sample};
+use crate::msg::{Msg, SendStatus};
+use crate::record::Recorder;
+use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
+use crate::tcp::{ConnEvent, Output, TcpConnection};
+use crate::trigger::{PendingAction, take_fired};
+use bytes::Bytes;
+use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
+use std::collections::{BTreeMap, VecDeque};
+
+/// What the target can do and how long it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetConfig {
+    /// Host ticks per second for the delegated state.
+    pub ticks: Ticks,
+    /// Time from InitiateOffload to its completion.
+    pub offload_latency: SimDuration,
+    /// Time from TerminateOffload to its completion.
+    pub upload_latency: SimDuration,
+    /// Refuse every offload (OFFLOAD_CONNECTION_REJECTED).
+    pub refuse: bool,
+    /// At most this many offloaded connections (OFFLOAD_TCP_ENTRIES beyond it).
+    pub max_connections: u32,
+    /// Resends of one segment before the target asks for an upload (rule 18); `None` keeps
+    /// the connection's own limit.
+    pub max_retransmissions: Option<u32>,
+}
+
+impl Default for TargetConfig {
+    fn default() -> Self {
+        TargetConfig {
+            ticks: Ticks::default(),
+            offload_latency: SimDuration::from_micros(100),
+            upload_latency: SimDuration::from_micros(100),
+            refuse: false,
+            max_connections: 1024,
+            max_retransmissions: None,
+        }
+    }
+}
+
+/// Timer tags above the engine's: completions of offload and upload.
+const OFFLOAD_DONE: u64 = 0x10;
+const UPLOAD_DONE: u64 = 0x11;
+
+enum Phase {
+    /// The offload latency is elapsing; the block waits.
+    Offloading(Box<OffloadBlock>),
+    /// The target runs the connection.
+    Running,
+    /// TerminateOffload received; the upload latency is elapsing.
+    Uploading(UploadReason),
+    /// An acceptable RST arrived (rule 40); state kept until the host terminates.
+    Aborted,
+}
+
+/// Per-connection run-time checks of the send rules.
+struct SendRules {
+    /// Stream offsets of SndNxt and SndMax at offload.
+    snd_nxt0: u64,
+    /// The first data segment has gone out.
+    first_sent: bool,
+    /// Sending is contiguous up to here (rule 10).
+    frontier: u64,
+    /// Stream offset of SndUna (never moves back, rule 13).
+    una: u64,
+    /// Buffers in posting order, for FIFO completion (rule 25): (id, end offset).
+    posted: VecDeque<(BufId, u64)>,
+    /// An RTO, fast retransmit or partial ACK happened before the first send (rule 9 b, c).
+    recovery_started: bool,
+}
+
+struct TargetConn {
+    host: ActorId,
+    phase: Phase,
+    tcp: Option<TcpConnection>,
+    timers: ConnTimers,
+    pending: Vec<PendingAction>,
+    rto_count: u32,
+    upload_requested: bool,
+    rules: Option<SendRules>,
+}
+
+/// The offload target actor.
+pub struct OffloadTarget {
+    name: String,
+    host: ActorId,
+    egress: ActorId,
+    cfg: TargetConfig,
+    conns: BTreeMap<ConnId, TargetConn>,
+    out: Output,
+    recorder: Recorder,
+    offloads_accepted: u64,
+    offloads_refused: u64,
+}
+
+impl OffloadTarget {
+    /// A target serving host stack `host`, transmitting through `egress`.
+    pub fn new(name: impl Into<String>, host: ActorId, egress: ActorId, cfg: TargetConfig) -> Self {
+        OffloadTarget {
+            name: name.into(),
+            host,
+            egress,
+            cfg,
+            conns: BTreeMap::new(),
+            out: Output::default(),
+            recorder: Recorder::default(),
+            offloads_accepted: 0,
+            offloads_refused: 0,
+        }
+    }
+
+    /// Takes the recording.
+    pub fn take_recorder(&mut self) -> Recorder {
+        std::mem::take(&mut self.recorder)
+    }
+
+    /// (accepted, refused) offload counts.
+    pub fn offload_counts(&self) -> (u64, u64) {
+        (self.offloads_accepted, self.offloads_refused)
+    }
+
+    /// The target's engine for `conn`, while it runs the connection.
+    pub fn connection(&self, conn: ConnId) -> Option<&TcpConnection> {
+        self.conns.get(&conn)?.tcp.as_ref()
+    }
+
+    fn running(&self) -> u32 {
+        self.conns
+            .values()
+            .filter(|c| !matches!(c.phase, Phase::Offloading(_)))
+            .count() as u32
+    }
+
+    fn violation(now: SimTime, conn: ConnId, tcp: &TcpConnection, rule: u8, message: String) -> String {
+        RuleViolation {
+            rule,
+            time: now,
+            conn,
+            seq: (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max()),
+            message,
+        }
+        .to_string()
+    }
+
+    fn initiate(&mut self, ctx: &mut Ctx<'_, Msg>, block: Box<OffloadBlock>) {
+        let conn = block.conn;
+        let refusal = if self.cfg.refuse {
+            Some("OFFLOAD_CONNECTION_REJECTED (target configured to refuse)".to_string())
+        } else if self.running() >= self.cfg.max_connections {
+            Some(format!(
+                "OFFLOAD_TCP_ENTRIES (limit of {} connections)",
+                self.cfg.max_connections
+            ))
+        } else if self.conns.contains_key(&conn) {
+            Some("connection already offloaded".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            // Rule 37: touch nothing, emit no packet; the host keeps its chain.
+            self.offloads_refused += 1;
+            ctx.send(
+                block.host,
+                self.cfg.offload_latency,
+                Msg::InitiateOffloadComplete {
+                    conn,
+                    accepted: false,
+                    reason,
+                },
+            );
+            return;
+        }
+        let host = block.host;
+        ctx.set_timer(
+            ctx.now() + self.cfg.offload_latency,
+            u64::from(conn.0) << 8 | OFFLOAD_DONE,
+        );
+        self.conns.insert(
+            conn,
+            TargetConn {
+                host,
+                phase: Phase::Offloading(block),
+                tcp: None,
+                timers: ConnTimers::default(),
+                pending: Vec::new(),
+                rto_count: 0,
+                upload_requested: false,
+                rules: None,
+            },
+        );
+    }
+
+    fn offload_done(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Phase::Offloading(block) = std::mem::replace(&mut c.phase, Phase::Running) else {
+            return;
+        };
+        let OffloadBlock {
+            snapshot_time,
+            mut cfg,
+            state,
+            consts,
+            chain,
+            pending,
+            rto_count,
+            ..
+        } = *block;
+        if let Some(limit) = self.cfg.max_retransmissions {
+            cfg.max_retransmissions = limit;
+        }
+        let snap = state.to_snapshot(&consts, conn, self.cfg.ticks, cfg.min_rto, cfg.max_rto);
+        let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
+        let marks = chain.delegation_marks();
+        let posted: VecDeque<(BufId, u64)> = chain.buffers().map(|b| (b.id, b.end_offset())).collect();
+        let una = chain.front_offset();
+        // Rule 17: timers resume from the delegated values, counted from the snapshot.
+        let tcp = match TcpConnection::from_snapshot(cfg, Sender::OffloadTarget, &snap, chain, snapshot_time) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.fail(format!("{}: delegated state rejected: {e:?}", self.name));
+                return;
+            }
+        };
+        let snd_nxt0 = marks.map_or(una + u64::from(snap.snd_nxt.wrapping_since(snap.snd_una)), |m| {
+            m.snd_nxt
+        });
+        c.rules = Some(SendRules {
+            snd_nxt0,
+            first_sent: false,
+            frontier: snd_nxt0,
+            una,
+            posted,
+            recovery_started: false,
+        });
+        c.tcp = Some(tcp);
+        c.pending = pending;
+        c.rto_count = rto_count;
+        self.offloads_accepted += 1;
+        ctx.send(
+            c.host,
+            SimDuration::ZERO,
+            Msg::InitiateOffloadComplete {
+                conn,
+                accepted: true,
+                reason: String::new(),
+            },
+        );
+        let tcp = c.tcp.as_mut().expect("just set");
+        tcp.poll(now, &mut self.out);
+        self.flush(ctx, conn);
+    }
+
+    /// Checks the engine's output against the send rules, then sends it where it belongs.
+    fn flush(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let mut out = std::mem::take(&mut self.out);
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_mut() else { return };
+        let aborted = matches!(c.phase, Phase::Aborted);
+        if let Some(rules) = c.rules.as_mut()
+            && let Err(e) = check_output(rules, tcp, &out, aborted)
+        {
+            ctx.fail(Self::violation(now, conn, tcp, e.0, e.1));
+            return;
+        }
+        for seg in out.segments.drain(..) {
+            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        }
+        for (offset, data) in out.delivered.drain(..) {
+            ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+        }
+        for buf in out.completed.drain(..) {
+            ctx.send(
+                c.host,
+                SimDuration::ZERO,
+                Msg::SendCompleted {
+                    conn,
+                    buf,
+                    status: SendStatus::Success,
+                },
+            );
+        }
+        let mut reset = false;
+        for event in out.events.drain(..) {
+            match event {
+                ConnEvent::RtoFired { .. } => c.rto_count += 1,
+                // Rule 18: give-up becomes a mandatory upload request, not an abort.
+                ConnEvent::GiveUp if !c.upload_requested => {
+                    c.upload_requested = true;
+                    ctx.send(
+                        c.host,
+                        SimDuration::ZERO,
+                        Msg::RequestUpload {
+                            conn,
+                            reason: UploadReason::TimeoutExpiration,
+                        },
+                    );
+                }
+                ConnEvent::Reset => reset = true,
+                _ => {}
+            }
+            ctx.send(c.host, SimDuration::ZERO, Msg::ConnEvent { conn, event });
+        }
+        if reset {
+            // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more.
+            c.phase = Phase::Aborted;
+            c.timers.cancel_all(ctx);
+            let (_, chain) = c.tcp.take().expect("present").into_parts(now);
+            let mut chain = chain;
+            for b in chain.drain() {
+                ctx.send(
+                    c.host,
+                    SimDuration::ZERO,
+                    Msg::SendCompleted {
+                        conn,
+                        buf: b.id,
+                        status: SendStatus::RequestAborted,
+                    },
+                );
+            }
+        } else {
+            c.timers.sync(ctx, conn, tcp);
+            record_sample(&mut self.recorder.cc, tcp, now);
+        }
+        out.clear();
+        self.out = out;
+        self.fire_conditions(ctx, conn);
+    }
+
+    fn fire_conditions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_ref() else { return };
+        if c.pending.is_empty() {
+            return;
+        }
+        for p in take_fired(&mut c.pending, tcp, c.rto_count) {
+            ctx.send(p.executor, SimDuration::ZERO, Msg::Action(p.action));
+        }
+    }
+
+    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment, forwarded: bool) {
+        let conn = seg.provenance.conn;
+        let now = ctx.now();
+        match self.conns.get_mut(&conn) {
+            Some(c) if matches!(c.phase, Phase::Running) => {
+                let tcp = c.tcp.as_mut().expect("running");
+                tcp.on_segment(now, seg, &mut self.out);
+                self.flush(ctx, conn);
+            }
+            // An aborted connection's late segments are dropped; forwarded ones too.
+            Some(c) if matches!(c.phase, Phase::Aborted) => {}
+            // Offload in progress (rule 21: nothing reaches the OT; the host holds it and
+            // forwards it later), upload in progress (rule 35), or not ours: up to the host.
+            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(Box::new(seg))),
+            _ => ctx.fail(format!(
+                "{}: forwarded segment for conn {} that is not running here",
+                self.name, conn.0
+            )),
+        }
+    }
+
+    fn post(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, offset: u64, data: Bytes) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else {
+            ctx.fail(format!(
+                "{}: send posted for conn {} which is not offloaded (rule 21/28)",
+                self.name, conn.0
+            ));
+            return;
+        };
+        match c.phase {
+            Phase::Running if !c.upload_requested => {
+                let tcp = c.tcp.as_mut().expect("running");
+                if offset != tcp.chain().end_offset() {
+                    let m = format!(
+                        "send posted at stream offset {offset}, chain ends at {}",
+                        tcp.chain().end_offset()
+                    );
+                    ctx.fail(Self::violation(now, conn, tcp, 10, m));
+                    return;
+                }
+                let end = offset + data.len() as u64;
+                if let Err(e) = tcp.send(buf, data, BufOrigin::PostedAfterOffload) {
+                    ctx.fail(format!("{}: posted send on conn {} refused: {e:?}", self.name, conn.0));
+                    return;
+                }
+                if let Some(r) = c.rules.as_mut() {
+                    r.posted.push_back((buf, end));
+                }
+                tcp.poll(now, &mut self.out);
+                self.flush(ctx, conn);
+            }
+            // Rule 29: once an upload is decided or asked for, sends bounce.
+            Phase::Running | Phase::Uploading(_) => ctx.send(
+                c.host,
+                SimDuration::ZERO,
+                Msg::SendBounced {
+                    conn,
+                    buf,
+                    offset,
+                    data,
+                },
+            ),
+            // Rule 40: pending sends of an aborted connection complete REQUEST_ABORTED.
+            Phase::Aborted => ctx.send(
+                c.host,
+                SimDuration::ZERO,
+                Msg::SendCompleted {
+                    conn,
+                    buf,
+                    status: SendStatus::RequestAborted,
+                },
+            ),
+            Phase::Offloading(_) => ctx.fail(format!(
+                "{}: send posted for conn {} before InitiateOffloadComplete (rule 21)",
+                self.name, conn.0
+            )),
+        }
+    }
+
+    fn terminate(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else {
+            ctx.fail(format!(
+                "{}: TerminateOffload for conn {} which is not offloaded",
+                self.name, conn.0
+            ));
+            return;
+        };
+        let reason = if c.upload_requested {
+            UploadReason::TimeoutExpiration
+        } else {
+            UploadReason::HostRequested
+        };
+        match c.phase {
+            Phase::Running => {
+                // Rule 30: "sends pending delayed ACKs, stops push/SWS/delayed-ACK timers".
+                let tcp = c.tcp.as_mut().expect("running");
+                tcp.flush_ack(now, &mut self.out);
+                for seg in self.out.segments.drain(..) {
+                    ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+                }
+                self.out.clear();
+                c.timers.cancel_all(ctx);
+                c.phase = Phase::Uploading(reason);
+                ctx.set_timer(now + self.cfg.upload_latency, u64::from(conn.0) << 8 | UPLOAD_DONE);
+            }
+            Phase::Aborted => {
+                // Nothing to return: the connection is dead.
+                self.conns.remove(&conn);
+            }
+            Phase::Uploading(_) | Phase::Offloading(_) => ctx.fail(format!(
+                "{}: TerminateOffload for conn {} in transit (rule 28)",
+                self.name, conn.0
+            )),
+        }
+    }
+
+    fn upload_done(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let Some(c) = self.conns.remove(&conn) else { return };
+        let Phase::Uploading(reason) = c.phase else { return };
+        let tcp = c.tcp.expect("uploading keeps the engine");
+        let (snap, chain) = tcp.into_parts(now);
+        let (state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        // Rule 31: the chain is NULL when nothing is outstanding.
+        let chain = (!chain.is_empty()).then_some(chain);
+        let block = UploadBlock {
+            conn,
+            reason,
+            state,
+            consts,
+            chain,
+            pending: c.pending,
+            rto_count: c.rto_count,
+        };
+        ctx.send(
+            c.host,
+            SimDuration::ZERO,
+            Msg::TerminateOffloadComplete(Box::new(block)),
+        );
+    }
+
+    fn disconnect(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !matches!(c.phase, Phase::Running) {
+            return;
+        }
+        let tcp = c.tcp.as_mut().expect("running");
+        if abortive {
+            // Rule 42: abortive close sends RST; sends complete REQUEST_ABORTED (rule 40 path).
+            tcp.abort(&mut self.out);
+            self.out.events.push(ConnEvent::Reset);
+        } else {
+            // Rule 42: the FIN follows all earlier data.
+            tcp.close();
+            tcp.poll(now, &mut self.out);
+        }
+        self.flush(ctx, conn);
+    }
+}
+
+/// Checks one batch of the engine's output against rules 9, 10, 13, 25 and 40.
+fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: bool) -> Result<(), (u8, String)> {
+    let (una_seq, nxt, max) = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+    // Rule 13: SndUna <= SndNxt <= SndMax, and SndUna never moves back.
+    if !(una_seq <= nxt && nxt <= max) {
+        return Err((13, "SndUna <= SndNxt <= SndMax does not hold".into()));
+    }
+    let una = tcp.chain().front_offset();
+    if una < r.una {
+        return Err((13, format!("SndUna moved back from stream offset {} to {una}", r.una)));
+    }
+    r.una = una;
+    r.frontier = r.frontier.max(una);
+    if out.events.iter().any(|e| {
+        matches!(
+            e,
+            ConnEvent::RtoFired { .. } | ConnEvent::FastRetransmit | ConnEvent::PartialAck
+        )
+    }) {
+        r.recovery_started = true;
+    }
+    for seg in out.segments.iter().filter(|s| !s.payload.is_empty()) {
+        if aborted {
+            return Err((40, "data sent after an RST aborted the connection".into()));
+        }
+        let (off, end, cause) = (
+            seg.provenance.stream_offset,
+            seg.provenance.stream_offset + seg.payload.len() as u64,
+            seg.provenance.cause,
+        );
+        // Rule 9: the first data segment starts at SndNxt unless an ACK moved SndUna past it,
+        // the resumed timer fired, dup ACKs reached the threshold, or the window is zero.
+        if !r.first_sent {
+            r.first_sent = true;
+            let excused = r.recovery_started
+                || off == una
+                || cause == SendCause::WindowProbe
+                || matches!(
+                    cause,
+                    SendCause::Rto | SendCause::FastRetransmit | SendCause::PartialAck
+                );
+            if off != r.snd_nxt0 && !excused {
+                return Err((
+                    9,
+                    format!(
+                        "first data segment at stream offset {off}, SndNxt at offload was {}",
+                        r.snd_nxt0
+                    ),
+                ));
+            }
+        }
+        // Rule 10: sending is contiguous: every byte of [SndNxt, SndMax) before any byte
+        // beyond, all chain bytes before later sends, later sends FIFO.
+        if off > r.frontier {
+            return Err((
+                10,
+                format!(
+                    "bytes [{off}, {end}) sent while [{}, {off}) had not been sent",
+                    r.frontier
+                ),
+            ));
+        }
+        r.frontier = r.frontier.max(end);
+    }
+    // Rule 25: completions in FIFO order, only once every byte is acknowledged.
+    for buf in &out.completed {
+        match r.posted.pop_front() {
+            Some((id, end)) if id == *buf && end <= una => {}
+            Some((id, end)) => {
+                return Err((
+                    25,
+                    format!(
+                        "buffer {} completed; expected buffer {} (ends at {end}, SndUna at {una})",
+                        buf.0, id.0
+                    ),
+                ));
+            }
+            None => return Err((25, format!("buffer {} completed but none is pending", buf.0))),
+        }
+    }
+    Ok(())
+}
+
+impl Actor<Msg> for OffloadTarget {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
+        match msg {
+            Msg::Segment(seg) => self.on_wire(ctx, *seg, false),
+            Msg::Forward(seg) => self.on_wire(ctx, *seg, true),
+            Msg::InitiateOffload(block) => self.initiate(ctx, block),
+            Msg::OffloadSend {
+                conn,
+                buf,
+                offset,
+                data,
+            } => self.post(ctx, conn, buf, offset, data),
+            Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
+            Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
+            Msg::Action(_) => {}
+            other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, tag: u64) {
+        let conn = ConnId((tag >> 8) as u32);
+        match tag & 0xff {
+            OFFLOAD_DONE => self.offload_done(ctx, conn),
+            UPLOAD_DONE => self.upload_done(ctx, conn),
+            _ => {
+                let (conn, kind) = decode_tag(tag);
+                let now = ctx.now();
+                let Some(c) = self.conns.get_mut(&conn) else { return };
+                c.timers.fired(kind);
+                if let (Phase::Running, Some(tcp)) = (&c.phase, c.tcp.as_mut()) {
+                    tcp.on_timer(now, kind, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
+        }
+    }
+}

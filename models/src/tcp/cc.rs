@@ -1,0 +1,256 @@
+//! Congestion control and loss recovery: RFC 5681 slow start and congestion avoidance (with
+//! byte counting), fast retransmit, and RFC 6582 NewReno fast recovery with partial ACKs.
+//!
+//! The connection feeds ACK events in and acts on what comes back ([`AckAction`],
+//! [`DupAckAction`]): this module decides window sizes and recovery phases, never what goes on
+//! the wire. The state kept (`recover`, the recovery flag, the duplicate-ACK count) is exactly
+//! what spec/chimney.md §8 describes, so that a handover can rebuild it.
+//!
+//! What it does not model: CUBIC, BBR or any other algorithm; limited transmit (RFC 3042);
+//! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
+//! validation for application-limited periods (RFC 7661).
+
+use crate::seq::SeqNum;
+
+/// What the connection must do after an ACK of new data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckAction {
+    /// Nothing beyond normal sending.
+    None,
+    /// NewReno partial ACK: retransmit the first unacknowledged segment; `first` means it is
+    /// the first partial ACK of this recovery, so the retransmission timer is reset too.
+    PartialAck {
+        /// The first partial ACK of this recovery episode.
+        first: bool,
+    },
+    /// A full ACK ended fast recovery.
+    RecoveryExit,
+}
+
+/// What the connection must do after a duplicate ACK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DupAckAction {
+    /// Nothing.
+    None,
+    /// Fast retransmit: resend the first unacknowledged segment (recovery entered).
+    FastRetransmit,
+    /// The window was inflated by one SMSS: new data may go out.
+    Inflated,
+}
+
+/// NewReno congestion state of one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NewReno {
+    /// Congestion window [bytes].
+    pub cwnd: u32,
+    /// Slow-start threshold [bytes].
+    pub ssthresh: u32,
+    /// RFC 6582 `recover`: the highest sequence number sent when recovery (or the last
+    /// timeout) began.
+    pub recover: SeqNum,
+    /// In NewReno fast recovery.
+    pub in_recovery: bool,
+    /// Consecutive duplicate ACKs.
+    pub dup_acks: u32,
+    /// Sender MSS [bytes].
+    pub smss: u32,
+    /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 3465 byte counting).
+    bytes_acked: u32,
+    /// Partial ACKs seen in the current recovery.
+    partial_acks: u32,
+}
+
+impl NewReno {
+    /// Initial state: `cwnd` = the initial window, `ssthresh` arbitrarily high.
+    pub fn new(smss: u32, initial_window: u32, iss: SeqNum) -> Self {
+        NewReno {
+            cwnd: initial_window,
+            // RFC 5681 §3.1: "The initial value of ssthresh SHOULD be set arbitrarily high"
+            ssthresh: u32::MAX,
+            // RFC 6582 §3.2 step 1: "When the TCP protocol control block is initialized,
+            // recover is set to the initial send sequence number."
+            recover: iss,
+            in_recovery: false,
+            dup_acks: 0,
+            smss,
+            bytes_acked: 0,
+            partial_acks: 0,
+        }
+    }
+
+    /// RFC 5681 equation (4): `ssthresh = max (FlightSize / 2, 2*SMSS)`.
+    fn loss_ssthresh(&self, flight: u32) -> u32 {
+        (flight / 2).max(2 * self.smss)
+    }
+
+    /// An ACK acknowledged `acked` new bytes up to `ack`; `flight` is what remains outstanding
+    /// (SND.MAX - ack).
+    pub fn on_new_ack(&mut self, ack: SeqNum, acked: u32, flight: u32) -> AckAction {
+        if self.in_recovery {
+            if ack > self.recover {
+                // RFC 6582 §3.2 step 3 (full acknowledgment): "Set cwnd to either (1)
+                // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh"
+                self.cwnd = self.ssthresh.min(flight.max(self.smss) + self.smss);
+                self.in_recovery = false;
+                self.dup_acks = 0;
+                self.bytes_acked = 0;
+                return AckAction::RecoveryExit;
+            }
+            // RFC 6582 §3.2 step 3 (partial acknowledgment): "deflate the congestion window by
+            // the amount of new data acknowledged by the Cumulative Acknowledgment field. If the
+            // partial ACK acknowledges at least one SMSS of new data, then add back SMSS bytes"
+            self.cwnd = self.cwnd.saturating_sub(acked).max(self.smss);
+            if acked >= self.smss {
+                self.cwnd = self.cwnd.saturating_add(self.smss);
+            }
+            self.partial_acks += 1;
+            return AckAction::PartialAck {
+                first: self.partial_acks == 1,
+            };
+        }
+        self.dup_acks = 0;
+        if self.cwnd < self.ssthresh {
+            // RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)"
+            self.cwnd = self.cwnd.saturating_add(acked.min(self.smss));
+        } else {
+            // RFC 5681 §3.1: "cwnd MUST NOT be increased by more than SMSS bytes" per RTT;
+            // byte counting (RFC 3465): add SMSS once a full cwnd of bytes has been acknowledged.
+            self.bytes_acked = self.bytes_acked.saturating_add(acked);
+            if self.bytes_acked >= self.cwnd {
+                self.bytes_acked -= self.cwnd;
+                self.cwnd = self.cwnd.saturating_add(self.smss);
+            }
+        }
+        // Keep `recover` trailing the cumulative ACK so that it stays within 2^31 of it on
+        // long transfers (a later loss compares `ack > recover` and must see "covers more").
+        if ack.sub(1) > self.recover {
+            self.recover = ack.sub(1);
+        }
+        AckAction::None
+    }
+
+    /// A duplicate ACK (RFC 5681 §2 definition) for `ack` arrived; `flight` is SND.MAX -
+    /// SND.UNA and `snd_max` the highest sequence number sent plus one.
+    pub fn on_dup_ack(&mut self, ack: SeqNum, flight: u32, snd_max: SeqNum, threshold: u32) -> DupAckAction {
+        self.dup_acks = self.dup_acks.saturating_add(1);
+        if self.in_recovery {
+            // RFC 5681 §3.2 step 4: "For each additional duplicate ACK received (after the
+            // third), cwnd MUST be incremented by SMSS."
+            self.cwnd = self.cwnd.saturating_add(self.smss);
+            return DupAckAction::Inflated;
+        }
+        if self.dup_acks != threshold {
+            return DupAckAction::None;
+        }
+        // RFC 6582 §3.2 step 2: "the TCP sender first checks the value of recover to see if the
+        // Cumulative Acknowledgment field covers more than recover. If so, the value of recover
+        // is incremented to the value of the highest sequence number transmitted by the TCP so
+        // far." If not: "the TCP does not enter fast retransmit and does not reset ssthresh."
+        if ack <= self.recover {
+            return DupAckAction::None;
+        }
+        self.recover = snd_max.sub(1);
+        // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"
+        self.ssthresh = self.loss_ssthresh(flight);
+        // RFC 5681 §3.2 step 3: "cwnd MUST be set to ssthresh plus 3*SMSS"
+        self.cwnd = self.ssthresh.saturating_add(3 * self.smss);
+        self.in_recovery = true;
+        self.partial_acks = 0;
+        self.bytes_acked = 0;
+        DupAckAction::FastRetransmit
+    }
+
+    /// A retransmission timeout; `first` is true for the first timeout of this segment.
+    pub fn on_rto(&mut self, flight: u32, snd_max: SeqNum, first: bool) {
+        // RFC 5681 §3.1: "when a TCP sender detects segment loss using the retransmission timer
+        // and the given segment has not yet been resent by way of the retransmission timer, the
+        // value of ssthresh MUST be set to no more than the value given in equation (4)"
+        if first {
+            self.ssthresh = self.loss_ssthresh(flight);
+        }
+        // RFC 5681 §3.1: "Furthermore, upon a timeout (as specified in [RFC2988]) cwnd MUST be
+        // set to no more than the loss window, LW, which equals 1 full-sized segment"
+        self.cwnd = self.smss;
+        // RFC 6582 §3.2 step 6 (retransmit timeouts): "After a retransmit timeout, record the
+        // highest sequence number transmitted in the variable recover, and exit the fast
+        // recovery procedure if applicable."
+        self.recover = snd_max.sub(1);
+        self.in_recovery = false;
+        self.dup_acks = 0;
+        self.bytes_acked = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u32 = 1000;
+
+    #[test]
+    fn slow_start_adds_min_acked_smss_per_ack() {
+        let mut cc = NewReno::new(MSS, 10 * MSS, SeqNum(0));
+        cc.on_new_ack(SeqNum(3000), 3000, 0);
+        assert_eq!(cc.cwnd, 11 * MSS, "one stretch ACK of 3 SMSS adds only SMSS");
+        cc.on_new_ack(SeqNum(3500), 500, 0);
+        assert_eq!(cc.cwnd, 11 * MSS + 500);
+    }
+
+    #[test]
+    fn congestion_avoidance_adds_one_smss_per_cwnd_acked() {
+        let mut cc = NewReno::new(MSS, 4 * MSS, SeqNum(0));
+        cc.ssthresh = 4 * MSS;
+        let mut ack = SeqNum(0);
+        for _ in 0..3 {
+            ack = ack.add(MSS);
+            cc.on_new_ack(ack, MSS, 0);
+        }
+        assert_eq!(cc.cwnd, 4 * MSS);
+        ack = ack.add(MSS);
+        cc.on_new_ack(ack, MSS, 0);
+        assert_eq!(cc.cwnd, 5 * MSS);
+    }
+
+    #[test]
+    fn third_dup_ack_enters_recovery_and_partial_then_full_ack_leave_it() {
+        let mut cc = NewReno::new(MSS, 10 * MSS, SeqNum(0));
+        let una = SeqNum(1000);
+        let max = SeqNum(11_000);
+        assert_eq!(cc.on_dup_ack(una, 10 * MSS, max, 3), DupAckAction::None);
+        assert_eq!(cc.on_dup_ack(una, 10 * MSS, max, 3), DupAckAction::None);
+        assert_eq!(cc.on_dup_ack(una, 10 * MSS, max, 3), DupAckAction::FastRetransmit);
+        assert_eq!(cc.ssthresh, 5 * MSS);
+        assert_eq!(cc.cwnd, 8 * MSS);
+        assert_eq!(cc.recover, SeqNum(10_999));
+        assert_eq!(cc.on_dup_ack(una, 10 * MSS, max, 3), DupAckAction::Inflated);
+        assert_eq!(cc.cwnd, 9 * MSS);
+        // Partial ACK of 2 SMSS: deflate by 2 SMSS, add back one.
+        assert_eq!(
+            cc.on_new_ack(SeqNum(3000), 2 * MSS, 8 * MSS),
+            AckAction::PartialAck { first: true }
+        );
+        assert_eq!(cc.cwnd, 8 * MSS);
+        assert_eq!(
+            cc.on_new_ack(SeqNum(4000), MSS, 7 * MSS),
+            AckAction::PartialAck { first: false }
+        );
+        assert_eq!(cc.on_new_ack(SeqNum(11_000), 7 * MSS, 0), AckAction::RecoveryExit);
+        assert_eq!(cc.cwnd, 2 * MSS, "min(ssthresh, max(FlightSize, SMSS) + SMSS)");
+        assert!(!cc.in_recovery);
+    }
+
+    #[test]
+    fn dup_acks_below_recover_after_a_timeout_do_not_enter_recovery() {
+        let mut cc = NewReno::new(MSS, 10 * MSS, SeqNum(0));
+        cc.on_rto(10 * MSS, SeqNum(10_000), true);
+        assert_eq!((cc.cwnd, cc.ssthresh, cc.recover), (MSS, 5 * MSS, SeqNum(9_999)));
+        for _ in 0..3 {
+            assert_eq!(
+                cc.on_dup_ack(SeqNum(2000), 8 * MSS, SeqNum(10_000), 3),
+                DupAckAction::None
+            );
+        }
+        cc.on_rto(10 * MSS, SeqNum(10_000), false);
+        assert_eq!(cc.ssthresh, 5 * MSS, "a second timeout keeps ssthresh");
+    }
+}

@@ -1,0 +1,1253 @@
+//! One TCP connection: RFC 793 §3.9 event processing with one `process_<state>` fn per state,
+//! the application calls (SEND, CLOSE, ABORT), the four timers, and the snapshot a handover
+//! (offload or upload) moves between the host stack and the offload target.
+//!
+//! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18.
+//!
+//! What it models: see [`crate::tcp`]. Deliberate choices: data on a SYN is ignored (the peer
+//! resends it); an in-window RST or SYN that is not exact draws a challenge ACK (RFC 5961 §3.2,
+//! §4.2) rather than a reset; a passive connection serves exactly the one peer it was built for.
+
+use super::cc::{AckAction, DupAckAction, NewReno};
+use super::receiver::{AckUrgency, Receiver};
+use super::rtt::RttEstimator;
+use super::sender::TxCounts;
+use super::{ConnEvent, Output, TcpConfig, TcpState, TcpStats, TimerKind};
+use crate::chain::{BufOrigin, DelegationMarks, SendChain};
+use crate::record::CcSample;
+use crate::segment::{BufId, ConnId, Segment, SendCause, Sender, TcpOptions};
+use crate::seq::SeqNum;
+use bytes::Bytes;
+use sim_core::{SimDuration, SimTime};
+
+/// Why an application write was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The connection is closed, listening, or reset.
+    #[error("connection is not open")]
+    NotOpen,
+    /// CLOSE was already called (RFC 793: "error: connection closing").
+    #[error("connection closing")]
+    Closing,
+}
+
+/// Why a snapshot could not become a connection (spec/chimney.md §3).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// Rule 1: only ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT, CLOSING and LAST_ACK can move.
+    #[error("state {0:?} cannot be handed over (chimney rule 1)")]
+    State(TcpState),
+    /// Rule 2: SndUna <= SndNxt <= SndMax.
+    #[error("sequence order violated: una {una} nxt {nxt} max {max} (chimney rule 2)")]
+    Order {
+        /// SndUna.
+        una: SeqNum,
+        /// SndNxt.
+        nxt: SeqNum,
+        /// SndMax.
+        max: SeqNum,
+    },
+    /// Rules 3-4: the chain must hold every sent, unacknowledged data byte.
+    #[error("chain holds {chain} bytes but {needed} are outstanding (chimney rules 3-4)")]
+    ChainTooShort {
+        /// Bytes in the chain.
+        chain: u64,
+        /// Data bytes in [SndUna, SndMax).
+        needed: u32,
+    },
+}
+
+/// The connection state that moves at a handover (spec/chimney.md §1 CONST + DELEGATED, in
+/// offsim's units: nanoseconds and unscaled bytes). Not carried: the SACK scoreboard, the RTT
+/// measurement in progress, delayed-ACK state, out-of-order received data, per-byte
+/// transmission counts (bytes below SndMax count as sent once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TcpSnapshot {
+    /// Connection id.
+    pub conn: ConnId,
+    /// Local port.
+    pub local_port: u16,
+    /// Remote port.
+    pub remote_port: u16,
+    /// RFC 793 state.
+    pub state: TcpState,
+    /// SND.UNA.
+    pub snd_una: SeqNum,
+    /// SND.NXT.
+    pub snd_nxt: SeqNum,
+    /// SND.MAX: one past the highest sequence number sent.
+    pub snd_max: SeqNum,
+    /// Peer's window [bytes, scaled].
+    pub snd_wnd: u32,
+    /// Largest peer window seen [bytes].
+    pub max_snd_wnd: u32,
+    /// SND.WL1.
+    pub snd_wl1: SeqNum,
+    /// SND.WL2 (not delegated by chimney; `None` = initialise to SND.UNA, rule 14).
+    pub snd_wl2: Option<SeqNum>,
+    /// Congestion window [bytes].
+    pub cwnd: u32,
+    /// Slow-start threshold [bytes].
+    pub ssthresh: u32,
+    /// NewReno `recover` and the recovery flag (not delegated by chimney; `None` applies the
+    /// spec/chimney.md §8 handover policy).
+    pub recovery: Option<(SeqNum, bool)>,
+    /// Consecutive duplicate ACKs.
+    pub dup_acks: u32,
+    /// Smoothed RTT [ns], `None` before the first sample.
+    pub srtt: Option<SimDuration>,
+    /// RTT variation [ns].
+    pub rttvar: SimDuration,
+    /// Current RTO [ns], backoff included.
+    pub rto: SimDuration,
+    /// Backoff exponent (chimney `Retransmit.Count`).
+    pub backoff: u32,
+    /// Time spent resending the current segment (chimney `TotalRT`) [ns].
+    pub total_rt: SimDuration,
+    /// Timeouts of the current segment (for the give-up limit).
+    pub rto_retries: u32,
+    /// Window probes in the current persist round (chimney `SndWndProbeCount`).
+    pub probe_count: u32,
+    /// Time left on the retransmission timer (`None` = off; chimney `TimeoutDelta`).
+    pub retransmit_in: Option<SimDuration>,
+    /// Time left on the persist timer.
+    pub persist_in: Option<SimDuration>,
+    /// Sender MSS [bytes].
+    pub smss: u32,
+    /// Shift applied to the peer's window field.
+    pub snd_wscale: u8,
+    /// Shift applied to our window field.
+    pub rcv_wscale: u8,
+    /// SACK negotiated.
+    pub sack_permitted: bool,
+    /// Our FIN is queued after the chain's data (CLOSE was called).
+    pub fin_queued: bool,
+    /// RCV.NXT.
+    pub rcv_nxt: SeqNum,
+    /// Right edge of the receive window last advertised.
+    pub rcv_adv: SeqNum,
+    /// Receive stream offset of RCV.NXT (bytes delivered so far).
+    pub rcv_delivered: u64,
+    /// The peer's FIN was received.
+    pub peer_fin: bool,
+}
+
+impl TcpSnapshot {
+    /// The delegated chain's regions (spec/chimney.md §2) for a chain whose first byte is this
+    /// snapshot's SND.UNA.
+    pub fn delegation_marks(&self, chain: &SendChain) -> DelegationMarks {
+        let front = chain.front_offset();
+        let data = chain.len();
+        let at = |s: SeqNum| front + u64::from(s.wrapping_since(self.snd_una)).min(data);
+        DelegationMarks {
+            snd_nxt: at(self.snd_nxt),
+            snd_max: at(self.snd_max),
+            chain_end: chain.end_offset(),
+        }
+    }
+}
+
+/// One endpoint of a TCP connection (sans-IO; see [`crate::tcp`]).
+#[derive(Clone, Debug)]
+pub struct TcpConnection {
+    pub(super) cfg: TcpConfig,
+    pub(super) conn: ConnId,
+    pub(super) sender: Sender,
+    pub(super) local_port: u16,
+    pub(super) remote_port: u16,
+    pub(super) state: TcpState,
+    /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
+    pub(super) passive: bool,
+    pub(super) iss: SeqNum,
+    pub(super) snd_una: SeqNum,
+    pub(super) snd_nxt: SeqNum,
+    pub(super) snd_max: SeqNum,
+    pub(super) snd_wnd: u32,
+    pub(super) max_snd_wnd: u32,
+    pub(super) snd_wl1: SeqNum,
+    pub(super) snd_wl2: SeqNum,
+    pub(super) snd_wscale: u8,
+    pub(super) rcv_wscale: u8,
+    pub(super) wscale_ok: bool,
+    pub(super) sack_ok: bool,
+    pub(super) smss: u32,
+    pub(super) cc: NewReno,
+    pub(super) rtt: RttEstimator,
+    pub(super) total_rt: SimDuration,
+    pub(super) rto_retries: u32,
+    pub(super) probe_count: u32,
+    /// Probes sent since the last acceptable ACK (RFC 1122 §4.2.2.17: never give up while the
+    /// peer answers them).
+    pub(super) probes_unanswered: u32,
+    /// Cause recorded on resends of `[snd_nxt, snd_max)`.
+    pub(super) resend_cause: SendCause,
+    pub(super) fin_queued: bool,
+    pub(super) fin_acked: bool,
+    pub(super) gave_up: bool,
+    pub(super) chain: SendChain,
+    pub(super) tx: TxCounts,
+    pub(super) syn_tx: u32,
+    pub(super) rcv: Receiver,
+    pub(super) ack_now: bool,
+    pub(super) unacked_segs: u32,
+    pub(super) retransmit_at: Option<SimTime>,
+    pub(super) persist_at: Option<SimTime>,
+    pub(super) delayed_ack_at: Option<SimTime>,
+    pub(super) time_wait_at: Option<SimTime>,
+    pub(super) stats: TcpStats,
+}
+
+impl TcpConnection {
+    fn new(cfg: TcpConfig, conn: ConnId, local_port: u16, remote_port: u16, isn: SeqNum, state: TcpState) -> Self {
+        let smss = u32::from(cfg.mss).max(1);
+        TcpConnection {
+            cfg,
+            conn,
+            sender: Sender::Host,
+            local_port,
+            remote_port,
+            state,
+            passive: state == TcpState::Listen,
+            iss: isn,
+            snd_una: isn,
+            snd_nxt: isn,
+            snd_max: isn,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: SeqNum(0),
+            snd_wl2: isn,
+            snd_wscale: 0,
+            rcv_wscale: 0,
+            wscale_ok: false,
+            sack_ok: false,
+            smss,
+            cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn),
+            rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity),
+            total_rt: SimDuration::ZERO,
+            rto_retries: 0,
+            probe_count: 0,
+            probes_unanswered: 0,
+            resend_cause: SendCause::NewData,
+            fin_queued: false,
+            fin_acked: false,
+            gave_up: false,
+            chain: SendChain::new(),
+            tx: TxCounts::default(),
+            syn_tx: 0,
+            rcv: Receiver::new(SeqNum(0), 0),
+            ack_now: false,
+            unacked_segs: 0,
+            retransmit_at: None,
+            persist_at: None,
+            delayed_ack_at: None,
+            time_wait_at: None,
+            stats: TcpStats::default(),
+        }
+    }
+
+    /// Active open (RFC 793 OPEN, active): the SYN goes out on the next [`TcpConnection::poll`].
+    pub fn connect(cfg: TcpConfig, conn: ConnId, local_port: u16, remote_port: u16, isn: SeqNum) -> Self {
+        Self::new(cfg, conn, local_port, remote_port, isn, TcpState::SynSent)
+    }
+
+    /// Passive open (RFC 793 OPEN, passive) for the one peer at `remote_port`.
+    pub fn listen(cfg: TcpConfig, conn: ConnId, local_port: u16, remote_port: u16, isn: SeqNum) -> Self {
+        Self::new(cfg, conn, local_port, remote_port, isn, TcpState::Listen)
+    }
+
+    /// Rebuilds a connection from a handover snapshot and the send chain whose first byte is
+    /// `snap.snd_una` (spec/chimney.md §3 checks). Timers resume from the deltas at `now`
+    /// (rule 17). `sender` says who runs it from now on.
+    pub fn from_snapshot(
+        cfg: TcpConfig,
+        sender: Sender,
+        snap: &TcpSnapshot,
+        chain: SendChain,
+        now: SimTime,
+    ) -> Result<Self, SnapshotError> {
+        use TcpState::*;
+        if !matches!(
+            snap.state,
+            Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck
+        ) {
+            return Err(SnapshotError::State(snap.state));
+        }
+        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
+        if !(una <= nxt && nxt <= max) {
+            return Err(SnapshotError::Order { una, nxt, max });
+        }
+        let outstanding = max.wrapping_since(una);
+        let fin_acked = snap.state == FinWait2;
+        let fin_sent = snap.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
+        let needed = outstanding - u32::from(fin_sent);
+        if !fin_acked && chain.len() < u64::from(needed) {
+            return Err(SnapshotError::ChainTooShort {
+                chain: chain.len(),
+                needed,
+            });
+        }
+        let mut c = Self::new(cfg, snap.conn, snap.local_port, snap.remote_port, una, snap.state);
+        c.passive = false;
+        c.sender = sender;
+        (c.snd_una, c.snd_nxt, c.snd_max) = (una, nxt, max);
+        c.snd_wnd = snap.snd_wnd;
+        c.max_snd_wnd = snap.max_snd_wnd.max(snap.snd_wnd);
+        c.snd_wl1 = snap.snd_wl1;
+        // Chimney rule 14: "an OT-initialised WL2 (suggest WL2 := SndUna)".
+        c.snd_wl2 = snap.snd_wl2.unwrap_or(una);
+        c.smss = snap.smss.max(1);
+        (c.snd_wscale, c.rcv_wscale) = (snap.snd_wscale.min(14), snap.rcv_wscale.min(14));
+        c.wscale_ok = snap.snd_wscale != 0 || snap.rcv_wscale != 0;
+        c.sack_ok = snap.sack_permitted;
+        c.cc = NewReno::new(c.smss, snap.cwnd, una);
+        c.cc.ssthresh = snap.ssthresh;
+        c.cc.dup_acks = snap.dup_acks;
+        (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
+            // spec/chimney.md §8 handover policy [INF]: "if DupAckCount >= threshold at offload,
+            // assume recovery with recover = SndMax - 1; else recover = SndUna - 1".
+            if snap.dup_acks >= cfg.dupack_threshold {
+                (max.sub(1), true)
+            } else {
+                (una.sub(1), false)
+            }
+        });
+        c.rtt.restore(snap.srtt, snap.rttvar, snap.rto, snap.backoff);
+        c.total_rt = snap.total_rt;
+        c.rto_retries = snap.rto_retries;
+        c.probe_count = snap.probe_count;
+        c.retransmit_at = snap.retransmit_in.map(|d| now + d);
+        c.persist_at = snap.persist_in.map(|d| now + d);
+        c.fin_queued = snap.fin_queued;
+        c.fin_acked = fin_acked;
+        c.chain = chain;
+        c.syn_tx = 1;
+        c.rcv = Receiver::new(snap.rcv_nxt, snap.rcv_delivered);
+        c.rcv.rcv_adv = snap.rcv_adv.max(snap.rcv_nxt);
+        c.rcv.fin_received = snap.peer_fin;
+        Ok(c)
+    }
+
+    /// The state a handover moves (see [`TcpSnapshot`]); timers as deltas from `now`.
+    pub fn snapshot(&self, now: SimTime) -> TcpSnapshot {
+        let delta = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
+        TcpSnapshot {
+            conn: self.conn,
+            local_port: self.local_port,
+            remote_port: self.remote_port,
+            state: self.state,
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            snd_max: self.snd_max,
+            snd_wnd: self.snd_wnd,
+            max_snd_wnd: self.max_snd_wnd,
+            snd_wl1: self.snd_wl1,
+            snd_wl2: Some(self.snd_wl2),
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            recovery: Some((self.cc.recover, self.cc.in_recovery)),
+            dup_acks: self.cc.dup_acks,
+            srtt: self.rtt.srtt,
+            rttvar: self.rtt.rttvar,
+            rto: self.rtt.rto,
+            backoff: self.rtt.backoff,
+            total_rt: self.total_rt,
+            rto_retries: self.rto_retries,
+            probe_count: self.probe_count,
+            retransmit_in: delta(self.retransmit_at),
+            persist_in: delta(self.persist_at),
+            smss: self.smss,
+            snd_wscale: self.snd_wscale,
+            rcv_wscale: self.rcv_wscale,
+            sack_permitted: self.sack_ok,
+            fin_queued: self.fin_queued,
+            rcv_nxt: self.rcv.rcv_nxt,
+            rcv_adv: self.rcv.rcv_adv,
+            rcv_delivered: self.rcv.delivered,
+            peer_fin: self.rcv.fin_received,
+        }
+    }
+
+    /// Ends this engine's life for a handover: its snapshot and its send chain.
+    pub fn into_parts(self, now: SimTime) -> (TcpSnapshot, SendChain) {
+        (self.snapshot(now), self.chain)
+    }
+
+    // ----- application calls -------------------------------------------------------------
+
+    /// RFC 793 SEND: appends one application write to the send chain and returns its stream
+    /// offset. Call [`TcpConnection::poll`] afterwards to transmit.
+    pub fn send(&mut self, id: BufId, data: Bytes, origin: BufOrigin) -> Result<u64, SendError> {
+        if self.fin_queued {
+            return Err(SendError::Closing);
+        }
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived | TcpState::Established | TcpState::CloseWait => {
+                Ok(self.chain.push(id, data, origin))
+            }
+            _ => Err(SendError::NotOpen),
+        }
+    }
+
+    /// RFC 793 CLOSE: queues our FIN after all data. Call [`TcpConnection::poll`] afterwards.
+    pub fn close(&mut self) {
+        match self.state {
+            // RFC 793 CLOSE, LISTEN/SYN-SENT: "Delete the TCB, enter CLOSED state".
+            TcpState::Listen | TcpState::SynSent => self.enter_closed(),
+            // "SYN-RECEIVED: ... queue for processing after entering ESTABLISHED state."
+            TcpState::SynReceived => self.fin_queued = true,
+            TcpState::Established => {
+                self.fin_queued = true;
+                self.state = TcpState::FinWait1;
+            }
+            TcpState::CloseWait => {
+                self.fin_queued = true;
+                self.state = TcpState::LastAck;
+            }
+            _ => {}
+        }
+    }
+
+    /// RFC 793 ABORT: sends `<SEQ=SND.NXT><CTL=RST>` in the synchronized states and enters
+    /// CLOSED. The send chain stays for the caller to fail (see [`TcpConnection::into_parts`]).
+    pub fn abort(&mut self, out: &mut Output) {
+        if self.state.is_synchronized() || self.state == TcpState::SynReceived {
+            self.send_rst(self.snd_nxt, None, out);
+        }
+        self.enter_closed();
+    }
+
+    /// Pauses or resumes the application's reading. While paused, delivered bytes occupy the
+    /// receive buffer and shrink the advertised window; resuming frees it and, if that opens
+    /// the window enough (RFC 1122 §4.2.3.3 receiver SWS avoidance), queues a window update for
+    /// the next [`TcpConnection::poll`].
+    pub fn set_reading(&mut self, reading: bool) {
+        self.rcv.reading = reading;
+        if reading && self.rcv.unread > 0 {
+            let before = self.rcv.rcv_wnd();
+            self.rcv.unread = 0;
+            let after = self.rcv.free_space(self.cfg.rcv_buffer);
+            // RFC 1122 §4.2.3.3: update when "the window could be increased by ... min(Fr *
+            // RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
+            if after.saturating_sub(before) >= (self.cfg.rcv_buffer / 2).min(u32::from(self.cfg.mss)) {
+                self.ack_now = true;
+            }
+        }
+    }
+
+    /// Transmits whatever the windows allow, and any pending ACK. Call after `send`, `close`
+    /// and `set_reading`; `on_segment` and `on_timer` do it themselves.
+    pub fn poll(&mut self, now: SimTime, out: &mut Output) {
+        self.transmit(now, out);
+    }
+
+    /// Sends a pending (delayed) ACK at once and stops the delayed-ACK timer: before a
+    /// handover nothing may stay pending (spec/chimney.md rule 6: "The host has flushed pending
+    /// ACKs and stopped delayed-ACK ... timers"; rule 30 for the target at upload).
+    pub fn flush_ack(&mut self, _now: SimTime, out: &mut Output) {
+        let pending = self.ack_now || self.delayed_ack_at.is_some();
+        if pending && (self.state.is_synchronized() || self.state == TcpState::SynReceived) {
+            self.send_ack(out);
+        }
+        self.ack_now = false;
+        self.unacked_segs = 0;
+        self.delayed_ack_at = None;
+    }
+
+    // ----- timers ------------------------------------------------------------------------
+
+    /// When timer `kind` should fire, if armed.
+    pub fn deadline(&self, kind: TimerKind) -> Option<SimTime> {
+        match kind {
+            TimerKind::Retransmit => self.retransmit_at,
+            TimerKind::Persist => self.persist_at,
+            TimerKind::DelayedAck => self.delayed_ack_at,
+            TimerKind::TimeWait => self.time_wait_at,
+        }
+    }
+
+    /// Every timer with its deadline, in [`TimerKind::ALL`] order.
+    pub fn deadlines(&self) -> [(TimerKind, Option<SimTime>); 4] {
+        TimerKind::ALL.map(|k| (k, self.deadline(k)))
+    }
+
+    /// The earliest armed deadline.
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        TimerKind::ALL.iter().filter_map(|k| self.deadline(*k)).min()
+    }
+
+    /// Timer `kind` fired at `now`. A timer that is no longer armed, or armed for later, is
+    /// ignored (a stale kernel event).
+    pub fn on_timer(&mut self, now: SimTime, kind: TimerKind, out: &mut Output) {
+        if self.deadline(kind).is_none_or(|t| t > now) {
+            return;
+        }
+        match kind {
+            TimerKind::Retransmit => {
+                self.retransmit_at = None;
+                self.on_retransmit_timeout(now, out);
+            }
+            TimerKind::Persist => {
+                self.persist_at = None;
+                self.on_persist_timeout(now, out);
+            }
+            TimerKind::DelayedAck => {
+                self.delayed_ack_at = None;
+                // RFC 1122 §4.2.3.2: the ACK "MUST NOT be excessively delayed".
+                self.ack_now = true;
+            }
+            TimerKind::TimeWait => {
+                self.time_wait_at = None;
+                // RFC 793 TIME-WAIT: "When the time-wait timeout expires ... delete the TCB,
+                // enter the CLOSED state".
+                self.enter_closed();
+                out.events.push(ConnEvent::Closed);
+            }
+        }
+        self.transmit(now, out);
+    }
+
+    fn on_retransmit_timeout(&mut self, now: SimTime, out: &mut Output) {
+        if self.gave_up || self.snd_max == self.snd_una {
+            return;
+        }
+        if self.state.is_synchronized() && self.snd_wnd == 0 && self.data_end() != self.snd_una {
+            // The peer's window is closed: it holds all it can take, so this is not a loss.
+            // Go back to SND.UNA and probe (BSD does the same); RFC 1122 §4.2.2.17: "the sending
+            // TCP MUST allow the connection to stay open" while the probes are answered, which a
+            // timeout count would not.
+            self.snd_nxt = self.snd_una;
+            self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
+            return;
+        }
+        self.rto_retries += 1;
+        self.total_rt = self.total_rt + self.rtt.rto;
+        // Chimney rule 18: "when resends of one segment exceed TcpMaximumRetransmissions ...
+        // the OT requests upload ... instead of aborting".
+        if self.rto_retries > self.cfg.max_retransmissions {
+            self.give_up(out);
+            return;
+        }
+        self.stats.rtos += 1;
+        // RFC 6298 §5.5: "The host MUST set RTO <- RTO * 2 ("back off the timer")."
+        self.rtt.back_off();
+        out.events.push(ConnEvent::RtoFired {
+            count: self.rtt.backoff,
+        });
+        if matches!(self.state, TcpState::SynSent | TcpState::SynReceived) {
+            // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged".
+            self.send_syn(now, out);
+        } else {
+            let flight = self.snd_max.wrapping_since(self.snd_una);
+            self.cc.on_rto(flight, self.snd_max, self.rto_retries == 1);
+            // BSD-style go-back-N (spec/chimney.md §8): "SndNxt := SndUna, SndMax kept, which
+            // yields the SndNxt < SndMax handover".
+            self.snd_nxt = self.snd_una;
+            self.resend_cause = SendCause::Rto;
+            self.retransmit_on_timeout(now, out);
+        }
+        // RFC 6298 §5.6: "Start the retransmission timer, such that it expires after RTO
+        // seconds (for the value of RTO after the doubling operation outlined in 5.5)."
+        self.retransmit_at = Some(now + self.rtt.rto);
+    }
+
+    fn on_persist_timeout(&mut self, now: SimTime, out: &mut Output) {
+        if self.gave_up || !self.state.is_synchronized() || self.fin_acked {
+            return;
+        }
+        if self.snd_wnd > 0 {
+            // RFC 1122 §4.2.3.4 (4): the SWS override timeout: send what the window allows.
+            let avail = self.data_end().since(self.snd_nxt).unwrap_or(0);
+            let usable = self
+                .snd_una
+                .add(self.snd_wnd.min(self.cc.cwnd))
+                .since(self.snd_nxt)
+                .unwrap_or(0);
+            let len = avail.min(usable).min(self.smss);
+            if len > 0 {
+                self.send_data(now, self.snd_nxt, len, false, SendCause::NewData, out);
+            }
+            return;
+        }
+        let len = self.probe_payload_len();
+        if len == 0 {
+            return;
+        }
+        self.probe_count += 1;
+        self.probes_unanswered += 1;
+        // Chimney rule 18: "Too many probes in one persist round: same [upload request]"; RFC
+        // 1122 §4.2.2.17: but never while the receiver keeps acknowledging the probes.
+        if self.probes_unanswered > self.cfg.max_retransmissions {
+            self.give_up(out);
+            return;
+        }
+        // RFC 1122 §4.2.2.17: "The transmitting host SHOULD send the first zero-window probe
+        // when a zero window has existed for the retransmission timeout period, and SHOULD
+        // increase exponentially the interval between successive probes."
+        self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
+        self.send_data(now, self.snd_una, len, false, SendCause::WindowProbe, out);
+    }
+
+    fn give_up(&mut self, out: &mut Output) {
+        self.gave_up = true;
+        self.retransmit_at = None;
+        self.persist_at = None;
+        out.events.push(ConnEvent::GiveUp);
+    }
+
+    fn enter_closed(&mut self) {
+        self.state = TcpState::Closed;
+        self.retransmit_at = None;
+        self.persist_at = None;
+        self.delayed_ack_at = None;
+        self.time_wait_at = None;
+        self.ack_now = false;
+    }
+
+    fn enter_time_wait(&mut self, now: SimTime) {
+        // RFC 793: "enter the TIME-WAIT state, start the time-wait timer, turn off the other
+        // timers."
+        self.state = TcpState::TimeWait;
+        self.retransmit_at = None;
+        self.persist_at = None;
+        self.time_wait_at = Some(now + self.cfg.time_wait);
+    }
+
+    // ----- segment arrival ---------------------------------------------------------------
+
+    /// A segment arrived (RFC 793 §3.9 SEGMENT ARRIVES). Corrupted, malformed and foreign
+    /// segments are dropped and counted; nothing panics. Sends what the segment enables.
+    pub fn on_segment(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if seg.corrupted {
+            self.stats.checksum_failures += 1;
+            return;
+        }
+        if seg.dst_port != self.local_port || seg.src_port != self.remote_port || seg.payload.len() as u64 > MAX_SEGMENT
+        {
+            self.stats.malformed += 1;
+            return;
+        }
+        match self.state {
+            TcpState::Closed => self.process_closed(&seg, out),
+            TcpState::Listen => self.process_listen(&seg, out),
+            TcpState::SynSent => self.process_syn_sent(now, &seg, out),
+            TcpState::SynReceived => self.process_syn_received(now, seg, out),
+            TcpState::Established => self.process_established(now, seg, out),
+            TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
+            TcpState::FinWait2 => self.process_fin_wait_2(now, seg, out),
+            TcpState::CloseWait => self.process_close_wait(now, seg, out),
+            TcpState::Closing => self.process_closing(now, seg, out),
+            TcpState::LastAck => self.process_last_ack(now, seg, out),
+            TcpState::TimeWait => self.process_time_wait(now, seg, out),
+        }
+        self.transmit(now, out);
+    }
+
+    fn process_closed(&mut self, seg: &Segment, out: &mut Output) {
+        // RFC 793 CLOSED: "An incoming segment containing a RST is discarded. An incoming
+        // segment not containing a RST causes a RST to be sent in response."
+        if seg.flags.rst {
+            return;
+        }
+        if seg.flags.ack {
+            self.send_rst(seg.ack, None, out);
+        } else {
+            self.send_rst(SeqNum(0), Some(seg.seq.add(seg.seq_len())), out);
+        }
+    }
+
+    fn process_listen(&mut self, seg: &Segment, out: &mut Output) {
+        // RFC 793 LISTEN: "An incoming RST should be ignored."
+        if seg.flags.rst {
+            return;
+        }
+        // "Any acknowledgment is bad if it arrives on a connection still in the LISTEN state.
+        // An acceptable reset segment should be formed for any arriving ACK-bearing segment."
+        if seg.flags.ack {
+            self.send_rst(seg.ack, None, out);
+            return;
+        }
+        if !seg.flags.syn {
+            return;
+        }
+        // "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a SYN
+        // segment sent ... The connection state should be changed to SYN-RECEIVED."
+        self.rcv = Receiver::new(seg.seq.add(1), 0);
+        self.negotiate(&seg.options);
+        self.snd_wnd = u32::from(seg.window);
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = seg.seq;
+        self.state = TcpState::SynReceived;
+        // The SYN,ACK goes out from `transmit` (SND.MAX is still ISS).
+    }
+
+    fn process_syn_sent(&mut self, now: SimTime, seg: &Segment, out: &mut Output) {
+        // RFC 793 SYN-SENT, first: "If SEG.ACK =< ISS, or SEG.ACK > SND.NXT, send a reset
+        // (unless the RST bit is set, if so drop the segment and return)".
+        if seg.flags.ack && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+            if !seg.flags.rst {
+                self.send_rst(seg.ack, None, out);
+            }
+            return;
+        }
+        // Second: "If the ACK was acceptable then signal the user "error: connection reset",
+        // drop the segment, enter CLOSED state ... Otherwise ... drop the segment and return."
+        if seg.flags.rst {
+            if seg.flags.ack {
+                self.on_reset(out);
+            }
+            return;
+        }
+        if !seg.flags.syn {
+            return;
+        }
+        self.rcv = Receiver::new(seg.seq.add(1), 0);
+        self.negotiate(&seg.options);
+        if seg.flags.ack {
+            // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+            // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+            self.snd_una = seg.ack;
+            self.rtt.on_ack(seg.ack, now);
+            self.retransmit_at = None;
+            // RFC 7323 §2.2: the window of a SYN,ACK is not scaled.
+            self.set_window(seg, u32::from(seg.window));
+            self.establish(out);
+            self.ack_now = true;
+        } else {
+            // "Otherwise enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+            // <CTL=SYN,ACK> and send it." (simultaneous open)
+            self.snd_wnd = u32::from(seg.window);
+            self.snd_wl1 = seg.seq;
+            self.state = TcpState::SynReceived;
+            self.send_syn(now, out);
+        }
+    }
+
+    fn process_syn_received(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        // A retransmitted SYN means our SYN,ACK was lost: answer it again at once.
+        if seg.flags.syn && !seg.flags.ack && seg.seq.add(1) == self.rcv.rcv_nxt {
+            self.send_syn(now, out);
+            return;
+        }
+        if !self.check_segment(now, &seg, out) {
+            return;
+        }
+        // RFC 793 SYN-RECEIVED, fifth: "If SND.UNA =< SEG.ACK =< SND.NXT then enter ESTABLISHED
+        // state and continue processing ... If the segment acknowledgment is not acceptable,
+        // form a reset segment, <SEQ=SEG.ACK><CTL=RST>".
+        if !(self.snd_una < seg.ack && seg.ack <= self.snd_max) {
+            self.send_rst(seg.ack, None, out);
+            return;
+        }
+        self.snd_una = seg.ack;
+        self.rtt.on_ack(seg.ack, now);
+        self.retransmit_at = None;
+        self.set_window(&seg, u32::from(seg.window) << self.snd_wscale);
+        self.establish(out);
+        match self.state {
+            TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
+            _ => self.process_established(now, seg, out),
+        }
+    }
+
+    fn process_established(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+            return;
+        }
+        if self.process_text(now, seg, out) {
+            // RFC 793 FIN, ESTABLISHED: "Enter the CLOSE-WAIT state."
+            self.state = TcpState::CloseWait;
+        }
+    }
+
+    fn process_fin_wait_1(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+            return;
+        }
+        // RFC 793 ACK, FIN-WAIT-1: "if our FIN is now acknowledged then enter FIN-WAIT-2 and
+        // continue processing in that state."
+        if self.fin_acked {
+            self.state = TcpState::FinWait2;
+        }
+        if self.process_text(now, seg, out) {
+            // RFC 793 FIN, FIN-WAIT-1: "If our FIN has been ACKed (perhaps in this segment),
+            // then enter TIME-WAIT ... otherwise enter the CLOSING state."
+            if self.fin_acked {
+                self.enter_time_wait(now);
+            } else {
+                self.state = TcpState::Closing;
+            }
+        }
+    }
+
+    fn process_fin_wait_2(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+            return;
+        }
+        if self.process_text(now, seg, out) {
+            // RFC 793 FIN, FIN-WAIT-2: "Enter the TIME-WAIT state. Start the time-wait timer".
+            self.enter_time_wait(now);
+        }
+    }
+
+    fn process_close_wait(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        // RFC 793 text, CLOSE-WAIT: "This should not occur, since a FIN has been received from
+        // the remote side. Ignore the segment text." Only the ACK matters.
+        if self.check_segment(now, &seg, out) {
+            self.process_ack(now, &seg, out);
+        }
+    }
+
+    fn process_closing(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if self.check_segment(now, &seg, out) && self.process_ack(now, &seg, out) && self.fin_acked {
+            // RFC 793 ACK, CLOSING: "if the ACK acknowledges our FIN then enter the TIME-WAIT
+            // state, otherwise ignore the segment."
+            self.enter_time_wait(now);
+        }
+    }
+
+    fn process_last_ack(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        if self.check_segment(now, &seg, out) && self.process_ack(now, &seg, out) && self.fin_acked {
+            // RFC 793 ACK, LAST-ACK: "If our FIN is now acknowledged, delete the TCB, enter the
+            // CLOSED state, and return."
+            self.enter_closed();
+            out.events.push(ConnEvent::Closed);
+        }
+    }
+
+    fn process_time_wait(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        // Retransmitted FINs fail the acceptability test and are handled in `check_segment`.
+        self.check_segment(now, &seg, out);
+    }
+
+    /// RFC 793 §3.9 "Otherwise" steps one to four (sequence number, RST, SYN, ACK bit) for the
+    /// synchronized states. Returns true if the segment should be processed further.
+    fn check_segment(&mut self, now: SimTime, seg: &Segment, out: &mut Output) -> bool {
+        if !self.rcv.acceptable(seg.seq, seg.seq_len()) {
+            // "If an incoming segment is not acceptable, an acknowledgment should be sent in
+            // reply (unless the RST bit is set, if so drop the segment and return)".
+            if !seg.flags.rst {
+                self.stats.unacceptable += 1;
+                if !seg.is_empty() && seg.seq.add(seg.len()) <= self.rcv.rcv_nxt {
+                    self.stats.duplicate_segments += 1;
+                }
+                self.ack_now = true;
+                // RFC 793 FIN, TIME-WAIT: "Remain in the TIME-WAIT state. Restart the 2 MSL
+                // time-wait timeout."
+                if self.state == TcpState::TimeWait && seg.flags.fin {
+                    self.time_wait_at = Some(now + self.cfg.time_wait);
+                }
+            }
+            return false;
+        }
+        if seg.flags.rst {
+            // RFC 5961 §3.2: "If the RST bit is set and the sequence number exactly matches the
+            // next expected sequence number (RCV.NXT), then TCP MUST reset the connection";
+            // otherwise (in window) "TCP MUST send an acknowledgment (challenge ACK)".
+            if seg.seq == self.rcv.rcv_nxt {
+                self.on_reset(out);
+            } else {
+                self.ack_now = true;
+            }
+            return false;
+        }
+        if seg.flags.syn {
+            // RFC 5961 §4.2: "TCP MUST send an ACK (challenge ACK) to the remote peer".
+            self.ack_now = true;
+            return false;
+        }
+        // "fifth check the ACK field, if the ACK bit is off drop the segment and return"
+        seg.flags.ack
+    }
+
+    fn on_reset(&mut self, out: &mut Output) {
+        if self.state == TcpState::SynReceived && self.passive {
+            // RFC 793 SYN-RECEIVED: "If this connection was initiated with a passive OPEN ...
+            // then return this connection to LISTEN state".
+            let fresh = Self::listen(self.cfg, self.conn, self.local_port, self.remote_port, self.iss);
+            let chain = std::mem::take(&mut self.chain);
+            *self = TcpConnection {
+                chain,
+                sender: self.sender,
+                stats: self.stats,
+                ..fresh
+            };
+            return;
+        }
+        self.enter_closed();
+        out.events.push(ConnEvent::Reset);
+    }
+
+    /// The ACK step for the synchronized states (RFC 793 step five, RFC 5681, RFC 6582,
+    /// chimney rule 13). Returns false if the segment must be dropped.
+    fn process_ack(&mut self, now: SimTime, seg: &Segment, out: &mut Output) -> bool {
+        let ack = seg.ack;
+        // Chimney rule 13: "Ack > SndMax: send an ACK, drop the segment." (RFC 793: "If the ACK
+        // acks something not yet sent (SEG.ACK > SND.NXT) then send an ACK, drop the segment")
+        if ack > self.snd_max {
+            self.ack_now = true;
+            return false;
+        }
+        // Chimney rule 13: "Ack < SndUna (stale, e.g. a late forwarded segment): ignore, not a
+        // dup ACK". RFC 793: "If the ACK is a duplicate (SEG.ACK < SND.UNA), it can be ignored."
+        if ack < self.snd_una {
+            return true;
+        }
+        self.probes_unanswered = 0;
+        let seg_wnd = u32::from(seg.window) << self.snd_wscale;
+        if ack == self.snd_una {
+            // RFC 5681 §2: a DUPLICATE ACKNOWLEDGMENT when "(a) the receiver of the ACK has
+            // outstanding data, (b) the incoming acknowledgment carries no data, (c) the SYN and
+            // FIN bits are both off, (d) the acknowledgment number is equal to the greatest
+            // acknowledgment received on the given connection (TCP.UNA from [RFC793]) and (e) the
+            // advertised window in the incoming acknowledgment equals the advertised window in
+            // the last incoming acknowledgment."
+            let dup = self.snd_max != self.snd_una
+                && seg.is_empty()
+                && !seg.flags.syn
+                && !seg.flags.fin
+                && seg_wnd == self.snd_wnd;
+            self.update_window(seg, seg_wnd);
+            if dup {
+                self.on_dup_ack(now, out);
+            }
+            return true;
+        }
+        self.on_new_ack(now, ack, out);
+        self.update_window(seg, seg_wnd);
+        true
+    }
+
+    fn on_dup_ack(&mut self, now: SimTime, out: &mut Output) {
+        let flight = self.snd_max.wrapping_since(self.snd_una);
+        match self
+            .cc
+            .on_dup_ack(self.snd_una, flight, self.snd_max, self.cfg.dupack_threshold)
+        {
+            DupAckAction::FastRetransmit => {
+                self.stats.fast_retransmits += 1;
+                out.events.push(ConnEvent::FastRetransmit);
+                // RFC 5681 §3.2 step 2: "The lost segment starting at SND.UNA MUST be
+                // retransmitted".
+                self.retransmit_first(now, SendCause::FastRetransmit, out);
+            }
+            DupAckAction::Inflated | DupAckAction::None => {}
+        }
+    }
+
+    /// `snd_una < ack <= snd_max`: new data acknowledged.
+    fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, out: &mut Output) {
+        let acked = ack.wrapping_since(self.snd_una);
+        let data = self.chain.len().min(super::sender::MAX_MAPPED_DATA) as u32;
+        if acked > data {
+            // Only our FIN occupies sequence space after the data.
+            self.fin_acked = true;
+        }
+        self.rtt.on_ack(ack, now);
+        let front = self.chain.front_offset();
+        self.chain
+            .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
+        self.tx.trim_below(front + u64::from(acked));
+        self.snd_una = ack;
+        // Chimney rule 13: "if ack > SndNxt, set SndNxt = ack (never resend acked bytes)".
+        if self.snd_nxt < ack {
+            self.snd_nxt = ack;
+        }
+        self.rto_retries = 0;
+        self.total_rt = SimDuration::ZERO;
+        let flight = self.snd_max.wrapping_since(ack);
+        let action = self.cc.on_new_ack(ack, acked, flight);
+        match action {
+            AckAction::PartialAck { .. } => {
+                out.events.push(ConnEvent::PartialAck);
+                // RFC 6582 §3.2 step 3: "Retransmit the first unacknowledged segment."
+                self.retransmit_first(now, SendCause::PartialAck, out);
+            }
+            AckAction::RecoveryExit => out.events.push(ConnEvent::RecoveryExit),
+            AckAction::None => {}
+        }
+        if self.snd_una == self.snd_max {
+            // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
+            // retransmission timer."
+            self.retransmit_at = None;
+        } else if action != (AckAction::PartialAck { first: false }) && self.persist_at.is_none() {
+            // RFC 6298 §5.3: "When an ACK is received that acknowledges new data, restart the
+            // retransmission timer so that it will expire after RTO seconds". RFC 6582 §3.2
+            // step 3: "For the first partial ACK that arrives during fast recovery, also reset
+            // the retransmit timer" (and only the first).
+            self.retransmit_at = Some(now + self.rtt.rto);
+        }
+    }
+
+    /// RFC 793 window update, guarded by SND.WL1/SND.WL2 against old segments.
+    fn update_window(&mut self, seg: &Segment, seg_wnd: u32) {
+        // RFC 793: "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set
+        // SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= seg.ack) {
+            self.set_window(seg, seg_wnd);
+        }
+    }
+
+    fn set_window(&mut self, seg: &Segment, wnd: u32) {
+        self.snd_wnd = wnd;
+        self.snd_wl1 = seg.seq;
+        self.snd_wl2 = seg.ack;
+        self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+        if wnd > 0 && self.persist_at.is_some() {
+            // The window opened: the persist round ends. A probe byte the receiver did not
+            // take is resent at once as part of normal sending.
+            self.persist_at = None;
+            self.probe_count = 0;
+            if self.snd_max != self.snd_una {
+                self.snd_nxt = self.snd_una;
+                self.resend_cause = SendCause::NewData;
+            }
+        }
+    }
+
+    /// The text and FIN steps (RFC 793 steps seven and eight) for the states that still
+    /// receive. Returns true if the peer's FIN was reached in order.
+    fn process_text(&mut self, now: SimTime, seg: Segment, out: &mut Output) -> bool {
+        if seg.payload.is_empty() && !seg.flags.fin {
+            return false;
+        }
+        let outcome = self
+            .rcv
+            .on_data(seg.seq, seg.payload, seg.flags.fin, &mut out.delivered);
+        if outcome.duplicate {
+            self.stats.duplicate_segments += 1;
+        }
+        match (outcome.urgency, self.cfg.delayed_ack) {
+            (AckUrgency::Delayed, Some(d)) => {
+                // RFC 5681 §4.2: "an ACK SHOULD be generated for at least every second
+                // full-sized segment, and MUST be generated within 500 ms of the arrival of the
+                // first unacknowledged packet."
+                self.unacked_segs += 1;
+                if self.unacked_segs >= d.every_segments {
+                    self.ack_now = true;
+                } else if self.delayed_ack_at.is_none() {
+                    self.delayed_ack_at = Some(now + d.timeout);
+                }
+            }
+            _ => self.ack_now = true,
+        }
+        if outcome.fin {
+            out.events.push(ConnEvent::PeerFin);
+        }
+        outcome.fin
+    }
+
+    fn negotiate(&mut self, opts: &TcpOptions) {
+        // RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
+        // implementations MUST assume a default send MSS of 536".
+        let peer_mss = opts.mss.filter(|m| *m > 0).unwrap_or(536);
+        self.smss = u32::from(peer_mss.min(self.cfg.mss)).max(1);
+        self.cc.smss = self.smss;
+        // RFC 7323 §2.2: scaling is enabled only if both sides sent the option; §2.3: "If a
+        // Window Scale option is received with a shift.cnt value larger than 14, the TCP SHOULD
+        // log the error but MUST use 14 instead of the specified value."
+        match (self.cfg.window_scale, opts.window_scale) {
+            (Some(ours), Some(theirs)) => {
+                self.wscale_ok = true;
+                self.rcv_wscale = ours.min(14);
+                self.snd_wscale = theirs.min(14);
+            }
+            _ => {
+                self.wscale_ok = false;
+                self.rcv_wscale = 0;
+                self.snd_wscale = 0;
+            }
+        }
+        // RFC 2018 §2: SACK is used only if both sides sent SACK-permitted.
+        self.sack_ok = self.cfg.sack && opts.sack_permitted;
+    }
+
+    fn establish(&mut self, out: &mut Output) {
+        // RFC 5681 §3.1: "If the SYN or SYN/ACK is lost, the initial window used by a sender
+        // after a correctly transmitted SYN MUST be one segment".
+        let iw = if self.syn_tx > 1 {
+            self.smss
+        } else {
+            self.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
+        };
+        self.cc = NewReno::new(self.smss, iw, self.iss);
+        self.state = if self.fin_queued {
+            TcpState::FinWait1
+        } else {
+            TcpState::Established
+        };
+        self.rto_retries = 0;
+        self.total_rt = SimDuration::ZERO;
+        out.events.push(ConnEvent::Established);
+    }
+
+    // ----- accessors ---------------------------------------------------------------------
+
+    /// The sender state as a record sample at `now`.
+    pub fn sample(&self, now: SimTime) -> CcSample {
+        CcSample {
+            time: now,
+            conn: self.conn,
+            sender: self.sender,
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            srtt_ns: self.rtt.srtt.map_or(0, |d| d.as_nanos()),
+            rto_ns: self.rtt.rto.as_nanos(),
+            flight: self.snd_max.wrapping_since(self.snd_una),
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            snd_max: self.snd_max,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TcpConfig {
+        &self.cfg
+    }
+    /// Connection id.
+    pub fn conn_id(&self) -> ConnId {
+        self.conn
+    }
+    /// Who runs this connection (recorded in every segment's provenance).
+    pub fn sender(&self) -> Sender {
+        self.sender
+    }
+    /// Sets who runs this connection.
+    pub fn set_sender(&mut self, sender: Sender) {
+        self.sender = sender;
+    }
+    /// RFC 793 state.
+    pub fn state(&self) -> TcpState {
+        self.state
+    }
+    /// Initial send sequence number.
+    pub fn iss(&self) -> SeqNum {
+        self.iss
+    }
+    /// SND.UNA: oldest unacknowledged sequence number.
+    pub fn snd_una(&self) -> SeqNum {
+        self.snd_una
+    }
+    /// SND.NXT: next sequence number to send.
+    pub fn snd_nxt(&self) -> SeqNum {
+        self.snd_nxt
+    }
+    /// SND.MAX: one past the highest sequence number sent.
+    pub fn snd_max(&self) -> SeqNum {
+        self.snd_max
+    }
+    /// SND.WND: the peer's window [bytes, scaled].
+    pub fn snd_wnd(&self) -> u32 {
+        self.snd_wnd
+    }
+    /// Largest peer window seen [bytes].
+    pub fn max_snd_wnd(&self) -> u32 {
+        self.max_snd_wnd
+    }
+    /// SND.WL1: segment sequence number of the last window update.
+    pub fn snd_wl1(&self) -> SeqNum {
+        self.snd_wl1
+    }
+    /// SND.WL2: segment acknowledgment number of the last window update.
+    pub fn snd_wl2(&self) -> SeqNum {
+        self.snd_wl2
+    }
+    /// Congestion window [bytes].
+    pub fn cwnd(&self) -> u32 {
+        self.cc.cwnd
+    }
+    /// Slow-start threshold [bytes].
+    pub fn ssthresh(&self) -> u32 {
+        self.cc.ssthresh
+    }
+    /// NewReno `recover` (RFC 6582).
+    pub fn recover(&self) -> SeqNum {
+        self.cc.recover
+    }
+    /// In NewReno fast recovery.
+    pub fn in_recovery(&self) -> bool {
+        self.cc.in_recovery
+    }
+    /// Consecutive duplicate ACKs.
+    pub fn dup_acks(&self) -> u32 {
+        self.cc.dup_acks
+    }
+    /// RCV.NXT.
+    pub fn rcv_nxt(&self) -> SeqNum {
+        self.rcv.rcv_nxt
+    }
+    /// RCV.WND: the window last advertised, from RCV.NXT [bytes].
+    pub fn rcv_wnd(&self) -> u32 {
+        self.rcv.rcv_wnd()
+    }
+    /// Smoothed RTT [ns], `None` before the first sample.
+    pub fn srtt(&self) -> Option<SimDuration> {
+        self.rtt.srtt
+    }
+    /// RTT variation [ns].
+    pub fn rttvar(&self) -> SimDuration {
+        self.rtt.rttvar
+    }
+    /// Current RTO [ns], backoff included.
+    pub fn rto(&self) -> SimDuration {
+        self.rtt.rto
+    }
+    /// Backoff exponent (chimney `Retransmit.Count`).
+    pub fn backoff(&self) -> u32 {
+        self.rtt.backoff
+    }
+    /// Time spent resending the current segment (chimney `TotalRT`) [ns].
+    pub fn total_rt(&self) -> SimDuration {
+        self.total_rt
+    }
+    /// Window probes in the current persist round.
+    pub fn probe_count(&self) -> u32 {
+        self.probe_count
+    }
+    /// Effective sender MSS [bytes].
+    pub fn smss(&self) -> u32 {
+        self.smss
+    }
+    /// (peer's window shift, our window shift); both 0 unless negotiated.
+    pub fn window_scales(&self) -> (u8, u8) {
+        (self.snd_wscale, self.rcv_wscale)
+    }
+    /// SACK negotiated.
+    pub fn sack_permitted(&self) -> bool {
+        self.sack_ok
+    }
+    /// Bytes delivered in order to the application so far.
+    pub fn delivered(&self) -> u64 {
+        self.rcv.delivered
+    }
+    /// The peer's FIN was received.
+    pub fn peer_fin(&self) -> bool {
+        self.rcv.fin_received
+    }
+    /// Our FIN is acknowledged.
+    pub fn fin_acked(&self) -> bool {
+        self.fin_acked
+    }
+    /// The engine gave up after too many retransmissions (it sends nothing more).
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
+    }
+    /// The send chain.
+    pub fn chain(&self) -> &SendChain {
+        &self.chain
+    }
+    /// Counters.
+    pub fn stats(&self) -> &TcpStats {
+        &self.stats
+    }
+    /// Retransmission-count entries held (memory check: proportional to data in flight).
+    pub fn tx_count_entries(&self) -> usize {
+        self.tx.len()
+    }
+    /// Out-of-order bytes held by the receiver.
+    pub fn ooo_bytes(&self) -> u64 {
+        self.rcv.ooo_bytes()
+    }
+}
+
+/// Largest payload accepted in one segment; larger ones are malformed (no link carries them).
+const MAX_SEGMENT: u64 = 1 << 20;

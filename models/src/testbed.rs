@@ -1,0 +1,310 @@
+//! A two-host world built from plain settings: the sending host (with an optional offload
+//! target), the peer host, a link per direction, and per connection a bulk sender and a
+//! verifying sink. Scenario files are mapped onto it, and the models' own integration tests
+//! use it directly.
+//!
+//! Actor order (it is part of every fingerprint): `host`, `nic` (if any), `peer`, link
+//! `forward`, link `reverse`, then per connection its sender and its sink.
+
+use crate::app::{BulkConfig, BulkSender, ReadRate, Sink};
+use crate::host::HostStack;
+use crate::link::{LinkActor, LinkConfig, LinkControl};
+use crate::msg::{Action, Msg};
+use crate::offload::{OffloadTarget, TargetConfig};
+use crate::record::{LinkId, RunLog};
+use crate::segment::ConnId;
+use crate::seq::SeqNum;
+use crate::tcp::{TcpConfig, TcpConnection};
+use crate::trigger::{Condition, PendingAction};
+use sim_core::{ActorId, Limits, RunEnd, RunTrace, SimError, SimTime, Simulation, TraceSink};
+
+/// One connection: the sending host's endpoint is the active opener.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnSpec {
+    /// Its id.
+    pub id: ConnId,
+    /// TCP settings of the sending host's endpoint.
+    pub tcp: TcpConfig,
+    /// TCP settings of the peer's endpoint.
+    pub peer_tcp: TcpConfig,
+    /// Initial send sequence numbers (sender, peer); `None` draws them from the run's
+    /// named stream `conn/<id>/isn`.
+    pub isn: (Option<u32>, Option<u32>),
+    /// The sending application.
+    pub bulk: BulkConfig,
+    /// How fast the peer's application reads.
+    pub read_rate: ReadRate,
+}
+
+/// Which link direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Sending host → peer.
+    Forward,
+    /// Peer → sending host.
+    Reverse,
+}
+
+/// What a timeline entry does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Offload the connection.
+    Offload(ConnId),
+    /// Upload it back.
+    Upload(ConnId),
+    /// Close it after its data.
+    Close(ConnId),
+    /// Abort it (RST from the sending host).
+    Abort(ConnId),
+    /// Pause / resume the connection's sender.
+    PauseSender(ConnId, bool),
+    /// Pause / resume the connection's sink.
+    PauseSink(ConnId, bool),
+    /// Change a link direction.
+    Link(Direction, LinkControl),
+}
+
+/// When a timeline entry fires.
+#[derive(Clone, Debug, PartialEq)]
+pub enum When {
+    /// At a simulated time.
+    At(SimTime),
+    /// When a condition of a connection holds (checked by whoever runs the connection).
+    On(ConnId, Condition),
+}
+
+/// The whole world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Testbed {
+    /// Run seed.
+    pub seed: u64,
+    /// Sending host → peer.
+    pub forward: LinkConfig,
+    /// Peer → sending host.
+    pub reverse: LinkConfig,
+    /// The sending host's offload target.
+    pub target: Option<TargetConfig>,
+    /// Connections.
+    pub conns: Vec<ConnSpec>,
+    /// Timeline.
+    pub timeline: Vec<(When, Step)>,
+    /// Run limits.
+    pub limits: Limits,
+}
+
+/// Per-connection result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnResult {
+    /// Which connection.
+    pub id: ConnId,
+    /// Bytes the sender was to send.
+    pub expected: u64,
+    /// Bytes the sink received and verified.
+    pub delivered: u64,
+    /// When the last byte arrived.
+    pub completed_at: Option<SimTime>,
+    /// Bytes whose send requests were aborted (RST).
+    pub aborted: u64,
+    /// Initial sequence numbers (sender, peer).
+    pub isn: (SeqNum, SeqNum),
+    /// Ports (sender, peer).
+    pub ports: (u16, u16),
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Outcome {
+    /// How the run ended.
+    pub end: Result<RunEnd, SimError>,
+    /// Trace summary (fingerprint, events, checkpoints).
+    pub trace: RunTrace,
+    /// Simulated time at the end.
+    pub end_time: SimTime,
+    /// Per connection.
+    pub conns: Vec<ConnResult>,
+    /// Everything recorded, merged and ordered.
+    pub log: RunLog,
+    /// Link direction names, by [`LinkId`].
+    pub links: Vec<String>,
+}
+
+impl Outcome {
+    /// True when the run ended without error and every byte sent arrived verified.
+    pub fn integrity_ok(&self) -> bool {
+        self.end.is_ok() && self.conns.iter().all(|c| c.delivered == c.expected && c.aborted == 0)
+    }
+}
+
+struct Ids {
+    host: ActorId,
+    nic: Option<ActorId>,
+    peer: ActorId,
+    forward: ActorId,
+    reverse: ActorId,
+    apps: Vec<(ActorId, ActorId)>,
+}
+
+fn layout(t: &Testbed) -> Ids {
+    let mut next = 0u32;
+    let mut take = || {
+        next += 1;
+        ActorId(next - 1)
+    };
+    let host = take();
+    let nic = t.target.as_ref().map(|_| take());
+    let (peer, forward, reverse) = (take(), take(), take());
+    let apps = t.conns.iter().map(|_| (take(), take())).collect();
+    Ids {
+        host,
+        nic,
+        peer,
+        forward,
+        reverse,
+        apps,
+    }
+}
+
+impl Testbed {
+    /// Runs the world once.
+    pub fn run(&self) -> Outcome {
+        self.run_traced(None)
+    }
+
+    /// Runs the world once, streaming the trace to `sink`.
+    pub fn run_traced(&self, sink: Option<Box<dyn TraceSink>>) -> Outcome {
+        let ids = layout(self);
+        let mut sim: Simulation<Msg> = Simulation::new(self.seed);
+        sim.set_limits(self.limits);
+        sim.set_trace_sink(sink);
+        let mut host = HostStack::new("host", ids.forward, ids.nic);
+        let mut peer = HostStack::new("peer", ids.reverse, None);
+        let mut results = Vec::new();
+        for (i, c) in self.conns.iter().enumerate() {
+            let mut rng = sim.rng_stream(&format!("conn/{}/isn", c.id.0));
+            let isn_a = SeqNum(c.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
+            let isn_b = SeqNum(c.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
+            let (port_a, port_b) = (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16);
+            let (sender, sink) = ids.apps[i];
+            host.add_connection(TcpConnection::connect(c.tcp, c.id, port_a, port_b, isn_a), Some(sender));
+            peer.add_connection(
+                TcpConnection::listen(c.peer_tcp, c.id, port_b, port_a, isn_b),
+                Some(sink),
+            );
+            results.push(ConnResult {
+                id: c.id,
+                expected: c.bulk.total,
+                delivered: 0,
+                completed_at: None,
+                aborted: 0,
+                isn: (isn_a, isn_b),
+                ports: (port_a, port_b),
+            });
+        }
+        for (when, step) in &self.timeline {
+            if let When::On(conn, condition) = when {
+                let (executor, action) = self.route(&ids, step);
+                if let Some(Msg::Action(action)) = action {
+                    host.add_pending_action(
+                        *conn,
+                        PendingAction {
+                            condition: *condition,
+                            action,
+                            executor,
+                        },
+                    );
+                }
+            }
+        }
+        let ingress = ids.nic.unwrap_or(ids.host);
+        sim.add_actor("host", Box::new(host));
+        if let Some(cfg) = &self.target {
+            sim.add_actor(
+                "nic",
+                Box::new(OffloadTarget::new("nic", ids.host, ids.forward, cfg.clone())),
+            );
+        }
+        sim.add_actor("peer", Box::new(peer));
+        sim.add_actor(
+            format!("link {}", self.forward.name),
+            Box::new(LinkActor::new(LinkId(0), self.forward.clone(), self.seed, ids.peer)),
+        );
+        sim.add_actor(
+            format!("link {}", self.reverse.name),
+            Box::new(LinkActor::new(LinkId(1), self.reverse.clone(), self.seed, ingress)),
+        );
+        for c in &self.conns {
+            let rng = sim.rng_stream(&format!("app/{}/writes", c.id.0));
+            sim.add_actor(
+                format!("sender {}", c.id.0),
+                Box::new(BulkSender::new(c.id, ids.host, c.bulk.clone(), rng)),
+            );
+            sim.add_actor(
+                format!("sink {}", c.id.0),
+                Box::new(Sink::new(c.id, ids.peer, c.bulk.total, c.read_rate)),
+            );
+        }
+        for (when, step) in &self.timeline {
+            if let When::At(at) = when {
+                let (executor, msg) = self.route(&ids, step);
+                if let Some(msg) = msg {
+                    sim.schedule(*at, executor, msg);
+                }
+            }
+        }
+        let end = sim.run();
+        self.collect(sim, ids, end, results)
+    }
+
+    /// Which actor carries a step out, and the message that tells it.
+    fn route(&self, ids: &Ids, step: &Step) -> (ActorId, Option<Msg>) {
+        let app = |conn: &ConnId, sink: bool| {
+            let i = self.conns.iter().position(|c| c.id == *conn).unwrap_or(0);
+            let (s, k) = ids.apps.get(i).copied().unwrap_or((ids.host, ids.peer));
+            if sink { k } else { s }
+        };
+        let pause = |p: bool| Some(Msg::Action(if p { Action::PauseApp } else { Action::ResumeApp }));
+        match step {
+            Step::Offload(c) => (ids.host, Some(Msg::Action(Action::Offload(*c)))),
+            Step::Upload(c) => (ids.host, Some(Msg::Action(Action::Upload(*c)))),
+            Step::Close(c) => (ids.host, Some(Msg::Action(Action::Close(*c)))),
+            Step::Abort(c) => (ids.host, Some(Msg::Action(Action::Abort(*c)))),
+            Step::PauseSender(c, p) => (app(c, false), pause(*p)),
+            Step::PauseSink(c, p) => (app(c, true), pause(*p)),
+            Step::Link(Direction::Forward, ctl) => (ids.forward, Some(Msg::LinkControl(ctl.clone()))),
+            Step::Link(Direction::Reverse, ctl) => (ids.reverse, Some(Msg::LinkControl(ctl.clone()))),
+        }
+    }
+
+    fn collect(
+        &self,
+        mut sim: Simulation<Msg>,
+        ids: Ids,
+        end: Result<RunEnd, SimError>,
+        mut results: Vec<ConnResult>,
+    ) -> Outcome {
+        let mut log = RunLog::default();
+        log.merge(sim.actor_mut::<HostStack>(ids.host).expect("host").take_recorder());
+        if let Some(nic) = ids.nic {
+            log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
+        }
+        log.merge(sim.actor_mut::<HostStack>(ids.peer).expect("peer").take_recorder());
+        log.merge(sim.actor_mut::<LinkActor>(ids.forward).expect("link").take_recorder());
+        log.merge(sim.actor_mut::<LinkActor>(ids.reverse).expect("link").take_recorder());
+        for (i, (sender, sink)) in ids.apps.iter().enumerate() {
+            let s = sim.actor_mut::<Sink>(*sink).expect("sink");
+            results[i].delivered = s.received();
+            results[i].completed_at = s.completed_at();
+            log.merge(s.take_recorder());
+            results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
+        }
+        log.sort();
+        Outcome {
+            end,
+            trace: sim.trace(),
+            end_time: sim.now(),
+            conns: results,
+            log,
+            links: vec![self.forward.name.clone(), self.reverse.name.clone()],
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Scenario actions that fire on a condition of a connection rather than at a time:
+//! "offload mid-transfer at exactly the interesting moment".
+//!
+//! Whoever runs the connection (host stack or offload target) evaluates the pending
+//! conditions after every input that can change them, and hands a fired action to the actor
+//! that carries it out. Pending conditions move with the connection at offload and upload.
+
+use crate::msg::Action;
+use crate::tcp::TcpConnection;
+use sim_core::ActorId;
+
+/// A condition on a connection's sender state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// At least this many data bytes cumulatively acknowledged.
+    AfterBytesAcked(u64),
+    /// Bytes in flight (SndMax − SndUna) at least this many.
+    InFlightAtLeast(u32),
+    /// A retransmission is in progress: SndNxt < SndMax (a go-back-N resend after an RTO).
+    RetransmissionInProgress,
+    /// The k-th retransmission timeout has fired.
+    AfterRto(u32),
+}
+
+impl Condition {
+    /// True when the condition holds for `tcp`, which has seen `rto_count` timeouts so far.
+    pub fn holds(&self, tcp: &TcpConnection, rto_count: u32) -> bool {
+        match *self {
+            Condition::AfterBytesAcked(n) => tcp.chain().front_offset() >= n,
+            Condition::InFlightAtLeast(n) => tcp.snd_max().wrapping_since(tcp.snd_una()) >= n,
+            Condition::RetransmissionInProgress => tcp.snd_nxt() < tcp.snd_max(),
+            Condition::AfterRto(k) => rto_count >= k,
+        }
+    }
+}
+
+/// An action waiting for its condition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingAction {
+    /// When to fire.
+    pub condition: Condition,
+    /// What to do.
+    pub action: Action,
+    /// The actor that carries the action out.
+    pub executor: ActorId,
+}
+
+/// Removes and returns, in registration order, the pending actions whose condition holds.
+pub fn take_fired(pending: &mut Vec<PendingAction>, tcp: &TcpConnection, rto_count: u32) -> Vec<PendingAction> {
+    let mut fired = Vec::new();
+    let mut i = 0;
+    while i < pending.len() {
+        if pending[i].condition.holds(tcp, rto_count) {
+            fired.push(pending.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    fired
+}

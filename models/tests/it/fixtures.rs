@@ -1,0 +1,58 @@
+//! A small DSL for building test worlds.
+
+use models::app::{BulkConfig, ReadRate, WriteSize, WriteTiming};
+use models::link::{LinkConfig, QueueLimit};
+use models::offload::TargetConfig;
+use models::segment::ConnId;
+use models::tcp::TcpConfig;
+use models::testbed::{ConnSpec, Step, Testbed, When};
+use sim_core::{Limits, SimDuration, SimTime};
+
+/// Connection 1.
+pub const C: ConnId = ConnId(1);
+
+/// 10 Mbit/s, 20 ms one way, 100-packet queue, both directions; one connection sending
+/// `total` bytes in 16 KiB writes; an offload target on the sending host.
+pub fn bed(total: u64) -> Testbed {
+    let link = |name: &str| LinkConfig::new(name, 10_000_000, SimDuration::from_millis(20), QueueLimit::Packets(100));
+    let tcp = TcpConfig {
+        min_rto: SimDuration::from_millis(200),
+        ..TcpConfig::default()
+    };
+    Testbed {
+        seed: 1,
+        forward: link("host->peer"),
+        reverse: link("peer->host"),
+        target: Some(TargetConfig::default()),
+        conns: vec![ConnSpec {
+            id: C,
+            tcp,
+            peer_tcp: tcp,
+            isn: (None, None),
+            bulk: BulkConfig {
+                total,
+                write_size: WriteSize::Fixed(16 * 1024),
+                timing: WriteTiming::AllAtOnce,
+                send_buffer: 256 * 1024,
+                close_when_done: true,
+            },
+            read_rate: ReadRate::Unlimited,
+        }],
+        timeline: vec![],
+        limits: Limits {
+            max_time: Some(SimTime(600 * 1_000_000_000)),
+            max_events: Some(50_000_000),
+        },
+    }
+}
+
+/// Adds a timeline entry.
+pub fn at(mut t: Testbed, when: When, step: Step) -> Testbed {
+    t.timeline.push((when, step));
+    t
+}
+
+/// Milliseconds as an instant.
+pub fn ms(n: u64) -> SimTime {
+    SimTime(n * 1_000_000)
+}

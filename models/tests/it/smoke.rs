@@ -1,0 +1,44 @@
+//! End-to-end smoke tests: a transfer completes, with and without offload.
+
+use crate::fixtures::*;
+use models::record::OffloadEventKind;
+use models::segment::Sender;
+use models::testbed::{Step, When};
+
+#[test]
+fn clean_transfer_completes_with_every_byte_verified() {
+    let out = bed(1_000_000).run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    let done = out.conns[0].completed_at.unwrap();
+    // 1 MB at 10 Mbit/s is 0.8 s of serialization, plus slow start over a 40 ms RTT.
+    assert!(done.as_secs_f64() > 0.8 && done.as_secs_f64() < 2.0, "{done}");
+}
+
+#[test]
+fn offload_mid_transfer_completes_and_target_sends() {
+    let out = at(bed(1_000_000), When::At(ms(300)), Step::Offload(C)).run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    let kinds: Vec<_> = out.log.offload.iter().map(|o| o.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![OffloadEventKind::OffloadInitiated, OffloadEventKind::OffloadCompleted]
+    );
+    assert!(
+        out.log
+            .wire
+            .iter()
+            .any(|w| w.provenance.sender == Sender::OffloadTarget && w.header.len > 0)
+    );
+}
+
+#[test]
+fn offload_then_upload_completes() {
+    let t = at(
+        at(bed(1_000_000), When::At(ms(300)), Step::Offload(C)),
+        When::At(ms(600)),
+        Step::Upload(C),
+    );
+    let out = t.run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    assert_eq!(out.log.offload.len(), 4, "{:?}", out.log.offload);
+}
