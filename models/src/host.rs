@@ -10,6 +10,12 @@
 //! - `Offloaded`: the target runs the connection; writes are posted to it (rule 22).
 //! - `Uploading`: TerminateOffload is in flight; writes are queued, arriving segments are held
 //!   and processed by the host after the upload (rule 35), bounced writes come back (rule 29).
+//! - `Aborted`: the connection was reset (an RST, the host giving up, or the target's abort
+//!   indication, rule 40); pending and later writes complete with REQUEST_ABORTED.
+//!
+//! An upload asked for while the offload is in flight waits for its completion (rule 21: the
+//! target gets no terminate call before then); so does a close. The block the host sends and
+//! the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as [`HandoverRecord`]s.
 //!
 //! Not modelled: more than one route per host (every segment leaves through `egress`), IP
 //! and ARP, socket buffers beyond the send chain, listen queues.
@@ -18,11 +24,12 @@ use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
-    DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason, check_offload_block,
+    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason,
+    check_offload_block, check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
-use crate::tcp::{ConnEvent, Output, TcpConfig, TcpConnection};
+use crate::tcp::{ConnEvent, Output, TcpConfig, TcpConnection, TcpState};
 use crate::trigger::{PendingAction, take_fired};
 use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
@@ -39,10 +46,13 @@ pub enum Mode {
     Offloaded,
     /// TerminateOffload in flight.
     Uploading,
+    /// Reset or given up: no engine any more; writes complete REQUEST_ABORTED.
+    Aborted,
 }
 
-/// A write the host holds while the connection is between owners, keyed by stream offset.
-type Queued = BTreeMap<u64, (BufId, Bytes)>;
+/// A write the host holds while the connection is between owners, keyed by stream offset,
+/// with the origin it gets when the host sends it itself.
+type Queued = BTreeMap<u64, (BufId, Bytes, BufOrigin)>;
 
 struct HostConn {
     app: Option<ActorId>,
@@ -58,7 +68,10 @@ struct HostConn {
     held: Vec<Segment>,
     /// Buffer lifetimes, by id.
     buffers: BTreeMap<BufId, BufferRecord>,
-    close_requested: bool,
+    /// A close asked for while the connection was between owners: `Some(abortive)`.
+    close_requested: Option<bool>,
+    /// An upload asked for while the offload was in flight (rule 21: deferred).
+    upload_requested: bool,
 }
 
 /// The host TCP stack actor.
@@ -70,6 +83,7 @@ pub struct HostStack {
     conns: BTreeMap<ConnId, HostConn>,
     out: Output,
     recorder: Recorder,
+    handovers: Vec<HandoverRecord>,
 }
 
 impl HostStack {
@@ -84,6 +98,7 @@ impl HostStack {
             conns: BTreeMap::new(),
             out: Output::default(),
             recorder: Recorder::default(),
+            handovers: Vec::new(),
         }
     }
 
@@ -104,7 +119,8 @@ impl HostStack {
                 queued: Queued::new(),
                 held: Vec::new(),
                 buffers: BTreeMap::new(),
-                close_requested: false,
+                close_requested: None,
+                upload_requested: false,
             },
         );
     }
@@ -138,6 +154,11 @@ impl HostStack {
             r.buffers.extend(std::mem::take(&mut c.buffers).into_values());
         }
         r
+    }
+
+    /// Takes the delegated-state blocks sent and received so far, in order.
+    pub fn take_handovers(&mut self) -> Vec<HandoverRecord> {
+        std::mem::take(&mut self.handovers)
     }
 
     fn fail(ctx: &mut Ctx<'_, Msg>, v: RuleViolation) {
@@ -181,6 +202,7 @@ impl HostStack {
             complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::Success);
         }
         let events = std::mem::take(&mut out.events);
+        let mut dead = false;
         for event in events {
             if let ConnEvent::RtoFired { .. } = event {
                 c.rto_count += 1;
@@ -192,15 +214,44 @@ impl HostStack {
                     ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
                 }
             }
+            dead |= matches!(event, ConnEvent::GiveUp | ConnEvent::Reset);
             if let Some(app) = c.app {
                 ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
             }
+        }
+        if dead {
+            out.clear();
+            self.out = out;
+            self.enter_aborted(ctx, conn);
+            return;
         }
         c.timers.sync(ctx, conn, tcp);
         record_sample(&mut self.recorder.cc, tcp, ctx.now());
         out.clear();
         self.out = out;
         self.fire_conditions(ctx, conn);
+    }
+
+    /// The connection is dead (reset or given up): every send the host still holds completes
+    /// with REQUEST_ABORTED, and so will every later write.
+    fn enter_aborted(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let now = ctx.now();
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.timers.cancel_all(ctx);
+        c.mode = Mode::Aborted;
+        c.pending.clear();
+        c.close_requested = None;
+        c.upload_requested = false;
+        let mut ids: Vec<BufId> = Vec::new();
+        if let Some(tcp) = c.tcp.take() {
+            let (_, mut chain) = tcp.into_parts(now);
+            ids.extend(chain.drain().into_iter().map(|b| b.id));
+        }
+        ids.extend(std::mem::take(&mut c.queued).into_values().map(|(id, _, _)| id));
+        c.held.clear();
+        for buf in ids {
+            complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::RequestAborted);
+        }
     }
 
     fn fire_conditions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
@@ -231,6 +282,8 @@ impl HostStack {
             }
             // Rule 23 (held, forwarded after completion); rule 35 (held, processed by the host).
             Mode::Offloading | Mode::Uploading => c.held.push(seg),
+            // No connection any more (RFC 793 would answer with an RST; the peer is reset too).
+            Mode::Aborted => {}
             // A segment that reached the host while the target owns the connection is
             // forwarded to it (MiniportTcpOffloadForward).
             Mode::Offloaded => {
@@ -272,7 +325,10 @@ impl HostStack {
             }
             // Rule 21: the host queues application sends itself while the offload is in flight.
             Mode::Offloading | Mode::Uploading => {
-                c.queued.insert(offset, (buf, data));
+                c.queued.insert(offset, (buf, data, BufOrigin::HostQueue));
+            }
+            Mode::Aborted => {
+                complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::RequestAborted);
             }
             // Rule 22: posted to the target.
             Mode::Offloaded => {
@@ -297,10 +353,10 @@ impl HostStack {
     fn act(&mut self, ctx: &mut Ctx<'_, Msg>, action: Action) {
         match action {
             Action::Offload(conn) => self.initiate_offload(ctx, conn),
-            Action::Upload(conn) => self.terminate_offload(ctx, conn, UploadReason::HostRequested),
+            Action::Upload(conn) => self.upload(ctx, conn),
             Action::Close(conn) => self.close(ctx, conn, false),
             Action::Abort(conn) => self.close(ctx, conn, true),
-            Action::PauseApp | Action::ResumeApp => {}
+            Action::PauseApp | Action::ResumeApp | Action::TargetUpload(_) => {}
         }
     }
 
@@ -323,7 +379,20 @@ impl HostStack {
                 let target = self.target.expect("offloaded implies a target");
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
             }
-            Mode::Offloading | Mode::Uploading => c.close_requested = true,
+            // Deferred until the connection has one owner again; an abort wins over a close.
+            Mode::Offloading | Mode::Uploading => c.close_requested = Some(abortive || c.close_requested == Some(true)),
+            Mode::Aborted => {}
+        }
+    }
+
+    /// A scenario upload. Rule 21: while the offload is in flight the target gets no
+    /// terminate call, so the upload waits for InitiateOffloadComplete.
+    fn upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match c.mode {
+            Mode::Offloading => c.upload_requested = true,
+            Mode::Offloaded => self.terminate_offload(ctx, conn, UploadReason::HostRequested),
+            Mode::Host | Mode::Uploading | Mode::Aborted => {}
         }
     }
 
@@ -369,13 +438,24 @@ impl HostStack {
             state,
             consts,
             chain,
-            pending: std::mem::take(&mut c.pending),
+            // A copy: the host keeps its own until the target accepts (rule 37: a refusal
+            // leaves the host as it was).
+            pending: c.pending.clone(),
             rto_count: c.rto_count,
         };
         if let Err(v) = check_offload_block(&block, now) {
             Self::fail(ctx, v);
             return;
         }
+        self.handovers.push(HandoverRecord {
+            time: now,
+            conn,
+            kind: HandoverKind::Offload,
+            state: block.state,
+            snd_una_offset: block.consts.snd_una_offset,
+            chain_bytes: block.chain.as_ref().map_or(0, |ch| ch.len()),
+            chain_buffers: block.chain.as_ref().map_or(0, |ch| ch.buffer_count()),
+        });
         self.record_offload(
             now,
             conn,
@@ -398,8 +478,11 @@ impl HostStack {
         }
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
-        let close = std::mem::take(&mut c.close_requested);
+        let close = c.close_requested.take();
+        let upload = std::mem::take(&mut c.upload_requested);
         if accepted {
+            // The pending actions went with the block.
+            c.pending.clear();
             let tcp = c.tcp.take().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
             for b in tcp.chain().buffers() {
@@ -411,7 +494,7 @@ impl HostStack {
             self.record_offload(now, conn, OffloadEventKind::OffloadCompleted, Some(seqs));
             // Rule 22: post the queued sends in order; rule 23: then forward held segments.
             let c = self.conns.get_mut(&conn).expect("present");
-            for (offset, (buf, data)) in queued {
+            for (offset, (buf, data, _)) in queued {
                 if let Some(r) = c.buffers.get_mut(&buf) {
                     r.offloaded_at = Some(now);
                 }
@@ -429,19 +512,18 @@ impl HostStack {
             for seg in held {
                 ctx.send(target, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
             }
-            if close {
-                ctx.send(
-                    target,
-                    SimDuration::ZERO,
-                    Msg::OffloadDisconnect { conn, abortive: false },
-                );
+            if let Some(abortive) = close {
+                ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
+            }
+            if upload {
+                self.terminate_offload(ctx, conn, UploadReason::HostRequested);
             }
         } else {
-            // Rule 37: the host keeps the chain and its queued sends and continues.
+            // Rule 37: the host keeps the chain and its queued sends and continues (its
+            // pending actions too: the block carried a copy).
             c.mode = Mode::Host;
             let tcp = c.tcp.as_ref().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
-            // The pending actions went with the block; a refused offload does not re-fire.
             self.record_offload(now, conn, OffloadEventKind::OffloadRefused { reason }, Some(seqs));
             self.resume_on_host(ctx, conn, queued, held, close);
         }
@@ -454,23 +536,29 @@ impl HostStack {
         conn: ConnId,
         queued: Queued,
         held: Vec<Segment>,
-        close: bool,
+        close: Option<bool>,
     ) {
         let now = ctx.now();
         let c = self.conns.get_mut(&conn).expect("present");
         let tcp = c.tcp.as_mut().expect("host mode has an engine");
-        for (_, (buf, data)) in queued {
-            if let Err(e) = tcp.send(buf, data, BufOrigin::HostQueue) {
+        for (_, (buf, data, origin)) in queued {
+            if let Err(e) = tcp.send(buf, data, origin) {
                 ctx.fail(format!("{}: queued write on conn {} refused: {e:?}", self.name, conn.0));
                 return;
             }
         }
-        if close {
-            tcp.close();
+        match close {
+            Some(true) => tcp.abort(&mut self.out),
+            Some(false) => tcp.close(),
+            None => {}
         }
-        // Timers that expired while frozen fire now.
+        // Timers that expired while frozen fire now (the kernel runs a past deadline at once).
         tcp.poll(now, &mut self.out);
         self.flush(ctx, conn);
+        if close == Some(true) {
+            self.enter_aborted(ctx, conn);
+            return;
+        }
         for seg in held {
             self.on_wire(ctx, seg);
         }
@@ -506,6 +594,27 @@ impl HostStack {
             ));
             return;
         }
+        self.handovers.push(HandoverRecord {
+            time: now,
+            conn,
+            kind: HandoverKind::Upload,
+            state: block.state,
+            snd_una_offset: block.consts.snd_una_offset,
+            chain_bytes: block.chain.as_ref().map_or(0, |ch| ch.len()),
+            chain_buffers: block.chain.as_ref().map_or(0, |ch| ch.buffer_count()),
+        });
+        if block.state.state == TcpState::Closed {
+            // Rule 40: the target had aborted the connection and kept its state until now;
+            // every send was completed REQUEST_ABORTED and nothing comes back.
+            self.record_offload(now, conn, OffloadEventKind::UploadCompleted, None);
+            self.enter_aborted(ctx, conn);
+            return;
+        }
+        if let Err(v) = check_upload_block(&block, now) {
+            Self::fail(ctx, v);
+            return;
+        }
+        let c = self.conns.get_mut(&conn).expect("present");
         let s = &block.state;
         let violation = |rule: u8, message: String| RuleViolation {
             rule,
@@ -522,7 +631,7 @@ impl HostStack {
         // Rule 32: every byte from the returned SndUna to the last byte ever posted appears
         // exactly once across the returned chain and the bounced sends (queued here).
         let mut expect = chain.end_offset();
-        for (&off, (_, data)) in &c.queued {
+        for (&off, (_, data, _)) in &c.queued {
             if off != expect {
                 Self::fail(
                     ctx,
@@ -534,6 +643,21 @@ impl HostStack {
                 return;
             }
             expect += data.len() as u64;
+        }
+        // Rule 32: "no NBL holding an unacked byte was completed SUCCESS".
+        let returned = chain
+            .buffers()
+            .map(|b| b.id)
+            .chain(c.queued.values().map(|(id, _, _)| *id));
+        if let Some(id) = returned
+            .into_iter()
+            .find(|id| c.buffers.get(id).is_some_and(|r| r.end != BufferEnd::Pending))
+        {
+            Self::fail(
+                ctx,
+                violation(32, format!("buffer {} was returned but had already completed", id.0)),
+            );
+            return;
         }
         if expect != c.next_offset {
             Self::fail(
@@ -570,7 +694,7 @@ impl HostStack {
         c.rto_count = block.rto_count;
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
-        let close = std::mem::take(&mut c.close_requested);
+        let close = c.close_requested.take();
         self.record_offload(now, conn, OffloadEventKind::UploadCompleted, Some(seqs));
         self.resume_on_host(ctx, conn, queued, held, close);
     }
@@ -581,19 +705,23 @@ impl HostStack {
     }
 
     fn bounced(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, offset: u64, data: Bytes) {
+        let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
+        if let Some(r) = c.buffers.get_mut(&buf) {
+            r.returned_at = Some(now);
+        }
         match c.mode {
             // Rule 29: "the host then transmits that data itself" once it owns the connection.
             Mode::Uploading => {
-                c.queued.insert(offset, (buf, data));
+                c.queued.insert(offset, (buf, data, BufOrigin::ReturnedAtUpload));
             }
             Mode::Offloaded => {
                 // The target decided to upload before telling us (rule 46/18): the host must
                 // upload; keep the data for after.
-                c.queued.insert(offset, (buf, data));
+                c.queued.insert(offset, (buf, data, BufOrigin::ReturnedAtUpload));
                 self.terminate_offload(ctx, conn, UploadReason::UploadRequested);
             }
-            Mode::Host | Mode::Offloading => ctx.fail(format!(
+            Mode::Host | Mode::Offloading | Mode::Aborted => ctx.fail(format!(
                 "{}: bounced send on conn {} in mode {:?}",
                 self.name, conn.0, c.mode
             )),
@@ -670,8 +798,17 @@ impl Actor<Msg> for HostStack {
                 }
             }
             Msg::ConnEvent { conn, event } => {
-                if let Some(app) = self.conns.get(&conn).and_then(|c| c.app) {
+                let Some(c) = self.conns.get_mut(&conn) else { return };
+                if let Some(app) = c.app {
                     ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
+                }
+                // Rule 40: TcpIndicateAbort. The target completes the pending sends itself
+                // (REQUEST_ABORTED) and keeps the state until the host terminates, which it
+                // does not: an aborted connection has nothing to return.
+                if event == ConnEvent::Reset && c.mode == Mode::Offloaded {
+                    c.mode = Mode::Aborted;
+                    let now = ctx.now();
+                    self.record_offload(now, conn, OffloadEventKind::Aborted, None);
                 }
             }
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),

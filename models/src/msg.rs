@@ -35,6 +35,9 @@ pub enum Action {
     Close(ConnId),
     /// Abort the connection (RST).
     Abort(ConnId),
+    /// The offload target asks the host to upload the connection (rule 46: resources lost
+    /// after offload; carried out by the target).
+    TargetUpload(ConnId),
     /// Pause an application (a sender stops writing; a sink stops reading).
     PauseApp,
     /// Resume an application.

@@ -10,7 +10,7 @@ use crate::app::{BulkConfig, BulkSender, ReadRate, Sink};
 use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl};
 use crate::msg::{Action, Msg};
-use crate::offload::{OffloadTarget, TargetConfig};
+use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
 use crate::record::{LinkId, RunLog};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -56,6 +56,12 @@ pub enum Step {
     Close(ConnId),
     /// Abort it (RST from the sending host).
     Abort(ConnId),
+    /// Close the peer's side (FIN from the peer: the sending host's receive half closes).
+    PeerClose(ConnId),
+    /// Abort from the peer (RST from the peer).
+    PeerAbort(ConnId),
+    /// The sending host's offload target asks for the connection to be uploaded (rule 46).
+    TargetUpload(ConnId),
     /// Pause / resume the connection's sender.
     PauseSender(ConnId, bool),
     /// Pause / resume the connection's sink.
@@ -126,6 +132,8 @@ pub struct Outcome {
     pub log: RunLog,
     /// Link direction names, by [`LinkId`].
     pub links: Vec<String>,
+    /// The delegated state the sending host handed over and got back, in order.
+    pub handovers: Vec<HandoverRecord>,
 }
 
 impl Outcome {
@@ -268,6 +276,10 @@ impl Testbed {
             Step::Upload(c) => (ids.host, Some(Msg::Action(Action::Upload(*c)))),
             Step::Close(c) => (ids.host, Some(Msg::Action(Action::Close(*c)))),
             Step::Abort(c) => (ids.host, Some(Msg::Action(Action::Abort(*c)))),
+            Step::PeerClose(c) => (ids.peer, Some(Msg::Action(Action::Close(*c)))),
+            Step::PeerAbort(c) => (ids.peer, Some(Msg::Action(Action::Abort(*c)))),
+            // Without a target there is nobody to ask; the host ignores the action.
+            Step::TargetUpload(c) => (ids.nic.unwrap_or(ids.host), Some(Msg::Action(Action::TargetUpload(*c)))),
             Step::PauseSender(c, p) => (app(c, false), pause(*p)),
             Step::PauseSink(c, p) => (app(c, true), pause(*p)),
             Step::Link(Direction::Forward, ctl) => (ids.forward, Some(Msg::LinkControl(ctl.clone()))),
@@ -283,7 +295,9 @@ impl Testbed {
         mut results: Vec<ConnResult>,
     ) -> Outcome {
         let mut log = RunLog::default();
-        log.merge(sim.actor_mut::<HostStack>(ids.host).expect("host").take_recorder());
+        let host = sim.actor_mut::<HostStack>(ids.host).expect("host");
+        let handovers = host.take_handovers();
+        log.merge(host.take_recorder());
         if let Some(nic) = ids.nic {
             log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
         }
@@ -305,6 +319,7 @@ impl Testbed {
             conns: results,
             log,
             links: vec![self.forward.name.clone(), self.reverse.name.clone()],
+            handovers,
         }
     }
 }

@@ -20,6 +20,10 @@ pub enum Condition {
     RetransmissionInProgress,
     /// The k-th retransmission timeout has fired.
     AfterRto(u32),
+    /// In NewReno fast recovery (after a fast retransmit, until a full ACK).
+    InFastRecovery,
+    /// The peer advertises a zero window (SND.WND == 0) while data waits to be sent.
+    ZeroWindow,
 }
 
 impl Condition {
@@ -30,6 +34,12 @@ impl Condition {
             Condition::InFlightAtLeast(n) => tcp.snd_max().wrapping_since(tcp.snd_una()) >= n,
             Condition::RetransmissionInProgress => tcp.snd_nxt() < tcp.snd_max(),
             Condition::AfterRto(k) => rto_count >= k,
+            Condition::InFastRecovery => tcp.in_recovery(),
+            Condition::ZeroWindow => {
+                tcp.state().is_synchronized()
+                    && tcp.snd_wnd() == 0
+                    && tcp.chain().end_offset() > tcp.chain().front_offset()
+            }
         }
     }
 }

@@ -1,1 +1,60 @@
-//! offsim reports (placeholder).
+//! offsim reports: turns a run's [`RunLog`](models::record::RunLog) into the files engineers
+//! bring to design reviews, and aggregates runs across seeds and sweeps.
+//!
+//! Per run ([`write_run`], into the run's folder):
+//! - `summary.json`: the computed [`RunReport`] (retransmissions by source and cause per
+//!   chimney rule 12, RTO expiries, spurious retransmissions, offload/upload times, per-buffer
+//!   pinned time) plus the run's self-description (params, version, commit, command, scenario).
+//! - `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`.
+//! - one `<link>.pcapng` per link direction, captured at the link's **ingress** (segments
+//!   accepted into the link and segments dropped there), with provenance as packet comments.
+//! - charts (PNG + SVG): time-sequence graph and cwnd/ssthresh/flight per connection,
+//!   retransmissions by source.
+//!
+//! Across runs ([`write_sweep`], [`Aggregate`], [`compare`], [`write_report`]): results and
+//! per-parameter-point statistics (mean, sd, Student-t 95% CI, paired differences across
+//! variants with common random numbers), sweep charts, and a self-contained HTML report.
+//!
+//! Determinism: every output is a pure function of its inputs. Maps that reach an output are
+//! `BTreeMap`s or ordered `Vec`s, float sums run sequentially in a documented order, charts
+//! use the embedded DejaVu Sans font (no system fonts), and every file is written atomically
+//! through [`write_atomic`].
+//!
+//! Fidelity notes: the pcapng files regenerate payload from [`models::pattern`] and carry no
+//! TCP options (the recorder keeps only the SACK block count, not the blocks); IPv4 IDs are
+//! synthetic. Multi-hop paths are resolved with [`LinkInfo::from`]/[`LinkInfo::to`]: sender
+//! transmissions are counted on the link leaving the sending host, receiver arrivals on the
+//! link entering the receiving host.
+
+#![warn(missing_docs)]
+
+mod aggregate;
+mod charts;
+mod compare;
+mod csvout;
+mod error;
+mod html;
+mod info;
+mod io;
+mod metrics;
+mod pcap;
+mod stats;
+mod sweep;
+pub mod testdata;
+mod view;
+
+pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
+pub use compare::{CompareRow, compare};
+pub use error::ReportError;
+pub use html::write_report;
+pub use info::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
+pub use io::write_atomic;
+pub use metrics::{
+    BufferLife, BufferStats, ByCause, BySource, DurationStats, Handover, OffloadEvent, OffloadSummary, Retransmissions,
+    RunReport, SegmentCounts,
+};
+pub use stats::{Summary, seeds_for_half_width};
+pub use sweep::{run_dir, write_run, write_sweep};
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, ReportError>;

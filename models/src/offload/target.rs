@@ -17,7 +17,7 @@
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
-use crate::msg::{Msg, SendStatus};
+use crate::msg::{Action, Msg, SendStatus};
 use crate::record::Recorder;
 use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection};
@@ -42,6 +42,9 @@ pub struct TargetConfig {
     /// Resends of one segment before the target asks for an upload (rule 18); `None` keeps
     /// the connection's own limit.
     pub max_retransmissions: Option<u32>,
+    /// Time from the target's decision to upload to the host seeing TcpIndicateRetrieve
+    /// (rules 27 and 29: sends posted in between complete with UPLOAD_IN_PROGRESS).
+    pub indication_latency: SimDuration,
 }
 
 impl Default for TargetConfig {
@@ -53,6 +56,7 @@ impl Default for TargetConfig {
             refuse: false,
             max_connections: 1024,
             max_retransmissions: None,
+            indication_latency: SimDuration::ZERO,
         }
     }
 }
@@ -74,8 +78,10 @@ enum Phase {
 
 /// Per-connection run-time checks of the send rules.
 struct SendRules {
-    /// Stream offsets of SndNxt and SndMax at offload.
+    /// Stream offset of SndNxt at offload.
     snd_nxt0: u64,
+    /// The peer's window was zero at offload (rule 9 d: the persist state governs).
+    zero_window0: bool,
     /// The first data segment has gone out.
     first_sent: bool,
     /// Sending is contiguous up to here (rule 10).
@@ -86,6 +92,10 @@ struct SendRules {
     posted: VecDeque<(BufId, u64)>,
     /// An RTO, fast retransmit or partial ACK happened before the first send (rule 9 b, c).
     recovery_started: bool,
+    /// One past the highest stream offset ever sent, by the host or the target (rule 12).
+    sent_max: u64,
+    /// The host asked for an abortive disconnect (rule 20: the only reason to send RST).
+    abort_requested: bool,
 }
 
 struct TargetConn {
@@ -95,8 +105,11 @@ struct TargetConn {
     timers: ConnTimers,
     pending: Vec<PendingAction>,
     rto_count: u32,
-    upload_requested: bool,
+    /// The target decided to upload, and why (rules 18, 29, 46).
+    upload_requested: Option<UploadReason>,
     rules: Option<SendRules>,
+    /// The state at the RST (rule 40: kept until the host terminates).
+    aborted: Option<(DelegatedState, super::ConstState)>,
 }
 
 /// The offload target actor.
@@ -203,8 +216,9 @@ impl OffloadTarget {
                 timers: ConnTimers::default(),
                 pending: Vec::new(),
                 rto_count: 0,
-                upload_requested: false,
+                upload_requested: None,
                 rules: None,
+                aborted: None,
             },
         );
     }
@@ -241,16 +255,18 @@ impl OffloadTarget {
                 return;
             }
         };
-        let snd_nxt0 = marks.map_or(una + u64::from(snap.snd_nxt.wrapping_since(snap.snd_una)), |m| {
-            m.snd_nxt
-        });
+        let at = |s: crate::seq::SeqNum| una + u64::from(s.wrapping_since(snap.snd_una));
+        let (snd_nxt0, snd_max0) = marks.map_or((at(snap.snd_nxt), at(snap.snd_max)), |m| (m.snd_nxt, m.snd_max));
         c.rules = Some(SendRules {
             snd_nxt0,
+            zero_window0: snap.snd_wnd == 0,
             first_sent: false,
             frontier: snd_nxt0,
             una,
             posted,
             recovery_started: false,
+            sent_max: snd_max0,
+            abort_requested: false,
         });
         c.tcp = Some(tcp);
         c.pending = pending;
@@ -304,12 +320,13 @@ impl OffloadTarget {
         for event in out.events.drain(..) {
             match event {
                 ConnEvent::RtoFired { .. } => c.rto_count += 1,
-                // Rule 18: give-up becomes a mandatory upload request, not an abort.
-                ConnEvent::GiveUp if !c.upload_requested => {
-                    c.upload_requested = true;
+                // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
+                // upload) instead of aborting".
+                ConnEvent::GiveUp if c.upload_requested.is_none() => {
+                    c.upload_requested = Some(UploadReason::TimeoutExpiration);
                     ctx.send(
                         c.host,
-                        SimDuration::ZERO,
+                        self.cfg.indication_latency,
                         Msg::RequestUpload {
                             conn,
                             reason: UploadReason::TimeoutExpiration,
@@ -325,8 +342,8 @@ impl OffloadTarget {
             // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more.
             c.phase = Phase::Aborted;
             c.timers.cancel_all(ctx);
-            let (_, chain) = c.tcp.take().expect("present").into_parts(now);
-            let mut chain = chain;
+            let (snap, mut chain) = c.tcp.take().expect("present").into_parts(now);
+            c.aborted = Some(DelegatedState::from_snapshot(&snap, chain.end_offset(), self.cfg.ticks));
             for b in chain.drain() {
                 ctx.send(
                     c.host,
@@ -389,7 +406,7 @@ impl OffloadTarget {
             return;
         };
         match c.phase {
-            Phase::Running if !c.upload_requested => {
+            Phase::Running if c.upload_requested.is_none() => {
                 let tcp = c.tcp.as_mut().expect("running");
                 if offset != tcp.chain().end_offset() {
                     let m = format!(
@@ -447,11 +464,7 @@ impl OffloadTarget {
             ));
             return;
         };
-        let reason = if c.upload_requested {
-            UploadReason::TimeoutExpiration
-        } else {
-            UploadReason::HostRequested
-        };
+        let reason = c.upload_requested.unwrap_or(UploadReason::HostRequested);
         match c.phase {
             Phase::Running => {
                 // Rule 30: "sends pending delayed ACKs, stops push/SWS/delayed-ACK timers".
@@ -466,8 +479,24 @@ impl OffloadTarget {
                 ctx.set_timer(now + self.cfg.upload_latency, u64::from(conn.0) << 8 | UPLOAD_DONE);
             }
             Phase::Aborted => {
-                // Nothing to return: the connection is dead.
-                self.conns.remove(&conn);
+                // Rule 40: the aborted state was kept "until the host terminates". Nothing
+                // is returned (every send was completed REQUEST_ABORTED); the state says Closed.
+                let c = self.conns.remove(&conn).expect("present");
+                let (state, consts) = c.aborted.expect("an aborted connection keeps its state");
+                let block = UploadBlock {
+                    conn,
+                    reason,
+                    state,
+                    consts,
+                    chain: None,
+                    pending: c.pending,
+                    rto_count: c.rto_count,
+                };
+                ctx.send(
+                    c.host,
+                    self.cfg.upload_latency,
+                    Msg::TerminateOffloadComplete(Box::new(block)),
+                );
             }
             Phase::Uploading(_) | Phase::Offloading(_) => ctx.fail(format!(
                 "{}: TerminateOffload for conn {} in transit (rule 28)",
@@ -481,8 +510,15 @@ impl OffloadTarget {
         let Some(c) = self.conns.remove(&conn) else { return };
         let Phase::Uploading(reason) = c.phase else { return };
         let tcp = c.tcp.expect("uploading keeps the engine");
+        let gave_up = tcp.gave_up();
         let (snap, chain) = tcp.into_parts(now);
-        let (state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        let (mut state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        if gave_up && state.snd_max != state.snd_una {
+            // Rule 33: "0 = host timer fires immediately". The target stopped its timer when it
+            // gave up (rule 18); the segment is overdue, so the host resends it at once rather
+            // than the timer reading as off with data outstanding.
+            state.retransmit.timeout_delta = 0;
+        }
         // Rule 31: the chain is NULL when nothing is outstanding.
         let chain = (!chain.is_empty()).then_some(chain);
         let block = UploadBlock {
@@ -501,6 +537,19 @@ impl OffloadTarget {
         );
     }
 
+    /// The target decides to give the connection back (rule 27: "the OT may ask"; rule 46:
+    /// resources lost after offload, reason UploadRequested). Sends posted from now on bounce
+    /// with UPLOAD_IN_PROGRESS (rule 29). Policy: the target keeps running the connection
+    /// until the host terminates it, as rule 44 requires for the optional reasons.
+    fn request_upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, reason: UploadReason) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !matches!(c.phase, Phase::Running) || c.upload_requested.is_some() {
+            return;
+        }
+        c.upload_requested = Some(reason);
+        ctx.send(c.host, self.cfg.indication_latency, Msg::RequestUpload { conn, reason });
+    }
+
     fn disconnect(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
@@ -510,6 +559,9 @@ impl OffloadTarget {
         let tcp = c.tcp.as_mut().expect("running");
         if abortive {
             // Rule 42: abortive close sends RST; sends complete REQUEST_ABORTED (rule 40 path).
+            if let Some(r) = c.rules.as_mut() {
+                r.abort_requested = true;
+            }
             tcp.abort(&mut self.out);
             self.out.events.push(ConnEvent::Reset);
         } else {
@@ -521,7 +573,7 @@ impl OffloadTarget {
     }
 }
 
-/// Checks one batch of the engine's output against rules 9, 10, 13, 25 and 40.
+/// Checks one batch of the engine's output against rules 9, 10, 12, 13, 20, 25, 40 and 42.
 fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: bool) -> Result<(), (u8, String)> {
     let (una_seq, nxt, max) = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
     // Rule 13: SndUna <= SndNxt <= SndMax, and SndUna never moves back.
@@ -542,6 +594,24 @@ fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: b
     }) {
         r.recovery_started = true;
     }
+    for seg in &out.segments {
+        // Rule 20: "The OT sends RST only on an abortive disconnect request" (the engine also
+        // answers segments for a connection that has reached CLOSED: there is no TCB left).
+        if seg.flags.rst && !r.abort_requested && tcp.state() != crate::tcp::TcpState::Closed {
+            return Err((20, "RST sent without an abortive disconnect request".into()));
+        }
+        // Rule 42: "The FIN follows all earlier data" (it may ride on the last data segment).
+        let end = seg.provenance.stream_offset + seg.payload.len() as u64;
+        if seg.flags.fin && end != tcp.chain().end_offset() {
+            return Err((
+                42,
+                format!(
+                    "FIN after stream offset {end}, but the data ends at {}",
+                    tcp.chain().end_offset()
+                ),
+            ));
+        }
+    }
     for seg in out.segments.iter().filter(|s| !s.payload.is_empty()) {
         if aborted {
             return Err((40, "data sent after an RST aborted the connection".into()));
@@ -551,27 +621,53 @@ fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: b
             seg.provenance.stream_offset + seg.payload.len() as u64,
             seg.provenance.cause,
         );
-        // Rule 9: the first data segment starts at SndNxt unless an ACK moved SndUna past it,
-        // the resumed timer fired, dup ACKs reached the threshold, or the window is zero.
+        // Rule 9: "The first data segment the OT puts on the wire starts at SndNxt, EXCEPT
+        // when, before it sends: (a) an ACK ... moved SndUna past SndNxt - then it starts at the
+        // new SndUna; (b) the resumed retransmit timer fires ...; (c) dup ACKs ... reach
+        // TcpDuplicateAckThreshold ...; (d) SndWnd == 0 - the next packet is a persist window
+        // probe". Policy for (d): when the window was zero at offload and opens before the
+        // first send, an outstanding probe byte is resent from SndUna (the receiver may have
+        // discarded it).
         if !r.first_sent {
             r.first_sent = true;
+            let expected = r.snd_nxt0.max(una);
             let excused = r.recovery_started
-                || off == una
-                || cause == SendCause::WindowProbe
+                || (r.zero_window0 && off == una)
                 || matches!(
                     cause,
-                    SendCause::Rto | SendCause::FastRetransmit | SendCause::PartialAck
+                    SendCause::WindowProbe | SendCause::Rto | SendCause::FastRetransmit | SendCause::PartialAck
                 );
-            if off != r.snd_nxt0 && !excused {
+            if off != expected && !excused {
                 return Err((
                     9,
                     format!(
-                        "first data segment at stream offset {off}, SndNxt at offload was {}",
+                        "first data segment at stream offset {off}, expected {expected} (SndNxt at offload was {}, SndUna is {una})",
                         r.snd_nxt0
                     ),
                 ));
             }
         }
+        // Rule 12: "a segment counts as retransmitted if it carries at least one octet sent
+        // before ... so the [SndNxt,SndMax) resend counts as retransmissions even though it is
+        // the OT's first transmission ... bytes >= SndMax sent for the first time are not".
+        let p = &seg.provenance;
+        let resent = off < r.sent_max;
+        if p.is_retransmission != resent || (p.tx_number > 0) != resent {
+            return Err((
+                12,
+                format!(
+                    "segment [{off}, {end}) marked retransmission={} tx_number={} but bytes sent so far end at {}",
+                    p.is_retransmission, p.tx_number, r.sent_max
+                ),
+            ));
+        }
+        if p.source == crate::segment::DataSource::DelegatedResend && !p.is_retransmission {
+            return Err((
+                12,
+                format!("resend-region segment at {off} not counted as retransmission"),
+            ));
+        }
+        r.sent_max = r.sent_max.max(end);
         // Rule 10: sending is contiguous: every byte of [SndNxt, SndMax) before any byte
         // beyond, all chain bytes before later sends, later sends FIFO.
         if off > r.frontier {
@@ -618,6 +714,7 @@ impl Actor<Msg> for OffloadTarget {
             } => self.post(ctx, conn, buf, offset, data),
             Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
             Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
+            Msg::Action(Action::TargetUpload(conn)) => self.request_upload(ctx, conn, UploadReason::UploadRequested),
             Msg::Action(_) => {}
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
         }

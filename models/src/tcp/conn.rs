@@ -305,8 +305,16 @@ impl TcpConnection {
         (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
             // spec/chimney.md §8 handover policy [INF]: "if DupAckCount >= threshold at offload,
             // assume recovery with recover = SndMax - 1; else recover = SndUna - 1".
+            // Refinement [INF] for a handover after a timeout (Retransmit.Count > 0, or a
+            // go-back-N resend in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a
+            // retransmit timeout, record the highest sequence number transmitted in the variable
+            // recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight
+            // would start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole
+            // resend region out at once.
             if snap.dup_acks >= cfg.dupack_threshold {
                 (max.sub(1), true)
+            } else if snap.backoff > 0 || nxt < max {
+                (max.sub(1), false)
             } else {
                 (una.sub(1), false)
             }
@@ -671,7 +679,10 @@ impl TcpConnection {
         }
         // "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a SYN
         // segment sent ... The connection state should be changed to SYN-RECEIVED."
+        // An application that paused reading before the SYN arrived stays paused.
+        let reading = self.rcv.reading;
         self.rcv = Receiver::new(seg.seq.add(1), 0);
+        self.rcv.reading = reading;
         self.negotiate(&seg.options);
         self.snd_wnd = u32::from(seg.window);
         self.max_snd_wnd = self.snd_wnd;
@@ -700,7 +711,9 @@ impl TcpConnection {
         if !seg.flags.syn {
             return;
         }
+        let reading = self.rcv.reading;
         self.rcv = Receiver::new(seg.seq.add(1), 0);
+        self.rcv.reading = reading;
         self.negotiate(&seg.options);
         if seg.flags.ack {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to

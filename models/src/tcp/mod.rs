@@ -9,7 +9,8 @@
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
 //! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery;
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;
-//! [`sender`] builds segments and keeps per-byte transmission counts.
+//! [`sender`] builds segments and keeps per-byte transmission counts; [`theory`] holds the
+//! Mathis and Padhye throughput models the engine is checked against.
 //!
 //! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
 //! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
@@ -32,6 +33,7 @@ pub mod rtt;
 pub mod sender;
 #[cfg(test)]
 mod tests;
+pub mod theory;
 
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
 

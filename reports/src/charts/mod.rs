@@ -1,0 +1,315 @@
+//! Charts with plotters, each rendered to PNG and SVG from the same drawing code.
+//!
+//! Text uses the embedded DejaVu Sans (`assets/DejaVuSans.ttf`, Bitstream Vera license in
+//! `assets/DejaVuSans-LICENSE.txt`) registered as `sans-serif`, the only family used; no
+//! system font is read, so the same input gives byte-identical PNG and SVG files on every
+//! machine. Legends are drawn in a strip right of the plot, never over data.
+
+mod bars;
+mod cc;
+mod ci;
+mod timeseq;
+
+pub(crate) use bars::StackedBars;
+pub(crate) use cc::CcChart;
+pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
+pub(crate) use timeseq::TimeSeq;
+
+use crate::io::write_atomic;
+use crate::{ReportError, Result};
+use models::segment::DataSource;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The embedded font.
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// The only font family charts use.
+pub(crate) const FONT: &str = "sans-serif";
+
+/// Registers the embedded font once per process.
+fn ensure_font() -> Result<()> {
+    static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        register_font(FONT, FontStyle::Normal, DEJAVU_SANS).map_err(|_| "embedded DejaVu Sans is invalid".to_string())
+    })
+    .clone()
+    .map_err(|message| ReportError::Chart {
+        name: "font".into(),
+        message,
+    })
+}
+
+/// `Result<T, String>` from any displayable error, for plotters' backend-generic errors.
+pub(crate) trait Str<T> {
+    fn s(self) -> std::result::Result<T, String>;
+}
+
+impl<T, E: std::fmt::Display> Str<T> for std::result::Result<T, E> {
+    fn s(self) -> std::result::Result<T, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// A chart that can draw itself on any backend.
+pub(crate) trait Chart {
+    /// Pixel size (PNG) / user units (SVG).
+    fn size(&self) -> (u32, u32) {
+        (1280, 720)
+    }
+
+    /// Draws the chart on `root` (already filled white).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> std::result::Result<(), String>;
+}
+
+/// Renders `chart` to `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
+    ensure_font()?;
+    let (w, h) = chart.size();
+    let err = |message: String| ReportError::Chart {
+        name: stem.to_string(),
+        message,
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).s().map_err(err)?;
+        chart.draw(&root).map_err(err)?;
+        root.present().s().map_err(err)?;
+    }
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE).s().map_err(err)?;
+        chart.draw(&root).map_err(err)?;
+        root.present().s().map_err(err)?;
+    }
+    write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+    write_atomic(&dir.join(format!("{stem}.png")), &encode_png(&rgb, w, h).map_err(err)?)
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Default);
+        let mut wr = enc.write_header().s()?;
+        wr.write_image_data(rgb).s()?;
+        wr.finish().s()?;
+    }
+    Ok(out)
+}
+
+/// Okabe–Ito colours (colour-blind safe), one per retransmission source.
+pub(crate) fn source_color(s: DataSource) -> RGBColor {
+    match s {
+        DataSource::None | DataSource::HostQueue => RGBColor(0, 114, 178),
+        DataSource::DelegatedUnacked => RGBColor(213, 94, 0),
+        DataSource::DelegatedResend => RGBColor(204, 121, 167),
+        DataSource::DelegatedUnsent => RGBColor(0, 158, 115),
+        DataSource::PostedAfterOffload => RGBColor(230, 159, 0),
+        DataSource::ReturnedAtUpload => RGBColor(86, 180, 233),
+    }
+}
+
+/// Human label of a source for legends.
+pub(crate) fn source_label(s: DataSource) -> &'static str {
+    match s {
+        DataSource::None | DataSource::HostQueue => "host queue",
+        DataSource::DelegatedUnacked => "delegated [SndUna,SndNxt)",
+        DataSource::DelegatedResend => "delegated resend [SndNxt,SndMax)",
+        DataSource::DelegatedUnsent => "delegated unsent [SndMax,end)",
+        DataSource::PostedAfterOffload => "posted after offload",
+        DataSource::ReturnedAtUpload => "returned at upload",
+    }
+}
+
+/// Neutral colours.
+pub(crate) const DARK: RGBColor = RGBColor(40, 40, 40);
+pub(crate) const DROP_RED: RGBColor = RGBColor(220, 20, 60);
+pub(crate) const EVENT_PURPLE: RGBColor = RGBColor(110, 60, 160);
+
+/// A legend entry's symbol.
+#[derive(Clone, Copy)]
+pub(crate) enum Mark {
+    /// A horizontal line.
+    Line(RGBColor, u32),
+    /// A dashed horizontal line.
+    Dashed(RGBColor),
+    /// A filled box.
+    Box(RGBColor),
+    /// A vertical tick (a segment's sequence extent).
+    Tick(RGBColor, u32),
+    /// A tick with a triangle on top (retransmission).
+    TickTriangle(RGBColor),
+    /// An X.
+    Cross(RGBColor),
+    /// A dot with error whiskers.
+    Whisker(RGBColor),
+}
+
+/// One legend row.
+pub(crate) struct LegendItem {
+    pub label: String,
+    pub mark: Mark,
+}
+
+impl LegendItem {
+    pub fn new(label: impl Into<String>, mark: Mark) -> Self {
+        LegendItem {
+            label: label.into(),
+            mark,
+        }
+    }
+}
+
+/// Width of the legend strip right of the plot [px].
+pub(crate) const LEGEND_W: u32 = 340;
+
+/// Splits `root` into the plot area and the legend strip, and draws the legend.
+pub(crate) fn with_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+    note: &[String],
+) -> std::result::Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let (plot, legend) = root.split_horizontally(w.saturating_sub(LEGEND_W));
+    draw_legend(&legend, items, note)?;
+    Ok(plot)
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+    note: &[String],
+) -> std::result::Result<(), String> {
+    let font = (FONT, 14).into_font().color(&BLACK);
+    let top = 60;
+    let row = 24;
+    for (i, it) in items.iter().enumerate() {
+        let y = top + row * i as i32;
+        let (x0, x1, xm) = (8, 40, 24);
+        match it.mark {
+            Mark::Line(c, w) => area
+                .draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(w)))
+                .s()?,
+            Mark::Dashed(c) => {
+                for k in 0..4 {
+                    let a = x0 + k * 9;
+                    area.draw(&PathElement::new(vec![(a, y), (a + 5, y)], c.stroke_width(2)))
+                        .s()?;
+                }
+            }
+            Mark::Box(c) => area
+                .draw(&Rectangle::new([(x0 + 4, y - 7), (x1 - 4, y + 7)], c.filled()))
+                .s()?,
+            Mark::Tick(c, w) => area
+                .draw(&PathElement::new(vec![(xm, y - 8), (xm, y + 8)], c.stroke_width(w)))
+                .s()?,
+            Mark::TickTriangle(c) => {
+                area.draw(&PathElement::new(vec![(xm, y - 4), (xm, y + 8)], c.stroke_width(2)))
+                    .s()?;
+                area.draw(&TriangleMarker::new((xm, y - 5), 5, c.filled())).s()?;
+            }
+            Mark::Cross(c) => area.draw(&Cross::new((xm, y), 5, c.stroke_width(2))).s()?,
+            Mark::Whisker(c) => {
+                area.draw(&PathElement::new(vec![(xm, y - 9), (xm, y + 9)], c.stroke_width(1)))
+                    .s()?;
+                area.draw(&PathElement::new(
+                    vec![(xm - 4, y - 9), (xm + 4, y - 9)],
+                    c.stroke_width(1),
+                ))
+                .s()?;
+                area.draw(&PathElement::new(
+                    vec![(xm - 4, y + 9), (xm + 4, y + 9)],
+                    c.stroke_width(1),
+                ))
+                .s()?;
+                area.draw(&Circle::new((xm, y), 3, c.filled())).s()?;
+            }
+        }
+        area.draw(&Text::new(it.label.clone(), (x1 + 8, y - 8), font.clone()))
+            .s()?;
+    }
+    let small = (FONT, 12).into_font().color(&DARK);
+    let y0 = top + row * items.len() as i32 + 16;
+    for (i, line) in note.iter().enumerate() {
+        area.draw(&Text::new(line.clone(), (8, y0 + 18 * i as i32), small.clone()))
+            .s()?;
+    }
+    Ok(())
+}
+
+/// Draws labelled dashed vertical lines at `events` (time [s], label) across the plot.
+pub(crate) fn draw_events<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    events: &[(f64, String)],
+) -> std::result::Result<(), String> {
+    let (y0, y1) = (chart.y_range().start, chart.y_range().end);
+    for (t, _) in events {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(*t, y0), (*t, y1)],
+                6,
+                4,
+                EVENT_PURPLE.stroke_width(2),
+            ))
+            .s()?;
+    }
+    // Labels on a white box, staggered so close events stay readable.
+    for (i, (t, label)) in events.iter().enumerate() {
+        let y = y1 - (y1 - y0) * (0.03 + 0.055 * (i % 3) as f64);
+        let (px, py) = chart.backend_coord(&(*t, y));
+        let text = format!("{label} {t:.3} s");
+        let font = (FONT, 14).into_font().color(&EVENT_PURPLE);
+        let (w, h) = chart.plotting_area().estimate_text_size(&text, &font).s()?;
+        let area = chart.plotting_area().strip_coord_spec();
+        let (ox, oy) = area.get_base_pixel();
+        let (x, y) = (px - ox + 4, py - oy);
+        area.draw(&Rectangle::new(
+            [(x - 2, y - 2), (x + w as i32 + 3, y + h as i32 + 3)],
+            WHITE.mix(0.85).filled(),
+        ))
+        .s()?;
+        area.draw(&Text::new(text, (x, y), font)).s()?;
+    }
+    Ok(())
+}
+
+/// Tick labels with as many decimals as an axis spanning `span` needs (about 10 ticks).
+pub(crate) fn tick_format(span: f64) -> impl Fn(&f64) -> String {
+    let decimals = if span > 0.0 {
+        (-(span / 10.0).log10()).ceil().clamp(0.0, 6.0) as usize
+    } else {
+        0
+    };
+    move |v: &f64| format!("{v:.decimals$}")
+}
+
+/// Chooses a byte unit for an axis whose values reach `max` bytes: (label, divisor).
+pub(crate) fn byte_unit(max: f64) -> (&'static str, f64) {
+    if max >= 2e6 {
+        ("MB", 1e6)
+    } else if max >= 2e3 {
+        ("kB", 1e3)
+    } else {
+        ("bytes", 1.0)
+    }
+}
+
+/// A padded axis range covering `lo..hi` (never empty).
+pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+    (lo - 0.03 * span)..(hi + 0.05 * span)
+}

@@ -1,0 +1,131 @@
+//! [`compare`]: two sweep result folders, metric by metric, per matching parameter point.
+//!
+//! Output folder: `compare.json`, `compare.csv`, `charts/<metric>.{png,svg}` (both folders'
+//! means with 95% CIs side by side per point) and `index.html`.
+
+use crate::aggregate::{Aggregate, PointAggregate};
+use crate::charts::{self, CiChart, CiPoint, CiSeries, XAxis};
+use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
+use crate::sweep::{KEY_METRICS, metric_axis_label};
+use crate::{Result, html};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One metric at one parameter point present in both folders.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// Parameter point label.
+    pub point: String,
+    /// Metric key.
+    pub metric: String,
+    /// Runs with a value in A.
+    pub a_n: u64,
+    /// Mean in A.
+    pub a_mean: Option<f64>,
+    /// 95% CI half-width in A.
+    pub a_ci95_half_width: Option<f64>,
+    /// Runs with a value in B.
+    pub b_n: u64,
+    /// Mean in B.
+    pub b_mean: Option<f64>,
+    /// 95% CI half-width in B.
+    pub b_ci95_half_width: Option<f64>,
+    /// `b_mean - a_mean`.
+    pub diff: Option<f64>,
+    /// `diff / |a_mean|` (absent when `a_mean` is 0).
+    pub rel_diff: Option<f64>,
+    /// Whether the two 95% CIs overlap (absent when either has n < 2). Non-overlap is strong
+    /// evidence of a difference; overlap is not evidence of none (use paired runs for that).
+    pub ci_overlap: Option<bool>,
+}
+
+fn row(point: &str, metric: &str, a: &PointAggregate, b: &PointAggregate) -> CompareRow {
+    let sa = a.metric(metric).and_then(|m| m.summary);
+    let sb = b.metric(metric).and_then(|m| m.summary);
+    let diff = sa.zip(sb).map(|(x, y)| y.mean - x.mean);
+    let overlap = sa
+        .and_then(|x| x.ci95_lo.zip(x.ci95_hi))
+        .zip(sb.and_then(|y| y.ci95_lo.zip(y.ci95_hi)))
+        .map(|((alo, ahi), (blo, bhi))| alo <= bhi && blo <= ahi);
+    CompareRow {
+        point: point.to_string(),
+        metric: metric.to_string(),
+        a_n: sa.map_or(0, |s| s.n),
+        a_mean: sa.map(|s| s.mean),
+        a_ci95_half_width: sa.and_then(|s| s.ci95_half_width),
+        b_n: sb.map_or(0, |s| s.n),
+        b_mean: sb.map(|s| s.mean),
+        b_ci95_half_width: sb.and_then(|s| s.ci95_half_width),
+        diff,
+        rel_diff: diff
+            .zip(sa)
+            .filter(|(_, s)| s.mean != 0.0)
+            .map(|(d, s)| d / s.mean.abs()),
+        ci_overlap: overlap,
+    }
+}
+
+/// Compares the sweep folders `a` and `b` (each written by [`crate::write_sweep`]) and writes
+/// the comparison into `out`. Points are matched by their parameters; points present in only
+/// one folder are skipped. Returns the rows in (A's point order, metric order).
+pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
+    let aa = Aggregate::read(&a.join("aggregate.json"))?;
+    let ab = Aggregate::read(&b.join("aggregate.json"))?;
+    let name = |p: &Path| {
+        p.file_name()
+            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let (na, nb) = (format!("A: {}", name(a)), format!("B: {}", name(b)));
+    let pairs: Vec<(&PointAggregate, &PointAggregate)> = aa
+        .points
+        .iter()
+        .filter_map(|p| ab.points.iter().find(|q| q.params == p.params).map(|q| (p, q)))
+        .collect();
+    let metrics: Vec<String> = aa
+        .points
+        .first()
+        .map(|p| p.metrics.iter().map(|m| m.metric.clone()).collect())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for (pa, pb) in &pairs {
+        for m in &metrics {
+            rows.push(row(&pa.label, m, pa, pb));
+        }
+    }
+    write_json(&out.join("compare.json"), &rows)?;
+    write_atomic(&out.join("compare.csv"), &csv_bytes(&rows)?)?;
+    let cats: Vec<String> = pairs.iter().map(|(p, _)| p.label.clone()).collect();
+    let mut stems = Vec::new();
+    for metric in KEY_METRICS {
+        let (label, y_label) = metric_axis_label(metric);
+        let (_, _, scale) = crate::metrics::metric_label(metric);
+        let series_of = |side: usize, label: &str| CiSeries {
+            label: label.to_string(),
+            points: pairs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, pq)| {
+                    let p = if side == 0 { pq.0 } else { pq.1 };
+                    let s = p.metric(metric)?.summary?;
+                    Some(CiPoint {
+                        x: i as f64,
+                        mean: s.mean * scale,
+                        ci: s.ci95_lo.zip(s.ci95_hi).map(|(l, h)| (l * scale, h * scale)),
+                    })
+                })
+                .collect(),
+        };
+        let chart = CiChart {
+            title: format!("{label}: A vs B"),
+            y_label,
+            x: XAxis::Categories("Parameter point".into(), cats.clone()),
+            series: vec![series_of(0, &na), series_of(1, &nb)],
+            note: vec!["Mean with 95% CI (Student t).".to_string()],
+        };
+        let stem = sanitize(metric);
+        charts::render(&out.join("charts"), &stem, &chart)?;
+        stems.push(stem);
+    }
+    html::write_compare_html(out, &na, &nb, &rows, &stems)?;
+    Ok(rows)
+}

@@ -1,0 +1,177 @@
+//! Per-run CSV tables: `segments.csv` (every wire event), `acks.csv` (pure ACKs), `cc.csv`
+//! (sender samples) and `buffers.csv` (send-buffer lifetimes). Sequence and ACK numbers are
+//! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1).
+
+use crate::Result;
+use crate::info::{Dir, RunInfo};
+use crate::io::write_csv;
+use crate::metrics::{BufferLife, cause_name, drop_reason_name, rel_snd, sender_name, source_name};
+use crate::view::RunView;
+use models::record::{RunLog, WireEvent};
+use models::segment::Flags;
+use serde::Serialize;
+use std::path::Path;
+
+/// tcpdump-style flag letters (`S`, `F`, `R`, `P`, `.` for ACK), e.g. `P.`.
+pub(crate) fn flag_letters(f: Flags) -> String {
+    let mut s = String::new();
+    for (on, c) in [(f.syn, 'S'), (f.fin, 'F'), (f.rst, 'R'), (f.psh, 'P'), (f.ack, '.')] {
+        if on {
+            s.push(c);
+        }
+    }
+    s
+}
+
+pub(crate) fn event_name(e: WireEvent) -> &'static str {
+    match e {
+        WireEvent::Sent => "sent",
+        WireEvent::Dropped(_) => "dropped",
+        WireEvent::Delivered { .. } => "delivered",
+    }
+}
+
+#[derive(Serialize)]
+struct SegmentRow<'a> {
+    time_ns: u64,
+    event_index: u64,
+    link: &'a str,
+    event: &'static str,
+    drop_reason: &'static str,
+    corrupted: bool,
+    duplicate: bool,
+    conn: u32,
+    dir: &'static str,
+    seq: i64,
+    len: u32,
+    ack: Option<i64>,
+    flags: String,
+    window: u16,
+    sack_blocks: u8,
+    sender: &'static str,
+    source: &'static str,
+    cause: &'static str,
+    buf: Option<u64>,
+    tx_number: u32,
+    is_retransmission: bool,
+}
+
+#[derive(Serialize)]
+struct AckRow<'a> {
+    time_ns: u64,
+    link: &'a str,
+    event: &'static str,
+    conn: u32,
+    ack: i64,
+    window: u16,
+    sack_blocks: u8,
+    /// Same ACK number as the previous ACK of the connection at this link and event.
+    dup: bool,
+}
+
+#[derive(Serialize)]
+struct CcRow {
+    time_ns: u64,
+    conn: u32,
+    sender: &'static str,
+    cwnd: u32,
+    ssthresh: u32,
+    srtt_ns: u64,
+    rto_ns: u64,
+    flight: u32,
+    snd_una: i64,
+    snd_nxt: i64,
+    snd_max: i64,
+}
+
+/// Writes the four CSV files into `dir`.
+pub(crate) fn write_csvs(
+    dir: &Path,
+    info: &RunInfo,
+    log: &RunLog,
+    view: &RunView<'_>,
+    buffers: &[BufferLife],
+) -> Result<()> {
+    let names: Vec<String> = (0..=log.wire.iter().map(|w| w.link.0).max().unwrap_or(0))
+        .map(|i| info.link_name(models::record::LinkId(i)))
+        .collect();
+    let mut segs = Vec::with_capacity(view.recs.len());
+    let mut acks = Vec::new();
+    let mut last_ack: std::collections::BTreeMap<(u32, u16, &'static str), i64> = Default::default();
+    for x in &view.recs {
+        let r = x.r;
+        let h = &r.header;
+        let p = &r.provenance;
+        let (drop_reason, corrupted, duplicate) = match r.event {
+            WireEvent::Dropped(d) => (drop_reason_name(d), false, false),
+            WireEvent::Delivered { corrupted, duplicate } => ("", corrupted, duplicate),
+            WireEvent::Sent => ("", false, false),
+        };
+        let link = names[usize::from(r.link.0)].as_str();
+        segs.push(SegmentRow {
+            time_ns: r.time.0,
+            event_index: r.event_index,
+            link,
+            event: event_name(r.event),
+            drop_reason,
+            corrupted,
+            duplicate,
+            conn: p.conn.0,
+            dir: if x.dir == Dir::Forward { "data" } else { "reverse" },
+            seq: x.seq_rel,
+            len: h.len,
+            ack: x.ack_rel,
+            flags: flag_letters(h.flags),
+            window: h.window,
+            sack_blocks: h.sack_blocks,
+            sender: sender_name(p.sender),
+            source: source_name(p.source),
+            cause: cause_name(p.cause),
+            buf: p.buf.map(|b| b.0),
+            tx_number: p.tx_number,
+            is_retransmission: p.is_retransmission,
+        });
+        let f = h.flags;
+        if let Some(ack) = x.ack_rel
+            && h.len == 0
+            && !f.syn
+            && !f.fin
+            && !f.rst
+        {
+            let key = (p.conn.0, r.link.0, event_name(r.event));
+            let dup = last_ack.insert(key, ack) == Some(ack);
+            acks.push(AckRow {
+                time_ns: r.time.0,
+                link,
+                event: event_name(r.event),
+                conn: p.conn.0,
+                ack,
+                window: h.window,
+                sack_blocks: h.sack_blocks,
+                dup,
+            });
+        }
+    }
+    write_csv(&dir.join("segments.csv"), &segs)?;
+    write_csv(&dir.join("acks.csv"), &acks)?;
+    let rel = |conn, s| rel_snd(info, conn, s);
+    let cc: Vec<CcRow> = log
+        .cc
+        .iter()
+        .map(|c| CcRow {
+            time_ns: c.time.0,
+            conn: c.conn.0,
+            sender: sender_name(c.sender),
+            cwnd: c.cwnd,
+            ssthresh: c.ssthresh,
+            srtt_ns: c.srtt_ns,
+            rto_ns: c.rto_ns,
+            flight: c.flight,
+            snd_una: rel(c.conn, c.snd_una),
+            snd_nxt: rel(c.conn, c.snd_nxt),
+            snd_max: rel(c.conn, c.snd_max),
+        })
+        .collect();
+    write_csv(&dir.join("cc.csv"), &cc)?;
+    write_csv(&dir.join("buffers.csv"), buffers)
+}

@@ -1,0 +1,170 @@
+//! [`RunInfo`]: what the caller knows about a run that the [`RunLog`](models::record::RunLog)
+//! does not record (names, addresses, ISNs, the reproducing command, the outcome).
+
+use models::record::LinkId;
+use models::record::SegmentHeader;
+use models::segment::ConnId;
+use serde::{Deserialize, Serialize};
+
+/// How a run ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The simulation ran to its end.
+    #[default]
+    Ok,
+    /// The simulation stopped with an error (invariant violation, panic, timeout...).
+    Failed {
+        /// The error, as displayed.
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// True for [`Outcome::Ok`].
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok)
+    }
+
+    /// The error message of a failed run.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Outcome::Ok => None,
+            Outcome::Failed { error } => Some(error),
+        }
+    }
+}
+
+/// One link direction (index in [`RunInfo::links`] = [`LinkId`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    /// Display name, e.g. `"client->switch"`; also names the pcapng file (sanitised).
+    pub name: String,
+    /// The node segments enter from (a host name of [`Endpoint::host`], or a switch/router).
+    pub from: String,
+    /// The node segments are delivered to.
+    pub to: String,
+}
+
+/// One endpoint of a connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Host name (matches [`LinkInfo::from`]/[`LinkInfo::to`]).
+    pub host: String,
+    /// IPv4 address (used in the pcapng files).
+    pub ip: [u8; 4],
+    /// TCP port.
+    pub port: u16,
+    /// Initial sequence number this endpoint chose (its SYN's `seq`).
+    pub isn: u32,
+}
+
+/// One connection: the data sender (the side that may be offloaded) and the receiver.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnInfo {
+    /// The connection id used in the log.
+    pub conn: u32,
+    /// The sending side (host stack, possibly offloaded to its target).
+    pub sender: Endpoint,
+    /// The receiving side.
+    pub receiver: Endpoint,
+}
+
+/// Everything about a run that the log does not carry. Provided by the caller (the scenario
+/// runner) and copied into `summary.json` so every run folder describes itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// One-paragraph description of the scenario.
+    pub description: String,
+    /// Unique id of this run within its sweep (also its folder name, sanitised).
+    pub run_id: String,
+    /// The seed the run used.
+    pub seed: u64,
+    /// Replication number within its parameter point (0, 1, ...): runs of different variants
+    /// with the same index are paired (common random numbers).
+    pub seed_index: u32,
+    /// Resolved sweep-axis values, in axis order (a `seed` entry, if present, is ignored when
+    /// grouping runs into parameter points).
+    pub params: Vec<(String, String)>,
+    /// Run fingerprint (hex), from the kernel trace.
+    pub fingerprint: String,
+    /// Number of kernel events processed.
+    pub events: u64,
+    /// offsim version.
+    pub version: String,
+    /// Git commit of the offsim build.
+    pub commit: String,
+    /// The exact command line that reproduces this run.
+    pub command: String,
+    /// The expanded scenario (RON).
+    pub scenario_text: String,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// True when the receiver verified every byte against the pattern.
+    pub integrity_ok: bool,
+    /// Bytes the application meant to transfer.
+    pub bytes_expected: u64,
+    /// Bytes delivered in order and verified.
+    pub bytes_delivered: u64,
+    /// When the last byte was delivered [ns], if the transfer completed.
+    pub completion_time_ns: Option<u64>,
+    /// Link directions, indexed by [`LinkId`].
+    pub links: Vec<LinkInfo>,
+    /// Connections.
+    pub conns: Vec<ConnInfo>,
+    /// Host names that have an offload target.
+    pub offload_targets: Vec<String>,
+}
+
+/// Direction of a segment relative to its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Dir {
+    /// Sender to receiver (data).
+    Forward,
+    /// Receiver to sender (ACKs).
+    Reverse,
+}
+
+impl RunInfo {
+    /// The display name of a link direction.
+    pub(crate) fn link_name(&self, link: LinkId) -> String {
+        self.links
+            .get(usize::from(link.0))
+            .map_or_else(|| format!("link{}", link.0), |l| l.name.clone())
+    }
+
+    /// The connection's description.
+    pub(crate) fn conn(&self, conn: ConnId) -> Option<&ConnInfo> {
+        self.conns.iter().find(|c| c.conn == conn.0)
+    }
+}
+
+impl ConnInfo {
+    /// Which way a segment travels, from its ports (forward when it comes from the sender).
+    pub(crate) fn dir(&self, h: &SegmentHeader) -> Dir {
+        if h.src_port == self.sender.port && h.dst_port == self.receiver.port {
+            Dir::Forward
+        } else {
+            Dir::Reverse
+        }
+    }
+
+    /// The endpoint a segment comes from and the one it goes to.
+    pub(crate) fn ends(&self, dir: Dir) -> (&Endpoint, &Endpoint) {
+        match dir {
+            Dir::Forward => (&self.sender, &self.receiver),
+            Dir::Reverse => (&self.receiver, &self.sender),
+        }
+    }
+}
+
+/// Formats parameters as `k=v, k=v` (empty string for none).
+pub(crate) fn params_label(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

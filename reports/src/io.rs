@@ -1,0 +1,116 @@
+//! Atomic file output and small (de)serialisation helpers. Every file this crate writes goes
+//! through [`write_atomic`], so a reader never sees a half-written file and a crash leaves
+//! either the old or the new version.
+
+use crate::{ReportError, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same directory (created
+/// if missing), flushed and synced, then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir).map_err(|e| ReportError::io("create dir", dir, e))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| ReportError::Invalid(format!("not a file path: {}", path.display())))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = fs::File::create(&tmp).map_err(|e| ReportError::io("create", &tmp, e))?;
+        f.write_all(bytes).map_err(|e| ReportError::io("write", &tmp, e))?;
+        f.sync_all().map_err(|e| ReportError::io("sync", &tmp, e))?;
+        fs::rename(&tmp, path).map_err(|e| ReportError::io("rename", path, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Pretty JSON with a trailing newline.
+pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| ReportError::json("", e))?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// Writes `value` as pretty JSON, atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic(path, &json_bytes(value)?)
+}
+
+/// Reads a JSON file.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).map_err(|e| ReportError::io("read", path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::json(path, e))
+}
+
+/// Serialises rows (with a header from the struct's field names) to CSV bytes.
+pub(crate) fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.into_inner()
+        .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))
+}
+
+/// Writes CSV rows atomically.
+pub(crate) fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    write_atomic(path, &csv_bytes(rows)?)
+}
+
+/// A file-name-safe version of `name`: ASCII letters, digits, `-`, `_` and `.` are kept,
+/// everything else becomes `_`; an empty or dot-only result becomes `_`.
+pub(crate) fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().all(|c| c == '.') {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub").join("a.txt");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn sanitize_names() {
+        assert_eq!(sanitize("host A->switch"), "host_A-_switch");
+        assert_eq!(sanitize(".."), "_..");
+        assert_eq!(sanitize(""), "_");
+    }
+}

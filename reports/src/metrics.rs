@@ -1,0 +1,840 @@
+//! [`RunReport`]: the metrics of one run, computed from its [`RunLog`] and [`RunInfo`]; it is
+//! `summary.json`.
+//!
+//! Definitions (all counts are of segments, in log order):
+//! - **Retransmission** (chimney rule 12): a data segment whose provenance says
+//!   `is_retransmission` (it carries at least one octet sent before), counted at its `Sent`
+//!   event on the first-hop link (the link leaving the sending host). Segments dropped at that
+//!   link's ingress never went on the wire and are not counted (they are reported as
+//!   `retransmissions.dropped_at_ingress`).
+//! - **By source**: the five buckets sum to the total. `DelegatedResend` (the [SndNxt,SndMax)
+//!   region at offload, sent before by the host) counts under `delegated_unacked` and is also
+//!   reported alone as `delegated_resend`.
+//! - **By cause**: `new_data` holds the rule-12 resends that are the offload target's first
+//!   transmission of the resend region (cause `NewData`); the six buckets sum to the total.
+//! - **RTO expiries** (`rto_count`): inferred from the wire, per connection, over first-hop
+//!   transmission attempts (sent or dropped at ingress): a data segment with cause `Rto` whose
+//!   connection's previous data segment was not `Rto`-caused (a new timeout) or whose sequence
+//!   does not advance past the previous `Rto`-caused segment (the backed-off timer fired again
+//!   and went back to SndUna). The go-back-N resends that follow one expiry are not counted.
+//! - **Spurious retransmission**: a retransmitted data segment that arrived intact at the
+//!   receiving host when the receiver already held all of its bytes (from earlier intact
+//!   arrivals, in arrival order, per connection and direction). Link-made duplicates are not
+//!   retransmissions and are not counted. `spurious_retransmitted_bytes` also counts the
+//!   already-held bytes of partially redundant retransmissions.
+//! - **Pinned time** of a send buffer: posted by the application until completed back to it;
+//!   the statistics cover completed buffers (aborted ones are listed with their time).
+//! - **Goodput**: `bytes_delivered * 8 / completion time`; when the transfer did not
+//!   complete, the time of the last delivery record is used instead; absent if zero.
+
+use crate::Result;
+use crate::info::{Dir, Outcome, RunInfo};
+use crate::view::{Rec, RunView};
+use models::record::{BufferEnd, CcSample, DropReason, OffloadEventKind, RunLog, WireEvent};
+use models::segment::{ConnId, DataSource, SendCause, Sender};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Retransmissions by the region of the buffer their first byte came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BySource {
+    /// The host stack's own queue (before offload, or never offloaded).
+    pub host_queue: u64,
+    /// Delegated chain [SndUna,SndMax) at offload (including the resend region).
+    pub delegated_unacked: u64,
+    /// Delegated chain [SndMax,end): never sent before offload.
+    pub delegated_unsent: u64,
+    /// Sends posted to the target after the offload.
+    pub posted_after_offload: u64,
+    /// Data the target returned to the host at upload.
+    pub returned_at_upload: u64,
+}
+
+impl BySource {
+    /// Buckets in display order with their keys.
+    pub fn entries(&self) -> [(&'static str, u64); 5] {
+        [
+            ("host_queue", self.host_queue),
+            ("delegated_unacked", self.delegated_unacked),
+            ("delegated_unsent", self.delegated_unsent),
+            ("posted_after_offload", self.posted_after_offload),
+            ("returned_at_upload", self.returned_at_upload),
+        ]
+    }
+
+    fn slot(&mut self, s: DataSource) -> &mut u64 {
+        match s {
+            DataSource::None | DataSource::HostQueue => &mut self.host_queue,
+            DataSource::DelegatedUnacked | DataSource::DelegatedResend => &mut self.delegated_unacked,
+            DataSource::DelegatedUnsent => &mut self.delegated_unsent,
+            DataSource::PostedAfterOffload => &mut self.posted_after_offload,
+            DataSource::ReturnedAtUpload => &mut self.returned_at_upload,
+        }
+    }
+}
+
+/// Retransmissions by why they were sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByCause {
+    /// Duplicate-ACK threshold (RFC 5681 §3.2).
+    pub fast_retransmit: u64,
+    /// NewReno partial ACK (RFC 6582).
+    pub partial_ack: u64,
+    /// Retransmission timeout and the go-back-N resends after it.
+    pub rto: u64,
+    /// Zero-window probes that repeat a byte.
+    pub probe: u64,
+    /// SACK loss recovery (RFC 6675).
+    pub sack_recovery: u64,
+    /// The offload target's first transmission of the resend region (rule 12).
+    pub new_data: u64,
+}
+
+impl ByCause {
+    fn slot(&mut self, c: SendCause) -> &mut u64 {
+        match c {
+            SendCause::FastRetransmit => &mut self.fast_retransmit,
+            SendCause::PartialAck => &mut self.partial_ack,
+            SendCause::Rto => &mut self.rto,
+            SendCause::WindowProbe => &mut self.probe,
+            SendCause::SackRecovery => &mut self.sack_recovery,
+            SendCause::NewData | SendCause::Control => &mut self.new_data,
+        }
+    }
+}
+
+/// Retransmissions by which side sent them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BySender {
+    /// The host stack.
+    pub host: u64,
+    /// The offload target.
+    pub offload_target: u64,
+}
+
+/// Retransmission counts (see the module docs for definitions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retransmissions {
+    /// Retransmitted data segments that went on the wire.
+    pub total: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// By buffer region; sums to `total`.
+    pub by_source: BySource,
+    /// The [SndNxt,SndMax) resend region alone (also inside `by_source.delegated_unacked`).
+    pub delegated_resend: u64,
+    /// By cause; sums to `total`.
+    pub by_cause: ByCause,
+    /// By sender; sums to `total`.
+    pub by_sender: BySender,
+    /// Retransmissions dropped at the first hop's ingress (not in `total`).
+    pub dropped_at_ingress: u64,
+}
+
+/// Segment counts on the first hop (transmissions) and everywhere (losses).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentCounts {
+    /// Data segments put on the wire (first hop, `Sent`).
+    pub data_sent: u64,
+    /// Their payload bytes.
+    pub data_bytes_sent: u64,
+    /// Pure ACKs put on the wire (first hop from their sender).
+    pub acks_sent: u64,
+    /// Segments dropped, on any link, by reason (`queue_full`, `random_loss`, ...).
+    pub dropped: BTreeMap<String, u64>,
+    /// Segments delivered corrupted (receiver discards them), any link.
+    pub corrupted: u64,
+    /// Extra copies made by links, any link.
+    pub duplicated: u64,
+}
+
+/// One offload lifecycle event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffloadEvent {
+    /// When [ns].
+    pub time_ns: u64,
+    /// Connection.
+    pub conn: u32,
+    /// `offload_initiated`, `offload_completed`, `offload_refused`, `upload_initiated`,
+    /// `upload_completed` or `aborted`.
+    pub kind: String,
+    /// Reason for refusals and uploads.
+    pub reason: Option<String>,
+    /// SndUna relative to the ISN (stream offset).
+    pub snd_una: i64,
+    /// SndNxt, relative.
+    pub snd_nxt: i64,
+    /// SndMax, relative.
+    pub snd_max: i64,
+}
+
+/// Sender state on one side of a handover.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CcState {
+    /// Who ran the connection.
+    pub sender: Sender,
+    /// Sample time [ns].
+    pub time_ns: u64,
+    /// Congestion window [bytes].
+    pub cwnd: u32,
+    /// Slow-start threshold [bytes].
+    pub ssthresh: u32,
+    /// Smoothed RTT [ns].
+    pub srtt_ns: u64,
+    /// RTO [ns].
+    pub rto_ns: u64,
+}
+
+/// The sender state just before and just after an offload or upload completed: does the new
+/// owner continue the old owner's congestion state?
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    /// Connection.
+    pub conn: u32,
+    /// `offload` or `upload`.
+    pub kind: String,
+    /// When it completed [ns].
+    pub time_ns: u64,
+    /// Last sample of the previous owner.
+    pub before: Option<CcState>,
+    /// First sample of the new owner.
+    pub after: Option<CcState>,
+}
+
+/// Offload lifecycle summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffloadSummary {
+    /// First offload initiation [ns].
+    pub offload_initiated_ns: Option<u64>,
+    /// First offload completion [ns].
+    pub offload_completed_ns: Option<u64>,
+    /// `offload_completed_ns - offload_initiated_ns`.
+    pub offload_latency_ns: Option<u64>,
+    /// First upload initiation [ns].
+    pub upload_initiated_ns: Option<u64>,
+    /// First upload completion [ns].
+    pub upload_completed_ns: Option<u64>,
+    /// `upload_completed_ns - upload_initiated_ns`.
+    pub upload_latency_ns: Option<u64>,
+    /// Total time connections ran on a target (offload completed until upload completed or
+    /// the end of the log) [ns].
+    pub offloaded_ns: u64,
+    /// Every lifecycle event in time order.
+    pub events: Vec<OffloadEvent>,
+    /// Congestion state across each completed offload and upload.
+    pub handover: Vec<Handover>,
+}
+
+/// min/mean/max/p50/p99 of durations (percentiles by nearest rank).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DurationStats {
+    /// Number of values.
+    pub n: u64,
+    /// Smallest [ns].
+    pub min_ns: u64,
+    /// Mean [ns] (sequential sum in buffer order).
+    pub mean_ns: f64,
+    /// Largest [ns].
+    pub max_ns: u64,
+    /// Median by nearest rank [ns].
+    pub p50_ns: u64,
+    /// 99th percentile by nearest rank [ns].
+    pub p99_ns: u64,
+}
+
+impl DurationStats {
+    /// Statistics of `values` (in a defined order); `None` when empty.
+    pub fn of(values: &[u64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable();
+        let rank = |p: u64| sorted[((p * sorted.len() as u64).div_ceil(100) as usize).max(1) - 1];
+        let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+        Some(DurationStats {
+            n: values.len() as u64,
+            min_ns: sorted[0],
+            mean_ns: sum as f64 / values.len() as f64,
+            max_ns: sorted[sorted.len() - 1],
+            p50_ns: rank(50),
+            p99_ns: rank(99),
+        })
+    }
+}
+
+/// One send buffer's life.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BufferLife {
+    /// Connection.
+    pub conn: u32,
+    /// Buffer id (posting order).
+    pub buf: u64,
+    /// Length [bytes].
+    pub len: u32,
+    /// Stream offset of its first byte.
+    pub stream_offset: u64,
+    /// Posted by the application [ns].
+    pub posted_ns: u64,
+    /// Handed to the offload target [ns].
+    pub offloaded_ns: Option<u64>,
+    /// Returned to the host at upload [ns].
+    pub returned_ns: Option<u64>,
+    /// Completed or aborted [ns].
+    pub ended_ns: Option<u64>,
+    /// `completed`, `aborted` or `pending`.
+    pub end: String,
+    /// `ended_ns - posted_ns`.
+    pub pinned_ns: Option<u64>,
+}
+
+/// Send-buffer lifetimes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BufferStats {
+    /// Buffers recorded.
+    pub count: u64,
+    /// Completed (every byte sent and acknowledged).
+    pub completed: u64,
+    /// Aborted.
+    pub aborted: u64,
+    /// Still pending at the end.
+    pub pending: u64,
+    /// Pinned time of completed buffers.
+    pub pinned: Option<DurationStats>,
+    /// Every buffer, by (conn, buf).
+    pub list: Vec<BufferLife>,
+}
+
+/// The computed summary of one run: the content of `summary.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Run id.
+    pub run_id: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replication index within the parameter point.
+    pub seed_index: u32,
+    /// Resolved sweep parameters.
+    pub params: Vec<(String, String)>,
+    /// Run fingerprint (hex).
+    pub fingerprint: String,
+    /// Kernel events processed.
+    pub events: u64,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// Every delivered byte matched the pattern.
+    pub integrity_ok: bool,
+    /// Bytes the application meant to send.
+    pub bytes_expected: u64,
+    /// Bytes delivered in order.
+    pub bytes_delivered: u64,
+    /// Completion time [ns].
+    pub completion_time_ns: Option<u64>,
+    /// Goodput [bit/s].
+    pub goodput_bps: Option<f64>,
+    /// Segment counts.
+    pub segments: SegmentCounts,
+    /// Retransmissions.
+    pub retransmissions: Retransmissions,
+    /// RTO expiries.
+    pub rto_count: u64,
+    /// Retransmissions the receiver already had.
+    pub spurious_retransmissions: u64,
+    /// Already-held bytes in retransmissions.
+    pub spurious_retransmitted_bytes: u64,
+    /// Offload lifecycle.
+    pub offload: OffloadSummary,
+    /// Send buffers.
+    pub buffers: BufferStats,
+    /// Fallbacks taken while computing (missing topology, unexpected provenance).
+    pub warnings: Vec<String>,
+    /// offsim version.
+    pub version: String,
+    /// Git commit.
+    pub commit: String,
+    /// Reproducing command line.
+    pub command: String,
+    /// Expanded scenario (RON).
+    pub scenario_text: String,
+}
+
+/// A set of disjoint half-open byte ranges.
+#[derive(Default)]
+struct RangeSet(BTreeMap<u64, u64>);
+
+impl RangeSet {
+    /// How many bytes of [s, e) are already in the set.
+    fn covered(&self, s: u64, e: u64) -> u64 {
+        if s >= e {
+            return 0;
+        }
+        let mut n = 0;
+        // The range starting at or before `s`, then every range starting inside [s, e).
+        let first = self.0.range(..=s).next_back().map(|(&a, &b)| (a, b));
+        for (a, b) in first.into_iter().chain(self.0.range(s + 1..e).map(|(&a, &b)| (a, b))) {
+            let lo = a.max(s);
+            let hi = b.min(e);
+            n += hi.saturating_sub(lo);
+        }
+        n
+    }
+
+    fn insert(&mut self, mut s: u64, mut e: u64) {
+        if s >= e {
+            return;
+        }
+        if let Some((&a, &b)) = self.0.range(..=s).next_back()
+            && b >= s
+        {
+            s = a;
+            e = e.max(b);
+        }
+        let inside: Vec<u64> = self.0.range(s..=e).map(|(&a, _)| a).collect();
+        for a in inside {
+            let b = self.0.remove(&a).unwrap_or(a);
+            e = e.max(b);
+        }
+        self.0.insert(s, e);
+    }
+}
+
+fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
+    match k {
+        OffloadEventKind::OffloadInitiated => ("offload_initiated", None),
+        OffloadEventKind::OffloadCompleted => ("offload_completed", None),
+        OffloadEventKind::OffloadRefused { reason } => ("offload_refused", Some(reason.clone())),
+        OffloadEventKind::UploadInitiated { reason } => ("upload_initiated", Some(reason.clone())),
+        OffloadEventKind::UploadCompleted => ("upload_completed", None),
+        OffloadEventKind::Aborted => ("aborted", None),
+    }
+}
+
+pub(crate) fn drop_reason_name(r: DropReason) -> &'static str {
+    match r {
+        DropReason::QueueFull => "queue_full",
+        DropReason::RandomLoss => "random_loss",
+        DropReason::BurstLoss => "burst_loss",
+        DropReason::Scripted => "scripted",
+    }
+}
+
+pub(crate) fn source_name(s: DataSource) -> &'static str {
+    match s {
+        DataSource::None => "none",
+        DataSource::HostQueue => "host_queue",
+        DataSource::DelegatedUnacked => "delegated_unacked",
+        DataSource::DelegatedResend => "delegated_resend",
+        DataSource::DelegatedUnsent => "delegated_unsent",
+        DataSource::PostedAfterOffload => "posted_after_offload",
+        DataSource::ReturnedAtUpload => "returned_at_upload",
+    }
+}
+
+pub(crate) fn cause_name(c: SendCause) -> &'static str {
+    match c {
+        SendCause::NewData => "new_data",
+        SendCause::FastRetransmit => "fast_retransmit",
+        SendCause::PartialAck => "partial_ack",
+        SendCause::Rto => "rto",
+        SendCause::WindowProbe => "probe",
+        SendCause::SackRecovery => "sack_recovery",
+        SendCause::Control => "control",
+    }
+}
+
+pub(crate) fn sender_name(s: Sender) -> &'static str {
+    match s {
+        Sender::Host => "host",
+        Sender::OffloadTarget => "offload_target",
+    }
+}
+
+/// Relative value (stream offset) of a sequence number of the data sender of `conn` (SndUna
+/// etc.), taken as a signed 32-bit distance from ISN + 1.
+pub(crate) fn rel_snd(info: &RunInfo, conn: ConnId, s: models::seq::SeqNum) -> i64 {
+    info.conn(conn).map_or(i64::from(s.0), |c| {
+        i64::from(s.0.wrapping_sub(c.sender.isn.wrapping_add(1)) as i32)
+    })
+}
+
+fn cc_state(c: &CcSample) -> CcState {
+    CcState {
+        sender: c.sender,
+        time_ns: c.time.0,
+        cwnd: c.cwnd,
+        ssthresh: c.ssthresh,
+        srtt_ns: c.srtt_ns,
+        rto_ns: c.rto_ns,
+    }
+}
+
+impl RunReport {
+    /// Computes the summary of one run. Fails if the log names a connection `info` lacks.
+    pub fn from_log(info: &RunInfo, log: &RunLog) -> Result<Self> {
+        let view = RunView::new(info, log)?;
+        let mut warnings = view.warnings.clone();
+        let mut retx = Retransmissions::default();
+        let mut seg = SegmentCounts::default();
+        let mut odd_source = 0u64;
+        let mut odd_cause = 0u64;
+        for x in &view.recs {
+            let r = x.r;
+            let p = &r.provenance;
+            match r.event {
+                WireEvent::Dropped(reason) => {
+                    *seg.dropped.entry(drop_reason_name(reason).to_string()).or_insert(0) += 1;
+                }
+                WireEvent::Delivered { corrupted, duplicate } => {
+                    seg.corrupted += u64::from(corrupted);
+                    seg.duplicated += u64::from(duplicate);
+                }
+                WireEvent::Sent => {}
+            }
+            if !x.is_data() {
+                let h = &r.header;
+                if x.is_first_hop_sent() && h.flags.ack && !h.flags.syn && !h.flags.fin && !h.flags.rst {
+                    seg.acks_sent += 1;
+                }
+                continue;
+            }
+            if x.is_first_hop_sent() {
+                seg.data_sent += 1;
+                seg.data_bytes_sent += u64::from(r.header.len);
+            }
+            if !p.is_retransmission || !x.first_hop {
+                continue;
+            }
+            if r.event != WireEvent::Sent {
+                retx.dropped_at_ingress += u64::from(x.is_first_hop_ingress());
+                continue;
+            }
+            retx.total += 1;
+            retx.bytes += u64::from(r.header.len);
+            *retx.by_source.slot(p.source) += 1;
+            retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
+            *retx.by_cause.slot(p.cause) += 1;
+            match p.sender {
+                Sender::Host => retx.by_sender.host += 1,
+                Sender::OffloadTarget => retx.by_sender.offload_target += 1,
+            }
+            odd_source += u64::from(p.source == DataSource::None);
+            odd_cause += u64::from(p.cause == SendCause::Control);
+        }
+        if odd_source > 0 {
+            warnings.push(format!(
+                "{odd_source} retransmitted data segments had source None (counted as host_queue)"
+            ));
+        }
+        if odd_cause > 0 {
+            warnings.push(format!(
+                "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
+            ));
+        }
+        let rto_count = rto_expiries(&view);
+        let (spurious, spurious_bytes) = spurious(&view);
+        let end_ns = log
+            .wire
+            .iter()
+            .map(|w| w.time.0)
+            .chain(log.cc.iter().map(|c| c.time.0))
+            .max()
+            .unwrap_or(0);
+        let offload = offload_summary(info, log, end_ns);
+        let buffers = buffer_stats(log);
+        let span_ns = info
+            .completion_time_ns
+            .or_else(|| log.delivery.last().map(|d| d.time.0))
+            .filter(|&t| t > 0);
+        let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
+        Ok(RunReport {
+            scenario: info.scenario.clone(),
+            description: info.description.clone(),
+            run_id: info.run_id.clone(),
+            seed: info.seed,
+            seed_index: info.seed_index,
+            params: info.params.clone(),
+            fingerprint: info.fingerprint.clone(),
+            events: info.events,
+            outcome: info.outcome.clone(),
+            integrity_ok: info.integrity_ok,
+            bytes_expected: info.bytes_expected,
+            bytes_delivered: info.bytes_delivered,
+            completion_time_ns: info.completion_time_ns,
+            goodput_bps,
+            segments: seg,
+            retransmissions: retx,
+            rto_count,
+            spurious_retransmissions: spurious,
+            spurious_retransmitted_bytes: spurious_bytes,
+            offload,
+            buffers,
+            warnings,
+            version: info.version.clone(),
+            commit: info.commit.clone(),
+            command: info.command.clone(),
+            scenario_text: info.scenario_text.clone(),
+        })
+    }
+
+    /// A report for a run that produced no usable log (e.g. it failed before recording):
+    /// the self-description and outcome with zero counts.
+    pub fn without_log(info: &RunInfo) -> Self {
+        let empty = RunLog::default();
+        Self::from_log(info, &empty).expect("an empty log names no connection")
+    }
+
+    /// The run's parameter point (params without `seed`).
+    pub fn point_params(&self) -> Vec<(String, String)> {
+        self.params.iter().filter(|(k, _)| k != "seed").cloned().collect()
+    }
+
+    /// Reads a `summary.json`.
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        crate::io::read_json(path)
+    }
+
+    /// The numeric metrics aggregated across seeds, in a fixed order, by key (dotted paths
+    /// into `summary.json`, except `completion_time_s` and `pinned_*_ms`, which are scaled
+    /// for reading). `None` where the run has no value (e.g. no completion).
+    pub fn metrics(&self) -> Vec<(&'static str, Option<f64>)> {
+        let r = &self.retransmissions;
+        let c = |v: u64| Some(v as f64);
+        let pinned = self.buffers.pinned;
+        vec![
+            ("goodput_bps", self.goodput_bps),
+            ("completion_time_s", self.completion_time_ns.map(|t| t as f64 / 1e9)),
+            ("bytes_delivered", c(self.bytes_delivered)),
+            ("retransmissions.total", c(r.total)),
+            ("retransmissions.by_source.host_queue", c(r.by_source.host_queue)),
+            (
+                "retransmissions.by_source.delegated_unacked",
+                c(r.by_source.delegated_unacked),
+            ),
+            (
+                "retransmissions.by_source.delegated_unsent",
+                c(r.by_source.delegated_unsent),
+            ),
+            (
+                "retransmissions.by_source.posted_after_offload",
+                c(r.by_source.posted_after_offload),
+            ),
+            (
+                "retransmissions.by_source.returned_at_upload",
+                c(r.by_source.returned_at_upload),
+            ),
+            ("retransmissions.delegated_resend", c(r.delegated_resend)),
+            (
+                "retransmissions.by_cause.fast_retransmit",
+                c(r.by_cause.fast_retransmit),
+            ),
+            ("retransmissions.by_cause.partial_ack", c(r.by_cause.partial_ack)),
+            ("retransmissions.by_cause.rto", c(r.by_cause.rto)),
+            ("retransmissions.by_cause.probe", c(r.by_cause.probe)),
+            ("retransmissions.by_cause.sack_recovery", c(r.by_cause.sack_recovery)),
+            ("retransmissions.by_cause.new_data", c(r.by_cause.new_data)),
+            ("rto_count", c(self.rto_count)),
+            ("spurious_retransmissions", c(self.spurious_retransmissions)),
+            ("segments.dropped", c(self.segments.dropped.values().sum())),
+            ("pinned_mean_ms", pinned.map(|p| p.mean_ns / 1e6)),
+            ("pinned_p99_ms", pinned.map(|p| p.p99_ns as f64 / 1e6)),
+        ]
+    }
+}
+
+/// Human label and unit for a metric key of [`RunReport::metrics`], and the factor to
+/// multiply by for display.
+pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
+    match key {
+        "goodput_bps" => ("Goodput", "Mbit/s", 1e-6),
+        "completion_time_s" => ("Completion time", "s", 1.0),
+        "bytes_delivered" => ("Bytes delivered", "MB", 1e-6),
+        "retransmissions.total" => ("Retransmissions", "segments", 1.0),
+        "rto_count" => ("RTO expiries", "count", 1.0),
+        "spurious_retransmissions" => ("Spurious retransmissions", "segments", 1.0),
+        "segments.dropped" => ("Drops", "segments", 1.0),
+        "pinned_mean_ms" => ("Mean buffer pinned time", "ms", 1.0),
+        "pinned_p99_ms" => ("p99 buffer pinned time", "ms", 1.0),
+        _ => ("", "segments", 1.0),
+    }
+}
+
+/// RTO expiries per the module definition.
+fn rto_expiries(view: &RunView<'_>) -> u64 {
+    // Per (conn, dir): (previous data segment was Rto-caused, its relative seq).
+    let mut prev: BTreeMap<(ConnId, Dir), (bool, i64)> = BTreeMap::new();
+    let mut n = 0;
+    for x in view.recs.iter().filter(|x| x.is_data() && x.is_first_hop_ingress()) {
+        let is_rto = x.r.provenance.cause == SendCause::Rto;
+        let key = (x.r.provenance.conn, x.dir);
+        let before = prev.get(&key).copied();
+        if is_rto {
+            match before {
+                Some((true, last_seq)) if x.seq_rel > last_seq => {}
+                _ => n += 1,
+            }
+        }
+        prev.insert(key, (is_rto, x.seq_rel));
+    }
+    n
+}
+
+/// (spurious retransmissions, already-held bytes in retransmissions).
+fn spurious(view: &RunView<'_>) -> (u64, u64) {
+    let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
+    let (mut n, mut bytes) = (0, 0);
+    let arrivals = view.recs.iter().filter(|x: &&Rec<'_>| x.is_data() && x.is_arrival());
+    for x in arrivals {
+        let s = x.r.header.stream_offset;
+        let e = s + u64::from(x.r.header.len);
+        let set = held.entry((x.r.provenance.conn, x.dir)).or_default();
+        let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
+        if x.r.provenance.is_retransmission && !duplicate {
+            let c = set.covered(s, e);
+            bytes += c;
+            n += u64::from(c == e - s);
+        }
+        set.insert(s, e);
+    }
+    (n, bytes)
+}
+
+fn offload_summary(info: &RunInfo, log: &RunLog, end_ns: u64) -> OffloadSummary {
+    let mut o = OffloadSummary::default();
+    let first = |name: &str, events: &[OffloadEvent]| events.iter().find(|e| e.kind == name).map(|e| e.time_ns);
+    for ev in &log.offload {
+        let (kind, reason) = kind_name(&ev.kind);
+        o.events.push(OffloadEvent {
+            time_ns: ev.time.0,
+            conn: ev.conn.0,
+            kind: kind.to_string(),
+            reason,
+            snd_una: rel_snd(info, ev.conn, ev.snd_una),
+            snd_nxt: rel_snd(info, ev.conn, ev.snd_nxt),
+            snd_max: rel_snd(info, ev.conn, ev.snd_max),
+        });
+    }
+    o.offload_initiated_ns = first("offload_initiated", &o.events);
+    o.offload_completed_ns = first("offload_completed", &o.events);
+    o.upload_initiated_ns = first("upload_initiated", &o.events);
+    o.upload_completed_ns = first("upload_completed", &o.events);
+    o.offload_latency_ns = o
+        .offload_completed_ns
+        .zip(o.offload_initiated_ns)
+        .map(|(c, i)| c.saturating_sub(i));
+    o.upload_latency_ns = o
+        .upload_completed_ns
+        .zip(o.upload_initiated_ns)
+        .map(|(c, i)| c.saturating_sub(i));
+    // Offloaded intervals per connection.
+    let mut since: BTreeMap<u32, u64> = BTreeMap::new();
+    for e in &o.events {
+        match e.kind.as_str() {
+            "offload_completed" => {
+                since.insert(e.conn, e.time_ns);
+            }
+            "upload_completed" | "aborted" => {
+                if let Some(t) = since.remove(&e.conn) {
+                    o.offloaded_ns += e.time_ns.saturating_sub(t);
+                }
+            }
+            _ => {}
+        }
+    }
+    o.offloaded_ns += since.values().map(|&t| end_ns.saturating_sub(t)).sum::<u64>();
+    for e in &o.events {
+        let (kind, new_owner) = match e.kind.as_str() {
+            "offload_completed" => ("offload", Sender::OffloadTarget),
+            "upload_completed" => ("upload", Sender::Host),
+            _ => continue,
+        };
+        let of_conn = |c: &&CcSample| c.conn.0 == e.conn;
+        let before = log
+            .cc
+            .iter()
+            .filter(of_conn)
+            .rfind(|c| c.time.0 <= e.time_ns && c.sender != new_owner);
+        let after = log
+            .cc
+            .iter()
+            .filter(of_conn)
+            .find(|c| c.time.0 >= e.time_ns && c.sender == new_owner);
+        o.handover.push(Handover {
+            conn: e.conn,
+            kind: kind.to_string(),
+            time_ns: e.time_ns,
+            before: before.map(cc_state),
+            after: after.map(cc_state),
+        });
+    }
+    o
+}
+
+fn buffer_stats(log: &RunLog) -> BufferStats {
+    let mut b = BufferStats::default();
+    let mut bufs: Vec<_> = log.buffers.iter().collect();
+    bufs.sort_by_key(|x| (x.conn, x.buf));
+    let mut pinned = Vec::new();
+    for x in bufs {
+        let end = match x.end {
+            BufferEnd::Completed => "completed",
+            BufferEnd::Aborted => "aborted",
+            BufferEnd::Pending => "pending",
+        };
+        let p = x.ended_at.map(|t| t.0.saturating_sub(x.posted_at.0));
+        match x.end {
+            BufferEnd::Completed => {
+                b.completed += 1;
+                pinned.extend(p);
+            }
+            BufferEnd::Aborted => b.aborted += 1,
+            BufferEnd::Pending => b.pending += 1,
+        }
+        b.list.push(BufferLife {
+            conn: x.conn.0,
+            buf: x.buf.0,
+            len: x.len,
+            stream_offset: x.stream_offset,
+            posted_ns: x.posted_at.0,
+            offloaded_ns: x.offloaded_at.map(|t| t.0),
+            returned_ns: x.returned_at.map(|t| t.0),
+            ended_ns: x.ended_at.map(|t| t.0),
+            end: end.to_string(),
+            pinned_ns: p,
+        });
+    }
+    b.count = b.list.len() as u64;
+    b.pinned = DurationStats::of(&pinned);
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_set_covers_and_merges() {
+        let mut s = RangeSet::default();
+        s.insert(0, 10);
+        s.insert(20, 30);
+        assert_eq!(s.covered(5, 25), 10);
+        assert_eq!(s.covered(10, 20), 0);
+        s.insert(10, 20);
+        assert_eq!(s.0.len(), 1);
+        assert_eq!(s.covered(0, 30), 30);
+        s.insert(25, 40);
+        assert_eq!(s.0, BTreeMap::from([(0, 40)]));
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).rev().collect();
+        let d = DurationStats::of(&v).unwrap();
+        assert_eq!((d.min_ns, d.p50_ns, d.p99_ns, d.max_ns), (1, 50, 99, 100));
+        assert_eq!(d.mean_ns, 50.5);
+        assert_eq!(DurationStats::of(&[7]).unwrap().p99_ns, 7);
+    }
+}

@@ -1,0 +1,240 @@
+//! pcapng files, one per link direction, that Wireshark/tshark open directly.
+//!
+//! **Capture point: the link's ingress.** A file holds every segment offered to that link
+//! direction, in log order: those accepted into the link (`Sent`) and those dropped at its
+//! ingress (`Dropped`, included so losses are visible, marked `DROPPED: <reason>`). Segments
+//! that the link later corrupts or duplicates are captured once, as offered, with
+//! `CORRUPTED in transit` / `DUPLICATED in transit` in the comment.
+//!
+//! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum)
+//! with the payload regenerated from [`models::pattern`]. Not reproduced: TCP options (the
+//! recorder keeps only the SACK block count), the real IPv4 ID (a per-file counter per source
+//! address; offload-target segments use 0x8000-0xFFFF, host segments 0x0000-0x7FFF, chimney
+//! rule 15). MAC addresses are `02:00:<IPv4 address>`. Timestamps are simulation time in
+//! nanoseconds since the run started (`if_tsresol` = 9), i.e. they read as 1970-01-01.
+//!
+//! Every packet's comment carries its provenance, e.g.
+//! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
+//! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`.
+
+use crate::info::RunInfo;
+use crate::io::{sanitize, write_atomic};
+use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
+use crate::view::{Rec, RunView};
+use crate::{ReportError, Result};
+use etherparse::{IpHeaders, Ipv4Header, PacketBuilder};
+use models::pattern::pattern_bytes;
+use models::record::{LinkId, SegmentHeader, WireEvent};
+use models::segment::{Provenance, Sender};
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::{DataLink, Endianness};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::time::Duration;
+
+/// What happened to a captured segment after ingress.
+#[derive(Default, Clone, Copy)]
+struct Later {
+    corrupted: bool,
+    duplicated: bool,
+}
+
+/// The provenance comment of one captured segment.
+pub(crate) fn comment(x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
+    let p = &x.r.provenance;
+    let mut s = String::new();
+    if let WireEvent::Dropped(d) = x.r.event {
+        s.push_str(&format!("DROPPED: {}; ", drop_reason_name(d)));
+    }
+    if let Some((corrupted, duplicated)) = later {
+        if corrupted {
+            s.push_str("CORRUPTED in transit (the receiver discards it); ");
+        }
+        if duplicated {
+            s.push_str("DUPLICATED in transit; ");
+        }
+    }
+    s.push_str(&format!(
+        "conn={} sender={} source={}",
+        p.conn.0,
+        sender_name(p.sender),
+        source_name(p.source)
+    ));
+    if let Some(b) = p.buf {
+        s.push_str(&format!(" buf={}", b.0));
+    }
+    s.push_str(&format!(
+        " cause={} tx={} retransmission={} stream_offset={} event={}",
+        cause_name(p.cause),
+        p.tx_number,
+        if p.is_retransmission { "yes" } else { "no" },
+        x.r.header.stream_offset,
+        x.r.event_index
+    ));
+    s
+}
+
+fn mac(ip: [u8; 4]) -> [u8; 6] {
+    [0x02, 0x00, ip[0], ip[1], ip[2], ip[3]]
+}
+
+/// Builds the Ethernet frame of one captured segment.
+fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
+    let h = &x.r.header;
+    let p = &x.r.provenance;
+    let ci = info
+        .conn(p.conn)
+        .ok_or_else(|| ReportError::Invalid(format!("unknown connection {}", p.conn.0)))?;
+    let (src, dst) = ci.ends(x.dir);
+    let ip = Ipv4Header {
+        dont_fragment: true,
+        identification: ip_id,
+        time_to_live: 64,
+        source: src.ip,
+        destination: dst.ip,
+        ..Default::default()
+    };
+    let mut b = PacketBuilder::ethernet2(mac(src.ip), mac(dst.ip))
+        .ip(IpHeaders::Ipv4(ip, Default::default()))
+        .tcp(h.src_port, h.dst_port, h.seq.0, h.window);
+    let f = h.flags;
+    if f.ack {
+        b = b.ack(h.ack.0);
+    }
+    if f.syn {
+        b = b.syn();
+    }
+    if f.fin {
+        b = b.fin();
+    }
+    if f.rst {
+        b = b.rst();
+    }
+    if f.psh {
+        b = b.psh();
+    }
+    let payload = pattern_bytes(p.conn, h.stream_offset, h.len as usize);
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, &payload)
+        .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
+    Ok(out)
+}
+
+/// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,
+/// matching `Delivered` records to the earliest undelivered identical `Sent` one.
+fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
+    // Lookups only; nothing iterates this map.
+    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>> = HashMap::new();
+    let mut last: HashMap<(SegmentHeader, Provenance), usize> = HashMap::new();
+    let mut out: BTreeMap<usize, Later> = BTreeMap::new();
+    for (i, x) in recs.iter().enumerate() {
+        let key = (x.r.header, x.r.provenance);
+        match x.r.event {
+            WireEvent::Sent => waiting.entry(key).or_default().push_back(i),
+            WireEvent::Dropped(_) => {}
+            WireEvent::Delivered { corrupted, duplicate } => {
+                let idx = if duplicate {
+                    last.get(&key).copied()
+                } else {
+                    waiting.get_mut(&key).and_then(|q| q.pop_front())
+                };
+                if let Some(j) = idx {
+                    last.insert(key, j);
+                    let e = out.entry(j).or_default();
+                    e.corrupted |= corrupted;
+                    e.duplicated |= duplicate;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes one pcapng per link direction into `dir`; returns the file names by link.
+pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Result<Vec<(LinkId, String)>> {
+    let n_links = view
+        .recs
+        .iter()
+        .map(|x| usize::from(x.r.link.0) + 1)
+        .max()
+        .unwrap_or(0)
+        .max(info.links.len());
+    let mut used: Vec<String> = Vec::new();
+    let mut written = Vec::new();
+    for id in 0..n_links {
+        let link = LinkId(id as u16);
+        let name = info.link_name(link);
+        let mut file = format!("{}.pcapng", sanitize(&name));
+        if used.contains(&file) {
+            file = format!("{}-{id}.pcapng", sanitize(&name));
+        }
+        used.push(file.clone());
+        let recs: Vec<&Rec<'_>> = view.recs.iter().filter(|x| x.r.link == link).collect();
+        let bytes = pcap_bytes(info, &name, &recs)?;
+        write_atomic(&dir.join(&file), &bytes)?;
+        written.push((link, file));
+    }
+    Ok(written)
+}
+
+fn pcap_bytes(info: &RunInfo, link_name: &str, recs: &[&Rec<'_>]) -> Result<Vec<u8>> {
+    let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
+    let shb = SectionHeaderBlock {
+        endianness: Endianness::Little,
+        options: vec![
+            SectionHeaderOption::UserApplication(Cow::Owned(format!("offsim {} ({})", info.version, info.commit))),
+            SectionHeaderOption::Comment(Cow::Owned(format!(
+                "scenario={} run_id={} seed={} link={link_name}; captured at link ingress (accepted and dropped \
+                 segments); timestamps are simulation time",
+                info.scenario, info.run_id, info.seed
+            ))),
+        ],
+        ..Default::default()
+    };
+    let mut w = PcapNgWriter::with_section_header(Vec::new(), shb).map_err(perr)?;
+    let l = info.links.iter().find(|l| l.name == link_name);
+    let descr = l.map_or_else(
+        || link_name.to_string(),
+        |l| format!("{} -> {} (ingress)", l.from, l.to),
+    );
+    w.write_pcapng_block(InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: 0,
+        options: vec![
+            InterfaceDescriptionOption::IfName(Cow::Owned(link_name.to_string())),
+            InterfaceDescriptionOption::IfDescription(Cow::Owned(descr)),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ],
+    })
+    .map_err(perr)?;
+    let fates = fate(recs);
+    let mut ip_ids: BTreeMap<([u8; 4], bool), u16> = BTreeMap::new();
+    for (i, x) in recs.iter().enumerate() {
+        if matches!(x.r.event, WireEvent::Delivered { .. }) {
+            continue;
+        }
+        let ci = info
+            .conn(x.r.provenance.conn)
+            .ok_or_else(|| ReportError::Invalid("unknown connection".into()))?;
+        let src_ip = ci.ends(x.dir).0.ip;
+        let ot = x.r.provenance.sender == Sender::OffloadTarget;
+        let ctr = ip_ids.entry((src_ip, ot)).or_insert(0);
+        let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
+        *ctr = ctr.wrapping_add(1);
+        let data = frame(info, x, id)?;
+        let later = fates.get(&i).map(|l| (l.corrupted, l.duplicated));
+        w.write_pcapng_block(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: Duration::from_nanos(x.r.time.0),
+            original_len: data.len() as u32,
+            data: Cow::Owned(data),
+            options: vec![EnhancedPacketOption::Comment(Cow::Owned(comment(x, later)))],
+        })
+        .map_err(perr)?;
+    }
+    Ok(w.into_inner())
+}

@@ -1,0 +1,125 @@
+//! Sample statistics with Student-t confidence intervals. Sums run sequentially in the order
+//! the values are given, so results never depend on thread count or hashing.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom (`t_{0.975, df}`).
+pub(crate) fn t975(df: u64) -> f64 {
+    // df >= 1 always here; StudentsT::new only fails for non-positive df/scale.
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
+}
+
+/// Summary of a sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of values.
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (n-1); 0 for n = 1.
+    pub sd: f64,
+    /// Half-width of the 95% confidence interval of the mean (Student t, n-1 df); absent for
+    /// n < 2.
+    pub ci95_half_width: Option<f64>,
+    /// Lower end of the 95% CI.
+    pub ci95_lo: Option<f64>,
+    /// Upper end of the 95% CI.
+    pub ci95_hi: Option<f64>,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Summary {
+    /// Summarises `values` (in the given order); `None` when empty.
+    pub fn of(values: &[f64]) -> Option<Summary> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mut sum = 0.0;
+        for v in values {
+            sum += v;
+        }
+        let mean = sum / n as f64;
+        let mut ss = 0.0;
+        for v in values {
+            ss += (v - mean) * (v - mean);
+        }
+        let sd = if n > 1 { (ss / (n - 1) as f64).sqrt() } else { 0.0 };
+        let hw = (n > 1).then(|| t975(n as u64 - 1) * sd / (n as f64).sqrt());
+        let (mut min, mut max) = (values[0], values[0]);
+        for &v in values {
+            min = min.min(v);
+            max = max.max(v);
+        }
+        Some(Summary {
+            n: n as u64,
+            mean,
+            sd,
+            ci95_half_width: hw,
+            ci95_lo: hw.map(|h| mean - h),
+            ci95_hi: hw.map(|h| mean + h),
+            min,
+            max,
+        })
+    }
+}
+
+/// The number of seeds needed for a 95% CI half-width of at most `target`, given a sample
+/// standard deviation `sd` (smallest n >= 2 with `t_{0.975,n-1} * sd / sqrt(n) <= target`).
+/// `None` if `target <= 0` with `sd > 0` or more than 1,000,000 seeds would be needed.
+pub fn seeds_for_half_width(sd: f64, target: f64) -> Option<u64> {
+    if sd == 0.0 {
+        return Some(2);
+    }
+    if target.is_nan() || target <= 0.0 || !sd.is_finite() {
+        return None;
+    }
+    // Normal approximation as a starting point, then walk to the exact t answer.
+    let z = 1.959_963_984_540_054;
+    let mut n = (((z * sd / target).powi(2)).ceil() as u64).max(2);
+    let ok = |n: u64| t975(n - 1) * sd / (n as f64).sqrt() <= target;
+    while n <= 1_000_000 && !ok(n) {
+        n += 1;
+    }
+    while n > 2 && ok(n - 1) {
+        n -= 1;
+    }
+    (n <= 1_000_000).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        assert!((t975(1) - 12.706).abs() < 1e-3);
+        assert!((t975(9) - 2.262).abs() < 1e-3);
+        assert!((t975(30) - 2.042).abs() < 1e-3);
+    }
+
+    #[test]
+    fn summary_of_known_sample() {
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(s.mean, 5.0);
+        assert!((s.sd - 2.138_089_935).abs() < 1e-6);
+        let hw = s.ci95_half_width.unwrap();
+        assert!((hw - 2.364_624_252 * 2.138_089_935 / 8f64.sqrt()).abs() < 1e-6);
+        assert_eq!((s.min, s.max), (2.0, 9.0));
+        let one = Summary::of(&[3.0]).unwrap();
+        assert_eq!((one.sd, one.ci95_half_width), (0.0, None));
+    }
+
+    #[test]
+    fn seeds_needed_meets_target_minimally() {
+        let n = seeds_for_half_width(10.0, 2.0).unwrap();
+        assert!(t975(n - 1) * 10.0 / (n as f64).sqrt() <= 2.0);
+        assert!(t975(n - 2) * 10.0 / ((n - 1) as f64).sqrt() > 2.0);
+        assert_eq!(seeds_for_half_width(0.0, 1.0), Some(2));
+        assert_eq!(seeds_for_half_width(1.0, 0.0), None);
+    }
+}

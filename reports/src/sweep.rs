@@ -1,0 +1,503 @@
+//! Writing one run's folder ([`write_run`]) and a sweep's results ([`write_sweep`]).
+//!
+//! Sweep layout:
+//! ```text
+//! DIR/sweep.json                  scenario, description, version, counts
+//! DIR/results.{csv,json}          one row per run (failed runs with their error)
+//! DIR/aggregate.{csv,json}        per parameter point: n, mean, sd, 95% CI, min, max, seeds needed
+//! DIR/paired.csv                  paired differences between variants (by seed index)
+//! DIR/charts/*.{png,svg}          retransmissions by source, metrics vs parameters
+//! DIR/runs/<run_id>/...           each run's folder (write_run)
+//! DIR/report/index.html           write_report
+//! ```
+
+use crate::aggregate::Aggregate;
+use crate::charts::{self, CcChart, CiChart, CiPoint, CiSeries, StackedBars, TimeSeq, XAxis};
+use crate::info::RunInfo;
+use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
+use crate::metrics::{RunReport, metric_label};
+use crate::view::RunView;
+use crate::{Result, csvout, pcap};
+use models::record::RunLog;
+use models::segment::DataSource;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The folder of run `run_id` inside sweep folder `sweep_dir`: `sweep_dir/runs/<run_id>`
+/// (sanitised for the file system).
+pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
+    sweep_dir.join("runs").join(sanitize(run_id))
+}
+
+/// Writes everything about one run into `dir` (created if missing) and returns its summary:
+/// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
+/// `<link>.pcapng` per link direction, and the charts `timeseq-conn<N>`, `cc-conn<N>` (per
+/// connection) and `retx-by-source`, each as PNG and SVG.
+pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
+    let view = RunView::new(info, log)?;
+    let report = RunReport::from_log(info, log)?;
+    write_json(&dir.join("summary.json"), &report)?;
+    csvout::write_csvs(dir, info, log, &view, &report.buffers.list)?;
+    pcap::write_pcaps(dir, info, &view)?;
+    let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
+    for c in &info.conns {
+        let who = format!(
+            "{} conn {} ({} -> {})",
+            info.scenario, c.conn, c.sender.host, c.receiver.host
+        );
+        let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
+        charts::render(dir, &format!("timeseq-conn{}", c.conn), &ts)?;
+        let cc = CcChart::new(format!("Congestion state: {who}"), &log.cc, &log.offload, c.conn, t_end);
+        charts::render(dir, &format!("cc-conn{}", c.conn), &cc)?;
+    }
+    let bars = retx_bars(
+        format!("Retransmissions by source: {} ({})", info.scenario, info.run_id),
+        "Run",
+        vec![info.run_id.clone()],
+        &[vec![(&report, 1.0)]],
+        None,
+    );
+    charts::render(dir, "retx-by-source", &bars)?;
+    Ok(report)
+}
+
+/// Layers for the by-source bars: the summary's five sources with the resend region split
+/// out of `delegated_unacked` for display.
+fn source_layers(r: &RunReport) -> [(DataSource, f64); 6] {
+    let s = &r.retransmissions.by_source;
+    let resend = r.retransmissions.delegated_resend;
+    [
+        (DataSource::HostQueue, s.host_queue as f64),
+        (
+            DataSource::DelegatedUnacked,
+            s.delegated_unacked.saturating_sub(resend) as f64,
+        ),
+        (DataSource::DelegatedResend, resend as f64),
+        (DataSource::DelegatedUnsent, s.delegated_unsent as f64),
+        (DataSource::PostedAfterOffload, s.posted_after_offload as f64),
+        (DataSource::ReturnedAtUpload, s.returned_at_upload as f64),
+    ]
+}
+
+/// Stacked bars of mean retransmissions by source per category; `groups[i]` holds the runs of
+/// category i with their weights (1/n for a mean).
+fn retx_bars(
+    title: String,
+    x_label: &str,
+    categories: Vec<String>,
+    groups: &[Vec<(&RunReport, f64)>],
+    whiskers: Option<Vec<Option<(f64, f64)>>>,
+) -> StackedBars {
+    let order = source_layers(&RunReport::default()).map(|(s, _)| s);
+    let layers = order
+        .iter()
+        .enumerate()
+        .map(|(k, &src)| {
+            let vals = groups
+                .iter()
+                .map(|g| {
+                    let mut sum = 0.0;
+                    for (r, w) in g {
+                        sum += source_layers(r)[k].1 * w;
+                    }
+                    sum
+                })
+                .collect();
+            (charts::source_label(src).to_string(), charts::source_color(src), vals)
+        })
+        .collect();
+    let mut note = vec!["Counted at the first hop (rule 12).".to_string()];
+    if whiskers.is_some() {
+        note.push("Bars: mean across seeds.".to_string());
+    }
+    StackedBars {
+        title,
+        y_label: "Retransmitted segments".into(),
+        x_label: x_label.into(),
+        categories,
+        layers,
+        whiskers: whiskers.map(|w| ("total: min-max across seeds".to_string(), w)),
+        note,
+    }
+}
+
+/// Sweep-level description, `sweep.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SweepMeta {
+    pub scenario: String,
+    pub description: String,
+    pub version: String,
+    pub commit: String,
+    pub runs: u64,
+    pub failed: u64,
+    pub points: u64,
+    pub axes: Vec<String>,
+    /// Charts in `charts/`, by stem, in display order.
+    pub charts: Vec<String>,
+    /// The scenario text of the first run (the sweep's base scenario, expanded).
+    pub scenario_text: String,
+}
+
+/// One run in `results.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ResultRow {
+    pub run_id: String,
+    /// The run's folder relative to the sweep folder.
+    pub dir: String,
+    pub seed: u64,
+    pub seed_index: u32,
+    pub params: Vec<(String, String)>,
+    pub status: String,
+    pub error: Option<String>,
+    pub integrity_ok: bool,
+    pub fingerprint: String,
+    pub command: String,
+    pub metrics: BTreeMap<String, Option<f64>>,
+}
+
+fn result_row(r: &RunReport) -> ResultRow {
+    ResultRow {
+        run_id: r.run_id.clone(),
+        dir: format!("runs/{}", sanitize(&r.run_id)),
+        seed: r.seed,
+        seed_index: r.seed_index,
+        params: r.point_params(),
+        status: if r.outcome.is_ok() { "ok" } else { "failed" }.to_string(),
+        error: r.outcome.error().map(str::to_string),
+        integrity_ok: r.integrity_ok,
+        fingerprint: r.fingerprint.clone(),
+        command: r.command.clone(),
+        metrics: r.metrics().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |x| format!("{x}"))
+}
+
+fn results_csv(axes: &[String], runs: &[RunReport]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let keys: Vec<&str> = RunReport::default().metrics().into_iter().map(|(k, _)| k).collect();
+    let mut head: Vec<String> = ["run_id", "dir", "seed", "seed_index"].map(String::from).to_vec();
+    head.extend(axes.iter().cloned());
+    head.extend(["status", "error", "integrity_ok", "fingerprint"].map(String::from));
+    head.extend(keys.iter().map(|k| k.to_string()));
+    w.write_record(&head)?;
+    for r in runs {
+        let row = result_row(r);
+        let mut rec = vec![row.run_id, row.dir, row.seed.to_string(), row.seed_index.to_string()];
+        for a in axes {
+            rec.push(
+                row.params
+                    .iter()
+                    .find(|(k, _)| k == a)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        rec.extend([
+            row.status,
+            row.error.unwrap_or_default(),
+            row.integrity_ok.to_string(),
+            row.fingerprint,
+        ]);
+        rec.extend(r.metrics().into_iter().map(|(_, v)| fmt_opt(v)));
+        w.write_record(&rec)?;
+    }
+    w.into_inner()
+        .map_err(|e| crate::ReportError::Invalid(format!("csv flush: {e}")))
+}
+
+fn aggregate_csv(agg: &Aggregate) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head: Vec<String> = vec!["point".into()];
+    head.extend(agg.axes.iter().cloned());
+    head.extend(
+        [
+            "runs",
+            "failed",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_lo",
+            "ci95_hi",
+            "ci95_half_width",
+            "min",
+            "max",
+        ]
+        .map(String::from),
+    );
+    head.extend(["target_half_width", "seeds_for_target"].map(String::from));
+    w.write_record(&head)?;
+    for p in &agg.points {
+        for m in &p.metrics {
+            let mut rec = vec![p.label.clone()];
+            for a in &agg.axes {
+                rec.push(
+                    p.params
+                        .iter()
+                        .find(|(k, _)| k == a)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            rec.extend([p.runs.to_string(), p.failed.len().to_string(), m.metric.clone()]);
+            let s = m.summary;
+            rec.push(s.map_or(0, |s| s.n).to_string());
+            for v in [
+                s.map(|s| s.mean),
+                s.map(|s| s.sd),
+                s.and_then(|s| s.ci95_lo),
+                s.and_then(|s| s.ci95_hi),
+            ] {
+                rec.push(fmt_opt(v));
+            }
+            for v in [
+                s.and_then(|s| s.ci95_half_width),
+                s.map(|s| s.min),
+                s.map(|s| s.max),
+                m.target_half_width,
+            ] {
+                rec.push(fmt_opt(v));
+            }
+            rec.push(m.seeds_for_target.map_or_else(String::new, |n| n.to_string()));
+            w.write_record(&rec)?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| crate::ReportError::Invalid(format!("csv flush: {e}")))
+}
+
+#[derive(Serialize)]
+struct PairedRow<'a> {
+    axis: &'a str,
+    baseline: &'a str,
+    variant: &'a str,
+    others: String,
+    metric: &'a str,
+    n_pairs: u64,
+    mean_diff: Option<f64>,
+    ci95_lo: Option<f64>,
+    ci95_hi: Option<f64>,
+    significant: bool,
+}
+
+/// The metrics charted against parameters, in display order.
+pub(crate) const KEY_METRICS: [&str; 6] = [
+    "goodput_bps",
+    "completion_time_s",
+    "retransmissions.total",
+    "spurious_retransmissions",
+    "rto_count",
+    "pinned_p99_ms",
+];
+
+/// Writes a sweep's results, statistics and charts into `dir` and returns the aggregate.
+/// `runs` are in sweep order (the order points and values appear in every output); write
+/// each run's folder first with [`write_run`] into [`run_dir`].
+pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
+    let agg = Aggregate::from_runs(runs, Aggregate::DEFAULT_TARGET);
+    let rows: Vec<ResultRow> = runs.iter().map(result_row).collect();
+    write_json(&dir.join("results.json"), &rows)?;
+    write_atomic(&dir.join("results.csv"), &results_csv(&agg.axes, runs)?)?;
+    write_json(&dir.join("aggregate.json"), &agg)?;
+    write_atomic(&dir.join("aggregate.csv"), &aggregate_csv(&agg)?)?;
+    let paired: Vec<PairedRow<'_>> = agg
+        .paired
+        .iter()
+        .map(|d| PairedRow {
+            axis: &d.axis,
+            baseline: &d.baseline,
+            variant: &d.variant,
+            others: crate::info::params_label(&d.others),
+            metric: &d.metric,
+            n_pairs: d.summary.map_or(0, |s| s.n),
+            mean_diff: d.summary.map(|s| s.mean),
+            ci95_lo: d.summary.and_then(|s| s.ci95_lo),
+            ci95_hi: d.summary.and_then(|s| s.ci95_hi),
+            significant: d.significant,
+        })
+        .collect();
+    write_atomic(&dir.join("paired.csv"), &csv_bytes(&paired)?)?;
+    let charts = sweep_charts(&dir.join("charts"), runs, &agg)?;
+    let first = runs.first();
+    let meta = SweepMeta {
+        scenario: first.map(|r| r.scenario.clone()).unwrap_or_default(),
+        description: first.map(|r| r.description.clone()).unwrap_or_default(),
+        version: first.map(|r| r.version.clone()).unwrap_or_default(),
+        commit: first.map(|r| r.commit.clone()).unwrap_or_default(),
+        runs: runs.len() as u64,
+        failed: runs.iter().filter(|r| !r.outcome.is_ok()).count() as u64,
+        points: agg.points.len() as u64,
+        axes: agg.axes.clone(),
+        charts,
+        scenario_text: first.map(|r| r.scenario_text.clone()).unwrap_or_default(),
+    };
+    write_json(&dir.join("sweep.json"), &meta)?;
+    Ok(agg)
+}
+
+/// The axes whose values are all numbers and take at least two values, with those values.
+fn numeric_axes(agg: &Aggregate) -> Vec<String> {
+    agg.axes
+        .iter()
+        .filter(|a| {
+            let vals: Vec<&str> = agg
+                .points
+                .iter()
+                .filter_map(|p| p.params.iter().find(|(k, _)| k == *a).map(|(_, v)| v.as_str()))
+                .collect();
+            let mut distinct: Vec<&str> = vals.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            distinct.len() >= 2 && vals.iter().all(|v| v.parse::<f64>().is_ok())
+        })
+        .cloned()
+        .collect()
+}
+
+/// CI point of a metric at a point (display-scaled).
+fn ci_point(p: &crate::aggregate::PointAggregate, metric: &str, x: f64) -> Option<CiPoint> {
+    let (_, _, scale) = metric_label(metric);
+    let s = p.metric(metric)?.summary?;
+    Some(CiPoint {
+        x,
+        mean: s.mean * scale,
+        ci: s.ci95_lo.zip(s.ci95_hi).map(|(a, b)| (a * scale, b * scale)),
+    })
+}
+
+pub(crate) fn metric_axis_label(metric: &str) -> (String, String) {
+    let (label, unit, _) = metric_label(metric);
+    let label = if label.is_empty() {
+        metric.to_string()
+    } else {
+        label.to_string()
+    };
+    (label.clone(), format!("{label} [{unit}]"))
+}
+
+fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    // Retransmissions by source: one bar per point, mean across successful seeds.
+    let groups: Vec<Vec<(&RunReport, f64)>> = agg
+        .points
+        .iter()
+        .map(|p| {
+            let rs: Vec<&RunReport> = runs
+                .iter()
+                .filter(|r| r.outcome.is_ok() && r.point_params() == p.params)
+                .collect();
+            let w = 1.0 / rs.len().max(1) as f64;
+            rs.into_iter().map(|r| (r, w)).collect()
+        })
+        .collect();
+    let whiskers = agg
+        .points
+        .iter()
+        .map(|p| {
+            p.metric("retransmissions.total")
+                .and_then(|m| m.summary)
+                .map(|s| (s.min, s.max))
+        })
+        .collect();
+    let scenario = runs.first().map_or("", |r| r.scenario.as_str());
+    let bars = retx_bars(
+        format!("Retransmissions by source: {scenario}"),
+        "Parameter point",
+        agg.points.iter().map(|p| p.label.clone()).collect(),
+        &groups,
+        Some(whiskers),
+    );
+    charts::render(dir, "retx-by-source", &bars)?;
+    written.push("retx-by-source".to_string());
+    let numeric = numeric_axes(agg);
+    for metric in KEY_METRICS {
+        let (label, y_label) = metric_axis_label(metric);
+        let ns: Vec<u64> = agg
+            .points
+            .iter()
+            .filter_map(|p| p.metric(metric)?.summary.map(|s| s.n))
+            .collect();
+        let (lo, hi) = (
+            ns.iter().min().copied().unwrap_or(0),
+            ns.iter().max().copied().unwrap_or(0),
+        );
+        let n = if lo == hi {
+            format!("{lo}")
+        } else {
+            format!("{lo}-{hi}")
+        };
+        let note = vec![
+            "Mean with 95% CI (Student t).".to_string(),
+            format!("n = {n} seeds per point."),
+        ];
+        if numeric.is_empty() {
+            let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
+            let pts = agg
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| ci_point(p, metric, i as f64))
+                .collect();
+            let chart = CiChart {
+                title: format!("{label}: {scenario}"),
+                y_label,
+                x: XAxis::Categories("Parameter point".into(), cats),
+                series: vec![CiSeries {
+                    label: scenario.to_string(),
+                    points: pts,
+                }],
+                note,
+            };
+            let stem = format!("{}-by-point", sanitize(metric));
+            charts::render(dir, &stem, &chart)?;
+            written.push(stem);
+            continue;
+        }
+        for axis in &numeric {
+            // One line per variant: the other parameters.
+            let mut series: Vec<CiSeries> = Vec::new();
+            for p in &agg.points {
+                let Some(x) = p
+                    .params
+                    .iter()
+                    .find(|(k, _)| k == axis)
+                    .and_then(|(_, v)| v.parse::<f64>().ok())
+                else {
+                    continue;
+                };
+                let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
+                let name = if others.is_empty() {
+                    scenario.to_string()
+                } else {
+                    crate::info::params_label(&others)
+                };
+                let Some(pt) = ci_point(p, metric, x) else { continue };
+                match series.iter_mut().find(|s| s.label == name) {
+                    Some(s) => s.points.push(pt),
+                    None => series.push(CiSeries {
+                        label: name,
+                        points: vec![pt],
+                    }),
+                }
+            }
+            for s in &mut series {
+                s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            }
+            let chart = CiChart {
+                title: format!("{label} vs {axis}: {scenario}"),
+                y_label: y_label.clone(),
+                x: XAxis::Numeric(axis.clone()),
+                series,
+                note: note.clone(),
+            };
+            let stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
+            charts::render(dir, &stem, &chart)?;
+            written.push(stem);
+        }
+    }
+    Ok(written)
+}

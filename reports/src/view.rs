@@ -1,0 +1,169 @@
+//! A classified view of a run's wire records, shared by the metrics, CSV, pcapng and chart
+//! writers: each record's connection direction, whether its link is the first hop from the
+//! segment's source host or the last hop into its destination host, and sequence/ACK numbers
+//! relative to the ISN (stream offsets).
+
+use crate::info::{ConnInfo, Dir, RunInfo};
+use crate::{ReportError, Result};
+use models::record::{RunLog, WireEvent, WireRecord};
+use models::segment::ConnId;
+use std::collections::BTreeMap;
+
+/// One wire record with its classification.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rec<'a> {
+    /// The record.
+    pub r: &'a WireRecord,
+    /// Sender-to-receiver or back.
+    pub dir: Dir,
+    /// The link leaves the segment's source host: transmissions are counted here.
+    pub first_hop: bool,
+    /// The link enters the segment's destination host: arrivals are counted here.
+    pub last_hop: bool,
+    /// Sequence number relative to the source's ISN + 1 (= stream offset; SYN = -1).
+    pub seq_rel: i64,
+    /// ACK number relative to the destination's ISN + 1, when the ACK flag is set.
+    pub ack_rel: Option<i64>,
+}
+
+impl Rec<'_> {
+    /// A segment carrying payload.
+    pub fn is_data(&self) -> bool {
+        self.r.header.len > 0
+    }
+
+    /// A transmission attempt seen at the first hop (accepted or dropped at ingress).
+    pub fn is_first_hop_ingress(&self) -> bool {
+        self.first_hop && !matches!(self.r.event, WireEvent::Delivered { .. })
+    }
+
+    /// Accepted into the first-hop link: the segment really went on the wire.
+    pub fn is_first_hop_sent(&self) -> bool {
+        self.first_hop && self.r.event == WireEvent::Sent
+    }
+
+    /// Delivered intact (not corrupted) to the destination host.
+    pub fn is_arrival(&self) -> bool {
+        self.last_hop && matches!(self.r.event, WireEvent::Delivered { corrupted: false, .. })
+    }
+
+    /// Relative end of the sequence space this segment occupies (payload, SYN and FIN).
+    pub fn seq_end_rel(&self) -> i64 {
+        let f = self.r.header.flags;
+        self.seq_rel + i64::from(self.r.header.len) + i64::from(f.syn) + i64::from(f.fin)
+    }
+}
+
+/// The classified run.
+pub(crate) struct RunView<'a> {
+    /// Records in log order (kernel event index).
+    pub recs: Vec<Rec<'a>>,
+    /// Problems found while classifying (missing topology: fallbacks taken).
+    pub warnings: Vec<String>,
+}
+
+/// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
+fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
+    const M: i64 = 1 << 32;
+    let base = reference.div_euclid(M) * M;
+    let mut best = base + i64::from(rel32);
+    for cand in [best - M, best + M] {
+        if (cand - reference).abs() < (best - reference).abs() {
+            best = cand;
+        }
+    }
+    best
+}
+
+impl<'a> RunView<'a> {
+    /// Classifies every wire record. Fails if a record names a connection `info` lacks.
+    pub fn new(info: &'a RunInfo, log: &'a RunLog) -> Result<Self> {
+        let mut warnings = Vec::new();
+        // Which hosts have a link leaving / entering them, to detect missing topology.
+        let leaves = |host: &str| info.links.iter().any(|l| l.from == host);
+        let enters = |host: &str| info.links.iter().any(|l| l.to == host);
+        let mut fallback_first: BTreeMap<String, bool> = BTreeMap::new();
+        let mut fallback_last: BTreeMap<String, bool> = BTreeMap::new();
+        for c in &info.conns {
+            for e in [&c.sender, &c.receiver] {
+                if !leaves(&e.host) && fallback_first.insert(e.host.clone(), true).is_none() {
+                    warnings.push(format!(
+                        "no link leaves host {:?}: its transmissions are counted on every link (multi-hop paths count \
+                         once per hop)",
+                        e.host
+                    ));
+                }
+                if !enters(&e.host) && fallback_last.insert(e.host.clone(), true).is_none() {
+                    warnings.push(format!(
+                        "no link enters host {:?}: its arrivals are counted on every link (multi-hop paths count once \
+                         per hop)",
+                        e.host
+                    ));
+                }
+            }
+        }
+        // Highest relative sequence end seen per (conn, dir), the reference for unwrapping.
+        let mut hi: BTreeMap<(ConnId, Dir), i64> = BTreeMap::new();
+        let mut recs = Vec::with_capacity(log.wire.len());
+        for r in &log.wire {
+            let conn = r.provenance.conn;
+            let ci: &ConnInfo = info.conn(conn).ok_or_else(|| {
+                ReportError::Invalid(format!(
+                    "wire record at {} ns names connection {} missing from RunInfo.conns",
+                    r.time.0, conn.0
+                ))
+            })?;
+            let dir = ci.dir(&r.header);
+            let (src, dst) = ci.ends(dir);
+            let link = info.links.get(usize::from(r.link.0));
+            let first_hop = fallback_first.contains_key(&src.host) || link.is_some_and(|l| l.from == src.host);
+            let last_hop = fallback_last.contains_key(&dst.host) || link.is_some_and(|l| l.to == dst.host);
+            let h = &r.header;
+            let own_hi = *hi.get(&(conn, dir)).unwrap_or(&0);
+            let seq_rel = if h.len > 0 {
+                h.stream_offset as i64
+            } else {
+                unwrap_rel(h.seq.0.wrapping_sub(src.isn.wrapping_add(1)), own_hi)
+            };
+            let other = match dir {
+                Dir::Forward => Dir::Reverse,
+                Dir::Reverse => Dir::Forward,
+            };
+            let other_hi = *hi.get(&(conn, other)).unwrap_or(&0);
+            let ack_rel = h
+                .flags
+                .ack
+                .then(|| unwrap_rel(h.ack.0.wrapping_sub(dst.isn.wrapping_add(1)), other_hi));
+            let rec = Rec {
+                r,
+                dir,
+                first_hop,
+                last_hop,
+                seq_rel,
+                ack_rel,
+            };
+            let e = hi.entry((conn, dir)).or_insert(0);
+            *e = (*e).max(rec.seq_end_rel());
+            recs.push(rec);
+        }
+        Ok(RunView { recs, warnings })
+    }
+
+    /// Records of one connection, in log order.
+    pub fn conn(&self, conn: u32) -> impl Iterator<Item = &Rec<'a>> {
+        self.recs.iter().filter(move |x| x.r.provenance.conn.0 == conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unwrap_rel;
+
+    #[test]
+    fn unwraps_near_reference() {
+        assert_eq!(unwrap_rel(u32::MAX, 0), -1);
+        assert_eq!(unwrap_rel(5, 0), 5);
+        assert_eq!(unwrap_rel(5, (1 << 32) - 10), (1 << 32) + 5);
+        assert_eq!(unwrap_rel(u32::MAX - 1, 1 << 32), (1 << 32) - 2);
+    }
+}

@@ -1,0 +1,224 @@
+//! pcapng files: structure and content checked in Rust, analysis checked with tshark.
+
+use super::{run_ok, tool};
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use models::pattern::pattern_bytes;
+use models::record::{LinkId, WireEvent};
+use models::segment::ConnId;
+use pcap_file::pcapng::{Block, PcapNgReader};
+use reports::testdata::offload_mid_transfer;
+use reports::{RunReport, write_run};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// A captured packet: timestamp [ns], frame, comment.
+type Packet = (u128, Vec<u8>, String);
+
+/// Every packet of a pcapng file, plus the interface's tsresol.
+fn read_pcapng(path: &Path) -> (Option<u8>, Vec<Packet>) {
+    let mut r = PcapNgReader::new(fs::File::open(path).unwrap()).unwrap();
+    let mut tsresol = None;
+    let mut out = Vec::new();
+    while let Some(b) = r.next_block() {
+        match b.unwrap() {
+            Block::InterfaceDescription(i) => {
+                for o in &i.options {
+                    if let pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption::IfTsResol(t) =
+                        o
+                    {
+                        tsresol = Some(*t);
+                    }
+                }
+            }
+            Block::EnhancedPacket(p) => {
+                let comment = p
+                    .options
+                    .iter()
+                    .find_map(|o| match o {
+                        pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Comment(c) => {
+                            Some(c.to_string())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                out.push((p.timestamp.as_nanos(), p.data.to_vec(), comment));
+            }
+            _ => {}
+        }
+    }
+    (tsresol, out)
+}
+
+#[test]
+fn frames_are_valid_ethernet_ipv4_tcp_with_pattern_payload() {
+    let (info, log) = offload_mid_transfer(0, 5);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &log).unwrap();
+    let (tsresol, pkts) = read_pcapng(&d.path().join("client-_switch.pcapng"));
+    assert_eq!(tsresol, Some(9));
+    let ingress: Vec<_> = log
+        .wire
+        .iter()
+        .filter(|w| w.link == LinkId(0) && !matches!(w.event, WireEvent::Delivered { .. }))
+        .collect();
+    assert_eq!(pkts.len(), ingress.len());
+    for ((ts, data, comment), w) in pkts.iter().zip(&ingress) {
+        assert_eq!(*ts, u128::from(w.time.0));
+        let s = SlicedPacket::from_ethernet(data).unwrap();
+        let Some(NetSlice::Ipv4(ip)) = &s.net else {
+            panic!("not IPv4")
+        };
+        let iph = ip.header().to_header();
+        assert!(iph.dont_fragment);
+        assert_eq!(iph.header_checksum, iph.calc_header_checksum());
+        let Some(TransportSlice::Tcp(tcp)) = &s.transport else {
+            panic!("not TCP")
+        };
+        let payload = tcp.payload();
+        let th = tcp.to_header();
+        assert_eq!(th.checksum, th.calc_checksum_ipv4(&iph, payload).unwrap());
+        assert_eq!(th.sequence_number, w.header.seq.0);
+        assert_eq!(
+            payload,
+            pattern_bytes(ConnId(0), w.header.stream_offset, w.header.len as usize).as_slice()
+        );
+        assert_eq!(
+            comment.starts_with("DROPPED: "),
+            matches!(w.event, WireEvent::Dropped(_)),
+            "{comment}"
+        );
+        assert!(comment.contains(&format!(" event={}", w.event_index)), "{comment}");
+    }
+    // The link-1 file marks the corrupted and the duplicated segment.
+    let (_, pkts) = read_pcapng(&d.path().join("switch-_server.pcapng"));
+    assert_eq!(pkts.iter().filter(|p| p.2.contains("CORRUPTED")).count(), 1);
+    assert_eq!(pkts.iter().filter(|p| p.2.contains("DUPLICATED")).count(), 1);
+    assert!(pkts.iter().any(|p| {
+        p.2.starts_with("DROPPED: queue_full; conn=0 sender=offload_target source=delegated_unsent")
+    }));
+}
+
+fn tshark_count(file: &Path, filter: &str) -> usize {
+    run_ok(
+        Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(file)
+            .arg("-Y")
+            .arg(filter)
+            .args(["-T", "fields", "-e", "frame.number"]),
+    )
+    .lines()
+    .count()
+}
+
+#[test]
+fn tshark_agrees_with_summary() {
+    let Some(_) = tool("tshark", "tshark_agrees_with_summary") else {
+        return;
+    };
+    for seed in [0u64, 2] {
+        let (info, log) = offload_mid_transfer(seed, 5);
+        let d = tempfile::tempdir().unwrap();
+        let r: RunReport = write_run(d.path(), &info, &log).unwrap();
+        let file = d.path().join("client-_switch.pcapng");
+        // Reads cleanly, checksums verified.
+        let out = Command::new("tshark")
+            .args([
+                "-n",
+                "-o",
+                "ip.check_checksum:TRUE",
+                "-o",
+                "tcp.check_checksum:TRUE",
+                "-r",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        // tshark warns when run as root; anything else on stderr is a problem with the file.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let complaints: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("Running as user"))
+            .collect();
+        assert!(out.status.success() && complaints.is_empty(), "tshark: {stderr}");
+        let all = String::from_utf8(out.stdout).unwrap().lines().count();
+        assert!(all > 40);
+        let bad = "_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\" || \
+                   tcp.checksum.status == \"Bad\" || ip.flags.df == 0";
+        let out = Command::new("tshark")
+            .args([
+                "-n",
+                "-o",
+                "ip.check_checksum:TRUE",
+                "-o",
+                "tcp.check_checksum:TRUE",
+                "-r",
+            ])
+            .arg(&file)
+            .args(["-Y", bad, "-T", "fields", "-e", "frame.number"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            0,
+            "frames matching {bad}"
+        );
+        // Wireshark's retransmission analysis agrees with the summary (dropped frames are
+        // in the capture for visibility but never went on the wire).
+        let retx = "(tcp.analysis.retransmission || tcp.analysis.fast_retransmission || \
+                    tcp.analysis.spurious_retransmission)";
+        let not_dropped = "!(frame.comment contains \"DROPPED\")";
+        assert_eq!(
+            tshark_count(&file, &format!("{retx} && {not_dropped}")) as u64,
+            r.retransmissions.total,
+            "seed {seed}"
+        );
+        assert_eq!(tshark_count(&file, "tcp.analysis.out_of_order"), 0);
+        // Per source, from the provenance comments.
+        let by = |src: &str| {
+            tshark_count(
+                &file,
+                &format!(
+                    "frame.comment contains \"source={src} \" && frame.comment contains \"retransmission=yes\" && {not_dropped}"
+                ),
+            ) as u64
+        };
+        let s = r.retransmissions.by_source;
+        assert_eq!(by("host_queue"), s.host_queue);
+        assert_eq!(by("delegated_unacked") + by("delegated_resend"), s.delegated_unacked);
+        assert_eq!(by("delegated_resend"), r.retransmissions.delegated_resend);
+        assert_eq!(by("delegated_unsent"), s.delegated_unsent);
+        assert_eq!(by("posted_after_offload"), s.posted_after_offload);
+        assert_eq!(by("returned_at_upload"), s.returned_at_upload);
+        // Every frame Wireshark calls a retransmission is one by provenance, and vice versa.
+        assert_eq!(
+            tshark_count(
+                &file,
+                &format!("{retx} && !(frame.comment contains \"retransmission=yes\")")
+            ),
+            0
+        );
+        // Nanosecond timestamps survive.
+        let first_data = run_ok(Command::new("tshark").arg("-n").arg("-r").arg(&file).args([
+            "-Y",
+            "tcp.len > 0",
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+        ]));
+        let first_data = first_data.lines().next().unwrap();
+        let w = log
+            .wire
+            .iter()
+            .find(|w| w.link == LinkId(0) && w.header.len > 0)
+            .unwrap();
+        assert_eq!(
+            first_data.trim(),
+            format!("{}.{:09}", w.time.0 / 1_000_000_000, w.time.0 % 1_000_000_000)
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! Per-run outputs: counts, summary.json shape (golden file), CSV shape, determinism.
+
+use reports::testdata::offload_mid_transfer;
+use reports::{ReportError, RunReport, write_run};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+#[test]
+fn synthetic_run_counts_match_the_script() {
+    for seed in 0..3u64 {
+        let (info, log) = offload_mid_transfer(seed, 5);
+        let r = RunReport::from_log(&info, &log).unwrap();
+        let x = r.retransmissions;
+        let extra = seed % 3;
+        assert_eq!(x.total, 11 + extra, "seed {seed}");
+        let s = x.by_source;
+        assert_eq!(
+            (
+                s.host_queue,
+                s.delegated_unacked,
+                s.delegated_unsent,
+                s.posted_after_offload,
+                s.returned_at_upload
+            ),
+            (4 + extra, 3, 1, 2, 1)
+        );
+        assert_eq!(s.entries().iter().map(|e| e.1).sum::<u64>(), x.total);
+        assert_eq!(x.delegated_resend, 2);
+        let c = x.by_cause;
+        assert_eq!(
+            (
+                c.fast_retransmit,
+                c.partial_ack,
+                c.rto,
+                c.probe,
+                c.sack_recovery,
+                c.new_data
+            ),
+            (4, 3, 2 + extra, 0, 0, 2)
+        );
+        assert_eq!(x.by_sender.host + x.by_sender.offload_target, x.total);
+        assert_eq!(x.by_sender.offload_target, 6);
+        assert_eq!(x.dropped_at_ingress, 0);
+        assert_eq!(r.rto_count, 2 + extra);
+        assert_eq!(r.spurious_retransmissions, 1 + extra);
+        assert_eq!(r.spurious_retransmitted_bytes, 1000 * (1 + extra));
+        let dropped: BTreeMap<String, u64> = [
+            ("queue_full".to_string(), 6),
+            ("random_loss".to_string(), 3 + 1 + extra),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(r.segments.dropped, dropped);
+        assert_eq!((r.segments.corrupted, r.segments.duplicated), (1, 1));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.bytes_delivered, 37_000);
+        assert!(r.goodput_bps.unwrap() > 0.0);
+        // Offload mid-resend: SndUna 9000 < SndNxt 10000 < SndMax 12000.
+        let init = &r.offload.events[0];
+        assert_eq!(
+            (init.kind.as_str(), init.snd_una, init.snd_nxt, init.snd_max),
+            ("offload_initiated", 9000, 10_000, 12_000)
+        );
+        assert_eq!(r.offload.offload_latency_ns, Some(1_000_000));
+        // The target continues the host's congestion state.
+        let h = &r.offload.handover[0];
+        let (b, a) = (h.before.unwrap(), h.after.unwrap());
+        assert_eq!((b.cwnd, b.ssthresh), (a.cwnd, a.ssthresh));
+        assert_eq!(r.buffers.count, 10);
+        assert_eq!(r.buffers.completed, 10);
+        let p = r.buffers.pinned.unwrap();
+        assert!(p.min_ns <= p.p50_ns && p.p50_ns <= p.p99_ns && p.p99_ns <= p.max_ns);
+    }
+}
+
+#[test]
+fn summary_json_matches_golden() {
+    let (info, log) = offload_mid_transfer(1, 5);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &log).unwrap();
+    let got = fs::read_to_string(d.path().join("summary.json")).unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/golden/summary-hop5ms-s1.json");
+    if std::env::var("OFFSIM_BLESS").is_ok_and(|v| v == "1") {
+        fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        fs::write(&golden, &got).unwrap();
+    }
+    let want = fs::read_to_string(&golden)
+        .unwrap_or_else(|_| panic!("missing {}: run with OFFSIM_BLESS=1 to create it", golden.display()));
+    assert!(
+        got == want,
+        "summary.json differs from {} (OFFSIM_BLESS=1 to accept):\n{got}",
+        golden.display()
+    );
+    // Keys scripts rely on.
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    for path in [
+        "/scenario",
+        "/run_id",
+        "/seed",
+        "/fingerprint",
+        "/integrity_ok",
+        "/bytes_delivered",
+        "/completion_time_ns",
+        "/goodput_bps",
+        "/retransmissions/total",
+        "/retransmissions/by_source/host_queue",
+        "/retransmissions/by_source/delegated_unacked",
+        "/retransmissions/by_source/delegated_unsent",
+        "/retransmissions/by_source/posted_after_offload",
+        "/retransmissions/by_source/returned_at_upload",
+        "/retransmissions/delegated_resend",
+        "/retransmissions/by_cause/fast_retransmit",
+        "/retransmissions/by_cause/partial_ack",
+        "/retransmissions/by_cause/rto",
+        "/retransmissions/by_cause/probe",
+        "/retransmissions/by_cause/sack_recovery",
+        "/rto_count",
+        "/spurious_retransmissions",
+        "/offload/offload_completed_ns",
+        "/offload/upload_completed_ns",
+        "/buffers/pinned/p99_ns",
+        "/buffers/list/0/pinned_ns",
+        "/params",
+        "/version",
+        "/commit",
+        "/command",
+        "/scenario_text",
+    ] {
+        assert!(v.pointer(path).is_some(), "summary.json lacks {path}");
+    }
+    // It reads back.
+    assert_eq!(
+        RunReport::read(&d.path().join("summary.json")).unwrap(),
+        RunReport::from_log(&info, &log).unwrap()
+    );
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn run_folder_is_complete_and_byte_identical() {
+    let (info, log) = offload_mid_transfer(2, 5);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_run(a.path(), &info, &log).unwrap();
+    write_run(b.path(), &info, &log).unwrap();
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    let names: Vec<&str> = fa.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "acks.csv",
+            "buffers.csv",
+            "cc-conn0.png",
+            "cc-conn0.svg",
+            "cc.csv",
+            "client-_switch.pcapng",
+            "retx-by-source.png",
+            "retx-by-source.svg",
+            "segments.csv",
+            "server-_switch.pcapng",
+            "summary.json",
+            "switch-_client.pcapng",
+            "switch-_server.pcapng",
+            "timeseq-conn0.png",
+            "timeseq-conn0.svg",
+        ]
+    );
+    for (name, bytes) in &fa {
+        assert!(fb[name] == *bytes, "{name} differs between two identical runs");
+    }
+    super::keep(a.path(), "run");
+}
+
+#[test]
+fn csv_shapes() {
+    let (info, log) = offload_mid_transfer(0, 5);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &log).unwrap();
+    let read = |n: &str| fs::read_to_string(d.path().join(n)).unwrap();
+    let segs = read("segments.csv");
+    let mut lines = segs.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "time_ns,event_index,link,event,drop_reason,corrupted,duplicate,conn,dir,seq,len,ack,flags,window,\
+         sack_blocks,sender,source,cause,buf,tx_number,is_retransmission"
+    );
+    // The SYN is sequence -1; the first data byte is offset 0 although the ISN wraps.
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("0,1,client->switch,sent,,false,false,0,data,-1,0,,S,")
+    );
+    assert_eq!(segs.lines().count(), log.wire.len() + 1);
+    assert!(segs.contains(",data,36000,1000,0,P.,65535,0,host,host_queue,rto,9,"));
+    let acks = read("acks.csv");
+    assert_eq!(
+        acks.lines().next().unwrap(),
+        "time_ns,link,event,conn,ack,window,sack_blocks,dup"
+    );
+    assert!(acks.lines().any(|l| l.ends_with(",37000,65535,0,false")));
+    assert!(
+        acks.lines()
+            .any(|l| l.contains(",switch->client,delivered,0,2000,") && l.ends_with("true"))
+    );
+    let cc = read("cc.csv");
+    assert_eq!(
+        cc.lines().next().unwrap(),
+        "time_ns,conn,sender,cwnd,ssthresh,srtt_ns,rto_ns,flight,snd_una,snd_nxt,snd_max"
+    );
+    assert!(cc.lines().any(|l| l.contains(",offload_target,")));
+    let bufs = read("buffers.csv");
+    assert!(bufs.starts_with("conn,buf,len,stream_offset,posted_ns,offloaded_ns,returned_ns,ended_ns,end,pinned_ns\n"));
+}
+
+#[test]
+fn unknown_connection_is_an_error() {
+    let (mut info, log) = offload_mid_transfer(0, 5);
+    info.conns.clear();
+    let e = RunReport::from_log(&info, &log).unwrap_err();
+    assert!(matches!(e, ReportError::Invalid(_)), "{e}");
+    assert!(e.to_string().contains("connection 0 missing from RunInfo.conns"), "{e}");
+}
+
+#[test]
+fn missing_topology_falls_back_with_a_warning() {
+    let (mut info, log) = offload_mid_transfer(0, 5);
+    for l in &mut info.links {
+        l.from.clear();
+        l.to.clear();
+    }
+    let r = RunReport::from_log(&info, &log).unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("no link leaves host \"client\"")),
+        "{:?}",
+        r.warnings
+    );
+    // Two hops: every transmission that crossed both links is counted twice.
+    assert!(r.retransmissions.total > 11);
+}

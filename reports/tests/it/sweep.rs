@@ -1,0 +1,139 @@
+//! Sweeps: results, aggregate statistics, paired differences, comparison.
+
+use reports::testdata::offload_mid_transfer;
+use reports::{Aggregate, Outcome, RunReport, compare, run_dir, write_run, write_sweep};
+use std::fs;
+use std::path::Path;
+
+/// Writes a sweep over `delays` x `seeds` (plus one failed run) into `dir`; with `folders`,
+/// every run's folder too (slower: charts and pcaps per run).
+pub fn make_sweep(dir: &Path, delays: &[u64], seeds: std::ops::Range<u64>, folders: bool) -> Vec<RunReport> {
+    let mut runs = Vec::new();
+    for &d in delays {
+        for s in seeds.clone() {
+            let (info, log) = offload_mid_transfer(s, d);
+            runs.push(if folders {
+                write_run(&run_dir(dir, &info.run_id), &info, &log).unwrap()
+            } else {
+                RunReport::from_log(&info, &log).unwrap()
+            });
+        }
+    }
+    // A run that failed before producing a log.
+    let (mut info, _) = offload_mid_transfer(seeds.end, delays[0]);
+    info.outcome = Outcome::Failed {
+        error: "invariant violated: chimney rule 11 at 0.2 s".into(),
+    };
+    info.run_id = format!("{}-failed", info.run_id);
+    let failed = RunReport::without_log(&info);
+    reports::write_atomic(
+        &run_dir(dir, &info.run_id).join("summary.json"),
+        &serde_json::to_vec_pretty(&failed).unwrap(),
+    )
+    .unwrap();
+    runs.push(failed);
+    write_sweep(dir, &runs).unwrap();
+    runs
+}
+
+#[test]
+fn aggregate_statistics() {
+    let d = tempfile::tempdir().unwrap();
+    make_sweep(d.path(), &[2, 5, 10], 0..5, false);
+    let agg = Aggregate::read(&d.path().join("aggregate.json")).unwrap();
+    assert_eq!(agg.axes, ["hop_delay_ms"]);
+    assert_eq!(agg.points.len(), 3);
+    let p = &agg.points[0];
+    assert_eq!(p.label, "hop_delay_ms=2");
+    assert_eq!((p.runs, p.failed.len()), (6, 1));
+    assert_eq!(p.failed[0].seed, 5);
+    assert!(p.failed[0].error.contains("rule 11"));
+    let m = p.metric("retransmissions.total").unwrap();
+    let s = m.summary.unwrap();
+    // Seeds 0..5 add 0,1,2,0,1 extra retransmissions to 11.
+    assert_eq!(s.n, 5);
+    assert!((s.mean - 11.8).abs() < 1e-12);
+    let sd = (((0.8f64).powi(2) * 2.0 + 0.2f64.powi(2) * 2.0 + 1.2f64.powi(2)) / 4.0).sqrt();
+    assert!((s.sd - sd).abs() < 1e-12);
+    assert!((s.ci95_half_width.unwrap() - 2.776_445_105 * sd / 5f64.sqrt()).abs() < 1e-6);
+    assert_eq!((s.min, s.max), (11.0, 13.0));
+    assert_eq!(m.values.iter().map(|v| v.seed).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(m.values[2].run_id, "hop2ms-s2");
+    let need = m.seeds_for_target.unwrap();
+    assert!(need >= 2);
+    // Paired differences by seed index: completion time grows with the hop delay.
+    let pd = agg
+        .paired
+        .iter()
+        .find(|x| x.metric == "completion_time_s" && x.baseline == "2" && x.variant == "10")
+        .unwrap();
+    assert_eq!(pd.pairs.len(), 5);
+    assert!(pd.significant && pd.summary.unwrap().mean > 0.0);
+    // Retransmission counts do not depend on the delay: zero difference, seed by seed.
+    let pr = agg
+        .paired
+        .iter()
+        .find(|x| x.metric == "retransmissions.total" && x.variant == "5")
+        .unwrap();
+    assert!(pr.pairs.iter().all(|p| p.1 == 0.0) && !pr.significant);
+}
+
+#[test]
+fn sweep_files_and_determinism() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    make_sweep(a.path(), &[2, 5], 0..3, false);
+    make_sweep(b.path(), &[2, 5], 0..3, false);
+    for f in [
+        "results.csv",
+        "results.json",
+        "aggregate.csv",
+        "aggregate.json",
+        "paired.csv",
+        "sweep.json",
+    ] {
+        let x = fs::read(a.path().join(f)).unwrap();
+        assert!(x == fs::read(b.path().join(f)).unwrap(), "{f} not deterministic");
+    }
+    let results = fs::read_to_string(a.path().join("results.csv")).unwrap();
+    let mut lines = results.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "run_id,dir,seed,seed_index,hop_delay_ms,status,error,integrity_ok,fingerprint,goodput_bps,completion_time_s,"
+    ));
+    assert_eq!(results.lines().count(), 1 + 7);
+    assert!(results.contains(",failed,invariant violated: chimney rule 11 at 0.2 s,"));
+    for chart in [
+        "retx-by-source",
+        "goodput_bps-vs-hop_delay_ms",
+        "completion_time_s-vs-hop_delay_ms",
+    ] {
+        assert!(
+            a.path().join("charts").join(format!("{chart}.png")).is_file(),
+            "{chart}"
+        );
+        let x = fs::read(a.path().join("charts").join(format!("{chart}.png"))).unwrap();
+        assert!(
+            x == fs::read(b.path().join("charts").join(format!("{chart}.png"))).unwrap(),
+            "{chart} differs"
+        );
+    }
+    super::keep(&a.path().join("charts"), "sweep-charts");
+}
+
+#[test]
+fn compare_two_folders() {
+    let (a, b, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    make_sweep(a.path(), &[2, 5], 0..4, false);
+    make_sweep(b.path(), &[5, 10], 0..4, false);
+    let rows = compare(a.path(), b.path(), out.path()).unwrap();
+    // Only hop_delay_ms=5 is in both.
+    assert!(rows.iter().all(|r| r.point == "hop_delay_ms=5"));
+    let r = rows.iter().find(|r| r.metric == "retransmissions.total").unwrap();
+    assert_eq!((r.a_n, r.b_n, r.diff, r.ci_overlap), (4, 4, Some(0.0), Some(true)));
+    assert!(out.path().join("compare.csv").is_file() && out.path().join("index.html").is_file());
+    assert!(out.path().join("charts/goodput_bps.png").is_file());
+    super::keep(out.path(), "compare");
+}

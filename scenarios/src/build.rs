@@ -1,0 +1,304 @@
+//! Wiring: a validated [`Scenario`] becomes a runnable [`Testbed`] (two hosts, a link per
+//! direction, a bulk sender and a verifying sink per connection, the timeline).
+//!
+//! Supported topology: one duplex link between two hosts; every connection's client is the
+//! same host (the one whose offload target is used). Anything else is a [`BuildError`]
+//! naming the field, never a panic.
+
+use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
+use models::app::{self, BulkConfig, WriteTiming};
+use models::link::{self, LinkConfig, LinkControl, QueueLimit};
+use models::offload::TargetConfig;
+use models::segment::ConnId;
+use models::tcp::{self, TcpConfig};
+use models::testbed::{ConnSpec, Direction, Step, Testbed, When};
+use models::trigger::Condition;
+use sim_core::{SimDuration, SimTime};
+
+/// Why a scenario cannot be wired into a simulation.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct BuildError {
+    /// Field path, e.g. `links`.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> BuildError {
+    BuildError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The socket send buffer each bulk sender keeps posted at most.
+const SEND_BUFFER: u64 = 1 << 20;
+
+/// Builds the testbed a scenario describes (the scenario should have passed `validate`).
+pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
+    let [link] = s.links.as_slice() else {
+        return Err(err(
+            "links",
+            format!(
+                "offsim runs one duplex link between two hosts; this scenario has {}",
+                s.links.len()
+            ),
+        ));
+    };
+    let Some(first) = s.connections.first() else {
+        return Err(err("connections", "at least one connection is needed"));
+    };
+    let sender_host = first.client.clone();
+    for (i, c) in s.connections.iter().enumerate() {
+        if c.client != sender_host || c.server == c.client {
+            return Err(err(
+                format!("connections[{i}]"),
+                format!(
+                    "every connection must go from `{sender_host}` to the other end of link `{}`",
+                    link.name
+                ),
+            ));
+        }
+    }
+    let (fwd, rev, a, b) = if link.a == sender_host {
+        (&link.forward, &link.reverse, &link.a, &link.b)
+    } else if link.b == sender_host {
+        (&link.reverse, &link.forward, &link.b, &link.a)
+    } else {
+        return Err(err("links[0]", format!("the link must connect `{sender_host}`")));
+    };
+    let conn_id = |name: &str| {
+        s.connections
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| ConnId(i as u32 + 1))
+    };
+    let forward = link_config(&format!("{}:{a}->{b}", link.name), fwd, &conn_id);
+    let reverse = link_config(&format!("{}:{b}->{a}", link.name), rev, &conn_id);
+    let target = s
+        .hosts
+        .iter()
+        .find(|h| h.name == sender_host)
+        .and_then(|h| h.offload_target.as_ref())
+        .map(|t| TargetConfig {
+            offload_latency: t.latency.to_sim(),
+            upload_latency: t.upload_latency.to_sim(),
+            refuse: t.refuse,
+            max_connections: t.max_connections,
+            max_retransmissions: Some(t.max_retransmissions),
+            ..TargetConfig::default()
+        });
+    let mut timeline = Vec::new();
+    let mut conns = Vec::new();
+    for (i, c) in s.connections.iter().enumerate() {
+        let id = ConnId(i as u32 + 1);
+        let apps: Vec<(usize, &schema::Application)> = s
+            .applications
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.conn == c.name)
+            .collect();
+        let [(ai, app)] = apps.as_slice() else {
+            return Err(err(
+                format!("connections[{i}]"),
+                format!(
+                    "connection `{}` needs exactly one application, it has {}",
+                    c.name,
+                    apps.len()
+                ),
+            ));
+        };
+        if c.open_at.as_nanos() != 0 {
+            return Err(err(
+                format!("connections[{i}].open_at"),
+                "connections open at 0 s in this version of offsim",
+            ));
+        }
+        if app.start.as_nanos() != 0 {
+            return Err(err(
+                format!("applications[{ai}].start"),
+                "applications start at 0 s (when the connection is established) in this version of offsim",
+            ));
+        }
+        let tcp = tcp_config(c);
+        conns.push(ConnSpec {
+            id,
+            tcp,
+            peer_tcp: tcp,
+            isn: (c.isn, None),
+            bulk: BulkConfig {
+                total: app.bytes.bytes(),
+                write_size: match &app.write_size {
+                    WriteSize::Fixed(n) => app::WriteSize::Fixed(size32(n.bytes())),
+                    WriteSize::Uniform(lo, hi) => app::WriteSize::Uniform(size32(lo.bytes()), size32(hi.bytes())),
+                    WriteSize::Sizes(v) => app::WriteSize::Sizes(v.iter().map(|n| size32(n.bytes())).collect()),
+                },
+                timing: match app.timing {
+                    Timing::AllAtOnce => WriteTiming::AllAtOnce,
+                    Timing::Paced(d) => WriteTiming::Paced(d.to_sim()),
+                },
+                send_buffer: SEND_BUFFER,
+                close_when_done: true,
+            },
+            read_rate: match app.sink.read_rate {
+                ReadRate::Unlimited => app::ReadRate::Unlimited,
+                ReadRate::Limited(r) => app::ReadRate::Limited(r.bytes_per_sec()),
+            },
+        });
+        if app.sink.start.as_nanos() != 0 {
+            timeline.push((When::At(SimTime::ZERO), Step::PauseSink(id, true)));
+            timeline.push((When::At(app.sink.start.to_sim_time()), Step::PauseSink(id, false)));
+        }
+    }
+    let app_conn = |name: &str| {
+        s.applications
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| conn_id(&a.conn))
+    };
+    for (i, entry) in s.timeline.iter().enumerate() {
+        let field = format!("timeline[{i}]");
+        let unknown = |what: &str, name: &str| err(field.clone(), format!("unknown {what} `{name}`"));
+        let delay = entry.delay.to_sim();
+        let when = match &entry.when {
+            Trigger::Never => continue,
+            Trigger::At(t) => When::At(t.to_sim_time() + delay),
+            other => {
+                if delay != SimDuration::ZERO {
+                    return Err(err(
+                        format!("{field}.delay"),
+                        "a delay is supported after `At` triggers only in this version of offsim",
+                    ));
+                }
+                let (conn, condition) = match other {
+                    Trigger::AfterBytesAcked(c, n) => (c, Condition::AfterBytesAcked(n.bytes())),
+                    Trigger::InFlightAtLeast(c, n) => (c, Condition::InFlightAtLeast(size32(n.bytes()))),
+                    Trigger::RetransmissionInProgress(c) => (c, Condition::RetransmissionInProgress),
+                    Trigger::AfterRto(c, k) => (c, Condition::AfterRto(*k)),
+                    Trigger::OffloadCompleted(_) => {
+                        return Err(err(
+                            format!("{field}.when"),
+                            "`OffloadCompleted` triggers are not supported in this version of offsim",
+                        ));
+                    }
+                    Trigger::Never | Trigger::At(_) => unreachable!("handled above"),
+                };
+                When::On(conn_id(conn).ok_or_else(|| unknown("connection", conn))?, condition)
+            }
+        };
+        let direction = |d: schema::Direction, l: &str| -> Result<Direction, BuildError> {
+            if l != link.name {
+                return Err(unknown("link", l));
+            }
+            // Forward in the scenario is a → b; in the testbed it is sender → peer.
+            Ok(match (d, link.a == sender_host) {
+                (schema::Direction::Forward, true) | (schema::Direction::Reverse, false) => Direction::Forward,
+                _ => Direction::Reverse,
+            })
+        };
+        let step = match &entry.action {
+            Action::Offload(c) => Step::Offload(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::Upload(c) => Step::Upload(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::Close(c) => Step::Close(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::Abort(c) => Step::Abort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::PauseApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, true),
+            Action::ResumeApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, false),
+            Action::SetLinkImpairments(l, d, imps) => Step::Link(
+                direction(*d, l)?,
+                LinkControl::SetImpairments(imps.iter().map(|i| impairment(i, &conn_id)).collect()),
+            ),
+            Action::SetLinkRate(l, d, r) => Step::Link(direction(*d, l)?, LinkControl::SetRate(r.bits_per_sec())),
+        };
+        timeline.push((when, step));
+    }
+    Ok(Testbed {
+        seed: s.seed,
+        forward,
+        reverse,
+        target,
+        conns,
+        timeline,
+        limits: s.limits.to_sim(),
+    })
+}
+
+fn size32(n: u64) -> u32 {
+    n.min(u64::from(u32::MAX)) as u32
+}
+
+fn link_config(name: &str, d: &schema::LinkDirection, conn_id: &dyn Fn(&str) -> Option<ConnId>) -> LinkConfig {
+    let queue = match d.queue {
+        Queue::Packets(n) => QueueLimit::Packets(n),
+        Queue::Bytes(b) => QueueLimit::Bytes(b.bytes()),
+    };
+    let mut cfg = LinkConfig::new(name, d.rate.bits_per_sec(), d.delay.to_sim(), queue);
+    cfg.impairments = d.impairments.iter().map(|i| impairment(i, conn_id)).collect();
+    cfg
+}
+
+fn impairment(i: &Impairment, conn_id: &dyn Fn(&str) -> Option<ConnId>) -> link::impair::Impairment {
+    use link::impair::Impairment as M;
+    match i {
+        Impairment::Bernoulli { p } => M::Bernoulli { p: *p },
+        Impairment::GilbertElliott {
+            p_good_to_bad,
+            p_bad_to_good,
+            loss_good,
+            loss_bad,
+        } => M::GilbertElliott {
+            p_good_to_bad: *p_good_to_bad,
+            p_bad_to_good: *p_bad_to_good,
+            loss_good: *loss_good,
+            loss_bad: *loss_bad,
+        },
+        Impairment::DropPackets(v) => M::DropPackets(v.clone()),
+        Impairment::DropData {
+            offset,
+            transmission,
+            conn,
+        } => M::DropData {
+            stream_offset: offset.bytes(),
+            transmission: *transmission,
+            conn: conn.as_deref().and_then(conn_id),
+        },
+        Impairment::DropFlags {
+            syn,
+            fin,
+            rst,
+            occurrence,
+        } => M::DropFlags {
+            syn: *syn,
+            fin: *fin,
+            rst: *rst,
+            occurrence: *occurrence,
+        },
+        Impairment::Reorder { fraction, extra_delay } => M::Reorder {
+            fraction: *fraction,
+            extra_delay: extra_delay.to_sim(),
+        },
+        Impairment::Duplicate { p } => M::Duplicate { p: *p },
+        Impairment::Corrupt { p } => M::Corrupt { p: *p },
+    }
+}
+
+fn tcp_config(c: &schema::Connection) -> TcpConfig {
+    TcpConfig {
+        mss: c.mss.min(u32::from(u16::MAX)) as u16,
+        initial_window_segments: c.initial_window,
+        rcv_buffer: size32(c.rcv_buffer.bytes()),
+        window_scale: c.window_scale,
+        sack: c.sack,
+        delayed_ack: match c.delayed_ack {
+            DelayedAck::Off => None,
+            DelayedAck::On { timeout, every } => Some(tcp::DelayedAck {
+                timeout: timeout.to_sim(),
+                every_segments: every,
+            }),
+        },
+        min_rto: c.min_rto.to_sim(),
+        max_rto: c.max_rto.to_sim(),
+        dupack_threshold: c.dupack_threshold,
+        ..TcpConfig::default()
+    }
+}

@@ -1,0 +1,483 @@
+//! The scenario schema: plain data, read from RON with serde.
+//!
+//! Every struct and enum denies unknown fields, so a typo is an error with the list of
+//! allowed names instead of a silently ignored setting. Quantities use the unit types of
+//! [`crate::units`]. Objects refer to each other by name (`"c1"`, `"l0"`); [`crate::validate`]
+//! checks those references. The crate's top-level documentation shows a complete file.
+//!
+//! Direction conventions, which the wiring follows:
+//! - A connection's `client` opens it and is the **sending** endpoint: its application
+//!   writes bulk data that flows client → server, where a sink reads it.
+//! - `Offload(conn)` and `Upload(conn)` act on the client endpoint, using the client host's
+//!   `offload_target`.
+//! - A link's `forward` direction carries packets from `a` to `b`, `reverse` from `b` to `a`.
+
+use crate::sweep::Sweep;
+use crate::units::{Duration, Rate, Size};
+use serde::{Deserialize, Serialize};
+
+/// One scenario: topology, connections, applications, a timeline of scripted actions,
+/// and optionally a sweep over its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short identifier (letters, digits, `_`, `-`, `.`); used in run ids and output paths.
+    pub name: String,
+    /// One paragraph saying what the scenario shows; printed in reports.
+    pub description: String,
+    /// Base seed. Runs of a sweep derive theirs from it (see [`crate::sweep`]).
+    pub seed: u64,
+    /// When a run stops at the latest.
+    #[serde(default)]
+    pub limits: RunLimits,
+    /// The hosts.
+    pub hosts: Vec<Host>,
+    /// Duplex links between pairs of hosts.
+    pub links: Vec<Link>,
+    /// TCP connections.
+    pub connections: Vec<Connection>,
+    /// Bulk senders (one per connection at most) with their sinks.
+    #[serde(default)]
+    pub applications: Vec<Application>,
+    /// Scripted actions, each fired by a trigger.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Parameter sweep; absent means a single run with `seed`.
+    #[serde(default)]
+    pub sweep: Option<Sweep>,
+}
+
+/// Run limits. Defaults: 60 s of simulated time, 50 million events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunLimits {
+    /// No event after this simulated time runs; timeline actions must lie before it.
+    #[serde(default = "default_max_time")]
+    pub max_time: Duration,
+    /// No more than this many events run.
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn default_max_time() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_max_events() -> u64 {
+    50_000_000
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            max_time: default_max_time(),
+            max_events: default_max_events(),
+        }
+    }
+}
+
+impl RunLimits {
+    /// The kernel's form of these limits.
+    pub fn to_sim(&self) -> sim_core::Limits {
+        sim_core::Limits {
+            max_time: Some(self.max_time.to_sim_time()),
+            max_events: Some(self.max_events),
+        }
+    }
+}
+
+/// A host: a TCP stack, optionally with a TCP chimney offload target (NIC).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Unique host name.
+    pub name: String,
+    /// The host's offload target, if it has one.
+    #[serde(default)]
+    pub offload_target: Option<OffloadTarget>,
+}
+
+/// What a host's offload target can do (spec/chimney.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffloadTarget {
+    /// Unique target name, e.g. `"nic"`.
+    pub name: String,
+    /// Time from InitiateOffload to its completion [simulated]. Default 100 us.
+    #[serde(default = "default_offload_latency")]
+    pub latency: Duration,
+    /// Time from TerminateOffload to its completion [simulated]. Default 100 us.
+    #[serde(default = "default_offload_latency")]
+    pub upload_latency: Duration,
+    /// Refuse every offload (rule 37): the host keeps the connection. Default false.
+    #[serde(default)]
+    pub refuse: bool,
+    /// Offloads beyond this many concurrent connections are refused. Default 1024.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Resends of one segment after which the target requests an upload with reason
+    /// TimeoutExpiration instead of resending again (rule 18). Default 5.
+    #[serde(default = "default_max_retransmissions")]
+    pub max_retransmissions: u32,
+}
+
+fn default_offload_latency() -> Duration {
+    Duration::from_nanos(100_000)
+}
+fn default_max_connections() -> u32 {
+    1024
+}
+fn default_max_retransmissions() -> u32 {
+    5
+}
+
+/// A duplex link between hosts `a` and `b`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// Unique link name.
+    pub name: String,
+    /// One end (host name).
+    pub a: String,
+    /// The other end (host name).
+    pub b: String,
+    /// Direction a → b.
+    pub forward: LinkDirection,
+    /// Direction b → a.
+    pub reverse: LinkDirection,
+}
+
+/// One direction of a link: a drop-tail queue feeding a serialiser, then a delay line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDirection {
+    /// Serialisation rate.
+    pub rate: Rate,
+    /// One-way propagation delay.
+    pub delay: Duration,
+    /// Drop-tail queue capacity. Default `Packets(100)`.
+    #[serde(default)]
+    pub queue: Queue,
+    /// Impairments applied in order to each packet entering the link; the first that
+    /// drops a packet wins. Default none.
+    #[serde(default)]
+    pub impairments: Vec<Impairment>,
+}
+
+/// Capacity of a drop-tail queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Queue {
+    /// At most this many packets waiting.
+    Packets(u32),
+    /// At most this many bytes (wire length) waiting.
+    Bytes(Size),
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue::Packets(100)
+    }
+}
+
+/// A packet impairment of one link direction. Probabilities are in [0, 1]; random ones
+/// draw from the run's random stream for that link direction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Impairment {
+    /// Drop each packet independently with probability `p`.
+    Bernoulli {
+        /// Drop probability.
+        p: f64,
+    },
+    /// Two-state Markov loss (Gilbert-Elliott), starting in the good state; the state
+    /// changes before each packet.
+    GilbertElliott {
+        /// Probability of moving good → bad per packet.
+        p_good_to_bad: f64,
+        /// Probability of moving bad → good per packet.
+        p_bad_to_good: f64,
+        /// Drop probability in the good state.
+        loss_good: f64,
+        /// Drop probability in the bad state.
+        loss_bad: f64,
+    },
+    /// Drop the n-th packets (1-based) of this direction, counted from when this
+    /// impairment list became active (run start, or its `SetLinkImpairments`).
+    DropPackets(Vec<u64>),
+    /// Drop the `transmission`-th transmission (1 = the original, 2 = the first
+    /// retransmission, ...) of the data segment carrying stream byte `offset`.
+    DropData {
+        /// Stream offset of the byte (0 = the first data byte of the connection).
+        offset: Size,
+        /// Which transmission of that byte to drop, 1-based.
+        transmission: u32,
+        /// Only segments of this connection; default: any connection on the link.
+        #[serde(default)]
+        conn: Option<String>,
+    },
+    /// Drop the `occurrence`-th segment (1-based, from when this impairment list became
+    /// active) that has every flag marked `true` here; `DropFlags(syn: true, occurrence: 2)`
+    /// drops the SYN-ACK of a single connection.
+    DropFlags {
+        /// Match segments with SYN set.
+        #[serde(default)]
+        syn: bool,
+        /// Match segments with FIN set.
+        #[serde(default)]
+        fin: bool,
+        /// Match segments with RST set.
+        #[serde(default)]
+        rst: bool,
+        /// Which matching segment to drop, 1-based.
+        occurrence: u32,
+    },
+    /// Delay a `fraction` of packets (chosen at random) by `extra_delay`, so that later
+    /// packets overtake them.
+    Reorder {
+        /// Share of packets delayed, in [0, 1].
+        fraction: f64,
+        /// Added delay.
+        extra_delay: Duration,
+    },
+    /// Deliver an extra copy of each packet with probability `p`.
+    Duplicate {
+        /// Duplication probability.
+        p: f64,
+    },
+    /// Mark each packet corrupted (the receiver discards it) with probability `p`.
+    Corrupt {
+        /// Corruption probability.
+        p: f64,
+    },
+}
+
+/// Which direction of a link an action changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Direction {
+    /// a → b.
+    Forward,
+    /// b → a.
+    Reverse,
+}
+
+/// A TCP connection from `client` (sender) to `server` (receiver).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// Unique connection name.
+    pub name: String,
+    /// Host that opens the connection and sends the application data.
+    pub client: String,
+    /// Host that accepts it and runs the sink.
+    pub server: String,
+    /// When the client sends its SYN. Default 0 s.
+    #[serde(default)]
+    pub open_at: Duration,
+    /// Maximum segment size both ends announce [bytes]. Default 1460.
+    #[serde(default = "default_mss")]
+    pub mss: u32,
+    /// Initial congestion window [segments]. Default 10.
+    #[serde(default = "default_initial_window")]
+    pub initial_window: u32,
+    /// Receive buffer of each end, which bounds the advertised window. Default 65535 B.
+    #[serde(default = "default_rcv_buffer")]
+    pub rcv_buffer: Size,
+    /// Window-scale shift both ends offer (RFC 7323); `None` = no window scaling.
+    #[serde(default)]
+    pub window_scale: Option<u8>,
+    /// Offer SACK (RFC 2018). Default false.
+    #[serde(default)]
+    pub sack: bool,
+    /// The receiver's delayed-ACK policy. Default `On(timeout: "200 ms", every: 2)`.
+    #[serde(default)]
+    pub delayed_ack: DelayedAck,
+    /// Lower bound of the retransmission timeout (RFC 6298 rule 2.4). Default 1 s.
+    #[serde(default = "default_min_rto")]
+    pub min_rto: Duration,
+    /// Upper bound of the retransmission timeout. Default 60 s.
+    #[serde(default = "default_max_rto")]
+    pub max_rto: Duration,
+    /// Duplicate ACKs that trigger fast retransmit (TcpDuplicateAckThreshold). Default 3.
+    #[serde(default = "default_dupack_threshold")]
+    pub dupack_threshold: u32,
+    /// Client's initial sequence number; default: drawn from the run's seed.
+    #[serde(default)]
+    pub isn: Option<u32>,
+}
+
+fn default_mss() -> u32 {
+    1460
+}
+fn default_initial_window() -> u32 {
+    10
+}
+fn default_rcv_buffer() -> Size {
+    Size::from_bytes(65_535)
+}
+fn default_min_rto() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_max_rto() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_dupack_threshold() -> u32 {
+    3
+}
+
+/// The receiver's delayed-ACK policy (RFC 1122 §4.2.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum DelayedAck {
+    /// Acknowledge every segment at once.
+    Off,
+    /// Acknowledge every `every`-th full segment at once, others after `timeout`.
+    On {
+        /// Delayed-ACK timer (must be below 500 ms).
+        timeout: Duration,
+        /// Segments per immediate ACK.
+        every: u32,
+    },
+}
+
+impl Default for DelayedAck {
+    fn default() -> Self {
+        DelayedAck::On {
+            timeout: Duration::from_millis(200),
+            every: 2,
+        }
+    }
+}
+
+/// A bulk sender on a connection's client, with the sink on its server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// Unique application name.
+    pub name: String,
+    /// The connection it writes to.
+    pub conn: String,
+    /// Time of the first write. Writes before the connection is established wait in the
+    /// host stack. Default 0 s.
+    #[serde(default)]
+    pub start: Duration,
+    /// Total bytes written.
+    pub bytes: Size,
+    /// Size of each write (each write is one send buffer). Default `Fixed("64 KiB")`.
+    #[serde(default)]
+    pub write_size: WriteSize,
+    /// When writes happen. Default `AllAtOnce`.
+    #[serde(default)]
+    pub timing: Timing,
+    /// The reading side on the server. Default: reads everything at once from time 0.
+    #[serde(default)]
+    pub sink: Sink,
+}
+
+/// Size of each application write; the last write is cut to reach `bytes` exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum WriteSize {
+    /// Every write has this size.
+    Fixed(Size),
+    /// Sizes drawn uniformly from [min, max] with the application's random stream.
+    Uniform(Size, Size),
+    /// Sizes taken from the list in order, cycling.
+    Sizes(Vec<Size>),
+}
+
+impl Default for WriteSize {
+    fn default() -> Self {
+        WriteSize::Fixed(Size::from_bytes(64 * 1024))
+    }
+}
+
+/// When an application writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Timing {
+    /// Every write at `start`, back to back.
+    #[default]
+    AllAtOnce,
+    /// One write every interval, the first at `start`.
+    Paced(Duration),
+}
+
+/// The server side of an application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sink {
+    /// How fast the sink reads from its receive buffer. Default `Unlimited`.
+    #[serde(default)]
+    pub read_rate: ReadRate,
+    /// The sink reads nothing before this time, so the window can close. Default 0 s.
+    #[serde(default)]
+    pub start: Duration,
+}
+
+/// Reading speed of a sink.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ReadRate {
+    /// Reads each byte as soon as it is in order.
+    #[default]
+    Unlimited,
+    /// Reads at most at this rate, e.g. `Limited("125 kB/s")`.
+    Limited(Rate),
+}
+
+/// One scripted action: when `when` first holds, wait `delay`, then do `action`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEntry {
+    /// The trigger.
+    pub when: Trigger,
+    /// Extra wait after the trigger fires. Default 0 s.
+    #[serde(default)]
+    pub delay: Duration,
+    /// What to do.
+    pub action: Action,
+}
+
+/// When a timeline entry fires. Condition triggers fire once, at the first event after
+/// which the condition holds (checked after every event of that connection).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Trigger {
+    /// Never: the entry is disabled (how a sweep expresses "no offload").
+    Never,
+    /// At this simulated time.
+    At(Duration),
+    /// When the connection's cumulative ACK covers at least this many stream bytes.
+    AfterBytesAcked(String, Size),
+    /// When at least this many bytes are in flight (SndMax - SndUna).
+    InFlightAtLeast(String, Size),
+    /// When a resend is in progress: SndNxt < SndMax (after an RTO's go-back-N).
+    RetransmissionInProgress(String),
+    /// When the connection's k-th retransmission timeout (1-based) has expired.
+    AfterRto(String, u32),
+    /// When an offload of the connection completes successfully.
+    OffloadCompleted(String),
+}
+
+/// What a timeline entry does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Action {
+    /// Offload the connection's client endpoint to its host's offload target.
+    Offload(String),
+    /// Terminate the offload (upload) of the connection's client endpoint.
+    Upload(String),
+    /// Replace the impairment list of one direction of a link (packet counts restart).
+    SetLinkImpairments(String, Direction, Vec<Impairment>),
+    /// Change the rate of one direction of a link.
+    SetLinkRate(String, Direction, Rate),
+    /// Stop an application's writes (a write in progress completes).
+    PauseApp(String),
+    /// Resume a paused application.
+    ResumeApp(String),
+    /// Graceful close of the connection (FIN after all data).
+    Close(String),
+    /// Abortive close (RST).
+    Abort(String),
+}

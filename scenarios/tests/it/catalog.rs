@@ -1,0 +1,106 @@
+//! Every catalog file loads, validates, expands, and follows the catalog conventions.
+
+use crate::{catalog_dir, catalog_files};
+use scenarios::schema::{Action, Trigger};
+
+const REQUIRED: &[&str] = &[
+    "baseline_clean",
+    "baseline_lossy",
+    "offload_idle",
+    "offload_unsent_only",
+    "offload_unacked_only",
+    "offload_both",
+    "offload_during_retransmission",
+    "offload_many_small_buffers",
+    "offload_one_large_buffer",
+    "writes_during_offload",
+    "writes_after_offload",
+    "offload_then_upload",
+    "offload_refused",
+    "loss_burst_after_offload",
+    "sweep_default",
+];
+
+#[test]
+fn every_catalog_file_loads_validates_and_expands() {
+    let files = catalog_files();
+    assert!(files.len() >= REQUIRED.len());
+    for path in files {
+        let s = scenarios::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(s.name, stem, "{}: `name` must match the file name", path.display());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("// "),
+            "{}: must start with a comment paragraph",
+            path.display()
+        );
+        assert!(!s.description.trim().is_empty());
+        // Two-host topology: `host` with the offload target `nic`, and `peer`.
+        let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["host", "peer"], "{}", path.display());
+        assert_eq!(s.hosts[0].offload_target.as_ref().map(|t| t.name.as_str()), Some("nic"));
+        let runs = scenarios::expand(&s).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!runs.is_empty());
+        // Keep runs small: at most 2 MiB per application.
+        for r in &runs {
+            for a in &r.scenario.applications {
+                assert!(
+                    a.bytes.bytes() <= 2 << 20,
+                    "{}: {} writes more than 2 MiB",
+                    path.display(),
+                    a.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_required_scenarios_exist() {
+    for name in REQUIRED {
+        let path = catalog_dir().join(format!("{name}.ron"));
+        assert!(path.exists(), "missing catalog file {}", path.display());
+    }
+}
+
+#[test]
+fn offload_scenarios_offload_and_baselines_do_not() {
+    for path in catalog_files() {
+        let s = scenarios::load(&path).unwrap();
+        let offloads = s
+            .timeline
+            .iter()
+            .filter(|e| matches!(e.action, Action::Offload(_)))
+            .count();
+        if s.name.starts_with("baseline_") {
+            assert_eq!(offloads, 0, "{}", s.name);
+        } else {
+            assert!(offloads >= 1, "{}", s.name);
+        }
+    }
+}
+
+#[test]
+fn offload_during_retransmission_uses_the_resend_trigger() {
+    let s = scenarios::load(catalog_dir().join("offload_during_retransmission.ron")).unwrap();
+    assert!(matches!(&s.timeline[0].when, Trigger::RetransmissionInProgress(c) if c == "c1"));
+}
+
+#[test]
+fn sweep_default_has_96_runs_and_crn_seeds() {
+    let s = scenarios::load(catalog_dir().join("sweep_default.ron")).unwrap();
+    let runs = scenarios::expand(&s).unwrap();
+    assert_eq!(runs.len(), 4 * 3 * 8);
+    // Common random numbers: seed index i has the same seed in every variant.
+    for r in &runs {
+        assert_eq!(r.seed, s.seed + u64::from(r.seed_index));
+        assert_eq!(r.scenario.seed, r.seed);
+        assert!(r.scenario.sweep.is_none());
+    }
+    // Ids are unique.
+    let mut ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), runs.len());
+}

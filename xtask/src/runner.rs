@@ -1,0 +1,161 @@
+//! One run: a resolved scenario → a simulation → the run's folder of results.
+//!
+//! Failures are results too: a scenario that cannot be wired, a run that hits a limit or
+//! breaks an invariant, or a model that panics ends as a run whose `summary.json` says
+//! `failed` with the error and seed; the caller carries on with the other runs.
+
+use models::testbed::Outcome as SimOutcome;
+use reports::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo, RunReport};
+use scenarios::RunSpec;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+/// What every run of an invocation shares: how to describe and reproduce it.
+#[derive(Clone, Debug)]
+pub struct RunContext {
+    /// The scenario file as given on the command line.
+    pub scenario_path: String,
+    /// offsim's version.
+    pub version: String,
+    /// The git commit offsim was built from (or `unknown`).
+    pub commit: String,
+}
+
+impl RunContext {
+    /// The context for runs of the scenario at `path`.
+    pub fn new(path: &Path) -> Self {
+        RunContext {
+            scenario_path: path.display().to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: git_commit(),
+        }
+    }
+
+    /// The command that reproduces run `spec` alone.
+    pub fn command(&self, spec: &RunSpec) -> String {
+        format!("cargo xtask run {} --run {}", self.scenario_path, spec.run_id)
+    }
+}
+
+fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Runs `spec` and writes its folder `dir`; returns its summary (also for failed runs).
+pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<RunReport> {
+    let mut info = RunInfo {
+        scenario: spec.scenario.name.clone(),
+        description: spec.scenario.description.clone(),
+        run_id: spec.run_id.clone(),
+        seed: spec.seed,
+        seed_index: spec.seed_index,
+        params: spec.params.clone(),
+        version: ctx.version.clone(),
+        commit: ctx.commit.clone(),
+        command: ctx.command(spec),
+        scenario_text: ron::ser::to_string_pretty(&spec.scenario, ron::ser::PrettyConfig::default())
+            .unwrap_or_default(),
+        ..RunInfo::default()
+    };
+    let testbed = match scenarios::build(&spec.scenario) {
+        Ok(t) => t,
+        Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}")),
+    };
+    let outcome = match catch_unwind(AssertUnwindSafe(|| testbed.run())) {
+        Ok(o) => o,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            return failed(dir, info, format!("a model panicked: {msg}"));
+        }
+    };
+    describe(&mut info, &spec.scenario, &outcome);
+    Ok(reports::write_run(dir, &info, &outcome.log)?)
+}
+
+fn failed(dir: &Path, mut info: RunInfo, error: String) -> anyhow::Result<RunReport> {
+    info.outcome = Outcome::Failed { error };
+    Ok(reports::write_run(dir, &info, &Default::default())?)
+}
+
+/// Fills in what the run produced.
+fn describe(info: &mut RunInfo, s: &scenarios::Scenario, o: &SimOutcome) {
+    info.fingerprint = o.trace.fingerprint.to_string();
+    info.events = o.trace.events;
+    info.outcome = match &o.end {
+        Ok(_) if o.integrity_ok() => Outcome::Ok,
+        Ok(_) => Outcome::Failed {
+            error: format!(
+                "transfer incomplete: {} of {} bytes delivered",
+                delivered(o),
+                expected(o)
+            ),
+        },
+        Err(e) => Outcome::Failed { error: e.to_string() },
+    };
+    info.integrity_ok = o.integrity_ok();
+    info.bytes_expected = expected(o);
+    info.bytes_delivered = delivered(o);
+    info.completion_time_ns = o
+        .conns
+        .iter()
+        .map(|c| c.completed_at.map(|t| t.as_nanos()))
+        .collect::<Option<Vec<_>>>()
+        .and_then(|v| v.into_iter().max());
+    let sender = s.connections.first().map(|c| c.client.clone()).unwrap_or_default();
+    let peer = s.connections.first().map(|c| c.server.clone()).unwrap_or_default();
+    info.links = vec![
+        LinkInfo {
+            name: o.links[0].clone(),
+            from: sender.clone(),
+            to: peer.clone(),
+        },
+        LinkInfo {
+            name: o.links[1].clone(),
+            from: peer.clone(),
+            to: sender.clone(),
+        },
+    ];
+    info.conns = o
+        .conns
+        .iter()
+        .map(|c| ConnInfo {
+            conn: c.id.0,
+            sender: Endpoint {
+                host: sender.clone(),
+                ip: [10, 0, 0, 1],
+                port: c.ports.0,
+                isn: c.isn.0.0,
+            },
+            receiver: Endpoint {
+                host: peer.clone(),
+                ip: [10, 0, 0, 2],
+                port: c.ports.1,
+                isn: c.isn.1.0,
+            },
+        })
+        .collect();
+    info.offload_targets = s
+        .hosts
+        .iter()
+        .filter(|h| h.offload_target.is_some())
+        .map(|h| h.name.clone())
+        .collect();
+}
+
+fn expected(o: &SimOutcome) -> u64 {
+    o.conns.iter().map(|c| c.expected).sum()
+}
+
+fn delivered(o: &SimOutcome) -> u64 {
+    o.conns.iter().map(|c| c.delivered).sum()
+}
