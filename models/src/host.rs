@@ -10,11 +10,14 @@
 //! - `Offloaded`: the target runs the connection; writes are posted to it (rule 22).
 //! - `Uploading`: TerminateOffload is in flight; writes are queued, arriving segments are held
 //!   and processed by the host after the upload (rule 35), bounced writes come back (rule 29).
-//! - `Aborted`: the connection was reset (an RST, the host giving up, or the target's abort
-//!   indication, rule 40); pending and later writes complete with REQUEST_ABORTED.
+//! - `Closed`: the connection is over and no engine is left: it was reset (an RST, the host
+//!   giving up, or the target's abort indication, rule 40), or the target returned it CLOSED.
+//!   Pending and later writes complete with REQUEST_ABORTED.
 //!
 //! An upload asked for while the offload is in flight waits for its completion (rule 21: the
-//! target gets no terminate call before then); so does a close. The block the host sends and
+//! target gets no terminate call before then); so does a close. An offload asked for during
+//! the handshake waits for it to complete (rule 1); one asked for once the connection is over
+//! is ignored. The block the host sends and
 //! the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as [`HandoverRecord`]s.
 //!
 //! Not modelled: more than one route per host (every segment leaves through `egress`), IP
@@ -46,8 +49,9 @@ pub enum Mode {
     Offloaded,
     /// TerminateOffload in flight.
     Uploading,
-    /// Reset or given up: no engine any more; writes complete REQUEST_ABORTED.
-    Aborted,
+    /// Over (reset, given up, or returned CLOSED): no engine any more; writes complete
+    /// REQUEST_ABORTED.
+    Closed,
 }
 
 /// A write the host holds while the connection is between owners, keyed by stream offset,
@@ -72,6 +76,8 @@ struct HostConn {
     close_requested: Option<bool>,
     /// An upload asked for while the offload was in flight (rule 21: deferred).
     upload_requested: bool,
+    /// An offload asked for during the handshake (rule 1: deferred until it completes).
+    offload_when_open: bool,
 }
 
 /// The host TCP stack actor.
@@ -121,6 +127,7 @@ impl HostStack {
                 buffers: BTreeMap::new(),
                 close_requested: None,
                 upload_requested: false,
+                offload_when_open: false,
             },
         );
     }
@@ -222,26 +229,35 @@ impl HostStack {
         if dead {
             out.clear();
             self.out = out;
-            self.enter_aborted(ctx, conn);
+            self.enter_closed(ctx, conn);
             return;
         }
         c.timers.sync(ctx, conn, tcp);
         record_sample(&mut self.recorder.cc, tcp, ctx.now());
+        let open = tcp.state().is_synchronized();
+        let deferred = c.offload_when_open && open;
         out.clear();
         self.out = out;
         self.fire_conditions(ctx, conn);
+        if deferred {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.offload_when_open = false;
+            }
+            self.initiate_offload(ctx, conn);
+        }
     }
 
-    /// The connection is dead (reset or given up): every send the host still holds completes
-    /// with REQUEST_ABORTED, and so will every later write.
-    fn enter_aborted(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+    /// The connection is over (reset, given up, or returned CLOSED): every send the host still
+    /// holds completes with REQUEST_ABORTED, and so will every later write.
+    fn enter_closed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.timers.cancel_all(ctx);
-        c.mode = Mode::Aborted;
+        c.mode = Mode::Closed;
         c.pending.clear();
         c.close_requested = None;
         c.upload_requested = false;
+        c.offload_when_open = false;
         let mut ids: Vec<BufId> = Vec::new();
         if let Some(tcp) = c.tcp.take() {
             let (_, mut chain) = tcp.into_parts(now);
@@ -283,7 +299,7 @@ impl HostStack {
             // Rule 23 (held, forwarded after completion); rule 35 (held, processed by the host).
             Mode::Offloading | Mode::Uploading => c.held.push(seg),
             // No connection any more (RFC 793 would answer with an RST; the peer is reset too).
-            Mode::Aborted => {}
+            Mode::Closed => {}
             // A segment that reached the host while the target owns the connection is
             // forwarded to it (MiniportTcpOffloadForward).
             Mode::Offloaded => {
@@ -327,7 +343,7 @@ impl HostStack {
             Mode::Offloading | Mode::Uploading => {
                 c.queued.insert(offset, (buf, data, BufOrigin::HostQueue));
             }
-            Mode::Aborted => {
+            Mode::Closed => {
                 complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::RequestAborted);
             }
             // Rule 22: posted to the target.
@@ -381,7 +397,7 @@ impl HostStack {
             }
             // Deferred until the connection has one owner again; an abort wins over a close.
             Mode::Offloading | Mode::Uploading => c.close_requested = Some(abortive || c.close_requested == Some(true)),
-            Mode::Aborted => {}
+            Mode::Closed => {}
         }
     }
 
@@ -392,7 +408,7 @@ impl HostStack {
         match c.mode {
             Mode::Offloading => c.upload_requested = true,
             Mode::Offloaded => self.terminate_offload(ctx, conn, UploadReason::HostRequested),
-            Mode::Host | Mode::Uploading | Mode::Aborted => {}
+            Mode::Host | Mode::Uploading | Mode::Closed => {}
         }
     }
 
@@ -413,6 +429,17 @@ impl HostStack {
             return; // an offload of a connection already offloaded (or in transit) is a no-op
         }
         let tcp = c.tcp.as_mut().expect("host mode has an engine");
+        // Rule 1: only Established, FinWait1/2, CloseWait, Closing and LastAck can be offloaded.
+        // An offload asked for during the handshake waits for it; one asked for after the
+        // connection ended (or before it began) has nothing to do.
+        match tcp.state() {
+            TcpState::SynSent | TcpState::SynReceived => {
+                c.offload_when_open = true;
+                return;
+            }
+            TcpState::Closed | TcpState::Listen | TcpState::TimeWait => return,
+            _ => {}
+        }
         // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
         tcp.flush_ack(now, &mut self.out);
         for seg in self.out.segments.drain(..) {
@@ -556,7 +583,7 @@ impl HostStack {
         tcp.poll(now, &mut self.out);
         self.flush(ctx, conn);
         if close == Some(true) {
-            self.enter_aborted(ctx, conn);
+            self.enter_closed(ctx, conn);
             return;
         }
         for seg in held {
@@ -604,10 +631,11 @@ impl HostStack {
             chain_buffers: block.chain.as_ref().map_or(0, |ch| ch.buffer_count()),
         });
         if block.state.state == TcpState::Closed {
-            // Rule 40: the target had aborted the connection and kept its state until now;
-            // every send was completed REQUEST_ABORTED and nothing comes back.
+            // Rule 40: the target had aborted the connection and kept its state until now
+            // (every send was completed REQUEST_ABORTED), or it closed normally: nothing to
+            // resume.
             self.record_offload(now, conn, OffloadEventKind::UploadCompleted, None);
-            self.enter_aborted(ctx, conn);
+            self.enter_closed(ctx, conn);
             return;
         }
         if let Err(v) = check_upload_block(&block, now) {
@@ -715,13 +743,12 @@ impl HostStack {
             Mode::Uploading => {
                 c.queued.insert(offset, (buf, data, BufOrigin::ReturnedAtUpload));
             }
+            // The target decided to upload and its TcpIndicateRetrieve is on the way (rule 27):
+            // keep the data for after the upload.
             Mode::Offloaded => {
-                // The target decided to upload before telling us (rule 46/18): the host must
-                // upload; keep the data for after.
                 c.queued.insert(offset, (buf, data, BufOrigin::ReturnedAtUpload));
-                self.terminate_offload(ctx, conn, UploadReason::UploadRequested);
             }
-            Mode::Host | Mode::Offloading | Mode::Aborted => ctx.fail(format!(
+            Mode::Host | Mode::Offloading | Mode::Closed => ctx.fail(format!(
                 "{}: bounced send on conn {} in mode {:?}",
                 self.name, conn.0, c.mode
             )),
@@ -806,7 +833,7 @@ impl Actor<Msg> for HostStack {
                 // (REQUEST_ABORTED) and keeps the state until the host terminates, which it
                 // does not: an aborted connection has nothing to return.
                 if event == ConnEvent::Reset && c.mode == Mode::Offloaded {
-                    c.mode = Mode::Aborted;
+                    c.mode = Mode::Closed;
                     let now = ctx.now();
                     self.record_offload(now, conn, OffloadEventKind::Aborted, None);
                 }

@@ -6,9 +6,9 @@
 //! Actor order (it is part of every fingerprint): `host`, `nic` (if any), `peer`, link
 //! `forward`, link `reverse`, then per connection its sender and its sink.
 
-use crate::app::{BulkConfig, BulkSender, ReadRate, Sink};
+use crate::app::{BulkConfig, BulkSender, ReadRate, Sink, WriteSize, WriteTiming};
 use crate::host::HostStack;
-use crate::link::{LinkActor, LinkConfig, LinkControl};
+use crate::link::{Impairment, LinkActor, LinkConfig, LinkControl, LinkCounters, QueueLimit};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
 use crate::record::{LinkId, RunLog};
@@ -16,7 +16,7 @@ use crate::segment::ConnId;
 use crate::seq::SeqNum;
 use crate::tcp::{TcpConfig, TcpConnection};
 use crate::trigger::{Condition, PendingAction};
-use sim_core::{ActorId, Limits, RunEnd, RunTrace, SimError, SimTime, Simulation, TraceSink};
+use sim_core::{ActorId, Limits, RunEnd, RunTrace, SimDuration, SimError, SimTime, Simulation, TraceSink};
 
 /// One connection: the sending host's endpoint is the active opener.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +132,8 @@ pub struct Outcome {
     pub log: RunLog,
     /// Link direction names, by [`LinkId`].
     pub links: Vec<String>,
+    /// What each link direction did, by [`LinkId`] (kept with or without recording).
+    pub link_counters: Vec<LinkCounters>,
     /// The delegated state the sending host handed over and got back, in order.
     pub handovers: Vec<HandoverRecord>,
 }
@@ -141,6 +143,86 @@ impl Outcome {
     pub fn integrity_ok(&self) -> bool {
         self.end.is_ok() && self.conns.iter().all(|c| c.delivered == c.expected && c.aborted == 0)
     }
+}
+
+/// How much simulated time [`Testbed::run_unrecorded`] runs between dropping recordings.
+pub const RECORD_SLICE: SimDuration = SimDuration::from_millis(100);
+
+/// What one [`bench_transfer`] run did, in simulated quantities (the caller times it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchStats {
+    /// Bytes the application transferred (all verified at the sink).
+    pub bytes: u64,
+    /// Segments that entered the data direction: data segments (retransmissions included)
+    /// plus the handful of handshake and close segments.
+    pub segments: u64,
+    /// Segments that entered the ACK direction.
+    pub acks: u64,
+    /// Kernel events dispatched.
+    pub events: u64,
+    /// Simulated time when the last byte arrived.
+    pub sim_time: SimTime,
+    /// Run fingerprint (the same for every run of the same arguments).
+    pub fingerprint: u64,
+}
+
+/// The benchmark world: one bulk transfer of `bytes` from the host to the peer over 10 Mbit/s,
+/// 20 ms one way, Bernoulli loss `loss` on data segments (ACK path clean), a queue that does
+/// not drop, default TCP settings (NewReno, delayed ACKs), no offload target.
+pub fn bench_testbed(bytes: u64, loss: f64, seed: u64) -> Testbed {
+    let link = |name: &str| {
+        LinkConfig::new(
+            name,
+            10_000_000,
+            SimDuration::from_millis(20),
+            QueueLimit::Packets(1000),
+        )
+    };
+    let tcp = TcpConfig::default();
+    Testbed {
+        seed,
+        forward: link("host->peer").with(Impairment::Bernoulli { p: loss }),
+        reverse: link("peer->host"),
+        target: None,
+        conns: vec![ConnSpec {
+            id: ConnId(1),
+            tcp,
+            peer_tcp: tcp,
+            isn: (None, None),
+            bulk: BulkConfig {
+                total: bytes,
+                write_size: WriteSize::Fixed(64 * 1024),
+                timing: WriteTiming::AllAtOnce,
+                send_buffer: 1 << 20,
+                close_when_done: true,
+            },
+            read_rate: ReadRate::Unlimited,
+        }],
+        timeline: vec![],
+        // A 1 GB transfer at 1 % loss takes about an hour of simulated time.
+        limits: Limits {
+            max_time: Some(SimTime(24 * 3_600 * 1_000_000_000)),
+            max_events: None,
+        },
+    }
+}
+
+/// Runs [`bench_testbed`] once without recording (see [`Testbed::run_unrecorded`]) and
+/// returns what it simulated; `None` if the transfer did not complete intact. For `cargo xtask
+/// bench` and the criterion bench `models/benches/transfer.rs`.
+pub fn bench_transfer(bytes: u64, loss: f64, seed: u64) -> Option<BenchStats> {
+    let out = bench_testbed(bytes, loss, seed).run_unrecorded();
+    if !out.integrity_ok() {
+        return None;
+    }
+    Some(BenchStats {
+        bytes,
+        segments: out.link_counters[0].packets_in,
+        acks: out.link_counters[1].packets_in,
+        events: out.trace.events,
+        sim_time: out.conns[0].completed_at?,
+        fingerprint: out.trace.fingerprint.0,
+    })
 }
 
 struct Ids {
@@ -180,6 +262,19 @@ impl Testbed {
 
     /// Runs the world once, streaming the trace to `sink`.
     pub fn run_traced(&self, sink: Option<Box<dyn TraceSink>>) -> Outcome {
+        self.execute(sink, true)
+    }
+
+    /// Runs the world once without keeping what the actors record: every [`RECORD_SLICE`] of
+    /// simulated time their recordings are taken and dropped, so memory follows the data in
+    /// flight rather than the length of the transfer. The run itself (events, fingerprint,
+    /// per-connection results, link counters) is the one [`Testbed::run`] makes; only
+    /// [`Outcome::log`] is empty.
+    pub fn run_unrecorded(&self) -> Outcome {
+        self.execute(None, false)
+    }
+
+    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
         let ids = layout(self);
         let mut sim: Simulation<Msg> = Simulation::new(self.seed);
         sim.set_limits(self.limits);
@@ -259,8 +354,36 @@ impl Testbed {
                 }
             }
         }
-        let end = sim.run();
+        let end = if record {
+            sim.run()
+        } else {
+            Self::run_discarding(&mut sim, &ids)
+        };
         self.collect(sim, ids, end, results)
+    }
+
+    /// Runs to the end in slices of simulated time, dropping the recordings after each. Pausing
+    /// between events changes nothing in the run (the kernel resumes exactly where it stopped).
+    fn run_discarding(sim: &mut Simulation<Msg>, ids: &Ids) -> Result<RunEnd, SimError> {
+        let mut until = SimTime::ZERO;
+        loop {
+            until = until.saturating_add(RECORD_SLICE);
+            let end = sim.run_until(until);
+            drop(sim.actor_mut::<HostStack>(ids.host).map(HostStack::take_recorder));
+            if let Some(nic) = ids.nic {
+                drop(sim.actor_mut::<OffloadTarget>(nic).map(OffloadTarget::take_recorder));
+            }
+            drop(sim.actor_mut::<HostStack>(ids.peer).map(HostStack::take_recorder));
+            for link in [ids.forward, ids.reverse] {
+                drop(sim.actor_mut::<LinkActor>(link).map(LinkActor::take_recorder));
+            }
+            for (_, sink) in &ids.apps {
+                drop(sim.actor_mut::<Sink>(*sink).map(Sink::take_recorder));
+            }
+            if end != Ok(RunEnd::Paused) {
+                return end;
+            }
+        }
     }
 
     /// Which actor carries a step out, and the message that tells it.
@@ -312,6 +435,10 @@ impl Testbed {
             results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
         }
         log.sort();
+        let link_counters = [ids.forward, ids.reverse]
+            .iter()
+            .map(|l| *sim.actor::<LinkActor>(*l).expect("link").counters())
+            .collect();
         Outcome {
             end,
             trace: sim.trace(),
@@ -319,6 +446,7 @@ impl Testbed {
             conns: results,
             log,
             links: vec![self.forward.name.clone(), self.reverse.name.clone()],
+            link_counters,
             handovers,
         }
     }

@@ -121,6 +121,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
             x: XAxis::Categories("Parameter point".into(), cats.clone()),
             series: vec![series_of(0, &na), series_of(1, &nb)],
             note: vec!["Mean with 95% CI (Student t).".to_string()],
+            non_negative: true,
         };
         let stem = sanitize(metric);
         charts::render(&out.join("charts"), &stem, &chart)?;

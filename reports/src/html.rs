@@ -16,7 +16,7 @@ padding:0 1em}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #cc
 margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f0f0f0}\
 td.l,th.l{text-align:left}tr.failed td{background:#fde8e8}figure{margin:1em 0}img{max-width:100%;border:1px solid \
 #ddd}figcaption{font-size:.9em;color:#555}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}\
-.bad{color:#b00020;font-weight:bold}.ok{color:#176117}code{background:#f3f3f3;padding:0 .2em}";
+.bad{color:#b00020;font-weight:bold}.sig{background:#fff1b8;font-weight:bold}details{margin:.4em 0}summary{cursor:pointer;margin:.3em 0}td.files{font-size:.85em}.ok{color:#176117}code{background:#f3f3f3;padding:0 .2em}";
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -50,16 +50,87 @@ fn href(s: &str) -> String {
     esc(&o)
 }
 
-/// A number for tables: integers plainly, others with 4 significant digits.
+/// `x` rounded to `digits` significant digits for tables. Exact zeros print as `0` and
+/// integral values plainly (counts stay exact); magnitudes below 1e-4 use scientific notation.
+pub(crate) fn sig(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if mag < -4 {
+        return format!("{:.*e}", digits.saturating_sub(1), x);
+    }
+    fixed(x, (digits as i32 - 1 - mag).clamp(0, 9) as usize)
+}
+
+/// `x` with `decimals` decimals; exact zero prints as `0`, and a value that rounds to zero
+/// loses its minus sign.
+fn fixed(x: f64, decimals: usize) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let s = format!("{x:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Decimals that show `h` with two significant digits (0 for h >= 10).
+fn decimals_for(h: f64) -> usize {
+    if h > 0.0 && h.is_finite() {
+        (1 - h.log10().floor() as i32).clamp(0, 9) as usize
+    } else {
+        0
+    }
+}
+
+/// A number for tables: 4 significant digits (see [`sig`]); `–` when absent.
 fn num(v: Option<f64>) -> String {
-    match v {
-        None => "–".to_string(),
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
-        Some(x) => {
-            let mag = if x == 0.0 { 0 } else { x.abs().log10().floor() as i32 };
-            let decimals = (3 - mag).clamp(0, 9) as usize;
-            format!("{x:.decimals$}")
+    v.map_or_else(|| "–".to_string(), |x| sig(x, 4))
+}
+
+/// `mean ± half-width`: the half-width with two significant digits and the mean to the same
+/// decimal place (a mean alone when there is no CI, n = 1).
+fn pm(mean: Option<f64>, hw: Option<f64>) -> String {
+    match (mean, hw) {
+        (None, _) => "–".to_string(),
+        (Some(m), None) => sig(m, 4),
+        (Some(m), Some(h)) if h == 0.0 => format!("{} ± 0", sig(m, 4)),
+        (Some(m), Some(h)) => {
+            let d = decimals_for(h);
+            format!("{} ± {}", fixed(m, d), fixed(h, d))
         }
+    }
+}
+
+/// A CI as `[lo, hi]`, both to the decimal place of the half-width.
+fn ci_text(lo: Option<f64>, hi: Option<f64>, hw: Option<f64>) -> String {
+    match (lo, hi, hw) {
+        (Some(l), Some(h), Some(w)) if w == 0.0 => format!("[{}, {}]", sig(l, 4), sig(h, 4)),
+        (Some(l), Some(h), Some(w)) => {
+            let d = decimals_for(w);
+            format!("[{}, {}]", fixed(l, d), fixed(h, d))
+        }
+        _ => "–".to_string(),
+    }
+}
+
+/// A metric's column header with its unit, and the factor that converts stored values to
+/// that unit (e.g. `Goodput [Mbit/s]`, 1e-6).
+fn metric_head(key: &str) -> (String, f64) {
+    let (label, unit, scale) = crate::metrics::metric_label(key);
+    if label.is_empty() {
+        (format!("{key} [{unit}]"), scale)
+    } else {
+        (format!("{label} [{unit}]"), scale)
     }
 }
 
@@ -185,6 +256,50 @@ fn summary_table(out: &mut String, r: &RunReport) {
     out.push_str("</table>\n");
 }
 
+/// cwnd/ssthresh/srtt/rto of the old and new owner at each offload and upload.
+fn handover_table(b: &mut String, r: &RunReport) {
+    if r.offload.handover.is_empty() {
+        return;
+    }
+    b.push_str(
+        "<h2>Handover of the congestion state</h2>\n<p>The previous owner's last sample and the new owner's first \
+         one: equal values mean the new owner continued the state.</p>\n<table><tr><th class=\"l\">conn</th><th \
+         class=\"l\">handover</th><th>at [s]</th><th>cwnd [bytes]</th><th>ssthresh [bytes]</th><th>srtt [ms]</th>\
+         <th>rto [ms]</th><th class=\"l\">continued?</th></tr>\n",
+    );
+    let arrow = |a: Option<u64>, c: Option<u64>, k: f64| match (a, c) {
+        (Some(x), Some(y)) if x == y => sig(x as f64 * k, 4),
+        (x, y) => format!(
+            "{} → {}",
+            num(x.map(|v| v as f64 * k)),
+            num(y.map(|v| v as f64 * k))
+        ),
+    };
+    for h in &r.offload.handover {
+        let (bf, af) = (h.before, h.after);
+        let cw = |s: Option<crate::metrics::CcState>| s.map(|s| u64::from(s.cwnd));
+        let st = |s: Option<crate::metrics::CcState>| s.map(|s| u64::from(s.ssthresh));
+        let continued = match (bf, af) {
+            (Some(x), Some(y)) if x.cwnd == y.cwnd && x.ssthresh == y.ssthresh => "<span class=\"ok\">yes</span>",
+            (Some(_), Some(_)) => "<span class=\"bad\">no: state changed</span>",
+            _ => "–",
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"l\">{continued}</td></tr>",
+            h.conn,
+            esc(&h.kind),
+            sig(h.time_ns as f64 / 1e9, 6),
+            arrow(cw(bf), cw(af), 1.0),
+            arrow(st(bf), st(af), 1.0),
+            arrow(bf.map(|s| s.srtt_ns), af.map(|s| s.srtt_ns), 1e-6),
+            arrow(bf.map(|s| s.rto_ns), af.map(|s| s.rto_ns), 1e-6),
+        );
+    }
+    b.push_str("</table>\n");
+}
+
 fn run_page(dir: &Path, r: &RunReport) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "<h1>{} — run {}</h1>", esc(&r.scenario), esc(&r.run_id));
@@ -204,6 +319,7 @@ fn run_page(dir: &Path, r: &RunReport) -> String {
     }
     b.push_str("<h2>Summary</h2>\n");
     summary_table(&mut b, r);
+    handover_table(&mut b, r);
     b.push_str("<h2>Charts</h2>\n");
     let files = list_files(dir);
     for f in &files {
@@ -212,12 +328,350 @@ fn run_page(dir: &Path, r: &RunReport) -> String {
         }
     }
     b.push_str(
-        "<h2>Files</h2>\n<p>pcapng files are captured at each link direction's ingress; packet comments carry \
-                provenance (<code>frame.comment contains \"source=delegated_unacked\"</code>).</p>\n",
+        "<h2>Files</h2>\n<p><code>conn&lt;N&gt;-sender.pcapng</code>: both directions of a connection as seen \
+         at the sending host (open this one in Wireshark: its TCP analysis needs the ACKs); the other pcapng files \
+         are captured at each link direction's ingress. Packet comments carry provenance (<code>frame.comment \
+         contains \"source=delegated_unacked\"</code>); segments that never went on the wire are marked \
+         <code>DROPPED</code>.</p>\n",
     );
     file_links(&mut b, dir, "../");
     let _ = writeln!(b, "<h2>Scenario</h2>\n<pre>{}</pre>", esc(&r.scenario_text));
     page(&format!("{} {}", r.scenario, r.run_id), &b)
+}
+
+/// One row of the overview table: (column header, metric key, show `± half-width`).
+const OVERVIEW: [(&str, &str, bool); 11] = [
+    ("Goodput [Mbit/s]", "goodput_bps", true),
+    ("Completion time [s]", "completion_time_s", true),
+    ("total", "retransmissions.total", true),
+    ("host queue", "retransmissions.by_source.host_queue", false),
+    ("delegated unacked", "retransmissions.by_source.delegated_unacked", false),
+    ("delegated unsent", "retransmissions.by_source.delegated_unsent", false),
+    ("posted after offload", "retransmissions.by_source.posted_after_offload", false),
+    ("returned at upload", "retransmissions.by_source.returned_at_upload", false),
+    ("RTO expiries", "rto_count", true),
+    ("spurious retx", "spurious_retransmissions", true),
+    ("p99 pinned [ms]", "pinned_p99_ms", true),
+];
+
+/// The values an axis takes across the points, in order of first appearance.
+fn axis_values(agg: &Aggregate, axis: &str) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for p in &agg.points {
+        if let Some((_, x)) = p.params.iter().find(|(k, _)| k == axis)
+            && !v.contains(x)
+        {
+            v.push(x.clone());
+        }
+    }
+    v
+}
+
+fn param_value<'a>(params: &'a [(String, String)], axis: &str) -> &'a str {
+    params.iter().find(|(k, _)| k == axis).map_or("", |(_, v)| v.as_str())
+}
+
+/// Section 1: title, description, provenance, files, parameters.
+fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggregate) {
+    let _ = writeln!(b, "<h1>{}</h1>\n<p>{}</p>", esc(&meta.scenario), esc(&meta.description));
+    let failed = rows.iter().filter(|r| r.status != "ok").count();
+    let _ = writeln!(
+        b,
+        "<p>offsim {} ({}) · {} runs, <span class=\"{}\">{} failed</span> · {} parameter points</p>",
+        esc(&meta.version),
+        esc(&meta.commit),
+        rows.len(),
+        if failed > 0 { "bad" } else { "ok" },
+        failed,
+        agg.points.len(),
+    );
+    b.push_str(
+        "<p>Data: <a href=\"../results.csv\">results.csv</a> · <a href=\"../results.json\">results.json</a> (one \
+         row per run) · <a href=\"../aggregate.csv\">aggregate.csv</a> · <a href=\"../aggregate.json\">aggregate.json\
+         </a> (per point) · <a href=\"../paired.csv\">paired.csv</a> (paired differences) · <a \
+         href=\"#scenario\">scenario</a></p>\n",
+    );
+    b.push_str("<h2>Parameters</h2>\n");
+    if agg.axes.is_empty() {
+        b.push_str("<p>No sweep axes: one parameter point.</p>\n");
+    } else {
+        b.push_str("<table><tr><th class=\"l\">axis</th><th class=\"l\">values</th></tr>\n");
+        for a in &agg.axes {
+            let _ = writeln!(
+                b,
+                "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td></tr>",
+                esc(a),
+                esc(&axis_values(agg, a).join(", "))
+            );
+        }
+        b.push_str("</table>\n");
+    }
+    let mut per_point: Vec<u64> = agg.points.iter().map(|p| p.runs).collect();
+    per_point.sort_unstable();
+    per_point.dedup();
+    let seeds: Vec<String> = per_point.iter().map(u64::to_string).collect();
+    let _ = writeln!(
+        b,
+        "<p>{} seeds per point; runs with the same replication index share their random numbers across points \
+         (common random numbers), so variants are compared pairwise below.</p>",
+        seeds.join("/")
+    );
+}
+
+/// Section 2: failed runs with error, seed, folder and reproducing command.
+fn failed_runs(b: &mut String, rows: &[ResultRow]) {
+    let failed: Vec<&ResultRow> = rows.iter().filter(|r| r.status != "ok").collect();
+    b.push_str("<h2>Failed runs</h2>\n");
+    if failed.is_empty() {
+        b.push_str("<p class=\"ok\">None.</p>\n");
+        return;
+    }
+    b.push_str(
+        "<table><tr><th class=\"l\">run</th><th>seed</th><th class=\"l\">parameters</th><th class=\"l\">error</th>\
+         <th class=\"l\">reproduce</th></tr>\n",
+    );
+    for r in &failed {
+        let _ = writeln!(
+            b,
+            "<tr class=\"failed\"><td class=\"l\"><a href=\"../{}/\">{}</a></td><td>{}</td><td class=\"l\">{}</td><td \
+             class=\"l\">{}</td><td class=\"l\"><code>{}</code></td></tr>",
+            href(&r.dir),
+            esc(&r.run_id),
+            r.seed,
+            esc(&crate::info::params_label(&r.params)),
+            esc(r.error.as_deref().unwrap_or("")),
+            esc(&r.command)
+        );
+    }
+    b.push_str("</table>\n");
+}
+
+/// Section 3: one row per parameter point with the key metrics.
+fn overview(b: &mut String, agg: &Aggregate) {
+    b.push_str(
+        "<h2>Overview</h2>\n<p>Per parameter point: mean ± half-width of the Student-t 95% confidence interval over \
+         the successful seeds (a mean alone for a single seed). Retransmissions are segments per run, counted at \
+         the first hop (chimney rule 12); the five sources sum to the total.</p>\n",
+    );
+    let axes = &agg.axes;
+    let _ = write!(b, "<table><tr>");
+    for a in axes {
+        let _ = write!(b, "<th class=\"l\" rowspan=\"2\">{}</th>", esc(a));
+    }
+    b.push_str(
+        "<th rowspan=\"2\">n / failed</th><th rowspan=\"2\">Goodput [Mbit/s]</th><th rowspan=\"2\">Completion \
+         time [s]</th><th colspan=\"6\">Retransmissions [segments per run]</th><th rowspan=\"2\">RTO \
+         expiries</th><th rowspan=\"2\">Spurious retx</th><th rowspan=\"2\">p99 pinned [ms]</th></tr>\n<tr>",
+    );
+    for (h, _, _) in &OVERVIEW[2..8] {
+        let _ = write!(b, "<th>{h}</th>");
+    }
+    b.push_str("</tr>\n");
+    for p in &agg.points {
+        let bad = !p.failed.is_empty() || p.integrity_failures > 0;
+        let _ = write!(b, "<tr{}>", if bad { " class=\"failed\"" } else { "" });
+        for a in axes {
+            let _ = write!(b, "<td class=\"l\">{}</td>", esc(param_value(&p.params, a)));
+        }
+        let n = p.runs - p.failed.len() as u64;
+        let integrity = if p.integrity_failures > 0 {
+            format!(" <span class=\"bad\">({} integrity)</span>", p.integrity_failures)
+        } else {
+            String::new()
+        };
+        let _ = write!(b, "<td>{n} / {}{integrity}</td>", p.failed.len());
+        for (_, key, with_ci) in OVERVIEW {
+            let (_, scale) = metric_head(key);
+            let s = p.metric(key).and_then(|m| m.summary);
+            let text = if with_ci {
+                pm(
+                    s.map(|s| s.mean * scale),
+                    s.and_then(|s| s.ci95_half_width).map(|h| h * scale),
+                )
+            } else {
+                num(s.map(|s| s.mean * scale))
+            };
+            let _ = write!(b, "<td>{text}</td>");
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</table>\n");
+}
+
+/// Section 5: paired differences, one table per compared pair of axis values.
+fn paired_section(b: &mut String, agg: &Aggregate, numeric: &[String]) {
+    b.push_str(
+        "<h2>Paired differences between variants</h2>\n<p>variant − baseline of each metric, paired by replication \
+         index (same random numbers), as mean ± 95% CI half-width over the pairs. <span class=\"sig\">Highlighted \
+         ✱</span>: the CI excludes 0 (significant at 5%). `0 ± 0`: identical in every pair. Each row fixes the \
+         other parameters.</p>\n",
+    );
+    // (axis, baseline, variant) in order of first appearance.
+    let mut comparisons: Vec<(&str, &str, &str)> = Vec::new();
+    for d in &agg.paired {
+        let k = (d.axis.as_str(), d.baseline.as_str(), d.variant.as_str());
+        if !comparisons.contains(&k) {
+            comparisons.push(k);
+        }
+    }
+    if comparisons.is_empty() {
+        b.push_str("<p>None: no two points differ in exactly one parameter.</p>\n");
+        return;
+    }
+    // Categorical axes first (the variants being compared); numeric ones are on the charts.
+    comparisons.sort_by_key(|(axis, _, _)| numeric.iter().any(|n| n == axis));
+    let mut folded = false;
+    for (axis, base, var) in comparisons {
+        let is_numeric = numeric.iter().any(|n| n == axis);
+        if is_numeric && !folded {
+            b.push_str(
+                "<details><summary>Paired differences along numeric axes (also visible on the charts)</summary>\n",
+            );
+            folded = true;
+        }
+        let _ = writeln!(
+            b,
+            "<h3><code>{a}={v}</code> − <code>{a}={bl}</code></h3>",
+            a = esc(axis),
+            v = esc(var),
+            bl = esc(base)
+        );
+        let diffs: Vec<&crate::aggregate::PairedDiff> = agg
+            .paired
+            .iter()
+            .filter(|d| d.axis == axis && d.baseline == base && d.variant == var)
+            .collect();
+        let mut families: Vec<&[(String, String)]> = Vec::new();
+        for d in &diffs {
+            if !families.contains(&d.others.as_slice()) {
+                families.push(&d.others);
+            }
+        }
+        b.push_str("<table><tr><th class=\"l\">other parameters</th><th>pairs</th>");
+        for m in KEY_METRICS {
+            let _ = write!(b, "<th>Δ {}</th>", esc(&metric_head(m).0));
+        }
+        b.push_str("</tr>\n");
+        for f in families {
+            let of = |m: &str| diffs.iter().find(|d| d.others.as_slice() == f && d.metric == m);
+            let pairs = of(KEY_METRICS[0]).and_then(|d| d.summary).map_or(0, |s| s.n);
+            let label = if f.is_empty() {
+                "–".to_string()
+            } else {
+                crate::info::params_label(f)
+            };
+            let _ = write!(b, "<tr><td class=\"l\">{}</td><td>{pairs}</td>", esc(&label));
+            for m in KEY_METRICS {
+                let (_, scale) = metric_head(m);
+                let d = of(m);
+                let s = d.and_then(|d| d.summary);
+                let text = pm(
+                    s.map(|s| s.mean * scale),
+                    s.and_then(|s| s.ci95_half_width).map(|h| h * scale),
+                );
+                if d.is_some_and(|d| d.significant) {
+                    let _ = write!(b, "<td class=\"sig\">{text} ✱</td>");
+                } else {
+                    let _ = write!(b, "<td>{text}</td>");
+                }
+            }
+            b.push_str("</tr>\n");
+        }
+        b.push_str("</table>\n");
+    }
+    if folded {
+        b.push_str("</details>\n");
+    }
+}
+
+/// Section 6: every metric of every point, folded.
+fn detail_tables(b: &mut String, agg: &Aggregate) {
+    let _ = writeln!(
+        b,
+        "<h2>Detailed statistics per point</h2>\n<p>Mean, sample standard deviation, Student-t 95% CI, range, and \
+         the seeds a CI half-width of {}% of the mean would need, for every metric.</p>",
+        sig(agg.target_relative_half_width * 100.0, 3)
+    );
+    for p in &agg.points {
+        let _ = writeln!(
+            b,
+            "<details><summary><b>{}</b> — {} runs, {} failed, {} integrity failures</summary>",
+            esc(&p.label),
+            p.runs,
+            p.failed.len(),
+            p.integrity_failures
+        );
+        b.push_str(
+            "<table><tr><th class=\"l\">metric [unit]</th><th>n</th><th>mean</th><th>sd</th><th>95% CI</th>\
+             <th>min</th><th>max</th><th>seeds for target</th></tr>\n",
+        );
+        for m in &p.metrics {
+            let (head, k) = metric_head(&m.metric);
+            let s = m.summary;
+            let sc = |v: Option<f64>| v.map(|x| x * k);
+            let _ = writeln!(
+                b,
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}\
+                 </td></tr>",
+                esc(&head),
+                s.map_or(0, |s| s.n),
+                num(sc(s.map(|s| s.mean))),
+                s.map_or("–".to_string(), |s| sig(s.sd * k, 3)),
+                ci_text(
+                    sc(s.and_then(|s| s.ci95_lo)),
+                    sc(s.and_then(|s| s.ci95_hi)),
+                    sc(s.and_then(|s| s.ci95_half_width))
+                ),
+                num(sc(s.map(|s| s.min))),
+                num(sc(s.map(|s| s.max))),
+                m.seeds_for_target.map_or("–".to_string(), |n| n.to_string())
+            );
+        }
+        b.push_str("</table></details>\n");
+    }
+}
+
+/// Section 7: every run with links to its folder and files.
+fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
+    b.push_str(
+        "<h2>Runs</h2>\n<p>Each run's folder holds <code>summary.json</code>, CSVs, one pcapng per link direction \
+         and one sender-side pcapng per connection (<code>conn&lt;N&gt;-sender.pcapng</code>, open this one in \
+         Wireshark), and its charts.</p>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th \
+         class=\"l\">parameters</th><th class=\"l\">status</th><th>goodput [Mbit/s]</th><th>retx</th><th>RTOs</th>\
+         <th>spurious</th><th class=\"l\">files</th></tr>\n",
+    );
+    for r in rows {
+        let m = |k: &str| r.metrics.get(k).copied().flatten();
+        let status = match (r.status == "ok", r.integrity_ok) {
+            (true, true) => "ok",
+            (true, false) => "ok, INTEGRITY FAILED",
+            (false, _) => "failed",
+        };
+        let base = format!("../{}/", r.dir);
+        let files: Vec<String> = list_files(&dir.join(&r.dir))
+            .into_iter()
+            .filter(|f| f.ends_with(".json") || f.ends_with(".pcapng") || f.ends_with(".png"))
+            .map(|f| format!("<a href=\"{}{}\">{}</a>", href(&base), href(&f), esc(&f)))
+            .collect();
+        let _ = writeln!(
+            b,
+            "<tr{}><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td \
+             class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l files\">{}</td></tr>",
+            if r.status == "ok" { "" } else { " class=\"failed\"" },
+            href(&base),
+            esc(&r.run_id),
+            r.seed,
+            r.seed_index,
+            esc(&crate::info::params_label(&r.params)),
+            esc(status),
+            num(m("goodput_bps").map(|g| g / 1e6)),
+            num(m("retransmissions.total")),
+            num(m("rto_count")),
+            num(m("spurious_retransmissions")),
+            files.join(" · ")
+        );
+    }
+    b.push_str("</table>\n");
 }
 
 fn sweep_page(dir: &Path) -> Result<String> {
@@ -228,164 +682,25 @@ fn sweep_page(dir: &Path) -> Result<String> {
     } else {
         Default::default()
     };
+    let numeric = crate::sweep::numeric_axes(&agg);
     let mut b = String::new();
-    let _ = writeln!(b, "<h1>{}</h1>\n<p>{}</p>", esc(&meta.scenario), esc(&meta.description));
-    let _ = writeln!(
-        b,
-        "<p>offsim {} ({}) · {} runs ({} failed) · {} parameter points · axes: <code>{}</code></p>",
-        esc(&meta.version),
-        esc(&meta.commit),
-        rows.len(),
-        rows.iter().filter(|r| r.status != "ok").count(),
-        agg.points.len(),
-        esc(&agg.axes.join(", "))
-    );
-    b.push_str(
-        "<p>Files: <a href=\"../results.csv\">results.csv</a> · <a href=\"../results.json\">results.json</a> · <a \
-         href=\"../aggregate.csv\">aggregate.csv</a> · <a href=\"../aggregate.json\">aggregate.json</a> · <a \
-         href=\"../paired.csv\">paired.csv</a></p>\n",
-    );
-    // Failed runs first: they are what a reader must not miss.
-    let failed: Vec<&ResultRow> = rows.iter().filter(|r| r.status != "ok").collect();
-    b.push_str("<h2>Failed runs</h2>\n");
-    if failed.is_empty() {
-        b.push_str("<p class=\"ok\">None.</p>\n");
-    } else {
-        b.push_str("<table><tr><th class=\"l\">run</th><th>seed</th><th class=\"l\">parameters</th><th class=\"l\">error</th><th class=\"l\">reproduce</th></tr>\n");
-        for r in &failed {
-            let _ = writeln!(
-                b,
-                "<tr class=\"failed\"><td class=\"l\"><a href=\"../{}/\">{}</a></td><td>{}</td><td class=\"l\">{}</td><td \
-                 class=\"l\">{}</td><td class=\"l\"><code>{}</code></td></tr>",
-                href(&r.dir),
-                esc(&r.run_id),
-                r.seed,
-                esc(&crate::info::params_label(&r.params)),
-                esc(r.error.as_deref().unwrap_or("")),
-                esc(&r.command)
-            );
-        }
-        b.push_str("</table>\n");
-    }
-    b.push_str(
-        "<h2>Results per parameter point</h2>\n<p>Mean, sample standard deviation and Student-t 95% confidence \
-                interval over successful seeds; the last column is the number of seeds a CI half-width of ",
-    );
-    let _ = writeln!(
-        b,
-        "{}% of the mean would need.</p>",
-        agg.target_relative_half_width * 100.0
-    );
-    for p in &agg.points {
-        let _ = writeln!(
-            b,
-            "<h3>{}</h3>\n<p>{} runs, {} failed, {} integrity failures</p>",
-            esc(&p.label),
-            p.runs,
-            p.failed.len(),
-            p.integrity_failures
-        );
-        b.push_str("<table><tr><th class=\"l\">metric</th><th>n</th><th>mean</th><th>sd</th><th>95% CI</th><th>min</th><th>max</th><th>seeds for target</th></tr>\n");
-        for m in &p.metrics {
-            let s = m.summary;
-            let ci = s
-                .and_then(|s| s.ci95_lo.zip(s.ci95_hi))
-                .map_or("–".to_string(), |(l, h)| {
-                    format!("[{}, {}]", num(Some(l)), num(Some(h)))
-                });
-            let _ = writeln!(
-                b,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&m.metric),
-                s.map_or(0, |s| s.n),
-                num(s.map(|s| s.mean)),
-                num(s.map(|s| s.sd)),
-                ci,
-                num(s.map(|s| s.min)),
-                num(s.map(|s| s.max)),
-                m.seeds_for_target.map_or("–".to_string(), |n| n.to_string())
-            );
-        }
-        b.push_str("</table>\n");
-    }
-    let shown: Vec<_> = agg
-        .paired
-        .iter()
-        .filter(|d| KEY_METRICS.contains(&d.metric.as_str()))
-        .collect();
-    if !shown.is_empty() {
-        b.push_str(
-            "<h2>Paired differences between variants</h2>\n<p>variant − baseline, paired by seed index (common \
-                    random numbers); <b>bold</b>: the 95% CI of the mean difference excludes 0.</p>\n",
-        );
-        b.push_str("<table><tr><th class=\"l\">axis</th><th class=\"l\">baseline → variant</th><th class=\"l\">other parameters</th><th class=\"l\">metric</th><th>pairs</th><th>mean diff</th><th>95% CI</th></tr>\n");
-        for d in shown {
-            let s = d.summary;
-            let ci = s
-                .and_then(|s| s.ci95_lo.zip(s.ci95_hi))
-                .map_or("–".to_string(), |(l, h)| {
-                    format!("[{}, {}]", num(Some(l)), num(Some(h)))
-                });
-            let (o, c) = if d.significant { ("<b>", "</b>") } else { ("", "") };
-            let _ = writeln!(
-                b,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{} → {}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{o}{}{c}</td><td>{o}{}{c}</td></tr>",
-                esc(&d.axis),
-                esc(&d.baseline),
-                esc(&d.variant),
-                esc(&crate::info::params_label(&d.others)),
-                esc(&d.metric),
-                s.map_or(0, |s| s.n),
-                num(s.map(|s| s.mean)),
-                ci
-            );
-        }
-        b.push_str("</table>\n");
-    }
+    sweep_header(&mut b, &meta, &rows, &agg);
+    failed_runs(&mut b, &rows);
+    overview(&mut b, &agg);
     b.push_str("<h2>Charts</h2>\n");
+    if !numeric.is_empty() {
+        b.push_str(
+            "<p>Variants drawn at the same x are offset slightly left/right so none hides another; the tick labels \
+             give the true values.</p>\n",
+        );
+    }
     for stem in &meta.charts {
         figure(&mut b, "../charts/", stem);
     }
-    b.push_str("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th class=\"l\">parameters</th><th class=\"l\">status</th><th>goodput [Mbit/s]</th><th>retx</th><th>RTOs</th><th>spurious</th><th class=\"l\">files</th></tr>\n");
-    for r in &rows {
-        let m = |k: &str| r.metrics.get(k).copied().flatten();
-        let status = if r.status == "ok" {
-            if r.integrity_ok {
-                "ok".to_string()
-            } else {
-                "ok, INTEGRITY FAILED".to_string()
-            }
-        } else {
-            "failed".to_string()
-        };
-        let run_dir = dir.join(&r.dir);
-        let mut files = String::new();
-        let base = format!("../{}/", r.dir);
-        for f in list_files(&run_dir)
-            .iter()
-            .filter(|f| f.ends_with(".json") || f.ends_with(".pcapng") || f.starts_with("timeseq"))
-        {
-            let _ = write!(files, "<a href=\"{}{}\">{}</a> ", href(&base), href(f), esc(f));
-        }
-        let _ = writeln!(
-            b,
-            "<tr{}><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
-            if r.status == "ok" { "" } else { " class=\"failed\"" },
-            href(&base),
-            esc(&r.run_id),
-            r.seed,
-            r.seed_index,
-            esc(&crate::info::params_label(&r.params)),
-            esc(&status),
-            num(m("goodput_bps").map(|g| g / 1e6)),
-            num(m("retransmissions.total")),
-            num(m("rto_count")),
-            num(m("spurious_retransmissions")),
-            files
-        );
-    }
-    b.push_str("</table>\n");
-    let _ = writeln!(b, "<h2>Scenario</h2>\n<pre>{}</pre>", esc(&meta.scenario_text));
+    paired_section(&mut b, &agg, &numeric);
+    detail_tables(&mut b, &agg);
+    runs_section(&mut b, dir, &rows);
+    let _ = writeln!(b, "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>", esc(&meta.scenario_text));
     Ok(page(&meta.scenario, &b))
 }
 

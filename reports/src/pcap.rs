@@ -17,7 +17,7 @@
 //! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
 //! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`.
 
-use crate::info::RunInfo;
+use crate::info::{Dir, RunInfo};
 use crate::io::{sanitize, write_atomic};
 use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
@@ -154,8 +154,34 @@ fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
     out
 }
 
-/// Writes one pcapng per link direction into `dir`; returns the file names by link.
-pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Result<Vec<(LinkId, String)>> {
+/// One record to capture, with what to say about its fate.
+struct Captured<'r, 'a> {
+    x: &'r Rec<'a>,
+    /// For a segment captured at ingress: (corrupted, duplicated) later in transit.
+    later: Option<(bool, bool)>,
+    /// Captured at its arrival (a `Delivered` record) rather than at ingress.
+    arrival: bool,
+}
+
+/// The ingress-side fate of every `Sent` record, by index into `view.recs`.
+fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
+    let mut by_link: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    for (i, x) in view.recs.iter().enumerate() {
+        by_link.entry(x.r.link.0).or_default().push(i);
+    }
+    let mut out = BTreeMap::new();
+    for idx in by_link.values() {
+        let recs: Vec<&Rec<'_>> = idx.iter().map(|&i| &view.recs[i]).collect();
+        for (j, l) in fate(&recs) {
+            out.insert(idx[j], l);
+        }
+    }
+    out
+}
+
+/// Writes one pcapng per link direction and one sender-side pcapng per connection into
+/// `dir`; returns the file names (link files by link, then the sender-side files).
+pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Result<Vec<String>> {
     let n_links = view
         .recs
         .iter()
@@ -163,6 +189,8 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         .max()
         .unwrap_or(0)
         .max(info.links.len());
+    let fates = fates(view);
+    let later = |i: usize| fates.get(&i).map(|l| (l.corrupted, l.duplicated));
     let mut used: Vec<String> = Vec::new();
     let mut written = Vec::new();
     for id in 0..n_links {
@@ -173,50 +201,89 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
             file = format!("{}-{id}.pcapng", sanitize(&name));
         }
         used.push(file.clone());
-        let recs: Vec<&Rec<'_>> = view.recs.iter().filter(|x| x.r.link == link).collect();
-        let bytes = pcap_bytes(info, &name, &recs)?;
-        write_atomic(&dir.join(&file), &bytes)?;
-        written.push((link, file));
+        let items: Vec<Captured<'_, '_>> = view
+            .recs
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.r.link == link && !matches!(x.r.event, WireEvent::Delivered { .. }))
+            .map(|(i, x)| Captured {
+                x,
+                later: later(i),
+                arrival: false,
+            })
+            .collect();
+        let descr = info.links.iter().find(|l| l.name == name).map_or_else(
+            || format!("{name} (ingress)"),
+            |l| format!("{} -> {} (ingress)", l.from, l.to),
+        );
+        let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
+        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &name, &descr, &items)?)?;
+        written.push(file);
+    }
+    for c in &info.conns {
+        let items: Vec<Captured<'_, '_>> = view
+            .recs
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.r.provenance.conn.0 == c.conn)
+            .filter_map(|(i, x)| match x.dir {
+                Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
+                    x,
+                    later: later(i),
+                    arrival: false,
+                }),
+                Dir::Reverse if x.last_hop && matches!(x.r.event, WireEvent::Delivered { .. }) => Some(Captured {
+                    x,
+                    later: None,
+                    arrival: true,
+                }),
+                _ => None,
+            })
+            .collect();
+        let file = format!("conn{}-sender.pcapng", c.conn);
+        let what = format!(
+            "conn={}; sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
+             DROPPED), the peer's segments at their arrival",
+            c.conn, c.sender.host
+        );
+        let descr = format!("host {} (sender side of conn {})", c.sender.host, c.conn);
+        let if_name = format!("{}-conn{}", c.sender.host, c.conn);
+        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &if_name, &descr, &items)?)?;
+        written.push(file);
     }
     Ok(written)
 }
 
-fn pcap_bytes(info: &RunInfo, link_name: &str, recs: &[&Rec<'_>]) -> Result<Vec<u8>> {
+/// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
+const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
+
+fn pcap_bytes(info: &RunInfo, what: &str, if_name: &str, if_descr: &str, items: &[Captured<'_, '_>]) -> Result<Vec<u8>> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
     let shb = SectionHeaderBlock {
         endianness: Endianness::Little,
         options: vec![
             SectionHeaderOption::UserApplication(Cow::Owned(format!("offsim {} ({})", info.version, info.commit))),
             SectionHeaderOption::Comment(Cow::Owned(format!(
-                "scenario={} run_id={} seed={} link={link_name}; captured at link ingress (accepted and dropped \
-                 segments); timestamps are simulation time",
+                "scenario={} run_id={} seed={} {what}; timestamps are simulation time",
                 info.scenario, info.run_id, info.seed
             ))),
         ],
         ..Default::default()
     };
     let mut w = PcapNgWriter::with_section_header(Vec::new(), shb).map_err(perr)?;
-    let l = info.links.iter().find(|l| l.name == link_name);
-    let descr = l.map_or_else(
-        || link_name.to_string(),
-        |l| format!("{} -> {} (ingress)", l.from, l.to),
-    );
     w.write_pcapng_block(InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
         snaplen: 0,
         options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Owned(link_name.to_string())),
-            InterfaceDescriptionOption::IfDescription(Cow::Owned(descr)),
+            InterfaceDescriptionOption::IfName(Cow::Owned(if_name.to_string())),
+            InterfaceDescriptionOption::IfDescription(Cow::Owned(if_descr.to_string())),
             InterfaceDescriptionOption::IfTsResol(9),
         ],
     })
     .map_err(perr)?;
-    let fates = fate(recs);
     let mut ip_ids: BTreeMap<([u8; 4], bool), u16> = BTreeMap::new();
-    for (i, x) in recs.iter().enumerate() {
-        if matches!(x.r.event, WireEvent::Delivered { .. }) {
-            continue;
-        }
+    for c in items {
+        let x = c.x;
         let ci = info
             .conn(x.r.provenance.conn)
             .ok_or_else(|| ReportError::Invalid("unknown connection".into()))?;
@@ -225,16 +292,41 @@ fn pcap_bytes(info: &RunInfo, link_name: &str, recs: &[&Rec<'_>]) -> Result<Vec<
         let ctr = ip_ids.entry((src_ip, ot)).or_insert(0);
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
-        let data = frame(info, x, id)?;
-        let later = fates.get(&i).map(|l| (l.corrupted, l.duplicated));
+        let mut data = frame(info, x, id)?;
+        let text = if c.arrival {
+            let WireEvent::Delivered { corrupted, duplicate } = x.r.event else {
+                return Err(ReportError::Invalid("arrival capture of a non-delivery".into()));
+            };
+            if corrupted && data.len() >= TCP_CHECKSUM_AT + 2 {
+                // What arrived failed the TCP checksum; the regenerated payload cannot show
+                // the damage, so the checksum carries it.
+                data[TCP_CHECKSUM_AT] ^= 0xFF;
+                data[TCP_CHECKSUM_AT + 1] ^= 0xFF;
+            }
+            arrival_comment(x, corrupted, duplicate)
+        } else {
+            comment(x, c.later)
+        };
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
             timestamp: Duration::from_nanos(x.r.time.0),
             original_len: data.len() as u32,
             data: Cow::Owned(data),
-            options: vec![EnhancedPacketOption::Comment(Cow::Owned(comment(x, later)))],
+            options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
         })
         .map_err(perr)?;
     }
     Ok(w.into_inner())
+}
+
+/// The comment of a segment captured at its arrival.
+fn arrival_comment(x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
+    let mut s = String::new();
+    if corrupted {
+        s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");
+    }
+    if duplicate {
+        s.push_str("DUPLICATE COPY made by the link; ");
+    }
+    s + &comment(x, None)
 }

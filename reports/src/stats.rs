@@ -39,22 +39,37 @@ impl Summary {
         if n == 0 {
             return None;
         }
-        let mut sum = 0.0;
-        for v in values {
-            sum += v;
-        }
-        let mean = sum / n as f64;
-        let mut ss = 0.0;
-        for v in values {
-            ss += (v - mean) * (v - mean);
-        }
-        let sd = if n > 1 { (ss / (n - 1) as f64).sqrt() } else { 0.0 };
-        let hw = (n > 1).then(|| t975(n as u64 - 1) * sd / (n as f64).sqrt());
         let (mut min, mut max) = (values[0], values[0]);
         for &v in values {
             min = min.min(v);
             max = max.max(v);
         }
+        // Identical values: the mean is that value and the spread is exactly zero (a naive
+        // sum/n can be one ulp off, which would print as a tiny non-zero sd).
+        let (mean, sd) = if min == max {
+            (min, 0.0)
+        } else {
+            // Corrected two-pass algorithm (Chan, Golub & LeVeque): the second pass removes
+            // the rounding error of the first pass's mean. Sums are sequential.
+            let mut sum = 0.0;
+            for v in values {
+                sum += v;
+            }
+            let mut mean = sum / n as f64;
+            let (mut ss, mut dev) = (0.0, 0.0);
+            for v in values {
+                ss += (v - mean) * (v - mean);
+                dev += v - mean;
+            }
+            let sd = if n > 1 {
+                ((ss - dev * dev / n as f64).max(0.0) / (n - 1) as f64).sqrt()
+            } else {
+                0.0
+            };
+            mean += dev / n as f64;
+            (mean.clamp(min, max), sd)
+        };
+        let hw = (n > 1).then(|| t975(n as u64 - 1) * sd / (n as f64).sqrt());
         Some(Summary {
             n: n as u64,
             mean,
@@ -110,6 +125,9 @@ mod tests {
         let hw = s.ci95_half_width.unwrap();
         assert!((hw - 2.364_624_252 * 2.138_089_935 / 8f64.sqrt()).abs() < 1e-6);
         assert_eq!((s.min, s.max), (2.0, 9.0));
+        // Identical values give an exact mean and a zero sd, not float noise.
+        let same = Summary::of(&[8_424_841.558_575_12; 8]).unwrap();
+        assert_eq!((same.mean, same.sd, same.ci95_half_width), (8_424_841.558_575_12, 0.0, Some(0.0)));
         let one = Summary::of(&[3.0]).unwrap();
         assert_eq!((one.sd, one.ci95_half_width), (0.0, None));
     }

@@ -48,7 +48,14 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
         );
         let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
         charts::render(dir, &format!("timeseq-conn{}", c.conn), &ts)?;
-        let cc = CcChart::new(format!("Congestion state: {who}"), &log.cc, &log.offload, c.conn, t_end);
+        let cc = CcChart::new(
+            format!("Congestion state: {who}"),
+            &log.cc,
+            &log.offload,
+            c.conn,
+            t_end,
+            &report.offload.handover,
+        );
         charts::render(dir, &format!("cc-conn{}", c.conn), &cc)?;
     }
     let bars = retx_bars(
@@ -340,7 +347,7 @@ pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
 }
 
 /// The axes whose values are all numbers and take at least two values, with those values.
-fn numeric_axes(agg: &Aggregate) -> Vec<String> {
+pub(crate) fn numeric_axes(agg: &Aggregate) -> Vec<String> {
     agg.axes
         .iter()
         .filter(|a| {
@@ -404,10 +411,31 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
         })
         .collect();
     let scenario = runs.first().map_or("", |r| r.scenario.as_str());
+    // One label line per axis (values only; the axis names are in the x description).
+    let x_label = if agg.axes.is_empty() {
+        "Parameter point".to_string()
+    } else {
+        format!("Parameter point ({})", agg.axes.join(" / "))
+    };
+    let cats = agg
+        .points
+        .iter()
+        .map(|p| {
+            if p.params.is_empty() {
+                p.label.clone()
+            } else {
+                agg.axes
+                    .iter()
+                    .map(|a| p.params.iter().find(|(k, _)| k == a).map_or("–", |(_, v)| v.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
+        .collect();
     let bars = retx_bars(
         format!("Retransmissions by source: {scenario}"),
-        "Parameter point",
-        agg.points.iter().map(|p| p.label.clone()).collect(),
+        &x_label,
+        cats,
         &groups,
         Some(whiskers),
     );
@@ -451,6 +479,7 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
                     points: pts,
                 }],
                 note,
+                non_negative: true,
             };
             let stem = format!("{}-by-point", sanitize(metric));
             charts::render(dir, &stem, &chart)?;
@@ -493,6 +522,7 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
                 x: XAxis::Numeric(axis.clone()),
                 series,
                 note: note.clone(),
+                non_negative: true,
             };
             let stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
             charts::render(dir, &stem, &chart)?;

@@ -10,9 +10,19 @@
 //! ([`TcpSnapshot`]) is rebuilt from those fields on the other side.
 //!
 //! Not modelled: receive-side chimney (buffered receive data, receive posts and
-//! indications), keep-alive, timestamps (TsRecent/TsTime), neighbor and path state objects,
-//! partial offload of state trees (rule 38), update/query/invalidate calls (rule 45),
-//! hardware failure during terminate (rule 47).
+//! indications), keep-alive, timestamps (TsRecent/TsTime, rule 19), neighbor and path state
+//! objects (so no PathMtu update, rule 16, and no IP ID ranges, rule 15), the send-backlog
+//! hint (rule 26), partial offload of state trees (rules 38–39), update/query/invalidate calls
+//! (rule 45), hardware failure during terminate (rule 47), a separate completion for a
+//! disconnect request (rule 42: the FIN's fate shows on the wire), partial completions (rule
+//! 25: a buffer completes only when all of it is acknowledged), TotalRT against a MaxRT limit
+//! (the give-up counts retransmissions only, rule 18), the FIN_WAIT_2 timer (rule 17).
+//!
+//! Where the spec leaves room, offsim adopts: rule 4, a NULL chain with data outstanding is
+//! rejected; §8, `recover` after a handover follows the spec's policy, refined for a handover
+//! after a timeout (Count > 0 or SndNxt < SndMax gives `recover = SndMax - 1`, RFC 6582 §3.2
+//! step 6), see [`crate::tcp::TcpConnection::from_snapshot`]; §9, the Retransmit fields carry
+//! the persist state when SndWnd == 0; rule 33, a target that gave up returns TimeoutDelta 0.
 
 mod target;
 

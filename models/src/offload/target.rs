@@ -6,13 +6,26 @@
 //! `InitiateOffload` (after a configurable latency, or refuses: rule 37), transmits and
 //! retransmits straight from the delegated chain and the sends posted after, completes send
 //! requests back to the host (rule 25), and gives connections back on `TerminateOffload`
-//! (rules 30–33) or asks for that itself when it gives up on a segment (rule 18).
+//! (rules 30–33). It asks for that itself (rule 27, after `indication_latency`) when it gives
+//! up on a segment (rule 18, TimeoutExpiration), when the connection enters TIME_WAIT (rule 44)
+//! and when a scenario says its resources are gone (rule 46, UploadRequested); sends posted
+//! from then on bounce with UPLOAD_IN_PROGRESS (rule 29).
 //!
 //! Checked at run time (a violation ends the run naming the rule): the §3 offload checks
 //! (rules 1–5, on the host side), rule 9 (first data segment), rule 10 (in-order sending from
-//! SndNxt through the chain into later sends), rule 13 (SndUna never moves back, SndUna ≤
-//! SndNxt ≤ SndMax), rule 25 (completions FIFO and only once acknowledged), rule 40 (nothing
-//! sent after an RST). Rule 11 (byte content) is checked by the receiving application.
+//! SndNxt through the chain into later sends), rule 12 (a segment is a retransmission exactly
+//! when it carries a byte sent before, by host or target; the resend region always is),
+//! rule 13 (SndUna never moves back, SndUna ≤ SndNxt ≤ SndMax), rule 20 (RST only on an
+//! abortive disconnect), rule 25 (completions FIFO and only once acknowledged), rule 40
+//! (nothing sent after an RST), rule 42 (the FIN after all data). Rule 11 (byte content) is
+//! checked by the receiving application; the upload-side rules (31–33) by the host.
+//!
+//! Policies where the spec leaves room: rule 9 (d) is read to cover a window that opens
+//! before the first send (an outstanding probe byte is resent from SndUna); after a target
+//! upload request for UploadRequested the target keeps running the connection until the host
+//! terminates it (as rule 44 requires of the optional reasons); a connection the target
+//! aborted (rule 40) keeps its state until the host terminates it, and is returned CLOSED with
+//! no chain.
 
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
@@ -20,7 +33,7 @@ use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::record::Recorder;
 use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
-use crate::tcp::{ConnEvent, Output, TcpConnection};
+use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
 use crate::trigger::{PendingAction, take_fired};
 use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
@@ -358,6 +371,18 @@ impl OffloadTarget {
         } else {
             c.timers.sync(ctx, conn, tcp);
             record_sample(&mut self.recorder.cc, tcp, now);
+            // Rule 44: "Entering TIME_WAIT: the OT should request upload".
+            if tcp.state() == TcpState::TimeWait && c.upload_requested.is_none() {
+                c.upload_requested = Some(UploadReason::UploadRequested);
+                ctx.send(
+                    c.host,
+                    self.cfg.indication_latency,
+                    Msg::RequestUpload {
+                        conn,
+                        reason: UploadReason::UploadRequested,
+                    },
+                );
+            }
         }
         out.clear();
         self.out = out;
@@ -597,7 +622,7 @@ fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: b
     for seg in &out.segments {
         // Rule 20: "The OT sends RST only on an abortive disconnect request" (the engine also
         // answers segments for a connection that has reached CLOSED: there is no TCB left).
-        if seg.flags.rst && !r.abort_requested && tcp.state() != crate::tcp::TcpState::Closed {
+        if seg.flags.rst && !r.abort_requested && tcp.state() != TcpState::Closed {
             return Err((20, "RST sent without an abortive disconnect request".into()));
         }
         // Rule 42: "The FIN follows all earlier data" (it may ride on the last data segment).

@@ -12,6 +12,24 @@
 
 use crate::seq::SeqNum;
 
+/// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681
+/// §3.1). The two differ only when an ACK covers more than one SMSS, as with delayed ACKs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CaIncrease {
+    /// Byte counting: "count the number of bytes that have been acknowledged by ACKs for new
+    /// data ... When the number of bytes acknowledged reaches cwnd, then cwnd can be incremented
+    /// by up to SMSS bytes" (RFC 5681 §3.1, RECOMMENDED; RFC 3465). cwnd grows one SMSS per RTT
+    /// whatever the ACK ratio.
+    #[default]
+    ByteCounting,
+    /// Per ACK: RFC 5681 equation (3), `cwnd += SMSS*SMSS/cwnd` on every ACK of new data, kept
+    /// exact in integers by counting at most SMSS per ACK. "for a connection in which the
+    /// receiver is acknowledging every-other packet, (3) is less aggressive than allowed --
+    /// roughly increasing cwnd every second RTT": the classic Reno that the Mathis and Padhye
+    /// models describe with b = 2.
+    PerAck,
+}
+
 /// What the connection must do after an ACK of new data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AckAction {
@@ -54,6 +72,8 @@ pub struct NewReno {
     pub dup_acks: u32,
     /// Sender MSS [bytes].
     pub smss: u32,
+    /// How congestion avoidance counts acknowledged data.
+    pub increase: CaIncrease,
     /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 3465 byte counting).
     bytes_acked: u32,
     /// Partial ACKs seen in the current recovery.
@@ -73,9 +93,16 @@ impl NewReno {
             in_recovery: false,
             dup_acks: 0,
             smss,
+            increase: CaIncrease::ByteCounting,
             bytes_acked: 0,
             partial_acks: 0,
         }
+    }
+
+    /// This state with congestion avoidance counting `increase`.
+    pub fn with_increase(mut self, increase: CaIncrease) -> Self {
+        self.increase = increase;
+        self
     }
 
     /// RFC 5681 equation (4): `ssthresh = max (FlightSize / 2, 2*SMSS)`.
@@ -115,7 +142,13 @@ impl NewReno {
         } else {
             // RFC 5681 §3.1: "cwnd MUST NOT be increased by more than SMSS bytes" per RTT;
             // byte counting (RFC 3465): add SMSS once a full cwnd of bytes has been acknowledged.
-            self.bytes_acked = self.bytes_acked.saturating_add(acked);
+            // Per-ACK counting credits each ACK with at most SMSS, which is equation (3)
+            // accumulated: SMSS is added after cwnd/SMSS ACKs.
+            let credit = match self.increase {
+                CaIncrease::ByteCounting => acked,
+                CaIncrease::PerAck => acked.min(self.smss),
+            };
+            self.bytes_acked = self.bytes_acked.saturating_add(credit);
             if self.bytes_acked >= self.cwnd {
                 self.bytes_acked -= self.cwnd;
                 self.cwnd = self.cwnd.saturating_add(self.smss);
@@ -209,6 +242,26 @@ mod tests {
         ack = ack.add(MSS);
         cc.on_new_ack(ack, MSS, 0);
         assert_eq!(cc.cwnd, 5 * MSS);
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc5681#section-3.1
+    //= type=test
+    //# (Note that for a connection in which the receiver is acknowledging every-other packet,
+    //# (3) is less aggressive than allowed -- roughly increasing cwnd every second RTT.)
+    #[test]
+    fn delayed_acks_grow_cwnd_per_rtt_with_byte_counting_and_per_two_rtts_per_ack() {
+        for (increase, rtts) in [(CaIncrease::ByteCounting, 1), (CaIncrease::PerAck, 2)] {
+            let mut cc = NewReno::new(MSS, 10 * MSS, SeqNum(0)).with_increase(increase);
+            cc.ssthresh = 10 * MSS;
+            let mut ack = SeqNum(0);
+            // One RTT = one cwnd of data, acknowledged two segments per ACK.
+            for _ in 0..rtts * 5 {
+                ack = ack.add(2 * MSS);
+                assert_eq!(cc.cwnd, 10 * MSS, "{increase:?}");
+                cc.on_new_ack(ack, 2 * MSS, 0);
+            }
+            assert_eq!(cc.cwnd, 11 * MSS, "{increase:?} after {rtts} RTT(s)");
+        }
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub enum SendError {
 /// Why a snapshot could not become a connection (spec/chimney.md §3).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
-    /// Rule 1: only ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT, CLOSING and LAST_ACK can move.
+    /// Rule 1: only ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT, CLOSING and LAST_ACK can move (and
+    /// TIME_WAIT back to the host, rule 44).
     #[error("state {0:?} cannot be handed over (chimney rule 1)")]
     State(TcpState),
     /// Rule 2: SndUna <= SndNxt <= SndMax.
@@ -221,7 +222,8 @@ impl TcpConnection {
             wscale_ok: false,
             sack_ok: false,
             smss,
-            cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn),
+            cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
+                .with_increase(cfg.ca_increase),
             rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity),
             total_rt: SimDuration::ZERO,
             rto_retries: 0,
@@ -266,9 +268,12 @@ impl TcpConnection {
         now: SimTime,
     ) -> Result<Self, SnapshotError> {
         use TcpState::*;
+        // TIME_WAIT is accepted too: a connection the offload target gives back after entering
+        // it (chimney rule 44: "Entering TIME_WAIT: the OT should request upload") finishes its
+        // 2*MSL on the host. Rule 1 keeps it from being offloaded (checked by the host).
         if !matches!(
             snap.state,
-            Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck
+            Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck | TimeWait
         ) {
             return Err(SnapshotError::State(snap.state));
         }
@@ -277,7 +282,7 @@ impl TcpConnection {
             return Err(SnapshotError::Order { una, nxt, max });
         }
         let outstanding = max.wrapping_since(una);
-        let fin_acked = snap.state == FinWait2;
+        let fin_acked = matches!(snap.state, FinWait2 | TimeWait);
         let fin_sent = snap.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
         let needed = outstanding - u32::from(fin_sent);
         if !fin_acked && chain.len() < u64::from(needed) {
@@ -299,7 +304,7 @@ impl TcpConnection {
         (c.snd_wscale, c.rcv_wscale) = (snap.snd_wscale.min(14), snap.rcv_wscale.min(14));
         c.wscale_ok = snap.snd_wscale != 0 || snap.rcv_wscale != 0;
         c.sack_ok = snap.sack_permitted;
-        c.cc = NewReno::new(c.smss, snap.cwnd, una);
+        c.cc = NewReno::new(c.smss, snap.cwnd, una).with_increase(cfg.ca_increase);
         c.cc.ssthresh = snap.ssthresh;
         c.cc.dup_acks = snap.dup_acks;
         (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
@@ -325,6 +330,11 @@ impl TcpConnection {
         c.probe_count = snap.probe_count;
         c.retransmit_at = snap.retransmit_in.map(|d| now + d);
         c.persist_at = snap.persist_in.map(|d| now + d);
+        if snap.state == TimeWait {
+            // RFC 793 TIME-WAIT: the timer restarts; a full 2*MSL is the conservative choice.
+            (c.retransmit_at, c.persist_at) = (None, None);
+            c.time_wait_at = Some(now + cfg.time_wait);
+        }
         c.fin_queued = snap.fin_queued;
         c.fin_acked = fin_acked;
         c.chain = chain;
@@ -1082,7 +1092,7 @@ impl TcpConnection {
         } else {
             self.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
         };
-        self.cc = NewReno::new(self.smss, iw, self.iss);
+        self.cc = NewReno::new(self.smss, iw, self.iss).with_increase(self.cfg.ca_increase);
         self.state = if self.fin_queued {
             TcpState::FinWait1
         } else {

@@ -14,7 +14,7 @@
 //!
 //! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
 //! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
-//! SWS avoidance; slow start, congestion avoidance (byte counting), fast retransmit, NewReno fast
+//! SWS avoidance; slow start, congestion avoidance (byte counting or per-ACK), fast retransmit, NewReno fast
 //! recovery; RFC 6298 RTO with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs;
 //! orderly close through TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and
 //! SYNs); give-up after too many retransmissions (chimney rule 18).
@@ -35,6 +35,7 @@ pub mod sender;
 mod tests;
 pub mod theory;
 
+pub use cc::CaIncrease;
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
 
 use crate::segment::{BufId, Segment};
@@ -135,6 +136,9 @@ pub struct TcpConfig {
     pub clock_granularity: SimDuration,
     /// Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2: 3).
     pub dupack_threshold: u32,
+    /// How congestion avoidance counts acknowledged data (RFC 5681 §3.1): byte counting (the
+    /// default, RECOMMENDED) or per ACK (equation (3), the Reno of the throughput models).
+    pub ca_increase: CaIncrease,
     /// Retransmission timeouts of one segment (or unanswered window probes) after which the
     /// engine stops and emits [`ConnEvent::GiveUp`] (chimney rule 18, TcpMaximumRetransmissions).
     pub max_retransmissions: u32,
@@ -158,6 +162,7 @@ impl Default for TcpConfig {
             initial_rto: SimDuration::from_secs(1),
             clock_granularity: SimDuration::from_micros(1),
             dupack_threshold: 3,
+            ca_increase: CaIncrease::ByteCounting,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }

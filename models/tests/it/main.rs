@@ -1,9 +1,12 @@
 //! models integration tests: whole worlds (hosts, NIC, links, applications) on the kernel.
 
-mod dbg;
+mod bench;
 mod fixtures;
+mod offload_prop;
 mod offload_rules;
+mod offload_state;
 mod offload_upload;
 mod runlog;
 mod smoke;
 mod theory;
+mod dbg;

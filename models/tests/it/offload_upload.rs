@@ -6,8 +6,8 @@ use crate::offload_rules::{bed_all_at_once, obed};
 use crate::runlog::*;
 use models::app::{WriteSize, WriteTiming};
 use models::link::{Impairment, LinkControl, QueueLimit};
-use models::offload::{HandoverKind, Ticks};
-use models::record::{BufferEnd, OffloadEventKind};
+use models::offload::HandoverKind;
+use models::record::{BufferEnd, BufferRecord, OffloadEventKind};
 use models::segment::{DataSource, SendCause, Sender};
 use models::testbed::{Direction, Outcome, Step, Testbed, When};
 use models::trigger::Condition;
@@ -48,9 +48,12 @@ fn rule_08_offload_then_upload_with_no_traffic_round_trips() {
     assert_eq!((r.cwnd, r.ssthresh), (s.cwnd, s.ssthresh));
     assert_eq!((r.srtt, r.rttvar), (s.srtt, s.rttvar));
     assert_eq!(r.retransmit.count, s.retransmit.count);
-    let elapsed = Ticks::default().from_duration(b.time.saturating_since(a.time));
-    assert_eq!(elapsed, 10);
-    assert_eq!(r.retransmit.timeout_delta, s.retransmit.timeout_delta - elapsed);
+    // 10 ms between the actions, plus the upload latency: TimeoutDelta minus the elapsed time,
+    // in whole ticks (both sides round down).
+    let elapsed = b.time.saturating_since(a.time).as_nanos();
+    assert_eq!(elapsed, 10_100_000);
+    let expected = (u64::from(s.retransmit.timeout_delta) * 1_000_000 - elapsed) / 1_000_000;
+    assert_eq!(u64::from(r.retransmit.timeout_delta), expected);
     assert_eq!((b.snd_una_offset, b.chain_bytes), (a.snd_una_offset, a.chain_bytes));
     // And nothing was on the wire from the target.
     assert!(data_by(&out, Sender::OffloadTarget).is_empty());
@@ -294,8 +297,9 @@ fn rule_35_segments_during_the_upload_are_processed_by_the_host() {
 #[test]
 fn rule_36_host_resumes_at_the_returned_snd_nxt() {
     // Offload early; a forward black hole makes the target time out and go back; the upload
-    // fires while its resend is in progress (SndNxt < SndMax).
-    let t = black_hole(obed(1_000_000), Direction::Forward, ms(300), ms(900));
+    // fires while its resend is in progress (SndNxt < SndMax). The resend gets through, and its
+    // ACK lets the host go on from the returned SndNxt.
+    let t = black_hole(obed(1_000_000), Direction::Forward, ms(300), ms(500));
     let t = at(t, When::At(ms(100)), Step::Offload(C));
     let out = at(t, When::On(C, Condition::AfterRto(1)), Step::Upload(C)).run();
     assert_complete(&out);
@@ -309,7 +313,8 @@ fn rule_36_host_resumes_at_the_returned_snd_nxt() {
         .unwrap();
     assert_eq!(first.header.stream_offset, off(&out, s.snd_nxt));
     assert_eq!(first.provenance.source, DataSource::ReturnedAtUpload);
-    assert!(first.provenance.is_retransmission);
+    assert!(first.provenance.is_retransmission, "the rest of the resend region (rule 12)");
+    assert_eq!(first.provenance.cause, SendCause::NewData);
 }
 
 //= spec/chimney.md §8
@@ -317,8 +322,10 @@ fn rule_36_host_resumes_at_the_returned_snd_nxt() {
 //# recover = SndMax - 1
 #[test]
 fn upload_during_fast_recovery_continues_the_recovery_on_the_host() {
+    // A 96 KiB receive window keeps the flight near the path's capacity: no queue overflow, no
+    // queueing delay that would outlast the RTO.
     let mut t = obed(1_000_000);
-    t.forward.queue = QueueLimit::Packets(1_000);
+    t.conns[0].peer_tcp.rcv_buffer = 96 * 1024;
     t.forward.impairments = Impairment::drop_data_times(600_000, 1, Some(C));
     let t = at(t, When::At(ms(100)), Step::Offload(C));
     let out = at(t, When::On(C, Condition::InFastRecovery), Step::Upload(C)).run();
@@ -387,7 +394,11 @@ fn rule_42_abortive_close_after_offload_sends_rst() {
     assert_eq!(rsts.len(), 1);
     assert_eq!((rsts[0].provenance.sender, rsts[0].time), (Sender::OffloadTarget, ms(300)));
     assert_eq!(target_data_after(&out, ms(300)), 0);
-    assert!(out.log.buffers.iter().all(|b| b.end == BufferEnd::Aborted));
+    // Buffers completed before the abort stay completed; every other one is aborted.
+    let (done, aborted): (Vec<&BufferRecord>, Vec<&BufferRecord>) =
+        out.log.buffers.iter().partition(|b| b.ended_at < Some(ms(300)));
+    assert!(done.iter().all(|b| b.end == BufferEnd::Completed));
+    assert!(!aborted.is_empty() && aborted.iter().all(|b| b.end == BufferEnd::Aborted));
 }
 
 //= spec/chimney.md rule 41

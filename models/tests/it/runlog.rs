@@ -6,7 +6,6 @@ use models::record::{LinkId, OffloadEventKind, OffloadRecord, WireEvent, WireRec
 use models::segment::Sender;
 use models::seq::SeqNum;
 use models::testbed::Outcome;
-use sim_core::SimTime;
 
 /// Sending host → peer.
 pub const FWD: LinkId = LinkId(0);
@@ -129,9 +128,4 @@ pub fn assert_first_transmissions_in_order(out: &Outcome) {
         }
         sent_end = sent_end.max(end);
     }
-}
-
-/// Milliseconds after `t`.
-pub fn plus_ms(t: SimTime, ms: u64) -> SimTime {
-    SimTime(t.0 + ms * 1_000_000)
 }

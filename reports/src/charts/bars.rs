@@ -67,25 +67,21 @@ impl Chart for StackedBars {
             .fold(0.0, f64::max);
         let y_max = totals.iter().copied().fold(whisk_max, f64::max).max(1.0) * 1.12;
         let pad = (4.0 - n as f64).max(0.0) / 2.0;
+        // Category labels may have several lines (`\n`), e.g. one per sweep parameter.
+        let lines: Vec<Vec<&str>> = self.categories.iter().map(|c| c.split('\n').collect()).collect();
+        let n_lines = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, (FONT, 22))
             .margin(12)
-            .x_label_area_size(50)
+            .x_label_area_size(34 + 16 * n_lines as u32)
             .y_label_area_size(80)
             // At least four bar widths, so a single run is not one huge block.
             .build_cartesian_2d(-0.5 - pad..(n as f64 - 0.5 + pad), 0f64..y_max)
             .s()?;
         let (pw, _) = plot.dim_in_pixel();
         let max_chars = ((pw as f64 - 100.0) / n as f64 / 7.5).max(4.0) as usize;
-        let cats = &self.categories;
-        let fmt = move |v: &f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < cats.len() {
-                ellipsize(&cats[i as usize], max_chars)
-            } else {
-                String::new()
-            }
-        };
+        // Tick labels are drawn below, line by line.
+        let fmt = |_: &f64| String::new();
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -99,6 +95,19 @@ impl Chart for StackedBars {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .s()?;
+        let (bx, by) = plot.get_base_pixel();
+        let label_font = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
+        for (i, ls) in lines.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(i as f64, 0.0));
+            for (j, l) in ls.iter().enumerate() {
+                plot.draw(&Text::new(
+                    ellipsize(l, max_chars),
+                    (px - bx, py - by + 6 + 16 * j as i32),
+                    label_font.clone(),
+                ))
+                .s()?;
+            }
+        }
         let half = 0.35;
         for i in 0..n {
             let x = i as f64;

@@ -152,6 +152,95 @@ pub(crate) enum Mark {
     Cross(RGBColor),
     /// A dot with error whiskers.
     Whisker(RGBColor),
+    /// A series: a short line in its dash pattern with its marker and whiskers.
+    Series(RGBColor, Shape, Dash),
+    /// A marker alone.
+    Shape(RGBColor, Shape),
+}
+
+/// A point marker's shape (series are told apart by shape as well as colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Circle,
+    Triangle,
+    Square,
+    Diamond,
+}
+
+/// A line's dash pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// Series i's marker shape and dash pattern (cycling independently of the colour, so that
+/// neither colour nor shape alone is needed to tell series apart).
+pub(crate) fn series_style(i: usize) -> (Shape, Dash) {
+    const S: [Shape; 4] = [Shape::Circle, Shape::Triangle, Shape::Square, Shape::Diamond];
+    const D: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    (S[i % S.len()], D[i % D.len()])
+}
+
+/// Draws a filled marker of `shape` centred on pixel `(x, y)` of `area` (white-outlined, so
+/// markers stay distinct where they touch).
+pub(crate) fn draw_marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    shape: Shape,
+    c: RGBColor,
+    r: i32,
+) -> std::result::Result<(), String> {
+    let poly = |pts: Vec<(i32, i32)>| -> std::result::Result<(), String> {
+        area.draw(&Polygon::new(pts.clone(), c.filled())).s()?;
+        let mut closed = pts;
+        closed.push(closed[0]);
+        area.draw(&PathElement::new(closed, WHITE.stroke_width(1))).s()
+    };
+    match shape {
+        Shape::Circle => {
+            area.draw(&Circle::new((x, y), r, c.filled())).s()?;
+            area.draw(&Circle::new((x, y), r, WHITE.stroke_width(1))).s()
+        }
+        Shape::Triangle => poly(vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)]),
+        Shape::Square => poly(vec![(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]),
+        Shape::Diamond => poly(vec![(x, y - r - 2), (x + r + 1, y), (x, y + r + 2), (x - r - 1, y)]),
+    }
+}
+
+/// Draws a polyline in pixel coordinates with a dash pattern.
+pub(crate) fn draw_dashed_path<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pts: &[(i32, i32)],
+    dash: Dash,
+    style: ShapeStyle,
+) -> std::result::Result<(), String> {
+    let (on, off) = match dash {
+        Dash::Solid => return area.draw(&PathElement::new(pts.to_vec(), style)).s(),
+        Dash::Dashed => (10.0, 6.0),
+        Dash::Dotted => (3.0, 5.0),
+    };
+    // Walk the path, emitting `on`-long pieces every `on + off` pixels.
+    let mut phase = 0.0f64;
+    for w in pts.windows(2) {
+        let (x0, y0) = (f64::from(w[0].0), f64::from(w[0].1));
+        let (x1, y1) = (f64::from(w[1].0), f64::from(w[1].1));
+        let len = ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt();
+        let mut pos = 0.0;
+        while pos < len {
+            let in_on = phase < on;
+            let step = if in_on { on - phase } else { on + off - phase };
+            let end = (pos + step).min(len);
+            if in_on && len > 0.0 {
+                let at = |d: f64| ((x0 + (x1 - x0) * d / len).round() as i32, (y0 + (y1 - y0) * d / len).round() as i32);
+                area.draw(&PathElement::new(vec![at(pos), at(end)], style)).s()?;
+            }
+            phase = (phase + end - pos) % (on + off);
+            pos = end;
+        }
+    }
+    Ok(())
 }
 
 /// One legend row.
@@ -233,6 +322,13 @@ fn draw_legend<DB: DrawingBackend>(
                 .s()?;
                 area.draw(&Circle::new((xm, y), 3, c.filled())).s()?;
             }
+            Mark::Series(c, shape, dash) => {
+                draw_dashed_path(area, &[(x0 - 4, y), (x1 + 4, y)], dash, c.stroke_width(2))?;
+                area.draw(&PathElement::new(vec![(xm, y - 9), (xm, y + 9)], c.stroke_width(1)))
+                    .s()?;
+                draw_marker(area, (xm, y), shape, c, 5)?;
+            }
+            Mark::Shape(c, shape) => draw_marker(area, (xm, y), shape, c, 5)?,
         }
         area.draw(&Text::new(it.label.clone(), (x1 + 8, y - 8), font.clone()))
             .s()?;
@@ -289,7 +385,15 @@ pub(crate) fn tick_format(span: f64) -> impl Fn(&f64) -> String {
     } else {
         0
     };
-    move |v: &f64| format!("{v:.decimals$}")
+    move |v: &f64| {
+        let s = format!("{v:.decimals$}");
+        // A tick at (or rounding to) zero must not read "-0.00".
+        if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+            s[1..].to_string()
+        } else {
+            s
+        }
+    }
 }
 
 /// Chooses a byte unit for an axis whose values reach `max` bytes: (label, divisor).

@@ -3,6 +3,15 @@
 //! first transmissions grey, retransmissions coloured by source with a triangle on top,
 //! segments dropped at ingress as red X, the cumulative ACK arriving at the sender as a black
 //! step line, offload/upload moments as labelled dashed vertical lines.
+//!
+//! **Decimation of large runs** (keeps a 10 MB run's SVG well under a few MB): when a class of
+//! marks (first transmissions; retransmissions of one source; drops) has more than
+//! [`MAX_MARKS`] entries, consecutive marks of that class that fall into the same one of
+//! [`BUCKETS`] equal time slices (about 2.4 per pixel column) and whose sequence ranges touch
+//! or overlap are merged into one tick spanning them (one triangle/cross per merged tick).
+//! Likewise an ACK line with more than [`MAX_MARKS`] steps keeps only the first and last ACK
+//! of each slice. Both are invisible at the rendered resolution; smaller runs are drawn
+//! mark for mark. The chart's note says when decimation happened.
 
 use super::{
     Chart, DROP_RED, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, source_color,
@@ -34,6 +43,66 @@ pub(crate) struct SegMark {
     pub kind: SegKind,
 }
 
+/// Above this many marks of one class (or ACK steps), marks are merged per time slice.
+pub(crate) const MAX_MARKS: usize = 4000;
+
+/// Number of time slices used when decimating.
+pub(crate) const BUCKETS: f64 = 2000.0;
+
+/// Merges marks per the module's decimation rule; returns how many were merged away.
+fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
+    let class = |k: SegKind| match k {
+        SegKind::First => 0usize,
+        SegKind::Dropped => 1,
+        SegKind::Retx(d) => 2 + d as usize,
+    };
+    let mut counts = [0usize; 16];
+    for s in &segs {
+        counts[class(s.kind).min(15)] += 1;
+    }
+    let bucket = |t: f64| if t_max > 0.0 { (t / t_max * BUCKETS).floor() as i64 } else { 0 };
+    let before = segs.len();
+    let mut out: Vec<SegMark> = Vec::with_capacity(before.min(8 * MAX_MARKS));
+    // Index in `out` of the last mark of each class (the candidate to merge into).
+    let mut last: [Option<usize>; 16] = [None; 16];
+    for s in segs {
+        let c = class(s.kind).min(15);
+        if counts[c] > MAX_MARKS
+            && let Some(i) = last[c]
+        {
+            let m = &mut out[i];
+            if bucket(m.t) == bucket(s.t) && s.lo <= m.hi && s.hi >= m.lo {
+                m.lo = m.lo.min(s.lo);
+                m.hi = m.hi.max(s.hi);
+                continue;
+            }
+        }
+        last[c] = Some(out.len());
+        out.push(s);
+    }
+    let merged = before - out.len();
+    (out, merged)
+}
+
+/// Keeps the first and last ACK of each time slice when there are more than [`MAX_MARKS`].
+fn decimate_acks(acks: Vec<(f64, f64)>, t_max: f64) -> Vec<(f64, f64)> {
+    if acks.len() <= MAX_MARKS || t_max <= 0.0 {
+        return acks;
+    }
+    let bucket = |t: f64| (t / t_max * BUCKETS).floor() as i64;
+    let n = acks.len();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let b = bucket(acks[i].0);
+        let first = i == 0 || bucket(acks[i - 1].0) != b;
+        let last = i + 1 == n || bucket(acks[i + 1].0) != b;
+        if first || last {
+            out.push(acks[i]);
+        }
+    }
+    out
+}
+
 /// The time-sequence chart's data.
 pub(crate) struct TimeSeq {
     pub title: String,
@@ -42,6 +111,8 @@ pub(crate) struct TimeSeq {
     pub acks: Vec<(f64, f64)>,
     /// Vertical event lines: (time [s], label).
     pub events: Vec<(f64, String)>,
+    /// Segment marks merged away by decimation (0 for runs drawn mark for mark).
+    pub merged: usize,
 }
 
 /// Offload/upload event lines of a connection: (time [s], label).
@@ -96,11 +167,19 @@ impl TimeSeq {
                 }
             }
         }
+        let t_max = segs
+            .iter()
+            .map(|s| s.t)
+            .chain(acks.iter().map(|a| a.0))
+            .fold(0.0, f64::max);
+        let (segs, merged) = decimate_segs(segs, t_max);
+        let acks = decimate_acks(acks, t_max);
         TimeSeq {
             title,
             segs,
             acks,
             events: event_lines(offload, conn),
+            merged,
         }
     }
 
@@ -135,10 +214,14 @@ impl Chart for TimeSeq {
         if !self.events.is_empty() {
             items.push(LegendItem::new("offload / upload", Mark::Dashed(EVENT_PURPLE)));
         }
-        let note = vec![
+        let mut note = vec![
             "Captured at the first hop's ingress.".to_string(),
             "Sequence = stream offset.".to_string(),
         ];
+        if self.merged > 0 {
+            note.push(format!("Large run: {} adjacent marks merged", self.merged));
+            note.push("per 1/2000 of the time axis.".to_string());
+        }
         let plot = with_legend(root, &items, &note)?;
         let t_max = self
             .segs

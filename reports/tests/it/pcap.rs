@@ -222,3 +222,165 @@ fn tshark_agrees_with_summary() {
         );
     }
 }
+
+/// Runs a catalog scenario (its first run) through `scenarios::build` and writes its folder,
+/// with the [`RunInfo`](reports::RunInfo) built the way `xtask`'s runner builds it.
+pub fn real_run(name: &str, dir: &Path) -> (RunReport, models::record::RunLog) {
+    use reports::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/catalog/{name}.ron"));
+    let scenario = scenarios::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let spec = scenarios::sweep::expand(&scenario).unwrap().remove(0);
+    let s = &spec.scenario;
+    let o = scenarios::build(s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{name}: {:?}", o.end);
+    let (sender, peer) = (s.connections[0].client.clone(), s.connections[0].server.clone());
+    let info = RunInfo {
+        scenario: s.name.clone(),
+        description: s.description.clone(),
+        run_id: spec.run_id.clone(),
+        seed: spec.seed,
+        seed_index: spec.seed_index,
+        params: spec.params.clone(),
+        fingerprint: o.trace.fingerprint.to_string(),
+        events: o.trace.events,
+        version: "test".into(),
+        commit: "test".into(),
+        command: format!("cargo xtask run scenarios/catalog/{name}.ron --run {}", spec.run_id),
+        outcome: Outcome::Ok,
+        integrity_ok: true,
+        bytes_expected: o.conns.iter().map(|c| c.expected).sum(),
+        bytes_delivered: o.conns.iter().map(|c| c.delivered).sum(),
+        completion_time_ns: o
+            .conns
+            .iter()
+            .map(|c| c.completed_at.map(|t| t.as_nanos()))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max()),
+        links: vec![
+            LinkInfo {
+                name: o.links[0].clone(),
+                from: sender.clone(),
+                to: peer.clone(),
+            },
+            LinkInfo {
+                name: o.links[1].clone(),
+                from: peer.clone(),
+                to: sender.clone(),
+            },
+        ],
+        conns: o
+            .conns
+            .iter()
+            .map(|c| ConnInfo {
+                conn: c.id.0,
+                sender: Endpoint {
+                    host: sender.clone(),
+                    ip: [10, 0, 0, 1],
+                    port: c.ports.0,
+                    isn: c.isn.0.0,
+                },
+                receiver: Endpoint {
+                    host: peer.clone(),
+                    ip: [10, 0, 0, 2],
+                    port: c.ports.1,
+                    isn: c.isn.1.0,
+                },
+            })
+            .collect(),
+        ..RunInfo::default()
+    };
+    let r = write_run(dir, &info, &o.log).unwrap();
+    (r, o.log)
+}
+
+/// tshark's fields of every frame of a capture: (frame number, tcp.len, analysis flags,
+/// comment), with the analysis flags as a set of names.
+fn tshark_frames(file: &Path) -> Vec<(u64, u64, Vec<&'static str>, String)> {
+    const FLAGS: [&str; 5] = [
+        "tcp.analysis.retransmission",
+        "tcp.analysis.fast_retransmission",
+        "tcp.analysis.spurious_retransmission",
+        "tcp.analysis.out_of_order",
+        "tcp.analysis.keep_alive",
+    ];
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-n").arg("-r").arg(file).args(["-T", "fields", "-E", "separator=|"]);
+    for f in ["frame.number", "tcp.len"].iter().chain(FLAGS.iter()).chain(["frame.comment"].iter()) {
+        cmd.args(["-e", f]);
+    }
+    run_ok(&mut cmd)
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.splitn(8, '|').collect();
+            let flags = FLAGS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !c[2 + i].is_empty())
+                .map(|(_, f)| *f)
+                .collect();
+            (c[0].parse().unwrap(), c[1].parse().unwrap_or(0), flags, c[7].to_string())
+        })
+        .collect()
+}
+
+/// Real lossy runs: Wireshark's analysis of the sender-side capture agrees with
+/// `summary.json` (the exact relation is in the assertions and the `pcap` module docs).
+#[test]
+fn real_runs_sender_capture_agrees_with_summary() {
+    let Some(_) = tool("tshark", "real_runs_sender_capture_agrees_with_summary") else {
+        return;
+    };
+    for name in ["baseline_lossy", "offload_during_retransmission", "loss_burst_after_offload"] {
+        let d = tempfile::tempdir().unwrap();
+        let (r, _) = real_run(name, d.path());
+        let file = d.path().join("conn1-sender.pcapng");
+        assert!(file.is_file(), "{name}: no sender-side capture");
+        let frames = tshark_frames(&file);
+        let retx_flag = |f: &[&str]| {
+            f.iter().any(|x| {
+                matches!(
+                    *x,
+                    "tcp.analysis.retransmission"
+                        | "tcp.analysis.fast_retransmission"
+                        | "tcp.analysis.spurious_retransmission"
+                )
+            })
+        };
+        let on_wire = |c: &str| !c.starts_with("DROPPED");
+        let by_prov = |c: &str| c.contains(" retransmission=yes ");
+        let data: Vec<_> = frames.iter().filter(|f| f.1 > 0 && on_wire(&f.3)).collect();
+        let flagged: Vec<u64> = data.iter().filter(|f| retx_flag(&f.2)).map(|f| f.0).collect();
+        let ooo: Vec<u64> = data
+            .iter()
+            .filter(|f| f.2.contains(&"tcp.analysis.out_of_order"))
+            .map(|f| f.0)
+            .collect();
+        let prov: Vec<u64> = data.iter().filter(|f| by_prov(&f.3)).map(|f| f.0).collect();
+        println!(
+            "{name}: summary total {} (dropped at ingress {}), tshark retx flags {}, out-of-order {}, provenance {}",
+            r.retransmissions.total,
+            r.retransmissions.dropped_at_ingress,
+            flagged.len(),
+            ooo.len(),
+            prov.len()
+        );
+        assert_eq!(prov.len() as u64, r.retransmissions.total, "{name}: provenance vs summary");
+        let mut union: Vec<u64> = flagged.iter().chain(&ooo).copied().collect();
+        union.sort_unstable();
+        union.dedup();
+        assert_eq!(union, prov, "{name}: frames Wireshark flags vs retransmission=yes");
+        // (b) per source, from the comments.
+        let by = |src: &str| {
+            data.iter()
+                .filter(|f| by_prov(&f.3) && f.3.contains(&format!(" source={src} ")))
+                .count() as u64
+        };
+        let s = r.retransmissions.by_source;
+        assert_eq!(by("host_queue"), s.host_queue, "{name}");
+        assert_eq!(by("delegated_unacked") + by("delegated_resend"), s.delegated_unacked, "{name}");
+        assert_eq!(by("delegated_resend"), r.retransmissions.delegated_resend, "{name}");
+        assert_eq!(by("delegated_unsent"), s.delegated_unsent, "{name}");
+        assert_eq!(by("posted_after_offload"), s.posted_after_offload, "{name}");
+        assert_eq!(by("returned_at_upload"), s.returned_at_upload, "{name}");
+    }
+}

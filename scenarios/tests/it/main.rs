@@ -3,6 +3,7 @@
 mod catalog;
 mod errors;
 mod fuzz;
+mod golden;
 mod sweep;
 
 use std::path::PathBuf;

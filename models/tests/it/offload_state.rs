@@ -1,0 +1,350 @@
+//! spec/chimney.md at the level of the delegated state itself: the §3 checks on an offload
+//! block (rules 1–5), the checks on an upload block (31, 33), the round trip (8), and what
+//! the receiving side rebuilds (14, 17, the §8 recovery policy).
+
+use bytes::Bytes;
+use models::chain::{BufOrigin, SendChain};
+use models::offload::{
+    DelegatedState, OffloadBlock, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block,
+    check_upload_block,
+};
+use models::segment::{BufId, ConnId, Sender};
+use models::seq::SeqNum;
+use models::tcp::{TcpConfig, TcpConnection, TcpSnapshot, TcpState};
+use sim_core::{ActorId, SimDuration, SimTime};
+
+const MSS: u32 = 1460;
+const UNA: SeqNum = SeqNum(0xFFFF_F000); // wraps inside the flight
+const T0: SimTime = SimTime(5_000_000_000);
+
+fn cfg() -> TcpConfig {
+    TcpConfig {
+        min_rto: SimDuration::from_millis(200),
+        ..TcpConfig::default()
+    }
+}
+
+/// A host snapshot mid-transfer: `sent` bytes outstanding of which `[nxt, sent)` is a resend
+/// in progress, `backoff` timeouts so far, `dup_acks` duplicate ACKs.
+fn snapshot(nxt: u32, sent: u32, backoff: u32, dup_acks: u32) -> TcpSnapshot {
+    TcpSnapshot {
+        conn: ConnId(1),
+        local_port: 40_001,
+        remote_port: 5_001,
+        state: TcpState::Established,
+        snd_una: UNA,
+        snd_nxt: UNA.add(nxt),
+        snd_max: UNA.add(sent),
+        snd_wnd: 200_000,
+        max_snd_wnd: 262_144,
+        snd_wl1: SeqNum(77),
+        snd_wl2: Some(UNA),
+        cwnd: 3 * MSS,
+        ssthresh: 20 * MSS,
+        recovery: Some((UNA.add(sent).sub(1), dup_acks >= 3)),
+        dup_acks,
+        srtt: Some(SimDuration::from_micros(43_625)),
+        rttvar: SimDuration::from_micros(11_250),
+        rto: SimDuration::from_millis(200 << backoff),
+        backoff,
+        total_rt: SimDuration::from_millis(600),
+        rto_retries: backoff,
+        probe_count: 0,
+        retransmit_in: Some(SimDuration::from_micros(123_456)),
+        persist_in: None,
+        smss: MSS,
+        snd_wscale: 7,
+        rcv_wscale: 7,
+        sack_permitted: false,
+        fin_queued: false,
+        rcv_nxt: SeqNum(77),
+        rcv_adv: SeqNum(77 + 262_144),
+        rcv_delivered: 0,
+        peer_fin: false,
+    }
+}
+
+/// A chain of `bytes` bytes in 1000-byte buffers starting at stream offset 1_000_000.
+fn chain(bytes: u64) -> SendChain {
+    let mut c = SendChain::starting_at(1_000_000);
+    let mut left = bytes;
+    let mut id = 0;
+    while left > 0 {
+        let n = left.min(1000);
+        c.push(BufId(id), Bytes::from(vec![id as u8; n as usize]), BufOrigin::Delegated);
+        left -= n;
+        id += 1;
+    }
+    c
+}
+
+fn block(snap: &TcpSnapshot, chain: Option<SendChain>) -> OffloadBlock {
+    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+    OffloadBlock {
+        conn: ConnId(1),
+        host: ActorId(0),
+        snapshot_time: T0,
+        cfg: cfg(),
+        state,
+        consts,
+        chain,
+        pending: vec![],
+        rto_count: 0,
+    }
+}
+
+#[track_caller]
+fn rule_of(r: Result<(), models::offload::RuleViolation>) -> u8 {
+    let v = r.expect_err("a violation");
+    assert!(v.to_string().contains(&format!("chimney rule {}", v.rule)), "{v}");
+    v.rule
+}
+
+// ----- §3: the checks on an offload block -----------------------------------------------------
+
+//= spec/chimney.md rule 1
+//# never Closed, Listen, SynSent, SynRcvd, TimeWait
+#[test]
+fn rule_01_only_synchronized_open_states_can_be_offloaded() {
+    for state in [
+        TcpState::Closed,
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::TimeWait,
+    ] {
+        let s = TcpSnapshot {
+            state,
+            ..snapshot(3 * MSS, 3 * MSS, 0, 0)
+        };
+        assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(5_000))), T0)), 1, "{state:?}");
+    }
+    let ok = snapshot(3 * MSS, 3 * MSS, 0, 0);
+    assert_eq!(check_offload_block(&block(&ok, Some(chain(5_000))), T0), Ok(()));
+}
+
+//= spec/chimney.md rule 2
+//# SndUna <= SndNxt <= SndMax.
+#[test]
+fn rule_02_sequence_order() {
+    let s = TcpSnapshot {
+        snd_nxt: UNA.add(4 * MSS),
+        ..snapshot(0, 3 * MSS, 0, 0)
+    };
+    assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(10_000))), T0)), 2);
+}
+
+//= spec/chimney.md rule 3
+//# chain bytes C >= (SndMax - SndUna) - F
+#[test]
+fn rule_03_chain_must_hold_the_outstanding_bytes() {
+    let s = snapshot(3 * MSS, 3 * MSS, 0, 0);
+    assert_eq!(
+        rule_of(check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS) - 1))), T0)),
+        3
+    );
+    assert_eq!(check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS)))), T0), Ok(()));
+    // A FIN sent and unacknowledged takes a sequence number but no chain byte (F = 1).
+    let fin = TcpSnapshot {
+        state: TcpState::FinWait1,
+        fin_queued: true,
+        ..snapshot(3 * MSS + 1, 3 * MSS + 1, 0, 0)
+    };
+    assert_eq!(check_offload_block(&block(&fin, Some(chain(u64::from(3 * MSS)))), T0), Ok(()));
+}
+
+//= spec/chimney.md rule 4
+//# Chain NULL => SndMax - SndUna <= F; ... decide tolerate vs reject
+#[test]
+fn rule_04_no_chain_with_outstanding_data_is_rejected() {
+    let s = snapshot(MSS, MSS, 0, 0);
+    assert_eq!(rule_of(check_offload_block(&block(&s, None), T0)), 4);
+    let fin_only = TcpSnapshot {
+        state: TcpState::LastAck,
+        fin_queued: true,
+        ..snapshot(1, 1, 0, 0)
+    };
+    assert_eq!(check_offload_block(&block(&fin_only, None), T0), Ok(()));
+}
+
+//= spec/chimney.md rule 5
+//# SndUna != SndMax with SndWnd > 0 should carry a finite delta
+#[test]
+fn rule_05_outstanding_data_needs_a_running_timer() {
+    let s = TcpSnapshot {
+        retransmit_in: None,
+        ..snapshot(MSS, MSS, 0, 0)
+    };
+    assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(2_000))), T0)), 5);
+    // Zero window: the fields carry the persist state instead (rule 17); no violation.
+    let zero = TcpSnapshot {
+        snd_wnd: 0,
+        retransmit_in: None,
+        persist_in: Some(SimDuration::from_millis(400)),
+        probe_count: 2,
+        ..snapshot(1, 1, 0, 0)
+    };
+    let b = block(&zero, Some(chain(2_000)));
+    assert_eq!(check_offload_block(&b, T0), Ok(()));
+    assert_eq!((b.state.retransmit.count, b.state.retransmit.timeout_delta), (2, 400));
+}
+
+// ----- rules 31, 33: the checks on an upload block --------------------------------------------
+
+fn upload(snap: &TcpSnapshot, chain_front: u64, bytes: u64) -> UploadBlock {
+    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+    let mut c = SendChain::starting_at(chain_front);
+    if bytes > 0 {
+        c.push(BufId(0), Bytes::from(vec![0; bytes as usize]), BufOrigin::Delegated);
+    }
+    UploadBlock {
+        conn: ConnId(1),
+        reason: UploadReason::HostRequested,
+        state,
+        consts,
+        chain: (bytes > 0).then_some(c),
+        pending: vec![],
+        rto_count: 0,
+    }
+}
+
+//= spec/chimney.md rule 31
+//# with no outstanding data the chain must be NULL ... The first byte of the returned chain is
+//# sequence SndUna
+#[test]
+fn rule_31_returned_chain_starts_at_snd_una_and_covers_the_flight() {
+    let s = snapshot(2 * MSS, 2 * MSS, 0, 0);
+    assert_eq!(check_upload_block(&upload(&s, 1_000_000, 4_000), T0), Ok(()));
+    assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_001, 4_000), T0)), 31);
+    assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_000, 2_000), T0)), 31);
+    assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_000, 0), T0)), 31);
+    let idle = TcpSnapshot {
+        retransmit_in: None,
+        ..snapshot(0, 0, 0, 0)
+    };
+    assert_eq!(check_upload_block(&upload(&idle, 1_000_000, 0), T0), Ok(()));
+}
+
+//= spec/chimney.md rule 33
+//# Returned timers: TimeoutDelta -1 if the timer was off, 0 = host timer fires immediately
+#[test]
+fn rule_33_returned_timer_is_running_while_data_is_outstanding() {
+    let s = TcpSnapshot {
+        retransmit_in: None,
+        ..snapshot(MSS, MSS, 0, 0)
+    };
+    let b = upload(&s, 1_000_000, 2_000);
+    assert_eq!(b.state.retransmit.timeout_delta, TIMER_OFF);
+    assert_eq!(rule_of(check_upload_block(&b, T0)), 33);
+}
+
+// ----- rule 8: round trip ----------------------------------------------------------------------
+
+/// Hands `snap` over (chimney units, a target engine), runs nothing for `elapsed`, and hands it
+/// back: the state the host would get.
+fn round_trip(snap: &TcpSnapshot, elapsed: SimDuration) -> (DelegatedState, DelegatedState) {
+    let ticks = Ticks::default();
+    let c = cfg();
+    let (sent, consts) = DelegatedState::from_snapshot(snap, 1_000_000, ticks);
+    let rebuilt = sent.to_snapshot(&consts, snap.conn, ticks, c.min_rto, c.max_rto);
+    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
+    let target = TcpConnection::from_snapshot(c, Sender::OffloadTarget, &rebuilt, chain(bytes), T0).unwrap();
+    let back = target.snapshot(T0 + elapsed);
+    let (returned, _) = DelegatedState::from_snapshot(&back, target.chain().front_offset(), ticks);
+    (sent, returned)
+}
+
+//= spec/chimney.md rule 8
+//# offload immediately followed by upload with no traffic returns equal SndUna, SndNxt, SndMax,
+//# CWnd, SsThresh, SRtt(x8), RttVar(x4), Count, and TimeoutDelta minus time elapsed
+#[test]
+fn rule_08_round_trip_returns_the_same_state() {
+    for (nxt, sent, backoff, dups) in [
+        (3 * MSS, 3 * MSS, 0, 0),
+        (MSS, 8 * MSS, 2, 0),
+        (8 * MSS, 8 * MSS, 0, 3),
+        (0, 0, 0, 0),
+    ] {
+        let snap = snapshot(nxt, sent, backoff, dups);
+        let (s, r) = round_trip(&snap, SimDuration::from_millis(7));
+        assert_eq!((r.snd_una, r.snd_nxt, r.snd_max), (s.snd_una, s.snd_nxt, s.snd_max));
+        assert_eq!((r.cwnd, r.ssthresh), (s.cwnd, s.ssthresh));
+        assert_eq!((r.srtt, r.rttvar), (s.srtt, s.rttvar), "SRtt x8 and RttVar x4, in ticks");
+        assert_eq!(r.retransmit.count, s.retransmit.count);
+        assert_eq!(r.retransmit.timeout_delta, s.retransmit.timeout_delta - 7);
+        assert_eq!(r.dup_ack_count, s.dup_ack_count);
+        assert_eq!((r.snd_wnd, r.max_snd_wnd, r.send_wl1), (s.snd_wnd, s.max_snd_wnd, s.send_wl1));
+        assert_eq!(r.total_rt, s.total_rt);
+    }
+    // The units: 43.625 ms SRTT is 349 ticks x8; 11.25 ms RTTVAR is 45 ticks x4.
+    let (s, _) = round_trip(&snapshot(0, 0, 0, 0), SimDuration::ZERO);
+    assert_eq!((s.srtt, s.rttvar), (349, 45));
+}
+
+//= spec/chimney.md §9
+//# SRtt and RttVar cross the interface pre-scaled (x8, x4) and are only USHORT
+#[test]
+fn srtt_and_rttvar_saturate_at_ushort() {
+    let snap = TcpSnapshot {
+        srtt: Some(SimDuration::from_secs(20)),
+        rttvar: SimDuration::from_secs(20),
+        ..snapshot(0, 0, 0, 0)
+    };
+    let (s, _) = DelegatedState::from_snapshot(&snap, 0, Ticks::default());
+    assert_eq!((s.srtt, s.rttvar), (u16::MAX, u16::MAX));
+}
+
+// ----- what the receiving side rebuilds ---------------------------------------------------------
+
+fn rebuilt(snap: &TcpSnapshot) -> TcpConnection {
+    let c = cfg();
+    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), c.min_rto, c.max_rto);
+    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
+    TcpConnection::from_snapshot(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
+}
+
+//= spec/chimney.md rule 14
+//# Window update uses SendWL1 and an OT-initialised WL2 (suggest WL2 := SndUna)
+#[test]
+fn rule_14_wl2_starts_at_snd_una() {
+    let t = rebuilt(&snapshot(MSS, 2 * MSS, 0, 0));
+    assert_eq!((t.snd_wl1(), t.snd_wl2()), (SeqNum(77), UNA));
+}
+
+//= spec/chimney.md rule 17
+//# retransmit expiry at T_offload + TimeoutDelta; Count is the backoff exponent already used
+#[test]
+fn rule_17_timer_and_backoff_resume_from_the_delegated_fields() {
+    let t = rebuilt(&snapshot(MSS, 8 * MSS, 2, 0));
+    // 123.456 ms is 123 whole ticks.
+    assert_eq!(
+        t.deadline(models::tcp::TimerKind::Retransmit),
+        Some(T0 + SimDuration::from_millis(123))
+    );
+    assert_eq!(t.backoff(), 2);
+    // RTO = SRtt/8 + max(G, RttVar) = 43.625 + 45 ms, below the 200 ms floor, backed off twice.
+    assert_eq!(t.rto(), SimDuration::from_millis(800));
+    assert_eq!((t.cwnd(), t.ssthresh()), (3 * MSS, 20 * MSS));
+}
+
+//= spec/chimney.md §8
+//# Handover policy [INF]: if DupAckCount >= threshold at offload, assume recovery with
+//# recover = SndMax - 1; else recover = SndUna - 1 (so a fresh dup-ACK run may enter)
+#[test]
+fn recover_follows_the_handover_policy() {
+    let in_fr = rebuilt(&snapshot(8 * MSS, 8 * MSS, 0, 3));
+    assert!(in_fr.in_recovery());
+    assert_eq!(in_fr.recover(), UNA.add(8 * MSS).sub(1));
+    assert_eq!(in_fr.dup_acks(), 3);
+    let calm = rebuilt(&snapshot(8 * MSS, 8 * MSS, 0, 1));
+    assert!(!calm.in_recovery());
+    assert_eq!(calm.recover(), UNA.sub(1));
+    // offsim's refinement after a timeout (RFC 6582 §3.2 step 6): recover = SndMax - 1, so the
+    // duplicate ACKs of the pre-timeout flight do not start a fast retransmit.
+    for after_rto in [snapshot(MSS, 8 * MSS, 1, 0), snapshot(MSS, 8 * MSS, 0, 0)] {
+        let t = rebuilt(&after_rto);
+        assert!(!t.in_recovery());
+        assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
+    }
+}
