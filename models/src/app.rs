@@ -53,6 +53,8 @@ pub struct BulkConfig {
     pub send_buffer: u64,
     /// Close the connection once everything is written and completed.
     pub close_when_done: bool,
+    /// No write before this time (and none before the connection is established).
+    pub start: SimDuration,
 }
 
 /// The bulk sender actor.
@@ -148,7 +150,7 @@ impl BulkSender {
     }
 
     fn pump(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        if !self.established || self.paused {
+        if !self.established || self.paused || ctx.now() < SimTime::ZERO + self.cfg.start {
             return;
         }
         match self.cfg.timing {
@@ -171,6 +173,13 @@ impl BulkSender {
 }
 
 impl Actor<Msg> for BulkSender {
+    fn start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.cfg.start > SimDuration::ZERO {
+            // Wake up at the start time (tag 1; pacing uses tag 0).
+            ctx.set_timer(SimTime::ZERO + self.cfg.start, 1);
+        }
+    }
+
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
             Msg::ConnEvent {
@@ -200,8 +209,10 @@ impl Actor<Msg> for BulkSender {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, _tag: u64) {
-        self.pace_timer = None;
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, tag: u64) {
+        if tag == 0 {
+            self.pace_timer = None;
+        }
         self.pump(ctx);
     }
 }

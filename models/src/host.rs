@@ -1,7 +1,7 @@
 //! The host TCP stack actor: runs connections on the host, and hands them to the offload
 //! target and takes them back (the host side of spec/chimney.md).
 //!
-//! Per connection the host is in one of four modes:
+//! Per connection the host is in one of five modes:
 //! - `Host`: it runs the TCP engine itself.
 //! - `Offloading`: InitiateOffload is in flight. The host sends nothing (rule 7), queues
 //!   application writes itself (rule 21) and holds segments that arrive; after completion it
@@ -33,7 +33,7 @@ use crate::offload::{
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConfig, TcpConnection, TcpState};
-use crate::trigger::{PendingAction, take_fired};
+use crate::trigger::{Condition, PendingAction, take_fired};
 use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
 use std::collections::BTreeMap;
@@ -53,6 +53,9 @@ pub enum Mode {
     /// REQUEST_ABORTED.
     Closed,
 }
+
+/// Timer tag (low byte) of a connection's opening time; the engine's timers use 0..4.
+const OPEN_TAG: u64 = 0x20;
 
 /// A write the host holds while the connection is between owners, keyed by stream offset,
 /// with the origin it gets when the host sends it itself.
@@ -78,6 +81,8 @@ struct HostConn {
     upload_requested: bool,
     /// An offload asked for during the handshake (rule 1: deferred until it completes).
     offload_when_open: bool,
+    /// When the connection opens (its SYN leaves, if it is the active side).
+    open_at: SimTime,
 }
 
 /// The host TCP stack actor.
@@ -110,6 +115,11 @@ impl HostStack {
 
     /// Adds a connection endpoint served to application `app`.
     pub fn add_connection(&mut self, tcp: TcpConnection, app: Option<ActorId>) {
+        self.add_connection_at(tcp, app, SimTime::ZERO);
+    }
+
+    /// Adds a connection endpoint that opens (sends its SYN, if active) at `open_at`.
+    pub fn add_connection_at(&mut self, tcp: TcpConnection, app: Option<ActorId>, open_at: SimTime) {
         let cfg = *tcp.config();
         self.conns.insert(
             tcp.conn_id(),
@@ -128,6 +138,7 @@ impl HostStack {
                 close_requested: None,
                 upload_requested: false,
                 offload_when_open: false,
+                open_at,
             },
         );
     }
@@ -276,12 +287,18 @@ impl HostStack {
         if c.pending.is_empty() {
             return;
         }
+        let fired = take_fired(&mut c.pending, tcp, c.rto_count);
+        self.fire(ctx, fired);
+    }
+
+    /// Carries out (or hands over) actions whose condition held.
+    fn fire(&mut self, ctx: &mut Ctx<'_, Msg>, fired: Vec<PendingAction>) {
         let me = ctx.me();
-        for p in take_fired(&mut c.pending, tcp, c.rto_count) {
-            if p.executor == me {
+        for p in fired {
+            if p.executor == me && p.delay == SimDuration::ZERO {
                 self.act(ctx, p.action);
             } else {
-                ctx.send(p.executor, SimDuration::ZERO, Msg::Action(p.action));
+                ctx.send(p.executor, p.delay, p.message());
             }
         }
     }
@@ -372,7 +389,7 @@ impl HostStack {
             Action::Upload(conn) => self.upload(ctx, conn),
             Action::Close(conn) => self.close(ctx, conn, false),
             Action::Abort(conn) => self.close(ctx, conn, true),
-            Action::PauseApp | Action::ResumeApp | Action::TargetUpload(_) => {}
+            Action::PauseApp | Action::ResumeApp | Action::TargetUpload(_) | Action::Link(_) => {}
         }
     }
 
@@ -466,8 +483,13 @@ impl HostStack {
             consts,
             chain,
             // A copy: the host keeps its own until the target accepts (rule 37: a refusal
-            // leaves the host as it was).
-            pending: c.pending.clone(),
+            // leaves the host as it was). `OffloadCompleted` conditions stay with the host.
+            pending: c
+                .pending
+                .iter()
+                .filter(|p| p.condition != Condition::OffloadCompleted)
+                .cloned()
+                .collect(),
             rto_count: c.rto_count,
         };
         if let Err(v) = check_offload_block(&block, now) {
@@ -508,8 +530,11 @@ impl HostStack {
         let close = c.close_requested.take();
         let upload = std::mem::take(&mut c.upload_requested);
         if accepted {
-            // The pending actions went with the block.
-            c.pending.clear();
+            // The pending actions went with the block, but for those waiting for this moment.
+            let (on_offload, _): (Vec<PendingAction>, _) = std::mem::take(&mut c.pending)
+                .into_iter()
+                .partition(|p| p.condition == Condition::OffloadCompleted);
+            let on_offload_fired = on_offload;
             let tcp = c.tcp.take().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
             for b in tcp.chain().buffers() {
@@ -545,6 +570,7 @@ impl HostStack {
             if upload {
                 self.terminate_offload(ctx, conn, UploadReason::HostRequested);
             }
+            self.fire(ctx, on_offload_fired);
         } else {
             // Rule 37: the host keeps the chain and its queued sends and continues (its
             // pending actions too: the block carried a copy).
@@ -785,6 +811,10 @@ impl Actor<Msg> for HostStack {
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in ids {
             let c = self.conns.get_mut(&conn).expect("present");
+            if c.open_at > now {
+                ctx.set_timer(c.open_at, u64::from(conn.0) << 8 | OPEN_TAG);
+                continue;
+            }
             if let Some(tcp) = c.tcp.as_mut() {
                 tcp.poll(now, &mut self.out);
             }
@@ -843,8 +873,17 @@ impl Actor<Msg> for HostStack {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, tag: u64) {
-        let (conn, kind) = decode_tag(tag);
         let now = ctx.now();
+        if tag & 0xff == OPEN_TAG {
+            // The connection's opening time: send the SYN (or start listening).
+            let conn = ConnId((tag >> 8) as u32);
+            if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                tcp.poll(now, &mut self.out);
+                self.flush(ctx, conn);
+            }
+            return;
+        }
+        let (conn, kind) = decode_tag(tag);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.timers.fired(kind);
         if let Some(tcp) = c.tcp.as_mut()

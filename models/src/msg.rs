@@ -42,6 +42,8 @@ pub enum Action {
     PauseApp,
     /// Resume an application.
     ResumeApp,
+    /// Change a link (delivered to the link as [`Msg::LinkControl`]).
+    Link(LinkControl),
 }
 
 /// Every message of an offsim simulation.

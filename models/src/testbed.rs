@@ -34,6 +34,8 @@ pub struct ConnSpec {
     pub bulk: BulkConfig,
     /// How fast the peer's application reads.
     pub read_rate: ReadRate,
+    /// When the sending host opens the connection (sends its SYN).
+    pub open_at: SimTime,
 }
 
 /// Which link direction.
@@ -77,6 +79,8 @@ pub enum When {
     At(SimTime),
     /// When a condition of a connection holds (checked by whoever runs the connection).
     On(ConnId, Condition),
+    /// A delay after a condition of a connection first holds.
+    OnAfter(ConnId, Condition, SimDuration),
 }
 
 /// The whole world.
@@ -195,8 +199,10 @@ pub fn bench_testbed(bytes: u64, loss: f64, seed: u64) -> Testbed {
                 timing: WriteTiming::AllAtOnce,
                 send_buffer: 1 << 20,
                 close_when_done: true,
+                start: SimDuration::ZERO,
             },
             read_rate: ReadRate::Unlimited,
+            open_at: SimTime::ZERO,
         }],
         timeline: vec![],
         // A 1 GB transfer at 1 % loss takes about an hour of simulated time.
@@ -288,7 +294,11 @@ impl Testbed {
             let isn_b = SeqNum(c.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
             let (port_a, port_b) = (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16);
             let (sender, sink) = ids.apps[i];
-            host.add_connection(TcpConnection::connect(c.tcp, c.id, port_a, port_b, isn_a), Some(sender));
+            host.add_connection_at(
+                TcpConnection::connect(c.tcp, c.id, port_a, port_b, isn_a),
+                Some(sender),
+                c.open_at,
+            );
             peer.add_connection(
                 TcpConnection::listen(c.peer_tcp, c.id, port_b, port_a, isn_b),
                 Some(sink),
@@ -304,18 +314,27 @@ impl Testbed {
             });
         }
         for (when, step) in &self.timeline {
-            if let When::On(conn, condition) = when {
-                let (executor, action) = self.route(&ids, step);
-                if let Some(Msg::Action(action)) = action {
-                    host.add_pending_action(
-                        *conn,
-                        PendingAction {
-                            condition: *condition,
-                            action,
-                            executor,
-                        },
-                    );
-                }
+            let (conn, condition, delay) = match when {
+                When::On(conn, condition) => (conn, condition, SimDuration::ZERO),
+                When::OnAfter(conn, condition, delay) => (conn, condition, *delay),
+                When::At(_) => continue,
+            };
+            {
+                let (executor, msg) = self.route(&ids, step);
+                let action = match msg {
+                    Some(Msg::Action(action)) => action,
+                    Some(Msg::LinkControl(control)) => Action::Link(control),
+                    _ => continue,
+                };
+                host.add_pending_action(
+                    *conn,
+                    PendingAction {
+                        condition: *condition,
+                        action,
+                        executor,
+                        delay,
+                    },
+                );
             }
         }
         let ingress = ids.nic.unwrap_or(ids.host);

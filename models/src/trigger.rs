@@ -5,9 +5,9 @@
 //! conditions after every input that can change them, and hands a fired action to the actor
 //! that carries it out. Pending conditions move with the connection at offload and upload.
 
-use crate::msg::Action;
+use crate::msg::{Action, Msg};
 use crate::tcp::TcpConnection;
-use sim_core::ActorId;
+use sim_core::{ActorId, SimDuration};
 
 /// A condition on a connection's sender state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub enum Condition {
     InFastRecovery,
     /// The peer advertises a zero window (SND.WND == 0) while data waits to be sent.
     ZeroWindow,
+    /// An offload of the connection completed successfully (the host stack evaluates this
+    /// one when the target accepts; it never moves to the target).
+    OffloadCompleted,
 }
 
 impl Condition {
@@ -40,6 +43,7 @@ impl Condition {
                     && tcp.snd_wnd() == 0
                     && tcp.chain().end_offset() > tcp.chain().front_offset()
             }
+            Condition::OffloadCompleted => false,
         }
     }
 }
@@ -53,6 +57,19 @@ pub struct PendingAction {
     pub action: Action,
     /// The actor that carries the action out.
     pub executor: ActorId,
+    /// How long after the condition first holds the action happens.
+    pub delay: SimDuration,
+}
+
+impl PendingAction {
+    /// The message that tells the executor to act (link changes go to links as
+    /// [`Msg::LinkControl`]).
+    pub fn message(&self) -> Msg {
+        match &self.action {
+            Action::Link(control) => Msg::LinkControl(control.clone()),
+            other => Msg::Action(other.clone()),
+        }
+    }
 }
 
 /// Removes and returns, in registration order, the pending actions whose condition holds.

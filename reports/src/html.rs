@@ -13,7 +13,7 @@ use std::path::Path;
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1320px;color:#222;\
 padding:0 1em}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ccc}table{border-collapse:collapse;\
-margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f0f0f0}\
+margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}td{white-space:nowrap}td.l{white-space:normal}th{background:#f0f0f0}\
 td.l,th.l{text-align:left}tr.failed td{background:#fde8e8}figure{margin:1em 0}img{max-width:100%;border:1px solid \
 #ddd}figcaption{font-size:.9em;color:#555}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}\
 .bad{color:#b00020;font-weight:bold}.sig{background:#fff1b8;font-weight:bold}details{margin:.4em 0}summary{cursor:pointer;margin:.3em 0}td.files{font-size:.85em}.ok{color:#176117}code{background:#f3f3f3;padding:0 .2em}";
@@ -66,7 +66,13 @@ pub(crate) fn sig(x: f64, digits: usize) -> String {
     if mag < -4 {
         return format!("{:.*e}", digits.saturating_sub(1), x);
     }
-    fixed(x, (digits as i32 - 1 - mag).clamp(0, 9) as usize)
+    let s = fixed(x, (digits as i32 - 1 - mag).clamp(0, 9) as usize);
+    // No trailing zeros after the point: 0.25, not 0.2500 (the digits are significant ones).
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// `x` with `decimals` decimals; exact zero prints as `0`, and a value that rounds to zero
@@ -269,11 +275,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
     );
     let arrow = |a: Option<u64>, c: Option<u64>, k: f64| match (a, c) {
         (Some(x), Some(y)) if x == y => sig(x as f64 * k, 4),
-        (x, y) => format!(
-            "{} → {}",
-            num(x.map(|v| v as f64 * k)),
-            num(y.map(|v| v as f64 * k))
-        ),
+        (x, y) => format!("{} → {}", num(x.map(|v| v as f64 * k)), num(y.map(|v| v as f64 * k))),
     };
     for h in &r.offload.handover {
         let (bf, af) = (h.before, h.after);
@@ -345,10 +347,22 @@ const OVERVIEW: [(&str, &str, bool); 11] = [
     ("Completion time [s]", "completion_time_s", true),
     ("total", "retransmissions.total", true),
     ("host queue", "retransmissions.by_source.host_queue", false),
-    ("delegated unacked", "retransmissions.by_source.delegated_unacked", false),
+    (
+        "delegated unacked",
+        "retransmissions.by_source.delegated_unacked",
+        false,
+    ),
     ("delegated unsent", "retransmissions.by_source.delegated_unsent", false),
-    ("posted after offload", "retransmissions.by_source.posted_after_offload", false),
-    ("returned at upload", "retransmissions.by_source.returned_at_upload", false),
+    (
+        "posted after offload",
+        "retransmissions.by_source.posted_after_offload",
+        false,
+    ),
+    (
+        "returned at upload",
+        "retransmissions.by_source.returned_at_upload",
+        false,
+    ),
     ("RTO expiries", "rto_count", true),
     ("spurious retx", "spurious_retransmissions", true),
     ("p99 pinned [ms]", "pinned_p99_ms", true),
@@ -700,7 +714,11 @@ fn sweep_page(dir: &Path) -> Result<String> {
     paired_section(&mut b, &agg, &numeric);
     detail_tables(&mut b, &agg);
     runs_section(&mut b, dir, &rows);
-    let _ = writeln!(b, "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>", esc(&meta.scenario_text));
+    let _ = writeln!(
+        b,
+        "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>",
+        esc(&meta.scenario_text)
+    );
     Ok(page(&meta.scenario, &b))
 }
 

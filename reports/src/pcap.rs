@@ -221,7 +221,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         written.push(file);
     }
     for c in &info.conns {
-        let items: Vec<Captured<'_, '_>> = view
+        let mut items: Vec<Captured<'_, '_>> = view
             .recs
             .iter()
             .enumerate()
@@ -240,6 +240,11 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
                 _ => None,
             })
             .collect();
+        // The log orders a delivery at its ingress event; a capture is in time order. At equal
+        // times arrivals come first: a segment sent at t can be caused by one arriving at t,
+        // never the other way round (links have positive delay). The sort is stable, so
+        // records keep log order otherwise.
+        items.sort_by_key(|c| (c.x.r.time, !c.arrival));
         let file = format!("conn{}-sender.pcapng", c.conn);
         let what = format!(
             "conn={}; sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
@@ -257,7 +262,13 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
 /// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
 const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 
-fn pcap_bytes(info: &RunInfo, what: &str, if_name: &str, if_descr: &str, items: &[Captured<'_, '_>]) -> Result<Vec<u8>> {
+fn pcap_bytes(
+    info: &RunInfo,
+    what: &str,
+    if_name: &str,
+    if_descr: &str,
+    items: &[Captured<'_, '_>],
+) -> Result<Vec<u8>> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
     let shb = SectionHeaderBlock {
         endianness: Endianness::Little,

@@ -127,7 +127,10 @@ mod tests {
         assert_eq!((s.min, s.max), (2.0, 9.0));
         // Identical values give an exact mean and a zero sd, not float noise.
         let same = Summary::of(&[8_424_841.558_575_12; 8]).unwrap();
-        assert_eq!((same.mean, same.sd, same.ci95_half_width), (8_424_841.558_575_12, 0.0, Some(0.0)));
+        assert_eq!(
+            (same.mean, same.sd, same.ci95_half_width),
+            (8_424_841.558_575_12, 0.0, Some(0.0))
+        );
         let one = Summary::of(&[3.0]).unwrap();
         assert_eq!((one.sd, one.ci95_half_width), (0.0, None));
     }

@@ -13,7 +13,7 @@ use models::segment::ConnId;
 use models::tcp::{self, TcpConfig};
 use models::testbed::{ConnSpec, Direction, Step, Testbed, When};
 use models::trigger::Condition;
-use sim_core::{SimDuration, SimTime};
+use sim_core::SimTime;
 
 /// Why a scenario cannot be wired into a simulation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +99,7 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             .enumerate()
             .filter(|(_, a)| a.conn == c.name)
             .collect();
-        let [(ai, app)] = apps.as_slice() else {
+        let [(_, app)] = apps.as_slice() else {
             return Err(err(
                 format!("connections[{i}]"),
                 format!(
@@ -109,18 +109,6 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 ),
             ));
         };
-        if c.open_at.as_nanos() != 0 {
-            return Err(err(
-                format!("connections[{i}].open_at"),
-                "connections open at 0 s in this version of offsim",
-            ));
-        }
-        if app.start.as_nanos() != 0 {
-            return Err(err(
-                format!("applications[{ai}].start"),
-                "applications start at 0 s (when the connection is established) in this version of offsim",
-            ));
-        }
         let tcp = tcp_config(c);
         conns.push(ConnSpec {
             id,
@@ -140,11 +128,13 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 },
                 send_buffer: SEND_BUFFER,
                 close_when_done: true,
+                start: app.start.to_sim(),
             },
             read_rate: match app.sink.read_rate {
                 ReadRate::Unlimited => app::ReadRate::Unlimited,
                 ReadRate::Limited(r) => app::ReadRate::Limited(r.bytes_per_sec()),
             },
+            open_at: c.open_at.to_sim_time(),
         });
         if app.sink.start.as_nanos() != 0 {
             timeline.push((When::At(SimTime::ZERO), Step::PauseSink(id, true)));
@@ -165,26 +155,19 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             Trigger::Never => continue,
             Trigger::At(t) => When::At(t.to_sim_time() + delay),
             other => {
-                if delay != SimDuration::ZERO {
-                    return Err(err(
-                        format!("{field}.delay"),
-                        "a delay is supported after `At` triggers only in this version of offsim",
-                    ));
-                }
                 let (conn, condition) = match other {
                     Trigger::AfterBytesAcked(c, n) => (c, Condition::AfterBytesAcked(n.bytes())),
                     Trigger::InFlightAtLeast(c, n) => (c, Condition::InFlightAtLeast(size32(n.bytes()))),
                     Trigger::RetransmissionInProgress(c) => (c, Condition::RetransmissionInProgress),
                     Trigger::AfterRto(c, k) => (c, Condition::AfterRto(*k)),
-                    Trigger::OffloadCompleted(_) => {
-                        return Err(err(
-                            format!("{field}.when"),
-                            "`OffloadCompleted` triggers are not supported in this version of offsim",
-                        ));
-                    }
+                    Trigger::OffloadCompleted(c) => (c, Condition::OffloadCompleted),
                     Trigger::Never | Trigger::At(_) => unreachable!("handled above"),
                 };
-                When::On(conn_id(conn).ok_or_else(|| unknown("connection", conn))?, condition)
+                When::OnAfter(
+                    conn_id(conn).ok_or_else(|| unknown("connection", conn))?,
+                    condition,
+                    delay,
+                )
             }
         };
         let direction = |d: schema::Direction, l: &str| -> Result<Direction, BuildError> {

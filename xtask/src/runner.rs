@@ -37,7 +37,15 @@ impl RunContext {
     }
 }
 
+/// The commit to record: `OFFSIM_COMMIT` if set (cluster jobs and containers often run
+/// outside a git checkout, and all shards of one sweep must record the same value), else the
+/// working directory's `git rev-parse --short=12 HEAD`, else `unknown`.
 fn git_commit() -> String {
+    if let Ok(c) = std::env::var("OFFSIM_COMMIT")
+        && !c.trim().is_empty()
+    {
+        return c.trim().to_string();
+    }
     std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -59,8 +67,7 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         version: ctx.version.clone(),
         commit: ctx.commit.clone(),
         command: ctx.command(spec),
-        scenario_text: ron::ser::to_string_pretty(&spec.scenario, ron::ser::PrettyConfig::default())
-            .unwrap_or_default(),
+        scenario_text: scenario_text(spec),
         ..RunInfo::default()
     };
     let testbed = match scenarios::build(&spec.scenario) {
@@ -69,17 +76,48 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     };
     let outcome = match catch_unwind(AssertUnwindSafe(|| testbed.run())) {
         Ok(o) => o,
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            return failed(dir, info, format!("a model panicked: {msg}"));
-        }
+        Err(panic) => return failed(dir, info, format!("a model panicked: {}", panic_message(&*panic))),
     };
+    let bare = info.clone();
     describe(&mut info, &spec.scenario, &outcome);
-    Ok(reports::write_run(dir, &info, &outcome.log)?)
+    // Turning the log into files (metrics, pcapng, charts) can fail or panic on what this
+    // simulation produced; that is this run's failure, not the sweep's: start the folder
+    // afresh and record the error. A file-system error stays the caller's (disk full, ...).
+    let written = catch_unwind(AssertUnwindSafe(|| reports::write_run(dir, &info, &outcome.log)));
+    let error = match written {
+        Ok(Ok(report)) => return Ok(report),
+        Ok(Err(e @ reports::ReportError::Io { .. })) => return Err(e.into()),
+        Ok(Err(e)) => format!("writing the run's files failed: {e}"),
+        Err(panic) => format!("writing the run's files panicked: {}", panic_message(&*panic)),
+    };
+    clear_dir(dir)?;
+    // Keep what identifies the simulation, drop what describes its (unwritable) log.
+    let info = RunInfo {
+        fingerprint: info.fingerprint,
+        events: info.events,
+        ..bare
+    };
+    failed(dir, info, error)
+}
+
+/// The resolved scenario as recorded in `summary.json` (`scenario_text`).
+pub fn scenario_text(spec: &RunSpec) -> String {
+    ron::ser::to_string_pretty(&spec.scenario, ron::ser::PrettyConfig::default()).unwrap_or_default()
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)
 }
 
 fn failed(dir: &Path, mut info: RunInfo, error: String) -> anyhow::Result<RunReport> {

@@ -207,8 +207,11 @@ fn progress(len: u64) -> ProgressBar {
 /// Runs one run into its folder (or reuses a complete one); `bool` = reused.
 fn run_one(spec: &RunSpec, ctx: &RunContext, out: &Path, resume: bool) -> Result<(RunReport, bool)> {
     let dir = reports::run_dir(out, &spec.run_id);
-    if resume && dir.is_dir() {
-        return Ok((RunReport::read(&dir.join("summary.json"))?, true));
+    if resume
+        && dir.is_dir()
+        && let Some(report) = reusable(&dir, spec)
+    {
+        return Ok((report, true));
     }
     let partial = dir.with_extension("partial");
     if partial.exists() {
@@ -223,6 +226,20 @@ fn run_one(spec: &RunSpec, ctx: &RunContext, out: &Path, resume: bool) -> Result
     Ok((report, false))
 }
 
+/// The report of the complete run folder `dir` if it is a run of `spec`: the run id alone does
+/// not cover the whole scenario (editing, say, the transfer size keeps the ids), so the
+/// recorded resolved scenario and seed must match too. Anything else is run again.
+fn reusable(dir: &Path, spec: &RunSpec) -> Option<RunReport> {
+    let report = RunReport::read(&dir.join("summary.json")).ok()?;
+    let same = report.run_id == spec.run_id
+        && report.seed == spec.seed
+        && report.scenario_text == crate::runner::scenario_text(spec);
+    same.then_some(report)
+}
+
+/// Removes what an interrupted invocation can leave behind: `runs/*.partial/` folders and the
+/// temporary files of [`reports::write_atomic`] (`.NAME.tmpPID`) in the sweep folder,
+/// `charts/` and `report/`.
 fn remove_partials(out: &Path) -> Result<()> {
     for entry in std::fs::read_dir(out.join("runs"))? {
         let path = entry?.path();
@@ -230,7 +247,26 @@ fn remove_partials(out: &Path) -> Result<()> {
             std::fs::remove_dir_all(&path)?;
         }
     }
+    for dir in [out.to_path_buf(), out.join("charts"), out.join("report")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_file() && is_atomic_temp(&entry.file_name().to_string_lossy()) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// Whether `name` is a temporary file of [`reports::write_atomic`]: `.NAME.tmp<pid>`.
+fn is_atomic_temp(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Writes the sweep-level results and the HTML report.
@@ -262,6 +298,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<RunReport>> {
     }
     let ids: Vec<String> = serde_json::from_value(m["runs"].clone())?;
     std::fs::create_dir_all(out.join("runs"))?;
+    remove_partials(out)?;
     let mut reports = Vec::with_capacity(ids.len());
     for id in &ids {
         let src = shards
@@ -300,4 +337,29 @@ fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
     }
     std::fs::rename(&tmp, dst)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_temp_names() {
+        assert!(is_atomic_temp(".results.json.tmp1234"));
+        assert!(is_atomic_temp(".index.html.tmp7"));
+        assert!(!is_atomic_temp("results.json"));
+        assert!(!is_atomic_temp(".results.json.tmp"));
+        assert!(!is_atomic_temp(".notes.tmpx"));
+        assert!(!is_atomic_temp("a.tmp12"));
+    }
+
+    #[test]
+    fn shard_and_seeds_args() {
+        assert_eq!("1/3".parse::<Shard>(), Ok(Shard { index: 1, count: 3 }));
+        assert!("3/3".parse::<Shard>().is_err());
+        assert!("0/0".parse::<Shard>().is_err());
+        assert_eq!("4".parse::<SeedsArg>(), Ok(SeedsArg(Seeds::Count(4))));
+        assert_eq!("2..4".parse::<SeedsArg>(), Ok(SeedsArg(Seeds::List(vec![2, 3]))));
+        assert!("4..2".parse::<SeedsArg>().is_err());
+    }
 }

@@ -396,7 +396,7 @@ impl OffloadTarget {
             return;
         }
         for p in take_fired(&mut c.pending, tcp, c.rto_count) {
-            ctx.send(p.executor, SimDuration::ZERO, Msg::Action(p.action));
+            ctx.send(p.executor, p.delay, p.message());
         }
     }
 

@@ -74,6 +74,9 @@ pub struct NewReno {
     pub smss: u32,
     /// How congestion avoidance counts acknowledged data.
     pub increase: CaIncrease,
+    /// The current recovery is RFC 6675 SACK-based: cwnd stays at ssthresh (no inflation by
+    /// duplicate ACKs, no deflation by partial ACKs; the sender's pipe estimate governs).
+    pub sack_recovery: bool,
     /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 3465 byte counting).
     bytes_acked: u32,
     /// Partial ACKs seen in the current recovery.
@@ -94,6 +97,7 @@ impl NewReno {
             dup_acks: 0,
             smss,
             increase: CaIncrease::ByteCounting,
+            sack_recovery: false,
             bytes_acked: 0,
             partial_acks: 0,
         }
@@ -119,6 +123,7 @@ impl NewReno {
                 // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh"
                 self.cwnd = self.ssthresh.min(flight.max(self.smss) + self.smss);
                 self.in_recovery = false;
+                self.sack_recovery = false;
                 self.dup_acks = 0;
                 self.bytes_acked = 0;
                 return AckAction::RecoveryExit;
@@ -126,9 +131,11 @@ impl NewReno {
             // RFC 6582 §3.2 step 3 (partial acknowledgment): "deflate the congestion window by
             // the amount of new data acknowledged by the Cumulative Acknowledgment field. If the
             // partial ACK acknowledges at least one SMSS of new data, then add back SMSS bytes"
-            self.cwnd = self.cwnd.saturating_sub(acked).max(self.smss);
-            if acked >= self.smss {
-                self.cwnd = self.cwnd.saturating_add(self.smss);
+            if !self.sack_recovery {
+                self.cwnd = self.cwnd.saturating_sub(acked).max(self.smss);
+                if acked >= self.smss {
+                    self.cwnd = self.cwnd.saturating_add(self.smss);
+                }
             }
             self.partial_acks += 1;
             return AckAction::PartialAck {
@@ -167,6 +174,11 @@ impl NewReno {
     pub fn on_dup_ack(&mut self, ack: SeqNum, flight: u32, snd_max: SeqNum, threshold: u32) -> DupAckAction {
         self.dup_acks = self.dup_acks.saturating_add(1);
         if self.in_recovery {
+            if self.sack_recovery {
+                // RFC 6675 §5: in SACK recovery the window is not inflated; `pipe` accounts for
+                // the data that left the network.
+                return DupAckAction::None;
+            }
             // RFC 5681 §3.2 step 4: "For each additional duplicate ACK received (after the
             // third), cwnd MUST be incremented by SMSS."
             self.cwnd = self.cwnd.saturating_add(self.smss);
@@ -175,12 +187,22 @@ impl NewReno {
         if self.dup_acks != threshold {
             return DupAckAction::None;
         }
+        if self.enter_recovery(ack, flight, snd_max) {
+            DupAckAction::FastRetransmit
+        } else {
+            DupAckAction::None
+        }
+    }
+
+    /// Enters fast recovery for a loss at `ack` (SND.UNA) unless it lies within the last
+    /// recovery or timeout; returns whether it did. `flight` is SND.MAX - SND.UNA.
+    pub fn enter_recovery(&mut self, ack: SeqNum, flight: u32, snd_max: SeqNum) -> bool {
         // RFC 6582 §3.2 step 2: "the TCP sender first checks the value of recover to see if the
         // Cumulative Acknowledgment field covers more than recover. If so, the value of recover
         // is incremented to the value of the highest sequence number transmitted by the TCP so
         // far." If not: "the TCP does not enter fast retransmit and does not reset ssthresh."
         if ack <= self.recover {
-            return DupAckAction::None;
+            return false;
         }
         self.recover = snd_max.sub(1);
         // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"
@@ -188,9 +210,17 @@ impl NewReno {
         // RFC 5681 §3.2 step 3: "cwnd MUST be set to ssthresh plus 3*SMSS"
         self.cwnd = self.ssthresh.saturating_add(3 * self.smss);
         self.in_recovery = true;
+        self.sack_recovery = false;
         self.partial_acks = 0;
         self.bytes_acked = 0;
-        DupAckAction::FastRetransmit
+        true
+    }
+
+    /// Makes the recovery just entered an RFC 6675 one: §5 step (4.2) "ssthresh = cwnd =
+    /// (FlightSize / 2)" (ssthresh as RFC 5681 equation (4) bounds it).
+    pub fn use_sack_recovery(&mut self) {
+        self.cwnd = self.ssthresh;
+        self.sack_recovery = true;
     }
 
     /// A retransmission timeout; `first` is true for the first timeout of this segment.
@@ -209,6 +239,7 @@ impl NewReno {
         // recovery procedure if applicable."
         self.recover = snd_max.sub(1);
         self.in_recovery = false;
+        self.sack_recovery = false;
         self.dup_acks = 0;
         self.bytes_acked = 0;
     }

@@ -11,6 +11,7 @@
 use super::cc::{AckAction, DupAckAction, NewReno};
 use super::receiver::{AckUrgency, Receiver};
 use super::rtt::RttEstimator;
+use super::sack::Scoreboard;
 use super::sender::TxCounts;
 use super::{ConnEvent, Output, TcpConfig, TcpState, TcpStats, TimerKind};
 use crate::chain::{BufOrigin, DelegationMarks, SendChain};
@@ -187,6 +188,8 @@ pub struct TcpConnection {
     pub(super) gave_up: bool,
     pub(super) chain: SendChain,
     pub(super) tx: TxCounts,
+    /// RFC 6675 scoreboard (used only when SACK was negotiated; empty after a handover).
+    pub(super) sack: Scoreboard,
     pub(super) syn_tx: u32,
     pub(super) rcv: Receiver,
     pub(super) ack_now: bool,
@@ -235,6 +238,7 @@ impl TcpConnection {
             gave_up: false,
             chain: SendChain::new(),
             tx: TxCounts::default(),
+            sack: Scoreboard::default(),
             syn_tx: 0,
             rcv: Receiver::new(SeqNum(0), 0),
             ack_now: false,
@@ -557,6 +561,10 @@ impl TcpConnection {
         } else {
             let flight = self.snd_max.wrapping_since(self.snd_una);
             self.cc.on_rto(flight, self.snd_max, self.rto_retries == 1);
+            // RFC 2018 §8: "After a retransmit timeout the data sender SHOULD turn off all of
+            // the SACKed bits, since the timeout might indicate that the data receiver has
+            // reneged." Go-back-N then resends from SND.UNA, SACKed or not.
+            self.sack.clear();
             // BSD-style go-back-N (spec/chimney.md §8): "SndNxt := SndUna, SndMax kept, which
             // yields the SndNxt < SndMax handover".
             self.snd_nxt = self.snd_una;
@@ -917,6 +925,11 @@ impl TcpConnection {
         }
         self.probes_unanswered = 0;
         let seg_wnd = u32::from(seg.window) << self.snd_wscale;
+        let newly_sacked = if self.sack_ok {
+            self.sack_update(&seg.options)
+        } else {
+            0
+        };
         if ack == self.snd_una {
             // RFC 5681 §2: a DUPLICATE ACKNOWLEDGMENT when "(a) the receiver of the ACK has
             // outstanding data, (b) the incoming acknowledgment carries no data, (c) the SYN and
@@ -924,11 +937,18 @@ impl TcpConnection {
             // acknowledgment received on the given connection (TCP.UNA from [RFC793]) and (e) the
             // advertised window in the incoming acknowledgment equals the advertised window in
             // the last incoming acknowledgment."
-            let dup = self.snd_max != self.snd_una
-                && seg.is_empty()
-                && !seg.flags.syn
-                && !seg.flags.fin
-                && seg_wnd == self.snd_wnd;
+            let dup = if self.sack_ok && !seg.options.sack_blocks.is_empty() {
+                // RFC 6675 §2: with SACK, "a segment that arrives carrying a SACK block that
+                // identifies previously unacknowledged and un-SACKed octets between HighACK and
+                // HighData" (only ACKs that do not move SND.UNA are counted here).
+                self.snd_max != self.snd_una && newly_sacked > 0
+            } else {
+                self.snd_max != self.snd_una
+                    && seg.is_empty()
+                    && !seg.flags.syn
+                    && !seg.flags.fin
+                    && seg_wnd == self.snd_wnd
+            };
             self.update_window(seg, seg_wnd);
             if dup {
                 self.on_dup_ack(now, out);
@@ -946,15 +966,42 @@ impl TcpConnection {
             .cc
             .on_dup_ack(self.snd_una, flight, self.snd_max, self.cfg.dupack_threshold)
         {
-            DupAckAction::FastRetransmit => {
-                self.stats.fast_retransmits += 1;
-                out.events.push(ConnEvent::FastRetransmit);
-                // RFC 5681 §3.2 step 2: "The lost segment starting at SND.UNA MUST be
-                // retransmitted".
-                self.retransmit_first(now, SendCause::FastRetransmit, out);
+            DupAckAction::FastRetransmit => self.fast_retransmit(now, out),
+            DupAckAction::Inflated => {}
+            DupAckAction::None => {
+                // RFC 6675 §5 step (4): recovery also starts "if IsLost (HighACK + 1)" before
+                // DupThresh duplicate ACKs arrived.
+                if self.sack_ok
+                    && !self.cc.in_recovery
+                    && self.sack_first_lost()
+                    && self.cc.enter_recovery(self.snd_una, flight, self.snd_max)
+                {
+                    self.fast_retransmit(now, out);
+                }
             }
-            DupAckAction::Inflated | DupAckAction::None => {}
         }
+    }
+
+    /// Fast retransmit on entering recovery: the segment at SND.UNA, and with SACK the start
+    /// of RFC 6675 loss recovery (the rest is sent by `transmit`, §5 step (C)).
+    fn fast_retransmit(&mut self, now: SimTime, out: &mut Output) {
+        self.stats.fast_retransmits += 1;
+        out.events.push(ConnEvent::FastRetransmit);
+        if self.sack_ok {
+            // RFC 6675 §5 (4.2) "ssthresh = cwnd = (FlightSize / 2)"; (4.3) "Retransmit the
+            // first data segment presumed dropped -- the segment starting with sequence number
+            // HighACK + 1. To prevent repeated retransmission of the same data ..., set both
+            // HighRxt and RescueRxt to the highest sequence number in the retransmitted segment."
+            self.cc.use_sack_recovery();
+            self.sack.in_recovery = true;
+            let una = self.chain.front_offset();
+            self.retransmit_first(now, SendCause::FastRetransmit, out);
+            let resent = self.smss.min(self.snd_max.wrapping_since(self.snd_una));
+            self.sack.high_rxt = una + u64::from(resent);
+            return;
+        }
+        // RFC 5681 §3.2 step 2: "The lost segment starting at SND.UNA MUST be retransmitted".
+        self.retransmit_first(now, SendCause::FastRetransmit, out);
     }
 
     /// `snd_una < ack <= snd_max`: new data acknowledged.
@@ -970,6 +1017,7 @@ impl TcpConnection {
         self.chain
             .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
         self.tx.trim_below(front + u64::from(acked));
+        self.sack.trim_below(self.chain.front_offset());
         self.snd_una = ack;
         // Chimney rule 13: "if ack > SndNxt, set SndNxt = ack (never resend acked bytes)".
         if self.snd_nxt < ack {
@@ -979,20 +1027,30 @@ impl TcpConnection {
         self.total_rt = SimDuration::ZERO;
         let flight = self.snd_max.wrapping_since(ack);
         let action = self.cc.on_new_ack(ack, acked, flight);
+        let sack_recovery = self.sack.in_recovery;
         match action {
+            // RFC 6675 §5 (B)-(C): a partial ACK updates the scoreboard and pipe; `transmit`
+            // sends what NextSeg() chooses.
+            AckAction::PartialAck { .. } if sack_recovery => {}
             AckAction::PartialAck { .. } => {
                 out.events.push(ConnEvent::PartialAck);
                 // RFC 6582 §3.2 step 3: "Retransmit the first unacknowledged segment."
                 self.retransmit_first(now, SendCause::PartialAck, out);
             }
-            AckAction::RecoveryExit => out.events.push(ConnEvent::RecoveryExit),
+            AckAction::RecoveryExit => {
+                // RFC 6675 §5 (A): "An incoming cumulative ACK for a sequence number greater
+                // than RecoveryPoint signals the end of loss recovery"; the scoreboard above
+                // HighACK is kept.
+                self.sack.in_recovery = false;
+                out.events.push(ConnEvent::RecoveryExit);
+            }
             AckAction::None => {}
         }
         if self.snd_una == self.snd_max {
             // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
             // retransmission timer."
             self.retransmit_at = None;
-        } else if action != (AckAction::PartialAck { first: false }) && self.persist_at.is_none() {
+        } else if (sack_recovery || action != (AckAction::PartialAck { first: false })) && self.persist_at.is_none() {
             // RFC 6298 §5.3: "When an ACK is received that acknowledges new data, restart the
             // retransmission timer so that it will expire after RTO seconds". RFC 6582 §3.2
             // step 3: "For the first partial ACK that arrives during fast recovery, also reset

@@ -9,27 +9,30 @@
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
 //! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery;
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;
-//! [`sender`] builds segments and keeps per-byte transmission counts; [`theory`] holds the
-//! Mathis and Padhye throughput models the engine is checked against.
+//! [`sender`] builds segments and keeps per-byte transmission counts; [`sack`] is the RFC 6675
+//! scoreboard and SACK-based loss recovery; [`theory`] holds the Mathis and Padhye throughput
+//! models the engine is checked against.
 //!
 //! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
 //! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
-//! SWS avoidance; slow start, congestion avoidance (byte counting or per-ACK), fast retransmit, NewReno fast
-//! recovery; RFC 6298 RTO with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs;
-//! orderly close through TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and
-//! SYNs); give-up after too many retransmissions (chimney rule 18).
+//! SWS avoidance; slow start, congestion avoidance (byte counting or per ACK), fast retransmit,
+//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; RFC 6298 RTO
+//! with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs; orderly close through
+//! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
+//! many retransmissions (chimney rule 18).
 //!
 //! What it does not model (a test could tell): TCP timestamps and PAWS, Nagle (every write is
 //! sent as soon as windows allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2
 //! timer, limited transmit (RFC 3042), ECN, path-MTU changes, and a listener serving more than one
-//! peer (a passive connection waits for one SYN). SACK: the option is negotiated and a receiver
-//! reports RFC 2018 blocks, but the sender ignores received blocks (no RFC 6675 scoreboard), so
-//! loss recovery is NewReno with or without SACK.
+//! peer (a passive connection waits for one SYN). SACK: no D-SACK (RFC 2883), no rescue
+//! retransmission (RFC 6675 NextSeg rule 4); the scoreboard is not handed over, so a recovery in
+//! progress at a handover finishes as NewReno.
 
 pub mod cc;
 pub mod conn;
 pub mod receiver;
 pub mod rtt;
+pub mod sack;
 pub mod sender;
 #[cfg(test)]
 mod tests;
@@ -121,8 +124,8 @@ pub struct TcpConfig {
     pub rcv_buffer: u32,
     /// Window-scale shift we offer (RFC 7323); used only if the peer offers one too.
     pub window_scale: Option<u8>,
-    /// Offer SACK-permitted and, if negotiated, report SACK blocks as a receiver (RFC 2018).
-    /// The sender does not use received blocks yet (no RFC 6675).
+    /// Offer SACK-permitted and, if negotiated, report SACK blocks as a receiver (RFC 2018) and
+    /// recover from losses with the RFC 6675 scoreboard as a sender.
     pub sack: bool,
     /// Delayed ACKs; `None` acknowledges every segment at once.
     pub delayed_ack: Option<DelayedAck>,

@@ -359,7 +359,13 @@ impl TcpConnection {
             }
             _ => {
                 if !self.gave_up && !self.fin_acked {
-                    self.send_window(now, out);
+                    if self.sack.in_recovery {
+                        // RFC 6675 §5 (C): in SACK recovery, pipe rather than the window's
+                        // right edge decides what goes out.
+                        self.sack_send(now, out);
+                    } else {
+                        self.send_window(now, out);
+                    }
                     self.arm_send_timers(now);
                 }
             }

@@ -1030,6 +1030,143 @@ fn first_partial_ack_resets_the_retransmission_timer() {
     assert_eq!(net.a.deadline(TimerKind::Retransmit), Some(t + net.a.rto()));
 }
 
+/// Runs until side A reports `event`; returns when.
+fn run_to_event(net: &mut Net, event: impl Fn(&ConnEvent) -> bool) -> Option<SimTime> {
+    (0..10_000).find_map(|_| {
+        let t = net.next_event()?;
+        net.now = t;
+        net.step();
+        net.events.iter().find(|e| e.1 == Side::A && event(&e.2)).map(|e| e.0)
+    })
+}
+
+/// (time, sequence number, cause) of A's retransmissions.
+fn retransmissions(net: &Net) -> Vec<(SimTime, SeqNum, SendCause)> {
+    net.data_sent(Side::A)
+        .into_iter()
+        .filter(|s| s.seg.provenance.is_retransmission)
+        .map(|s| (s.at, s.seg.seq, s.seg.provenance.cause))
+        .collect()
+}
+
+fn sack_cfg() -> TcpConfig {
+    TcpConfig { sack: true, ..cfg() }
+}
+
+//= https://www.rfc-editor.org/rfc/rfc6675#section-1
+//= type=test
+//# This document presents a conservative loss recovery algorithm for TCP that is based on the
+//# use of the selective acknowledgment (SACK) TCP option.
+//= https://www.rfc-editor.org/rfc/rfc6675#section-5
+//= type=test
+//# (C.1) The scoreboard MUST be queried via NextSeg () for the sequence number range of the
+//# next segment to transmit (if any), and the given segment sent.
+#[test]
+fn two_losses_in_one_window_recovered_in_one_rtt_with_sack_but_two_without() {
+    let lost = [a_seq(2 * MSS), a_seq(6 * MSS)];
+    let mut results = Vec::new();
+    for c in [sack_cfg(), cfg()] {
+        let mut net = established_pair_with(c, c, ISN_A);
+        net.drop_if(drop_first_tx(lost.to_vec()));
+        net.write(Side::A, 10 * MSS as usize);
+        net.run_until(net.now + SimDuration::from_millis(500));
+        net.assert_clean();
+        assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
+        assert_eq!(net.rtos(Side::A), 0, "no timeout");
+        assert_eq!(net.count(Side::A, |e| *e == ConnEvent::FastRetransmit), 1);
+        assert_eq!(net.count(Side::A, |e| *e == ConnEvent::RecoveryExit), 1);
+        results.push((
+            retransmissions(&net),
+            net.count(Side::A, |e| *e == ConnEvent::PartialAck),
+        ));
+    }
+    let (sack, newreno) = (&results[0], &results[1]);
+    // SACK: the second hole is resent as soon as three SMSS above it are SACKed (IsLost), in the
+    // round trip of the fast retransmit, with no partial ACK.
+    let (t_fr, t_second) = (sack.0[0].0, sack.0[1].0);
+    assert_eq!(
+        sack.0.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(),
+        vec![(lost[0], SendCause::FastRetransmit), (lost[1], SendCause::SackRecovery)]
+    );
+    assert!(t_second < t_fr + RTT, "{t_fr} {t_second}");
+    assert_eq!(sack.1, 0);
+    // NewReno: the second hole waits for the partial ACK of the first retransmission.
+    let (t_fr, t_second) = (newreno.0[0].0, newreno.0[1].0);
+    assert_eq!(newreno.0[1].2, SendCause::PartialAck);
+    assert!(t_second >= t_fr + RTT, "{t_fr} {t_second}");
+    assert_eq!(newreno.1, 1);
+}
+
+//= https://www.rfc-editor.org/rfc/rfc6675#section-5
+//= type=test
+//# (4.2) ssthresh = cwnd = (FlightSize / 2)
+#[test]
+fn sack_recovery_holds_cwnd_at_ssthresh_and_sends_new_data_by_pipe() {
+    let mut net = established_pair_with(sack_cfg(), sack_cfg(), ISN_A);
+    net.drop_if(drop_first_tx(vec![a_seq(2 * MSS)]));
+    net.write(Side::A, 30 * MSS as usize);
+    run_to_event(&mut net, |e| *e == ConnEvent::FastRetransmit).expect("fast retransmit");
+    // ssthresh = cwnd = FlightSize / 2 (no 3 SMSS added, unlike RFC 5681 §3.2 step 3).
+    let flight = net.a.snd_max().wrapping_since(net.a.snd_una());
+    assert_eq!((net.a.ssthresh(), net.a.cwnd()), (flight / 2, flight / 2));
+    assert!(net.a.sack.in_recovery && net.a.cc.sack_recovery);
+    run_to_event(&mut net, |e| *e == ConnEvent::RecoveryExit).expect("recovery ends");
+    // While in recovery the window stayed at ssthresh and new data went out as pipe allowed:
+    // segments beyond the initial window were sent before the recovery ended.
+    let exit = net.now;
+    let new_in_recovery = net
+        .data_sent(Side::A)
+        .iter()
+        .filter(|s| s.at < exit && s.seg.seq >= a_seq(10 * MSS) && !s.seg.provenance.is_retransmission)
+        .count();
+    assert!(new_in_recovery > 0);
+    assert!(!net.a.sack.in_recovery && !net.a.cc.sack_recovery);
+    net.run_until(net.now + SimDuration::from_secs(1));
+    net.assert_clean();
+    assert_eq!(net.rx[Side::B as usize], u64::from(30 * MSS));
+}
+
+//= https://www.rfc-editor.org/rfc/rfc2018#section-8
+//= type=test
+//# After a retransmit timeout the data sender SHOULD turn off all of the SACKed bits, since
+//# the timeout might indicate that the data receiver has reneged.
+#[test]
+fn retransmission_timeout_clears_the_scoreboard() {
+    let mut net = established_pair_with(sack_cfg(), sack_cfg(), ISN_A);
+    let lost = a_seq(3 * MSS);
+    net.drop_if(move |from, seg| from == Side::A && seg.seq == lost && seg.provenance.tx_number < 2 && !seg.is_empty());
+    net.write(Side::A, 10 * MSS as usize);
+    run_to_event(&mut net, |e| *e == ConnEvent::FastRetransmit).expect("fast retransmit");
+    assert!(!net.a.sack.is_empty(), "segments above the hole are SACKed");
+    run_to_event(&mut net, |e| matches!(e, ConnEvent::RtoFired { .. })).expect("timeout");
+    assert!(net.a.sack.is_empty() && !net.a.sack.in_recovery);
+    assert!(!net.a.in_recovery());
+    net.run_until(net.now + SimDuration::from_secs(3));
+    net.assert_clean();
+    assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
+}
+
+#[test]
+fn a_handed_over_connection_starts_with_an_empty_scoreboard() {
+    let mut net = established_pair_with(sack_cfg(), sack_cfg(), ISN_A);
+    net.drop_if(drop_first_tx(vec![a_seq(2 * MSS), a_seq(6 * MSS)]));
+    net.write(Side::A, 10 * MSS as usize);
+    run_to_event(&mut net, |e| *e == ConnEvent::FastRetransmit).expect("fast retransmit");
+    assert!(!net.a.sack.is_empty() && net.a.sack.in_recovery);
+    let snap = net.a.snapshot(net.now);
+    let moved = TcpConnection::from_snapshot(sack_cfg(), Sender::OffloadTarget, &snap, net.a.chain().clone(), net.now)
+        .expect("valid snapshot");
+    assert!(moved.sack.is_empty() && !moved.sack.in_recovery);
+    assert!(
+        moved.in_recovery() && !moved.cc.sack_recovery,
+        "the recovery finishes as NewReno"
+    );
+    net.a = moved;
+    net.run_until(net.now + SimDuration::from_secs(3));
+    net.assert_clean();
+    assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
+}
+
 //= https://www.rfc-editor.org/rfc/rfc6298#section-5
 //= type=test
 //# (5.4) Retransmit the earliest segment that has not been acknowledged by the TCP receiver.

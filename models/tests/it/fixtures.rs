@@ -35,8 +35,10 @@ pub fn bed(total: u64) -> Testbed {
                 timing: WriteTiming::AllAtOnce,
                 send_buffer: 256 * 1024,
                 close_when_done: true,
+                start: sim_core::SimDuration::ZERO,
             },
             read_rate: ReadRate::Unlimited,
+            open_at: sim_core::SimTime::ZERO,
         }],
         timeline: vec![],
         limits: Limits {

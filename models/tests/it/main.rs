@@ -9,4 +9,3 @@ mod offload_upload;
 mod runlog;
 mod smoke;
 mod theory;
-mod dbg;

@@ -5,8 +5,7 @@
 use bytes::Bytes;
 use models::chain::{BufOrigin, SendChain};
 use models::offload::{
-    DelegatedState, OffloadBlock, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block,
-    check_upload_block,
+    DelegatedState, OffloadBlock, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block, check_upload_block,
 };
 use models::segment::{BufId, ConnId, Sender};
 use models::seq::SeqNum;
@@ -117,7 +116,11 @@ fn rule_01_only_synchronized_open_states_can_be_offloaded() {
             state,
             ..snapshot(3 * MSS, 3 * MSS, 0, 0)
         };
-        assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(5_000))), T0)), 1, "{state:?}");
+        assert_eq!(
+            rule_of(check_offload_block(&block(&s, Some(chain(5_000))), T0)),
+            1,
+            "{state:?}"
+        );
     }
     let ok = snapshot(3 * MSS, 3 * MSS, 0, 0);
     assert_eq!(check_offload_block(&block(&ok, Some(chain(5_000))), T0), Ok(()));
@@ -143,14 +146,20 @@ fn rule_03_chain_must_hold_the_outstanding_bytes() {
         rule_of(check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS) - 1))), T0)),
         3
     );
-    assert_eq!(check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS)))), T0), Ok(()));
+    assert_eq!(
+        check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS)))), T0),
+        Ok(())
+    );
     // A FIN sent and unacknowledged takes a sequence number but no chain byte (F = 1).
     let fin = TcpSnapshot {
         state: TcpState::FinWait1,
         fin_queued: true,
         ..snapshot(3 * MSS + 1, 3 * MSS + 1, 0, 0)
     };
-    assert_eq!(check_offload_block(&block(&fin, Some(chain(u64::from(3 * MSS)))), T0), Ok(()));
+    assert_eq!(
+        check_offload_block(&block(&fin, Some(chain(u64::from(3 * MSS)))), T0),
+        Ok(())
+    );
 }
 
 //= spec/chimney.md rule 4
@@ -269,11 +278,18 @@ fn rule_08_round_trip_returns_the_same_state() {
         let (s, r) = round_trip(&snap, SimDuration::from_millis(7));
         assert_eq!((r.snd_una, r.snd_nxt, r.snd_max), (s.snd_una, s.snd_nxt, s.snd_max));
         assert_eq!((r.cwnd, r.ssthresh), (s.cwnd, s.ssthresh));
-        assert_eq!((r.srtt, r.rttvar), (s.srtt, s.rttvar), "SRtt x8 and RttVar x4, in ticks");
+        assert_eq!(
+            (r.srtt, r.rttvar),
+            (s.srtt, s.rttvar),
+            "SRtt x8 and RttVar x4, in ticks"
+        );
         assert_eq!(r.retransmit.count, s.retransmit.count);
         assert_eq!(r.retransmit.timeout_delta, s.retransmit.timeout_delta - 7);
         assert_eq!(r.dup_ack_count, s.dup_ack_count);
-        assert_eq!((r.snd_wnd, r.max_snd_wnd, r.send_wl1), (s.snd_wnd, s.max_snd_wnd, s.send_wl1));
+        assert_eq!(
+            (r.snd_wnd, r.max_snd_wnd, r.send_wl1),
+            (s.snd_wnd, s.max_snd_wnd, s.send_wl1)
+        );
         assert_eq!(r.total_rt, s.total_rt);
     }
     // The units: 43.625 ms SRTT is 349 ticks x8; 11.25 ms RTTVAR is 45 ticks x4.

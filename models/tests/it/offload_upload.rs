@@ -16,7 +16,11 @@ use sim_core::{SimDuration, SimTime};
 /// Drops every packet entering `dir` from `from` until `to`.
 fn black_hole(t: Testbed, dir: Direction, from: SimTime, to: SimTime) -> Testbed {
     let all = Impairment::DropPackets((1..=100_000).collect());
-    let t = at(t, When::At(from), Step::Link(dir, LinkControl::SetImpairments(vec![all])));
+    let t = at(
+        t,
+        When::At(from),
+        Step::Link(dir, LinkControl::SetImpairments(vec![all])),
+    );
     at(t, When::At(to), Step::Link(dir, LinkControl::SetImpairments(vec![])))
 }
 
@@ -90,8 +94,7 @@ fn rule_17_timers_and_congestion_state_resume_on_the_target() {
         .log
         .cc
         .iter()
-        .filter(|c| c.sender == Sender::Host && c.time <= h.time)
-        .last()
+        .rfind(|c| c.sender == Sender::Host && c.time <= h.time)
         .unwrap();
     let target_first = out.log.cc.iter().find(|c| c.sender == Sender::OffloadTarget).unwrap();
     assert_eq!(
@@ -151,9 +154,12 @@ fn rule_25_completions_follow_the_acks() {
     let out = at(t, When::At(ms(900)), Step::Upload(C)).run();
     assert_complete(&out);
     let done = the(&out, OffloadEventKind::OffloadCompleted).time;
-    let upload = the(&out, OffloadEventKind::UploadInitiated {
-        reason: "HostRequested".into(),
-    })
+    let upload = the(
+        &out,
+        OffloadEventKind::UploadInitiated {
+            reason: "HostRequested".into(),
+        },
+    )
     .time;
     let acks = arrivals(&out, REV);
     let mut checked = 0;
@@ -162,7 +168,11 @@ fn rule_25_completions_follow_the_acks() {
         let end = seq_at(&out, b.stream_offset + u64::from(b.len));
         let first_ack = acks.iter().find(|w| w.header.ack >= end).unwrap().time;
         let ended = b.ended_at.unwrap();
-        assert!(ended >= first_ack, "buffer {:?} completed before its last byte was acknowledged", b.buf);
+        assert!(
+            ended >= first_ack,
+            "buffer {:?} completed before its last byte was acknowledged",
+            b.buf
+        );
         if first_ack > done && ended < upload {
             // Completed by the target, at the very ACK that covered it.
             assert_eq!(ended, first_ack, "{b:?}");
@@ -170,7 +180,10 @@ fn rule_25_completions_follow_the_acks() {
         }
     }
     assert!(checked > 10);
-    assert!(out.log.buffers.windows(2).all(|w| w[0].ended_at <= w[1].ended_at), "FIFO");
+    assert!(
+        out.log.buffers.windows(2).all(|w| w[0].ended_at <= w[1].ended_at),
+        "FIFO"
+    );
 }
 
 // ----- rules 29–33: the target asks, sends bounce, the host sends them --------------------------
@@ -243,7 +256,12 @@ fn rule_31_upload_with_nothing_outstanding_returns_a_null_chain() {
     assert_eq!((back.chain_bytes, back.chain_buffers), (0, 0));
     assert_eq!(back.state.retransmit.timeout_delta, models::offload::TIMER_OFF);
     let done = the(&out, OffloadEventKind::UploadCompleted).time;
-    assert!(data_out(&out).iter().filter(|w| w.time > done).all(|w| w.provenance.sender == Sender::Host));
+    assert!(
+        data_out(&out)
+            .iter()
+            .filter(|w| w.time > done)
+            .all(|w| w.provenance.sender == Sender::Host)
+    );
 }
 
 // ----- rules 35, 36: the host takes over ---------------------------------------------------------
@@ -280,8 +298,7 @@ fn rule_35_segments_during_the_upload_are_processed_by_the_host() {
         .log
         .cc
         .iter()
-        .filter(|c| c.sender == Sender::Host && c.time == done.time)
-        .last()
+        .rfind(|c| c.sender == Sender::Host && c.time == done.time)
         .unwrap();
     assert_eq!(host_now.snd_una, newest);
     // The target sent nothing during the upload.
@@ -313,7 +330,10 @@ fn rule_36_host_resumes_at_the_returned_snd_nxt() {
         .unwrap();
     assert_eq!(first.header.stream_offset, off(&out, s.snd_nxt));
     assert_eq!(first.provenance.source, DataSource::ReturnedAtUpload);
-    assert!(first.provenance.is_retransmission, "the rest of the resend region (rule 12)");
+    assert!(
+        first.provenance.is_retransmission,
+        "the rest of the resend region (rule 12)"
+    );
     assert_eq!(first.provenance.cause, SendCause::NewData);
 }
 
@@ -340,8 +360,11 @@ fn upload_during_fast_recovery_continues_the_recovery_on_the_host() {
     assert!(back.state.dup_ack_count >= 3, "{:?}", back.state);
     // The host continues the recovery: no second fast retransmit and no timeout.
     let done = the(&out, OffloadEventKind::UploadCompleted).time;
-    assert!(data_by(&out, Sender::Host).iter().all(|w| w.time < done
-        || !matches!(w.provenance.cause, SendCause::FastRetransmit | SendCause::Rto)));
+    assert!(
+        data_by(&out, Sender::Host)
+            .iter()
+            .all(|w| w.time < done || !matches!(w.provenance.cause, SendCause::FastRetransmit | SendCause::Rto))
+    );
 }
 
 // ----- rules 40–43: reset and close after the offload ---------------------------------------------
@@ -354,7 +377,11 @@ fn target_data_after(out: &Outcome, t: SimTime) -> usize {
 }
 
 fn first_arrival_with_rst(out: &Outcome) -> SimTime {
-    arrivals(out, REV).into_iter().find(|w| w.header.flags.rst).unwrap().time
+    arrivals(out, REV)
+        .into_iter()
+        .find(|w| w.header.flags.rst)
+        .unwrap()
+        .time
 }
 
 //= spec/chimney.md rule 40
@@ -377,10 +404,22 @@ fn rule_40_rst_after_offload_aborts_pending_sends() {
     assert_eq!(aborted.time, rst);
     assert!(events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. })).is_empty());
     // Sends pending at the RST, and later writes, complete REQUEST_ABORTED.
-    let pending: Vec<_> = out.log.buffers.iter().filter(|b| b.end != BufferEnd::Completed).collect();
+    let pending: Vec<_> = out
+        .log
+        .buffers
+        .iter()
+        .filter(|b| b.end != BufferEnd::Completed)
+        .collect();
     assert!(pending.len() > 2);
-    assert!(pending.iter().all(|b| b.end == BufferEnd::Aborted && b.ended_at >= Some(rst)));
-    assert!(pending.iter().any(|b| b.posted_at > rst), "later writes are aborted too");
+    assert!(
+        pending
+            .iter()
+            .all(|b| b.end == BufferEnd::Aborted && b.ended_at >= Some(rst))
+    );
+    assert!(
+        pending.iter().any(|b| b.posted_at > rst),
+        "later writes are aborted too"
+    );
 }
 
 //= spec/chimney.md rule 42
@@ -392,7 +431,10 @@ fn rule_42_abortive_close_after_offload_sends_rst() {
     assert!(out.end.is_ok(), "{:?}", out.end);
     let rsts: Vec<_> = ingress(&out, FWD).into_iter().filter(|w| w.header.flags.rst).collect();
     assert_eq!(rsts.len(), 1);
-    assert_eq!((rsts[0].provenance.sender, rsts[0].time), (Sender::OffloadTarget, ms(300)));
+    assert_eq!(
+        (rsts[0].provenance.sender, rsts[0].time),
+        (Sender::OffloadTarget, ms(300))
+    );
     assert_eq!(target_data_after(&out, ms(300)), 0);
     // Buffers completed before the abort stay completed; every other one is aborted.
     let (done, aborted): (Vec<&BufferRecord>, Vec<&BufferRecord>) =
@@ -415,7 +457,10 @@ fn rule_41_rst_during_the_offload_window_aborts_after_completion() {
     let rst = first_arrival_with_rst(&out);
     assert!(rst < done, "the RST landed during the offload window");
     let aborted = the(&out, OffloadEventKind::Aborted);
-    assert_eq!(aborted.time, done, "forwarded at completion, abort indicated right after");
+    assert_eq!(
+        aborted.time, done,
+        "forwarded at completion, abort indicated right after"
+    );
     assert_eq!(target_data_after(&out, done), 0);
 }
 
@@ -452,7 +497,11 @@ fn rule_43_remote_fin_while_the_target_keeps_sending() {
     let t = at(obed(1_000_000), When::At(ms(100)), Step::Offload(C));
     let out = at(t, When::At(ms(200)), Step::PeerClose(C)).run();
     assert_complete(&out);
-    let peer_fin = arrivals(&out, REV).into_iter().find(|w| w.header.flags.fin).unwrap().time;
+    let peer_fin = arrivals(&out, REV)
+        .into_iter()
+        .find(|w| w.header.flags.fin)
+        .unwrap()
+        .time;
     assert!(target_data_after(&out, peer_fin) > 100, "the target kept sending");
     // Our own FIN, after all data, from the target.
     let fin = ingress(&out, FWD).into_iter().find(|w| w.header.flags.fin).unwrap();

@@ -47,7 +47,7 @@ pub fn arrivals(out: &Outcome, link: LinkId) -> Vec<&WireRecord> {
 }
 
 /// The offload lifecycle records matching `pred`.
-pub fn events<'a>(out: &'a Outcome, pred: impl Fn(&OffloadEventKind) -> bool) -> Vec<&'a OffloadRecord> {
+pub fn events(out: &Outcome, pred: impl Fn(&OffloadEventKind) -> bool) -> Vec<&OffloadRecord> {
     out.log.offload.iter().filter(|o| pred(&o.kind)).collect()
 }
 

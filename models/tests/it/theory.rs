@@ -82,8 +82,10 @@ fn world(seed: u64, p: f64) -> Testbed {
                 // Larger than the receive window, so the receiver's window is the only cap.
                 send_buffer: 1 << 20,
                 close_when_done: true,
+                start: sim_core::SimDuration::ZERO,
             },
             read_rate: ReadRate::Unlimited,
+            open_at: sim_core::SimTime::ZERO,
         }],
         timeline: vec![],
         limits: Limits {

@@ -96,7 +96,10 @@ impl Chart for StackedBars {
             .draw()
             .s()?;
         let (bx, by) = plot.get_base_pixel();
-        let label_font = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
+        let label_font = (FONT, 13)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Top));
         for (i, ls) in lines.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(i as f64, 0.0));
             for (j, l) in ls.iter().enumerate() {

@@ -14,9 +14,9 @@ use super::{
 use super::{Shape, draw_marker};
 use crate::metrics::{CcState, Handover};
 use models::record::{CcSample, OffloadEventKind, OffloadRecord};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const CWND: RGBColor = RGBColor(0, 114, 178);
 const SSTHRESH: RGBColor = RGBColor(213, 94, 0);
@@ -150,13 +150,13 @@ fn change(a: u32, b: u32, unit: &str, div: f64) -> String {
         if v >= SSTHRESH_INFINITE {
             "unset".to_string()
         } else {
-            format!("{:.1}", f64::from(v) / div)
+            format!("{:.1} {unit}", f64::from(v) / div)
         }
     };
     if a == b {
-        format!("{} {unit} (same)", f(a))
+        format!("{} (same)", f(a))
     } else {
-        format!("{} → {} {unit}", f(a), f(b))
+        format!("{} → {}", f(a), f(b))
     }
 }
 
@@ -307,7 +307,9 @@ impl CcChart {
             _ => (vec!["no sample on one side".to_string()], None),
         };
         for (i, l) in lines.iter().enumerate() {
-            text_area.draw(&Text::new(l.clone(), (90, 4 + 16 * i as i32), font.clone())).s()?;
+            text_area
+                .draw(&Text::new(l.clone(), (90, 4 + 16 * i as i32), font.clone()))
+                .s()?;
         }
         if let Some(same) = ok {
             let (label, c) = if same {
@@ -316,10 +318,7 @@ impl CcChart {
                 ("state changed", RGBColor(176, 0, 32))
             };
             let (w, _) = text_area.dim_in_pixel();
-            let style = (FONT, 15)
-                .into_font()
-                .color(&c)
-                .pos(Pos::new(HPos::Right, VPos::Top));
+            let style = (FONT, 15).into_font().color(&c).pos(Pos::new(HPos::Right, VPos::Top));
             text_area.draw(&Text::new(label, (w as i32 - 12, 4), style)).s()?;
         }
         Ok(())

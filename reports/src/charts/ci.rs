@@ -2,8 +2,8 @@
 //! categories (points side by side, e.g. two result folders compared).
 
 use super::{
-    Chart, FONT, LegendItem, Mark, Str, bars::ellipsize, draw_dashed_path, draw_marker, padded, series_style, tick_format,
-    with_legend,
+    Chart, FONT, LegendItem, Mark, Str, bars::ellipsize, draw_dashed_path, draw_marker, padded, series_style,
+    tick_format, with_legend,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -91,7 +91,12 @@ impl CiChart {
 
     /// True if some drawn whisker was clipped at 0.
     fn clipped(&self) -> bool {
-        self.non_negative && self.series.iter().flat_map(|s| &s.points).any(|p| p.ci.is_some_and(|c| c.0 < 0.0))
+        self.non_negative
+            && self
+                .series
+                .iter()
+                .flat_map(|s| &s.points)
+                .any(|p| p.ci.is_some_and(|c| c.0 < 0.0))
     }
 }
 
@@ -139,7 +144,11 @@ impl Chart for CiChart {
         // Counts and rates start at zero when all values are non-negative; an all-zero metric
         // still gets a visible axis.
         let y_base = if y_lo >= 0.0 { 0.0 } else { y_lo };
-        let y_range = if y_hi <= y_base { y_base..(y_base + 1.0) } else { padded(y_base, y_hi) };
+        let y_range = if y_hi <= y_base {
+            y_base..(y_base + 1.0)
+        } else {
+            padded(y_base, y_hi)
+        };
         let (x_range, x_desc) = match &self.x {
             XAxis::Numeric(d) => {
                 // Room on both sides so end points, their whiskers and the dodge clear the frame.
@@ -152,6 +161,7 @@ impl Chart for CiChart {
             }
             XAxis::Categories(d, c) => (-0.5..(c.len().max(1) as f64 - 0.5), d.clone()),
         };
+        let x_range_span = x_range.end - x_range.start;
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, (FONT, 22))
             .margin(12)
@@ -160,11 +170,9 @@ impl Chart for CiChart {
             .build_cartesian_2d(x_range, y_range.clone())
             .s()?;
         let (pw, _) = plot.dim_in_pixel();
+        let x_fmt = tick_format(x_range_span);
         let fmt = |v: &f64| match &self.x {
-            XAxis::Numeric(_) => {
-                let s = format!("{v}");
-                if s == "-0" { "0".to_string() } else { s }
-            }
+            XAxis::Numeric(_) => x_fmt(v),
             XAxis::Categories(_, c) => {
                 let i = v.round();
                 let max_chars = ((pw as f64 - 110.0) / c.len().max(1) as f64 / 7.5).max(4.0) as usize;
@@ -212,9 +220,11 @@ impl Chart for CiChart {
                     let (_, y_hi) = px(p.x + d, hi);
                     let st = c.stroke_width(2);
                     area.draw(&PathElement::new(vec![(x, y_lo), (x, y_hi)], st)).s()?;
-                    area.draw(&PathElement::new(vec![(x - 5, y_hi), (x + 5, y_hi)], st)).s()?;
+                    area.draw(&PathElement::new(vec![(x - 5, y_hi), (x + 5, y_hi)], st))
+                        .s()?;
                     if !(self.non_negative && p.ci.is_some_and(|c| c.0 < 0.0)) {
-                        area.draw(&PathElement::new(vec![(x - 5, y_lo), (x + 5, y_lo)], st)).s()?;
+                        area.draw(&PathElement::new(vec![(x - 5, y_lo), (x + 5, y_lo)], st))
+                            .s()?;
                     }
                 }
             }

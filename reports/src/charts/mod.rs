@@ -233,7 +233,12 @@ pub(crate) fn draw_dashed_path<DB: DrawingBackend>(
             let step = if in_on { on - phase } else { on + off - phase };
             let end = (pos + step).min(len);
             if in_on && len > 0.0 {
-                let at = |d: f64| ((x0 + (x1 - x0) * d / len).round() as i32, (y0 + (y1 - y0) * d / len).round() as i32);
+                let at = |d: f64| {
+                    (
+                        (x0 + (x1 - x0) * d / len).round() as i32,
+                        (y0 + (y1 - y0) * d / len).round() as i32,
+                    )
+                };
                 area.draw(&PathElement::new(vec![at(pos), at(end)], style)).s()?;
             }
             phase = (phase + end - pos) % (on + off);

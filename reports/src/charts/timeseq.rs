@@ -60,7 +60,13 @@ fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
     for s in &segs {
         counts[class(s.kind).min(15)] += 1;
     }
-    let bucket = |t: f64| if t_max > 0.0 { (t / t_max * BUCKETS).floor() as i64 } else { 0 };
+    let bucket = |t: f64| {
+        if t_max > 0.0 {
+            (t / t_max * BUCKETS).floor() as i64
+        } else {
+            0
+        }
+    };
     let before = segs.len();
     let mut out: Vec<SegMark> = Vec::with_capacity(before.min(8 * MAX_MARKS));
     // Index in `out` of the last mark of each class (the candidate to merge into).

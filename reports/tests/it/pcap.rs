@@ -304,8 +304,15 @@ fn tshark_frames(file: &Path) -> Vec<(u64, u64, Vec<&'static str>, String)> {
         "tcp.analysis.keep_alive",
     ];
     let mut cmd = Command::new("tshark");
-    cmd.arg("-n").arg("-r").arg(file).args(["-T", "fields", "-E", "separator=|"]);
-    for f in ["frame.number", "tcp.len"].iter().chain(FLAGS.iter()).chain(["frame.comment"].iter()) {
+    cmd.arg("-n")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields", "-E", "separator=|"]);
+    for f in ["frame.number", "tcp.len"]
+        .iter()
+        .chain(FLAGS.iter())
+        .chain(["frame.comment"].iter())
+    {
         cmd.args(["-e", f]);
     }
     run_ok(&mut cmd)
@@ -318,7 +325,12 @@ fn tshark_frames(file: &Path) -> Vec<(u64, u64, Vec<&'static str>, String)> {
                 .filter(|(i, _)| !c[2 + i].is_empty())
                 .map(|(_, f)| *f)
                 .collect();
-            (c[0].parse().unwrap(), c[1].parse().unwrap_or(0), flags, c[7].to_string())
+            (
+                c[0].parse().unwrap(),
+                c[1].parse().unwrap_or(0),
+                flags,
+                c[7].to_string(),
+            )
         })
         .collect()
 }
@@ -330,7 +342,11 @@ fn real_runs_sender_capture_agrees_with_summary() {
     let Some(_) = tool("tshark", "real_runs_sender_capture_agrees_with_summary") else {
         return;
     };
-    for name in ["baseline_lossy", "offload_during_retransmission", "loss_burst_after_offload"] {
+    for name in [
+        "baseline_lossy",
+        "offload_during_retransmission",
+        "loss_burst_after_offload",
+    ] {
         let d = tempfile::tempdir().unwrap();
         let (r, _) = real_run(name, d.path());
         let file = d.path().join("conn1-sender.pcapng");
@@ -364,7 +380,11 @@ fn real_runs_sender_capture_agrees_with_summary() {
             ooo.len(),
             prov.len()
         );
-        assert_eq!(prov.len() as u64, r.retransmissions.total, "{name}: provenance vs summary");
+        assert_eq!(
+            prov.len() as u64,
+            r.retransmissions.total,
+            "{name}: provenance vs summary"
+        );
         let mut union: Vec<u64> = flagged.iter().chain(&ooo).copied().collect();
         union.sort_unstable();
         union.dedup();
@@ -377,7 +397,11 @@ fn real_runs_sender_capture_agrees_with_summary() {
         };
         let s = r.retransmissions.by_source;
         assert_eq!(by("host_queue"), s.host_queue, "{name}");
-        assert_eq!(by("delegated_unacked") + by("delegated_resend"), s.delegated_unacked, "{name}");
+        assert_eq!(
+            by("delegated_unacked") + by("delegated_resend"),
+            s.delegated_unacked,
+            "{name}"
+        );
         assert_eq!(by("delegated_resend"), r.retransmissions.delegated_resend, "{name}");
         assert_eq!(by("delegated_unsent"), s.delegated_unsent, "{name}");
         assert_eq!(by("posted_after_offload"), s.posted_after_offload, "{name}");

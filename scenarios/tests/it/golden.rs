@@ -26,7 +26,10 @@ fn golden_fingerprints_of_the_catalog() {
             let testbed = scenarios::build(&run.scenario).unwrap_or_else(|e| panic!("{name} run {}: {e}", run.run_id));
             let out = testbed.run();
             if !out.integrity_ok() {
-                failures.push(format!("{name} run {}: {:?}, delivered {:?}", run.run_id, out.end, out.conns));
+                failures.push(format!(
+                    "{name} run {}: {:?}, delivered {:?}",
+                    run.run_id, out.end, out.conns
+                ));
             }
             writeln!(table, "{name} {} {}", run.run_id, out.trace.fingerprint).unwrap();
         }
@@ -41,7 +44,16 @@ fn golden_fingerprints_of_the_catalog() {
         .lines()
         .filter(|l| !golden.lines().any(|g| g == *l))
         .map(|l| format!("now:    {l}"))
-        .chain(golden.lines().filter(|g| !table.lines().any(|l| l == *g)).map(|g| format!("golden: {g}")))
+        .chain(
+            golden
+                .lines()
+                .filter(|g| !table.lines().any(|l| l == *g))
+                .map(|g| format!("golden: {g}")),
+        )
         .collect();
-    assert!(diff.is_empty(), "fingerprints differ from catalog/FINGERPRINTS (a run changed: say why in the commit, then bless):\n{}", diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "fingerprints differ from catalog/FINGERPRINTS (a run changed: say why in the commit, then bless):\n{}",
+        diff.join("\n")
+    );
 }
