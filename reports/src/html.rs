@@ -109,7 +109,7 @@ fn pm(mean: Option<f64>, hw: Option<f64>) -> String {
     match (mean, hw) {
         (None, _) => "–".to_string(),
         (Some(m), None) => sig(m, 4),
-        (Some(m), Some(h)) if h == 0.0 => format!("{} ± 0", sig(m, 4)),
+        (Some(m), Some(0.0)) => format!("{} ± 0", sig(m, 4)),
         (Some(m), Some(h)) => {
             let d = decimals_for(h);
             format!("{} ± {}", fixed(m, d), fixed(h, d))
@@ -120,7 +120,7 @@ fn pm(mean: Option<f64>, hw: Option<f64>) -> String {
 /// A CI as `[lo, hi]`, both to the decimal place of the half-width.
 fn ci_text(lo: Option<f64>, hi: Option<f64>, hw: Option<f64>) -> String {
     match (lo, hi, hw) {
-        (Some(l), Some(h), Some(w)) if w == 0.0 => format!("[{}, {}]", sig(l, 4), sig(h, 4)),
+        (Some(l), Some(h), Some(0.0)) => format!("[{}, {}]", sig(l, 4), sig(h, 4)),
         (Some(l), Some(h), Some(w)) => {
             let d = decimals_for(w);
             format!("[{}, {}]", fixed(l, d), fixed(h, d))
@@ -271,11 +271,17 @@ fn handover_table(b: &mut String, r: &RunReport) {
         "<h2>Handover of the congestion state</h2>\n<p>The previous owner's last sample and the new owner's first \
          one: equal values mean the new owner continued the state.</p>\n<table><tr><th class=\"l\">conn</th><th \
          class=\"l\">handover</th><th>at [s]</th><th>cwnd [bytes]</th><th>ssthresh [bytes]</th><th>srtt [ms]</th>\
-         <th>rto [ms]</th><th class=\"l\">continued?</th></tr>\n",
+         <th>rto [ms]</th><th class=\"l\">cwnd and ssthresh continued?</th></tr>\n",
     );
+    // ssthresh at or above 2^30 is the "not yet set" initial value.
+    let show = |v: Option<u64>, k: f64| match v {
+        Some(x) if k.is_nan() && x >= 1 << 30 => "unset".to_string(),
+        _ => num(v.map(|x| x as f64 * if k.is_nan() { 1.0 } else { k })),
+    };
+    // `k`: display factor; NaN marks ssthresh (shown as bytes, "unset" when not yet set).
     let arrow = |a: Option<u64>, c: Option<u64>, k: f64| match (a, c) {
-        (Some(x), Some(y)) if x == y => sig(x as f64 * k, 4),
-        (x, y) => format!("{} → {}", num(x.map(|v| v as f64 * k)), num(y.map(|v| v as f64 * k))),
+        (Some(x), Some(y)) if x == y => show(a, k),
+        _ => format!("{} → {}", show(a, k), show(c, k)),
     };
     for h in &r.offload.handover {
         let (bf, af) = (h.before, h.after);
@@ -294,7 +300,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
             esc(&h.kind),
             sig(h.time_ns as f64 / 1e9, 6),
             arrow(cw(bf), cw(af), 1.0),
-            arrow(st(bf), st(af), 1.0),
+            arrow(st(bf), st(af), f64::NAN),
             arrow(bf.map(|s| s.srtt_ns), af.map(|s| s.srtt_ns), 1e-6),
             arrow(bf.map(|s| s.rto_ns), af.map(|s| s.rto_ns), 1e-6),
         );
@@ -310,7 +316,11 @@ fn run_page(dir: &Path, r: &RunReport) -> String {
         b,
         "<p>seed {} · params <code>{}</code> · offsim {} ({}) · fingerprint <code>{}</code></p>",
         r.seed,
-        esc(&crate::info::params_label(&r.params)),
+        if r.params.is_empty() {
+            "(none)".to_string()
+        } else {
+            esc(&crate::info::params_label(&r.params))
+        },
         esc(&r.version),
         esc(&r.commit),
         esc(&r.fingerprint)
@@ -402,10 +412,12 @@ fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggr
     b.push_str(
         "<p>Data: <a href=\"../results.csv\">results.csv</a> · <a href=\"../results.json\">results.json</a> (one \
          row per run) · <a href=\"../aggregate.csv\">aggregate.csv</a> · <a href=\"../aggregate.json\">aggregate.json\
-         </a> (per point) · <a href=\"../paired.csv\">paired.csv</a> (paired differences) · <a \
-         href=\"#scenario\">scenario</a></p>\n",
+         </a> (per point) · <a href=\"../paired.csv\">paired.csv</a> (paired differences)</p>\n<p>Sections: <a \
+         href=\"#failed\">failed runs</a> · <a href=\"#overview\">overview</a> · <a href=\"#charts\">charts</a> · \
+         <a href=\"#paired\">paired differences</a> · <a href=\"#details\">detailed statistics</a> · <a \
+         href=\"#runs\">runs and files</a> · <a href=\"#scenario\">scenario</a></p>\n",
     );
-    b.push_str("<h2>Parameters</h2>\n");
+    b.push_str("<h2 id=\"parameters\">Parameters</h2>\n");
     if agg.axes.is_empty() {
         b.push_str("<p>No sweep axes: one parameter point.</p>\n");
     } else {
@@ -435,7 +447,7 @@ fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggr
 /// Section 2: failed runs with error, seed, folder and reproducing command.
 fn failed_runs(b: &mut String, rows: &[ResultRow]) {
     let failed: Vec<&ResultRow> = rows.iter().filter(|r| r.status != "ok").collect();
-    b.push_str("<h2>Failed runs</h2>\n");
+    b.push_str("<h2 id=\"failed\">Failed runs</h2>\n");
     if failed.is_empty() {
         b.push_str("<p class=\"ok\">None.</p>\n");
         return;
@@ -463,7 +475,7 @@ fn failed_runs(b: &mut String, rows: &[ResultRow]) {
 /// Section 3: one row per parameter point with the key metrics.
 fn overview(b: &mut String, agg: &Aggregate) {
     b.push_str(
-        "<h2>Overview</h2>\n<p>Per parameter point: mean ± half-width of the Student-t 95% confidence interval over \
+        "<h2 id=\"overview\">Overview</h2>\n<p>Per parameter point: mean ± half-width of the Student-t 95% confidence interval over \
          the successful seeds (a mean alone for a single seed). Retransmissions are segments per run, counted at \
          the first hop (chimney rule 12); the five sources sum to the total.</p>\n",
     );
@@ -515,9 +527,9 @@ fn overview(b: &mut String, agg: &Aggregate) {
 /// Section 5: paired differences, one table per compared pair of axis values.
 fn paired_section(b: &mut String, agg: &Aggregate, numeric: &[String]) {
     b.push_str(
-        "<h2>Paired differences between variants</h2>\n<p>variant − baseline of each metric, paired by replication \
+        "<h2 id=\"paired\">Paired differences between variants</h2>\n<p>variant − baseline of each metric, paired by replication \
          index (same random numbers), as mean ± 95% CI half-width over the pairs. <span class=\"sig\">Highlighted \
-         ✱</span>: the CI excludes 0 (significant at 5%). `0 ± 0`: identical in every pair. Each row fixes the \
+         ✱</span>: the CI excludes 0 (significant at 5%). <code>0 ± 0</code>: identical in every pair. Each row fixes the \
          other parameters.</p>\n",
     );
     // (axis, baseline, variant) in order of first appearance.
@@ -602,7 +614,7 @@ fn paired_section(b: &mut String, agg: &Aggregate, numeric: &[String]) {
 fn detail_tables(b: &mut String, agg: &Aggregate) {
     let _ = writeln!(
         b,
-        "<h2>Detailed statistics per point</h2>\n<p>Mean, sample standard deviation, Student-t 95% CI, range, and \
+        "<h2 id=\"details\">Detailed statistics per point</h2>\n<p>Mean, sample standard deviation, Student-t 95% CI, range, and \
          the seeds a CI half-width of {}% of the mean would need, for every metric.</p>",
         sig(agg.target_relative_half_width * 100.0, 3)
     );
@@ -648,7 +660,7 @@ fn detail_tables(b: &mut String, agg: &Aggregate) {
 /// Section 7: every run with links to its folder and files.
 fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
     b.push_str(
-        "<h2>Runs</h2>\n<p>Each run's folder holds <code>summary.json</code>, CSVs, one pcapng per link direction \
+        "<h2 id=\"runs\">Runs</h2>\n<p>Each run's folder holds <code>summary.json</code>, CSVs, one pcapng per link direction \
          and one sender-side pcapng per connection (<code>conn&lt;N&gt;-sender.pcapng</code>, open this one in \
          Wireshark), and its charts.</p>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th \
          class=\"l\">parameters</th><th class=\"l\">status</th><th>goodput [Mbit/s]</th><th>retx</th><th>RTOs</th>\
@@ -701,7 +713,7 @@ fn sweep_page(dir: &Path) -> Result<String> {
     sweep_header(&mut b, &meta, &rows, &agg);
     failed_runs(&mut b, &rows);
     overview(&mut b, &agg);
-    b.push_str("<h2>Charts</h2>\n");
+    b.push_str("<h2 id=\"charts\">Charts</h2>\n");
     if !numeric.is_empty() {
         b.push_str(
             "<p>Variants drawn at the same x are offset slightly left/right so none hides another; the tick labels \
@@ -775,5 +787,23 @@ mod tests {
         assert_eq!(num(Some(1.234_56)), "1.235");
         assert_eq!(num(Some(1234.567)), "1235");
         assert_eq!(num(None), "–");
+    }
+
+    #[test]
+    fn significant_digits_without_float_noise() {
+        assert_eq!(sig(0.0, 3), "0");
+        assert_eq!(sig(-0.0, 3), "0");
+        assert_eq!(sig(0.25, 4), "0.25");
+        assert_eq!(sig(3.75, 4), "3.75");
+        assert_eq!(sig(8_424_841.558_575_12, 4), "8424842");
+        assert_eq!(sig(0.000_012_34, 3), "1.23e-5");
+        assert_eq!(sig(-0.000_4, 1), "-0.0004");
+        assert_eq!(pm(Some(4.354_62), Some(0.340_1)), "4.35 ± 0.34");
+        assert_eq!(pm(Some(14.26), Some(2.71)), "14.3 ± 2.7");
+        assert_eq!(pm(Some(1175.66), Some(0.0)), "1176 ± 0");
+        assert_eq!(pm(Some(1971.3), Some(179.2)), "1971 ± 179");
+        assert_eq!(pm(Some(-0.001), Some(0.3)), "0.00 ± 0.30");
+        assert_eq!(pm(Some(3.0), None), "3");
+        assert_eq!(ci_text(Some(-0.17), Some(0.42), Some(0.295)), "[-0.17, 0.42]");
     }
 }

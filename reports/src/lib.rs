@@ -7,13 +7,19 @@
 //!   pinned time) plus the run's self-description (params, version, commit, command, scenario).
 //! - `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`.
 //! - one `<link>.pcapng` per link direction, captured at the link's **ingress** (segments
-//!   accepted into the link and segments dropped there), with provenance as packet comments.
-//! - charts (PNG + SVG): time-sequence graph and cwnd/ssthresh/flight per connection,
+//!   accepted into the link and segments dropped there), and one `conn<N>-sender.pcapng` per
+//!   connection with both directions as seen at the sending host (the one to open in
+//!   Wireshark: its TCP analysis needs the ACKs), with provenance as packet comments (see
+//!   the `pcap` module docs for what Wireshark shows and how it matches `summary.json`).
+//! - charts (PNG + SVG): time-sequence graph (decimated for large runs) and
+//!   cwnd/ssthresh/flight per connection (with a zoom on each offload/upload handover),
 //!   retransmissions by source.
 //!
 //! Across runs ([`write_sweep`], [`Aggregate`], [`compare`], [`write_report`]): results and
 //! per-parameter-point statistics (mean, sd, Student-t 95% CI, paired differences across
-//! variants with common random numbers), sweep charts, and a self-contained HTML report.
+//! variants with common random numbers), sweep charts, and a self-contained HTML report
+//! (title, parameters, failed runs, an overview table, charts, paired differences, folded
+//! detail tables, links to every run's files).
 //!
 //! Determinism: every output is a pure function of its inputs. Maps that reach an output are
 //! `BTreeMap`s or ordered `Vec`s, float sums run sequentially in a documented order, charts

@@ -1,21 +1,53 @@
-//! pcapng files, one per link direction, that Wireshark/tshark open directly.
+//! pcapng files that Wireshark/tshark open directly: one per link direction, and one
+//! sender-side capture per connection.
 //!
-//! **Capture point: the link's ingress.** A file holds every segment offered to that link
-//! direction, in log order: those accepted into the link (`Sent`) and those dropped at its
-//! ingress (`Dropped`, included so losses are visible, marked `DROPPED: <reason>`). Segments
-//! that the link later corrupts or duplicates are captured once, as offered, with
-//! `CORRUPTED in transit` / `DUPLICATED in transit` in the comment.
+//! **`<link>.pcapng`: capture point the link's ingress.** A file holds every segment offered
+//! to that link direction, in log order: those accepted into the link (`Sent`) and those
+//! dropped at its ingress (`Dropped`, included so losses are visible, marked
+//! `DROPPED: <reason>`). Segments that the link later corrupts or duplicates are captured
+//! once, as offered, with `CORRUPTED in transit` / `DUPLICATED in transit` in the comment.
+//! Such a file has one direction only: Wireshark sees data without the ACKs (or ACKs without
+//! the data), so its sequence analysis is limited.
 //!
-//! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum)
-//! with the payload regenerated from [`models::pattern`]. Not reproduced: TCP options (the
-//! recorder keeps only the SACK block count), the real IPv4 ID (a per-file counter per source
-//! address; offload-target segments use 0x8000-0xFFFF, host segments 0x0000-0x7FFF, chimney
-//! rule 15). MAC addresses are `02:00:<IPv4 address>`. Timestamps are simulation time in
-//! nanoseconds since the run started (`if_tsresol` = 9), i.e. they read as 1970-01-01.
+//! **`conn<N>-sender.pcapng`: both directions as seen at the sending host** (like a capture
+//! on the sender's NIC): the sender's segments at the ingress of the link leaving it (dropped
+//! ones included, marked `DROPPED`), and the peer's segments when they arrive at the sender
+//! (a corrupted arrival is marked `ARRIVED CORRUPTED` and carries a deliberately wrong TCP
+//! checksum; a link-made extra copy is marked `DUPLICATE COPY`; the peer's segments dropped on
+//! the way never arrive and are only in the link files). Frames are in time order; at equal
+//! times arrivals come first (a segment sent at t may be caused by one arriving at t).
+//!
+//! **What Wireshark shows on the sender-side capture** (checked against `summary.json` on
+//! real runs by the `real_runs_sender_capture_agrees_with_summary` test, Wireshark 4.0): the
+//! duplicate ACKs, and each retransmission flagged "retransmission" or "fast retransmission"
+//! (after two or more duplicate ACKs). Among the frames not marked `DROPPED`, the flagged ones
+//! are exactly the `retransmission=yes` ones, `retransmissions.total` of them, **except**
+//! NewReno partial-ACK retransmissions sent less than one handshake RTT after the highest
+//! new segment: the partial ACK resets the duplicate-ACK count, so Wireshark's heuristic
+//! calls them "out-of-order" (about 1 in 6 partial-ACK retransmissions in the default
+//! sweep). So `retransmission flags + out-of-order flags = retransmissions.total` on
+//! non-dropped data frames, each out-of-order one has `cause=partial_ack`. Frames marked
+//! `DROPPED` are in the capture (the sender did transmit them) and Wireshark flags the
+//! dropped retransmissions among them: these are `retransmissions.dropped_at_ingress`, not
+//! part of the total, so filter with `!(frame.comment contains "DROPPED")`. Wireshark's
+//! "spurious retransmission" means "data the sender had already seen acknowledged", a
+//! different notion from `spurious_retransmissions` (bytes the receiver already held),
+//! which only the receiver side can see; Wireshark rarely flags it here.
+//!
+//! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum
+//! unless marked corrupted) with the payload regenerated from [`models::pattern`]. Not
+//! reproduced: TCP options (the recorder keeps only the SACK block count), the real IPv4 ID
+//! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
+//! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
+//! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
+//! i.e. they read as 1970-01-01.
 //!
 //! Every packet's comment carries its provenance, e.g.
 //! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
-//! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`.
+//! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`
+//! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
+//! !(frame.comment contains "DROPPED")`; `delegated_resend` counts under `delegated_unacked`
+//! in `summary.json`).
 
 use crate::info::{Dir, RunInfo};
 use crate::io::{sanitize, write_atomic};

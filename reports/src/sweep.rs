@@ -32,7 +32,8 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 
 /// Writes everything about one run into `dir` (created if missing) and returns its summary:
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
-/// `<link>.pcapng` per link direction, and the charts `timeseq-conn<N>`, `cc-conn<N>` (per
+/// `<link>.pcapng` per link direction, one `conn<N>-sender.pcapng` per connection, and the
+/// charts `timeseq-conn<N>`, `cc-conn<N>` (per
 /// connection) and `retx-by-source`, each as PNG and SVG.
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
     let view = RunView::new(info, log)?;

@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: throughput of the kernel workloads (wall-clock measurement; the
-//! simulations themselves never read a clock). Criterion versions live in `sim-core/benches`.
+//! `cargo xtask bench`: throughput of the kernel workloads and of a simulated bulk transfer
+//! (wall-clock measurement; the simulations themselves never read a clock). Criterion
+//! versions live in `sim-core/benches` and `models/benches`.
 
 use anyhow::Result;
 use sim_core::TimerQueueKind;
@@ -29,7 +30,40 @@ fn best_rate(reps: u32, mut f: impl FnMut() -> u64) -> (f64, f64) {
     (events as f64 / best, all[all.len() / 2])
 }
 
-/// Runs the kernel workloads and prints events per second.
+/// Peak resident memory of this process so far [kB] (Linux `VmHWM`), if known.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A 100 MB transfer at 1 % loss over 10 Mbit/s / 20 ms, without recording: simulated data
+/// segments per wall-clock second.
+fn transfer(reps: u32) -> Result<()> {
+    let bytes = 100_000_000;
+    let mut best = f64::MAX;
+    let mut stats = None;
+    for _ in 0..reps.min(3) {
+        let t = Instant::now();
+        let s = models::testbed::bench_transfer(bytes, 0.01, 1).ok_or_else(|| anyhow::anyhow!("the bench transfer failed"))?;
+        best = best.min(t.elapsed().as_secs_f64());
+        stats = Some(s);
+    }
+    let s = stats.expect("at least one repetition");
+    println!(
+        "{:<44} {:>14.0} {:>14.0}   ({} segments, {} events, {} simulated, peak RSS {} MB)",
+        "transfer 100 MB, 1% loss (segments/s, ev/s)",
+        s.segments as f64 / best,
+        s.events as f64 / best,
+        s.segments,
+        s.events,
+        s.sim_time,
+        peak_rss_kb().map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0)),
+    );
+    Ok(())
+}
+
+/// Runs the kernel workloads and the transfer benchmark.
 pub fn run(args: BenchArgs) -> Result<()> {
     println!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
     let (best, median) = best_rate(args.reps, || ping_pong(5_000_000).events);
@@ -41,5 +75,5 @@ pub fn run(args: BenchArgs) -> Result<()> {
             println!("{name:<44} {best:>14.0} {median:>14.0}");
         }
     }
-    Ok(())
+    transfer(args.reps)
 }

@@ -12,7 +12,7 @@ use sweep::{SeedsArg, Shard, SweepPlan};
 
 /// offsim: a deterministic discrete-event simulator for TCP offload (NDIS TCP chimney).
 #[derive(Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -112,6 +112,7 @@ impl Chart for StackedBars {
             }
         }
         let half = 0.35;
+        let mut inside: Vec<(f64, f64, String)> = Vec::new();
         for i in 0..n {
             let x = i as f64;
             let mut base = 0.0;
@@ -121,15 +122,9 @@ impl Chart for StackedBars {
                     chart
                         .draw_series([Rectangle::new([(x - half, base), (x + half, base + v)], c.filled())])
                         .s()?;
-                    // The layer's value inside it, when there is room.
+                    // The layer's value inside it, when there is room (drawn last).
                     if v >= 0.045 * y_max {
-                        let style = (FONT, 13)
-                            .into_font()
-                            .color(&BLACK)
-                            .pos(Pos::new(HPos::Center, VPos::Center));
-                        chart
-                            .draw_series([Text::new(value_label(v), (x, base + v / 2.0), style)])
-                            .s()?;
+                        inside.push((x, base + v / 2.0, value_label(v)));
                     }
                 }
                 base += v;
@@ -155,6 +150,21 @@ impl Chart for StackedBars {
             chart
                 .draw_series([Text::new(label, (x, top + y_max * 0.01), style)])
                 .s()?;
+        }
+        // Layer values on a white box, above the whiskers that cross them.
+        let area = chart.plotting_area().strip_coord_spec();
+        let (ox, oy) = area.get_base_pixel();
+        let font = (FONT, 13).into_font().color(&BLACK);
+        for (x, y, text) in inside {
+            let (w, h) = area.estimate_text_size(&text, &font).s()?;
+            let (px, py) = chart.backend_coord(&(x, y));
+            let (l, t) = (px - ox - w as i32 / 2, py - oy - h as i32 / 2);
+            area.draw(&Rectangle::new(
+                [(l - 3, t - 2), (l + w as i32 + 3, t + h as i32 + 2)],
+                WHITE.mix(0.85).filled(),
+            ))
+            .s()?;
+            area.draw(&Text::new(text, (l, t), font.clone())).s()?;
         }
         Ok(())
     }

@@ -6,6 +6,10 @@
 //! sample (circle) and the new owner's first sample (triangle) marked on cwnd and ssthresh,
 //! and their values written out with a verdict ("continued" when both are equal). The same
 //! two samples are the `offload.handover` entries of `summary.json`.
+//!
+//! Large runs: a series with more than [`MAX_POINTS`] samples in a panel is drawn as its
+//! per-slice envelope (first, min, max, last of each 1/2000 of the time window), which keeps
+//! the SVG small and every peak visible.
 
 use super::timeseq::event_lines;
 use super::{
@@ -133,6 +137,45 @@ fn window(pts: &[(f64, f64)], a: f64, b: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Above this many samples in a panel, a series is reduced to its envelope per time slice.
+const MAX_POINTS: usize = 4000;
+
+/// Reduces a step series over [a, b] to at most 4 points per 1/[`SLICES`] of the window
+/// (each slice's first, lowest, highest and last sample, in time order) when it has more
+/// than [`MAX_POINTS`] points: peaks and troughs survive, at the rendered resolution the
+/// line looks the same. Smaller series are returned unchanged.
+fn envelope(pts: Vec<(f64, f64)>, a: f64, b: f64) -> Vec<(f64, f64)> {
+    if pts.len() <= MAX_POINTS || b <= a {
+        return pts;
+    }
+    let slice = |t: f64| ((t - a) / (b - a) * SLICES).floor() as i64;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < pts.len() {
+        let k = slice(pts[i].0);
+        let mut j = i;
+        while j + 1 < pts.len() && slice(pts[j + 1].0) == k {
+            j += 1;
+        }
+        let group = &pts[i..=j];
+        let lo = (0..group.len())
+            .min_by(|&x, &y| group[x].1.total_cmp(&group[y].1))
+            .unwrap_or(0);
+        let hi = (0..group.len())
+            .max_by(|&x, &y| group[x].1.total_cmp(&group[y].1))
+            .unwrap_or(0);
+        let mut keep = vec![0, lo, hi, group.len() - 1];
+        keep.sort_unstable();
+        keep.dedup();
+        out.extend(keep.into_iter().map(|x| group[x]));
+        i = j + 1;
+    }
+    out
+}
+
+/// Time slices used by [`envelope`] (about 2.4 per pixel column).
+const SLICES: f64 = 2000.0;
+
 /// Old owner's marker, new owner's marker.
 const BEFORE: Shape = Shape::Circle;
 const AFTER: Shape = Shape::Triangle;
@@ -176,7 +219,7 @@ impl CcChart {
         with_events: bool,
         (unit, div): (&str, f64),
     ) -> Result<(), String> {
-        let in_win = |pts: &[(f64, f64)]| window(pts, a, b);
+        let in_win = |pts: &[(f64, f64)]| envelope(window(pts, a, b), a, b);
         let cwnd = in_win(&self.cwnd);
         let flight = in_win(&self.flight);
         // Each ssthresh run, windowed, with the time it holds until (its last sample, at most b).

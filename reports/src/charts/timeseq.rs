@@ -280,22 +280,26 @@ impl Chart for TimeSeq {
             steps.push((t, a / div));
         }
         chart.draw_series(LineSeries::new(steps, BLACK.stroke_width(2))).s()?;
+        // Marker size shrinks with the number of markers (5 px up to 150 of them, then with
+        // 1/sqrt(n), at least 2 px), so that a long lossy run is not a solid band of crosses.
+        let marker = |n: usize| (5.0 * (150.0 / n.max(1) as f64).sqrt()).clamp(2.0, 5.0).round() as i32;
+        let n_retx = self.segs.iter().filter(|s| matches!(s.kind, SegKind::Retx(_))).count();
+        let n_drop = self.segs.iter().filter(|s| s.kind == SegKind::Dropped).count();
+        let (r_retx, r_drop) = (marker(n_retx), marker(n_drop));
         for s in &self.segs {
             if let SegKind::Retx(src) = s.kind {
                 let c = source_color(src);
                 chart.draw_series([tick(s, c, 3)]).s()?;
                 chart
-                    .draw_series([TriangleMarker::new((s.t, s.hi / div), 5, c.filled())])
+                    .draw_series([TriangleMarker::new((s.t, s.hi / div), r_retx, c.filled())])
                     .s()?;
             }
         }
         chart
-            .draw_series(
-                self.segs
-                    .iter()
-                    .filter(|s| s.kind == SegKind::Dropped)
-                    .map(|s| Cross::new((s.t, (s.lo + s.hi) / 2.0 / div), 5, DROP_RED.stroke_width(2))),
-            )
+            .draw_series(self.segs.iter().filter(|s| s.kind == SegKind::Dropped).map(|s| {
+                let w = if r_drop >= 4 { 2 } else { 1 };
+                Cross::new((s.t, (s.lo + s.hi) / 2.0 / div), r_drop, DROP_RED.stroke_width(w))
+            }))
             .s()?;
         draw_events(&mut chart, &self.events)?;
         Ok(())

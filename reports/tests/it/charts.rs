@@ -18,7 +18,9 @@ fn run_charts_render_with_text_in_png_and_svg() {
     write_run(d.path(), &info, &log).unwrap();
     for stem in ["timeseq-conn0", "cc-conn0", "retx-by-source"] {
         let png = fs::read(d.path().join(format!("{stem}.png"))).unwrap();
-        assert_eq!(png_size(&png), (1280, 720), "{stem}");
+        // The cc chart grows a row of handover zoom panels (this run offloads and uploads).
+        let height = if stem == "cc-conn0" { 1000 } else { 720 };
+        assert_eq!(png_size(&png), (1280, height), "{stem}");
         // Not blank: a white 1280x720 image compresses to a few kB.
         assert!(png.len() > 20_000, "{stem}.png is only {} bytes", png.len());
         let svg = fs::read_to_string(d.path().join(format!("{stem}.svg"))).unwrap();
@@ -38,7 +40,24 @@ fn run_charts_render_with_text_in_png_and_svg() {
         assert!(ts.contains(label), "time-sequence chart lacks {label:?}");
     }
     let cc = fs::read_to_string(d.path().join("cc-conn0.svg")).unwrap();
-    for label in ["cwnd", "ssthresh", "bytes in flight", "run by the offload target"] {
-        assert!(cc.contains(label), "cc chart lacks {label:?}");
+    for label in [
+        "cwnd",
+        "ssthresh",
+        "bytes in flight",
+        "run by the offload target",
+        "old owner&apos;s last sample",
+        "offload at 0.",
+        "upload at 0.",
+        "host → target:",
+        "target → host:",
+        "continued",
+    ] {
+        assert!(
+            cc.contains(label) || cc.contains(&label.replace("&apos;", "'")),
+            "cc chart lacks {label:?}"
+        );
     }
+    // The handover the zoom panels describe is the one in summary.json: the target continued
+    // the host's state here.
+    assert!(!cc.contains("state changed"));
 }

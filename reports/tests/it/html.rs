@@ -23,6 +23,10 @@ fn attrs(html: &str, attr: &str) -> Vec<String> {
 fn check_links(report_dir: &Path, html: &str) {
     for link in attrs(html, "href").into_iter().chain(attrs(html, "src")) {
         assert!(!link.contains("://"), "absolute link {link}");
+        if let Some(id) = link.strip_prefix('#') {
+            assert!(html.contains(&format!(" id=\"{id}\"")), "no anchor for {link}");
+            continue;
+        }
         let target = report_dir.join(&link);
         assert!(target.exists(), "broken link {link} -> {}", target.display());
     }
@@ -39,7 +43,26 @@ fn report_links_resolve_and_images_load_in_a_browser() {
     // The failed run, its error and seed.
     assert!(html.contains("invariant violated: chimney rule 11 at 0.2 s"));
     assert!(html.contains("<td class=\"l\"><a href=\"../runs/hop2ms-s3-failed/\">hop2ms-s3-failed</a></td><td>3</td>"));
-    assert!(html.contains("<h3>hop_delay_ms=5</h3>"));
+    // Sections in the order a reviewer reads them.
+    let at = |h: &str| html.find(h).unwrap_or_else(|| panic!("no {h}"));
+    let order = [
+        ">Parameters</h2>",
+        ">Failed runs</h2>",
+        ">Overview</h2>",
+        ">Charts</h2>",
+        ">Paired differences between variants</h2>",
+        ">Detailed statistics per point</h2>",
+        ">Runs</h2>",
+    ];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "sections out of order");
+    // The overview has one row per point, units in the headers; details are folded.
+    assert!(html.contains("<th rowspan=\"2\">Goodput [Mbit/s]</th>"));
+    assert!(html.contains("<details><summary><b>hop_delay_ms=5</b>"));
+    assert!(html.contains("<h3><code>hop_delay_ms=5</code> − <code>hop_delay_ms=2</code></h3>"));
+    // No float noise.
+    assert!(!html.contains("0.00000"), "float noise in the report");
+    // Every run's sender-side capture is linked.
+    assert!(html.contains("/conn0-sender.pcapng\">conn0-sender.pcapng</a>"));
     assert_eq!(attrs(&html, "src").len(), 7, "one image per sweep chart");
     check_links(&d.path().join("report"), &html);
     // A run folder gets its own report.

@@ -223,13 +223,24 @@ fn tshark_agrees_with_summary() {
     }
 }
 
-/// Runs a catalog scenario (its first run) through `scenarios::build` and writes its folder,
-/// with the [`RunInfo`](reports::RunInfo) built the way `xtask`'s runner builds it.
-pub fn real_run(name: &str, dir: &Path) -> (RunReport, models::record::RunLog) {
+/// Runs one run of a catalog scenario through `scenarios::build` and writes its folder, with
+/// the [`RunInfo`](reports::RunInfo) built the way `xtask`'s runner builds it. `point` picks
+/// the run by its parameters (empty: the scenario has no sweep) and replication index.
+pub fn real_run(name: &str, point: &[(&str, &str)], seed_index: u32, dir: &Path) -> RunReport {
     use reports::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/catalog/{name}.ron"));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let path = workspace.join(format!("scenarios/catalog/{name}.ron"));
     let scenario = scenarios::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let spec = scenarios::sweep::expand(&scenario).unwrap().remove(0);
+    let spec = scenarios::expand(&scenario)
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.seed_index == seed_index
+                && point
+                    .iter()
+                    .all(|(k, v)| r.params.iter().any(|(a, b)| a == k && b == v))
+        })
+        .unwrap_or_else(|| panic!("{name}: no run {point:?} #{seed_index}"));
     let s = &spec.scenario;
     let o = scenarios::build(s).unwrap().run();
     assert!(o.end.is_ok() && o.integrity_ok(), "{name}: {:?}", o.end);
@@ -289,122 +300,152 @@ pub fn real_run(name: &str, dir: &Path) -> (RunReport, models::record::RunLog) {
             .collect(),
         ..RunInfo::default()
     };
-    let r = write_run(dir, &info, &o.log).unwrap();
-    (r, o.log)
+    write_run(dir, &info, &o.log).unwrap()
 }
 
-/// tshark's fields of every frame of a capture: (frame number, tcp.len, analysis flags,
-/// comment), with the analysis flags as a set of names.
-fn tshark_frames(file: &Path) -> Vec<(u64, u64, Vec<&'static str>, String)> {
-    const FLAGS: [&str; 5] = [
-        "tcp.analysis.retransmission",
-        "tcp.analysis.fast_retransmission",
-        "tcp.analysis.spurious_retransmission",
-        "tcp.analysis.out_of_order",
-        "tcp.analysis.keep_alive",
-    ];
+/// One frame as tshark analyses it.
+struct Analysed {
+    number: u64,
+    tcp_len: u64,
+    /// Flagged retransmission, fast retransmission or spurious retransmission.
+    retx: bool,
+    /// Flagged out-of-order.
+    ooo: bool,
+    comment: String,
+}
+
+/// tshark's analysis of every frame of a capture (one tshark run).
+fn analyse(file: &Path) -> Vec<Analysed> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n")
         .arg("-r")
         .arg(file)
         .args(["-T", "fields", "-E", "separator=|"]);
-    for f in ["frame.number", "tcp.len"]
-        .iter()
-        .chain(FLAGS.iter())
-        .chain(["frame.comment"].iter())
-    {
+    for f in [
+        "frame.number",
+        "tcp.len",
+        "tcp.analysis.retransmission",
+        "tcp.analysis.fast_retransmission",
+        "tcp.analysis.spurious_retransmission",
+        "tcp.analysis.out_of_order",
+        "frame.comment",
+    ] {
         cmd.args(["-e", f]);
     }
     run_ok(&mut cmd)
         .lines()
         .map(|l| {
-            let c: Vec<&str> = l.splitn(8, '|').collect();
-            let flags = FLAGS
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !c[2 + i].is_empty())
-                .map(|(_, f)| *f)
-                .collect();
-            (
-                c[0].parse().unwrap(),
-                c[1].parse().unwrap_or(0),
-                flags,
-                c[7].to_string(),
-            )
+            let c: Vec<&str> = l.splitn(7, '|').collect();
+            Analysed {
+                number: c[0].parse().unwrap(),
+                tcp_len: c[1].parse().unwrap_or(0),
+                retx: !(c[2].is_empty() && c[3].is_empty() && c[4].is_empty()),
+                ooo: !c[5].is_empty(),
+                comment: c[6].to_string(),
+            }
         })
         .collect()
 }
 
-/// Real lossy runs: Wireshark's analysis of the sender-side capture agrees with
-/// `summary.json` (the exact relation is in the assertions and the `pcap` module docs).
+/// Sweep-axis values that pick a run.
+type Point<'a> = &'a [(&'a str, &'a str)];
+
+/// Real lossy runs: Wireshark's analysis of the sender-side capture against `summary.json`,
+/// with the relation documented in the `pcap` module docs:
+/// - the data frames not marked DROPPED that Wireshark flags as (fast/spurious)
+///   retransmission or as out-of-order are exactly those with `retransmission=yes`; there are
+///   `retransmissions.total` of them;
+/// - the out-of-order ones are all NewReno partial-ACK retransmissions (Wireshark's
+///   out-of-order heuristic), so `retx flags = total - out-of-order`, with
+///   `out-of-order <= by_cause.partial_ack`;
+/// - frames marked DROPPED that Wireshark flags are exactly the dropped retransmissions,
+///   `retransmissions.dropped_at_ingress` of them;
+/// - filtering on the comments gives the per-source counts.
 #[test]
 fn real_runs_sender_capture_agrees_with_summary() {
     let Some(_) = tool("tshark", "real_runs_sender_capture_agrees_with_summary") else {
         return;
     };
-    for name in [
-        "baseline_lossy",
-        "offload_during_retransmission",
-        "loss_burst_after_offload",
-    ] {
+    let runs: [(&str, Point<'_>, u32); 5] = [
+        ("baseline_lossy", &[], 0),
+        ("offload_during_retransmission", &[], 0),
+        ("loss_burst_after_offload", &[], 0),
+        // Host and target loss recovery at 2% loss, with partial-ACK retransmissions.
+        ("sweep_default", &[("loss", "0.02"), ("offload", "mid")], 0),
+        ("sweep_default", &[("loss", "0.02"), ("offload", "early")], 0),
+    ];
+    let mut seen_ooo = 0;
+    for (name, point, idx) in runs {
         let d = tempfile::tempdir().unwrap();
-        let (r, _) = real_run(name, d.path());
-        let file = d.path().join("conn1-sender.pcapng");
-        assert!(file.is_file(), "{name}: no sender-side capture");
-        let frames = tshark_frames(&file);
-        let retx_flag = |f: &[&str]| {
-            f.iter().any(|x| {
-                matches!(
-                    *x,
-                    "tcp.analysis.retransmission"
-                        | "tcp.analysis.fast_retransmission"
-                        | "tcp.analysis.spurious_retransmission"
-                )
-            })
-        };
-        let on_wire = |c: &str| !c.starts_with("DROPPED");
-        let by_prov = |c: &str| c.contains(" retransmission=yes ");
-        let data: Vec<_> = frames.iter().filter(|f| f.1 > 0 && on_wire(&f.3)).collect();
-        let flagged: Vec<u64> = data.iter().filter(|f| retx_flag(&f.2)).map(|f| f.0).collect();
-        let ooo: Vec<u64> = data
-            .iter()
-            .filter(|f| f.2.contains(&"tcp.analysis.out_of_order"))
-            .map(|f| f.0)
-            .collect();
-        let prov: Vec<u64> = data.iter().filter(|f| by_prov(&f.3)).map(|f| f.0).collect();
+        let r = real_run(name, point, idx, d.path());
+        let x = &r.retransmissions;
+        let frames = analyse(&d.path().join("conn1-sender.pcapng"));
+        let dropped = |f: &&Analysed| f.comment.starts_with("DROPPED");
+        let prov = |f: &&Analysed| f.comment.contains(" retransmission=yes ");
+        let numbers = |v: Vec<&Analysed>| v.iter().map(|f| f.number).collect::<Vec<u64>>();
+        let data: Vec<&Analysed> = frames.iter().filter(|f| f.tcp_len > 0).collect();
+        let (gone, wire): (Vec<&Analysed>, Vec<&Analysed>) = data.iter().copied().partition(dropped);
+        let flagged = numbers(wire.iter().copied().filter(|f| f.retx).collect());
+        let ooo: Vec<&Analysed> = wire.iter().copied().filter(|f| f.ooo).collect();
+        let by_prov = numbers(wire.iter().copied().filter(prov).collect());
         println!(
-            "{name}: summary total {} (dropped at ingress {}), tshark retx flags {}, out-of-order {}, provenance {}",
-            r.retransmissions.total,
-            r.retransmissions.dropped_at_ingress,
+            "{name} {point:?}: summary total {} (partial_ack {}, dropped at ingress {}); tshark on \
+             conn1-sender.pcapng: retx flags {}, out-of-order {}, flagged DROPPED frames {}",
+            x.total,
+            x.by_cause.partial_ack,
+            x.dropped_at_ingress,
             flagged.len(),
             ooo.len(),
-            prov.len()
+            gone.iter().filter(|f| f.retx || f.ooo).count()
         );
-        assert_eq!(
-            prov.len() as u64,
-            r.retransmissions.total,
-            "{name}: provenance vs summary"
-        );
-        let mut union: Vec<u64> = flagged.iter().chain(&ooo).copied().collect();
+        assert_eq!(by_prov.len() as u64, x.total, "{name}: provenance vs summary");
+        let mut union: Vec<u64> = flagged.iter().copied().chain(ooo.iter().map(|f| f.number)).collect();
         union.sort_unstable();
+        let n_union = union.len();
         union.dedup();
-        assert_eq!(union, prov, "{name}: frames Wireshark flags vs retransmission=yes");
+        assert_eq!(
+            union.len(),
+            n_union,
+            "{name}: a frame flagged both retransmission and out-of-order"
+        );
+        assert_eq!(union, by_prov, "{name}: frames Wireshark flags vs retransmission=yes");
+        assert_eq!(flagged.len() as u64 + ooo.len() as u64, x.total, "{name}");
+        for f in &ooo {
+            assert!(
+                f.comment.contains(" cause=partial_ack "),
+                "{name}: unexplained out-of-order: {}",
+                f.comment
+            );
+        }
+        assert!(ooo.len() as u64 <= x.by_cause.partial_ack, "{name}");
+        seen_ooo += ooo.len();
+        // Dropped retransmissions: flagged by Wireshark, not counted by the summary.
+        let gone_flagged = numbers(gone.iter().copied().filter(|f| f.retx || f.ooo).collect());
+        assert_eq!(
+            gone_flagged,
+            numbers(gone.iter().copied().filter(prov).collect()),
+            "{name}"
+        );
+        assert_eq!(gone_flagged.len() as u64, x.dropped_at_ingress, "{name}");
+        // Non-data frames are never flagged (no SYN/FIN retransmissions in these runs).
+        assert!(frames.iter().all(|f| f.tcp_len > 0 || !(f.retx || f.ooo)), "{name}");
         // (b) per source, from the comments.
         let by = |src: &str| {
-            data.iter()
-                .filter(|f| by_prov(&f.3) && f.3.contains(&format!(" source={src} ")))
+            wire.iter()
+                .filter(|f| prov(f) && f.comment.contains(&format!(" source={src} ")))
                 .count() as u64
         };
-        let s = r.retransmissions.by_source;
+        let s = x.by_source;
         assert_eq!(by("host_queue"), s.host_queue, "{name}");
         assert_eq!(
             by("delegated_unacked") + by("delegated_resend"),
             s.delegated_unacked,
             "{name}"
         );
-        assert_eq!(by("delegated_resend"), r.retransmissions.delegated_resend, "{name}");
+        assert_eq!(by("delegated_resend"), x.delegated_resend, "{name}");
         assert_eq!(by("delegated_unsent"), s.delegated_unsent, "{name}");
         assert_eq!(by("posted_after_offload"), s.posted_after_offload, "{name}");
         assert_eq!(by("returned_at_upload"), s.returned_at_upload, "{name}");
     }
+    println!("out-of-order partial-ACK retransmissions seen: {seen_ooo}");
 }

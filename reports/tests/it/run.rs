@@ -167,6 +167,7 @@ fn run_folder_is_complete_and_byte_identical() {
             "cc-conn0.svg",
             "cc.csv",
             "client-_switch.pcapng",
+            "conn0-sender.pcapng",
             "retx-by-source.png",
             "retx-by-source.svg",
             "segments.csv",
