@@ -46,9 +46,17 @@ if [ ${#wait[@]} -gt 0 ]; then
     id=${id%%;*}
     # Poll every second rather than `sbatch --wait`, which checks every 10 s after its first
     # poll -- and exits 0 for a merge that Slurm cancelled because a shard failed (afterok
-    # can no longer be met), so the final state is asked for below in any case.
-    while [ -n "$(squeue -h -j "$id" -o %T 2>/dev/null)" ]; do sleep 1; done
-    state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 || true)
+    # can no longer be met). Final states: COMPLETED, CANCELLED, FAILED, TIMEOUT, ...
+    unknown=0
+    while :; do
+        state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 || true)
+        case $state in
+        PENDING | CONFIGURING | RUNNING | COMPLETING | REQUEUED | RESIZING | SUSPENDED | STAGE_OUT) unknown=0 ;;
+        "") unknown=$((unknown + 1)); [ $unknown -lt 60 ] || break ;; # controller busy: retry a minute
+        *) break ;;
+        esac
+        sleep 1
+    done
     echo "merge job $id: ${state:-state unknown}"
     if [ "$state" != COMPLETED ]; then
         echo "submit.sh: the sweep did not complete: see the logs in $shared/logs" >&2
