@@ -45,7 +45,8 @@ fn transfer(reps: u32) -> Result<()> {
     let mut stats = None;
     for _ in 0..reps.min(3) {
         let t = Instant::now();
-        let s = models::testbed::bench_transfer(bytes, 0.01, 1).ok_or_else(|| anyhow::anyhow!("the bench transfer failed"))?;
+        let s = models::testbed::bench_transfer(bytes, 0.01, 1)
+            .ok_or_else(|| anyhow::anyhow!("the bench transfer failed"))?;
         best = best.min(t.elapsed().as_secs_f64());
         stats = Some(s);
     }
