@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one run of a scenario file, print a one-screen summary and write its files.
+    /// Run one run of a scenario file, print a one-screen summary and write its files
+    /// (exit status 2 if the run failed).
     Run {
         /// Scenario file (RON).
         file: PathBuf,
@@ -35,7 +36,8 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Run the sweep a scenario file describes (axes × seeds) in parallel, then write the
-    /// results and the HTML report. Exits non-zero if any run failed.
+    /// results and the HTML report. Exits 2 if some runs failed (every result is still
+    /// written, failures included), 1 on an error that stops the sweep.
     Sweep {
         /// Scenario file (RON) with a `sweep` section.
         file: PathBuf,
@@ -252,9 +254,13 @@ fn sweep(plan: &SweepPlan) -> Result<()> {
     exit_on_failures(&res.reports)
 }
 
+/// Exit status when every result was written but some runs failed (an error that stops
+/// the command exits 1): schedulers can tell "results with failures" from "no results".
+const EXIT_RUNS_FAILED: i32 = 2;
+
 fn exit_on_failures(reports: &[reports::RunReport]) -> Result<()> {
     if reports.iter().any(|r| !r.outcome.is_ok()) {
-        std::process::exit(1);
+        std::process::exit(EXIT_RUNS_FAILED);
     }
     Ok(())
 }

@@ -223,7 +223,7 @@ fn xtask_step_exit_status() {
         &out,
     ];
     assert_eq!(step(&failing, false), Some(0));
-    assert_eq!(step(&[&failing[..], &["--resume"]].concat(), true), Some(1));
+    assert_eq!(step(&[&failing[..], &["--resume"]].concat(), true), Some(2));
     assert_eq!(
         step(&["sweep", "tests/data/no-such-file.ron", "--out", &out], false),
         Some(1)
