@@ -95,6 +95,9 @@ pub struct HostStack {
     out: Output,
     recorder: Recorder,
     handovers: Vec<HandoverRecord>,
+    /// Record congestion-state samples (off for a host that only receives, so a chart of a
+    /// connection shows its data sender alone).
+    sample_senders: bool,
 }
 
 impl HostStack {
@@ -110,7 +113,14 @@ impl HostStack {
             out: Output::default(),
             recorder: Recorder::default(),
             handovers: Vec::new(),
+            sample_senders: true,
         }
+    }
+
+    /// Stops recording congestion-state samples (for a host whose connections only receive).
+    pub fn without_sender_samples(mut self) -> Self {
+        self.sample_senders = false;
+        self
     }
 
     /// Adds a connection endpoint served to application `app`.
@@ -244,7 +254,9 @@ impl HostStack {
             return;
         }
         c.timers.sync(ctx, conn, tcp);
-        record_sample(&mut self.recorder.cc, tcp, ctx.now());
+        if self.sample_senders {
+            record_sample(&mut self.recorder.cc, tcp, ctx.now());
+        }
         let open = tcp.state().is_synchronized();
         let deferred = c.offload_when_open && open;
         out.clear();

@@ -286,7 +286,7 @@ impl Testbed {
         sim.set_limits(self.limits);
         sim.set_trace_sink(sink);
         let mut host = HostStack::new("host", ids.forward, ids.nic);
-        let mut peer = HostStack::new("peer", ids.reverse, None);
+        let mut peer = HostStack::new("peer", ids.reverse, None).without_sender_samples();
         let mut results = Vec::new();
         for (i, c) in self.conns.iter().enumerate() {
             let mut rng = sim.rng_stream(&format!("conn/{}/isn", c.id.0));

@@ -128,6 +128,71 @@ pub(crate) enum Dir {
 }
 
 impl RunInfo {
+    /// Fills in what a finished two-host run produced (fingerprint, outcome, integrity,
+    /// byte counts, completion time, links, connections, offload targets) from the scenario
+    /// it was built from and the testbed's outcome.
+    pub fn record_outcome(&mut self, s: &scenarios::Scenario, o: &models::testbed::Outcome) {
+        let expected: u64 = o.conns.iter().map(|c| c.expected).sum();
+        let delivered: u64 = o.conns.iter().map(|c| c.delivered).sum();
+        self.fingerprint = o.trace.fingerprint.to_string();
+        self.events = o.trace.events;
+        self.outcome = match &o.end {
+            Ok(_) if o.integrity_ok() => Outcome::Ok,
+            Ok(_) => Outcome::Failed {
+                error: format!("transfer incomplete: {delivered} of {expected} bytes delivered"),
+            },
+            Err(e) => Outcome::Failed { error: e.to_string() },
+        };
+        self.integrity_ok = o.integrity_ok();
+        self.bytes_expected = expected;
+        self.bytes_delivered = delivered;
+        self.completion_time_ns = o
+            .conns
+            .iter()
+            .map(|c| c.completed_at.map(|t| t.as_nanos()))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max());
+        let sender = s.connections.first().map(|c| c.client.clone()).unwrap_or_default();
+        let peer = s.connections.first().map(|c| c.server.clone()).unwrap_or_default();
+        self.links = vec![
+            LinkInfo {
+                name: o.links[0].clone(),
+                from: sender.clone(),
+                to: peer.clone(),
+            },
+            LinkInfo {
+                name: o.links[1].clone(),
+                from: peer.clone(),
+                to: sender.clone(),
+            },
+        ];
+        self.conns = o
+            .conns
+            .iter()
+            .map(|c| ConnInfo {
+                conn: c.id.0,
+                sender: Endpoint {
+                    host: sender.clone(),
+                    ip: [10, 0, 0, 1],
+                    port: c.ports.0,
+                    isn: c.isn.0.0,
+                },
+                receiver: Endpoint {
+                    host: peer.clone(),
+                    ip: [10, 0, 0, 2],
+                    port: c.ports.1,
+                    isn: c.isn.1.0,
+                },
+            })
+            .collect();
+        self.offload_targets = s
+            .hosts
+            .iter()
+            .filter(|h| h.offload_target.is_some())
+            .map(|h| h.name.clone())
+            .collect();
+    }
+
     /// The display name of a link direction.
     pub(crate) fn link_name(&self, link: LinkId) -> String {
         self.links

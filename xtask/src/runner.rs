@@ -4,8 +4,7 @@
 //! breaks an invariant, or a model that panics ends as a run whose `summary.json` says
 //! `failed` with the error and seed; the caller carries on with the other runs.
 
-use models::testbed::Outcome as SimOutcome;
-use reports::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo, RunReport};
+use reports::{Outcome, RunInfo, RunReport};
 use scenarios::RunSpec;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -79,7 +78,7 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         Err(panic) => return failed(dir, info, format!("a model panicked: {}", panic_message(&*panic))),
     };
     let bare = info.clone();
-    describe(&mut info, &spec.scenario, &outcome);
+    info.record_outcome(&spec.scenario, &outcome);
     // Turning the log into files (metrics, pcapng, charts) can fail or panic on what this
     // simulation produced; that is this run's failure, not the sweep's: start the folder
     // afresh and record the error. A file-system error stays the caller's (disk full, ...).
@@ -123,77 +122,4 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
 fn failed(dir: &Path, mut info: RunInfo, error: String) -> anyhow::Result<RunReport> {
     info.outcome = Outcome::Failed { error };
     Ok(reports::write_run(dir, &info, &Default::default())?)
-}
-
-/// Fills in what the run produced.
-fn describe(info: &mut RunInfo, s: &scenarios::Scenario, o: &SimOutcome) {
-    info.fingerprint = o.trace.fingerprint.to_string();
-    info.events = o.trace.events;
-    info.outcome = match &o.end {
-        Ok(_) if o.integrity_ok() => Outcome::Ok,
-        Ok(_) => Outcome::Failed {
-            error: format!(
-                "transfer incomplete: {} of {} bytes delivered",
-                delivered(o),
-                expected(o)
-            ),
-        },
-        Err(e) => Outcome::Failed { error: e.to_string() },
-    };
-    info.integrity_ok = o.integrity_ok();
-    info.bytes_expected = expected(o);
-    info.bytes_delivered = delivered(o);
-    info.completion_time_ns = o
-        .conns
-        .iter()
-        .map(|c| c.completed_at.map(|t| t.as_nanos()))
-        .collect::<Option<Vec<_>>>()
-        .and_then(|v| v.into_iter().max());
-    let sender = s.connections.first().map(|c| c.client.clone()).unwrap_or_default();
-    let peer = s.connections.first().map(|c| c.server.clone()).unwrap_or_default();
-    info.links = vec![
-        LinkInfo {
-            name: o.links[0].clone(),
-            from: sender.clone(),
-            to: peer.clone(),
-        },
-        LinkInfo {
-            name: o.links[1].clone(),
-            from: peer.clone(),
-            to: sender.clone(),
-        },
-    ];
-    info.conns = o
-        .conns
-        .iter()
-        .map(|c| ConnInfo {
-            conn: c.id.0,
-            sender: Endpoint {
-                host: sender.clone(),
-                ip: [10, 0, 0, 1],
-                port: c.ports.0,
-                isn: c.isn.0.0,
-            },
-            receiver: Endpoint {
-                host: peer.clone(),
-                ip: [10, 0, 0, 2],
-                port: c.ports.1,
-                isn: c.isn.1.0,
-            },
-        })
-        .collect();
-    info.offload_targets = s
-        .hosts
-        .iter()
-        .filter(|h| h.offload_target.is_some())
-        .map(|h| h.name.clone())
-        .collect();
-}
-
-fn expected(o: &SimOutcome) -> u64 {
-    o.conns.iter().map(|c| c.expected).sum()
-}
-
-fn delivered(o: &SimOutcome) -> u64 {
-    o.conns.iter().map(|c| c.delivered).sum()
 }

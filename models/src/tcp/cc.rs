@@ -74,6 +74,8 @@ pub struct NewReno {
     pub smss: u32,
     /// How congestion avoidance counts acknowledged data.
     pub increase: CaIncrease,
+    /// Grow cwnd only while the sender is cwnd-limited (see [`NewReno::with_validation`]).
+    pub validate: bool,
     /// The current recovery is RFC 6675 SACK-based: cwnd stays at ssthresh (no inflation by
     /// duplicate ACKs, no deflation by partial ACKs; the sender's pipe estimate governs).
     pub sack_recovery: bool,
@@ -97,6 +99,7 @@ impl NewReno {
             dup_acks: 0,
             smss,
             increase: CaIncrease::ByteCounting,
+            validate: false,
             sack_recovery: false,
             bytes_acked: 0,
             partial_acks: 0,
@@ -106,6 +109,16 @@ impl NewReno {
     /// This state with congestion avoidance counting `increase`.
     pub fn with_increase(mut self, increase: CaIncrease) -> Self {
         self.increase = increase;
+        self
+    }
+
+    /// This state growing cwnd only while the sender uses it (RFC 7661's intent, in the form
+    /// Linux uses): in slow start while cwnd < 2 × the flight before the ACK, in congestion
+    /// avoidance while that flight is within one SMSS of cwnd. A sender limited by the
+    /// receive window or the application then keeps the cwnd it can validate instead of
+    /// growing it without bound (RFC 5681 places no such limit; `false` is that behaviour).
+    pub fn with_validation(mut self, validate: bool) -> Self {
+        self.validate = validate;
         self
     }
 
@@ -143,7 +156,16 @@ impl NewReno {
             };
         }
         self.dup_acks = 0;
-        if self.cwnd < self.ssthresh {
+        let used = flight.saturating_add(acked);
+        let slow_start = self.cwnd < self.ssthresh;
+        let limited = if slow_start {
+            self.cwnd < used.saturating_mul(2)
+        } else {
+            used.saturating_add(self.smss) >= self.cwnd
+        };
+        if self.validate && !limited {
+            // Not cwnd-limited: nothing to learn about the path, so no growth.
+        } else if slow_start {
             // RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)"
             self.cwnd = self.cwnd.saturating_add(acked.min(self.smss));
         } else {
@@ -258,6 +280,35 @@ mod tests {
         assert_eq!(cc.cwnd, 11 * MSS, "one stretch ACK of 3 SMSS adds only SMSS");
         cc.on_new_ack(SeqNum(3500), 500, 0);
         assert_eq!(cc.cwnd, 11 * MSS + 500);
+    }
+
+    #[test]
+    fn validated_cwnd_grows_only_while_the_sender_uses_it() {
+        // Slow start: grows while cwnd < 2 × the flight before the ACK.
+        let mut cc = NewReno::new(MSS, 10 * MSS, SeqNum(0)).with_validation(true);
+        cc.on_new_ack(SeqNum(1000), 1000, 5 * MSS - 1000);
+        assert_eq!(cc.cwnd, 10 * MSS, "5 SMSS in flight of a 10 SMSS window: not limited");
+        cc.on_new_ack(SeqNum(2000), 1000, 9 * MSS);
+        assert_eq!(cc.cwnd, 11 * MSS, "10 SMSS in flight: limited, grows");
+        // Congestion avoidance: grows only while the flight is within one SMSS of cwnd.
+        let mut ca = NewReno::new(MSS, 4 * MSS, SeqNum(0)).with_validation(true);
+        ca.ssthresh = 2 * MSS;
+        for i in 1..=8 {
+            ca.on_new_ack(SeqNum(i * 1000), 1000, MSS);
+        }
+        assert_eq!(
+            ca.cwnd,
+            4 * MSS,
+            "a receive-window-limited flight of 2 SMSS never grows cwnd"
+        );
+        for i in 9..=12 {
+            ca.on_new_ack(SeqNum(i * 1000), 1000, 3 * MSS);
+        }
+        assert_eq!(
+            ca.cwnd,
+            5 * MSS,
+            "a full window acknowledged while cwnd-limited adds SMSS"
+        );
     }
 
     #[test]

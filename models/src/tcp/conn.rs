@@ -226,7 +226,8 @@ impl TcpConnection {
             sack_ok: false,
             smss,
             cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
-                .with_increase(cfg.ca_increase),
+                .with_increase(cfg.ca_increase)
+                .with_validation(cfg.cwnd_validation),
             rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity),
             total_rt: SimDuration::ZERO,
             rto_retries: 0,
@@ -308,7 +309,9 @@ impl TcpConnection {
         (c.snd_wscale, c.rcv_wscale) = (snap.snd_wscale.min(14), snap.rcv_wscale.min(14));
         c.wscale_ok = snap.snd_wscale != 0 || snap.rcv_wscale != 0;
         c.sack_ok = snap.sack_permitted;
-        c.cc = NewReno::new(c.smss, snap.cwnd, una).with_increase(cfg.ca_increase);
+        c.cc = NewReno::new(c.smss, snap.cwnd, una)
+            .with_increase(cfg.ca_increase)
+            .with_validation(cfg.cwnd_validation);
         c.cc.ssthresh = snap.ssthresh;
         c.cc.dup_acks = snap.dup_acks;
         (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
@@ -1150,7 +1153,9 @@ impl TcpConnection {
         } else {
             self.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
         };
-        self.cc = NewReno::new(self.smss, iw, self.iss).with_increase(self.cfg.ca_increase);
+        self.cc = NewReno::new(self.smss, iw, self.iss)
+            .with_increase(self.cfg.ca_increase)
+            .with_validation(self.cfg.cwnd_validation);
         self.state = if self.fin_queued {
             TcpState::FinWait1
         } else {

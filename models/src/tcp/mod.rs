@@ -142,6 +142,10 @@ pub struct TcpConfig {
     /// How congestion avoidance counts acknowledged data (RFC 5681 §3.1): byte counting (the
     /// default, RECOMMENDED) or per ACK (equation (3), the Reno of the throughput models).
     pub ca_increase: CaIncrease,
+    /// Grow cwnd only while the sender is cwnd-limited (default true, as Linux does; RFC 7661).
+    /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
+    /// application limits the flight, so cwnd can grow far beyond what was ever sent.
+    pub cwnd_validation: bool,
     /// Retransmission timeouts of one segment (or unanswered window probes) after which the
     /// engine stops and emits [`ConnEvent::GiveUp`] (chimney rule 18, TcpMaximumRetransmissions).
     pub max_retransmissions: u32,
@@ -166,6 +170,7 @@ impl Default for TcpConfig {
             clock_granularity: SimDuration::from_micros(1),
             dupack_threshold: 3,
             ca_increase: CaIncrease::ByteCounting,
+            cwnd_validation: true,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }

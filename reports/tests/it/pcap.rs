@@ -227,7 +227,7 @@ fn tshark_agrees_with_summary() {
 /// the [`RunInfo`](reports::RunInfo) built the way `xtask`'s runner builds it. `point` picks
 /// the run by its parameters (empty: the scenario has no sweep) and replication index.
 pub fn real_run(name: &str, point: &[(&str, &str)], seed_index: u32, dir: &Path) -> RunReport {
-    use reports::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
+    use reports::RunInfo;
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let path = workspace.join(format!("scenarios/catalog/{name}.ron"));
     let scenario = scenarios::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -244,62 +244,19 @@ pub fn real_run(name: &str, point: &[(&str, &str)], seed_index: u32, dir: &Path)
     let s = &spec.scenario;
     let o = scenarios::build(s).unwrap().run();
     assert!(o.end.is_ok() && o.integrity_ok(), "{name}: {:?}", o.end);
-    let (sender, peer) = (s.connections[0].client.clone(), s.connections[0].server.clone());
-    let info = RunInfo {
+    let mut info = RunInfo {
         scenario: s.name.clone(),
         description: s.description.clone(),
         run_id: spec.run_id.clone(),
         seed: spec.seed,
         seed_index: spec.seed_index,
         params: spec.params.clone(),
-        fingerprint: o.trace.fingerprint.to_string(),
-        events: o.trace.events,
         version: "test".into(),
         commit: "test".into(),
         command: format!("cargo xtask run scenarios/catalog/{name}.ron --run {}", spec.run_id),
-        outcome: Outcome::Ok,
-        integrity_ok: true,
-        bytes_expected: o.conns.iter().map(|c| c.expected).sum(),
-        bytes_delivered: o.conns.iter().map(|c| c.delivered).sum(),
-        completion_time_ns: o
-            .conns
-            .iter()
-            .map(|c| c.completed_at.map(|t| t.as_nanos()))
-            .collect::<Option<Vec<_>>>()
-            .and_then(|v| v.into_iter().max()),
-        links: vec![
-            LinkInfo {
-                name: o.links[0].clone(),
-                from: sender.clone(),
-                to: peer.clone(),
-            },
-            LinkInfo {
-                name: o.links[1].clone(),
-                from: peer.clone(),
-                to: sender.clone(),
-            },
-        ],
-        conns: o
-            .conns
-            .iter()
-            .map(|c| ConnInfo {
-                conn: c.id.0,
-                sender: Endpoint {
-                    host: sender.clone(),
-                    ip: [10, 0, 0, 1],
-                    port: c.ports.0,
-                    isn: c.isn.0.0,
-                },
-                receiver: Endpoint {
-                    host: peer.clone(),
-                    ip: [10, 0, 0, 2],
-                    port: c.ports.1,
-                    isn: c.isn.1.0,
-                },
-            })
-            .collect(),
         ..RunInfo::default()
     };
+    info.record_outcome(s, &o);
     write_run(dir, &info, &o.log).unwrap()
 }
 
