@@ -2,6 +2,7 @@
 
 mod bench;
 mod fixtures;
+mod integrity_prop;
 mod offload_prop;
 mod offload_rules;
 mod offload_state;
