@@ -27,8 +27,8 @@ use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
-    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason,
-    check_offload_block, check_upload_block,
+    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, check_offload_block,
+    check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
@@ -436,7 +436,7 @@ impl HostStack {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
             Mode::Offloading => c.upload_requested = true,
-            Mode::Offloaded => self.terminate_offload(ctx, conn, UploadReason::HostRequested),
+            Mode::Offloaded => self.terminate_offload(ctx, conn),
             Mode::Host | Mode::Uploading | Mode::Closed => {}
         }
     }
@@ -580,7 +580,7 @@ impl HostStack {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
             }
             if upload {
-                self.terminate_offload(ctx, conn, UploadReason::HostRequested);
+                self.terminate_offload(ctx, conn);
             }
             self.fire(ctx, on_offload_fired);
         } else {
@@ -629,22 +629,14 @@ impl HostStack {
         }
     }
 
-    fn terminate_offload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, reason: UploadReason) {
-        let now = ctx.now();
+    fn terminate_offload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         if c.mode != Mode::Offloaded {
             return;
         }
         c.mode = Mode::Uploading;
         let target = self.target.expect("offloaded implies a target");
-        self.record_offload(
-            now,
-            conn,
-            OffloadEventKind::UploadInitiated {
-                reason: format!("{reason:?}"),
-            },
-            None,
-        );
+        // The target records the upload's start, with the sequence state only it knows.
         ctx.send(target, SimDuration::ZERO, Msg::TerminateOffload(conn));
     }
 
@@ -858,7 +850,8 @@ impl Actor<Msg> for HostStack {
                 offset,
                 data,
             } => self.bounced(ctx, conn, buf, offset, data),
-            Msg::RequestUpload { conn, reason } => self.terminate_offload(ctx, conn, reason),
+            // The target knows why it asked (it records the reason with the upload).
+            Msg::RequestUpload { conn, .. } => self.terminate_offload(ctx, conn),
             Msg::TerminateOffloadComplete(block) => self.terminate_complete(ctx, *block),
             // The target passes up what the connection's receive half delivered.
             Msg::Delivered { conn, offset, data } => {

@@ -31,7 +31,7 @@ use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, Upl
 use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
-use crate::record::Recorder;
+use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
 use crate::trigger::{PendingAction, take_fired};
@@ -501,6 +501,16 @@ impl OffloadTarget {
                 self.out.clear();
                 c.timers.cancel_all(ctx);
                 c.phase = Phase::Uploading(reason);
+                self.recorder.offload.push(OffloadRecord {
+                    time: now,
+                    conn,
+                    kind: OffloadEventKind::UploadInitiated {
+                        reason: format!("{reason:?}"),
+                    },
+                    snd_una: tcp.snd_una(),
+                    snd_nxt: tcp.snd_nxt(),
+                    snd_max: tcp.snd_max(),
+                });
                 ctx.set_timer(now + self.cfg.upload_latency, u64::from(conn.0) << 8 | UPLOAD_DONE);
             }
             Phase::Aborted => {
