@@ -508,15 +508,14 @@ impl HostStack {
             Self::fail(ctx, v);
             return;
         }
-        self.handovers.push(HandoverRecord {
-            time: now,
+        self.handovers.push(HandoverRecord::new(
+            now,
             conn,
-            kind: HandoverKind::Offload,
-            state: block.state,
-            snd_una_offset: block.consts.snd_una_offset,
-            chain_bytes: block.chain.as_ref().map_or(0, |ch| ch.len()),
-            chain_buffers: block.chain.as_ref().map_or(0, |ch| ch.buffer_count()),
-        });
+            HandoverKind::Offload,
+            block.state,
+            &block.consts,
+            block.chain.as_ref(),
+        ));
         self.record_offload(
             now,
             conn,
@@ -651,15 +650,14 @@ impl HostStack {
             ));
             return;
         }
-        self.handovers.push(HandoverRecord {
-            time: now,
+        self.handovers.push(HandoverRecord::new(
+            now,
             conn,
-            kind: HandoverKind::Upload,
-            state: block.state,
-            snd_una_offset: block.consts.snd_una_offset,
-            chain_bytes: block.chain.as_ref().map_or(0, |ch| ch.len()),
-            chain_buffers: block.chain.as_ref().map_or(0, |ch| ch.buffer_count()),
-        });
+            HandoverKind::Upload,
+            block.state,
+            &block.consts,
+            block.chain.as_ref(),
+        ));
         if block.state.state == TcpState::Closed {
             // Rule 40: the target had aborted the connection and kept its state until now
             // (every send was completed REQUEST_ABORTED), or it closed normally: nothing to

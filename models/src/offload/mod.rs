@@ -325,6 +325,28 @@ pub struct HandoverRecord {
     pub chain_buffers: usize,
 }
 
+impl HandoverRecord {
+    /// The record of a block crossing the interface at `time`.
+    pub fn new(
+        time: SimTime,
+        conn: ConnId,
+        kind: HandoverKind,
+        state: DelegatedState,
+        consts: &ConstState,
+        chain: Option<&SendChain>,
+    ) -> Self {
+        HandoverRecord {
+            time,
+            conn,
+            kind,
+            state,
+            snd_una_offset: consts.snd_una_offset,
+            chain_bytes: chain.map_or(0, |ch| ch.len()),
+            chain_buffers: chain.map_or(0, |ch| ch.buffer_count()),
+        }
+    }
+}
+
 /// Why a connection is uploaded (rule 44 reasons that offsim produces).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UploadReason {
