@@ -377,20 +377,8 @@ impl HostStack {
             }
             // Rule 22: posted to the target.
             Mode::Offloaded => {
-                if let Some(r) = c.buffers.get_mut(&buf) {
-                    r.offloaded_at = Some(now);
-                }
                 let target = self.target.expect("offloaded implies a target");
-                ctx.send(
-                    target,
-                    SimDuration::ZERO,
-                    Msg::OffloadSend {
-                        conn,
-                        buf,
-                        offset,
-                        data,
-                    },
-                );
+                post_to_target(ctx, target, &mut c.buffers, conn, buf, offset, data);
             }
         }
     }
@@ -558,19 +546,7 @@ impl HostStack {
             // Rule 22: post the queued sends in order; rule 23: then forward held segments.
             let c = self.conns.get_mut(&conn).expect("present");
             for (offset, (buf, data, _)) in queued {
-                if let Some(r) = c.buffers.get_mut(&buf) {
-                    r.offloaded_at = Some(now);
-                }
-                ctx.send(
-                    target,
-                    SimDuration::ZERO,
-                    Msg::OffloadSend {
-                        conn,
-                        buf,
-                        offset,
-                        data,
-                    },
-                );
+                post_to_target(ctx, target, &mut c.buffers, conn, buf, offset, data);
             }
             for seg in held {
                 ctx.send(target, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
@@ -782,6 +758,32 @@ impl HostStack {
             )),
         }
     }
+}
+
+/// Rule 22: posts one send request to the target (MiniportTcpOffloadSend) and records when
+/// the buffer was handed over.
+fn post_to_target(
+    ctx: &mut Ctx<'_, Msg>,
+    target: ActorId,
+    buffers: &mut BTreeMap<BufId, BufferRecord>,
+    conn: ConnId,
+    buf: BufId,
+    offset: u64,
+    data: Bytes,
+) {
+    if let Some(r) = buffers.get_mut(&buf) {
+        r.offloaded_at = Some(ctx.now());
+    }
+    ctx.send(
+        target,
+        SimDuration::ZERO,
+        Msg::OffloadSend {
+            conn,
+            buf,
+            offset,
+            data,
+        },
+    );
 }
 
 /// Records a buffer's end and tells the application.
