@@ -19,12 +19,48 @@ const COMMIT: &str = "0123456789ab";
 /// The catalog's default sweep, relative to the crate folder (the working directory).
 const DEFAULT_SWEEP: &str = "../scenarios/catalog/sweep_default.ron";
 
+/// Runs of the default sweep with `--seeds 1` (4 loss rates x 3 offload moments).
+const DEFAULT_RUNS_ONE_SEED: usize = 12;
+
+/// A one-run scenario of the catalog.
+const ONE_RUN: &str = "../scenarios/catalog/offload_during_retransmission.ron";
+
 fn xtask() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("OFFSIM_COMMIT", COMMIT)
         .stdin(Stdio::null());
     c
+}
+
+/// `xtask ARGS...`, waited for.
+fn xt(args: &[&str]) -> Output {
+    xtask().args(args).output().expect("start xtask")
+}
+
+/// The default sweep with one seed into `out`, with `args`.
+fn default_sweep(out: &Path, args: &[&str]) -> Output {
+    let mut c = xtask();
+    c.args(["sweep", DEFAULT_SWEEP, "--seeds", "1", "--jobs", "2", "--out", p(out)])
+        .args(args);
+    c.output().expect("start xtask")
+}
+
+/// `(runs, reused, failed)` from the line `N runs (R reused, F failed) in DIR`.
+#[track_caller]
+fn counts(o: &Output) -> (usize, usize, usize) {
+    let text = stdout(o);
+    let line = text
+        .lines()
+        .find(|l| l.contains(" runs (") && l.contains(" reused, "))
+        .unwrap_or_else(|| panic!("no summary line:\n{}", describe(o)));
+    let nums: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .take(3)
+        .map(|s| s.parse().unwrap())
+        .collect();
+    (nums[0], nums[1], nums[2])
 }
 
 fn stdout(o: &Output) -> String {
