@@ -423,6 +423,7 @@ fn check(files: &[PathBuf]) -> Result<()> {
 
 fn compare(a: &Path, b: &Path, out: Option<PathBuf>) -> Result<()> {
     let out = out.unwrap_or_else(|| PathBuf::from("target/offsim/compare"));
+    let _lock = folder::lock(&out, "compare")?;
     let rows = reports::compare(a, b, &out)?;
     say!(
         "{:<40} {:<26} {:>14} {:>14} {:>12} {:>8}",
