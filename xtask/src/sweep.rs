@@ -148,36 +148,38 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     let ctx = RunContext::new(&plan.file);
     let _lock = folder::lock(&plan.out, "sweep")?;
     prepare_out(&plan.out, &scenario.name, plan.resume, plan.force)?;
-    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
-    remove_partials(&plan.out)?;
-    remove_foreign_runs(&plan.out, &runs)?;
-    write_json(
-        &plan.out.join("manifest.json"),
-        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
-    )?;
     let selected: Vec<&RunSpec> = match plan.shard {
-        Some(s) => {
-            write_json(
-                &plan.out.join("shard.json"),
-                &json!({ "index": s.index, "count": s.count }),
-            )?;
-            runs.iter()
-                .enumerate()
-                .filter(|(k, _)| k % s.count == s.index)
-                .map(|(_, r)| r)
-                .collect()
-        }
+        Some(s) => runs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % s.count == s.index)
+            .map(|(_, r)| r)
+            .collect(),
         None => runs.iter().collect(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs(plan.jobs, selected.len()))
         .build()?;
+    // Everything that can refuse the folder comes before the first change to it.
     let prior: Vec<Option<RunReport>> = if plan.resume {
         pool.install(|| selected.par_iter().map(|spec| reusable(&plan.out, spec)).collect())
     } else {
         vec![None; selected.len()]
     };
     check_builds(&plan.out, &ctx, &prior, plan.allow_mixed_builds)?;
+    check_foreign_runs(&plan.out, &runs)?;
+    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
+    remove_partials(&plan.out)?;
+    write_json(
+        &plan.out.join("manifest.json"),
+        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
+    )?;
+    if let Some(s) = plan.shard {
+        write_json(
+            &plan.out.join("shard.json"),
+            &json!({ "index": s.index, "count": s.count }),
+        )?;
+    }
     let bar = progress(selected.len() as u64);
     let failed = std::sync::atomic::AtomicU64::new(0);
     let outcomes: Vec<Result<(RunReport, bool)>> = pool.install(|| {
@@ -324,17 +326,39 @@ fn reusable(out: &Path, spec: &RunSpec) -> Option<RunReport> {
     same.then_some(report)
 }
 
-/// Removes run folders that belong to no run of the sweep (left by a larger `--seeds`, or an
-/// edited scenario), so a resumed sweep holds exactly what a fresh one would.
-fn remove_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
+/// Refuses to resume into a folder holding complete runs that belong to no run of this sweep
+/// (run with more seeds, or before the scenario was edited): continuing would either delete
+/// results or leave a folder that no fresh sweep would write. `.partial` folders are
+/// leftovers, not results, and do not count.
+fn check_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(out.join("runs")) else {
+        return Ok(());
+    };
     let ours: Vec<PathBuf> = runs.iter().map(|r| reports::run_dir(out, &r.run_id)).collect();
-    for entry in std::fs::read_dir(out.join("runs"))? {
+    let mut foreign = Vec::new();
+    for entry in entries {
         let path = entry?.path();
-        if path.is_dir() && !ours.contains(&path) {
-            std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
+        if !ours.contains(&path) && path.extension().is_none_or(|e| e != "partial") {
+            foreign.push(path.file_name().unwrap_or_default().to_string_lossy().into_owned());
         }
     }
-    Ok(())
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    bail!(
+        "{} holds {} run folders that are no run of this sweep (it had more seeds, or the scenario \
+         was edited): {}{}; resuming would lose them or mix them in: use the same --seeds, \
+         another --out, or --force to start afresh",
+        out.join("runs").display(),
+        foreign.len(),
+        foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if foreign.len() > 5 {
+            format!(" and {} more", foreign.len() - 5)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Removes what an interrupted invocation can leave behind: `runs/*.partial/` folders and the

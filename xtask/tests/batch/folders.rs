@@ -71,6 +71,7 @@ fn resume_refuses_runs_of_another_build_unless_allowed_and_then_lists_the_builds
     let d = tempdir();
     let out = d.path().join("sweep");
     assert_status(&default_sweep(&out, &[]), 0);
+    let before = tree(&out);
     let other_build = |args: &[&str]| {
         let mut c = xtask();
         c.env("OFFSIM_COMMIT", "fedcba987654")
@@ -95,7 +96,11 @@ fn resume_refuses_runs_of_another_build_unless_allowed_and_then_lists_the_builds
         "{}",
         describe(&o)
     );
-    assert_eq!(run_folders(&out).len(), DEFAULT_RUNS_ONE_SEED, "nothing ran");
+    assert_eq!(
+        tree(&out),
+        before,
+        "a refused resume changes nothing (not even manifest.json)"
+    );
 
     let o = other_build(&["--allow-mixed-builds"]);
     assert_status(&o, 0);
@@ -213,4 +218,24 @@ fn merge_refuses_a_shard_with_an_incomplete_run() {
         "{}",
         describe(&o)
     );
+}
+
+#[test]
+fn resume_with_fewer_seeds_is_refused_and_loses_nothing() {
+    let d = tempdir();
+    let out = d.path().join("sweep");
+    let mut c = xtask();
+    c.args(["sweep", DEFAULT_SWEEP, "--seeds", "2", "--jobs", "2", "--out", p(&out)]);
+    assert_status(&c.output().unwrap(), 0);
+    let before = tree(&out);
+    let o = default_sweep(&out, &["--resume"]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains(&format!(
+            "holds {DEFAULT_RUNS_ONE_SEED} run folders that are no run of this sweep (it had more seeds"
+        )),
+        "{}",
+        describe(&o)
+    );
+    assert_eq!(tree(&out), before, "a refused resume changes nothing");
 }
