@@ -6,7 +6,7 @@
 //! every error gets its file:line:column.
 
 use crate::load::ValidationError;
-use crate::schema::{Action, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
+use crate::schema::{Action, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use crate::units::Duration;
 
 /// Longest scenario name in bytes: it names the default output folder.
@@ -65,6 +65,20 @@ impl Bounds<'_> {
                 ),
             );
         }
+        if let Some(sweep) = &s.sweep {
+            for (i, a) in sweep.axes.iter().enumerate() {
+                if a.name.len() > MAX_NAME_BYTES {
+                    // It names chart files (`<metric>-vs-<axis>.svg`).
+                    self.err(
+                        format!("sweep.axes[{i}].name"),
+                        format!(
+                            "{} bytes is too long for an axis name: at most {MAX_NAME_BYTES} bytes (it names chart files)",
+                            a.name.len()
+                        ),
+                    );
+                }
+            }
+        }
         for (i, l) in s.links.iter().enumerate() {
             // reports::pcap: `<link> <a>-><b>`, sanitised (one byte per ASCII char, `_` for
             // the rest, which may be wider in the name) + ".pcapng".
@@ -102,9 +116,17 @@ impl Bounds<'_> {
                 all.push((format!("hosts[{i}].offload_target.upload_latency"), t.upload_latency));
             }
         }
+        let reorder = |f: String, list: &[Impairment], all: &mut Vec<(String, Duration)>| {
+            for (k, imp) in list.iter().enumerate() {
+                if let Impairment::Reorder { extra_delay, .. } = imp {
+                    all.push((format!("{f}[{k}].Reorder.extra_delay"), *extra_delay));
+                }
+            }
+        };
         for (i, l) in s.links.iter().enumerate() {
             for (dir, d) in [("forward", &l.forward), ("reverse", &l.reverse)] {
                 all.push((format!("links[{i}].{dir}.delay"), d.delay));
+                reorder(format!("links[{i}].{dir}.impairments"), &d.impairments, &mut all);
             }
         }
         for (i, c) in s.connections.iter().enumerate() {
@@ -122,6 +144,9 @@ impl Bounds<'_> {
             }
         }
         for (i, e) in s.timeline.iter().enumerate() {
+            if let Action::SetLinkImpairments(_, _, list) = &e.action {
+                reorder(format!("timeline[{i}].action.SetLinkImpairments.2"), list, &mut all);
+            }
             all.push((format!("timeline[{i}].delay"), e.delay));
             if let Trigger::At(t) = e.when {
                 all.push((format!("timeline[{i}].when.At"), t));

@@ -88,6 +88,11 @@ fn huge_durations_are_errors_not_a_time_overflow_panic() {
             "hosts[0].offload_target.latency: 18000000000 s added",
         ),
         (
+            r#"impairments: [Bernoulli(p: 0.01)]"#,
+            r#"impairments: [Reorder(fraction: 0.5, extra_delay: "9300000000 s")]"#,
+            "links[0].forward.impairments[0].Reorder.extra_delay: 9300000000 s added",
+        ),
+        (
             r#"bytes: "1 MiB")"#,
             r#"bytes: "1 MiB", timing: Paced("5000000000 s"))"#,
             "applications[0].timing.Paced: 16 writes every 5000000000 s overflow simulated time",
@@ -130,6 +135,14 @@ fn names_that_are_not_safe_file_names_are_refused() {
     let e = error_with(r#"name: "base""#, &format!("name: \"{}\"", "n".repeat(101)));
     assert!(
         e.contains("name: 101 bytes is too long for a name: at most 100 bytes"),
+        "{e}"
+    );
+    let e = sweep_error(&format!(
+        "(axes: [(name: \"{}\", path: \"links[0].forward.impairments[0].Bernoulli.p\", values: [0.1])])",
+        "a".repeat(101)
+    ));
+    assert!(
+        e.contains("sweep.axes[0].name: 101 bytes is too long for an axis name"),
         "{e}"
     );
     let e = error_with(r#"name: "l0""#, &format!("name: \"{}\"", "l".repeat(250)));
