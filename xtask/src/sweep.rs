@@ -168,12 +168,14 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     };
     check_builds(&plan.out, &ctx, &prior, plan.allow_mixed_builds)?;
     check_foreign_runs(&plan.out, &runs)?;
-    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
-    remove_partials(&plan.out)?;
+    // The manifest first: from then on the folder is a sweep folder (a kill right after
+    // leaves one that `--resume` continues).
     write_json(
         &plan.out.join("manifest.json"),
         &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
     )?;
+    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
+    remove_partials(&plan.out)?;
     if let Some(s) = plan.shard {
         write_json(
             &plan.out.join("shard.json"),
@@ -444,8 +446,8 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
         ),
     }
     let ids: Vec<String> = serde_json::from_value(m["runs"].clone())?;
-    std::fs::create_dir_all(out.join("runs"))?;
-    remove_partials(out)?;
+    // Every check before the first write into `out`.
+    let mut sources = Vec::with_capacity(ids.len());
     let mut reports = Vec::with_capacity(ids.len());
     for id in &ids {
         let src = shards
@@ -456,11 +458,8 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
         folder::check_complete(&src).map_err(|e| {
             anyhow::anyhow!("{e}: run it again with `sweep --resume` into its shard folder, then merge")
         })?;
-        let dst = reports::run_dir(out, id);
-        if src != dst {
-            copy_dir(&src, &dst)?;
-        }
-        reports.push(RunReport::read(&dst.join("summary.json"))?);
+        reports.push(RunReport::read(&src.join("summary.json"))?);
+        sources.push(src);
     }
     let builds: Vec<String> = reports
         .iter()
@@ -475,7 +474,16 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
             builds[0]
         );
     }
+    // The manifest first, so a merge killed mid-way leaves a folder a retry continues.
     write_json(&out.join("manifest.json"), &m)?;
+    std::fs::create_dir_all(out.join("runs"))?;
+    remove_partials(out)?;
+    for (id, src) in ids.iter().zip(&sources) {
+        let dst = reports::run_dir(out, id);
+        if *src != dst {
+            copy_dir(src, &dst)?;
+        }
+    }
     finish(out, &reports)?;
     Ok(reports)
 }

@@ -218,6 +218,24 @@ fn merge_refuses_a_shard_with_an_incomplete_run() {
         "{}",
         describe(&o)
     );
+    // Repaired as the message says; then a merge, and its retry (a rescheduled merge job) into
+    // the same folder, both succeed with the same files.
+    let o = default_sweep(&shards[1], &["--shard", "1/2", "--resume"]);
+    assert_eq!(
+        counts(&o),
+        (DEFAULT_RUNS_ONE_SEED / 2, DEFAULT_RUNS_ONE_SEED / 2 - 1, 0)
+    );
+    let merged = d.path().join("merged");
+    let merge = || {
+        let mut c = xtask();
+        c.arg("merge").args(&shards).args(["--out", p(&merged)]);
+        c.output().unwrap()
+    };
+    assert_status(&merge(), 0);
+    let first = tree(&merged);
+    std::fs::create_dir_all(merged.join("runs/x.partial")).unwrap(); // killed mid-copy
+    assert_status(&merge(), 0);
+    assert_eq!(tree(&merged), first, "a retried merge ends with the same files");
 }
 
 #[test]
