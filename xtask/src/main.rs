@@ -102,7 +102,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// (Re)write the HTML report of a sweep folder: DIR/report/index.html.
+    /// (Re)write the HTML report of a sweep or run folder: DIR/report/index.html. Refuses a
+    /// folder with an incomplete run (completion marker missing or not matching).
     Report {
         /// Sweep folder.
         dir: PathBuf,
@@ -117,7 +118,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Combine the shard folders of one sweep into one sweep folder and report.
+    /// Combine the shard folders of one sweep into one sweep folder and report (exit status 3
+    /// if some runs failed). Every run must be complete (its completion marker matches).
     Merge {
         /// Shard folders.
         #[arg(required = true)]
@@ -218,6 +220,9 @@ fn dispatch(command: Command) -> Result<Done> {
         }
         Command::Check { files } => check(&files).map(|()| Done::Ok),
         Command::Report { dir } => {
+            if !dir.is_dir() {
+                bail!("{}: no such folder", dir.display());
+            }
             let _lock = folder::lock(&dir, "report")?;
             check_reportable(&dir)?;
             reports::write_report(&dir)?;

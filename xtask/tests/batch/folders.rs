@@ -10,12 +10,13 @@ fn a_second_writer_fails_at_once_naming_the_holder() {
     let d = tempdir();
     let out = d.path().join("sweep");
     let mut first = xtask()
-        .args(["sweep", DEFAULT_SWEEP, "--seeds", "2", "--jobs", "1", "--out", p(&out)])
+        .args(["sweep", DEFAULT_SWEEP, "--seeds", "8", "--jobs", "1", "--out", p(&out)])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The holder is recorded once the lock is taken.
+    // The whole default sweep (96 runs, one worker): surely still running when the second
+    // starts. The holder is recorded once the lock is taken.
     let lock = out.join(".offsim.lock");
     let deadline = Instant::now() + Duration::from_secs(120);
     while std::fs::read_to_string(&lock).map_or(true, |t| t.is_empty()) {
@@ -24,7 +25,7 @@ fn a_second_writer_fails_at_once_naming_the_holder() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let started = Instant::now();
-    let second = xt(&["sweep", DEFAULT_SWEEP, "--seeds", "2", "--resume", "--out", p(&out)]);
+    let second = xt(&["sweep", DEFAULT_SWEEP, "--seeds", "8", "--resume", "--out", p(&out)]);
     let waited = started.elapsed();
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
