@@ -386,9 +386,16 @@ fn exit_on_failures(reports: &[reports::RunReport]) -> Result<Done> {
     Ok(Done::Ok)
 }
 
-/// `report` accepts a sweep folder whose run folders are all complete, or a complete run
-/// folder; an interrupted `run` or sweep never passes for a result.
+/// `report` accepts a finished sweep folder (`results.json`, written last) whose run folders
+/// are all complete, or a complete run folder; an interrupted `run` or sweep never passes for
+/// a result.
 fn check_reportable(dir: &Path) -> Result<()> {
+    if dir.join("manifest.json").is_file() && !dir.join("results.json").is_file() {
+        bail!(
+            "{}: the sweep did not finish (no results.json): continue it with `sweep --resume`",
+            dir.display()
+        );
+    }
     if dir.join("results.json").is_file() {
         for entry in std::fs::read_dir(dir.join("runs")).with_context(|| format!("{}: no runs/", dir.display()))? {
             let run = entry?.path();

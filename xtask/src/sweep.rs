@@ -174,6 +174,8 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         &plan.out.join("manifest.json"),
         &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
     )?;
+    // Until `finish` writes it again, the folder must not look like a finished sweep.
+    remove_if_present(&plan.out.join("results.json"))?;
     std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
     remove_partials(&plan.out)?;
     if let Some(s) = plan.shard {
@@ -363,6 +365,15 @@ fn check_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
     )
 }
 
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Removes what an interrupted invocation can leave behind: `runs/*.partial/` folders and the
 /// temporary files of [`reports::write_atomic`] (`.NAME.tmpPID`) in the sweep folder,
 /// `charts/` and `report/`.
@@ -476,6 +487,7 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
     }
     // The manifest first, so a merge killed mid-way leaves a folder a retry continues.
     write_json(&out.join("manifest.json"), &m)?;
+    remove_if_present(&out.join("results.json"))?;
     std::fs::create_dir_all(out.join("runs"))?;
     remove_partials(out)?;
     for (id, src) in ids.iter().zip(&sources) {

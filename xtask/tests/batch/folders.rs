@@ -258,3 +258,47 @@ fn resume_with_fewer_seeds_is_refused_and_loses_nothing() {
     );
     assert_eq!(tree(&out), before, "a refused resume changes nothing");
 }
+
+#[test]
+fn report_refuses_a_sweep_whose_resume_was_killed() {
+    let d = tempdir();
+    let out = d.path().join("sweep");
+    assert_status(&default_sweep(&out, &[]), 0);
+    assert_status(&xt(&["report", p(&out)]), 0);
+    // Grown to 8 seeds, killed once a new run is written: the old results.json must not make
+    // the folder pass for a finished sweep of 8 seeds.
+    let mut grow = xtask()
+        .args([
+            "sweep",
+            DEFAULT_SWEEP,
+            "--seeds",
+            "8",
+            "--jobs",
+            "1",
+            "--resume",
+            "--out",
+            p(&out),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while run_folders(&out).len() <= DEFAULT_RUNS_ONE_SEED {
+        assert!(
+            grow.try_wait().unwrap().is_none(),
+            "the grown sweep ended before it was killed"
+        );
+        assert!(Instant::now() < deadline, "no new run folder appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    grow.kill().unwrap();
+    grow.wait().unwrap();
+    let o = xt(&["report", p(&out)]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("the sweep did not finish (no results.json): continue it with `sweep --resume`"),
+        "{}",
+        describe(&o)
+    );
+}
