@@ -6,8 +6,9 @@
 #   OFFSIM_XTASK=/path/to/xtask bash deploy/xtask-step.sh merge DIR... --out DIR
 #
 # Runs the already built binary $OFFSIM_XTASK (never cargo: array tasks must not rebuild)
-# with the given arguments. xtask exits 2 when a sweep (or merge) completed and wrote every
-# result but some runs failed, and 1 when it could not complete (bad file, I/O error).
+# with the given arguments. xtask exits 3 when a sweep (or merge) completed and wrote every
+# result but some runs failed, 1 when it could not complete (bad file, I/O error, folder in
+# use by another writer) and 2 on a usage error.
 # Failed runs are results -- the merged report lists them with error and seed -- so a step
 # that completed exits 0 here and the scheduler runs the dependent merge (Slurm afterok);
 # anything else keeps its status. Set OFFSIM_STRICT=1 to keep xtask's status.
@@ -22,7 +23,7 @@ echo "xtask-step: $(hostname) $(date -u +%Y-%m-%dT%H:%M:%SZ): $xtask $*" >&2
 "$xtask" "$@"
 status=$?
 
-if [ "$status" -eq 2 ] && [ -z "${OFFSIM_STRICT:-}" ]; then
+if [ "$status" -eq 3 ] && [ -z "${OFFSIM_STRICT:-}" ]; then
     echo "xtask-step: completed with failed runs (listed above and in the report); exiting 0" >&2
     status=0
 fi

@@ -81,6 +81,17 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
         .iter()
         .filter_map(|p| ab.points.iter().find(|q| q.params == p.params).map(|q| (p, q)))
         .collect();
+    if pairs.is_empty() {
+        // Unrelated sweeps: an empty comparison would pass for "no difference".
+        let labels = |g: &Aggregate| g.points.iter().map(|p| p.label.clone()).collect::<Vec<_>>().join("; ");
+        return Err(crate::ReportError::Invalid(format!(
+            "{} and {} have no parameter point in common, so there is nothing to compare (A: {}; B: {})",
+            a.display(),
+            b.display(),
+            labels(&aa),
+            labels(&ab)
+        )));
+    }
     let metrics: Vec<String> = aa
         .points
         .first()

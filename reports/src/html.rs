@@ -409,6 +409,14 @@ fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggr
         failed,
         agg.points.len(),
     );
+    if !meta.builds.is_empty() {
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">Runs of {} builds (resumed with --allow-mixed-builds): {}</p>",
+            meta.builds.len(),
+            meta.builds.iter().map(|s| esc(s)).collect::<Vec<_>>().join(" · ")
+        );
+    }
     b.push_str(
         "<p>Data: <a href=\"../results.csv\">results.csv</a> · <a href=\"../results.json\">results.json</a> (one \
          row per run) · <a href=\"../aggregate.csv\">aggregate.csv</a> · <a href=\"../aggregate.json\">aggregate.json\

@@ -145,6 +145,10 @@ pub(crate) struct SweepMeta {
     pub charts: Vec<String>,
     /// The scenario text of the first run (the sweep's base scenario, expanded).
     pub scenario_text: String,
+    /// Every build (`version (commit)`) whose runs are in the sweep, in run order, when there
+    /// is more than one (a sweep resumed with `--allow-mixed-builds`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub builds: Vec<String>,
 }
 
 /// One run in `results.json`.
@@ -342,9 +346,22 @@ pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
         axes: agg.axes.clone(),
         charts,
         scenario_text: first.map(|r| r.scenario_text.clone()).unwrap_or_default(),
+        builds: builds(runs),
     };
     write_json(&dir.join("sweep.json"), &meta)?;
     Ok(agg)
+}
+
+/// The distinct builds of `runs` (`version (commit)`, in run order) if there are several.
+fn builds(runs: &[RunReport]) -> Vec<String> {
+    let mut builds: Vec<String> = Vec::new();
+    for r in runs {
+        let b = format!("{} ({})", r.version, r.commit);
+        if !builds.contains(&b) {
+            builds.push(b);
+        }
+    }
+    if builds.len() > 1 { builds } else { Vec::new() }
 }
 
 /// The axes whose values are all numbers and take at least two values, with those values.

@@ -68,6 +68,7 @@
 //!
 //! Wiring a scenario into a simulation lives in `build.rs` (not yet written).
 
+mod bounds;
 pub mod build;
 pub mod schema;
 pub mod sweep;

@@ -316,11 +316,22 @@ fn resolve_axes(base: &Scenario, check_runs: bool, errors: &mut Vec<ValidationEr
             }
         };
         if let Some(Seg::Field(root)) = segs.first()
-            && (root == "sweep" || root == "name")
+            && (root == "sweep" || root == "name" || root == "seed")
         {
+            let hint = match root.as_str() {
+                // Issue 14: an axis on `seed` was accepted and ignored (every "point" a copy).
+                "seed" => {
+                    " (seeds are not a parameter: use `seeds: Count(N)` or `seeds: List([..])` in the sweep section, or `--seeds`)"
+                }
+                "name" => " (the name names the whole sweep; axis values label the runs)",
+                _ => "",
+            };
             err(
                 format!("{f}.path"),
-                format!("`{}`: a sweep axis may not change the scenario's `{root}`", axis.path),
+                format!(
+                    "`{}`: a sweep axis may not change the scenario's `{root}`{hint}",
+                    axis.path
+                ),
             );
             continue;
         }

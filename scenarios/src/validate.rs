@@ -35,6 +35,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
 pub(crate) fn validate_base(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     let mut v = Validator { s, errors: Vec::new() };
     v.scenario();
+    crate::bounds::check(s, &mut v.errors);
     if v.errors.is_empty() { Ok(()) } else { Err(v.errors) }
 }
 

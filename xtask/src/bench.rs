@@ -51,7 +51,7 @@ fn transfer(reps: u32) -> Result<()> {
         stats = Some(s);
     }
     let s = stats.expect("at least one repetition");
-    println!(
+    say!(
         "{:<44} {:>14.0} {:>14.0}   ({} segments, {} events, {} simulated, peak RSS {} MB)",
         "transfer 100 MB, 1% loss (segments/s, ev/s)",
         s.segments as f64 / best,
@@ -66,14 +66,14 @@ fn transfer(reps: u32) -> Result<()> {
 
 /// Runs the kernel workloads and the transfer benchmark.
 pub fn run(args: BenchArgs) -> Result<()> {
-    println!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
+    say!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
     let (best, median) = best_rate(args.reps, || ping_pong(5_000_000).events);
-    println!("{:<44} {:>14.0} {:>14.0}", "ping_pong (queue of 1)", best, median);
+    say!("{:<44} {:>14.0} {:>14.0}", "ping_pong (queue of 1)", best, median);
     for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
         for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
             let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
             let name = format!("timer_churn {kind:?} actors={actors} in_flight={in_flight}");
-            println!("{name:<44} {best:>14.0} {median:>14.0}");
+            say!("{name:<44} {best:>14.0} {median:>14.0}");
         }
     }
     transfer(args.reps)

@@ -1,18 +1,38 @@
 //! `cargo xtask`: offsim's command line. Each subcommand is a thin call into the crates.
+//!
+//! Exit status: 0 success, 1 error (nothing or not everything written), 2 usage error (clap),
+//! 3 a sweep, merge or run that completed and wrote every result but has failed runs. A closed
+//! stdout (`run … | head`) is not an error: the rest of the output is dropped quietly.
+
+/// `println!` that drops its output quietly once stdout is closed (a pipe into `head`).
+macro_rules! say {
+    ($($t:tt)*) => { $crate::say(format_args!($($t)*)) };
+}
 
 mod bench;
+mod folder;
 mod runner;
 mod sweep;
 mod tools;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use sweep::{SeedsArg, Shard, SweepPlan};
 
 /// offsim: a deterministic discrete-event simulator for TCP offload (NDIS TCP chimney).
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    after_help = "Exit status: 0 success; 1 error (a command that could not complete); 2 usage \
+                  error; 3 a sweep, merge or run that completed, writing every result, with failed \
+                  runs (listed in the output and the report)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,7 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one run of a scenario file, print a one-screen summary and write its files
-    /// (exit status 2 if the run failed).
+    /// (exit status 3 if the run failed).
     Run {
         /// Scenario file (RON).
         file: PathBuf,
@@ -31,12 +51,16 @@ enum Command {
         /// Run the sweep run with this id (see `sweep FILE --list`); default: the first.
         #[arg(long = "run")]
         run_id: Option<String>,
-        /// Output folder (default: target/offsim/<scenario>/<run id>).
+        /// Output folder (default: target/offsim/run/<scenario>/<run id>). An earlier run
+        /// folder of the same scenario is cleared first; any other non-empty folder is refused.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also clear an output folder holding a run of another scenario.
+        #[arg(long)]
+        force: bool,
     },
     /// Run the sweep a scenario file describes (axes × seeds) in parallel, then write the
-    /// results and the HTML report. Exits 2 if some runs failed (every result is still
+    /// results and the HTML report. Exits 3 if some runs failed (every result is still
     /// written, failures included), 1 on an error that stops the sweep.
     Sweep {
         /// Scenario file (RON) with a `sweep` section.
@@ -44,16 +68,26 @@ enum Command {
         /// Seeds per parameter point: a count N (base seed + 0..N) or a range A..B.
         #[arg(long)]
         seeds: Option<SeedsArg>,
-        /// Worker threads (default: one per core). Results do not depend on it.
-        #[arg(long)]
-        jobs: Option<usize>,
+        /// Worker threads (default: one per core; at most one per run and 256). Results do not
+        /// depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         /// Output folder (default: target/offsim/<scenario>).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Reuse the complete runs already in the output folder (after an interruption, or
-        /// after raising --seeds); only missing runs execute.
-        #[arg(long)]
+        /// after raising --seeds); only missing runs execute. A run whose completion marker
+        /// is missing or does not match its files runs again.
+        #[arg(long, conflicts_with = "force")]
         resume: bool,
+        /// Clear the output folder first if it is a sweep folder (a non-empty folder that is
+        /// not a sweep folder is always refused).
+        #[arg(long)]
+        force: bool,
+        /// With --resume: also reuse runs recorded by another build (the report lists every
+        /// build). Without it, resuming a sweep started by another build is refused.
+        #[arg(long)]
+        allow_mixed_builds: bool,
         /// Run only slice I of N (0 <= I < N), for a cluster job array; merge the slices
         /// with `merge`.
         #[arg(long)]
@@ -68,7 +102,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// (Re)write the HTML report of a sweep folder: DIR/report/index.html.
+    /// (Re)write the HTML report of a sweep or run folder: DIR/report/index.html. Refuses a
+    /// folder with an incomplete run (completion marker missing or not matching).
     Report {
         /// Sweep folder.
         dir: PathBuf,
@@ -83,70 +118,129 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Combine the shard folders of one sweep into one sweep folder and report.
+    /// Combine the shard folders of one sweep into one sweep folder and report (exit status 3
+    /// if some runs failed). Every run must be complete (its completion marker matches).
     Merge {
         /// Shard folders.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Output folder.
+        /// Output folder: new, empty, one of the shard folders, or an earlier merge of the
+        /// same sweep.
         #[arg(long)]
         out: PathBuf,
+        /// Merge shards whose runs were recorded by different builds (the report lists them).
+        #[arg(long)]
+        allow_mixed_builds: bool,
     },
     /// Measure throughput: kernel events per second, simulated segments per second.
     Bench(bench::BenchArgs),
     /// The README's main job: the catalog's default sweep into target/offsim/demo.
     Demo {
         /// Worker threads (default: one per core).
-        #[arg(long)]
-        jobs: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Install the test tools if missing (tshark, chromium: Debian packages) and run the
     /// whole test suite.
     Test,
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+/// How a command that completed ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Done {
+    /// Everything succeeded.
+    Ok,
+    /// Every result is written, but some runs failed.
+    RunsFailed,
+}
+
+/// Set when a write to stdout found it closed.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to stdout; once stdout is closed, drops it quietly.
+fn say(args: std::fmt::Arguments<'_>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(args).and_then(|()| out.write_all(b"\n")).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 here (clap), `--help` and `--version` 0.
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(Done::Ok) => ExitCode::SUCCESS,
+        Ok(Done::RunsFailed) => ExitCode::from(EXIT_RUNS_FAILED),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<Done> {
+    match command {
         Command::Run {
             file,
             seed,
             run_id,
             out,
-        } => run(&file, seed, run_id.as_deref(), out),
+            force,
+        } => run(&file, seed, run_id.as_deref(), out, force),
         Command::Sweep {
             file,
             seeds,
             jobs,
             out,
             resume,
+            force,
+            allow_mixed_builds,
             shard,
             list,
         } => {
             if list {
                 let (_, _, runs) = sweep::expand_file(&file, seeds.as_ref())?;
-                print!("{}", scenarios::run_table(&runs));
-                return Ok(());
+                say!("{}", scenarios::run_table(&runs).trim_end_matches('\n'));
+                return Ok(Done::Ok);
             }
             let out = out.unwrap_or_else(|| default_out(&file));
             sweep(&SweepPlan {
                 file,
                 seeds,
-                jobs,
+                jobs: jobs.map(usize::from),
                 out,
                 resume,
+                force,
+                allow_mixed_builds,
                 shard,
             })
         }
-        Command::Check { files } => check(&files),
+        Command::Check { files } => check(&files).map(|()| Done::Ok),
         Command::Report { dir } => {
+            if !dir.is_dir() {
+                bail!("{}: no such folder", dir.display());
+            }
+            let _lock = folder::lock(&dir, "report")?;
+            check_reportable(&dir)?;
             reports::write_report(&dir)?;
-            println!("report: {}", dir.join("report/index.html").display());
-            Ok(())
+            if !dir.join("results.json").is_file() {
+                // A run folder: its report is one of its files now.
+                folder::mark_complete(&dir)?;
+            }
+            say!("report: {}", dir.join("report/index.html").display());
+            Ok(Done::Ok)
         }
-        Command::Compare { a, b, out } => compare(&a, &b, out),
-        Command::Merge { dirs, out } => {
-            let reports = sweep::merge(&dirs, &out)?;
-            println!(
+        Command::Compare { a, b, out } => compare(&a, &b, out).map(|()| Done::Ok),
+        Command::Merge {
+            dirs,
+            out,
+            allow_mixed_builds,
+        } => {
+            let reports = sweep::merge(&dirs, &out, allow_mixed_builds)?;
+            say!(
                 "merged {} runs from {} shard folders into {}",
                 reports.len(),
                 dirs.len(),
@@ -154,19 +248,21 @@ fn main() -> Result<()> {
             );
             exit_on_failures(&reports)
         }
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(args).map(|()| Done::Ok),
         Command::Demo { jobs } => {
             let file = PathBuf::from("scenarios/catalog/sweep_default.ron");
             sweep(&SweepPlan {
                 file,
                 seeds: None,
-                jobs,
+                jobs: jobs.map(usize::from),
                 out: PathBuf::from("target/offsim/demo"),
                 resume: false,
+                force: true,
+                allow_mixed_builds: false,
                 shard: None,
             })
         }
-        Command::Test => tools::test(),
+        Command::Test => tools::test().map(|()| Done::Ok),
     }
 }
 
@@ -177,7 +273,7 @@ fn default_out(file: &Path) -> PathBuf {
     PathBuf::from("target/offsim").join(name)
 }
 
-fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf>) -> Result<()> {
+fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf>, force: bool) -> Result<Done> {
     let seeds = seed.map(|s| SeedsArg(scenarios::sweep::Seeds::List(vec![s])));
     let (scenario, _, runs) = sweep::expand_file(file, seeds.as_ref())?;
     let spec = match run_id {
@@ -198,44 +294,68 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
             spec.run_id
         );
     }
-    let out = out.unwrap_or_else(|| PathBuf::from("target/offsim").join(&scenario.name).join(&spec.run_id));
-    std::fs::create_dir_all(&out)?;
+    // Not inside target/offsim/<scenario>, the default sweep folder, which must hold nothing else.
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("target/offsim/run")
+            .join(&scenario.name)
+            .join(&spec.run_id)
+    });
+    let _lock = folder::lock(&out, "run")?;
+    match folder::kind(&out)? {
+        folder::Kind::Empty => {}
+        folder::Kind::Run(name) if name == scenario.name || force => folder::clear(&out)?,
+        folder::Kind::Run(name) => bail!(
+            "{} holds a run of another scenario ({name}, not {}): use another --out, or --force to \
+             clear it",
+            out.display(),
+            scenario.name
+        ),
+        _ => bail!(
+            "{} is not empty and is not a run folder: refusing to write into it (offsim never clears \
+             a folder it did not make); use a new or empty --out",
+            out.display()
+        ),
+    }
     let r = runner::execute(spec, &runner::RunContext::new(file), &out)?;
+    folder::mark_complete(&out)?;
     let ms = |ns: Option<u64>| ns.map_or("-".to_string(), |n| format!("{:.3} s", n as f64 / 1e9));
     let x = &r.retransmissions;
-    println!("scenario      {} (run {}, seed {})", r.scenario, r.run_id, r.seed);
-    println!(
+    say!("scenario      {} (run {}, seed {})", r.scenario, r.run_id, r.seed);
+    say!(
         "outcome       {}",
         r.outcome.error().map_or("ok".to_string(), |e| format!("FAILED: {e}"))
     );
-    println!("fingerprint   {}  ({} events)", r.fingerprint, r.events);
-    println!(
+    say!("fingerprint   {}  ({} events)", r.fingerprint, r.events);
+    say!(
         "delivered     {} of {} bytes, integrity {}",
         r.bytes_delivered,
         r.bytes_expected,
         if r.integrity_ok { "ok" } else { "FAILED" }
     );
-    println!(
+    say!(
         "completion    {}   goodput {}",
         ms(r.completion_time_ns),
         r.goodput_bps.map_or("-".into(), |g| format!("{:.3} Mbit/s", g / 1e6))
     );
-    println!(
+    say!(
         "retransmitted {} segments ({} bytes), {} RTOs, {} spurious",
-        x.total, x.bytes, r.rto_count, r.spurious_retransmissions
+        x.total,
+        x.bytes,
+        r.rto_count,
+        r.spurious_retransmissions
     );
     for (k, v) in x.by_source.entries() {
-        println!("  {k:<22}{v}");
+        say!("  {k:<22}{v}");
     }
-    println!("  (of which [SndNxt,SndMax) resend: {})", x.delegated_resend);
-    println!("files         {}", out.display());
+    say!("  (of which [SndNxt,SndMax) resend: {})", x.delegated_resend);
+    say!("files         {}", out.display());
     exit_on_failures(std::slice::from_ref(&r))
 }
 
-fn sweep(plan: &SweepPlan) -> Result<()> {
+fn sweep(plan: &SweepPlan) -> Result<Done> {
     let res = sweep::run(plan)?;
     let failed: Vec<_> = res.reports.iter().filter(|r| !r.outcome.is_ok()).collect();
-    println!(
+    say!(
         "{} runs ({} reused, {} failed) in {}",
         res.reports.len(),
         res.reused,
@@ -243,26 +363,51 @@ fn sweep(plan: &SweepPlan) -> Result<()> {
         plan.out.display()
     );
     for r in &failed {
-        println!(
+        say!(
             "  FAILED run {} seed {}: {}",
             r.run_id,
             r.seed,
             r.outcome.error().unwrap_or_default()
         );
     }
-    println!("report: {}", plan.out.join("report/index.html").display());
+    say!("report: {}", plan.out.join("report/index.html").display());
     exit_on_failures(&res.reports)
 }
 
 /// Exit status when every result was written but some runs failed (an error that stops
-/// the command exits 1): schedulers can tell "results with failures" from "no results".
-const EXIT_RUNS_FAILED: i32 = 2;
+/// the command exits 1, a usage error 2): schedulers can tell "results with failures" from
+/// "no results" and from "wrong command line".
+const EXIT_RUNS_FAILED: u8 = 3;
 
-fn exit_on_failures(reports: &[reports::RunReport]) -> Result<()> {
+fn exit_on_failures(reports: &[reports::RunReport]) -> Result<Done> {
     if reports.iter().any(|r| !r.outcome.is_ok()) {
-        std::process::exit(EXIT_RUNS_FAILED);
+        return Ok(Done::RunsFailed);
     }
-    Ok(())
+    Ok(Done::Ok)
+}
+
+/// `report` accepts a finished sweep folder (`results.json`, written last) whose run folders
+/// are all complete, or a complete run folder; an interrupted `run` or sweep never passes for
+/// a result.
+fn check_reportable(dir: &Path) -> Result<()> {
+    if dir.join("manifest.json").is_file() && !dir.join("results.json").is_file() {
+        bail!(
+            "{}: the sweep did not finish (no results.json): continue it with `sweep --resume`",
+            dir.display()
+        );
+    }
+    if dir.join("results.json").is_file() {
+        for entry in std::fs::read_dir(dir.join("runs")).with_context(|| format!("{}: no runs/", dir.display()))? {
+            let run = entry?.path();
+            if run.is_dir() {
+                folder::check_complete(&run).map_err(|e| {
+                    anyhow::anyhow!("{e}: not reporting an incomplete sweep (finish it with `sweep --resume`)")
+                })?;
+            }
+        }
+        return Ok(());
+    }
+    folder::check_complete(dir).map_err(|e| anyhow::anyhow!("{e}: not reporting an incomplete run (run it again)"))
 }
 
 fn check(files: &[PathBuf]) -> Result<()> {
@@ -275,10 +420,10 @@ fn check(files: &[PathBuf]) -> Result<()> {
             Ok(runs.len())
         });
         match result {
-            Ok(n) => println!("ok      {} ({n} runs)", f.display()),
+            Ok(n) => say!("ok      {} ({n} runs)", f.display()),
             Err(e) => {
                 bad += 1;
-                println!("error   {}\n{e:#}", f.display());
+                say!("error   {}\n{e:#}", f.display());
             }
         }
     }
@@ -290,15 +435,21 @@ fn check(files: &[PathBuf]) -> Result<()> {
 
 fn compare(a: &Path, b: &Path, out: Option<PathBuf>) -> Result<()> {
     let out = out.unwrap_or_else(|| PathBuf::from("target/offsim/compare"));
+    let _lock = folder::lock(&out, "compare")?;
     let rows = reports::compare(a, b, &out)?;
-    println!(
+    say!(
         "{:<40} {:<26} {:>14} {:>14} {:>12} {:>8}",
-        "point", "metric", "A mean", "B mean", "B - A", "CIs overlap"
+        "point",
+        "metric",
+        "A mean",
+        "B mean",
+        "B - A",
+        "CIs overlap"
     );
     for r in &rows {
         let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
         let overlap = r.ci_overlap.map_or("-", |o| if o { "yes" } else { "NO" });
-        println!(
+        say!(
             "{:<40} {:<26} {:>14} {:>14} {:>12} {:>8}",
             r.point,
             r.metric,
@@ -308,6 +459,6 @@ fn compare(a: &Path, b: &Path, out: Option<PathBuf>) -> Result<()> {
             overlap
         );
     }
-    println!("comparison: {}", out.display());
+    say!("comparison: {}", out.display());
     Ok(())
 }

@@ -5,14 +5,17 @@
 //! Layout of a sweep folder:
 //! - `manifest.json`: the scenario file's path and text, the seed override, and every run id
 //!   of the whole sweep in expansion order (the same for every shard and for the merge).
-//! - `runs/<run_id>/`: one folder per run. A run is written into `runs/<run_id>.partial/` and
-//!   renamed when complete, so a folder without the suffix is always whole; `--resume` reuses
-//!   those and deletes partial ones.
+//! - `runs/<run_id>/`: one folder per run. A run is written into `runs/<run_id>.partial/`,
+//!   given its completion marker ([`crate::folder`]) and renamed; `--resume` reuses only the
+//!   run folders whose marker matches their files (and that record this build, unless
+//!   `--allow-mixed-builds`), runs the others again and deletes partial ones.
+//! - `.offsim.lock`: held by the sweep (or merge) writing the folder.
 //! - `results.*`, `aggregate.*`, `paired.csv`, `sweep.json`, `charts/`, `report/index.html`.
 //!
 //! Results are collected in run order, never completion order, so every file is identical
 //! whatever `--jobs` is.
 
+use crate::folder::{self, Kind};
 use crate::runner::{RunContext, execute};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -88,6 +91,10 @@ pub struct SweepPlan {
     pub out: PathBuf,
     /// Reuse complete runs already in `out`.
     pub resume: bool,
+    /// Clear `out` first if it is a sweep folder.
+    pub force: bool,
+    /// With `resume`: reuse runs recorded by another build too.
+    pub allow_mixed_builds: bool,
     /// Only this slice.
     pub shard: Option<Shard>,
 }
@@ -137,38 +144,57 @@ pub struct SweepResult {
 
 /// Runs (the selected slice of) a sweep and writes its folder and report.
 pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
-    let (_, text, runs) = expand_file(&plan.file, plan.seeds.as_ref())?;
+    let (scenario, text, runs) = expand_file(&plan.file, plan.seeds.as_ref())?;
     let ctx = RunContext::new(&plan.file);
-    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
-    remove_partials(&plan.out)?;
+    let _lock = folder::lock(&plan.out, "sweep")?;
+    prepare_out(&plan.out, &scenario.name, plan.resume, plan.force)?;
+    let selected: Vec<&RunSpec> = match plan.shard {
+        Some(s) => runs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % s.count == s.index)
+            .map(|(_, r)| r)
+            .collect(),
+        None => runs.iter().collect(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs(plan.jobs, selected.len()))
+        .build()?;
+    // Everything that can refuse the folder comes before the first change to it.
+    let prior: Vec<Option<RunReport>> = if plan.resume {
+        pool.install(|| selected.par_iter().map(|spec| reusable(&plan.out, spec)).collect())
+    } else {
+        vec![None; selected.len()]
+    };
+    check_builds(&plan.out, &ctx, &prior, plan.allow_mixed_builds)?;
+    check_foreign_runs(&plan.out, &runs)?;
+    // The manifest first: from then on the folder is a sweep folder (a kill right after
+    // leaves one that `--resume` continues).
     write_json(
         &plan.out.join("manifest.json"),
         &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
     )?;
-    let selected: Vec<&RunSpec> = match plan.shard {
-        Some(s) => {
-            write_json(
-                &plan.out.join("shard.json"),
-                &json!({ "index": s.index, "count": s.count }),
-            )?;
-            runs.iter()
-                .enumerate()
-                .filter(|(k, _)| k % s.count == s.index)
-                .map(|(_, r)| r)
-                .collect()
-        }
-        None => runs.iter().collect(),
-    };
+    // Until `finish` writes it again, the folder must not look like a finished sweep.
+    remove_if_present(&plan.out.join("results.json"))?;
+    std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
+    remove_partials(&plan.out)?;
+    if let Some(s) = plan.shard {
+        write_json(
+            &plan.out.join("shard.json"),
+            &json!({ "index": s.index, "count": s.count }),
+        )?;
+    }
     let bar = progress(selected.len() as u64);
     let failed = std::sync::atomic::AtomicU64::new(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.jobs.unwrap_or(0))
-        .build()?;
     let outcomes: Vec<Result<(RunReport, bool)>> = pool.install(|| {
         selected
             .par_iter()
-            .map(|spec| {
-                let r = run_one(spec, &ctx, &plan.out, plan.resume);
+            .zip(prior)
+            .map(|(spec, prior)| {
+                let r = match prior {
+                    Some(report) => Ok((report, true)),
+                    None => run_one(spec, &ctx, &plan.out).map(|r| (r, false)),
+                };
                 if !matches!(&r, Ok((rep, _)) if rep.outcome.is_ok()) {
                     let n = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     bar.set_message(format!("{n} failed"));
@@ -190,6 +216,75 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     Ok(SweepResult { reports, reused })
 }
 
+/// Most worker threads a sweep starts: more only cost memory and start-up time.
+pub const MAX_JOBS: usize = 256;
+
+/// Worker threads for `runs` runs: `--jobs` (0 = one per core) capped at one per run and at
+/// [`MAX_JOBS`], with a note when capped.
+fn jobs(requested: Option<usize>, runs: usize) -> usize {
+    let cap = runs.clamp(1, MAX_JOBS);
+    match requested {
+        Some(j) if j > cap => {
+            eprintln!("note: --jobs {j} capped to {cap} (at most one worker per run and {MAX_JOBS} in all)");
+            cap
+        }
+        Some(j) => j,
+        None => 0,
+    }
+}
+
+/// Refuses an output folder that is not this sweep's to write: anything but an empty folder
+/// or a sweep folder of `scenario` (with `--resume`), or a sweep folder (with `--force`, which
+/// clears it). offsim never writes into, nor clears, a folder it did not make.
+fn prepare_out(out: &Path, scenario: &str, resume: bool, force: bool) -> Result<()> {
+    match folder::kind(out)? {
+        Kind::Empty => Ok(()),
+        Kind::Sweep(_) if force => folder::clear(out),
+        Kind::Sweep(name) if name == scenario && resume => Ok(()),
+        Kind::Sweep(name) if name == scenario => bail!(
+            "{} already holds a sweep of {name}: --resume continues it (reusing its complete \
+             runs), --force clears it first",
+            out.display()
+        ),
+        Kind::Sweep(name) => bail!(
+            "{} holds a sweep of another scenario ({name}, not {scenario}): use another --out, \
+             or --force to clear it",
+            out.display()
+        ),
+        Kind::Run(_) | Kind::Other => bail!(
+            "{} is not empty and is not a sweep folder: refusing to write into it (offsim \
+             never clears a folder it did not make); use a new or empty --out",
+            out.display()
+        ),
+    }
+}
+
+/// Refuses to continue a sweep whose reusable runs were recorded by another build (version or
+/// commit) unless `allow`: one sweep's results would come from two programs.
+fn check_builds(out: &Path, ctx: &RunContext, prior: &[Option<RunReport>], allow: bool) -> Result<()> {
+    let mut others: Vec<String> = Vec::new();
+    for r in prior.iter().flatten() {
+        if (r.version.as_str(), r.commit.as_str()) != (ctx.version.as_str(), ctx.commit.as_str()) {
+            let b = format!("{} ({})", r.version, r.commit);
+            if !others.contains(&b) {
+                others.push(b);
+            }
+        }
+    }
+    if others.is_empty() || allow {
+        return Ok(());
+    }
+    bail!(
+        "{} was started by another build ({}); this is {} ({}). Resuming would mix runs of \
+         two builds in one sweep: --force starts it afresh, --allow-mixed-builds keeps the old \
+         runs (the report then lists every build)",
+        out.display(),
+        others.join(", "),
+        ctx.version,
+        ctx.commit
+    )
+}
+
 fn progress(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -204,37 +299,79 @@ fn progress(len: u64) -> ProgressBar {
     bar
 }
 
-/// Runs one run into its folder (or reuses a complete one); `bool` = reused.
-fn run_one(spec: &RunSpec, ctx: &RunContext, out: &Path, resume: bool) -> Result<(RunReport, bool)> {
+/// Runs one run into its folder: into `<run_id>.partial/`, marked complete, then renamed.
+fn run_one(spec: &RunSpec, ctx: &RunContext, out: &Path) -> Result<RunReport> {
     let dir = reports::run_dir(out, &spec.run_id);
-    if resume
-        && dir.is_dir()
-        && let Some(report) = reusable(&dir, spec)
-    {
-        return Ok((report, true));
-    }
     let partial = dir.with_extension("partial");
     if partial.exists() {
         std::fs::remove_dir_all(&partial)?;
     }
     std::fs::create_dir_all(&partial)?;
     let report = execute(spec, ctx, &partial)?;
+    folder::mark_complete(&partial)?;
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::rename(&partial, &dir)?;
-    Ok((report, false))
+    Ok(report)
 }
 
-/// The report of the complete run folder `dir` if it is a run of `spec`: the run id alone does
-/// not cover the whole scenario (editing, say, the transfer size keeps the ids), so the
-/// recorded resolved scenario and seed must match too. Anything else is run again.
-fn reusable(dir: &Path, spec: &RunSpec) -> Option<RunReport> {
+/// The report of run `spec`'s folder in `out` if it can be reused: complete (its marker
+/// matches its files) and a run of `spec`. The run id alone does not cover the whole scenario
+/// (editing, say, the transfer size keeps the ids), so the recorded resolved scenario and
+/// seed must match too. Anything else is run again.
+fn reusable(out: &Path, spec: &RunSpec) -> Option<RunReport> {
+    let dir = reports::run_dir(out, &spec.run_id);
+    folder::check_complete(&dir).ok()?;
     let report = RunReport::read(&dir.join("summary.json")).ok()?;
     let same = report.run_id == spec.run_id
         && report.seed == spec.seed
         && report.scenario_text == crate::runner::scenario_text(spec);
     same.then_some(report)
+}
+
+/// Refuses to resume into a folder holding complete runs that belong to no run of this sweep
+/// (run with more seeds, or before the scenario was edited): continuing would either delete
+/// results or leave a folder that no fresh sweep would write. `.partial` folders are
+/// leftovers, not results, and do not count.
+fn check_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(out.join("runs")) else {
+        return Ok(());
+    };
+    let ours: Vec<PathBuf> = runs.iter().map(|r| reports::run_dir(out, &r.run_id)).collect();
+    let mut foreign = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if !ours.contains(&path) && path.extension().is_none_or(|e| e != "partial") {
+            foreign.push(path.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    bail!(
+        "{} holds {} run folders that are no run of this sweep (it had more seeds, or the scenario \
+         was edited): {}{}; resuming would lose them or mix them in: use the same --seeds, \
+         another --out, or --force to start afresh",
+        out.join("runs").display(),
+        foreign.len(),
+        foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if foreign.len() > 5 {
+            format!(" and {} more", foreign.len() - 5)
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Removes what an interrupted invocation can leave behind: `runs/*.partial/` folders and the
@@ -276,8 +413,10 @@ fn finish(out: &Path, reports: &[RunReport]) -> Result<()> {
     Ok(())
 }
 
-/// Combines shard folders into one sweep folder, identical to the unsharded sweep's.
-pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<RunReport>> {
+/// Combines shard folders into one sweep folder, identical to the unsharded sweep's. Every
+/// folder involved is locked; every run copied must be complete (its marker matches), and
+/// all runs must come from one build unless `allow_mixed_builds`.
+pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result<Vec<RunReport>> {
     let Some(first) = shards.first() else {
         bail!("merge needs at least one shard folder")
     };
@@ -296,9 +435,30 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<RunReport>> {
             );
         }
     }
+    let _out_lock = folder::lock(out, "merge")?;
+    let real = |d: &Path| d.canonicalize().with_context(|| format!("{}", d.display()));
+    let mut locked = vec![real(out)?];
+    let mut _shard_locks = Vec::new();
+    for d in shards {
+        let r = real(d)?;
+        if !locked.contains(&r) {
+            _shard_locks.push(folder::lock(d, "merge (reading its runs)")?);
+            locked.push(r);
+        }
+    }
+    let is_shard = shards.iter().any(|d| real(d).ok().as_ref() == Some(&locked[0]));
+    match folder::kind(out)? {
+        Kind::Empty => {}
+        Kind::Sweep(_) if is_shard || read(out)? == m => {}
+        _ => bail!(
+            "{} is not empty and is not a folder of this sweep: refusing to merge into it (use a \
+             new or empty --out)",
+            out.display()
+        ),
+    }
     let ids: Vec<String> = serde_json::from_value(m["runs"].clone())?;
-    std::fs::create_dir_all(out.join("runs"))?;
-    remove_partials(out)?;
+    // Every check before the first write into `out`.
+    let mut sources = Vec::with_capacity(ids.len());
     let mut reports = Vec::with_capacity(ids.len());
     for id in &ids {
         let src = shards
@@ -306,13 +466,36 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<RunReport>> {
             .map(|d| reports::run_dir(d, id))
             .find(|p| p.is_dir())
             .with_context(|| format!("run {id} is in none of the shard folders"))?;
-        let dst = reports::run_dir(out, id);
-        if src != dst {
-            copy_dir(&src, &dst)?;
-        }
-        reports.push(RunReport::read(&dst.join("summary.json"))?);
+        folder::check_complete(&src).map_err(|e| {
+            anyhow::anyhow!("{e}: run it again with `sweep --resume` into its shard folder, then merge")
+        })?;
+        reports.push(RunReport::read(&src.join("summary.json"))?);
+        sources.push(src);
     }
+    let builds: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{} ({})", r.version, r.commit))
+        .collect();
+    if let Some(other) = builds.iter().find(|b| **b != builds[0])
+        && !allow_mixed_builds
+    {
+        bail!(
+            "the shards hold runs of two builds ({} and {other}): rerun the shards with one build, \
+             or --allow-mixed-builds (the report then lists every build)",
+            builds[0]
+        );
+    }
+    // The manifest first, so a merge killed mid-way leaves a folder a retry continues.
     write_json(&out.join("manifest.json"), &m)?;
+    remove_if_present(&out.join("results.json"))?;
+    std::fs::create_dir_all(out.join("runs"))?;
+    remove_partials(out)?;
+    for (id, src) in ids.iter().zip(&sources) {
+        let dst = reports::run_dir(out, id);
+        if *src != dst {
+            copy_dir(src, &dst)?;
+        }
+    }
     finish(out, &reports)?;
     Ok(reports)
 }

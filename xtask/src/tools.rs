@@ -3,10 +3,15 @@
 //! The pcap tests read offsim's captures with tshark, and the report tests load the HTML
 //! report in headless Chromium. On a fresh Debian machine (as root) the missing packages are
 //! installed with apt-get; elsewhere a clear message says what to install. The test run sets
-//! `OFFSIM_REQUIRE_TOOLS=1`, so those tests fail rather than skip when a tool is missing.
+//! `OFFSIM_REQUIRE_TOOLS=1`, so those tests fail rather than skip when a tool is missing, and
+//! runs the scenario fuzz longer than a plain `cargo test` does, within a time budget.
 
 use anyhow::{Result, bail};
 use std::process::Command;
+
+/// Cases of the scenario fuzz in a full test run, and its time budget [s].
+const FUZZ_CASES: &str = "50000";
+const FUZZ_SECS: &str = "90";
 
 /// Debian packages the tests need, with the command each provides.
 const TOOLS: [(&str, &str); 2] = [("tshark", "tshark"), ("chromium", "chromium")];
@@ -57,10 +62,16 @@ pub fn test() -> Result<()> {
         install(&missing)?;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["test", "--workspace"])
-        .env("OFFSIM_REQUIRE_TOOLS", "1")
-        .status()?;
+    let mut command = Command::new(cargo);
+    command.args(["test", "--workspace"]).env("OFFSIM_REQUIRE_TOOLS", "1");
+    // The scenario fuzz (scenarios/tests/it/fuzz.rs): more cases than a plain `cargo test`,
+    // within a time budget, unless the caller chose.
+    for (var, value) in [("OFFSIM_FUZZ_CASES", FUZZ_CASES), ("OFFSIM_FUZZ_SECS", FUZZ_SECS)] {
+        if std::env::var_os(var).is_none() {
+            command.env(var, value);
+        }
+    }
+    let status = command.status()?;
     if !status.success() {
         bail!("tests failed");
     }

@@ -223,9 +223,11 @@ fn xtask_step_exit_status() {
         &out,
     ];
     assert_eq!(step(&failing, false), Some(0));
-    assert_eq!(step(&[&failing[..], &["--resume"]].concat(), true), Some(2));
+    assert_eq!(step(&[&failing[..], &["--resume"]].concat(), true), Some(3));
     assert_eq!(
         step(&["sweep", "tests/data/no-such-file.ron", "--out", &out], false),
         Some(1)
     );
+    // A usage error keeps its own status (2), never taken for "completed with failed runs".
+    assert_eq!(step(&["sweep", "--no-such-flag"], false), Some(2));
 }

@@ -3,7 +3,7 @@
 //! 10 runs, the 2 runs of the black-hole point failing on purpose):
 //!
 //! 1. every output file is byte-identical whatever `--jobs` is;
-//! 2. a failing run is recorded (error, seed) and isolated: the others complete, exit != 0;
+//! 2. a failing run is recorded (error, seed) and isolated: the others complete, exit 3;
 //! 3. a sweep killed with SIGKILL and restarted with `--resume` ends identical to an
 //!    uninterrupted one, reuses the runs completed before the kill, leaves no temp files;
 //! 4. growing `--seeds` with `--resume` executes only the new runs;
@@ -63,11 +63,11 @@ fn describe(o: &Output) -> String {
     )
 }
 
-/// A sweep with failing runs completes and exits with status 2.
+/// A sweep with failing runs completes and exits with status 3.
 fn assert_completed_with_failures(o: &Output) {
     assert_eq!(
         o.status.code(),
-        Some(2),
+        Some(3),
         "expected exit status 2 (runs failed):\n{}",
         describe(o)
     );

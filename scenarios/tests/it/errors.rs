@@ -27,7 +27,7 @@ const BASE: &str = r#"// base
 "#;
 
 /// The error for `BASE` with `from` replaced by `to` (which must occur exactly once).
-fn error_with(from: &str, to: &str) -> String {
+pub(crate) fn error_with(from: &str, to: &str) -> String {
     assert_eq!(BASE.matches(from).count(), 1, "`{from}` must occur once in BASE");
     let text = BASE.replace(from, to);
     match scenarios::parse(&text, "bad.ron") {
@@ -42,7 +42,7 @@ fn base_is_valid() {
 }
 
 /// Appends a sweep section to `BASE` and returns the error.
-fn sweep_error(sweep: &str) -> String {
+pub(crate) fn sweep_error(sweep: &str) -> String {
     error_with("    ],\n)", &format!("    ],\n    sweep: {sweep},\n)"))
 }
 
@@ -325,10 +325,13 @@ fn sweep_skip_and_seed_errors() {
     );
     assert_eq!(
         sweep_error("(axes: [(name: \"a\", path: \"name\", values: [\"x\"])])"),
-        "bad.ron:22:38: sweep.axes[0].path: `name`: a sweep axis may not change the scenario's `name`"
+        "bad.ron:22:38: sweep.axes[0].path: `name`: a sweep axis may not change the scenario's `name` (the name \
+         names the whole sweep; axis values label the runs)"
     );
     assert_eq!(
-        sweep_error("(axes: [(name: \"s\", path: \"seed\", range: Range(0, 9, 1))], seeds: Count(20000))"),
+        sweep_error(
+            "(axes: [(name: \"s\", path: \"limits.max_events\", range: Range(1, 10, 1))], seeds: Count(20000))"
+        ),
         "bad.ron:22:12: sweep: expands to 200000 runs; at most 100000 allowed"
     );
 }

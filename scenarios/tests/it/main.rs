@@ -1,5 +1,6 @@
 //! Integration tests of the scenarios crate: one binary, a module per topic.
 
+mod bounds;
 mod catalog;
 mod errors;
 mod fuzz;
