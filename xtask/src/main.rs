@@ -1,6 +1,7 @@
 //! `cargo xtask`: offsim's command line. Each subcommand is a thin call into the crates.
 
 mod bench;
+mod docs;
 mod runner;
 mod sweep;
 mod tools;
@@ -100,6 +101,12 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Write docs/scenarios.md (every scenario field) from the schema's doc comments.
+    Docs {
+        /// Fail if docs/scenarios.md is not what the schema generates (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Install the test tools if missing (tshark, chromium: Debian packages) and run the
     /// whole test suite.
     Test,
@@ -166,8 +173,17 @@ fn main() -> Result<()> {
                 shard: None,
             })
         }
+        Command::Docs { check } => docs::run(&workspace_root(), check),
         Command::Test => tools::test(),
     }
+}
+
+/// The workspace root (where `Cargo.toml` with `[workspace]` is), from xtask's manifest folder.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn default_out(file: &Path) -> PathBuf {

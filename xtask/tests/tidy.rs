@@ -92,3 +92,18 @@ fn every_cited_chimney_rule_is_in_the_offload_contract() {
         missing.join("\n")
     );
 }
+
+/// `docs/scenarios.md` is what `cargo xtask docs` generates from the schema's doc comments.
+#[test]
+fn scenario_reference_is_up_to_date() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["docs", "--check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
