@@ -44,7 +44,8 @@
 //!
 //! Every packet's comment carries its provenance, e.g.
 //! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
-//! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`
+//! retransmission=yes event=1234`. `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
+//! (`offsim.source == "delegated_unacked" && offsim.retransmission`); without it, filter with `frame.comment contains "source=delegated_unacked"`
 //! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
 //! !(frame.comment contains "DROPPED")`; `delegated_resend` counts under `delegated_unacked`
 //! in `summary.json`).

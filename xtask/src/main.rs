@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod bench;
+mod docs;
 mod folder;
 mod runner;
 mod sweep;
@@ -140,6 +141,12 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
+    /// Write docs/scenarios.md (every scenario field) from the schema's doc comments.
+    Docs {
+        /// Fail if docs/scenarios.md is not what the schema generates (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Install the test tools if missing (tshark, chromium: Debian packages) and run the
     /// whole test suite.
     Test,
@@ -262,8 +269,17 @@ fn dispatch(command: Command) -> Result<Done> {
                 shard: None,
             })
         }
+        Command::Docs { check } => docs::run(&workspace_root(), check).map(|()| Done::Ok),
         Command::Test => tools::test().map(|()| Done::Ok),
     }
+}
+
+/// The workspace root (where `Cargo.toml` with `[workspace]` is), from xtask's manifest folder.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn default_out(file: &Path) -> PathBuf {

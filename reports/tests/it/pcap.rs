@@ -406,3 +406,93 @@ fn real_runs_sender_capture_agrees_with_summary() {
     }
     println!("out-of-order partial-ACK retransmissions seen: {seen_ooo}");
 }
+
+/// `tools/wireshark/offsim.lua` turns every provenance comment into `offsim.*` fields: on a
+/// real offload run, each frame's fields equal the comment's `key=value` pairs, flags are
+/// present exactly when set, and the display filter `offsim.source == "…" &&
+/// offsim.retransmission` selects the same frames as substring matching on the comments.
+#[test]
+fn wireshark_lua_dissector_turns_provenance_into_fields() {
+    let Some(_) = tool("tshark", "wireshark_lua_dissector_turns_provenance_into_fields") else {
+        return;
+    };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let lua = format!("lua_script:{}", workspace.join("tools/wireshark/offsim.lua").display());
+    let d = tempfile::tempdir().unwrap();
+    real_run("offload_during_retransmission", &[], 0, d.path());
+    let file = d.path().join("conn1-sender.pcapng");
+    let tshark = |filter: Option<&str>, fields: &[&str]| {
+        let mut cmd = Command::new("tshark");
+        cmd.args(["-n", "-X", &lua, "-r"]).arg(&file);
+        if let Some(f) = filter {
+            cmd.args(["-Y", f]);
+        }
+        cmd.args(["-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]);
+        for f in fields {
+            cmd.args(["-e", f]);
+        }
+        run_ok(&mut cmd)
+    };
+    let keys = [
+        "conn",
+        "sender",
+        "source",
+        "buf",
+        "cause",
+        "tx",
+        "stream_offset",
+        "event",
+    ];
+    let mut fields = vec!["frame.comment"];
+    let names: Vec<String> = keys.iter().map(|k| format!("offsim.{k}")).collect();
+    fields.extend(names.iter().map(String::as_str));
+    fields.extend(["offsim.retransmission", "offsim.dropped", "offsim.drop_reason"]);
+    let out = tshark(None, &fields);
+    let mut frames = 0;
+    for line in out.lines() {
+        let c: Vec<&str> = line.split('\t').collect();
+        let comment = c[0];
+        let pairs: Vec<(&str, &str)> = comment.split([' ', ';']).filter_map(|w| w.split_once('=')).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let want = pairs.iter().find(|(a, _)| a == k).map_or("", |(_, v)| *v);
+            assert_eq!(c[1 + i], want, "offsim.{k} of `{comment}`");
+        }
+        let n = 1 + keys.len();
+        let retx = comment.contains(" retransmission=yes ");
+        assert_eq!(
+            c[n] == "1" || c[n] == "True",
+            retx,
+            "offsim.retransmission of `{comment}`"
+        );
+        assert_eq!(c[n].is_empty(), !retx, "flag present only when set: `{comment}`");
+        let dropped = comment.strip_prefix("DROPPED: ").map(|r| r.split(';').next().unwrap());
+        assert_eq!(!c[n + 1].is_empty(), dropped.is_some(), "offsim.dropped of `{comment}`");
+        assert_eq!(c[n + 2], dropped.unwrap_or(""), "offsim.drop_reason of `{comment}`");
+        frames += 1;
+    }
+    assert!(frames > 1000, "{frames} frames");
+    // The filters a reviewer types, against the comments they replace.
+    for source in [
+        "host_queue",
+        "delegated_resend",
+        "delegated_unsent",
+        "posted_after_offload",
+    ] {
+        let by_field = tshark(
+            Some(&format!("offsim.source == \"{source}\" && offsim.retransmission")),
+            &["frame.number"],
+        );
+        let by_comment = tshark(
+            Some(&format!(
+                "frame.comment contains \" source={source} \" && frame.comment contains \"retransmission=yes\""
+            )),
+            &["frame.number"],
+        );
+        assert_eq!(by_field, by_comment, "{source}");
+    }
+    let resent = tshark(Some("offsim.source == \"delegated_resend\""), &["frame.number"]);
+    assert!(
+        resent.lines().count() >= 5,
+        "the resend region was sent by the target:\n{resent}"
+    );
+}
