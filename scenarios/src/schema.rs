@@ -32,7 +32,10 @@ pub struct Scenario {
     pub limits: RunLimits,
     /// The hosts.
     pub hosts: Vec<Host>,
-    /// Duplex links between pairs of hosts.
+    /// Store-and-forward routers. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<Router>,
+    /// Duplex links between pairs of nodes (hosts and routers).
     pub links: Vec<Link>,
     /// TCP connections.
     pub connections: Vec<Connection>,
@@ -94,6 +97,32 @@ pub struct Host {
     /// The host's offload target, if it has one.
     #[serde(default)]
     pub offload_target: Option<OffloadTarget>,
+    /// Explicit routes (a host has one link, so only useful to state the obvious). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+}
+
+/// A store-and-forward router: one output queue per attached link (that link direction's
+/// drop-tail queue), static routes by shortest path (hop count; ties broken by link name,
+/// then node name) unless `routes` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Router {
+    /// Unique node name (hosts and routers share one name space).
+    pub name: String,
+    /// Explicit routes that replace the shortest path towards some hosts. Default none.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+/// An explicit route: packets for host `to` leave through link `via`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Destination host.
+    pub to: String,
+    /// A link attached to this node.
+    pub via: String,
 }
 
 /// What a host's offload target can do (spec/chimney.md).
@@ -130,15 +159,15 @@ fn default_max_retransmissions() -> u32 {
     5
 }
 
-/// A duplex link between hosts `a` and `b`.
+/// A duplex link between nodes `a` and `b` (hosts or routers).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// Unique link name.
     pub name: String,
-    /// One end (host name).
+    /// One end (host or router name).
     pub a: String,
-    /// The other end (host name).
+    /// The other end (host or router name).
     pub b: String,
     /// Direction a → b.
     pub forward: LinkDirection,

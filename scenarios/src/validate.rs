@@ -8,6 +8,7 @@ use crate::schema::{
 };
 use crate::sweep::validate_sweep;
 use crate::units::Duration;
+use models::world::routing::{EdgeDef, NodeDef, NodeKind, RouteDef, TopologyError, compute_routes};
 
 /// Largest MSS: a 65535-byte IPv4 packet minus 40 header bytes.
 const MAX_MSS: u32 = 65_495;
@@ -102,7 +103,30 @@ impl<'a> Validator<'a> {
             return true;
         }
         let k = known(self.s.hosts.iter().map(|h| h.name.as_str()));
-        self.err(field, format!("unknown host `{name}`; {k}"));
+        if self.s.routers.iter().any(|r| r.name == name) {
+            self.err(
+                field,
+                format!("`{name}` is a router: connections run between hosts (routers only forward); hosts: {k}"),
+            );
+        } else {
+            self.err(field, format!("unknown host `{name}`; {k}"));
+        }
+        false
+    }
+
+    /// A link end: a host or a router.
+    fn check_node(&mut self, field: String, name: &str) -> bool {
+        if self.host(name).is_some() || self.s.routers.iter().any(|r| r.name == name) {
+            return true;
+        }
+        let k = known(
+            self.s
+                .hosts
+                .iter()
+                .map(|h| h.name.as_str())
+                .chain(self.s.routers.iter().map(|r| r.name.as_str())),
+        );
+        self.err(field, format!("unknown node `{name}` (not a host or router); {k}"));
         false
     }
     fn check_conn(&mut self, field: String, name: &str) -> Option<&'a Connection> {
@@ -147,6 +171,7 @@ impl<'a> Validator<'a> {
         );
         self.positive("limits.max_events".into(), "the event limit", s.limits.max_events == 0);
         self.hosts();
+        self.routers();
         for (i, l) in s.links.iter().enumerate() {
             self.link(i, l);
         }
@@ -155,6 +180,9 @@ impl<'a> Validator<'a> {
         }
         for (i, c) in s.connections.iter().enumerate() {
             self.connection(i, c);
+        }
+        if self.errors.is_empty() {
+            self.topology();
         }
         for (i, a) in s.applications.iter().enumerate() {
             self.application(i, a);
@@ -199,15 +227,117 @@ impl<'a> Validator<'a> {
         }
     }
 
+    fn routers(&mut self) {
+        let s = self.s;
+        let names: Vec<&str> = s.routers.iter().map(|r| r.name.as_str()).collect();
+        for (i, r) in s.routers.iter().enumerate() {
+            self.unique(format!("routers[{i}].name"), "router", "routers", &names, i);
+            if let Some(h) = self.host(&r.name) {
+                self.err(
+                    format!("routers[{i}].name"),
+                    format!(
+                        "`{}` is also hosts[{h}]; hosts and routers share one name space",
+                        r.name
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Routes: every connection's hosts reach each other both ways, explicit routes name
+    /// attached links and cause no loop, every host has exactly one link. Runs once names
+    /// are known to be right (so each problem is reported once).
+    fn topology(&mut self) {
+        let s = self.s;
+        let mut nodes: Vec<NodeDef> = s
+            .hosts
+            .iter()
+            .map(|h| NodeDef {
+                name: h.name.clone(),
+                kind: NodeKind::Host,
+            })
+            .collect();
+        nodes.extend(s.routers.iter().map(|r| NodeDef {
+            name: r.name.clone(),
+            kind: NodeKind::Router,
+        }));
+        let edges: Vec<EdgeDef> = s
+            .links
+            .iter()
+            .map(|l| EdgeDef {
+                name: l.name.clone(),
+                a: l.a.clone(),
+                b: l.b.clone(),
+            })
+            .collect();
+        let mut overrides = Vec::new();
+        let mut fields = Vec::new();
+        for (i, h) in s.hosts.iter().enumerate() {
+            for (k, r) in h.routes.iter().enumerate() {
+                overrides.push(RouteDef {
+                    node: h.name.clone(),
+                    to: r.to.clone(),
+                    via: r.via.clone(),
+                });
+                fields.push(format!("hosts[{i}].routes[{k}]"));
+            }
+        }
+        for (i, x) in s.routers.iter().enumerate() {
+            for (k, r) in x.routes.iter().enumerate() {
+                overrides.push(RouteDef {
+                    node: x.name.clone(),
+                    to: r.to.clone(),
+                    via: r.via.clone(),
+                });
+                fields.push(format!("routers[{i}].routes[{k}]"));
+            }
+        }
+        let mut pairs = Vec::new();
+        for c in &s.connections {
+            pairs.push((c.client.clone(), c.server.clone()));
+            pairs.push((c.server.clone(), c.client.clone()));
+        }
+        let Err(errors) = compute_routes(&nodes, &edges, &overrides, &pairs) else {
+            return;
+        };
+        let conn_field = |from: &str, to: &str| {
+            s.connections
+                .iter()
+                .position(|c| (c.client == from && c.server == to) || (c.client == to && c.server == from))
+                .map_or_else(|| "connections".to_string(), |i| format!("connections[{i}].server"))
+        };
+        for e in errors {
+            let field = match &e {
+                // Names, duplicates and self-links were checked above.
+                TopologyError::DuplicateNode { .. }
+                | TopologyError::DuplicateLink { .. }
+                | TopologyError::UnknownNode { .. }
+                | TopologyError::SelfLink { .. } => continue,
+                TopologyError::HostWithoutLink { node, .. } | TopologyError::HostWithManyLinks { node, .. } => {
+                    format!("hosts[{node}].name")
+                }
+                TopologyError::BadRoute { route, .. } => fields[*route].clone(),
+                TopologyError::RoutingLoop { from, to, path } => overrides
+                    .iter()
+                    .position(|o| &o.to == to && path.contains(&o.node))
+                    .map_or_else(|| conn_field(from, to), |k| fields[k].clone()),
+                TopologyError::Unreachable { from, to, .. } | TopologyError::ThroughHost { from, to, .. } => {
+                    conn_field(from, to)
+                }
+            };
+            self.err(field, e.to_string());
+        }
+    }
+
     fn link(&mut self, i: usize, l: &Link) {
         let names: Vec<&str> = self.s.links.iter().map(|l| l.name.as_str()).collect();
         self.unique(format!("links[{i}].name"), "link", "links", &names, i);
-        let a_ok = self.check_host(format!("links[{i}].a"), &l.a);
-        let b_ok = self.check_host(format!("links[{i}].b"), &l.b);
+        let a_ok = self.check_node(format!("links[{i}].a"), &l.a);
+        let b_ok = self.check_node(format!("links[{i}].b"), &l.b);
         if a_ok && b_ok && l.a == l.b {
             self.err(
                 format!("links[{i}].b"),
-                format!("a link joins two different hosts; both ends are `{}`", l.a),
+                format!("a link joins two different nodes; both ends are `{}`", l.a),
             );
         }
         let pair = |x: &Link| {
@@ -221,7 +351,7 @@ impl<'a> Validator<'a> {
             self.err(
                 format!("links[{i}]"),
                 format!(
-                    "`{}` and `{}` are already joined by links[{j}] (`{}`); at most one link per pair of hosts",
+                    "`{}` and `{}` are already joined by links[{j}] (`{}`); at most one link per pair of nodes",
                     l.a, l.b, self.s.links[j].name
                 ),
             );
@@ -323,33 +453,6 @@ impl<'a> Validator<'a> {
             self.err(
                 format!("{f}.server"),
                 format!("client and server must be different hosts; both are `{}`", c.client),
-            );
-        } else if ok
-            && self
-                .s
-                .links
-                .iter()
-                .all(|l| self.host(&l.a).is_some() && self.host(&l.b).is_some())
-            && !self
-                .s
-                .links
-                .iter()
-                .any(|l| (l.a == c.client && l.b == c.server) || (l.a == c.server && l.b == c.client))
-        {
-            let links: Vec<String> = self
-                .s
-                .links
-                .iter()
-                .map(|l| format!("`{}` ({} - {})", l.name, l.a, l.b))
-                .collect();
-            let links = if links.is_empty() {
-                "none".to_string()
-            } else {
-                links.join(", ")
-            };
-            self.err(
-                format!("{f}.server"),
-                format!("no link joins `{}` and `{}`; links: {links}", c.client, c.server),
             );
         }
         if !(MIN_MSS..=MAX_MSS).contains(&c.mss) {

@@ -336,7 +336,16 @@ pub fn compute_routes(
             }
         }
         for (n, node) in nodes.iter().enumerate() {
-            if n == d || dist[n] == usize::MAX {
+            if n == d {
+                continue;
+            }
+            // A host sends everything through its one link, reachable or not.
+            if node.kind == NodeKind::Host && adj[n].len() == 1 {
+                let (_, _, link) = adj[n].first().expect("one link");
+                next.insert((node.name.clone(), dest.name.clone()), *link);
+                continue;
+            }
+            if dist[n] == usize::MAX {
                 continue;
             }
             // `adj` is sorted by (link name, neighbour name): the first fit wins ties.
