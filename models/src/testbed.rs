@@ -149,6 +149,9 @@ pub struct Outcome {
     pub links: Vec<String>,
     /// The node each link direction leaves and the node it enters, by [`LinkId`](crate::record::LinkId).
     pub link_ends: Vec<(String, String)>,
+    /// Each link direction's rate at the start of the run [bit/s] (0: infinitely fast), by
+    /// [`LinkId`](crate::record::LinkId).
+    pub link_rates: Vec<u64>,
     /// What each router did, by router name.
     pub routers: Vec<(String, RouterCounters)>,
     /// What each link direction did, by [`LinkId`](crate::record::LinkId) (kept with or without recording).

@@ -53,7 +53,7 @@ pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValu
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;
-pub use info::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
+pub use info::{ConnInfo, ConnOutcome, Endpoint, LinkInfo, LinkStats, Outcome, RunInfo};
 pub use io::write_atomic;
 pub use metrics::{
     BufferLife, BufferStats, ByCause, BySource, CcState, DurationStats, Handover, OffloadEvent, OffloadSummary,

@@ -185,6 +185,8 @@ pub struct LinkCounters {
     pub bytes_in: u64,
     /// Packets accepted into the queue.
     pub accepted: u64,
+    /// Their wire bytes (what the link transmits).
+    pub bytes_accepted: u64,
     /// Packets dropped, by reason.
     pub dropped: DropCounts,
     /// Copies scheduled for delivery (originals plus duplicates).
@@ -332,6 +334,7 @@ impl LinkModel {
 
         let c = &mut self.counters;
         c.accepted += 1;
+        c.bytes_accepted += wire;
         c.max_queue_packets = c.max_queue_packets.max(self.departures.len() as u64);
         c.max_queue_bytes = c.max_queue_bytes.max(self.queued_bytes);
         c.delivered += 1 + u64::from(effect.duplicate);

@@ -726,6 +726,14 @@ impl Built {
                 }
             })
             .collect();
+        let link_rates = ids
+            .link_order
+            .iter()
+            .map(|&(l, d)| {
+                let x = &w.links[l];
+                if d == 0 { x.ab.rate_bps } else { x.ba.rate_bps }
+            })
+            .collect();
         let links = ids
             .link_order
             .iter()
@@ -749,6 +757,7 @@ impl Built {
             log,
             links,
             link_ends,
+            link_rates,
             link_counters,
             routers,
             handovers,
