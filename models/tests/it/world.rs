@@ -1,0 +1,122 @@
+//! Worlds beyond two hosts: routing, router output queues, and independence of actors.
+
+use crate::fixtures::{conn_spec, wire};
+use models::record::{DropReason, WireEvent};
+use models::testbed::Outcome;
+use models::world::{Built, World};
+use std::collections::BTreeMap;
+
+/// Senders `a1` and `a2` (and `extra` hosts) behind router `r1`, a 10 Mbit/s bottleneck
+/// `mid` with a `queue`-packet drop-tail queue to router `r2`, receiver `b`; connection `c1`
+/// a1 → b and `c2` a2 → b, each sending `total` bytes.
+fn dumbbell(queue: u32, total: u64, extra: &[&str]) -> World {
+    let (access, bottleneck) = (wire(100, 1, 1000), wire(10, 10, queue));
+    let mut w = World::new(7);
+    w.host("a1").host("a2").host("b").router("r1").router("r2");
+    w.duplex("e1", "a1", "r1", &access)
+        .duplex("e2", "a2", "r1", &access)
+        .duplex("mid", "r1", "r2", &bottleneck)
+        .duplex("eb", "r2", "b", &access);
+    for h in extra {
+        w.host(*h).duplex(&format!("e-{h}"), h, "r1", &access);
+    }
+    w.conn("c1", "a1", "b", conn_spec(1, total))
+        .conn("c2", "a2", "b", conn_spec(2, total));
+    w
+}
+
+fn run(w: &World) -> (Built, Outcome) {
+    let built = w.build().expect("a valid topology");
+    let out = built.run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    (built, out)
+}
+
+/// Static routing (shortest path): every first transmission of a data segment of `c1` is
+/// `Sent` on exactly the link directions of the path a1 → b, in that order, and nowhere else.
+#[test]
+fn a_packet_crosses_exactly_the_links_of_its_path_in_order() {
+    let (built, out) = run(&dumbbell(1000, 200_000, &[]));
+    let path = built.path("a1", "b").unwrap();
+    assert_eq!(path, ["e1:a1->r1", "mid:r1->r2", "eb:r2->b"]);
+    let mut hops: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for r in &out.log.wire {
+        let p = &r.provenance;
+        if p.conn.0 == 1 && r.header.len > 0 && p.tx_number == 0 && r.event == WireEvent::Sent {
+            hops.entry(p.stream_offset)
+                .or_default()
+                .push(&out.links[usize::from(r.link.0)]);
+        }
+    }
+    assert!(hops.len() > 100, "{} data segments", hops.len());
+    for (offset, links) in &hops {
+        assert_eq!(links, &path, "segment at stream offset {offset}");
+    }
+    // The ACKs come back the reverse way.
+    assert_eq!(built.path("b", "a1").unwrap(), ["eb:b->r2", "mid:r2->r1", "e1:r1->a1"]);
+    let (_, r1) = &out.routers[0];
+    assert_eq!((r1.unroutable, out.routers[0].0.as_str()), (0, "r1"));
+}
+
+/// A router has one output queue per attached link: two 100 Mbit/s senders into the 10 Mbit/s
+/// bottleneck overflow r1's queue towards `mid` (drops recorded there as `QueueFull`), while
+/// the access links and the other direction drop nothing; both transfers still complete.
+#[test]
+fn router_output_queue_drops_only_at_the_bottleneck() {
+    let (_, out) = run(&dumbbell(8, 300_000, &[]));
+    let drops: BTreeMap<&str, u64> = out
+        .links
+        .iter()
+        .zip(&out.link_counters)
+        .map(|(name, c)| (name.as_str(), c.dropped.get(DropReason::QueueFull)))
+        .collect();
+    assert!(drops["mid:r1->r2"] > 0, "{drops:?}");
+    for (name, n) in &drops {
+        if *name != "mid:r1->r2" {
+            assert_eq!(*n, 0, "{name} dropped: {drops:?}");
+        }
+    }
+    assert_eq!(
+        out.link_counters[out.links.iter().position(|l| l == "mid:r1->r2").unwrap()].max_queue_packets,
+        8
+    );
+}
+
+/// The wire events of a run, by link direction name (ids shift when actors are added).
+fn traffic(out: &Outcome) -> BTreeMap<String, Vec<String>> {
+    let mut by_link: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &out.log.wire {
+        let line = format!("{} {:?} {:?} {:?}", r.time, r.event, r.header, r.provenance);
+        by_link
+            .entry(out.links[usize::from(r.link.0)].clone())
+            .or_default()
+            .push(line);
+    }
+    by_link
+}
+
+/// Streams are named, actors are ordered by name: a host `a0` that sorts before every other
+/// actor and sends nothing shifts every actor id, yet every other link carries exactly the
+/// same packets at the same instants, with lossy links drawing the same random numbers.
+#[test]
+fn an_idle_host_changes_no_other_actors_traffic() {
+    let lossy = |mut w: World| {
+        let loss = models::link::Impairment::Bernoulli { p: 0.02 };
+        for l in w.links.iter_mut().filter(|l| l.name == "mid") {
+            l.ab.impairments.push(loss.clone());
+        }
+        w
+    };
+    let (_, alone) = run(&lossy(dumbbell(20, 200_000, &[])));
+    let (_, with_idle) = run(&lossy(dumbbell(20, 200_000, &["a0"])));
+    assert_ne!(
+        alone.trace.fingerprint, with_idle.trace.fingerprint,
+        "actor ids did shift"
+    );
+    let mut idle = traffic(&with_idle);
+    assert_eq!(idle.remove("e-a0:a0->r1"), None, "the idle host sent nothing");
+    assert_eq!(idle.remove("e-a0:r1->a0"), None, "nothing was sent to it");
+    assert!(alone.link_counters.iter().map(|c| c.dropped.random_loss).sum::<u64>() > 0);
+    assert_eq!(traffic(&alone), idle);
+    assert_eq!(alone.conns, with_idle.conns);
+}
