@@ -21,6 +21,43 @@ const REQUIRED: &[&str] = &[
     "sweep_default",
 ];
 
+/// Scenarios beyond two hosts (issue 12).
+const TOPOLOGIES: &[&str] = &["dumbbell_offload_mix", "parking_lot", "bidirectional", "two_nics"];
+
+#[test]
+fn topology_scenarios_exist_with_the_shape_they_describe() {
+    let load = |name: &str| scenarios::load(catalog_dir().join(format!("{name}.ron"))).unwrap();
+    let offloaded = |s: &scenarios::Scenario| -> Vec<String> {
+        s.timeline
+            .iter()
+            .filter_map(|e| match &e.action {
+                Action::Offload(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let d = load("dumbbell_offload_mix");
+    assert_eq!((d.hosts.len(), d.routers.len(), d.connections.len()), (6, 2, 4));
+    assert_eq!(offloaded(&d), ["c1", "c2"]);
+    assert_eq!(scenarios::expand(&d).unwrap().len(), 3 * 2, "the loss sweep");
+    let p = load("parking_lot");
+    assert_eq!((p.routers.len(), p.connections.len()), (4, 4));
+    assert_eq!(offloaded(&p), ["c_long"]);
+    let b = load("bidirectional");
+    let ends: Vec<(&str, &str)> = b
+        .connections
+        .iter()
+        .map(|c| (c.client.as_str(), c.server.as_str()))
+        .collect();
+    assert_eq!(ends, [("a", "b"), ("b", "a")]);
+    assert_eq!(offloaded(&b), ["c_ab", "c_ba"]);
+    let t = load("two_nics");
+    let targets: Vec<_> = t.hosts.iter().filter_map(|h| h.offload_target.clone()).collect();
+    assert_eq!(targets.len(), 2);
+    assert_ne!(targets[0].latency, targets[1].latency);
+    assert_ne!(targets[0].max_retransmissions, targets[1].max_retransmissions);
+}
+
 #[test]
 fn every_catalog_file_loads_validates_and_expands() {
     let files = catalog_files();
@@ -36,10 +73,15 @@ fn every_catalog_file_loads_validates_and_expands() {
             path.display()
         );
         assert!(!s.description.trim().is_empty());
-        // Two-host topology: `host` with the offload target `nic`, and `peer`.
-        let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["host", "peer"], "{}", path.display());
-        assert_eq!(s.hosts[0].offload_target.as_ref().map(|t| t.name.as_str()), Some("nic"));
+        // The offload scenarios use the two-host topology: `host` with the offload target
+        // `nic`, and `peer`. The topology scenarios have their own.
+        if REQUIRED.contains(&stem) {
+            let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(names, ["host", "peer"], "{}", path.display());
+            assert_eq!(s.hosts[0].offload_target.as_ref().map(|t| t.name.as_str()), Some("nic"));
+        } else {
+            assert!(TOPOLOGIES.contains(&stem), "{stem}: add it to REQUIRED or TOPOLOGIES");
+        }
         let runs = scenarios::expand(&s).unwrap_or_else(|e| panic!("{e}"));
         assert!(!runs.is_empty());
         // Keep runs small: at most 2 MiB per application.
