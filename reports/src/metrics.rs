@@ -720,11 +720,67 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// Metrics beyond the fixed [`RunReport::metrics`]: `fairness.jain`, and per connection
+    /// `conn.<name>.goodput_bps`, `conn.<name>.completion_time_s`,
+    /// `conn.<name>.retransmissions.total` and `conn.<name>.rto_count` (names from the
+    /// scenario), so a sweep can compare one flow with another.
+    pub fn conn_metrics(&self) -> Vec<(String, Option<f64>)> {
+        let mut v = vec![("fairness.jain".to_string(), self.fairness.jain)];
+        for c in &self.connections {
+            let k = |m: &str| format!("conn.{}.{m}", c.name);
+            v.push((k("goodput_bps"), c.goodput_bps));
+            v.push((k("completion_time_s"), c.completion_time_ns.map(|t| t as f64 / 1e9)));
+            v.push((k("retransmissions.total"), Some(c.retransmissions.total as f64)));
+            v.push((k("rto_count"), Some(c.rto_count as f64)));
+        }
+        v
+    }
+
+    /// [`RunReport::metrics`] followed by [`RunReport::conn_metrics`].
+    pub fn all_metrics(&self) -> Vec<(String, Option<f64>)> {
+        let fixed = self.metrics().into_iter().map(|(k, v)| (k.to_string(), v));
+        fixed.chain(self.conn_metrics()).collect()
+    }
+
+    /// The value of metric `key` of [`RunReport::all_metrics`].
+    pub fn metric(&self, key: &str) -> Option<f64> {
+        self.all_metrics()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v)
+    }
+}
+
+/// Every metric key of `runs`: the fixed ones, then the per-connection ones in order of
+/// first appearance (runs of one sweep share their connections; a key a run lacks is empty).
+pub fn metric_keys<'a>(runs: impl IntoIterator<Item = &'a RunReport>) -> Vec<String> {
+    let mut keys: Vec<String> = RunReport::default()
+        .metrics()
+        .into_iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    let fixed = keys.len();
+    for r in runs {
+        for (k, _) in r.conn_metrics() {
+            if !keys[fixed..].contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
 /// Human label and unit for a metric key of [`RunReport::metrics`], and the factor to
 /// multiply by for display.
 pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
     match key {
         "goodput_bps" => ("Goodput", "Mbit/s", 1e-6),
+        k if k.starts_with("conn.") && k.ends_with(".goodput_bps") => ("Goodput of one connection", "Mbit/s", 1e-6),
+        k if k.starts_with("conn.") && k.ends_with(".completion_time_s") => {
+            ("Completion time of one connection", "s", 1.0)
+        }
+        "fairness.jain" => ("Jain's fairness index", "", 1.0),
         "completion_time_s" => ("Completion time", "s", 1.0),
         "bytes_delivered" => ("Bytes delivered", "MB", 1e-6),
         "retransmissions.total" => ("Retransmissions", "segments", 1.0),

@@ -176,7 +176,7 @@ fn result_row(r: &RunReport) -> ResultRow {
         integrity_ok: r.integrity_ok,
         fingerprint: r.fingerprint.clone(),
         command: r.command.clone(),
-        metrics: r.metrics().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        metrics: r.all_metrics().into_iter().collect(),
     }
 }
 
@@ -186,7 +186,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 fn results_csv(axes: &[String], runs: &[RunReport]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let keys: Vec<&str> = RunReport::default().metrics().into_iter().map(|(k, _)| k).collect();
+    let keys = crate::metrics::metric_keys(runs);
     let mut head: Vec<String> = ["run_id", "dir", "seed", "seed_index"].map(String::from).to_vec();
     head.extend(axes.iter().cloned());
     head.extend(["status", "error", "integrity_ok", "fingerprint"].map(String::from));
@@ -210,7 +210,7 @@ fn results_csv(axes: &[String], runs: &[RunReport]) -> Result<Vec<u8>> {
             row.integrity_ok.to_string(),
             row.fingerprint,
         ]);
-        rec.extend(r.metrics().into_iter().map(|(_, v)| fmt_opt(v)));
+        rec.extend(keys.iter().map(|k| fmt_opt(row.metrics.get(k).copied().flatten())));
         w.write_record(&rec)?;
     }
     w.into_inner()

@@ -48,3 +48,36 @@ fn dumbbell_summary_has_one_entry_per_connection_and_fairness() {
     let access = r.links.iter().find(|l| l.name == "a1:s1->r1").unwrap();
     assert_eq!(access.dropped.values().sum::<u64>(), 0);
 }
+
+/// A sweep of the dumbbell (two loss values, one seed each): `results.csv` has one goodput
+/// column per connection, named after the scenario's connections, and `aggregate.json`
+/// summarises them per point.
+#[test]
+fn sweep_results_have_per_connection_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<reports::RunReport> = ["0.0", "0.01"]
+        .iter()
+        .map(|loss| {
+            let run = dir.path().join(format!("runs/{loss}"));
+            real_run("dumbbell_offload_mix", &[("loss", loss)], 0, &run)
+        })
+        .collect();
+    let agg = reports::write_sweep(dir.path(), &runs).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for c in ["c1", "c2", "c3", "c4"] {
+        for m in ["goodput_bps", "completion_time_s", "retransmissions.total", "rto_count"] {
+            let key = format!("conn.{c}.{m}");
+            assert!(head.contains(&key.as_str()), "{key} missing from {head:?}");
+        }
+    }
+    assert!(head.contains(&"fairness.jain"));
+    let col = head.iter().position(|h| *h == "conn.c3.goodput_bps").unwrap();
+    for (row, run) in csv.lines().skip(1).zip(&runs) {
+        let cell: f64 = row.split(',').nth(col).unwrap().parse().unwrap();
+        assert_eq!(Some(cell), run.connections[2].goodput_bps);
+    }
+    let point = &agg.points[1];
+    let m = point.metric("conn.c1.goodput_bps").unwrap();
+    assert_eq!(m.summary.unwrap().n, 1);
+}
