@@ -272,6 +272,14 @@ impl RunInfo {
             .map_or_else(|| format!("link{}", link.0), |l| l.name.clone())
     }
 
+    /// The scenario's name of a connection (`conn <id>` when the caller did not say).
+    pub fn conn_name(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| format!("conn {conn}"), |r| r.name.clone())
+    }
+
     /// The connection's description.
     pub(crate) fn conn(&self, conn: ConnId) -> Option<&ConnInfo> {
         self.conns.iter().find(|c| c.conn == conn.0)

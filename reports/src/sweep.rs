@@ -44,8 +44,11 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
     let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
     for c in &info.conns {
         let who = format!(
-            "{} conn {} ({} -> {})",
-            info.scenario, c.conn, c.sender.host, c.receiver.host
+            "{} {} ({} -> {})",
+            info.scenario,
+            info.conn_name(c.conn),
+            c.sender.host,
+            c.receiver.host
         );
         let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
         charts::render(dir, &format!("timeseq-conn{}", c.conn), &ts)?;
