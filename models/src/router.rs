@@ -15,8 +15,9 @@
 //!
 //! # What is NOT modelled
 //! No processing delay or input queueing at the router, no TTL, no ICMP, no fragmentation,
-//! no route changes at run time. A segment whose port has no entry is dropped and counted in
-//! [`RouterCounters::unroutable`] (validation makes this impossible for scenario runs).
+//! no route changes at run time. A segment whose port has no entry is counted in
+//! [`RouterCounters::unroutable`] and ends the run with an error (build-time routing makes
+//! this a wiring defect, never a scenario's outcome).
 
 use crate::msg::Msg;
 use sim_core::{Actor, ActorId, Ctx, SimDuration};
@@ -70,7 +71,15 @@ impl Actor<Msg> for Router {
                 self.counters.forwarded += 1;
                 ctx.send(out, SimDuration::ZERO, Msg::Segment(seg));
             }
-            None => self.counters.unroutable += 1,
+            None => {
+                // Routes are checked at build time: a segment without one is a wiring defect,
+                // never dropped silently.
+                self.counters.unroutable += 1;
+                ctx.fail(format!(
+                    "router {}: no route for destination port {} (conn {})",
+                    self.name, seg.dst_port, seg.provenance.conn.0
+                ));
+            }
         }
     }
 }

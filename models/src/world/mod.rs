@@ -693,7 +693,14 @@ impl Built {
             let (stack, nic) = ids.hosts[i];
             let host = sim.actor_mut::<HostStack>(stack).expect("host");
             handovers.extend(host.take_handovers());
-            log.merge(host.take_recorder());
+            let mut recorder = host.take_recorder();
+            // Sender samples describe a connection's data sender: keep those of the
+            // connections this host opened (a host that also receives records both ends).
+            let name = &w.hosts[i].name;
+            recorder
+                .cc
+                .retain(|s| w.conns.iter().any(|c| c.spec.id == s.conn && &c.client == name));
+            log.merge(recorder);
             if let Some(nic) = nic {
                 log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
             }

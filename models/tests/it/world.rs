@@ -120,3 +120,42 @@ fn an_idle_host_changes_no_other_actors_traffic() {
     assert_eq!(traffic(&alone), idle);
     assert_eq!(alone.conns, with_idle.conns);
 }
+
+/// Bulk both ways between `a` and `b` (c1 a → b, c2 b → a): each host runs one sending and one
+/// receiving endpoint. The sender samples of a connection (its congestion chart) come from
+/// its data sender only: every sample's SndUna lies in the sender's own sequence space.
+#[test]
+fn sender_samples_of_a_bidirectional_pair_come_from_each_data_sender() {
+    let mut w = World::new(3);
+    w.host("a").host("b").duplex("l0", "a", "b", &wire(10, 5, 100));
+    w.conn("c1", "a", "b", conn_spec(1, 100_000))
+        .conn("c2", "b", "a", conn_spec(2, 100_000));
+    let (_, out) = run(&w);
+    for c in &out.conns {
+        let samples: Vec<_> = out.log.cc.iter().filter(|s| s.conn == c.id).collect();
+        assert!(samples.len() > 10, "{}: {} samples", c.name, samples.len());
+        for s in samples {
+            let from_isn = s.snd_una.0.wrapping_sub(c.isn.0.0);
+            assert!(from_isn <= 100_002, "{}: a sample of the receiving end: {s:?}", c.name);
+        }
+    }
+}
+
+/// Routers forward along routes computed at build time; a segment that reaches a router
+/// without a route is a wiring defect and ends the run with an error naming the router.
+#[test]
+fn a_segment_without_a_route_fails_the_run() {
+    use models::msg::Msg;
+    use models::router::Router;
+    use models::segment::Segment;
+    let mut sim: sim_core::Simulation<Msg> = sim_core::Simulation::new(1);
+    let r = sim.add_actor("router r", Box::new(Router::new("r", BTreeMap::new())));
+    let seg = Segment {
+        dst_port: 5001,
+        ..Segment::default()
+    };
+    sim.schedule(sim_core::SimTime::ZERO, r, Msg::Segment(Box::new(seg)));
+    let err = sim.run().unwrap_err().to_string();
+    assert!(err.contains("router r: no route for destination port 5001"), "{err}");
+    assert_eq!(sim.actor::<Router>(r).unwrap().counters().unroutable, 1);
+}
