@@ -1,5 +1,6 @@
 //! Per-run CSV tables: `segments.csv` (every wire event), `acks.csv` (pure ACKs), `cc.csv`
-//! (sender samples) and `buffers.csv` (send-buffer lifetimes). Sequence and ACK numbers are
+//! (sender samples), `buffers.csv` (send-buffer lifetimes) and, for simulated runs, `queues.csv`
+//! (each link direction's queue occupancy as arriving packets leave it). Sequence and ACK numbers are
 //! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1).
 
 use crate::Result;
@@ -173,5 +174,28 @@ pub(crate) fn write_csvs(
         })
         .collect();
     write_csv(&dir.join("cc.csv"), &cc)?;
-    write_csv(&dir.join("buffers.csv"), buffers)
+    write_csv(&dir.join("buffers.csv"), buffers)?;
+    if !log.queue.is_empty() {
+        let rows: Vec<QueueRow> = log
+            .queue
+            .iter()
+            .map(|q| QueueRow {
+                time_ns: q.time.0,
+                link: info.link_name(q.link),
+                packets: q.packets,
+                bytes: q.bytes,
+            })
+            .collect();
+        write_csv(&dir.join("queues.csv"), &rows)?;
+    }
+    Ok(())
+}
+
+/// One row of `queues.csv`: a link direction's queue as a packet arriving at it left it.
+#[derive(serde::Serialize)]
+struct QueueRow {
+    time_ns: u64,
+    link: String,
+    packets: u64,
+    bytes: u64,
 }

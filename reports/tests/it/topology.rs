@@ -47,6 +47,16 @@ fn dumbbell_summary_has_one_entry_per_connection_and_fairness() {
     assert!(mid.utilisation.is_some_and(|u| u > 0.3 && u <= 1.0), "{mid:?}");
     let access = r.links.iter().find(|l| l.name == "a1:s1->r1").unwrap();
     assert_eq!(access.dropped.values().sum::<u64>(), 0);
+    // The queue series: the bottleneck's largest sample is the largest queue it reports.
+    let queues = std::fs::read_to_string(dir.path().join("queues.csv")).unwrap();
+    assert!(queues.starts_with("time_ns,link,packets,bytes\n"), "{}", &queues[..40]);
+    let mid_max = queues
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[1] == "mid:r1->r2")
+        .map(|f| f[2].parse::<u64>().unwrap())
+        .max();
+    assert_eq!(mid_max, Some(mid.max_queue_packets));
 }
 
 /// A sweep of the dumbbell (two loss values, one seed each): `results.csv` has one goodput
