@@ -119,6 +119,11 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
                 timing: match app.timing {
                     Timing::AllAtOnce => WriteTiming::AllAtOnce,
                     Timing::Paced(d) => WriteTiming::Paced(d.to_sim()),
+                    Timing::OnOff { on, off, burst } => WriteTiming::OnOff {
+                        on: period(on),
+                        off: period(off),
+                        burst: burst.bytes(),
+                    },
                 },
                 send_buffer: SEND_BUFFER,
                 close_when_done: true,
@@ -196,6 +201,13 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
         w.at(when, step);
     }
     w.build().map_err(|e| err("links", e.to_string()))
+}
+
+fn period(p: schema::Period) -> app::Period {
+    match p {
+        schema::Period::Fixed(d) => app::Period::Fixed(d.to_sim()),
+        schema::Period::Exponential(d) => app::Period::Exponential(d.to_sim()),
+    }
 }
 
 fn size32(n: u64) -> u32 {

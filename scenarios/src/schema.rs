@@ -430,6 +430,27 @@ pub enum Timing {
     AllAtOnce,
     /// One write every interval, the first at `start`.
     Paced(Duration),
+    /// Cross traffic that comes and goes: in each `on` period write up to `burst` bytes as
+    /// fast as the socket buffer allows, then stay silent for an `off` period, e.g.
+    /// `OnOff(on: Fixed("50 ms"), off: Exponential("200 ms"), burst: "64 KiB")`.
+    OnOff {
+        /// Length of each on period.
+        on: Period,
+        /// Length of each off period.
+        off: Period,
+        /// Most bytes written per on period.
+        burst: Size,
+    },
+}
+
+/// The length of an on or off period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Period {
+    /// Always this long.
+    Fixed(Duration),
+    /// Exponentially distributed with this mean (drawn from the application's random stream).
+    Exponential(Duration),
 }
 
 /// The server side of an application.

@@ -3,8 +3,8 @@
 
 use crate::load::ValidationError;
 use crate::schema::{
-    Action, Application, Connection, DelayedAck, Impairment, Link, LinkDirection, Queue, ReadRate, Scenario, Timing,
-    Trigger, WriteSize,
+    Action, Application, Connection, DelayedAck, Impairment, Link, LinkDirection, Period, Queue, ReadRate, Scenario,
+    Timing, Trigger, WriteSize,
 };
 use crate::sweep::validate_sweep;
 use crate::units::Duration;
@@ -555,8 +555,23 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if let Timing::Paced(d) = a.timing {
-            self.positive(format!("{f}.timing.Paced"), "the interval", d == Duration::ZERO);
+        match a.timing {
+            Timing::Paced(d) => self.positive(format!("{f}.timing.Paced"), "the interval", d == Duration::ZERO),
+            Timing::OnOff { on, off, burst } => {
+                for (name, p) in [("on", on), ("off", off)] {
+                    let (variant, d) = match p {
+                        Period::Fixed(d) => ("Fixed", d),
+                        Period::Exponential(d) => ("Exponential", d),
+                    };
+                    self.positive(
+                        format!("{f}.timing.OnOff.{name}.{variant}"),
+                        &format!("the {name} period"),
+                        d == Duration::ZERO,
+                    );
+                }
+                self.positive(format!("{f}.timing.OnOff.burst"), "the burst", burst.bytes() == 0);
+            }
+            Timing::AllAtOnce => {}
         }
         if let ReadRate::Limited(r) = a.sink.read_rate {
             self.positive(

@@ -109,3 +109,32 @@ fn override_via_a_link_not_attached() {
         "topo.ron:8:51: routers[1].routes[0]: route at `r2` to `b` via `e1`: link `e1` joins `a1` and `r1`, not `r2`"
     );
 }
+
+/// Cross traffic: `c2` comes and goes (20 ms on, 80 ms off, 16 KiB bursts) while `c1` sends
+/// in bulk over the same bottleneck; both complete intact.
+#[test]
+fn on_off_cross_traffic_shares_the_bottleneck() {
+    let text = DUMBBELL.replace(
+        r#"(name: "w2", conn: "c2", bytes: "64 KiB")"#,
+        r#"(name: "w2", conn: "c2", bytes: "64 KiB", timing: OnOff(on: Fixed("20 ms"), off: Exponential("80 ms"), burst: "16 KiB"))"#,
+    );
+    let s = scenarios::parse(&text, "topo.ron").unwrap();
+    let out = scenarios::build(&s).unwrap().run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    let c2 = &out.conns[1];
+    let c1 = &out.conns[0];
+    // Four bursts with off periods between them: c2 finishes well after the bulk c1.
+    assert!(c2.completed_at > c1.completed_at, "{c1:?} {c2:?}");
+}
+
+#[test]
+fn on_off_periods_and_burst_must_be_positive() {
+    assert_eq!(
+        error_with(
+            r#"(name: "w2", conn: "c2", bytes: "64 KiB")"#,
+            r#"(name: "w2", conn: "c2", bytes: "64 KiB", timing: OnOff(on: Fixed("0 ms"), off: Fixed("1 s"), burst: 0))"#
+        ),
+        "topo.ron:21:69: applications[1].timing.OnOff.on.Fixed: the on period must be greater than zero\n\
+         topo.ron:21:110: applications[1].timing.OnOff.burst: the burst must be greater than zero"
+    );
+}
