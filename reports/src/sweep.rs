@@ -533,5 +533,70 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
             written.push(stem);
         }
     }
+    // One flow against another: goodput per connection, one line per connection (and per
+    // variant of the other parameters), when the runs have several connections.
+    let conns: Vec<String> = agg
+        .points
+        .first()
+        .map(|p| {
+            p.metrics
+                .iter()
+                .filter_map(|m| {
+                    m.metric
+                        .strip_prefix("conn.")?
+                        .strip_suffix(".goodput_bps")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if conns.len() < 2 {
+        return Ok(written);
+    }
+    for axis in &numeric {
+        let mut series: Vec<CiSeries> = Vec::new();
+        for p in &agg.points {
+            let Some(x) = p
+                .params
+                .iter()
+                .find(|(k, _)| k == axis)
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+            else {
+                continue;
+            };
+            let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
+            for c in &conns {
+                let name = if others.is_empty() {
+                    c.clone()
+                } else {
+                    format!("{c}, {}", crate::info::params_label(&others))
+                };
+                let Some(pt) = ci_point(p, &format!("conn.{c}.goodput_bps"), x) else {
+                    continue;
+                };
+                match series.iter_mut().find(|s| s.label == name) {
+                    Some(s) => s.points.push(pt),
+                    None => series.push(CiSeries {
+                        label: name,
+                        points: vec![pt],
+                    }),
+                }
+            }
+        }
+        for s in &mut series {
+            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        }
+        let chart = CiChart {
+            title: format!("Goodput per connection vs {axis}: {scenario}"),
+            y_label: "Goodput [Mbit/s]".into(),
+            x: XAxis::Numeric(axis.clone()),
+            series,
+            note: vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
+            non_negative: true,
+        };
+        let stem = format!("conn-goodput-vs-{}", sanitize(axis));
+        charts::render(dir, &stem, &chart)?;
+        written.push(stem);
+    }
     Ok(written)
 }

@@ -87,6 +87,10 @@ fn sweep_results_have_per_connection_columns() {
         let cell: f64 = row.split(',').nth(col).unwrap().parse().unwrap();
         assert_eq!(Some(cell), run.connections[2].goodput_bps);
     }
+    assert!(
+        dir.path().join("charts/conn-goodput-vs-loss.svg").is_file(),
+        "one flow against another"
+    );
     let point = &agg.points[1];
     let m = point.metric("conn.c1.goodput_bps").unwrap();
     assert_eq!(m.summary.unwrap().n, 1);
