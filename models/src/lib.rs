@@ -10,10 +10,12 @@
 //! - [`host`], [`offload`], [`app`]: the host stack, the offload target (NIC) and the
 //!   applications as kernel actors; [`msg`] is what they exchange; [`trigger`] holds scenario
 //!   actions that fire on a connection's state.
+//! - [`cbr`]: constant-bit-rate cross traffic.
 //! - [`world`]: the world builder (hosts, [`router`]s, links, connections, timeline) with
 //!   static routes; [`testbed`] is its two-host form.
 
 pub mod app;
+pub mod cbr;
 pub mod chain;
 mod endpoint;
 pub mod host;

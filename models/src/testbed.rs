@@ -154,6 +154,8 @@ pub struct Outcome {
     pub link_rates: Vec<u64>,
     /// What each router did, by router name.
     pub routers: Vec<(String, RouterCounters)>,
+    /// What each constant-bit-rate flow sent.
+    pub flows: Vec<crate::world::FlowResult>,
     /// What each link direction did, by [`LinkId`](crate::record::LinkId) (kept with or without recording).
     pub link_counters: Vec<LinkCounters>,
     /// The delegated state the sending host handed over and got back, in order.

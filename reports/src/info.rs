@@ -123,6 +123,22 @@ pub struct RunInfo {
     /// What each link direction did, indexed like [`RunInfo::links`] (empty when unknown).
     #[serde(default)]
     pub link_stats: Vec<LinkStats>,
+    /// Constant-bit-rate cross-traffic flows (their packets are not part of any connection).
+    #[serde(default)]
+    pub flows: Vec<FlowInfo>,
+}
+
+/// A constant-bit-rate flow.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowInfo {
+    /// The connection id its packets carry in the log.
+    pub conn: u32,
+    /// The scenario's name for it.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
 }
 
 /// What one connection achieved, as the simulation reported it.
@@ -243,6 +259,16 @@ impl RunInfo {
                 bytes_delivered: c.delivered,
                 completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
                 integrity_ok: o.end.is_ok() && c.delivered == c.expected && c.aborted == 0,
+            })
+            .collect();
+        self.flows = o
+            .flows
+            .iter()
+            .map(|f| FlowInfo {
+                conn: f.id.0,
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
             })
             .collect();
         self.link_stats = o

@@ -53,11 +53,11 @@ pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValu
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;
-pub use info::{ConnInfo, ConnOutcome, Endpoint, LinkInfo, LinkStats, Outcome, RunInfo};
+pub use info::{ConnInfo, ConnOutcome, Endpoint, FlowInfo, LinkInfo, LinkStats, Outcome, RunInfo};
 pub use io::write_atomic;
 pub use metrics::{
-    BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness, Handover, LinkReport,
-    OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts, jain_index,
+    BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness, FlowReport, Handover,
+    LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts, jain_index,
 };
 pub use stats::{Summary, seeds_for_half_width};
 pub use sweep::{run_dir, write_run, write_sweep};

@@ -367,6 +367,9 @@ pub struct RunReport {
     /// Per link direction.
     #[serde(default)]
     pub links: Vec<LinkReport>,
+    /// Per constant-bit-rate cross-traffic flow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<FlowReport>,
     /// Fallbacks taken while computing (missing topology, unexpected provenance).
     pub warnings: Vec<String>,
     /// offsim version.
@@ -453,6 +456,59 @@ impl Fairness {
                 .and_then(|(a, b)| jain_index(&[a, b])),
         }
     }
+}
+
+/// One constant-bit-rate flow over the run, from the links' records: packets that entered
+/// the first link out of its source and packets delivered intact by the last link into its
+/// destination.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowReport {
+    /// Its name.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Packets accepted by the first link.
+    pub packets_sent: u64,
+    /// Packets delivered intact to the destination.
+    pub packets_delivered: u64,
+    /// Their payload bytes.
+    pub bytes_delivered: u64,
+    /// `1 - delivered / sent` (packets still in flight at the end count as lost); absent when
+    /// nothing was sent.
+    pub loss: Option<f64>,
+}
+
+fn flow_reports(info: &RunInfo, log: &RunLog) -> Vec<FlowReport> {
+    info.flows
+        .iter()
+        .map(|f| {
+            let (mut sent, mut delivered, mut bytes) = (0, 0, 0);
+            for r in log.wire.iter().filter(|r| r.provenance.conn.0 == f.conn) {
+                let Some(l) = info.links.get(usize::from(r.link.0)) else {
+                    continue;
+                };
+                match r.event {
+                    WireEvent::Sent if l.from == f.from => sent += 1,
+                    WireEvent::Delivered { corrupted: false, .. } if l.to == f.to => {
+                        delivered += 1;
+                        bytes += u64::from(r.header.len);
+                    }
+                    _ => {}
+                }
+            }
+            FlowReport {
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                packets_sent: sent,
+                packets_delivered: delivered,
+                bytes_delivered: bytes,
+                loss: (sent > 0).then(|| 1.0 - delivered as f64 / sent as f64),
+            }
+        })
+        .collect()
 }
 
 /// One link direction over the run.
@@ -647,6 +703,7 @@ impl RunReport {
             connections,
             fairness,
             links,
+            flows: flow_reports(info, log),
             warnings,
             version: info.version.clone(),
             commit: info.commit.clone(),

@@ -6,6 +6,7 @@
 
 use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use models::app::{self, BulkConfig, WriteTiming};
+use models::cbr::CbrConfig;
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
 use models::offload::TargetConfig;
 use models::segment::ConnId;
@@ -199,6 +200,19 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
     }
     for (when, step) in timeline {
         w.at(when, step);
+    }
+    for f in &s.flows {
+        w.cbr(
+            f.name.clone(),
+            f.from.clone(),
+            f.to.clone(),
+            CbrConfig {
+                payload: size32(f.packet_size.bytes()),
+                rate_bps: f.rate.bits_per_sec(),
+                start: f.start.to_sim_time(),
+                stop: f.stop.map(|d| d.to_sim_time()),
+            },
+        );
     }
     w.build().map_err(|e| err("links", e.to_string()))
 }

@@ -42,6 +42,9 @@ pub struct Scenario {
     /// Bulk senders (one per connection at most) with their sinks.
     #[serde(default)]
     pub applications: Vec<Application>,
+    /// Constant-bit-rate cross traffic (UDP-like: no congestion control). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Flow>,
     /// Scripted actions, each fired by a trigger.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
@@ -376,6 +379,35 @@ impl Default for DelayedAck {
             every: 2,
         }
     }
+}
+
+/// A constant-bit-rate flow from host `from` to host `to`: packets of `packet_size` payload
+/// bytes (plus 40 header bytes) at `rate` on the wire, from `start` until `stop`, with no
+/// congestion control and no acknowledgements; the destination discards them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    /// Unique name (connections and flows share one name space).
+    pub name: String,
+    /// Sending host.
+    pub from: String,
+    /// Receiving host.
+    pub to: String,
+    /// Rate on the wire, headers included.
+    pub rate: Rate,
+    /// Payload bytes per packet. Default 1460 B.
+    #[serde(default = "default_packet_size")]
+    pub packet_size: Size,
+    /// First packet at this time. Default 0 s.
+    #[serde(default)]
+    pub start: Duration,
+    /// No packet from this time on; default: until the run ends.
+    #[serde(default)]
+    pub stop: Option<Duration>,
+}
+
+fn default_packet_size() -> Size {
+    Size::from_bytes(1460)
 }
 
 /// A bulk sender on a connection's client, with the sink on its server.

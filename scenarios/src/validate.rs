@@ -3,8 +3,8 @@
 
 use crate::load::ValidationError;
 use crate::schema::{
-    Action, Application, Connection, DelayedAck, Impairment, Link, LinkDirection, Period, Queue, ReadRate, Scenario,
-    Timing, Trigger, WriteSize,
+    Action, Application, Connection, DelayedAck, Flow, Impairment, Link, LinkDirection, Period, Queue, ReadRate,
+    Scenario, Timing, Trigger, WriteSize,
 };
 use crate::sweep::validate_sweep;
 use crate::units::Duration;
@@ -187,6 +187,9 @@ impl<'a> Validator<'a> {
         for (i, a) in s.applications.iter().enumerate() {
             self.application(i, a);
         }
+        for (i, f) in s.flows.iter().enumerate() {
+            self.flow(i, f);
+        }
         self.timeline();
     }
 
@@ -297,14 +300,25 @@ impl<'a> Validator<'a> {
             pairs.push((c.client.clone(), c.server.clone()));
             pairs.push((c.server.clone(), c.client.clone()));
         }
+        for f in &s.flows {
+            pairs.push((f.from.clone(), f.to.clone()));
+        }
         let Err(errors) = compute_routes(&nodes, &edges, &overrides, &pairs) else {
             return;
         };
         let conn_field = |from: &str, to: &str| {
-            s.connections
+            let conn = s
+                .connections
                 .iter()
                 .position(|c| (c.client == from && c.server == to) || (c.client == to && c.server == from))
-                .map_or_else(|| "connections".to_string(), |i| format!("connections[{i}].server"))
+                .map(|i| format!("connections[{i}].server"));
+            let flow = || {
+                s.flows
+                    .iter()
+                    .position(|f| f.from == from && f.to == to)
+                    .map(|i| format!("flows[{i}].to"))
+            };
+            conn.or_else(flow).unwrap_or_else(|| "connections".to_string())
         };
         for e in errors {
             let field = match &e {
@@ -512,6 +526,50 @@ impl<'a> Validator<'a> {
             "dupack_threshold",
             c.dupack_threshold == 0,
         );
+    }
+
+    fn flow(&mut self, i: usize, fl: &Flow) {
+        let f = format!("flows[{i}]");
+        let names: Vec<&str> = self.s.flows.iter().map(|f| f.name.as_str()).collect();
+        self.unique(format!("{f}.name"), "flow", "flows", &names, i);
+        if let Some(j) = self.s.connections.iter().position(|c| c.name == fl.name) {
+            self.err(
+                format!("{f}.name"),
+                format!(
+                    "`{}` is also connections[{j}]; connections and flows share one name space",
+                    fl.name
+                ),
+            );
+        }
+        let ok = self.check_host(format!("{f}.from"), &fl.from) & self.check_host(format!("{f}.to"), &fl.to);
+        if ok && fl.from == fl.to {
+            self.err(
+                format!("{f}.to"),
+                format!("from and to must be different hosts; both are `{}`", fl.from),
+            );
+        }
+        self.positive(format!("{f}.rate"), "the rate", fl.rate.bits_per_sec() == 0);
+        let size = fl.packet_size.bytes();
+        if !(1..=u64::from(MAX_MSS)).contains(&size) {
+            self.err(
+                format!("{f}.packet_size"),
+                format!("must be in 1..={MAX_MSS} bytes (an IPv4 packet's payload), got {size}"),
+            );
+        }
+        if fl.start >= self.s.limits.max_time {
+            self.err(
+                format!("{f}.start"),
+                format!(
+                    "{} is not before the run's time limit {}",
+                    fl.start, self.s.limits.max_time
+                ),
+            );
+        }
+        if let Some(stop) = fl.stop
+            && stop <= fl.start
+        {
+            self.err(format!("{f}.stop"), format!("{stop} is not after start {}", fl.start));
+        }
     }
 
     fn application(&mut self, i: usize, a: &Application) {

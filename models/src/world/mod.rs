@@ -19,7 +19,8 @@
 //! # Actor order (part of every fingerprint)
 //! Derived from names, not from declaration order: hosts by name, each followed by its
 //! offload target; then routers by name; then links by name, each as its `a->b` direction
-//! then `b->a`; then per connection (in the order added) its sender and its sink. Link
+//! then `b->a`; then per connection (in the order added) its sender and its sink; then the
+//! constant-bit-rate sources ([`crate::cbr`]) in the order added. Link
 //! direction ids ([`LinkId`]) follow the same order. Random streams are named
 //! (`link/<direction name>/<index>-<kind>`, `conn/<id>/isn`, `app/<id>/writes`), so adding
 //! an idle host or router changes no other actor's draws (only later actor ids).
@@ -31,6 +32,7 @@
 pub mod routing;
 
 use crate::app::{BulkSender, Sink};
+use crate::cbr::{CbrConfig, CbrSource};
 use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
@@ -84,6 +86,40 @@ pub struct ConnDef {
     pub spec: ConnSpec,
 }
 
+/// A constant-bit-rate flow from host `from` to host `to` (cross traffic, [`crate::cbr`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowDef {
+    /// Its name (reports use it).
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Packet size, rate, start and stop.
+    pub cfg: CbrConfig,
+}
+
+/// What a constant-bit-rate flow did (arrivals are in the links' records).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowResult {
+    /// The id its packets carry ([`FLOW_ID_BASE`] + its index).
+    pub id: ConnId,
+    /// Its name.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Ports (source, destination).
+    pub ports: (u16, u16),
+    /// Packets the source sent.
+    pub sent: u64,
+}
+
+/// Constant-bit-rate flow `k` (in the order added) carries connection id `FLOW_ID_BASE + k`
+/// and ports `50000 + k` → `55000 + k` (TCP connections use `40000 + id` → `5000 + id`).
+pub const FLOW_ID_BASE: u32 = 1_000_000;
+
 /// Why a world cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorldError {
@@ -134,6 +170,8 @@ pub struct World {
     pub links: Vec<LinkSpec>,
     /// Connections.
     pub conns: Vec<ConnDef>,
+    /// Constant-bit-rate flows.
+    pub flows: Vec<FlowDef>,
     /// Timeline. [`Step::Link`] acts on the first link added (the two-host form);
     /// [`Step::OnLink`] names its link.
     pub timeline: Vec<(When, Step)>,
@@ -150,6 +188,7 @@ impl World {
             routes: Vec::new(),
             links: Vec::new(),
             conns: Vec::new(),
+            flows: Vec::new(),
             timeline: Vec::new(),
         }
     }
@@ -247,6 +286,23 @@ impl World {
         self
     }
 
+    /// Adds a constant-bit-rate flow from `from` to `to`.
+    pub fn cbr(
+        &mut self,
+        name: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        cfg: CbrConfig,
+    ) -> &mut Self {
+        self.flows.push(FlowDef {
+            name: name.into(),
+            from: from.into(),
+            to: to.into(),
+            cfg,
+        });
+        self
+    }
+
     /// Adds a timeline step.
     pub fn at(&mut self, when: When, step: Step) -> &mut Self {
         self.timeline.push((when, step));
@@ -301,6 +357,24 @@ impl World {
             pairs.push((c.client.clone(), c.server.clone()));
             pairs.push((c.server.clone(), c.client.clone()));
         }
+        for (i, f) in self.flows.iter().enumerate() {
+            for n in [&f.from, &f.to] {
+                if host(n).is_none() {
+                    return Err(WorldError::NotAHost {
+                        conn: f.name.clone(),
+                        node: n.clone(),
+                    });
+                }
+            }
+            let taken = self.conns.iter().any(|c| c.name == f.name) || self.flows[..i].iter().any(|o| o.name == f.name);
+            if taken || i >= 5_000 {
+                return Err(WorldError::DuplicateConn {
+                    conn: f.name.clone(),
+                    id: FLOW_ID_BASE + i as u32,
+                });
+            }
+            pairs.push((f.from.clone(), f.to.clone()));
+        }
         let routes =
             compute_routes(&self.nodes(), &self.edges(), &self.routes, &pairs).map_err(WorldError::Topology)?;
         for (index, (_, step)) in self.timeline.iter().enumerate() {
@@ -332,6 +406,8 @@ struct Layout {
     links: Vec<[(ActorId, LinkId); 2]>,
     /// By connection index: (sender, sink).
     apps: Vec<(ActorId, ActorId)>,
+    /// By flow index: its source.
+    flows: Vec<ActorId>,
     /// Link directions in actor order: (link index, 0 = a→b / 1 = b→a).
     link_order: Vec<(usize, usize)>,
 }
@@ -367,11 +443,13 @@ impl Layout {
             }
         }
         let apps = w.conns.iter().map(|_| (take(), take())).collect();
+        let flows = w.flows.iter().map(|_| take()).collect();
         Layout {
             hosts,
             routers,
             links,
             apps,
+            flows,
             link_order,
         }
     }
@@ -462,6 +540,10 @@ impl Built {
 
     fn ports(c: &ConnSpec) -> (u16, u16) {
         (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16)
+    }
+
+    fn flow_ports(k: usize) -> (u16, u16) {
+        (50_000 + k as u16, 55_000 + k as u16)
     }
 
     fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
@@ -559,6 +641,11 @@ impl Built {
                     }
                 }
             }
+            for (k, f) in w.flows.iter().enumerate() {
+                if let Some(l) = self.routes.next_hop(name, &f.to) {
+                    table.insert(Self::flow_ports(k).1, self.out_of(name, l));
+                }
+            }
             sim.add_actor(format!("router {name}"), Box::new(Router::new(name.clone(), table)));
         }
         for &(l, d) in &ids.link_order {
@@ -584,6 +671,11 @@ impl Built {
                 format!("sink {}", c.name),
                 Box::new(Sink::new(spec.id, server, spec.bulk.total, spec.read_rate)),
             );
+        }
+        for (k, f) in w.flows.iter().enumerate() {
+            let id = ConnId(FLOW_ID_BASE + k as u32);
+            let source = CbrSource::new(id, Self::flow_ports(k), self.egress(&f.from), f.cfg.clone());
+            sim.add_actor(format!("cbr {}", f.name), Box::new(source));
         }
         for (when, step) in &w.timeline {
             if let When::At(at) = when {
@@ -756,6 +848,19 @@ impl Built {
             .map(|(name, id)| (name.clone(), sim.actor::<Router>(*id).expect("router").counters()))
             .collect();
         routers.sort_by(|a, b| a.0.cmp(&b.0));
+        let flows = w
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(k, f)| FlowResult {
+                id: ConnId(FLOW_ID_BASE + k as u32),
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                ports: Self::flow_ports(k),
+                sent: sim.actor::<CbrSource>(ids.flows[k]).expect("flow").sent(),
+            })
+            .collect();
         Outcome {
             end,
             trace: sim.trace(),
@@ -767,6 +872,7 @@ impl Built {
             link_rates,
             link_counters,
             routers,
+            flows,
             handovers,
         }
     }

@@ -210,3 +210,47 @@ fn on_off_exponential_periods_are_reproducible() {
     let gaps: std::collections::BTreeSet<u64> = p.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(p.len() >= 10 && gaps.len() > 3, "{p:?}");
 }
+
+/// Constant-bit-rate cross traffic: 1210-byte payloads (1250 bytes on the wire) at 5 Mbit/s
+/// leave every 2 ms exactly, 500 packets in the first second, along the path a2 → b, with no
+/// congestion control; the TCP connections still complete intact through the loaded
+/// bottleneck, and the flow's packets reach `b`'s link and are discarded there.
+#[test]
+fn cbr_flow_sends_at_its_rate_along_its_path() {
+    use models::cbr::CbrConfig;
+    use sim_core::SimTime;
+    let mut w = dumbbell(1000, 200_000, &[]);
+    w.cbr(
+        "udp",
+        "a2",
+        "b",
+        CbrConfig {
+            payload: 1210,
+            rate_bps: 5_000_000,
+            start: SimTime::ZERO,
+            stop: Some(SimTime(1_000_000_000)),
+        },
+    );
+    let (built, out) = run(&w);
+    let flow = &out.flows[0];
+    assert_eq!((flow.name.as_str(), flow.sent), ("udp", 500));
+    let sent_at: Vec<(u64, &str)> = out
+        .log
+        .wire
+        .iter()
+        .filter(|r| r.provenance.conn == flow.id && r.event == WireEvent::Sent)
+        .map(|r| (r.time.0, out.links[usize::from(r.link.0)].as_str()))
+        .collect();
+    let first_hop: Vec<u64> = sent_at
+        .iter()
+        .filter(|(_, l)| *l == "e2:a2->r1")
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(first_hop.len(), 500);
+    assert!(first_hop.iter().enumerate().all(|(k, t)| *t == k as u64 * 2_000_000));
+    let path = built.path("a2", "b").unwrap();
+    for hop in &path {
+        assert_eq!(sent_at.iter().filter(|(_, l)| l == hop).count(), 500, "{hop}");
+    }
+    assert_eq!(sent_at.len(), 500 * path.len(), "nowhere else");
+}

@@ -95,3 +95,57 @@ fn sweep_results_have_per_connection_columns() {
     let m = point.metric("conn.c1.goodput_bps").unwrap();
     assert_eq!(m.summary.unwrap().n, 1);
 }
+
+/// Constant-bit-rate cross traffic shares a 10 Mbit/s link with one TCP connection: the
+/// flow gets its own entry (sent at the first hop, delivered at the last), its packets are no
+/// connection's (the connection's counts and CSV rows are its own), and the link counts both.
+#[test]
+fn cbr_flow_results_are_reported_apart_from_the_connections() {
+    let text = r#"(
+        name: "cbr", description: "TCP and CBR.", seed: 1, limits: (max_time: "10 s"),
+        hosts: [(name: "a"), (name: "u"), (name: "b")],
+        routers: [(name: "r")],
+        links: [
+            (name: "la", a: "a", b: "r", forward: (rate: "100 Mbit/s", delay: "1 ms"), reverse: (rate: "100 Mbit/s", delay: "1 ms")),
+            (name: "lu", a: "u", b: "r", forward: (rate: "100 Mbit/s", delay: "1 ms"), reverse: (rate: "100 Mbit/s", delay: "1 ms")),
+            (name: "lb", a: "r", b: "b", forward: (rate: "10 Mbit/s", delay: "5 ms", queue: Packets(30)), reverse: (rate: "10 Mbit/s", delay: "5 ms")),
+        ],
+        connections: [(name: "c1", client: "a", server: "b", min_rto: "200 ms")],
+        applications: [(name: "w", conn: "c1", bytes: "256 KiB")],
+        flows: [(name: "udp", from: "u", to: "b", rate: "8 Mbit/s", packet_size: "960 B", stop: "500 ms")],
+    )"#;
+    let s = scenarios::parse(text, "cbr.ron").unwrap();
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    let dir = tempfile::tempdir().unwrap();
+    let r = reports::write_run(dir.path(), &info, &o.log).unwrap();
+    // 1000 bytes on the wire at 8 Mbit/s: one packet per ms, 500 in 500 ms.
+    let f = &r.flows[0];
+    assert_eq!(
+        (f.name.as_str(), f.from.as_str(), f.to.as_str(), f.packets_sent),
+        ("udp", "u", "b", 500)
+    );
+    assert!(
+        f.packets_delivered > 0 && f.packets_delivered < 500,
+        "the 10 Mbit/s link overflows: {f:?}"
+    );
+    assert_eq!(f.bytes_delivered, f.packets_delivered * 960);
+    let lb = r.links.iter().find(|l| l.name == "lb:r->b").unwrap();
+    let udp_drops = f.packets_sent - f.packets_delivered;
+    assert!(lb.dropped["queue_full"] >= udp_drops, "{lb:?}");
+    assert_eq!(r.connections.len(), 1);
+    assert_eq!(
+        r.segments.data_sent,
+        r.connections[0].retransmissions.total + (256 * 1024_u64).div_ceil(1460)
+    );
+    let segments = std::fs::read_to_string(dir.path().join("segments.csv")).unwrap();
+    assert!(
+        !segments.contains("1000000"),
+        "flow packets are not connection segments"
+    );
+}

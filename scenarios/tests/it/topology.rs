@@ -138,3 +138,37 @@ fn on_off_periods_and_burst_must_be_positive() {
          topo.ron:21:110: applications[1].timing.OnOff.burst: the burst must be greater than zero"
     );
 }
+
+/// The dumbbell with constant-bit-rate cross traffic `udp` from `a2` to `b`.
+fn with_flow(flow: &str) -> String {
+    DUMBBELL.replace(
+        "    applications: [",
+        &format!("    flows: [{flow}],\n    applications: ["),
+    )
+}
+
+/// A 4 Mbit/s flow loads the bottleneck for the first second; the TCP connections still
+/// deliver every byte, and the flow's packets go out at its rate.
+#[test]
+fn cbr_cross_traffic_loads_the_bottleneck() {
+    let text = with_flow(r#"(name: "udp", from: "a2", to: "b", rate: "4 Mbit/s", packet_size: "1210 B", stop: "1 s")"#);
+    let s = scenarios::parse(&text, "topo.ron").unwrap();
+    let out = scenarios::build(&s).unwrap().run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    // 1250 bytes on the wire at 4 Mbit/s: one packet every 2.5 ms, 400 in one second.
+    assert_eq!((out.flows[0].name.as_str(), out.flows[0].sent), ("udp", 400));
+}
+
+#[test]
+fn cbr_flow_errors_name_the_field() {
+    let bad = with_flow(r#"(name: "c1", from: "r1", to: "b", rate: "0 Mbit/s", start: "2 s", stop: "1 s")"#);
+    let err = scenarios::parse(&bad, "topo.ron").unwrap_err().to_string();
+    let fields: Vec<&str> = err.lines().map(|l| l.split(": ").nth(1).unwrap_or(l)).collect();
+    assert_eq!(
+        fields,
+        ["flows[0].name", "flows[0].from", "flows[0].rate", "flows[0].stop"],
+        "{err}"
+    );
+    assert!(err.contains("`c1` is also connections[0]"), "{err}");
+    assert!(err.contains("`r1` is a router"), "{err}");
+}
