@@ -58,8 +58,10 @@
 //!   `rate`, `delay`, `queue` (`Packets(n)` or `Bytes(size)`) and `impairments`
 //!   (`Bernoulli`, `GilbertElliott`, `DropPackets`, `DropData`, `Reorder`, `Duplicate`, `Corrupt`).
 //! - `connections`: `client` (the sender) → `server`, with TCP options.
-//! - `applications`: a bulk writer on a connection (`bytes`, `write_size`, `timing`) and its
-//!   `sink` on the server (`read_rate`, `start`).
+//! - `applications`: a bulk writer on a connection (`bytes`, `write_size`, `timing`:
+//!   `AllAtOnce`, `Paced` or `OnOff`) and its `sink` on the server (`read_rate`, `start`).
+//! - `flows`: constant-bit-rate cross traffic between two hosts (`rate`, `packet_size`,
+//!   `start`, `stop`).
 //! - `timeline`: `(when: Trigger, delay: Duration, action: Action)` entries.
 //! - `sweep`: axes, seeds and skips ([`sweep`]).
 //!
