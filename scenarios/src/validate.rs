@@ -178,6 +178,19 @@ impl<'a> Validator<'a> {
         if s.connections.is_empty() {
             self.err("connections", "at least one connection is required");
         }
+        let max = models::world::MAX_CONN_ID as usize;
+        if s.connections.len() > max {
+            self.err(
+                "connections",
+                format!(
+                    "at most {max} connections (each gets its own ports), got {}",
+                    s.connections.len()
+                ),
+            );
+        }
+        if s.flows.len() > 5_000 {
+            self.err("flows", format!("at most 5000 flows, got {}", s.flows.len()));
+        }
         for (i, c) in s.connections.iter().enumerate() {
             self.connection(i, c);
         }

@@ -120,6 +120,10 @@ pub struct FlowResult {
 /// and ports `50000 + k` → `55000 + k` (TCP connections use `40000 + id` → `5000 + id`).
 pub const FLOW_ID_BASE: u32 = 1_000_000;
 
+/// The largest connection id: connection `id` uses ports `40000 + id` (client) and
+/// `5000 + id` (server), which must stay below the flows' `50000 + k`.
+pub const MAX_CONN_ID: u32 = 9_999;
+
 /// Why a world cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorldError {
@@ -137,6 +141,14 @@ pub enum WorldError {
     /// Two connections share an id or a name.
     #[error("connection `{conn}`: id {id} or name already used")]
     DuplicateConn {
+        /// The connection.
+        conn: String,
+        /// Its id.
+        id: u32,
+    },
+    /// A connection id outside 1..=[`MAX_CONN_ID`] (ports are derived from it).
+    #[error("connection `{conn}`: id {id} is outside 1..={MAX_CONN_ID} (its ports are 40000 + id and 5000 + id)")]
+    ConnIdRange {
         /// The connection.
         conn: String,
         /// Its id.
@@ -344,6 +356,12 @@ impl World {
                         node: n.clone(),
                     });
                 }
+            }
+            if c.spec.id.0 == 0 || c.spec.id.0 > MAX_CONN_ID {
+                return Err(WorldError::ConnIdRange {
+                    conn: c.name.clone(),
+                    id: c.spec.id.0,
+                });
             }
             if self.conns[..i]
                 .iter()
