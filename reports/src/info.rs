@@ -306,6 +306,15 @@ impl RunInfo {
             .map_or_else(|| format!("conn {conn}"), |r| r.name.clone())
     }
 
+    /// The stem of a connection's file names: its scenario name made file-safe, or
+    /// `conn<id>` when the caller did not name it.
+    pub fn conn_file_stem(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| format!("conn{conn}"), |r| crate::io::sanitize(&r.name))
+    }
+
     /// The connection's description.
     pub(crate) fn conn(&self, conn: ConnId) -> Option<&ConnInfo> {
         self.conns.iter().find(|c| c.conn == conn.0)

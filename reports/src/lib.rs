@@ -7,7 +7,7 @@
 //!   pinned time) plus the run's self-description (params, version, commit, command, scenario).
 //! - `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`.
 //! - one `<link>.pcapng` per link direction, captured at the link's **ingress** (segments
-//!   accepted into the link and segments dropped there), and one `conn<N>-sender.pcapng` per
+//!   accepted into the link and segments dropped there), and one `<conn>-sender.pcapng` per
 //!   connection with both directions as seen at the sending host (the one to open in
 //!   Wireshark: its TCP analysis needs the ACKs), with provenance as packet comments (see
 //!   the `pcap` module docs for what Wireshark shows and how it matches `summary.json`).

@@ -9,8 +9,8 @@
 //! Such a file has one direction only: Wireshark sees data without the ACKs (or ACKs without
 //! the data), so its sequence analysis is limited.
 //!
-//! **`conn<N>-sender.pcapng`: both directions as seen at the sending host** (like a capture
-//! on the sender's NIC): the sender's segments at the ingress of the link leaving it (dropped
+//! **`<conn>-sender.pcapng`: both directions as seen at the sending host** (`<conn>` is the
+//! connection's scenario name, else `conn<N>`; like a capture on the sender's NIC): the sender's segments at the ingress of the link leaving it (dropped
 //! ones included, marked `DROPPED`), and the peer's segments when they arrive at the sender
 //! (a corrupted arrival is marked `ARRIVED CORRUPTED` and carries a deliberately wrong TCP
 //! checksum; a link-made extra copy is marked `DUPLICATE COPY`; the peer's segments dropped on
@@ -277,14 +277,17 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         // never the other way round (links have positive delay). The sort is stable, so
         // records keep log order otherwise.
         items.sort_by_key(|c| (c.x.r.time, !c.arrival));
-        let file = format!("conn{}-sender.pcapng", c.conn);
+        let stem = info.conn_file_stem(c.conn);
+        let file = format!("{stem}-sender.pcapng");
         let what = format!(
-            "conn={}; sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
+            "conn={} ({}); sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
              DROPPED), the peer's segments at their arrival",
-            c.conn, c.sender.host
+            c.conn,
+            info.conn_name(c.conn),
+            c.sender.host
         );
-        let descr = format!("host {} (sender side of conn {})", c.sender.host, c.conn);
-        let if_name = format!("{}-conn{}", c.sender.host, c.conn);
+        let descr = format!("host {} (sender side of {})", c.sender.host, info.conn_name(c.conn));
+        let if_name = format!("{}-{stem}", c.sender.host);
         write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &if_name, &descr, &items)?)?;
         written.push(file);
     }

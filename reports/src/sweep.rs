@@ -32,8 +32,9 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 
 /// Writes everything about one run into `dir` (created if missing) and returns its summary:
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
-/// `<link>.pcapng` per link direction, one `conn<N>-sender.pcapng` per connection, and the
-/// charts `timeseq-conn<N>`, `cc-conn<N>` (per
+/// `<link>.pcapng` per link direction, one `<conn>-sender.pcapng` per connection, and the
+/// charts `timeseq-<conn>`, `cc-<conn>` (per connection, named as the scenario names it, else
+/// `conn<N>`;
 /// connection) and `retx-by-source`, each as PNG and SVG.
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
     let view = RunView::new(info, log)?;
@@ -51,7 +52,8 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
             c.receiver.host
         );
         let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
-        charts::render(dir, &format!("timeseq-conn{}", c.conn), &ts)?;
+        let stem = info.conn_file_stem(c.conn);
+        charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
             format!("Congestion state: {who}"),
             &log.cc,
@@ -60,7 +62,7 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
             t_end,
             &report.offload.handover,
         );
-        charts::render(dir, &format!("cc-conn{}", c.conn), &cc)?;
+        charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
     let bars = retx_bars(
         format!("Retransmissions by source: {} ({})", info.scenario, info.run_id),
