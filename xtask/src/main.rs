@@ -259,6 +259,17 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
             );
         }
     }
+    for f in &r.flows {
+        println!(
+            "flow          {} {} -> {}: {} packets sent, {} delivered (loss {})",
+            f.name,
+            f.from,
+            f.to,
+            f.packets_sent,
+            f.packets_delivered,
+            f.loss.map_or("-".into(), |l| format!("{:.2} %", l * 100.0))
+        );
+    }
     println!("files         {}", out.display());
     exit_on_failures(std::slice::from_ref(&r))
 }

@@ -22,7 +22,13 @@ const REQUIRED: &[&str] = &[
 ];
 
 /// Scenarios beyond two hosts (issue 12).
-const TOPOLOGIES: &[&str] = &["dumbbell_offload_mix", "parking_lot", "bidirectional", "two_nics"];
+const TOPOLOGIES: &[&str] = &[
+    "dumbbell_offload_mix",
+    "parking_lot",
+    "bidirectional",
+    "two_nics",
+    "cross_traffic",
+];
 
 #[test]
 fn topology_scenarios_exist_with_the_shape_they_describe() {
