@@ -306,6 +306,15 @@ impl RunInfo {
             .map_or_else(|| format!("conn {conn}"), |r| r.name.clone())
     }
 
+    /// A connection in the CSV `conn` columns: its scenario name, or its id when the caller
+    /// did not name it.
+    pub fn conn_column(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| conn.to_string(), |r| r.name.clone())
+    }
+
     /// The stem of a connection's file names: its scenario name made file-safe, or
     /// `conn<id>` when the caller did not name it.
     pub fn conn_file_stem(&self, conn: u32) -> String {
