@@ -42,8 +42,9 @@
 //! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
 //! i.e. they read as 1970-01-01.
 //!
-//! Every packet's comment carries its provenance, e.g.
-//! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
+//! Every packet's comment carries its provenance (the connection by its scenario name, its id
+//! when unnamed), e.g.
+//! `conn=c1 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
 //! retransmission=yes event=1234`: filter with `frame.comment contains "source=delegated_unacked"`
 //! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
 //! !(frame.comment contains "DROPPED")`; `delegated_resend` counts under `delegated_unacked`
@@ -76,7 +77,7 @@ struct Later {
 }
 
 /// The provenance comment of one captured segment.
-pub(crate) fn comment(x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
+pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
     let p = &x.r.provenance;
     let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
@@ -92,7 +93,7 @@ pub(crate) fn comment(x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
     }
     s.push_str(&format!(
         "conn={} sender={} source={}",
-        p.conn.0,
+        info.conn_column(p.conn.0),
         sender_name(p.sender),
         source_name(p.source)
     ));
@@ -349,9 +350,9 @@ fn pcap_bytes(
                 data[TCP_CHECKSUM_AT] ^= 0xFF;
                 data[TCP_CHECKSUM_AT + 1] ^= 0xFF;
             }
-            arrival_comment(x, corrupted, duplicate)
+            arrival_comment(info, x, corrupted, duplicate)
         } else {
-            comment(x, c.later)
+            comment(info, x, c.later)
         };
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
@@ -366,7 +367,7 @@ fn pcap_bytes(
 }
 
 /// The comment of a segment captured at its arrival.
-fn arrival_comment(x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
+fn arrival_comment(info: &RunInfo, x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
     let mut s = String::new();
     if corrupted {
         s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");
@@ -374,5 +375,5 @@ fn arrival_comment(x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
     if duplicate {
         s.push_str("DUPLICATE COPY made by the link; ");
     }
-    s + &comment(x, None)
+    s + &comment(info, x, None)
 }
