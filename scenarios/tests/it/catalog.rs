@@ -152,3 +152,43 @@ fn sweep_default_has_96_runs_and_crn_seeds() {
     ids.dedup();
     assert_eq!(ids.len(), runs.len());
 }
+
+/// Every host runs its own offload target with its own settings: in `two_nics`, h1's target
+/// completes the offload of c1 100 us after it was initiated, h2's that of c2 after 20 ms,
+/// and only c2 is uploaded back.
+#[test]
+fn two_nics_each_host_uses_its_own_target() {
+    use models::record::OffloadEventKind as K;
+    let s = scenarios::load(catalog_dir().join("two_nics.ron")).unwrap();
+    let out = scenarios::build(&s).unwrap().run();
+    assert!(out.integrity_ok(), "{:?}", out.end);
+    let at = |conn: u32, kind: K| {
+        out.log
+            .offload
+            .iter()
+            .find(|o| o.conn.0 == conn && o.kind == kind)
+            .map(|o| o.time.0)
+    };
+    let took = |conn| at(conn, K::OffloadCompleted).unwrap() - at(conn, K::OffloadInitiated).unwrap();
+    assert_eq!((took(1), took(2)), (100_000, 20_000_000));
+    assert_eq!(at(1, K::UploadCompleted), None);
+    assert!(at(2, K::UploadCompleted).is_some());
+}
+
+/// `bidirectional`: each end offloads its sending connection to its own target while its
+/// host stack keeps receiving the other; both transfers arrive intact.
+#[test]
+fn bidirectional_offloads_both_ends() {
+    use models::record::OffloadEventKind as K;
+    let s = scenarios::load(catalog_dir().join("bidirectional.ron")).unwrap();
+    let out = scenarios::build(&s).unwrap().run();
+    assert!(out.integrity_ok(), "{:?}", out.end);
+    for c in &out.conns {
+        let done = out
+            .log
+            .offload
+            .iter()
+            .any(|o| o.conn == c.id && o.kind == K::OffloadCompleted);
+        assert!(done, "{} ({} -> {}) was not offloaded", c.name, c.client, c.server);
+    }
+}
