@@ -172,3 +172,16 @@ fn cbr_flow_errors_name_the_field() {
     assert!(err.contains("`c1` is also connections[0]"), "{err}");
     assert!(err.contains("`r1` is a router"), "{err}");
 }
+
+/// A host has one interface: a second link to it is refused, naming both links.
+#[test]
+fn host_with_two_links() {
+    let extra = r#"        (name: "eb2", a: "r1", b: "b", forward: (rate: "1 Mbit/s", delay: "1 ms"), reverse: (rate: "1 Mbit/s", delay: "1 ms")),
+    ],
+    connections"#;
+    assert_eq!(
+        error_with("    ],\n    connections", extra),
+        "topo.ron:7:48: hosts[2].name: host `b` is attached to 2 links (eb, eb2); a host has one interface: put a \
+         router between"
+    );
+}
