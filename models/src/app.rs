@@ -10,7 +10,11 @@
 //! with no gap and no duplicate: any misplaced byte ends the run with an integrity error.
 //! It can read at a limited rate, so the receive window closes.
 //!
-//! Not modelled: request/response workloads, application think time beyond pacing.
+//! As cross traffic, the sender can also come and go ([`WriteTiming::OnOff`]): bursts of
+//! writes in on periods, silence in off periods, each period fixed or exponential.
+//!
+//! Not modelled: request/response workloads, application think time beyond pacing and on/off
+//! periods, traffic without congestion control (every application runs over TCP).
 
 use crate::msg::{Action, Msg, SendStatus};
 use crate::pattern::{first_mismatch, pattern_bytes};
@@ -38,7 +42,46 @@ pub enum WriteTiming {
     AllAtOnce,
     /// One write per interval.
     Paced(SimDuration),
+    /// Cross traffic that comes and goes: cycles of an `on` period, in which the sender
+    /// writes up to `burst` bytes as fast as the send buffer allows (no new write once the
+    /// period ends), then an `off` period without writes. The first cycle starts when the
+    /// connection is established (and not before `start`); cycles stop once `total` is written.
+    OnOff {
+        /// Length of each on period.
+        on: Period,
+        /// Length of each off period.
+        off: Period,
+        /// Most bytes written per on period.
+        burst: u64,
+    },
 }
+
+/// The length of an on or off period.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Period {
+    /// Always this long.
+    Fixed(SimDuration),
+    /// Exponentially distributed with this mean, drawn from the application's named stream
+    /// (`app/<conn>/writes`), rounded to the nanosecond, at least 1 ns.
+    Exponential(SimDuration),
+}
+
+/// Where an on/off sender is in its cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// The first on period has not begun.
+    NotStarted,
+    /// In an on period, with this many bytes of the burst left.
+    On(u64),
+    /// In an off period.
+    Off,
+}
+
+/// Timer tags of the bulk sender.
+const TAG_PACE: u64 = 0;
+const TAG_START: u64 = 1;
+const TAG_ON_ENDS: u64 = 2;
+const TAG_OFF_ENDS: u64 = 3;
 
 /// Bulk sender settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +114,7 @@ pub struct BulkSender {
     established: bool,
     paused: bool,
     pace_timer: Option<TimerId>,
+    phase: Phase,
     closed: bool,
     aborted: u64,
     buf_sizes: std::collections::BTreeMap<BufId, u64>,
@@ -92,6 +136,7 @@ impl BulkSender {
             established: false,
             paused: false,
             pace_timer: None,
+            phase: Phase::NotStarted,
             closed: false,
             aborted: 0,
             buf_sizes: Default::default(),
@@ -113,6 +158,16 @@ impl BulkSender {
         self.aborted
     }
 
+    fn draw(&mut self, p: Period) -> SimDuration {
+        match p {
+            Period::Fixed(d) => d,
+            Period::Exponential(mean) => {
+                let ns = self.rng.exponential(mean.0 as f64).round();
+                SimDuration((ns as u64).max(1))
+            }
+        }
+    }
+
     fn next_size(&mut self) -> u64 {
         let size = match &self.cfg.write_size {
             WriteSize::Fixed(n) => u64::from(*n),
@@ -126,11 +181,12 @@ impl BulkSender {
         size.max(1).min(self.cfg.total - self.written)
     }
 
-    fn write_one(&mut self, ctx: &mut Ctx<'_, Msg>) -> bool {
-        if self.written >= self.cfg.total || self.outstanding >= self.cfg.send_buffer {
+    /// Posts one write of at most `cap` bytes, if the send buffer has room.
+    fn write_one(&mut self, ctx: &mut Ctx<'_, Msg>, cap: u64) -> bool {
+        if self.written >= self.cfg.total || self.outstanding >= self.cfg.send_buffer || cap == 0 {
             return false;
         }
-        let len = self.next_size();
+        let len = self.next_size().min(cap);
         let data = Bytes::from(pattern_bytes(self.conn, self.written, len as usize));
         let buf = BufId(self.next_buf);
         self.next_buf += 1;
@@ -154,10 +210,24 @@ impl BulkSender {
             return;
         }
         match self.cfg.timing {
-            WriteTiming::AllAtOnce => while self.write_one(ctx) {},
+            WriteTiming::AllAtOnce => while self.write_one(ctx, u64::MAX) {},
             WriteTiming::Paced(interval) => {
-                if self.pace_timer.is_none() && self.write_one(ctx) && self.written < self.cfg.total {
-                    self.pace_timer = Some(ctx.set_timer(ctx.now() + interval, 0));
+                if self.pace_timer.is_none() && self.write_one(ctx, u64::MAX) && self.written < self.cfg.total {
+                    self.pace_timer = Some(ctx.set_timer(ctx.now() + interval, TAG_PACE));
+                }
+            }
+            WriteTiming::OnOff { on, burst, .. } => {
+                if self.phase == Phase::NotStarted {
+                    self.phase = Phase::On(burst);
+                    let d = self.draw(on);
+                    ctx.set_timer(ctx.now() + d, TAG_ON_ENDS);
+                }
+                while let Phase::On(left) = self.phase {
+                    let before = self.written;
+                    if !self.write_one(ctx, left) {
+                        break;
+                    }
+                    self.phase = Phase::On(left - (self.written - before));
                 }
             }
         }
@@ -175,8 +245,8 @@ impl BulkSender {
 impl Actor<Msg> for BulkSender {
     fn start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.cfg.start > SimDuration::ZERO {
-            // Wake up at the start time (tag 1; pacing uses tag 0).
-            ctx.set_timer(SimTime::ZERO + self.cfg.start, 1);
+            // Wake up at the start time.
+            ctx.set_timer(SimTime::ZERO + self.cfg.start, TAG_START);
         }
     }
 
@@ -210,8 +280,22 @@ impl Actor<Msg> for BulkSender {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, tag: u64) {
-        if tag == 0 {
-            self.pace_timer = None;
+        let more = self.written < self.cfg.total;
+        match (tag, self.cfg.timing) {
+            (TAG_PACE, _) => self.pace_timer = None,
+            (TAG_ON_ENDS, WriteTiming::OnOff { off, .. }) => {
+                self.phase = Phase::Off;
+                if more {
+                    let d = self.draw(off);
+                    ctx.set_timer(ctx.now() + d, TAG_OFF_ENDS);
+                }
+            }
+            (TAG_OFF_ENDS, WriteTiming::OnOff { on, burst, .. }) => {
+                self.phase = Phase::On(burst);
+                let d = self.draw(on);
+                ctx.set_timer(ctx.now() + d, TAG_ON_ENDS);
+            }
+            _ => {}
         }
         self.pump(ctx);
     }

@@ -10,8 +10,12 @@
 //! - [`host`], [`offload`], [`app`]: the host stack, the offload target (NIC) and the
 //!   applications as kernel actors; [`msg`] is what they exchange; [`trigger`] holds scenario
 //!   actions that fire on a connection's state.
+//! - [`cbr`]: constant-bit-rate cross traffic.
+//! - [`world`]: the world builder (hosts, [`router`]s, links, connections, timeline) with
+//!   static routes; [`testbed`] is its two-host form.
 
 pub mod app;
+pub mod cbr;
 pub mod chain;
 mod endpoint;
 pub mod host;
@@ -20,8 +24,10 @@ pub mod msg;
 pub mod offload;
 pub mod pattern;
 pub mod record;
+pub mod router;
 pub mod segment;
 pub mod seq;
 pub mod tcp;
 pub mod testbed;
 pub mod trigger;
+pub mod world;

@@ -195,6 +195,20 @@ pub struct DeliveryRecord {
     pub bytes: u64,
 }
 
+/// A link direction's queue occupancy, sampled when a packet arrives at the link (after it
+/// was queued or dropped): the queue as arriving packets see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QueueSample {
+    /// When.
+    pub time: SimTime,
+    /// Which link direction.
+    pub link: LinkId,
+    /// Packets waiting or in serialization.
+    pub packets: u64,
+    /// Their wire bytes.
+    pub bytes: u64,
+}
+
 /// An actor's recording during a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recorder {
@@ -208,6 +222,9 @@ pub struct Recorder {
     pub offload: Vec<OffloadRecord>,
     /// Deliveries (sinks).
     pub delivery: Vec<DeliveryRecord>,
+    /// Queue occupancy samples (links).
+    #[serde(default)]
+    pub queue: Vec<QueueSample>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -221,6 +238,7 @@ impl Recorder {
         self.buffers.extend(other.buffers);
         self.offload.extend(other.offload);
         self.delivery.extend(other.delivery);
+        self.queue.extend(other.queue);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -231,5 +249,6 @@ impl Recorder {
         self.buffers.sort_by_key(|b| (b.conn, b.buf));
         self.offload.sort_by_key(|o| o.time);
         self.delivery.sort_by_key(|d| d.time);
+        self.queue.sort_by_key(|q| (q.time, q.link));
     }
 }

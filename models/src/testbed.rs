@@ -3,20 +3,23 @@
 //! verifying sink. Scenario files are mapped onto it, and the models' own integration tests
 //! use it directly.
 //!
-//! Actor order (it is part of every fingerprint): `host`, `nic` (if any), `peer`, link
-//! `forward`, link `reverse`, then per connection its sender and its sink.
+//! It is a thin layer over [`World`]: [`Testbed::world`] registers hosts `host` (with its
+//! target `nic`) and `peer`, one link and the connections; the world's name-derived actor
+//! order then is the one this testbed always had (it is part of every fingerprint): `host`,
+//! `nic` (if any), `peer`, link `forward`, link `reverse`, then per connection its sender and
+//! its sink.
 
-use crate::app::{BulkConfig, BulkSender, ReadRate, Sink, WriteSize, WriteTiming};
-use crate::host::HostStack;
-use crate::link::{Impairment, LinkActor, LinkConfig, LinkControl, LinkCounters, QueueLimit};
-use crate::msg::{Action, Msg};
-use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{LinkId, RunLog};
+use crate::app::{BulkConfig, ReadRate, WriteSize, WriteTiming};
+use crate::link::{Impairment, LinkConfig, LinkControl, LinkCounters, QueueLimit};
+use crate::offload::{HandoverRecord, TargetConfig};
+use crate::record::RunLog;
+use crate::router::RouterCounters;
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
-use crate::tcp::{TcpConfig, TcpConnection};
-use crate::trigger::{Condition, PendingAction};
-use sim_core::{ActorId, Limits, RunEnd, RunTrace, SimDuration, SimError, SimTime, Simulation, TraceSink};
+use crate::tcp::TcpConfig;
+use crate::trigger::Condition;
+use crate::world::World;
+use sim_core::{Limits, RunEnd, RunTrace, SimDuration, SimError, SimTime, TraceSink};
 
 /// One connection: the sending host's endpoint is the active opener.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,8 +71,10 @@ pub enum Step {
     PauseSender(ConnId, bool),
     /// Pause / resume the connection's sink.
     PauseSink(ConnId, bool),
-    /// Change a link direction.
+    /// Change a link direction (of the two-host testbed, or of a [`World`]'s first link).
     Link(Direction, LinkControl),
+    /// Change one direction of a named link of a [`World`] (`Forward` is its a → b).
+    OnLink(String, Direction, LinkControl),
 }
 
 /// When a timeline entry fires.
@@ -107,6 +112,12 @@ pub struct Testbed {
 pub struct ConnResult {
     /// Which connection.
     pub id: ConnId,
+    /// Its name.
+    pub name: String,
+    /// The host that opened it and sent the data.
+    pub client: String,
+    /// The host that accepted it and ran the sink.
+    pub server: String,
     /// Bytes the sender was to send.
     pub expected: u64,
     /// Bytes the sink received and verified.
@@ -134,9 +145,18 @@ pub struct Outcome {
     pub conns: Vec<ConnResult>,
     /// Everything recorded, merged and ordered.
     pub log: RunLog,
-    /// Link direction names, by [`LinkId`].
+    /// Link direction names, by [`LinkId`](crate::record::LinkId).
     pub links: Vec<String>,
-    /// What each link direction did, by [`LinkId`] (kept with or without recording).
+    /// The node each link direction leaves and the node it enters, by [`LinkId`](crate::record::LinkId).
+    pub link_ends: Vec<(String, String)>,
+    /// Each link direction's rate at the start of the run [bit/s] (0: infinitely fast), by
+    /// [`LinkId`](crate::record::LinkId).
+    pub link_rates: Vec<u64>,
+    /// What each router did, by router name.
+    pub routers: Vec<(String, RouterCounters)>,
+    /// What each constant-bit-rate flow sent.
+    pub flows: Vec<crate::world::FlowResult>,
+    /// What each link direction did, by [`LinkId`](crate::record::LinkId) (kept with or without recording).
     pub link_counters: Vec<LinkCounters>,
     /// The delegated state the sending host handed over and got back, in order.
     pub handovers: Vec<HandoverRecord>,
@@ -231,35 +251,6 @@ pub fn bench_transfer(bytes: u64, loss: f64, seed: u64) -> Option<BenchStats> {
     })
 }
 
-struct Ids {
-    host: ActorId,
-    nic: Option<ActorId>,
-    peer: ActorId,
-    forward: ActorId,
-    reverse: ActorId,
-    apps: Vec<(ActorId, ActorId)>,
-}
-
-fn layout(t: &Testbed) -> Ids {
-    let mut next = 0u32;
-    let mut take = || {
-        next += 1;
-        ActorId(next - 1)
-    };
-    let host = take();
-    let nic = t.target.as_ref().map(|_| take());
-    let (peer, forward, reverse) = (take(), take(), take());
-    let apps = t.conns.iter().map(|_| (take(), take())).collect();
-    Ids {
-        host,
-        nic,
-        peer,
-        forward,
-        reverse,
-        apps,
-    }
-}
-
 impl Testbed {
     /// Runs the world once.
     pub fn run(&self) -> Outcome {
@@ -280,193 +271,35 @@ impl Testbed {
         self.execute(None, false)
     }
 
-    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
-        let ids = layout(self);
-        let mut sim: Simulation<Msg> = Simulation::new(self.seed);
-        sim.set_limits(self.limits);
-        sim.set_trace_sink(sink);
-        let mut host = HostStack::new("host", ids.forward, ids.nic);
-        let mut peer = HostStack::new("peer", ids.reverse, None).without_sender_samples();
-        let mut results = Vec::new();
-        for (i, c) in self.conns.iter().enumerate() {
-            let mut rng = sim.rng_stream(&format!("conn/{}/isn", c.id.0));
-            let isn_a = SeqNum(c.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
-            let isn_b = SeqNum(c.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
-            let (port_a, port_b) = (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16);
-            let (sender, sink) = ids.apps[i];
-            host.add_connection_at(
-                TcpConnection::connect(c.tcp, c.id, port_a, port_b, isn_a),
-                Some(sender),
-                c.open_at,
-            );
-            peer.add_connection(
-                TcpConnection::listen(c.peer_tcp, c.id, port_b, port_a, isn_b),
-                Some(sink),
-            );
-            results.push(ConnResult {
-                id: c.id,
-                expected: c.bulk.total,
-                delivered: 0,
-                completed_at: None,
-                aborted: 0,
-                isn: (isn_a, isn_b),
-                ports: (port_a, port_b),
-            });
-        }
-        for (when, step) in &self.timeline {
-            let (conn, condition, delay) = match when {
-                When::On(conn, condition) => (conn, condition, SimDuration::ZERO),
-                When::OnAfter(conn, condition, delay) => (conn, condition, *delay),
-                When::At(_) => continue,
-            };
-            {
-                let (executor, msg) = self.route(&ids, step);
-                let action = match msg {
-                    Some(Msg::Action(action)) => action,
-                    Some(Msg::LinkControl(control)) => Action::Link(control),
-                    _ => continue,
-                };
-                host.add_pending_action(
-                    *conn,
-                    PendingAction {
-                        condition: *condition,
-                        action,
-                        executor,
-                        delay,
-                    },
-                );
-            }
-        }
-        let ingress = ids.nic.unwrap_or(ids.host);
-        sim.add_actor("host", Box::new(host));
-        if let Some(cfg) = &self.target {
-            sim.add_actor(
-                "nic",
-                Box::new(OffloadTarget::new("nic", ids.host, ids.forward, cfg.clone())),
-            );
-        }
-        sim.add_actor("peer", Box::new(peer));
-        sim.add_actor(
-            format!("link {}", self.forward.name),
-            Box::new(LinkActor::new(LinkId(0), self.forward.clone(), self.seed, ids.peer)),
-        );
-        sim.add_actor(
-            format!("link {}", self.reverse.name),
-            Box::new(LinkActor::new(LinkId(1), self.reverse.clone(), self.seed, ingress)),
-        );
+    /// The same world as a [`World`]: hosts `host` (with target `nic` if any) and `peer`,
+    /// link `link` (`forward` is its a→b direction), connections named `c<id>`.
+    pub fn world(&self) -> World {
+        let mut w = World::new(self.seed);
+        w.limits(self.limits);
+        match &self.target {
+            Some(cfg) => w.host_with_target("host", "nic", cfg.clone()),
+            None => w.host("host"),
+        };
+        w.host("peer");
+        w.link("link", "host", "peer", self.forward.clone(), self.reverse.clone());
         for c in &self.conns {
-            let rng = sim.rng_stream(&format!("app/{}/writes", c.id.0));
-            sim.add_actor(
-                format!("sender {}", c.id.0),
-                Box::new(BulkSender::new(c.id, ids.host, c.bulk.clone(), rng)),
-            );
-            sim.add_actor(
-                format!("sink {}", c.id.0),
-                Box::new(Sink::new(c.id, ids.peer, c.bulk.total, c.read_rate)),
-            );
+            w.conn(format!("c{}", c.id.0), "host", "peer", c.clone());
         }
         for (when, step) in &self.timeline {
-            if let When::At(at) = when {
-                let (executor, msg) = self.route(&ids, step);
-                if let Some(msg) = msg {
-                    sim.schedule(*at, executor, msg);
-                }
-            }
+            w.at(when.clone(), step.clone());
         }
-        let end = if record {
-            sim.run()
-        } else {
-            Self::run_discarding(&mut sim, &ids)
+        w
+    }
+
+    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
+        // Two hosts joined by one link always route; only a repeated connection id fails.
+        let built = match self.world().build() {
+            Ok(built) => built,
+            Err(e) => panic!("Testbed: {e}"),
         };
-        self.collect(sim, ids, end, results)
-    }
-
-    /// Runs to the end in slices of simulated time, dropping the recordings after each. Pausing
-    /// between events changes nothing in the run (the kernel resumes exactly where it stopped).
-    fn run_discarding(sim: &mut Simulation<Msg>, ids: &Ids) -> Result<RunEnd, SimError> {
-        let mut until = SimTime::ZERO;
-        loop {
-            until = until.saturating_add(RECORD_SLICE);
-            let end = sim.run_until(until);
-            drop(sim.actor_mut::<HostStack>(ids.host).map(HostStack::take_recorder));
-            if let Some(nic) = ids.nic {
-                drop(sim.actor_mut::<OffloadTarget>(nic).map(OffloadTarget::take_recorder));
-            }
-            drop(sim.actor_mut::<HostStack>(ids.peer).map(HostStack::take_recorder));
-            for link in [ids.forward, ids.reverse] {
-                drop(sim.actor_mut::<LinkActor>(link).map(LinkActor::take_recorder));
-            }
-            for (_, sink) in &ids.apps {
-                drop(sim.actor_mut::<Sink>(*sink).map(Sink::take_recorder));
-            }
-            if end != Ok(RunEnd::Paused) {
-                return end;
-            }
-        }
-    }
-
-    /// Which actor carries a step out, and the message that tells it.
-    fn route(&self, ids: &Ids, step: &Step) -> (ActorId, Option<Msg>) {
-        let app = |conn: &ConnId, sink: bool| {
-            let i = self.conns.iter().position(|c| c.id == *conn).unwrap_or(0);
-            let (s, k) = ids.apps.get(i).copied().unwrap_or((ids.host, ids.peer));
-            if sink { k } else { s }
-        };
-        let pause = |p: bool| Some(Msg::Action(if p { Action::PauseApp } else { Action::ResumeApp }));
-        match step {
-            Step::Offload(c) => (ids.host, Some(Msg::Action(Action::Offload(*c)))),
-            Step::Upload(c) => (ids.host, Some(Msg::Action(Action::Upload(*c)))),
-            Step::Close(c) => (ids.host, Some(Msg::Action(Action::Close(*c)))),
-            Step::Abort(c) => (ids.host, Some(Msg::Action(Action::Abort(*c)))),
-            Step::PeerClose(c) => (ids.peer, Some(Msg::Action(Action::Close(*c)))),
-            Step::PeerAbort(c) => (ids.peer, Some(Msg::Action(Action::Abort(*c)))),
-            // Without a target there is nobody to ask; the host ignores the action.
-            Step::TargetUpload(c) => (ids.nic.unwrap_or(ids.host), Some(Msg::Action(Action::TargetUpload(*c)))),
-            Step::PauseSender(c, p) => (app(c, false), pause(*p)),
-            Step::PauseSink(c, p) => (app(c, true), pause(*p)),
-            Step::Link(Direction::Forward, ctl) => (ids.forward, Some(Msg::LinkControl(ctl.clone()))),
-            Step::Link(Direction::Reverse, ctl) => (ids.reverse, Some(Msg::LinkControl(ctl.clone()))),
-        }
-    }
-
-    fn collect(
-        &self,
-        mut sim: Simulation<Msg>,
-        ids: Ids,
-        end: Result<RunEnd, SimError>,
-        mut results: Vec<ConnResult>,
-    ) -> Outcome {
-        let mut log = RunLog::default();
-        let host = sim.actor_mut::<HostStack>(ids.host).expect("host");
-        let handovers = host.take_handovers();
-        log.merge(host.take_recorder());
-        if let Some(nic) = ids.nic {
-            log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
-        }
-        log.merge(sim.actor_mut::<HostStack>(ids.peer).expect("peer").take_recorder());
-        log.merge(sim.actor_mut::<LinkActor>(ids.forward).expect("link").take_recorder());
-        log.merge(sim.actor_mut::<LinkActor>(ids.reverse).expect("link").take_recorder());
-        for (i, (sender, sink)) in ids.apps.iter().enumerate() {
-            let s = sim.actor_mut::<Sink>(*sink).expect("sink");
-            results[i].delivered = s.received();
-            results[i].completed_at = s.completed_at();
-            log.merge(s.take_recorder());
-            results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
-        }
-        log.sort();
-        let link_counters = [ids.forward, ids.reverse]
-            .iter()
-            .map(|l| *sim.actor::<LinkActor>(*l).expect("link").counters())
-            .collect();
-        Outcome {
-            end,
-            trace: sim.trace(),
-            end_time: sim.now(),
-            conns: results,
-            log,
-            links: vec![self.forward.name.clone(), self.reverse.name.clone()],
-            link_counters,
-            handovers,
+        match (sink, record) {
+            (sink, true) => built.run_traced(sink),
+            (_, false) => built.run_unrecorded(),
         }
     }
 }

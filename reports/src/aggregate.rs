@@ -8,6 +8,7 @@
 use crate::RunReport;
 use crate::stats::{Summary, seeds_for_half_width};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One run's value of a metric.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -138,8 +139,9 @@ impl Aggregate {
                 None => groups.push((p, vec![r])),
             }
         }
-        let points: Vec<PointAggregate> = groups.iter().map(|(p, rs)| point(p, rs, target_rel)).collect();
-        let paired = paired(&axes, &groups);
+        let keys = crate::metrics::metric_keys(runs);
+        let points: Vec<PointAggregate> = groups.iter().map(|(p, rs)| point(p, rs, target_rel, &keys)).collect();
+        let paired = paired(&axes, &groups, &keys);
         Aggregate {
             target_relative_half_width: target_rel,
             axes,
@@ -154,19 +156,18 @@ impl Aggregate {
     }
 }
 
-fn point(params: &[(String, String)], runs: &[&RunReport], target_rel: f64) -> PointAggregate {
+fn point(params: &[(String, String)], runs: &[&RunReport], target_rel: f64, keys: &[String]) -> PointAggregate {
     let ok: Vec<&RunReport> = runs.iter().copied().filter(|r| r.outcome.is_ok()).collect();
-    let per_run: Vec<Vec<(&'static str, Option<f64>)>> = ok.iter().map(|r| r.metrics()).collect();
-    let keys: Vec<&'static str> = RunReport::default().metrics().into_iter().map(|(k, _)| k).collect();
+    let per_run: Vec<BTreeMap<String, Option<f64>>> =
+        ok.iter().map(|r| r.all_metrics().into_iter().collect()).collect();
     let metrics = keys
         .iter()
-        .enumerate()
-        .map(|(i, key)| {
+        .map(|key| {
             let values: Vec<SeedValue> = ok
                 .iter()
                 .zip(&per_run)
                 .filter_map(|(r, m)| {
-                    m[i].1.map(|value| SeedValue {
+                    m.get(key).copied().flatten().map(|value| SeedValue {
                         seed: r.seed,
                         seed_index: r.seed_index,
                         run_id: r.run_id.clone(),
@@ -215,9 +216,8 @@ type Params = Vec<(String, String)>;
 /// A parameter point's runs.
 type Group<'a> = (Params, Vec<&'a RunReport>);
 
-fn paired(axes: &[String], groups: &[Group<'_>]) -> Vec<PairedDiff> {
+fn paired(axes: &[String], groups: &[Group<'_>], keys: &[String]) -> Vec<PairedDiff> {
     let mut out = Vec::new();
-    let keys: Vec<&'static str> = RunReport::default().metrics().into_iter().map(|(k, _)| k).collect();
     for axis in axes {
         let value_of = |p: &[(String, String)]| p.iter().find(|(k, _)| k == axis).map(|(_, v)| v.clone());
         let others_of = |p: &[(String, String)]| p.iter().filter(|(k, _)| k != axis).cloned().collect::<Vec<_>>();
@@ -233,12 +233,12 @@ fn paired(axes: &[String], groups: &[Group<'_>]) -> Vec<PairedDiff> {
         for (others, members) in families.iter().filter(|(_, m)| m.len() >= 2) {
             let base = members[0];
             for var in &members[1..] {
-                for (i, key) in keys.iter().enumerate() {
+                for key in keys {
                     let vals = |rs: &[&RunReport]| -> Vec<(u32, f64)> {
                         let mut v: Vec<(u32, f64)> = rs
                             .iter()
                             .filter(|r| r.outcome.is_ok())
-                            .filter_map(|r| r.metrics()[i].1.map(|x| (r.seed_index, x)))
+                            .filter_map(|r| r.metric(key).map(|x| (r.seed_index, x)))
                             .collect();
                         v.sort_by_key(|(s, _)| *s);
                         v

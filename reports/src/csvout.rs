@@ -1,6 +1,9 @@
 //! Per-run CSV tables: `segments.csv` (every wire event), `acks.csv` (pure ACKs), `cc.csv`
-//! (sender samples) and `buffers.csv` (send-buffer lifetimes). Sequence and ACK numbers are
-//! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1).
+//! (sender samples), `buffers.csv` (send-buffer lifetimes) and, for simulated runs, `queues.csv`
+//! (each link direction's queue occupancy as arriving packets leave it). Sequence and ACK numbers are
+//! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1). The `conn` column
+//! of `segments.csv`, `acks.csv` and `cc.csv` names the connection as the scenario does (its id
+//! when it has no name); `buffers.csv` keeps the id, as `summary.json` does.
 
 use crate::Result;
 use crate::info::{Dir, RunInfo};
@@ -40,7 +43,7 @@ struct SegmentRow<'a> {
     drop_reason: &'static str,
     corrupted: bool,
     duplicate: bool,
-    conn: u32,
+    conn: String,
     dir: &'static str,
     seq: i64,
     len: u32,
@@ -61,7 +64,7 @@ struct AckRow<'a> {
     time_ns: u64,
     link: &'a str,
     event: &'static str,
-    conn: u32,
+    conn: String,
     ack: i64,
     window: u16,
     sack_blocks: u8,
@@ -72,7 +75,7 @@ struct AckRow<'a> {
 #[derive(Serialize)]
 struct CcRow {
     time_ns: u64,
-    conn: u32,
+    conn: String,
     sender: &'static str,
     cwnd: u32,
     ssthresh: u32,
@@ -116,7 +119,7 @@ pub(crate) fn write_csvs(
             drop_reason,
             corrupted,
             duplicate,
-            conn: p.conn.0,
+            conn: info.conn_column(p.conn.0),
             dir: if x.dir == Dir::Forward { "data" } else { "reverse" },
             seq: x.seq_rel,
             len: h.len,
@@ -144,7 +147,7 @@ pub(crate) fn write_csvs(
                 time_ns: r.time.0,
                 link,
                 event: event_name(r.event),
-                conn: p.conn.0,
+                conn: info.conn_column(p.conn.0),
                 ack,
                 window: h.window,
                 sack_blocks: h.sack_blocks,
@@ -160,7 +163,7 @@ pub(crate) fn write_csvs(
         .iter()
         .map(|c| CcRow {
             time_ns: c.time.0,
-            conn: c.conn.0,
+            conn: info.conn_column(c.conn.0),
             sender: sender_name(c.sender),
             cwnd: c.cwnd,
             ssthresh: c.ssthresh,
@@ -173,5 +176,28 @@ pub(crate) fn write_csvs(
         })
         .collect();
     write_csv(&dir.join("cc.csv"), &cc)?;
-    write_csv(&dir.join("buffers.csv"), buffers)
+    write_csv(&dir.join("buffers.csv"), buffers)?;
+    if !log.queue.is_empty() {
+        let rows: Vec<QueueRow> = log
+            .queue
+            .iter()
+            .map(|q| QueueRow {
+                time_ns: q.time.0,
+                link: info.link_name(q.link),
+                packets: q.packets,
+                bytes: q.bytes,
+            })
+            .collect();
+        write_csv(&dir.join("queues.csv"), &rows)?;
+    }
+    Ok(())
+}
+
+/// One row of `queues.csv`: a link direction's queue as a packet arriving at it left it.
+#[derive(serde::Serialize)]
+struct QueueRow {
+    time_ns: u64,
+    link: String,
+    packets: u64,
+    bytes: u64,
 }

@@ -340,7 +340,7 @@ fn run_page(dir: &Path, r: &RunReport) -> String {
         }
     }
     b.push_str(
-        "<h2>Files</h2>\n<p><code>conn&lt;N&gt;-sender.pcapng</code>: both directions of a connection as seen \
+        "<h2>Files</h2>\n<p><code>&lt;conn&gt;-sender.pcapng</code>: both directions of a connection as seen \
          at the sending host (open this one in Wireshark: its TCP analysis needs the ACKs); the other pcapng files \
          are captured at each link direction's ingress. Packet comments carry provenance (<code>frame.comment \
          contains \"source=delegated_unacked\"</code>); segments that never went on the wire are marked \
@@ -669,7 +669,7 @@ fn detail_tables(b: &mut String, agg: &Aggregate) {
 fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
     b.push_str(
         "<h2 id=\"runs\">Runs</h2>\n<p>Each run's folder holds <code>summary.json</code>, CSVs, one pcapng per link direction \
-         and one sender-side pcapng per connection (<code>conn&lt;N&gt;-sender.pcapng</code>, open this one in \
+         and one sender-side pcapng per connection (<code>&lt;conn&gt;-sender.pcapng</code>, open this one in \
          Wireshark), and its charts.</p>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th \
          class=\"l\">parameters</th><th class=\"l\">status</th><th>goodput [Mbit/s]</th><th>retx</th><th>RTOs</th>\
          <th>spurious</th><th class=\"l\">files</th></tr>\n",

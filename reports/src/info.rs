@@ -116,6 +116,65 @@ pub struct RunInfo {
     pub conns: Vec<ConnInfo>,
     /// Host names that have an offload target.
     pub offload_targets: Vec<String>,
+    /// What each connection achieved (empty when the caller did not say: then the run's
+    /// totals stand for its only connection).
+    #[serde(default)]
+    pub conn_results: Vec<ConnOutcome>,
+    /// What each link direction did, indexed like [`RunInfo::links`] (empty when unknown).
+    #[serde(default)]
+    pub link_stats: Vec<LinkStats>,
+    /// Constant-bit-rate cross-traffic flows (their packets are not part of any connection).
+    #[serde(default)]
+    pub flows: Vec<FlowInfo>,
+}
+
+/// A constant-bit-rate flow.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowInfo {
+    /// The connection id its packets carry in the log.
+    pub conn: u32,
+    /// The scenario's name for it.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+}
+
+/// What one connection achieved, as the simulation reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnOutcome {
+    /// The connection id used in the log.
+    pub conn: u32,
+    /// The scenario's name for it.
+    pub name: String,
+    /// The host that opened it and sent the data.
+    pub client: String,
+    /// The host that received the data.
+    pub server: String,
+    /// Bytes its application meant to send.
+    pub bytes_expected: u64,
+    /// Bytes its sink received and verified.
+    pub bytes_delivered: u64,
+    /// When its last byte arrived [ns].
+    pub completion_time_ns: Option<u64>,
+    /// Every byte arrived verified and nothing was aborted (and the run ended without error).
+    pub integrity_ok: bool,
+}
+
+/// What one link direction did over the run (from the link's own counters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStats {
+    /// Rate at the start of the run [bit/s] (0: infinitely fast).
+    pub rate_bps: u64,
+    /// Packets accepted into its queue (transmitted).
+    pub packets_sent: u64,
+    /// Their wire bytes.
+    pub bytes_sent: u64,
+    /// Packets dropped, by reason.
+    pub dropped: models::link::DropCounts,
+    /// Largest queue occupancy [packets].
+    pub max_queue_packets: u64,
 }
 
 /// Direction of a segment relative to its connection.
@@ -128,7 +187,7 @@ pub(crate) enum Dir {
 }
 
 impl RunInfo {
-    /// Fills in what a finished two-host run produced (fingerprint, outcome, integrity,
+    /// Fills in what a finished run produced (fingerprint, outcome, integrity,
     /// byte counts, completion time, links, connections, offload targets) from the scenario
     /// it was built from and the testbed's outcome.
     pub fn record_outcome(&mut self, s: &scenarios::Scenario, o: &models::testbed::Outcome) {
@@ -152,37 +211,76 @@ impl RunInfo {
             .map(|c| c.completed_at.map(|t| t.as_nanos()))
             .collect::<Option<Vec<_>>>()
             .and_then(|v| v.into_iter().max());
-        let sender = s.connections.first().map(|c| c.client.clone()).unwrap_or_default();
-        let peer = s.connections.first().map(|c| c.server.clone()).unwrap_or_default();
-        self.links = vec![
-            LinkInfo {
-                name: o.links[0].clone(),
-                from: sender.clone(),
-                to: peer.clone(),
-            },
-            LinkInfo {
-                name: o.links[1].clone(),
-                from: peer.clone(),
-                to: sender.clone(),
-            },
-        ];
+        // Addresses 10.0.x.y by host name order (the two-host runs: 10.0.0.1 and 10.0.0.2).
+        let mut hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        hosts.sort_unstable();
+        let ip = |host: &str| {
+            let k = hosts.iter().position(|h| *h == host).unwrap_or(hosts.len()) + 1;
+            [10, 0, (k >> 8) as u8, (k & 0xff) as u8]
+        };
+        self.links = o
+            .links
+            .iter()
+            .zip(&o.link_ends)
+            .map(|(name, (from, to))| LinkInfo {
+                name: name.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
+            .collect();
         self.conns = o
             .conns
             .iter()
             .map(|c| ConnInfo {
                 conn: c.id.0,
                 sender: Endpoint {
-                    host: sender.clone(),
-                    ip: [10, 0, 0, 1],
+                    host: c.client.clone(),
+                    ip: ip(&c.client),
                     port: c.ports.0,
                     isn: c.isn.0.0,
                 },
                 receiver: Endpoint {
-                    host: peer.clone(),
-                    ip: [10, 0, 0, 2],
+                    host: c.server.clone(),
+                    ip: ip(&c.server),
                     port: c.ports.1,
                     isn: c.isn.1.0,
                 },
+            })
+            .collect();
+        self.conn_results = o
+            .conns
+            .iter()
+            .map(|c| ConnOutcome {
+                conn: c.id.0,
+                name: c.name.clone(),
+                client: c.client.clone(),
+                server: c.server.clone(),
+                bytes_expected: c.expected,
+                bytes_delivered: c.delivered,
+                completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
+                integrity_ok: o.end.is_ok() && c.delivered == c.expected && c.aborted == 0,
+            })
+            .collect();
+        self.flows = o
+            .flows
+            .iter()
+            .map(|f| FlowInfo {
+                conn: f.id.0,
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+            })
+            .collect();
+        self.link_stats = o
+            .link_counters
+            .iter()
+            .zip(&o.link_rates)
+            .map(|(c, rate)| LinkStats {
+                rate_bps: *rate,
+                packets_sent: c.accepted,
+                bytes_sent: c.bytes_accepted,
+                dropped: c.dropped,
+                max_queue_packets: c.max_queue_packets,
             })
             .collect();
         self.offload_targets = s
@@ -198,6 +296,32 @@ impl RunInfo {
         self.links
             .get(usize::from(link.0))
             .map_or_else(|| format!("link{}", link.0), |l| l.name.clone())
+    }
+
+    /// The scenario's name of a connection (`conn <id>` when the caller did not say).
+    pub fn conn_name(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| format!("conn {conn}"), |r| r.name.clone())
+    }
+
+    /// A connection in the CSV `conn` columns: its scenario name, or its id when the caller
+    /// did not name it.
+    pub fn conn_column(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| conn.to_string(), |r| r.name.clone())
+    }
+
+    /// The stem of a connection's file names: its scenario name made file-safe, or
+    /// `conn<id>` when the caller did not name it.
+    pub fn conn_file_stem(&self, conn: u32) -> String {
+        self.conn_results
+            .iter()
+            .find(|r| r.conn == conn)
+            .map_or_else(|| format!("conn{conn}"), |r| crate::io::sanitize(&r.name))
     }
 
     /// The connection's description.

@@ -7,7 +7,7 @@
 //!   pinned time) plus the run's self-description (params, version, commit, command, scenario).
 //! - `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`.
 //! - one `<link>.pcapng` per link direction, captured at the link's **ingress** (segments
-//!   accepted into the link and segments dropped there), and one `conn<N>-sender.pcapng` per
+//!   accepted into the link and segments dropped there), and one `<conn>-sender.pcapng` per
 //!   connection with both directions as seen at the sending host (the one to open in
 //!   Wireshark: its TCP analysis needs the ACKs), with provenance as packet comments (see
 //!   the `pcap` module docs for what Wireshark shows and how it matches `summary.json`).
@@ -53,11 +53,11 @@ pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValu
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;
-pub use info::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
+pub use info::{ConnInfo, ConnOutcome, Endpoint, FlowInfo, LinkInfo, LinkStats, Outcome, RunInfo};
 pub use io::write_atomic;
 pub use metrics::{
-    BufferLife, BufferStats, ByCause, BySource, CcState, DurationStats, Handover, OffloadEvent, OffloadSummary,
-    Retransmissions, RunReport, SegmentCounts,
+    BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness, FlowReport, Handover,
+    LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts, jain_index,
 };
 pub use stats::{Summary, seeds_for_half_width};
 pub use sweep::{run_dir, write_run, write_sweep};

@@ -26,6 +26,14 @@
 //!   the statistics cover completed buffers (aborted ones are listed with their time).
 //! - **Goodput**: `bytes_delivered * 8 / completion time`; when the transfer did not
 //!   complete, the time of the last delivery record is used instead; absent if zero.
+//! - **Per connection** (`connections`): the same counts over one connection's segments; its
+//!   goodput runs from its first segment on the wire (its SYN) to its completion (or last
+//!   delivery), so a connection opened late is not penalised for the time before it opened.
+//! - **Fairness** (`fairness`): Jain's index `(Σx)² / (n·Σx²)` over the connections'
+//!   goodputs, and over the mean goodputs of the offloaded and the host-run groups.
+//! - **Links** (`links`): per direction, from the link's own counters: packets and wire bytes
+//!   transmitted, drops by reason, largest queue, and utilisation (bytes sent over what the
+//!   starting rate could carry until the last wire event).
 
 use crate::Result;
 use crate::info::{Dir, Outcome, RunInfo};
@@ -350,6 +358,18 @@ pub struct RunReport {
     pub offload: OffloadSummary,
     /// Send buffers.
     pub buffers: BufferStats,
+    /// Per connection, in scenario order.
+    #[serde(default)]
+    pub connections: Vec<ConnReport>,
+    /// Fairness of the connections' goodputs.
+    #[serde(default)]
+    pub fairness: Fairness,
+    /// Per link direction.
+    #[serde(default)]
+    pub links: Vec<LinkReport>,
+    /// Per constant-bit-rate cross-traffic flow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<FlowReport>,
     /// Fallbacks taken while computing (missing topology, unexpected provenance).
     pub warnings: Vec<String>,
     /// offsim version.
@@ -360,6 +380,157 @@ pub struct RunReport {
     pub command: String,
     /// Expanded scenario (RON).
     pub scenario_text: String,
+}
+
+/// One connection's results (its own segments only; definitions as for the run's totals).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnReport {
+    /// The scenario's name for it.
+    pub name: String,
+    /// The connection id used in the log.
+    pub conn: u32,
+    /// The host that opened it and sent the data.
+    pub client: String,
+    /// The host that received the data.
+    pub server: String,
+    /// Whether it ever ran on an offload target (an offload completed).
+    pub offloaded: bool,
+    /// Bytes delivered in order and verified.
+    pub bytes_delivered: u64,
+    /// Every byte arrived verified, nothing aborted.
+    pub integrity_ok: bool,
+    /// When its last byte arrived [ns since the run's start].
+    pub completion_time_ns: Option<u64>,
+    /// `bytes_delivered * 8` over the time from its first segment on the wire (its SYN) to its
+    /// completion (or its last delivery) [bit/s]; absent if zero.
+    pub goodput_bps: Option<f64>,
+    /// Its retransmissions.
+    pub retransmissions: Retransmissions,
+    /// Its RTO expiries.
+    pub rto_count: u64,
+    /// Its spurious retransmissions.
+    pub spurious_retransmissions: u64,
+}
+
+/// Jain's fairness index `(Σx)² / (n·Σx²)` over goodputs: 1 when all are equal, `1/n` when
+/// one connection takes everything.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fairness {
+    /// Over every connection's goodput (a connection without goodput counts as 0); absent
+    /// when there is no connection or every goodput is 0.
+    pub jain: Option<f64>,
+    /// Mean goodput of the connections that were offloaded [bit/s].
+    pub offloaded_mean_bps: Option<f64>,
+    /// Mean goodput of the connections the host ran throughout [bit/s].
+    pub host_mean_bps: Option<f64>,
+    /// Jain's index over the two group means; absent unless both groups have connections.
+    pub offloaded_vs_host_jain: Option<f64>,
+}
+
+/// Jain's fairness index of `xs`; `None` for no values or all zero.
+pub fn jain_index(xs: &[f64]) -> Option<f64> {
+    let sum: f64 = xs.iter().sum();
+    let squares: f64 = xs.iter().map(|x| x * x).sum();
+    (!xs.is_empty() && squares > 0.0).then(|| sum * sum / (xs.len() as f64 * squares))
+}
+
+impl Fairness {
+    /// The fairness of `conns`.
+    pub fn of(conns: &[ConnReport]) -> Fairness {
+        let goodputs = |offloaded: Option<bool>| -> Vec<f64> {
+            conns
+                .iter()
+                .filter(|c| offloaded.is_none_or(|o| c.offloaded == o))
+                .map(|c| c.goodput_bps.unwrap_or(0.0))
+                .collect()
+        };
+        let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+        let offloaded_mean_bps = mean(goodputs(Some(true)));
+        let host_mean_bps = mean(goodputs(Some(false)));
+        Fairness {
+            jain: jain_index(&goodputs(None)),
+            offloaded_mean_bps,
+            host_mean_bps,
+            offloaded_vs_host_jain: offloaded_mean_bps
+                .zip(host_mean_bps)
+                .and_then(|(a, b)| jain_index(&[a, b])),
+        }
+    }
+}
+
+/// One constant-bit-rate flow over the run, from the links' records: packets that entered
+/// the first link out of its source and packets delivered intact by the last link into its
+/// destination.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowReport {
+    /// Its name.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Packets accepted by the first link.
+    pub packets_sent: u64,
+    /// Packets delivered intact to the destination.
+    pub packets_delivered: u64,
+    /// Their payload bytes.
+    pub bytes_delivered: u64,
+    /// `1 - delivered / sent` (packets still in flight at the end count as lost); absent when
+    /// nothing was sent.
+    pub loss: Option<f64>,
+}
+
+fn flow_reports(info: &RunInfo, log: &RunLog) -> Vec<FlowReport> {
+    info.flows
+        .iter()
+        .map(|f| {
+            let (mut sent, mut delivered, mut bytes) = (0, 0, 0);
+            for r in log.wire.iter().filter(|r| r.provenance.conn.0 == f.conn) {
+                let Some(l) = info.links.get(usize::from(r.link.0)) else {
+                    continue;
+                };
+                match r.event {
+                    WireEvent::Sent if l.from == f.from => sent += 1,
+                    WireEvent::Delivered { corrupted: false, .. } if l.to == f.to => {
+                        delivered += 1;
+                        bytes += u64::from(r.header.len);
+                    }
+                    _ => {}
+                }
+            }
+            FlowReport {
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                packets_sent: sent,
+                packets_delivered: delivered,
+                bytes_delivered: bytes,
+                loss: (sent > 0).then(|| 1.0 - delivered as f64 / sent as f64),
+            }
+        })
+        .collect()
+}
+
+/// One link direction over the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkReport {
+    /// Direction name.
+    pub name: String,
+    /// The node it leaves.
+    pub from: String,
+    /// The node it enters.
+    pub to: String,
+    /// Packets it transmitted (accepted into its queue).
+    pub packets_sent: u64,
+    /// Their wire bytes.
+    pub bytes_sent: u64,
+    /// Packets dropped, by reason (`queue_full`, `random_loss`, `burst_loss`, `scripted`).
+    pub dropped: BTreeMap<String, u64>,
+    /// Largest queue occupancy [packets].
+    pub max_queue_packets: u64,
+    /// `bytes_sent * 8 / (rate * run time)`, with the rate at the start of the run and the
+    /// run time up to the last wire event; absent for an infinitely fast link or an empty run.
+    pub utilisation: Option<f64>,
 }
 
 /// A set of disjoint half-open byte ranges.
@@ -477,53 +648,7 @@ impl RunReport {
     pub fn from_log(info: &RunInfo, log: &RunLog) -> Result<Self> {
         let view = RunView::new(info, log)?;
         let mut warnings = view.warnings.clone();
-        let mut retx = Retransmissions::default();
-        let mut seg = SegmentCounts::default();
-        let mut odd_source = 0u64;
-        let mut odd_cause = 0u64;
-        for x in &view.recs {
-            let r = x.r;
-            let p = &r.provenance;
-            match r.event {
-                WireEvent::Dropped(reason) => {
-                    *seg.dropped.entry(drop_reason_name(reason).to_string()).or_insert(0) += 1;
-                }
-                WireEvent::Delivered { corrupted, duplicate } => {
-                    seg.corrupted += u64::from(corrupted);
-                    seg.duplicated += u64::from(duplicate);
-                }
-                WireEvent::Sent => {}
-            }
-            if !x.is_data() {
-                let h = &r.header;
-                if x.is_first_hop_sent() && h.flags.ack && !h.flags.syn && !h.flags.fin && !h.flags.rst {
-                    seg.acks_sent += 1;
-                }
-                continue;
-            }
-            if x.is_first_hop_sent() {
-                seg.data_sent += 1;
-                seg.data_bytes_sent += u64::from(r.header.len);
-            }
-            if !p.is_retransmission || !x.first_hop {
-                continue;
-            }
-            if r.event != WireEvent::Sent {
-                retx.dropped_at_ingress += u64::from(x.is_first_hop_ingress());
-                continue;
-            }
-            retx.total += 1;
-            retx.bytes += u64::from(r.header.len);
-            *retx.by_source.slot(p.source) += 1;
-            retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
-            *retx.by_cause.slot(p.cause) += 1;
-            match p.sender {
-                Sender::Host => retx.by_sender.host += 1,
-                Sender::OffloadTarget => retx.by_sender.offload_target += 1,
-            }
-            odd_source += u64::from(p.source == DataSource::None);
-            odd_cause += u64::from(p.cause == SendCause::Control);
-        }
+        let (seg, retx, odd_source, odd_cause) = counts(&view, None);
         if odd_source > 0 {
             warnings.push(format!(
                 "{odd_source} retransmitted data segments had source None (counted as host_queue)"
@@ -534,8 +659,11 @@ impl RunReport {
                 "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
             ));
         }
-        let rto_count = rto_expiries(&view);
-        let (spurious, spurious_bytes) = spurious(&view);
+        let rto_count = rto_expiries(&view, None);
+        let (spurious, spurious_bytes) = spurious(&view, None);
+        let connections = connections(info, log, &view);
+        let fairness = Fairness::of(&connections);
+        let links = link_reports(info, log);
         let end_ns = log
             .wire
             .iter()
@@ -572,6 +700,10 @@ impl RunReport {
             spurious_retransmitted_bytes: spurious_bytes,
             offload,
             buffers,
+            connections,
+            fairness,
+            links,
+            flows: flow_reports(info, log),
             warnings,
             version: info.version.clone(),
             commit: info.commit.clone(),
@@ -645,11 +777,67 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// Metrics beyond the fixed [`RunReport::metrics`]: `fairness.jain`, and per connection
+    /// `conn.<name>.goodput_bps`, `conn.<name>.completion_time_s`,
+    /// `conn.<name>.retransmissions.total` and `conn.<name>.rto_count` (names from the
+    /// scenario), so a sweep can compare one flow with another.
+    pub fn conn_metrics(&self) -> Vec<(String, Option<f64>)> {
+        let mut v = vec![("fairness.jain".to_string(), self.fairness.jain)];
+        for c in &self.connections {
+            let k = |m: &str| format!("conn.{}.{m}", c.name);
+            v.push((k("goodput_bps"), c.goodput_bps));
+            v.push((k("completion_time_s"), c.completion_time_ns.map(|t| t as f64 / 1e9)));
+            v.push((k("retransmissions.total"), Some(c.retransmissions.total as f64)));
+            v.push((k("rto_count"), Some(c.rto_count as f64)));
+        }
+        v
+    }
+
+    /// [`RunReport::metrics`] followed by [`RunReport::conn_metrics`].
+    pub fn all_metrics(&self) -> Vec<(String, Option<f64>)> {
+        let fixed = self.metrics().into_iter().map(|(k, v)| (k.to_string(), v));
+        fixed.chain(self.conn_metrics()).collect()
+    }
+
+    /// The value of metric `key` of [`RunReport::all_metrics`].
+    pub fn metric(&self, key: &str) -> Option<f64> {
+        self.all_metrics()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v)
+    }
+}
+
+/// Every metric key of `runs`: the fixed ones, then the per-connection ones in order of
+/// first appearance (runs of one sweep share their connections; a key a run lacks is empty).
+pub fn metric_keys<'a>(runs: impl IntoIterator<Item = &'a RunReport>) -> Vec<String> {
+    let mut keys: Vec<String> = RunReport::default()
+        .metrics()
+        .into_iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    let fixed = keys.len();
+    for r in runs {
+        for (k, _) in r.conn_metrics() {
+            if !keys[fixed..].contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
 /// Human label and unit for a metric key of [`RunReport::metrics`], and the factor to
 /// multiply by for display.
 pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
     match key {
         "goodput_bps" => ("Goodput", "Mbit/s", 1e-6),
+        k if k.starts_with("conn.") && k.ends_with(".goodput_bps") => ("Goodput of one connection", "Mbit/s", 1e-6),
+        k if k.starts_with("conn.") && k.ends_with(".completion_time_s") => {
+            ("Completion time of one connection", "s", 1.0)
+        }
+        "fairness.jain" => ("Jain's fairness index", "", 1.0),
         "completion_time_s" => ("Completion time", "s", 1.0),
         "bytes_delivered" => ("Bytes delivered", "MB", 1e-6),
         "retransmissions.total" => ("Retransmissions", "segments", 1.0),
@@ -662,12 +850,152 @@ pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
     }
 }
 
+/// Per-connection reports, in `info.conns` order.
+fn connections(info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Vec<ConnReport> {
+    info.conns
+        .iter()
+        .map(|ci| {
+            let id = ConnId(ci.conn);
+            let result = info.conn_results.iter().find(|r| r.conn == ci.conn);
+            // Without per-connection results the run's totals stand for its only connection.
+            let (name, delivered, completion, integrity) = match result {
+                Some(r) => (r.name.clone(), r.bytes_delivered, r.completion_time_ns, r.integrity_ok),
+                None => (
+                    format!("conn{}", ci.conn),
+                    info.bytes_delivered,
+                    info.completion_time_ns,
+                    info.integrity_ok,
+                ),
+            };
+            let (_, retx, _, _) = counts(view, Some(id));
+            let start = view.conn(ci.conn).map(|x| x.r.time.0).min().unwrap_or(0);
+            let end = completion.or_else(|| log.delivery.iter().rev().find(|d| d.conn == id).map(|d| d.time.0));
+            let goodput_bps = end
+                .map(|e| e.saturating_sub(start))
+                .filter(|&t| t > 0 && delivered > 0)
+                .map(|t| delivered as f64 * 8.0 * 1e9 / t as f64);
+            ConnReport {
+                name,
+                conn: ci.conn,
+                client: ci.sender.host.clone(),
+                server: ci.receiver.host.clone(),
+                offloaded: log
+                    .offload
+                    .iter()
+                    .any(|o| o.conn == id && o.kind == OffloadEventKind::OffloadCompleted),
+                bytes_delivered: delivered,
+                integrity_ok: integrity,
+                completion_time_ns: completion,
+                goodput_bps,
+                retransmissions: retx,
+                rto_count: rto_expiries(view, Some(id)),
+                spurious_retransmissions: spurious(view, Some(id)).0,
+            }
+        })
+        .collect()
+}
+
+/// Per-link-direction reports, from the links' own counters.
+fn link_reports(info: &RunInfo, log: &RunLog) -> Vec<LinkReport> {
+    let run_ns = log.wire.iter().map(|w| w.time.0).max().unwrap_or(0);
+    info.links
+        .iter()
+        .zip(&info.link_stats)
+        .map(|(l, st)| {
+            let d = st.dropped;
+            let dropped = [
+                DropReason::QueueFull,
+                DropReason::RandomLoss,
+                DropReason::BurstLoss,
+                DropReason::Scripted,
+            ]
+            .into_iter()
+            .map(|r| (drop_reason_name(r).to_string(), d.get(r)))
+            .collect();
+            let capacity_bits = st.rate_bps as f64 * run_ns as f64 / 1e9;
+            LinkReport {
+                name: l.name.clone(),
+                from: l.from.clone(),
+                to: l.to.clone(),
+                packets_sent: st.packets_sent,
+                bytes_sent: st.bytes_sent,
+                dropped,
+                max_queue_packets: st.max_queue_packets,
+                utilisation: (capacity_bits > 0.0).then(|| st.bytes_sent as f64 * 8.0 / capacity_bits),
+            }
+        })
+        .collect()
+}
+
+/// Segment and retransmission counts of the whole run (`conn` = `None`) or of one connection,
+/// with the numbers of retransmissions of unexpected source and cause.
+fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmissions, u64, u64) {
+    let mut retx = Retransmissions::default();
+    let mut seg = SegmentCounts::default();
+    let mut odd_source = 0u64;
+    let mut odd_cause = 0u64;
+    for x in view
+        .recs
+        .iter()
+        .filter(|x| conn.is_none_or(|c| x.r.provenance.conn == c))
+    {
+        let r = x.r;
+        let p = &r.provenance;
+        match r.event {
+            WireEvent::Dropped(reason) => {
+                *seg.dropped.entry(drop_reason_name(reason).to_string()).or_insert(0) += 1;
+            }
+            WireEvent::Delivered { corrupted, duplicate } => {
+                seg.corrupted += u64::from(corrupted);
+                seg.duplicated += u64::from(duplicate);
+            }
+            WireEvent::Sent => {}
+        }
+        if !x.is_data() {
+            let h = &r.header;
+            if x.is_first_hop_sent() && h.flags.ack && !h.flags.syn && !h.flags.fin && !h.flags.rst {
+                seg.acks_sent += 1;
+            }
+            continue;
+        }
+        if x.is_first_hop_sent() {
+            seg.data_sent += 1;
+            seg.data_bytes_sent += u64::from(r.header.len);
+        }
+        if !p.is_retransmission || !x.first_hop {
+            continue;
+        }
+        if r.event != WireEvent::Sent {
+            retx.dropped_at_ingress += u64::from(x.is_first_hop_ingress());
+            continue;
+        }
+        retx.total += 1;
+        retx.bytes += u64::from(r.header.len);
+        *retx.by_source.slot(p.source) += 1;
+        retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
+        *retx.by_cause.slot(p.cause) += 1;
+        match p.sender {
+            Sender::Host => retx.by_sender.host += 1,
+            Sender::OffloadTarget => retx.by_sender.offload_target += 1,
+        }
+        odd_source += u64::from(p.source == DataSource::None);
+        odd_cause += u64::from(p.cause == SendCause::Control);
+    }
+    (seg, retx, odd_source, odd_cause)
+}
+
 /// RTO expiries per the module definition.
-fn rto_expiries(view: &RunView<'_>) -> u64 {
+fn rto_expiries(view: &RunView<'_>, conn: Option<ConnId>) -> u64 {
     // Per (conn, dir): (previous data segment was Rto-caused, its relative seq).
     let mut prev: BTreeMap<(ConnId, Dir), (bool, i64)> = BTreeMap::new();
     let mut n = 0;
-    for x in view.recs.iter().filter(|x| x.is_data() && x.is_first_hop_ingress()) {
+    let mine = |x: &&Rec<'_>| conn.is_none_or(|c| x.r.provenance.conn == c);
+    for x in view
+        .recs
+        .iter()
+        .filter(mine)
+        .filter(|x| x.is_data() && x.is_first_hop_ingress())
+    {
         let is_rto = x.r.provenance.cause == SendCause::Rto;
         let key = (x.r.provenance.conn, x.dir);
         let before = prev.get(&key).copied();
@@ -683,10 +1011,13 @@ fn rto_expiries(view: &RunView<'_>) -> u64 {
 }
 
 /// (spurious retransmissions, already-held bytes in retransmissions).
-fn spurious(view: &RunView<'_>) -> (u64, u64) {
+fn spurious(view: &RunView<'_>, conn: Option<ConnId>) -> (u64, u64) {
     let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
     let (mut n, mut bytes) = (0, 0);
-    let arrivals = view.recs.iter().filter(|x: &&Rec<'_>| x.is_data() && x.is_arrival());
+    let arrivals = view
+        .recs
+        .iter()
+        .filter(|x: &&Rec<'_>| conn.is_none_or(|c| x.r.provenance.conn == c) && x.is_data() && x.is_arrival());
     for x in arrivals {
         let s = x.r.header.stream_offset;
         let e = s + u64::from(x.r.header.len);
@@ -814,6 +1145,31 @@ fn buffer_stats(log: &RunLog) -> BufferStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conn(goodput: f64, offloaded: bool) -> ConnReport {
+        ConnReport {
+            goodput_bps: Some(goodput),
+            offloaded,
+            ..ConnReport::default()
+        }
+    }
+
+    /// Jain (1984): J = (Σx)² / (n·Σx²). Goodputs 1, 2, 3, 4 Mbit/s: J = 10² / (4 · 30) = 5/6;
+    /// the offloaded pair (1, 3) has mean 2, the host-run pair (2, 4) mean 3: J = 25 / 26.
+    #[test]
+    fn jain_index_of_a_hand_computed_case() {
+        let conns = [conn(1e6, true), conn(2e6, false), conn(3e6, true), conn(4e6, false)];
+        let f = Fairness::of(&conns);
+        assert!((f.jain.unwrap() - 5.0 / 6.0).abs() < 1e-12, "{f:?}");
+        assert_eq!(f.offloaded_mean_bps, Some(2e6));
+        assert_eq!(f.host_mean_bps, Some(3e6));
+        assert!((f.offloaded_vs_host_jain.unwrap() - 25.0 / 26.0).abs() < 1e-12, "{f:?}");
+        // One connection takes everything: 1/n. Equal shares: 1. Nothing at all: no index.
+        assert_eq!(jain_index(&[8.0, 0.0, 0.0, 0.0]), Some(0.25));
+        assert_eq!(jain_index(&[3.0, 3.0, 3.0]), Some(1.0));
+        assert_eq!(jain_index(&[0.0, 0.0]), None);
+        assert_eq!(Fairness::of(&conns[..1]).offloaded_vs_host_jain, None);
+    }
 
     #[test]
     fn range_set_covers_and_merges() {

@@ -9,8 +9,8 @@
 //! Such a file has one direction only: Wireshark sees data without the ACKs (or ACKs without
 //! the data), so its sequence analysis is limited.
 //!
-//! **`conn<N>-sender.pcapng`: both directions as seen at the sending host** (like a capture
-//! on the sender's NIC): the sender's segments at the ingress of the link leaving it (dropped
+//! **`<conn>-sender.pcapng`: both directions as seen at the sending host** (`<conn>` is the
+//! connection's scenario name, else `conn<N>`; like a capture on the sender's NIC): the sender's segments at the ingress of the link leaving it (dropped
 //! ones included, marked `DROPPED`), and the peer's segments when they arrive at the sender
 //! (a corrupted arrival is marked `ARRIVED CORRUPTED` and carries a deliberately wrong TCP
 //! checksum; a link-made extra copy is marked `DUPLICATE COPY`; the peer's segments dropped on
@@ -42,10 +42,12 @@
 //! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
 //! i.e. they read as 1970-01-01.
 //!
-//! Every packet's comment carries its provenance, e.g.
-//! `conn=0 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
+//! Every packet's comment carries its provenance (the connection by its scenario name, its id
+//! when unnamed), e.g.
+//! `conn=c1 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
 //! retransmission=yes event=1234`. `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
-//! (`offsim.source == "delegated_unacked" && offsim.retransmission`); without it, filter with `frame.comment contains "source=delegated_unacked"`
+//! (`offsim.source == "delegated_unacked" && offsim.retransmission`); without it, filter with
+//! `frame.comment contains "source=delegated_unacked"`
 //! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
 //! !(frame.comment contains "DROPPED")`; `delegated_resend` counts under `delegated_unacked`
 //! in `summary.json`).
@@ -77,7 +79,7 @@ struct Later {
 }
 
 /// The provenance comment of one captured segment.
-pub(crate) fn comment(x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
+pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
     let p = &x.r.provenance;
     let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
@@ -93,7 +95,7 @@ pub(crate) fn comment(x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
     }
     s.push_str(&format!(
         "conn={} sender={} source={}",
-        p.conn.0,
+        info.conn_column(p.conn.0),
         sender_name(p.sender),
         source_name(p.source)
     ));
@@ -278,14 +280,17 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         // never the other way round (links have positive delay). The sort is stable, so
         // records keep log order otherwise.
         items.sort_by_key(|c| (c.x.r.time, !c.arrival));
-        let file = format!("conn{}-sender.pcapng", c.conn);
+        let stem = info.conn_file_stem(c.conn);
+        let file = format!("{stem}-sender.pcapng");
         let what = format!(
-            "conn={}; sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
+            "conn={} ({}); sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
              DROPPED), the peer's segments at their arrival",
-            c.conn, c.sender.host
+            c.conn,
+            info.conn_name(c.conn),
+            c.sender.host
         );
-        let descr = format!("host {} (sender side of conn {})", c.sender.host, c.conn);
-        let if_name = format!("{}-conn{}", c.sender.host, c.conn);
+        let descr = format!("host {} (sender side of {})", c.sender.host, info.conn_name(c.conn));
+        let if_name = format!("{}-{stem}", c.sender.host);
         write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &if_name, &descr, &items)?)?;
         written.push(file);
     }
@@ -347,9 +352,9 @@ fn pcap_bytes(
                 data[TCP_CHECKSUM_AT] ^= 0xFF;
                 data[TCP_CHECKSUM_AT + 1] ^= 0xFF;
             }
-            arrival_comment(x, corrupted, duplicate)
+            arrival_comment(info, x, corrupted, duplicate)
         } else {
-            comment(x, c.later)
+            comment(info, x, c.later)
         };
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
@@ -364,7 +369,7 @@ fn pcap_bytes(
 }
 
 /// The comment of a segment captured at its arrival.
-fn arrival_comment(x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
+fn arrival_comment(info: &RunInfo, x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
     let mut s = String::new();
     if corrupted {
         s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");
@@ -372,5 +377,5 @@ fn arrival_comment(x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
     if duplicate {
         s.push_str("DUPLICATE COPY made by the link; ");
     }
-    s + &comment(x, None)
+    s + &comment(info, x, None)
 }

@@ -32,8 +32,9 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 
 /// Writes everything about one run into `dir` (created if missing) and returns its summary:
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
-/// `<link>.pcapng` per link direction, one `conn<N>-sender.pcapng` per connection, and the
-/// charts `timeseq-conn<N>`, `cc-conn<N>` (per
+/// `<link>.pcapng` per link direction, one `<conn>-sender.pcapng` per connection, and the
+/// charts `timeseq-<conn>`, `cc-<conn>` (per connection, named as the scenario names it, else
+/// `conn<N>`;
 /// connection) and `retx-by-source`, each as PNG and SVG.
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
     let view = RunView::new(info, log)?;
@@ -44,11 +45,15 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
     let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
     for c in &info.conns {
         let who = format!(
-            "{} conn {} ({} -> {})",
-            info.scenario, c.conn, c.sender.host, c.receiver.host
+            "{} {} ({} -> {})",
+            info.scenario,
+            info.conn_name(c.conn),
+            c.sender.host,
+            c.receiver.host
         );
         let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
-        charts::render(dir, &format!("timeseq-conn{}", c.conn), &ts)?;
+        let stem = info.conn_file_stem(c.conn);
+        charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
             format!("Congestion state: {who}"),
             &log.cc,
@@ -57,7 +62,7 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
             t_end,
             &report.offload.handover,
         );
-        charts::render(dir, &format!("cc-conn{}", c.conn), &cc)?;
+        charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
     let bars = retx_bars(
         format!("Retransmissions by source: {} ({})", info.scenario, info.run_id),
@@ -180,7 +185,7 @@ fn result_row(r: &RunReport) -> ResultRow {
         integrity_ok: r.integrity_ok,
         fingerprint: r.fingerprint.clone(),
         command: r.command.clone(),
-        metrics: r.metrics().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        metrics: r.all_metrics().into_iter().collect(),
     }
 }
 
@@ -190,7 +195,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 fn results_csv(axes: &[String], runs: &[RunReport]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let keys: Vec<&str> = RunReport::default().metrics().into_iter().map(|(k, _)| k).collect();
+    let keys = crate::metrics::metric_keys(runs);
     let mut head: Vec<String> = ["run_id", "dir", "seed", "seed_index"].map(String::from).to_vec();
     head.extend(axes.iter().cloned());
     head.extend(["status", "error", "integrity_ok", "fingerprint"].map(String::from));
@@ -214,7 +219,7 @@ fn results_csv(axes: &[String], runs: &[RunReport]) -> Result<Vec<u8>> {
             row.integrity_ok.to_string(),
             row.fingerprint,
         ]);
-        rec.extend(r.metrics().into_iter().map(|(_, v)| fmt_opt(v)));
+        rec.extend(keys.iter().map(|k| fmt_opt(row.metrics.get(k).copied().flatten())));
         w.write_record(&rec)?;
     }
     w.into_inner()
@@ -546,6 +551,71 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
             charts::render(dir, &stem, &chart)?;
             written.push(stem);
         }
+    }
+    // One flow against another: goodput per connection, one line per connection (and per
+    // variant of the other parameters), when the runs have several connections.
+    let conns: Vec<String> = agg
+        .points
+        .first()
+        .map(|p| {
+            p.metrics
+                .iter()
+                .filter_map(|m| {
+                    m.metric
+                        .strip_prefix("conn.")?
+                        .strip_suffix(".goodput_bps")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if conns.len() < 2 {
+        return Ok(written);
+    }
+    for axis in &numeric {
+        let mut series: Vec<CiSeries> = Vec::new();
+        for p in &agg.points {
+            let Some(x) = p
+                .params
+                .iter()
+                .find(|(k, _)| k == axis)
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+            else {
+                continue;
+            };
+            let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
+            for c in &conns {
+                let name = if others.is_empty() {
+                    c.clone()
+                } else {
+                    format!("{c}, {}", crate::info::params_label(&others))
+                };
+                let Some(pt) = ci_point(p, &format!("conn.{c}.goodput_bps"), x) else {
+                    continue;
+                };
+                match series.iter_mut().find(|s| s.label == name) {
+                    Some(s) => s.points.push(pt),
+                    None => series.push(CiSeries {
+                        label: name,
+                        points: vec![pt],
+                    }),
+                }
+            }
+        }
+        for s in &mut series {
+            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        }
+        let chart = CiChart {
+            title: format!("Goodput per connection vs {axis}: {scenario}"),
+            y_label: "Goodput [Mbit/s]".into(),
+            x: XAxis::Numeric(axis.clone()),
+            series,
+            note: vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
+            non_negative: true,
+        };
+        let stem = format!("conn-goodput-vs-{}", sanitize(axis));
+        charts::render(dir, &stem, &chart)?;
+        written.push(stem);
     }
     Ok(written)
 }

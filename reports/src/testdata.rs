@@ -673,6 +673,7 @@ pub fn offload_mid_transfer(seed: u64, hop_delay_ms: u64) -> (RunInfo, RunLog) {
             },
         }],
         offload_targets: vec!["client".into()],
+        ..RunInfo::default()
     };
     (info, log)
 }

@@ -107,6 +107,10 @@ impl<'a> RunView<'a> {
         let mut recs = Vec::with_capacity(log.wire.len());
         for r in &log.wire {
             let conn = r.provenance.conn;
+            // Cross traffic is no connection's: its packets are counted per flow, not here.
+            if info.flows.iter().any(|f| f.conn == conn.0) {
+                continue;
+            }
             let ci: &ConnInfo = info.conn(conn).ok_or_else(|| {
                 ReportError::Invalid(format!(
                     "wire record at {} ns names connection {} missing from RunInfo.conns",

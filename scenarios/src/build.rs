@@ -1,18 +1,19 @@
-//! Wiring: a validated [`Scenario`] becomes a runnable [`Testbed`] (two hosts, a link per
-//! direction, a bulk sender and a verifying sink per connection, the timeline).
-//!
-//! Supported topology: one duplex link between two hosts; every connection's client is the
-//! same host (the one whose offload target is used). Anything else is a [`BuildError`]
-//! naming the field, never a panic.
+//! Wiring: a validated [`Scenario`] becomes a runnable world ([`models::world`]): its hosts
+//! (each with its offload target), routers and links, a bulk sender and a verifying sink
+//! per connection, the timeline. Connection `i` (0-based, in file order) gets id `i + 1`.
+//! Link directions are named `<link>:<a>-><b>` and `<link>:<b>-><a>` (their random streams
+//! are named after them). What the world refuses is a [`BuildError`], never a panic.
 
 use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use models::app::{self, BulkConfig, WriteTiming};
+use models::cbr::CbrConfig;
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
 use models::offload::TargetConfig;
 use models::segment::ConnId;
 use models::tcp::{self, TcpConfig};
-use models::testbed::{ConnSpec, Direction, Step, Testbed, When};
+use models::testbed::{ConnSpec, Direction, Step, When};
 use models::trigger::Condition;
+use models::world::{Built, World};
 use sim_core::SimTime;
 
 /// Why a scenario cannot be wired into a simulation.
@@ -35,62 +36,56 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> BuildError {
 /// The socket send buffer each bulk sender keeps posted at most.
 const SEND_BUFFER: u64 = 1 << 20;
 
-/// Builds the testbed a scenario describes (the scenario should have passed `validate`).
-pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
-    let [link] = s.links.as_slice() else {
-        return Err(err(
-            "links",
-            format!(
-                "offsim runs one duplex link between two hosts; this scenario has {}",
-                s.links.len()
-            ),
-        ));
-    };
-    let Some(first) = s.connections.first() else {
+/// Builds the world a scenario describes (the scenario should have passed `validate`).
+pub fn build(s: &Scenario) -> Result<Built, BuildError> {
+    if s.connections.is_empty() {
         return Err(err("connections", "at least one connection is needed"));
-    };
-    let sender_host = first.client.clone();
-    for (i, c) in s.connections.iter().enumerate() {
-        if c.client != sender_host || c.server == c.client {
-            return Err(err(
-                format!("connections[{i}]"),
-                format!(
-                    "every connection must go from `{sender_host}` to the other end of link `{}`",
-                    link.name
-                ),
-            ));
-        }
     }
-    let (fwd, rev, a, b) = if link.a == sender_host {
-        (&link.forward, &link.reverse, &link.a, &link.b)
-    } else if link.b == sender_host {
-        (&link.reverse, &link.forward, &link.b, &link.a)
-    } else {
-        return Err(err("links[0]", format!("the link must connect `{sender_host}`")));
-    };
     let conn_id = |name: &str| {
         s.connections
             .iter()
             .position(|c| c.name == name)
             .map(|i| ConnId(i as u32 + 1))
     };
-    let forward = link_config(&format!("{}:{a}->{b}", link.name), fwd, &conn_id);
-    let reverse = link_config(&format!("{}:{b}->{a}", link.name), rev, &conn_id);
-    let target = s
-        .hosts
-        .iter()
-        .find(|h| h.name == sender_host)
-        .and_then(|h| h.offload_target.as_ref())
-        .map(|t| TargetConfig {
-            offload_latency: t.latency.to_sim(),
-            upload_latency: t.upload_latency.to_sim(),
-            refuse: t.refuse,
-            max_connections: t.max_connections,
-            max_retransmissions: Some(t.max_retransmissions),
-            ..TargetConfig::default()
-        });
+    let mut w = World::new(s.seed);
+    w.limits(s.limits.to_sim());
+    for h in &s.hosts {
+        match &h.offload_target {
+            Some(t) => w.host_with_target(
+                h.name.clone(),
+                t.name.clone(),
+                TargetConfig {
+                    offload_latency: t.latency.to_sim(),
+                    upload_latency: t.upload_latency.to_sim(),
+                    refuse: t.refuse,
+                    max_connections: t.max_connections,
+                    max_retransmissions: Some(t.max_retransmissions),
+                    ..TargetConfig::default()
+                },
+            ),
+            None => w.host(h.name.clone()),
+        };
+        for r in &h.routes {
+            w.route(h.name.clone(), r.to.clone(), r.via.clone());
+        }
+    }
+    for router in &s.routers {
+        w.router(router.name.clone());
+        for r in &router.routes {
+            w.route(router.name.clone(), r.to.clone(), r.via.clone());
+        }
+    }
+    for l in &s.links {
+        let (a, b) = (&l.a, &l.b);
+        w.link(
+            l.name.clone(),
+            a.clone(),
+            b.clone(),
+            link_config(&format!("{}:{a}->{b}", l.name), &l.forward, &conn_id),
+            link_config(&format!("{}:{b}->{a}", l.name), &l.reverse, &conn_id),
+        );
+    }
     let mut timeline = Vec::new();
-    let mut conns = Vec::new();
     for (i, c) in s.connections.iter().enumerate() {
         let id = ConnId(i as u32 + 1);
         let apps: Vec<(usize, &schema::Application)> = s
@@ -110,7 +105,7 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             ));
         };
         let tcp = tcp_config(c);
-        conns.push(ConnSpec {
+        let spec = ConnSpec {
             id,
             tcp,
             peer_tcp: tcp,
@@ -125,6 +120,11 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 timing: match app.timing {
                     Timing::AllAtOnce => WriteTiming::AllAtOnce,
                     Timing::Paced(d) => WriteTiming::Paced(d.to_sim()),
+                    Timing::OnOff { on, off, burst } => WriteTiming::OnOff {
+                        on: period(on),
+                        off: period(off),
+                        burst: burst.bytes(),
+                    },
                 },
                 send_buffer: SEND_BUFFER,
                 close_when_done: true,
@@ -135,7 +135,8 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 ReadRate::Limited(r) => app::ReadRate::Limited(r.bytes_per_sec()),
             },
             open_at: c.open_at.to_sim_time(),
-        });
+        };
+        w.conn(c.name.clone(), c.client.clone(), c.server.clone(), spec);
         if app.sink.start.as_nanos() != 0 {
             timeline.push((When::At(SimTime::ZERO), Step::PauseSink(id, true)));
             timeline.push((When::At(app.sink.start.to_sim_time()), Step::PauseSink(id, false)));
@@ -170,15 +171,16 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 )
             }
         };
-        let direction = |d: schema::Direction, l: &str| -> Result<Direction, BuildError> {
-            if l != link.name {
+        // Forward is a → b of the named link, in the scenario and in the world.
+        let on_link = |l: &str, d: schema::Direction, control: LinkControl| -> Result<Step, BuildError> {
+            if !s.links.iter().any(|x| x.name == l) {
                 return Err(unknown("link", l));
             }
-            // Forward in the scenario is a → b; in the testbed it is sender → peer.
-            Ok(match (d, link.a == sender_host) {
-                (schema::Direction::Forward, true) | (schema::Direction::Reverse, false) => Direction::Forward,
-                _ => Direction::Reverse,
-            })
+            let d = match d {
+                schema::Direction::Forward => Direction::Forward,
+                schema::Direction::Reverse => Direction::Reverse,
+            };
+            Ok(Step::OnLink(l.to_string(), d, control))
         };
         let step = match &entry.action {
             Action::Offload(c) => Step::Offload(conn_id(c).ok_or_else(|| unknown("connection", c))?),
@@ -187,23 +189,39 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             Action::Abort(c) => Step::Abort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
             Action::PauseApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, true),
             Action::ResumeApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, false),
-            Action::SetLinkImpairments(l, d, imps) => Step::Link(
-                direction(*d, l)?,
+            Action::SetLinkImpairments(l, d, imps) => on_link(
+                l,
+                *d,
                 LinkControl::SetImpairments(imps.iter().map(|i| impairment(i, &conn_id)).collect()),
-            ),
-            Action::SetLinkRate(l, d, r) => Step::Link(direction(*d, l)?, LinkControl::SetRate(r.bits_per_sec())),
+            )?,
+            Action::SetLinkRate(l, d, r) => on_link(l, *d, LinkControl::SetRate(r.bits_per_sec()))?,
         };
         timeline.push((when, step));
     }
-    Ok(Testbed {
-        seed: s.seed,
-        forward,
-        reverse,
-        target,
-        conns,
-        timeline,
-        limits: s.limits.to_sim(),
-    })
+    for (when, step) in timeline {
+        w.at(when, step);
+    }
+    for f in &s.flows {
+        w.cbr(
+            f.name.clone(),
+            f.from.clone(),
+            f.to.clone(),
+            CbrConfig {
+                payload: size32(f.packet_size.bytes()),
+                rate_bps: f.rate.bits_per_sec(),
+                start: f.start.to_sim_time(),
+                stop: f.stop.map(|d| d.to_sim_time()),
+            },
+        );
+    }
+    w.build().map_err(|e| err("links", e.to_string()))
+}
+
+fn period(p: schema::Period) -> app::Period {
+    match p {
+        schema::Period::Fixed(d) => app::Period::Fixed(d.to_sim()),
+        schema::Period::Exponential(d) => app::Period::Exponential(d.to_sim()),
+    }
 }
 
 fn size32(n: u64) -> u32 {

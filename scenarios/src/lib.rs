@@ -52,12 +52,16 @@
 //!   `limits: (max_time, max_events)`.
 //! - `hosts`: a name and optionally an `offload_target` (`latency`, `upload_latency`,
 //!   `refuse`, `max_connections`, `max_retransmissions`).
-//! - `links`: duplex between hosts `a` and `b`; `forward` (a → b) and `reverse` each have
+//! - `routers`: store-and-forward nodes, each optionally with explicit `routes: [(to, via)]`
+//!   (hosts may list them too); otherwise routes are shortest paths by hop count.
+//! - `links`: duplex between nodes (hosts or routers) `a` and `b`; `forward` (a → b) and `reverse` each have
 //!   `rate`, `delay`, `queue` (`Packets(n)` or `Bytes(size)`) and `impairments`
 //!   (`Bernoulli`, `GilbertElliott`, `DropPackets`, `DropData`, `Reorder`, `Duplicate`, `Corrupt`).
 //! - `connections`: `client` (the sender) → `server`, with TCP options.
-//! - `applications`: a bulk writer on a connection (`bytes`, `write_size`, `timing`) and its
-//!   `sink` on the server (`read_rate`, `start`).
+//! - `applications`: a bulk writer on a connection (`bytes`, `write_size`, `timing`:
+//!   `AllAtOnce`, `Paced` or `OnOff`) and its `sink` on the server (`read_rate`, `start`).
+//! - `flows`: constant-bit-rate cross traffic between two hosts (`rate`, `packet_size`,
+//!   `start`, `stop`).
 //! - `timeline`: `(when: Trigger, delay: Duration, action: Action)` entries.
 //! - `sweep`: axes, seeds and skips ([`sweep`]).
 //!
@@ -66,7 +70,8 @@
 //! `path:line:col: field.path: message`. No input makes them panic (a property test
 //! mutates the catalog files to check this).
 //!
-//! Wiring a scenario into a simulation lives in `build.rs` (not yet written).
+//! Wiring a scenario into a simulation lives in [`build`]: a [`models::world::World`] with the
+//! scenario's hosts, routers, links and connections.
 
 mod bounds;
 pub mod build;

@@ -32,13 +32,19 @@ pub struct Scenario {
     pub limits: RunLimits,
     /// The hosts.
     pub hosts: Vec<Host>,
-    /// Duplex links between pairs of hosts.
+    /// Store-and-forward routers. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<Router>,
+    /// Duplex links between pairs of nodes (hosts and routers).
     pub links: Vec<Link>,
     /// TCP connections.
     pub connections: Vec<Connection>,
     /// Bulk senders (one per connection at most) with their sinks.
     #[serde(default)]
     pub applications: Vec<Application>,
+    /// Constant-bit-rate cross traffic (UDP-like: no congestion control). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Flow>,
     /// Scripted actions, each fired by a trigger.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
@@ -94,6 +100,32 @@ pub struct Host {
     /// The host's offload target, if it has one.
     #[serde(default)]
     pub offload_target: Option<OffloadTarget>,
+    /// Explicit routes (a host has one link, so only useful to state the obvious). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+}
+
+/// A store-and-forward router: one output queue per attached link (that link direction's
+/// drop-tail queue), static routes by shortest path (hop count; ties broken by link name,
+/// then node name) unless `routes` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Router {
+    /// Unique node name (hosts and routers share one name space).
+    pub name: String,
+    /// Explicit routes that replace the shortest path towards some hosts. Default none.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+/// An explicit route: packets for host `to` leave through link `via`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Destination host.
+    pub to: String,
+    /// A link attached to this node.
+    pub via: String,
 }
 
 /// What a host's offload target can do (spec/chimney.md).
@@ -130,15 +162,15 @@ fn default_max_retransmissions() -> u32 {
     5
 }
 
-/// A duplex link between hosts `a` and `b`.
+/// A duplex link between nodes `a` and `b` (hosts or routers).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// Unique link name.
     pub name: String,
-    /// One end (host name).
+    /// One end (host or router name).
     pub a: String,
-    /// The other end (host name).
+    /// The other end (host or router name).
     pub b: String,
     /// Direction a → b.
     pub forward: LinkDirection,
@@ -349,6 +381,35 @@ impl Default for DelayedAck {
     }
 }
 
+/// A constant-bit-rate flow from host `from` to host `to`: packets of `packet_size` payload
+/// bytes (plus 40 header bytes) at `rate` on the wire, from `start` until `stop`, with no
+/// congestion control and no acknowledgements; the destination discards them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    /// Unique name (connections and flows share one name space).
+    pub name: String,
+    /// Sending host.
+    pub from: String,
+    /// Receiving host.
+    pub to: String,
+    /// Rate on the wire, headers included.
+    pub rate: Rate,
+    /// Payload bytes per packet. Default 1460 B.
+    #[serde(default = "default_packet_size")]
+    pub packet_size: Size,
+    /// First packet at this time. Default 0 s.
+    #[serde(default)]
+    pub start: Duration,
+    /// No packet from this time on; default: until the run ends.
+    #[serde(default)]
+    pub stop: Option<Duration>,
+}
+
+fn default_packet_size() -> Size {
+    Size::from_bytes(1460)
+}
+
 /// A bulk sender on a connection's client, with the sink on its server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -401,6 +462,27 @@ pub enum Timing {
     AllAtOnce,
     /// One write every interval, the first at `start`.
     Paced(Duration),
+    /// Cross traffic that comes and goes: in each `on` period write up to `burst` bytes as
+    /// fast as the socket buffer allows, then stay silent for an `off` period, e.g.
+    /// `OnOff(on: Fixed("50 ms"), off: Exponential("200 ms"), burst: "64 KiB")`.
+    OnOff {
+        /// Length of each on period.
+        on: Period,
+        /// Length of each off period.
+        off: Period,
+        /// Most bytes written per on period.
+        burst: Size,
+    },
+}
+
+/// The length of an on or off period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Period {
+    /// Always this long.
+    Fixed(Duration),
+    /// Exponentially distributed with this mean (drawn from the application's random stream).
+    Exponential(Duration),
 }
 
 /// The server side of an application.

@@ -3,11 +3,12 @@
 
 use crate::load::ValidationError;
 use crate::schema::{
-    Action, Application, Connection, DelayedAck, Impairment, Link, LinkDirection, Queue, ReadRate, Scenario, Timing,
-    Trigger, WriteSize,
+    Action, Application, Connection, DelayedAck, Flow, Impairment, Link, LinkDirection, Period, Queue, ReadRate,
+    Scenario, Timing, Trigger, WriteSize,
 };
 use crate::sweep::validate_sweep;
 use crate::units::Duration;
+use models::world::routing::{EdgeDef, NodeDef, NodeKind, RouteDef, TopologyError, compute_routes};
 
 /// Largest MSS: a 65535-byte IPv4 packet minus 40 header bytes.
 const MAX_MSS: u32 = 65_495;
@@ -103,7 +104,30 @@ impl<'a> Validator<'a> {
             return true;
         }
         let k = known(self.s.hosts.iter().map(|h| h.name.as_str()));
-        self.err(field, format!("unknown host `{name}`; {k}"));
+        if self.s.routers.iter().any(|r| r.name == name) {
+            self.err(
+                field,
+                format!("`{name}` is a router: connections run between hosts (routers only forward); hosts: {k}"),
+            );
+        } else {
+            self.err(field, format!("unknown host `{name}`; {k}"));
+        }
+        false
+    }
+
+    /// A link end: a host or a router.
+    fn check_node(&mut self, field: String, name: &str) -> bool {
+        if self.host(name).is_some() || self.s.routers.iter().any(|r| r.name == name) {
+            return true;
+        }
+        let k = known(
+            self.s
+                .hosts
+                .iter()
+                .map(|h| h.name.as_str())
+                .chain(self.s.routers.iter().map(|r| r.name.as_str())),
+        );
+        self.err(field, format!("unknown node `{name}` (not a host or router); {k}"));
         false
     }
     fn check_conn(&mut self, field: String, name: &str) -> Option<&'a Connection> {
@@ -148,17 +172,37 @@ impl<'a> Validator<'a> {
         );
         self.positive("limits.max_events".into(), "the event limit", s.limits.max_events == 0);
         self.hosts();
+        self.routers();
         for (i, l) in s.links.iter().enumerate() {
             self.link(i, l);
         }
         if s.connections.is_empty() {
             self.err("connections", "at least one connection is required");
         }
+        let max = models::world::MAX_CONN_ID as usize;
+        if s.connections.len() > max {
+            self.err(
+                "connections",
+                format!(
+                    "at most {max} connections (each gets its own ports), got {}",
+                    s.connections.len()
+                ),
+            );
+        }
+        if s.flows.len() > 5_000 {
+            self.err("flows", format!("at most 5000 flows, got {}", s.flows.len()));
+        }
         for (i, c) in s.connections.iter().enumerate() {
             self.connection(i, c);
         }
+        if self.errors.is_empty() {
+            self.topology();
+        }
         for (i, a) in s.applications.iter().enumerate() {
             self.application(i, a);
+        }
+        for (i, f) in s.flows.iter().enumerate() {
+            self.flow(i, f);
         }
         self.timeline();
     }
@@ -200,15 +244,128 @@ impl<'a> Validator<'a> {
         }
     }
 
+    fn routers(&mut self) {
+        let s = self.s;
+        let names: Vec<&str> = s.routers.iter().map(|r| r.name.as_str()).collect();
+        for (i, r) in s.routers.iter().enumerate() {
+            self.unique(format!("routers[{i}].name"), "router", "routers", &names, i);
+            if let Some(h) = self.host(&r.name) {
+                self.err(
+                    format!("routers[{i}].name"),
+                    format!(
+                        "`{}` is also hosts[{h}]; hosts and routers share one name space",
+                        r.name
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Routes: every connection's hosts reach each other both ways, explicit routes name
+    /// attached links and cause no loop, every host has exactly one link. Runs once names
+    /// are known to be right (so each problem is reported once).
+    fn topology(&mut self) {
+        let s = self.s;
+        let mut nodes: Vec<NodeDef> = s
+            .hosts
+            .iter()
+            .map(|h| NodeDef {
+                name: h.name.clone(),
+                kind: NodeKind::Host,
+            })
+            .collect();
+        nodes.extend(s.routers.iter().map(|r| NodeDef {
+            name: r.name.clone(),
+            kind: NodeKind::Router,
+        }));
+        let edges: Vec<EdgeDef> = s
+            .links
+            .iter()
+            .map(|l| EdgeDef {
+                name: l.name.clone(),
+                a: l.a.clone(),
+                b: l.b.clone(),
+            })
+            .collect();
+        let mut overrides = Vec::new();
+        let mut fields = Vec::new();
+        for (i, h) in s.hosts.iter().enumerate() {
+            for (k, r) in h.routes.iter().enumerate() {
+                overrides.push(RouteDef {
+                    node: h.name.clone(),
+                    to: r.to.clone(),
+                    via: r.via.clone(),
+                });
+                fields.push(format!("hosts[{i}].routes[{k}]"));
+            }
+        }
+        for (i, x) in s.routers.iter().enumerate() {
+            for (k, r) in x.routes.iter().enumerate() {
+                overrides.push(RouteDef {
+                    node: x.name.clone(),
+                    to: r.to.clone(),
+                    via: r.via.clone(),
+                });
+                fields.push(format!("routers[{i}].routes[{k}]"));
+            }
+        }
+        let mut pairs = Vec::new();
+        for c in &s.connections {
+            pairs.push((c.client.clone(), c.server.clone()));
+            pairs.push((c.server.clone(), c.client.clone()));
+        }
+        for f in &s.flows {
+            pairs.push((f.from.clone(), f.to.clone()));
+        }
+        let Err(errors) = compute_routes(&nodes, &edges, &overrides, &pairs) else {
+            return;
+        };
+        let conn_field = |from: &str, to: &str| {
+            let conn = s
+                .connections
+                .iter()
+                .position(|c| (c.client == from && c.server == to) || (c.client == to && c.server == from))
+                .map(|i| format!("connections[{i}].server"));
+            let flow = || {
+                s.flows
+                    .iter()
+                    .position(|f| f.from == from && f.to == to)
+                    .map(|i| format!("flows[{i}].to"))
+            };
+            conn.or_else(flow).unwrap_or_else(|| "connections".to_string())
+        };
+        for e in errors {
+            let field = match &e {
+                // Names, duplicates and self-links were checked above.
+                TopologyError::DuplicateNode { .. }
+                | TopologyError::DuplicateLink { .. }
+                | TopologyError::UnknownNode { .. }
+                | TopologyError::SelfLink { .. } => continue,
+                TopologyError::HostWithoutLink { node, .. } | TopologyError::HostWithManyLinks { node, .. } => {
+                    format!("hosts[{node}].name")
+                }
+                TopologyError::BadRoute { route, .. } => fields[*route].clone(),
+                TopologyError::RoutingLoop { from, to, path } => overrides
+                    .iter()
+                    .position(|o| &o.to == to && path.contains(&o.node))
+                    .map_or_else(|| conn_field(from, to), |k| fields[k].clone()),
+                TopologyError::Unreachable { from, to, .. } | TopologyError::ThroughHost { from, to, .. } => {
+                    conn_field(from, to)
+                }
+            };
+            self.err(field, e.to_string());
+        }
+    }
+
     fn link(&mut self, i: usize, l: &Link) {
         let names: Vec<&str> = self.s.links.iter().map(|l| l.name.as_str()).collect();
         self.unique(format!("links[{i}].name"), "link", "links", &names, i);
-        let a_ok = self.check_host(format!("links[{i}].a"), &l.a);
-        let b_ok = self.check_host(format!("links[{i}].b"), &l.b);
+        let a_ok = self.check_node(format!("links[{i}].a"), &l.a);
+        let b_ok = self.check_node(format!("links[{i}].b"), &l.b);
         if a_ok && b_ok && l.a == l.b {
             self.err(
                 format!("links[{i}].b"),
-                format!("a link joins two different hosts; both ends are `{}`", l.a),
+                format!("a link joins two different nodes; both ends are `{}`", l.a),
             );
         }
         let pair = |x: &Link| {
@@ -222,7 +379,7 @@ impl<'a> Validator<'a> {
             self.err(
                 format!("links[{i}]"),
                 format!(
-                    "`{}` and `{}` are already joined by links[{j}] (`{}`); at most one link per pair of hosts",
+                    "`{}` and `{}` are already joined by links[{j}] (`{}`); at most one link per pair of nodes",
                     l.a, l.b, self.s.links[j].name
                 ),
             );
@@ -325,33 +482,6 @@ impl<'a> Validator<'a> {
                 format!("{f}.server"),
                 format!("client and server must be different hosts; both are `{}`", c.client),
             );
-        } else if ok
-            && self
-                .s
-                .links
-                .iter()
-                .all(|l| self.host(&l.a).is_some() && self.host(&l.b).is_some())
-            && !self
-                .s
-                .links
-                .iter()
-                .any(|l| (l.a == c.client && l.b == c.server) || (l.a == c.server && l.b == c.client))
-        {
-            let links: Vec<String> = self
-                .s
-                .links
-                .iter()
-                .map(|l| format!("`{}` ({} - {})", l.name, l.a, l.b))
-                .collect();
-            let links = if links.is_empty() {
-                "none".to_string()
-            } else {
-                links.join(", ")
-            };
-            self.err(
-                format!("{f}.server"),
-                format!("no link joins `{}` and `{}`; links: {links}", c.client, c.server),
-            );
         }
         if !(MIN_MSS..=MAX_MSS).contains(&c.mss) {
             self.err(
@@ -412,6 +542,50 @@ impl<'a> Validator<'a> {
         );
     }
 
+    fn flow(&mut self, i: usize, fl: &Flow) {
+        let f = format!("flows[{i}]");
+        let names: Vec<&str> = self.s.flows.iter().map(|f| f.name.as_str()).collect();
+        self.unique(format!("{f}.name"), "flow", "flows", &names, i);
+        if let Some(j) = self.s.connections.iter().position(|c| c.name == fl.name) {
+            self.err(
+                format!("{f}.name"),
+                format!(
+                    "`{}` is also connections[{j}]; connections and flows share one name space",
+                    fl.name
+                ),
+            );
+        }
+        let ok = self.check_host(format!("{f}.from"), &fl.from) & self.check_host(format!("{f}.to"), &fl.to);
+        if ok && fl.from == fl.to {
+            self.err(
+                format!("{f}.to"),
+                format!("from and to must be different hosts; both are `{}`", fl.from),
+            );
+        }
+        self.positive(format!("{f}.rate"), "the rate", fl.rate.bits_per_sec() == 0);
+        let size = fl.packet_size.bytes();
+        if !(1..=u64::from(MAX_MSS)).contains(&size) {
+            self.err(
+                format!("{f}.packet_size"),
+                format!("must be in 1..={MAX_MSS} bytes (an IPv4 packet's payload), got {size}"),
+            );
+        }
+        if fl.start >= self.s.limits.max_time {
+            self.err(
+                format!("{f}.start"),
+                format!(
+                    "{} is not before the run's time limit {}",
+                    fl.start, self.s.limits.max_time
+                ),
+            );
+        }
+        if let Some(stop) = fl.stop
+            && stop <= fl.start
+        {
+            self.err(format!("{f}.stop"), format!("{stop} is not after start {}", fl.start));
+        }
+    }
+
     fn application(&mut self, i: usize, a: &Application) {
         let f = format!("applications[{i}]");
         let names: Vec<&str> = self.s.applications.iter().map(|a| a.name.as_str()).collect();
@@ -453,8 +627,23 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if let Timing::Paced(d) = a.timing {
-            self.positive(format!("{f}.timing.Paced"), "the interval", d == Duration::ZERO);
+        match a.timing {
+            Timing::Paced(d) => self.positive(format!("{f}.timing.Paced"), "the interval", d == Duration::ZERO),
+            Timing::OnOff { on, off, burst } => {
+                for (name, p) in [("on", on), ("off", off)] {
+                    let (variant, d) = match p {
+                        Period::Fixed(d) => ("Fixed", d),
+                        Period::Exponential(d) => ("Exponential", d),
+                    };
+                    self.positive(
+                        format!("{f}.timing.OnOff.{name}.{variant}"),
+                        &format!("the {name} period"),
+                        d == Duration::ZERO,
+                    );
+                }
+                self.positive(format!("{f}.timing.OnOff.burst"), "the burst", burst.bytes() == 0);
+            }
+            Timing::AllAtOnce => {}
         }
         if let ReadRate::Limited(r) = a.sink.read_rate {
             self.positive(

@@ -364,6 +364,48 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
         say!("  {k:<22}{v}");
     }
     say!("  (of which [SndNxt,SndMax) resend: {})", x.delegated_resend);
+    if r.connections.len() > 1 {
+        let f = &r.fairness;
+        let jain = |j: Option<f64>| j.map_or("-".into(), |j| format!("{j:.3}"));
+        say!(
+            "connections   Jain fairness {} (offloaded vs host-run {})",
+            jain(f.jain),
+            jain(f.offloaded_vs_host_jain)
+        );
+        for c in &r.connections {
+            let nonzero: Vec<String> = c
+                .retransmissions
+                .by_source
+                .entries()
+                .iter()
+                .filter(|(_, v)| *v > 0)
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            say!(
+                "  {:<8}{:<18}{:<10}{:<7}{:>9} {:>15}  retx {} [{}], {} RTOs",
+                c.name,
+                format!("{} -> {}", c.client, c.server),
+                if c.offloaded { "offloaded" } else { "host" },
+                if c.integrity_ok { "ok" } else { "FAILED" },
+                ms(c.completion_time_ns),
+                c.goodput_bps.map_or("-".into(), |g| format!("{:.3} Mbit/s", g / 1e6)),
+                c.retransmissions.total,
+                nonzero.join(", "),
+                c.rto_count
+            );
+        }
+    }
+    for f in &r.flows {
+        say!(
+            "flow          {} {} -> {}: {} packets sent, {} delivered (loss {})",
+            f.name,
+            f.from,
+            f.to,
+            f.packets_sent,
+            f.packets_delivered,
+            f.loss.map_or("-".into(), |l| format!("{:.2} %", l * 100.0))
+        );
+    }
     say!("files         {}", out.display());
     exit_on_failures(std::slice::from_ref(&r))
 }

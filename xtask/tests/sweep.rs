@@ -298,13 +298,7 @@ fn a_failing_run_is_recorded_and_isolated() {
         assert_eq!(summary["seed"], row["seed"]);
         if row["status"] == "ok" {
             assert_eq!(summary["outcome"]["status"], "ok", "{}", run.display());
-            for f in [
-                "segments.csv",
-                "acks.csv",
-                "cc.csv",
-                "timeseq-conn1.png",
-                "cc-conn1.svg",
-            ] {
+            for f in ["segments.csv", "acks.csv", "cc.csv", "timeseq-c1.png", "cc-c1.svg"] {
                 assert!(run.join(f).is_file(), "{} lacks {f}", run.display());
             }
         }

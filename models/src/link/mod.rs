@@ -36,7 +36,8 @@
 //! # How a test can tell
 //! Every delivery is exact to the nanosecond (see `tests.rs`); every packet gets exactly one
 //! `Sent` or `Dropped(reason)` record at its ingress time and one `Delivered` record per
-//! copy, stamped with its arrival time and the event index of the ingress event.
+//! copy, stamped with its arrival time and the event index of the ingress event; and one
+//! [`QueueSample`] of the occupancy it left behind.
 
 pub mod impair;
 #[cfg(test)]
@@ -45,7 +46,7 @@ mod tests;
 pub use impair::{Impairment, ImpairmentError, stream_name};
 
 use crate::msg::Msg;
-use crate::record::{DropReason, LinkId, Recorder, SegmentHeader, WireEvent, WireRecord};
+use crate::record::{DropReason, LinkId, QueueSample, Recorder, SegmentHeader, WireEvent, WireRecord};
 use crate::segment::Segment;
 use impair::ImpairmentChain;
 use serde::{Deserialize, Serialize};
@@ -185,6 +186,8 @@ pub struct LinkCounters {
     pub bytes_in: u64,
     /// Packets accepted into the queue.
     pub accepted: u64,
+    /// Their wire bytes (what the link transmits).
+    pub bytes_accepted: u64,
     /// Packets dropped, by reason.
     pub dropped: DropCounts,
     /// Copies scheduled for delivery (originals plus duplicates).
@@ -332,6 +335,7 @@ impl LinkModel {
 
         let c = &mut self.counters;
         c.accepted += 1;
+        c.bytes_accepted += wire;
         c.max_queue_packets = c.max_queue_packets.max(self.departures.len() as u64);
         c.max_queue_bytes = c.max_queue_bytes.max(self.queued_bytes);
         c.delivered += 1 + u64::from(effect.duplicate);
@@ -462,7 +466,15 @@ impl LinkActor {
 
     fn on_segment(&mut self, ctx: &mut Ctx<'_, Msg>, mut seg: Box<Segment>) {
         let (now, index) = (ctx.now(), ctx.event_index());
-        let (original, duplicate) = match self.model.on_packet(now, &seg) {
+        let outcome = self.model.on_packet(now, &seg);
+        let occupancy = self.model.occupancy(now);
+        self.recorder.queue.push(QueueSample {
+            time: now,
+            link: self.id,
+            packets: occupancy.packets,
+            bytes: occupancy.bytes,
+        });
+        let (original, duplicate) = match outcome {
             LinkOutcome::Dropped(reason) => {
                 self.record(now, index, WireEvent::Dropped(reason), &seg);
                 return;

@@ -58,3 +58,23 @@ pub fn at(mut t: Testbed, when: When, step: Step) -> Testbed {
 pub fn ms(n: u64) -> SimTime {
     SimTime(n * 1_000_000)
 }
+
+/// Connection `id` as [`bed`] sets it up (16 KiB writes, 200 ms minimum RTO), sending `total`
+/// bytes: for [`models::world::World`] tests.
+pub fn conn_spec(id: u32, total: u64) -> ConnSpec {
+    ConnSpec {
+        id: ConnId(id),
+        ..bed(total).conns[0].clone()
+    }
+}
+
+/// A link direction of `mbps` Mbit/s, `delay_ms` one way, a drop-tail queue of `queue`
+/// packets (the world names each direction).
+pub fn wire(mbps: u64, delay_ms: u64, queue: u32) -> LinkConfig {
+    LinkConfig::new(
+        "",
+        mbps * 1_000_000,
+        SimDuration::from_millis(delay_ms),
+        QueueLimit::Packets(queue),
+    )
+}

@@ -10,3 +10,4 @@ mod offload_upload;
 mod runlog;
 mod smoke;
 mod theory;
+mod world;

@@ -8,6 +8,7 @@ mod html;
 mod pcap;
 mod run;
 mod sweep;
+mod topology;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -336,7 +336,7 @@ fn real_runs_sender_capture_agrees_with_summary() {
         let d = tempfile::tempdir().unwrap();
         let r = real_run(name, point, idx, d.path());
         let x = &r.retransmissions;
-        let frames = analyse(&d.path().join("conn1-sender.pcapng"));
+        let frames = analyse(&d.path().join("c1-sender.pcapng"));
         let dropped = |f: &&Analysed| f.comment.starts_with("DROPPED");
         let prov = |f: &&Analysed| f.comment.contains(" retransmission=yes ");
         let numbers = |v: Vec<&Analysed>| v.iter().map(|f| f.number).collect::<Vec<u64>>();
@@ -347,7 +347,7 @@ fn real_runs_sender_capture_agrees_with_summary() {
         let by_prov = numbers(wire.iter().copied().filter(prov).collect());
         println!(
             "{name} {point:?}: summary total {} (partial_ack {}, dropped at ingress {}); tshark on \
-             conn1-sender.pcapng: retx flags {}, out-of-order {}, flagged DROPPED frames {}",
+             c1-sender.pcapng: retx flags {}, out-of-order {}, flagged DROPPED frames {}",
             x.total,
             x.by_cause.partial_ack,
             x.dropped_at_ingress,

@@ -154,7 +154,7 @@ fn probabilities_outside_0_1() {
 fn unknown_references() {
     assert_eq!(
         error_with("a: \"host\"", "a: \"hots\""),
-        "bad.ron:12:24: links[0].a: unknown host `hots`; known: `host`, `peer`"
+        "bad.ron:12:24: links[0].a: unknown node `hots` (not a host or router); known: `host`, `peer`"
     );
     assert_eq!(
         error_with("action: Offload(\"c1\")", "action: Offload(\"c2\")"),
@@ -173,7 +173,7 @@ fn duplicate_names_and_every_error_is_reported() {
     assert_eq!(
         error_with("(name: \"peer\")", "(name: \"host\")"),
         "bad.ron:9:16: hosts[1].name: duplicate host name `host` (also hosts[0])\n\
-         bad.ron:12:35: links[0].b: unknown host `peer`; known: `host`\n\
+         bad.ron:12:35: links[0].b: unknown node `peer` (not a host or router); known: `host`\n\
          bad.ron:16:56: connections[0].server: unknown host `peer`; known: `host`"
     );
 }

@@ -6,6 +6,7 @@ mod errors;
 mod fuzz;
 mod golden;
 mod sweep;
+mod topology;
 
 use std::path::PathBuf;
 

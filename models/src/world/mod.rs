@@ -1,0 +1,902 @@
+//! The world builder: hosts (each with an optional offload target), routers and duplex links
+//! in any topology, connections between any two hosts with a bulk sender and a verifying
+//! sink each, and a timeline; [`World::build`] checks the topology, computes static routes
+//! ([`routing`]) and returns a [`Built`] world that runs. The scenario crate maps RON onto
+//! it; the models' tests use it (and [`crate::testbed::Testbed`], its two-host form).
+//!
+//! ```
+//! use models::link::{LinkConfig, QueueLimit};
+//! use models::world::World;
+//! use sim_core::SimDuration;
+//! let fast = LinkConfig::new("", 100_000_000, SimDuration::from_millis(1), QueueLimit::Packets(100));
+//! let mut w = World::new(1);
+//! w.host("a").host("b").router("r");
+//! w.duplex("l1", "a", "r", &fast).duplex("l2", "r", "b", &fast);
+//! let built = w.build().unwrap();
+//! assert_eq!(built.path("a", "b").unwrap(), ["l1:a->r", "l2:r->b"]);
+//! ```
+//!
+//! # Actor order (part of every fingerprint)
+//! Derived from names, not from declaration order: hosts by name, each followed by its
+//! offload target; then routers by name; then links by name, each as its `a->b` direction
+//! then `b->a`; then per connection (in the order added) its sender and its sink; then the
+//! constant-bit-rate sources ([`crate::cbr`]) in the order added. Link
+//! direction ids ([`LinkId`]) follow the same order. Random streams are named
+//! (`link/<direction name>/<index>-<kind>`, `conn/<id>/isn`, `app/<id>/writes`), so adding
+//! an idle host or router changes no other actor's draws (only later actor ids).
+//!
+//! # What is NOT modelled
+//! Hosts have one interface (one link); routers forward without processing delay (see
+//! [`crate::router`]); routes are static.
+
+pub mod routing;
+
+use crate::app::{BulkSender, Sink};
+use crate::cbr::{CbrConfig, CbrSource};
+use crate::host::HostStack;
+use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
+use crate::msg::{Action, Msg};
+use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
+use crate::record::{LinkId, RunLog};
+use crate::router::{Router, RouterCounters};
+use crate::segment::ConnId;
+use crate::seq::SeqNum;
+use crate::tcp::TcpConnection;
+use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_SLICE, Step, When};
+use crate::trigger::PendingAction;
+use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
+use sim_core::{ActorId, Limits, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
+use std::collections::BTreeMap;
+
+/// A host: a TCP stack, optionally with an offload target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostSpec {
+    /// Unique name (hosts and routers share one name space).
+    pub name: String,
+    /// The offload target's name and settings.
+    pub target: Option<(String, TargetConfig)>,
+}
+
+/// A duplex link: one [`LinkConfig`] per direction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// Unique link name.
+    pub name: String,
+    /// One end (host or router).
+    pub a: String,
+    /// The other end.
+    pub b: String,
+    /// Direction a → b (its `name` names its random streams).
+    pub ab: LinkConfig,
+    /// Direction b → a.
+    pub ba: LinkConfig,
+}
+
+/// A connection between two hosts: `client` opens it and runs the bulk sender, `server`
+/// listens and runs the sink.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnDef {
+    /// Its name (reports use it).
+    pub name: String,
+    /// The opening, sending host.
+    pub client: String,
+    /// The listening, receiving host.
+    pub server: String,
+    /// Settings, id and applications.
+    pub spec: ConnSpec,
+}
+
+/// A constant-bit-rate flow from host `from` to host `to` (cross traffic, [`crate::cbr`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowDef {
+    /// Its name (reports use it).
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Packet size, rate, start and stop.
+    pub cfg: CbrConfig,
+}
+
+/// What a constant-bit-rate flow did (arrivals are in the links' records).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowResult {
+    /// The id its packets carry ([`FLOW_ID_BASE`] + its index).
+    pub id: ConnId,
+    /// Its name.
+    pub name: String,
+    /// The sending host.
+    pub from: String,
+    /// The receiving host.
+    pub to: String,
+    /// Ports (source, destination).
+    pub ports: (u16, u16),
+    /// Packets the source sent.
+    pub sent: u64,
+}
+
+/// Constant-bit-rate flow `k` (in the order added) carries connection id `FLOW_ID_BASE + k`
+/// and ports `50000 + k` → `55000 + k` (TCP connections use `40000 + id` → `5000 + id`).
+pub const FLOW_ID_BASE: u32 = 1_000_000;
+
+/// The largest connection id: connection `id` uses ports `40000 + id` (client) and
+/// `5000 + id` (server), which must stay below the flows' `50000 + k`.
+pub const MAX_CONN_ID: u32 = 9_999;
+
+/// Why a world cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WorldError {
+    /// The topology is wrong (see [`TopologyError`]); every problem is listed.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Topology(Vec<TopologyError>),
+    /// A connection names a node that is not a host.
+    #[error("connection `{conn}`: `{node}` is not a host (connections run between hosts)")]
+    NotAHost {
+        /// The connection.
+        conn: String,
+        /// The node.
+        node: String,
+    },
+    /// Two connections share an id or a name.
+    #[error("connection `{conn}`: id {id} or name already used")]
+    DuplicateConn {
+        /// The connection.
+        conn: String,
+        /// Its id.
+        id: u32,
+    },
+    /// A connection id outside 1..=[`MAX_CONN_ID`] (ports are derived from it).
+    #[error("connection `{conn}`: id {id} is outside 1..={MAX_CONN_ID} (its ports are 40000 + id and 5000 + id)")]
+    ConnIdRange {
+        /// The connection.
+        conn: String,
+        /// Its id.
+        id: u32,
+    },
+    /// A timeline step names something that does not exist.
+    #[error("timeline[{index}]: {message}")]
+    Timeline {
+        /// Index in the timeline.
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The world builder. Register hosts, routers, links, connections and timeline steps by
+/// name, then [`World::build`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct World {
+    /// Run seed.
+    pub seed: u64,
+    /// Run limits.
+    pub limits: Limits,
+    /// Hosts.
+    pub hosts: Vec<HostSpec>,
+    /// Routers (names).
+    pub routers: Vec<String>,
+    /// Explicit routes (override the shortest path at one node).
+    pub routes: Vec<RouteDef>,
+    /// Links.
+    pub links: Vec<LinkSpec>,
+    /// Connections.
+    pub conns: Vec<ConnDef>,
+    /// Constant-bit-rate flows.
+    pub flows: Vec<FlowDef>,
+    /// Timeline. [`Step::Link`] acts on the first link added (the two-host form);
+    /// [`Step::OnLink`] names its link.
+    pub timeline: Vec<(When, Step)>,
+}
+
+impl World {
+    /// An empty world with run seed `seed` and no limits.
+    pub fn new(seed: u64) -> Self {
+        World {
+            seed,
+            limits: Limits::default(),
+            hosts: Vec::new(),
+            routers: Vec::new(),
+            routes: Vec::new(),
+            links: Vec::new(),
+            conns: Vec::new(),
+            flows: Vec::new(),
+            timeline: Vec::new(),
+        }
+    }
+
+    /// Sets the run limits.
+    pub fn limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Adds a host without an offload target.
+    pub fn host(&mut self, name: impl Into<String>) -> &mut Self {
+        self.hosts.push(HostSpec {
+            name: name.into(),
+            target: None,
+        });
+        self
+    }
+
+    /// Adds a host with an offload target named `target`.
+    pub fn host_with_target(
+        &mut self,
+        name: impl Into<String>,
+        target: impl Into<String>,
+        cfg: TargetConfig,
+    ) -> &mut Self {
+        self.hosts.push(HostSpec {
+            name: name.into(),
+            target: Some((target.into(), cfg)),
+        });
+        self
+    }
+
+    /// Adds a router.
+    pub fn router(&mut self, name: impl Into<String>) -> &mut Self {
+        self.routers.push(name.into());
+        self
+    }
+
+    /// At `node`, sends packets for host `to` through link `via` (instead of the shortest path).
+    pub fn route(&mut self, node: impl Into<String>, to: impl Into<String>, via: impl Into<String>) -> &mut Self {
+        self.routes.push(RouteDef {
+            node: node.into(),
+            to: to.into(),
+            via: via.into(),
+        });
+        self
+    }
+
+    /// Adds a duplex link with its own settings per direction (their names are kept: they
+    /// name the directions' random streams).
+    pub fn link(
+        &mut self,
+        name: impl Into<String>,
+        a: impl Into<String>,
+        b: impl Into<String>,
+        ab: LinkConfig,
+        ba: LinkConfig,
+    ) -> &mut Self {
+        self.links.push(LinkSpec {
+            name: name.into(),
+            a: a.into(),
+            b: b.into(),
+            ab,
+            ba,
+        });
+        self
+    }
+
+    /// Adds a duplex link with the same settings both ways; the directions are named
+    /// `<name>:<a>-><b>` and `<name>:<b>-><a>` (the scenario files' convention).
+    pub fn duplex(&mut self, name: &str, a: &str, b: &str, cfg: &LinkConfig) -> &mut Self {
+        let dir = |from: &str, to: &str| LinkConfig {
+            name: format!("{name}:{from}->{to}"),
+            ..cfg.clone()
+        };
+        let (ab, ba) = (dir(a, b), dir(b, a));
+        self.link(name, a, b, ab, ba)
+    }
+
+    /// Adds a connection from `client` to `server`.
+    pub fn conn(
+        &mut self,
+        name: impl Into<String>,
+        client: impl Into<String>,
+        server: impl Into<String>,
+        spec: ConnSpec,
+    ) -> &mut Self {
+        self.conns.push(ConnDef {
+            name: name.into(),
+            client: client.into(),
+            server: server.into(),
+            spec,
+        });
+        self
+    }
+
+    /// Adds a constant-bit-rate flow from `from` to `to`.
+    pub fn cbr(
+        &mut self,
+        name: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        cfg: CbrConfig,
+    ) -> &mut Self {
+        self.flows.push(FlowDef {
+            name: name.into(),
+            from: from.into(),
+            to: to.into(),
+            cfg,
+        });
+        self
+    }
+
+    /// Adds a timeline step.
+    pub fn at(&mut self, when: When, step: Step) -> &mut Self {
+        self.timeline.push((when, step));
+        self
+    }
+
+    fn nodes(&self) -> Vec<NodeDef> {
+        let hosts = self.hosts.iter().map(|h| NodeDef {
+            name: h.name.clone(),
+            kind: NodeKind::Host,
+        });
+        let routers = self.routers.iter().map(|r| NodeDef {
+            name: r.clone(),
+            kind: NodeKind::Router,
+        });
+        hosts.chain(routers).collect()
+    }
+
+    fn edges(&self) -> Vec<EdgeDef> {
+        self.links
+            .iter()
+            .map(|l| EdgeDef {
+                name: l.name.clone(),
+                a: l.a.clone(),
+                b: l.b.clone(),
+            })
+            .collect()
+    }
+
+    /// Checks the topology, computes the routes and lays out the actors.
+    pub fn build(&self) -> Result<Built, WorldError> {
+        let host = |n: &str| self.hosts.iter().position(|h| h.name == n);
+        let mut pairs = Vec::new();
+        for (i, c) in self.conns.iter().enumerate() {
+            for n in [&c.client, &c.server] {
+                if host(n).is_none() {
+                    return Err(WorldError::NotAHost {
+                        conn: c.name.clone(),
+                        node: n.clone(),
+                    });
+                }
+            }
+            if c.spec.id.0 == 0 || c.spec.id.0 > MAX_CONN_ID {
+                return Err(WorldError::ConnIdRange {
+                    conn: c.name.clone(),
+                    id: c.spec.id.0,
+                });
+            }
+            if self.conns[..i]
+                .iter()
+                .any(|o| o.spec.id == c.spec.id || o.name == c.name)
+            {
+                return Err(WorldError::DuplicateConn {
+                    conn: c.name.clone(),
+                    id: c.spec.id.0,
+                });
+            }
+            pairs.push((c.client.clone(), c.server.clone()));
+            pairs.push((c.server.clone(), c.client.clone()));
+        }
+        for (i, f) in self.flows.iter().enumerate() {
+            for n in [&f.from, &f.to] {
+                if host(n).is_none() {
+                    return Err(WorldError::NotAHost {
+                        conn: f.name.clone(),
+                        node: n.clone(),
+                    });
+                }
+            }
+            let taken = self.conns.iter().any(|c| c.name == f.name) || self.flows[..i].iter().any(|o| o.name == f.name);
+            if taken || i >= 5_000 {
+                return Err(WorldError::DuplicateConn {
+                    conn: f.name.clone(),
+                    id: FLOW_ID_BASE + i as u32,
+                });
+            }
+            pairs.push((f.from.clone(), f.to.clone()));
+        }
+        let routes =
+            compute_routes(&self.nodes(), &self.edges(), &self.routes, &pairs).map_err(WorldError::Topology)?;
+        for (index, (_, step)) in self.timeline.iter().enumerate() {
+            let bad = |message: String| Err(WorldError::Timeline { index, message });
+            match step {
+                Step::OnLink(l, _, _) if !self.links.iter().any(|x| &x.name == l) => {
+                    return bad(format!("unknown link `{l}`"));
+                }
+                Step::Link(..) if self.links.is_empty() => return bad("the world has no link".into()),
+                _ => {}
+            }
+        }
+        Ok(Built {
+            layout: Layout::new(self),
+            world: self.clone(),
+            routes,
+        })
+    }
+}
+
+/// Actor ids of a built world (see the module doc for the order).
+#[derive(Clone, Debug)]
+struct Layout {
+    /// By host index: (stack, target).
+    hosts: Vec<(ActorId, Option<ActorId>)>,
+    /// By router index.
+    routers: Vec<ActorId>,
+    /// By link index: (a→b, b→a) actors and link ids.
+    links: Vec<[(ActorId, LinkId); 2]>,
+    /// By connection index: (sender, sink).
+    apps: Vec<(ActorId, ActorId)>,
+    /// By flow index: its source.
+    flows: Vec<ActorId>,
+    /// Link directions in actor order: (link index, 0 = a→b / 1 = b→a).
+    link_order: Vec<(usize, usize)>,
+}
+
+fn sorted_by_name<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    let mut v: Vec<(&str, usize)> = names.enumerate().map(|(i, n)| (n, i)).collect();
+    v.sort();
+    v.into_iter().map(|(_, i)| i).collect()
+}
+
+impl Layout {
+    fn new(w: &World) -> Layout {
+        let mut next = 0u32;
+        let mut take = || {
+            next += 1;
+            ActorId(next - 1)
+        };
+        let mut hosts = vec![(ActorId(0), None); w.hosts.len()];
+        for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
+            let stack = take();
+            hosts[i] = (stack, w.hosts[i].target.as_ref().map(|_| take()));
+        }
+        let mut routers = vec![ActorId(0); w.routers.len()];
+        for i in sorted_by_name(w.routers.iter().map(String::as_str)) {
+            routers[i] = take();
+        }
+        let mut links = vec![[(ActorId(0), LinkId(0)); 2]; w.links.len()];
+        let mut link_order = Vec::new();
+        for i in sorted_by_name(w.links.iter().map(|l| l.name.as_str())) {
+            for (d, slot) in links[i].iter_mut().enumerate() {
+                *slot = (take(), LinkId(link_order.len() as u16));
+                link_order.push((i, d));
+            }
+        }
+        let apps = w.conns.iter().map(|_| (take(), take())).collect();
+        let flows = w.flows.iter().map(|_| take()).collect();
+        Layout {
+            hosts,
+            routers,
+            links,
+            apps,
+            flows,
+            link_order,
+        }
+    }
+}
+
+/// A checked world, ready to run (any number of times: each run starts afresh).
+#[derive(Clone, Debug)]
+pub struct Built {
+    world: World,
+    layout: Layout,
+    routes: Routes,
+}
+
+impl Built {
+    /// The link direction names a packet from host `from` to host `to` crosses, in order.
+    pub fn path(&self, from: &str, to: &str) -> Result<Vec<String>, TopologyError> {
+        let w = &self.world;
+        Ok(self
+            .routes
+            .path(from, to)?
+            .into_iter()
+            .map(|(l, entered)| {
+                let link = &w.links[l];
+                if link.b == entered {
+                    link.ab.name.clone()
+                } else {
+                    link.ba.name.clone()
+                }
+            })
+            .collect())
+    }
+
+    /// Runs the world once.
+    pub fn run(&self) -> Outcome {
+        self.execute(None, true)
+    }
+
+    /// Runs the world once, streaming the trace to `sink`.
+    pub fn run_traced(&self, sink: Option<Box<dyn TraceSink>>) -> Outcome {
+        self.execute(sink, true)
+    }
+
+    /// Runs without keeping what the actors record (see [`crate::testbed::Testbed::run_unrecorded`]).
+    pub fn run_unrecorded(&self) -> Outcome {
+        self.execute(None, false)
+    }
+
+    fn host_index(&self, name: &str) -> usize {
+        self.world
+            .hosts
+            .iter()
+            .position(|h| h.name == name)
+            .expect("checked at build")
+    }
+
+    /// The actor a node receives segments with: a host's target if it has one (it sees
+    /// every arriving segment first), else its stack; a router.
+    fn ingress(&self, node: &str) -> ActorId {
+        if let Some(h) = self.world.hosts.iter().position(|h| h.name == node) {
+            let (stack, nic) = self.layout.hosts[h];
+            return nic.unwrap_or(stack);
+        }
+        let r = self
+            .world
+            .routers
+            .iter()
+            .position(|r| r == node)
+            .expect("checked at build");
+        self.layout.routers[r]
+    }
+
+    /// The link direction actor leaving `node` over link `l`.
+    fn out_of(&self, node: &str, l: usize) -> ActorId {
+        let d = usize::from(self.world.links[l].a != node);
+        self.layout.links[l][d].0
+    }
+
+    /// A host's egress: its (only) link's outgoing direction.
+    fn egress(&self, host: &str) -> ActorId {
+        let l = self
+            .world
+            .links
+            .iter()
+            .position(|l| l.a == host || l.b == host)
+            .expect("checked at build: every host has a link");
+        self.out_of(host, l)
+    }
+
+    fn ports(c: &ConnSpec) -> (u16, u16) {
+        (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16)
+    }
+
+    fn flow_ports(k: usize) -> (u16, u16) {
+        (50_000 + k as u16, 55_000 + k as u16)
+    }
+
+    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
+        let (w, ids) = (&self.world, &self.layout);
+        let mut sim: Simulation<Msg> = Simulation::new(w.seed);
+        sim.set_limits(w.limits);
+        sim.set_trace_sink(sink);
+        let mut stacks: Vec<HostStack> = w
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let s = HostStack::new(h.name.clone(), self.egress(&h.name), ids.hosts[i].1);
+                if w.conns.iter().any(|c| c.client == h.name) {
+                    s
+                } else {
+                    s.without_sender_samples()
+                }
+            })
+            .collect();
+        let mut results = Vec::new();
+        for (i, c) in w.conns.iter().enumerate() {
+            let spec = &c.spec;
+            let mut rng = sim.rng_stream(&format!("conn/{}/isn", spec.id.0));
+            let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
+            let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
+            let (port_a, port_b) = Self::ports(spec);
+            let (sender, sink) = ids.apps[i];
+            stacks[self.host_index(&c.client)].add_connection_at(
+                TcpConnection::connect(spec.tcp, spec.id, port_a, port_b, isn_a),
+                Some(sender),
+                spec.open_at,
+            );
+            stacks[self.host_index(&c.server)].add_connection(
+                TcpConnection::listen(spec.peer_tcp, spec.id, port_b, port_a, isn_b),
+                Some(sink),
+            );
+            results.push(ConnResult {
+                id: spec.id,
+                name: c.name.clone(),
+                client: c.client.clone(),
+                server: c.server.clone(),
+                expected: spec.bulk.total,
+                delivered: 0,
+                completed_at: None,
+                aborted: 0,
+                isn: (isn_a, isn_b),
+                ports: (port_a, port_b),
+            });
+        }
+        for (when, step) in &w.timeline {
+            let (conn, condition, delay) = match when {
+                When::On(conn, condition) => (conn, condition, SimDuration::ZERO),
+                When::OnAfter(conn, condition, delay) => (conn, condition, *delay),
+                When::At(_) => continue,
+            };
+            let (executor, msg) = self.route(step);
+            let action = match msg {
+                Some(Msg::Action(action)) => action,
+                Some(Msg::LinkControl(control)) => Action::Link(control),
+                _ => continue,
+            };
+            // Conditions are checked by the host that runs the connection's sending end.
+            let Some(c) = w.conns.iter().find(|c| c.spec.id == *conn) else {
+                continue;
+            };
+            stacks[self.host_index(&c.client)].add_pending_action(
+                *conn,
+                PendingAction {
+                    condition: *condition,
+                    action,
+                    executor,
+                    delay,
+                },
+            );
+        }
+        let mut stacks: Vec<Option<HostStack>> = stacks.into_iter().map(Some).collect();
+        for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
+            let h = &w.hosts[i];
+            let stack = stacks[i].take().expect("each host once");
+            sim.add_actor(h.name.clone(), Box::new(stack));
+            if let Some((name, cfg)) = &h.target {
+                let target = OffloadTarget::new(name.clone(), ids.hosts[i].0, self.egress(&h.name), cfg.clone());
+                sim.add_actor(name.clone(), Box::new(target));
+            }
+        }
+        for i in sorted_by_name(w.routers.iter().map(String::as_str)) {
+            let name = &w.routers[i];
+            let mut table = BTreeMap::new();
+            for c in &w.conns {
+                let (client_port, server_port) = Self::ports(&c.spec);
+                for (port, host) in [(client_port, &c.client), (server_port, &c.server)] {
+                    if let Some(l) = self.routes.next_hop(name, host) {
+                        table.insert(port, self.out_of(name, l));
+                    }
+                }
+            }
+            for (k, f) in w.flows.iter().enumerate() {
+                if let Some(l) = self.routes.next_hop(name, &f.to) {
+                    table.insert(Self::flow_ports(k).1, self.out_of(name, l));
+                }
+            }
+            sim.add_actor(format!("router {name}"), Box::new(Router::new(name.clone(), table)));
+        }
+        for &(l, d) in &ids.link_order {
+            let link = &w.links[l];
+            let (cfg, to) = if d == 0 {
+                (&link.ab, &link.b)
+            } else {
+                (&link.ba, &link.a)
+            };
+            let actor = LinkActor::new(ids.links[l][d].1, cfg.clone(), w.seed, self.ingress(to));
+            sim.add_actor(format!("link {}", cfg.name), Box::new(actor));
+        }
+        for c in &w.conns {
+            let spec = &c.spec;
+            let rng = sim.rng_stream(&format!("app/{}/writes", spec.id.0));
+            let client = ids.hosts[self.host_index(&c.client)].0;
+            let server = ids.hosts[self.host_index(&c.server)].0;
+            sim.add_actor(
+                format!("sender {}", c.name),
+                Box::new(BulkSender::new(spec.id, client, spec.bulk.clone(), rng)),
+            );
+            sim.add_actor(
+                format!("sink {}", c.name),
+                Box::new(Sink::new(spec.id, server, spec.bulk.total, spec.read_rate)),
+            );
+        }
+        for (k, f) in w.flows.iter().enumerate() {
+            let id = ConnId(FLOW_ID_BASE + k as u32);
+            let source = CbrSource::new(id, Self::flow_ports(k), self.egress(&f.from), f.cfg.clone());
+            sim.add_actor(format!("cbr {}", f.name), Box::new(source));
+        }
+        for (when, step) in &w.timeline {
+            if let When::At(at) = when {
+                let (executor, msg) = self.route(step);
+                if let Some(msg) = msg {
+                    sim.schedule(*at, executor, msg);
+                }
+            }
+        }
+        let end = if record {
+            sim.run()
+        } else {
+            self.run_discarding(&mut sim)
+        };
+        self.collect(sim, end, results)
+    }
+
+    fn link_actors(&self) -> impl Iterator<Item = ActorId> + '_ {
+        self.layout.link_order.iter().map(|&(l, d)| self.layout.links[l][d].0)
+    }
+
+    /// Runs to the end in slices of simulated time, dropping the recordings after each.
+    fn run_discarding(&self, sim: &mut Simulation<Msg>) -> Result<RunEnd, SimError> {
+        let mut until = SimTime::ZERO;
+        loop {
+            until = until.saturating_add(RECORD_SLICE);
+            let end = sim.run_until(until);
+            for &(stack, nic) in &self.layout.hosts {
+                drop(sim.actor_mut::<HostStack>(stack).map(HostStack::take_recorder));
+                if let Some(nic) = nic {
+                    drop(sim.actor_mut::<OffloadTarget>(nic).map(OffloadTarget::take_recorder));
+                }
+            }
+            for link in self.link_actors() {
+                drop(sim.actor_mut::<LinkActor>(link).map(LinkActor::take_recorder));
+            }
+            for (_, sink) in &self.layout.apps {
+                drop(sim.actor_mut::<Sink>(*sink).map(Sink::take_recorder));
+            }
+            if end != Ok(RunEnd::Paused) {
+                return end;
+            }
+        }
+    }
+
+    /// Which actor carries a step out, and the message that tells it.
+    fn route(&self, step: &Step) -> (ActorId, Option<Msg>) {
+        let (w, ids) = (&self.world, &self.layout);
+        let conn = |c: &ConnId| w.conns.iter().position(|x| x.spec.id == *c);
+        let host_of = |c: &ConnId, server: bool| -> (ActorId, Option<ActorId>) {
+            match conn(c) {
+                Some(i) => {
+                    let name = if server { &w.conns[i].server } else { &w.conns[i].client };
+                    ids.hosts[self.host_index(name)]
+                }
+                // An unknown connection: the first host ignores the action (as the stack
+                // ignores actions for connections it does not have).
+                None => ids.hosts.first().copied().unwrap_or((ActorId(0), None)),
+            }
+        };
+        let client = |c: &ConnId| host_of(c, false).0;
+        let server = |c: &ConnId| host_of(c, true).0;
+        let app = |c: &ConnId, sink: bool| match conn(c) {
+            Some(i) => {
+                let (s, k) = ids.apps[i];
+                if sink { k } else { s }
+            }
+            None => client(c),
+        };
+        let pause = |p: bool| Some(Msg::Action(if p { Action::PauseApp } else { Action::ResumeApp }));
+        let link = |l: usize, d: Direction| {
+            let i = usize::from(d == Direction::Reverse);
+            ids.links[l][i].0
+        };
+        match step {
+            Step::Offload(c) => (client(c), Some(Msg::Action(Action::Offload(*c)))),
+            Step::Upload(c) => (client(c), Some(Msg::Action(Action::Upload(*c)))),
+            Step::Close(c) => (client(c), Some(Msg::Action(Action::Close(*c)))),
+            Step::Abort(c) => (client(c), Some(Msg::Action(Action::Abort(*c)))),
+            Step::PeerClose(c) => (server(c), Some(Msg::Action(Action::Close(*c)))),
+            Step::PeerAbort(c) => (server(c), Some(Msg::Action(Action::Abort(*c)))),
+            // Without a target there is nobody to ask; the host ignores the action.
+            Step::TargetUpload(c) => {
+                let (stack, nic) = host_of(c, false);
+                (nic.unwrap_or(stack), Some(Msg::Action(Action::TargetUpload(*c))))
+            }
+            Step::PauseSender(c, p) => (app(c, false), pause(*p)),
+            Step::PauseSink(c, p) => (app(c, true), pause(*p)),
+            Step::Link(d, ctl) => (link(0, *d), Some(Msg::LinkControl(ctl.clone()))),
+            Step::OnLink(name, d, ctl) => {
+                let l = w.links.iter().position(|x| &x.name == name).expect("checked at build");
+                (link(l, *d), Some(Msg::LinkControl(ctl.clone())))
+            }
+        }
+    }
+
+    fn collect(
+        &self,
+        mut sim: Simulation<Msg>,
+        end: Result<RunEnd, SimError>,
+        mut results: Vec<ConnResult>,
+    ) -> Outcome {
+        let (w, ids) = (&self.world, &self.layout);
+        let mut log = RunLog::default();
+        let mut handovers = Vec::<HandoverRecord>::new();
+        for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
+            let (stack, nic) = ids.hosts[i];
+            let host = sim.actor_mut::<HostStack>(stack).expect("host");
+            handovers.extend(host.take_handovers());
+            let mut recorder = host.take_recorder();
+            // Sender samples describe a connection's data sender: keep those of the
+            // connections this host opened (a host that also receives records both ends).
+            let name = &w.hosts[i].name;
+            recorder
+                .cc
+                .retain(|s| w.conns.iter().any(|c| c.spec.id == s.conn && &c.client == name));
+            log.merge(recorder);
+            if let Some(nic) = nic {
+                log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
+            }
+        }
+        handovers.sort_by_key(|h| h.time);
+        for link in self.link_actors().collect::<Vec<_>>() {
+            log.merge(sim.actor_mut::<LinkActor>(link).expect("link").take_recorder());
+        }
+        for (i, (sender, sink)) in ids.apps.iter().enumerate() {
+            let s = sim.actor_mut::<Sink>(*sink).expect("sink");
+            results[i].delivered = s.received();
+            results[i].completed_at = s.completed_at();
+            log.merge(s.take_recorder());
+            results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
+        }
+        log.sort();
+        let link_counters: Vec<LinkCounters> = self
+            .link_actors()
+            .map(|l| *sim.actor::<LinkActor>(l).expect("link").counters())
+            .collect();
+        let link_ends = ids
+            .link_order
+            .iter()
+            .map(|&(l, d)| {
+                let x = &w.links[l];
+                if d == 0 {
+                    (x.a.clone(), x.b.clone())
+                } else {
+                    (x.b.clone(), x.a.clone())
+                }
+            })
+            .collect();
+        let link_rates = ids
+            .link_order
+            .iter()
+            .map(|&(l, d)| {
+                let x = &w.links[l];
+                if d == 0 { x.ab.rate_bps } else { x.ba.rate_bps }
+            })
+            .collect();
+        let links = ids
+            .link_order
+            .iter()
+            .map(|&(l, d)| {
+                let x = &w.links[l];
+                if d == 0 { x.ab.name.clone() } else { x.ba.name.clone() }
+            })
+            .collect();
+        let mut routers: Vec<(String, RouterCounters)> = w
+            .routers
+            .iter()
+            .zip(&ids.routers)
+            .map(|(name, id)| (name.clone(), sim.actor::<Router>(*id).expect("router").counters()))
+            .collect();
+        routers.sort_by(|a, b| a.0.cmp(&b.0));
+        let flows = w
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(k, f)| FlowResult {
+                id: ConnId(FLOW_ID_BASE + k as u32),
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                ports: Self::flow_ports(k),
+                sent: sim.actor::<CbrSource>(ids.flows[k]).expect("flow").sent(),
+            })
+            .collect();
+        Outcome {
+            end,
+            trace: sim.trace(),
+            end_time: sim.now(),
+            conns: results,
+            log,
+            links,
+            link_ends,
+            link_rates,
+            link_counters,
+            routers,
+            flows,
+            handovers,
+        }
+    }
+}
+
+/// Applies a link change to one named link's direction: [`Step::OnLink`].
+pub fn on_link(link: impl Into<String>, dir: Direction, control: LinkControl) -> Step {
+    Step::OnLink(link.into(), dir, control)
+}

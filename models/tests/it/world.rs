@@ -1,0 +1,256 @@
+//! Worlds beyond two hosts: routing, router output queues, and independence of actors.
+
+use crate::fixtures::{conn_spec, wire};
+use models::record::{DropReason, WireEvent};
+use models::testbed::Outcome;
+use models::world::{Built, World};
+use std::collections::BTreeMap;
+
+/// Senders `a1` and `a2` (and `extra` hosts) behind router `r1`, a 10 Mbit/s bottleneck
+/// `mid` with a `queue`-packet drop-tail queue to router `r2`, receiver `b`; connection `c1`
+/// a1 → b and `c2` a2 → b, each sending `total` bytes.
+fn dumbbell(queue: u32, total: u64, extra: &[&str]) -> World {
+    let (access, bottleneck) = (wire(100, 1, 1000), wire(10, 10, queue));
+    let mut w = World::new(7);
+    w.host("a1").host("a2").host("b").router("r1").router("r2");
+    w.duplex("e1", "a1", "r1", &access)
+        .duplex("e2", "a2", "r1", &access)
+        .duplex("mid", "r1", "r2", &bottleneck)
+        .duplex("eb", "r2", "b", &access);
+    for h in extra {
+        w.host(*h).duplex(&format!("e-{h}"), h, "r1", &access);
+    }
+    w.conn("c1", "a1", "b", conn_spec(1, total))
+        .conn("c2", "a2", "b", conn_spec(2, total));
+    w
+}
+
+fn run(w: &World) -> (Built, Outcome) {
+    let built = w.build().expect("a valid topology");
+    let out = built.run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    (built, out)
+}
+
+/// Static routing (shortest path): every first transmission of a data segment of `c1` is
+/// `Sent` on exactly the link directions of the path a1 → b, in that order, and nowhere else.
+#[test]
+fn a_packet_crosses_exactly_the_links_of_its_path_in_order() {
+    let (built, out) = run(&dumbbell(1000, 200_000, &[]));
+    let path = built.path("a1", "b").unwrap();
+    assert_eq!(path, ["e1:a1->r1", "mid:r1->r2", "eb:r2->b"]);
+    let mut hops: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for r in &out.log.wire {
+        let p = &r.provenance;
+        if p.conn.0 == 1 && r.header.len > 0 && p.tx_number == 0 && r.event == WireEvent::Sent {
+            hops.entry(p.stream_offset)
+                .or_default()
+                .push(&out.links[usize::from(r.link.0)]);
+        }
+    }
+    assert!(hops.len() > 100, "{} data segments", hops.len());
+    for (offset, links) in &hops {
+        assert_eq!(links, &path, "segment at stream offset {offset}");
+    }
+    // The ACKs come back the reverse way.
+    assert_eq!(built.path("b", "a1").unwrap(), ["eb:b->r2", "mid:r2->r1", "e1:r1->a1"]);
+    let (_, r1) = &out.routers[0];
+    assert_eq!((r1.unroutable, out.routers[0].0.as_str()), (0, "r1"));
+}
+
+/// A router has one output queue per attached link: two 100 Mbit/s senders into the 10 Mbit/s
+/// bottleneck overflow r1's queue towards `mid` (drops recorded there as `QueueFull`), while
+/// the access links and the other direction drop nothing; both transfers still complete.
+#[test]
+fn router_output_queue_drops_only_at_the_bottleneck() {
+    let (_, out) = run(&dumbbell(8, 300_000, &[]));
+    let drops: BTreeMap<&str, u64> = out
+        .links
+        .iter()
+        .zip(&out.link_counters)
+        .map(|(name, c)| (name.as_str(), c.dropped.get(DropReason::QueueFull)))
+        .collect();
+    assert!(drops["mid:r1->r2"] > 0, "{drops:?}");
+    for (name, n) in &drops {
+        if *name != "mid:r1->r2" {
+            assert_eq!(*n, 0, "{name} dropped: {drops:?}");
+        }
+    }
+    assert_eq!(
+        out.link_counters[out.links.iter().position(|l| l == "mid:r1->r2").unwrap()].max_queue_packets,
+        8
+    );
+}
+
+/// The wire events of a run, by link direction name (ids shift when actors are added).
+fn traffic(out: &Outcome) -> BTreeMap<String, Vec<String>> {
+    let mut by_link: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &out.log.wire {
+        let line = format!("{} {:?} {:?} {:?}", r.time, r.event, r.header, r.provenance);
+        by_link
+            .entry(out.links[usize::from(r.link.0)].clone())
+            .or_default()
+            .push(line);
+    }
+    by_link
+}
+
+/// Streams are named, actors are ordered by name: a host `a0` that sorts before every other
+/// actor and sends nothing shifts every actor id, yet every other link carries exactly the
+/// same packets at the same instants, with lossy links drawing the same random numbers.
+#[test]
+fn an_idle_host_changes_no_other_actors_traffic() {
+    let lossy = |mut w: World| {
+        let loss = models::link::Impairment::Bernoulli { p: 0.02 };
+        for l in w.links.iter_mut().filter(|l| l.name == "mid") {
+            l.ab.impairments.push(loss.clone());
+        }
+        w
+    };
+    let (_, alone) = run(&lossy(dumbbell(20, 200_000, &[])));
+    let (_, with_idle) = run(&lossy(dumbbell(20, 200_000, &["a0"])));
+    assert_ne!(
+        alone.trace.fingerprint, with_idle.trace.fingerprint,
+        "actor ids did shift"
+    );
+    let mut idle = traffic(&with_idle);
+    assert_eq!(idle.remove("e-a0:a0->r1"), None, "the idle host sent nothing");
+    assert_eq!(idle.remove("e-a0:r1->a0"), None, "nothing was sent to it");
+    assert!(alone.link_counters.iter().map(|c| c.dropped.random_loss).sum::<u64>() > 0);
+    assert_eq!(traffic(&alone), idle);
+    assert_eq!(alone.conns, with_idle.conns);
+}
+
+/// Bulk both ways between `a` and `b` (c1 a → b, c2 b → a): each host runs one sending and one
+/// receiving endpoint. The sender samples of a connection (its congestion chart) come from
+/// its data sender only: every sample's SndUna lies in the sender's own sequence space.
+#[test]
+fn sender_samples_of_a_bidirectional_pair_come_from_each_data_sender() {
+    let mut w = World::new(3);
+    w.host("a").host("b").duplex("l0", "a", "b", &wire(10, 5, 100));
+    w.conn("c1", "a", "b", conn_spec(1, 100_000))
+        .conn("c2", "b", "a", conn_spec(2, 100_000));
+    let (_, out) = run(&w);
+    for c in &out.conns {
+        let samples: Vec<_> = out.log.cc.iter().filter(|s| s.conn == c.id).collect();
+        assert!(samples.len() > 10, "{}: {} samples", c.name, samples.len());
+        for s in samples {
+            let from_isn = s.snd_una.0.wrapping_sub(c.isn.0.0);
+            assert!(from_isn <= 100_002, "{}: a sample of the receiving end: {s:?}", c.name);
+        }
+    }
+}
+
+/// Routers forward along routes computed at build time; a segment that reaches a router
+/// without a route is a wiring defect and ends the run with an error naming the router.
+#[test]
+fn a_segment_without_a_route_fails_the_run() {
+    use models::msg::Msg;
+    use models::router::Router;
+    use models::segment::Segment;
+    let mut sim: sim_core::Simulation<Msg> = sim_core::Simulation::new(1);
+    let r = sim.add_actor("router r", Box::new(Router::new("r", BTreeMap::new())));
+    let seg = Segment {
+        dst_port: 5001,
+        ..Segment::default()
+    };
+    sim.schedule(sim_core::SimTime::ZERO, r, Msg::Segment(Box::new(seg)));
+    let err = sim.run().unwrap_err().to_string();
+    assert!(err.contains("router r: no route for destination port 5001"), "{err}");
+    assert_eq!(sim.actor::<Router>(r).unwrap().counters().unroutable, 1);
+}
+
+/// Cross traffic that comes and goes: with fixed 50 ms on and 150 ms off periods and 20 kB
+/// bursts, 100 kB are written as five bursts of exactly 20 kB (16 KiB writes, the last one
+/// cut to the burst), posted at the start of an on period every 200 ms.
+#[test]
+fn on_off_sender_writes_one_burst_per_on_period() {
+    use models::app::{Period, WriteTiming};
+    use sim_core::SimDuration;
+    let mut t = crate::fixtures::bed(100_000);
+    t.conns[0].bulk.timing = WriteTiming::OnOff {
+        on: Period::Fixed(SimDuration::from_millis(50)),
+        off: Period::Fixed(SimDuration::from_millis(150)),
+        burst: 20_000,
+    };
+    let out = t.run();
+    assert!(out.integrity_ok(), "{:?}", out.conns);
+    let mut bursts: BTreeMap<u64, u64> = BTreeMap::new();
+    for b in &out.log.buffers {
+        *bursts.entry(b.posted_at.0).or_default() += u64::from(b.len);
+    }
+    let times: Vec<u64> = bursts.keys().copied().collect();
+    assert_eq!(bursts.values().copied().collect::<Vec<_>>(), [20_000; 5]);
+    for (k, t) in times.iter().enumerate() {
+        assert_eq!(t - times[0], k as u64 * 200_000_000, "burst {k} at {t} ns");
+    }
+}
+
+/// Exponential periods draw from the application's named stream: the same seed gives the
+/// same bursts, and the bursts are not evenly spaced.
+#[test]
+fn on_off_exponential_periods_are_reproducible() {
+    use models::app::{Period, WriteTiming};
+    use sim_core::SimDuration;
+    let mut t = crate::fixtures::bed(100_000);
+    t.conns[0].bulk.timing = WriteTiming::OnOff {
+        on: Period::Exponential(SimDuration::from_millis(20)),
+        off: Period::Exponential(SimDuration::from_millis(100)),
+        burst: 10_000,
+    };
+    let posted = |out: &Outcome| -> Vec<u64> {
+        let mut v: Vec<u64> = out.log.buffers.iter().map(|b| b.posted_at.0).collect();
+        v.dedup();
+        v
+    };
+    let (a, b) = (t.run(), t.run());
+    assert!(a.integrity_ok());
+    assert_eq!(posted(&a), posted(&b));
+    let p = posted(&a);
+    let gaps: std::collections::BTreeSet<u64> = p.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(p.len() >= 10 && gaps.len() > 3, "{p:?}");
+}
+
+/// Constant-bit-rate cross traffic: 1210-byte payloads (1250 bytes on the wire) at 5 Mbit/s
+/// leave every 2 ms exactly, 500 packets in the first second, along the path a2 → b, with no
+/// congestion control; the TCP connections still complete intact through the loaded
+/// bottleneck, and the flow's packets reach `b`'s link and are discarded there.
+#[test]
+fn cbr_flow_sends_at_its_rate_along_its_path() {
+    use models::cbr::CbrConfig;
+    use sim_core::SimTime;
+    let mut w = dumbbell(1000, 200_000, &[]);
+    w.cbr(
+        "udp",
+        "a2",
+        "b",
+        CbrConfig {
+            payload: 1210,
+            rate_bps: 5_000_000,
+            start: SimTime::ZERO,
+            stop: Some(SimTime(1_000_000_000)),
+        },
+    );
+    let (built, out) = run(&w);
+    let flow = &out.flows[0];
+    assert_eq!((flow.name.as_str(), flow.sent), ("udp", 500));
+    let sent_at: Vec<(u64, &str)> = out
+        .log
+        .wire
+        .iter()
+        .filter(|r| r.provenance.conn == flow.id && r.event == WireEvent::Sent)
+        .map(|r| (r.time.0, out.links[usize::from(r.link.0)].as_str()))
+        .collect();
+    let first_hop: Vec<u64> = sent_at
+        .iter()
+        .filter(|(_, l)| *l == "e2:a2->r1")
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(first_hop.len(), 500);
+    assert!(first_hop.iter().enumerate().all(|(k, t)| *t == k as u64 * 2_000_000));
+    let path = built.path("a2", "b").unwrap();
+    for hop in &path {
+        assert_eq!(sent_at.iter().filter(|(_, l)| l == hop).count(), 500, "{hop}");
+    }
+    assert_eq!(sent_at.len(), 500 * path.len(), "nowhere else");
+}
