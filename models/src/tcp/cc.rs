@@ -184,9 +184,10 @@ impl NewReno {
             }
         }
         // Keep `recover` trailing the cumulative ACK so that it stays within 2^31 of it on
-        // long transfers (a later loss compares `ack > recover` and must see "covers more").
-        if ack.sub(1) > self.recover {
-            self.recover = ack.sub(1);
+        // long transfers: at most ACK - 2, the highest value with which a loss at SND.UNA = ACK
+        // still "covers more than recover" (see `enter_recovery`).
+        if ack.sub(2) > self.recover {
+            self.recover = ack.sub(2);
         }
         AckAction::None
     }
@@ -223,7 +224,14 @@ impl NewReno {
         // Cumulative Acknowledgment field covers more than recover. If so, the value of recover
         // is incremented to the value of the highest sequence number transmitted by the TCP so
         // far." If not: "the TCP does not enter fast retransmit and does not reset ssthresh."
-        if ack <= self.recover {
+        // The Cumulative Acknowledgment field ACK acknowledges the bytes up to ACK - 1, so it
+        // "covers more than recover" only when ACK - 1 > recover, i.e. ACK > recover + 1
+        // (FreeBSD, with snd_recover = SND.MAX: `SEQ_LEQ(th_ack, snd_recover)` -> no recovery).
+        // Duplicate ACKs at exactly recover + 1 are what go-back-N resends of data the receiver
+        // already held produce after a timeout or a recovery exit: no new loss. RFC 6675 §5
+        // (4) applies the same test to SACK recovery: "the cumulative acknowledgment point is
+        // beyond the last value of RecoveryPoint".
+        if ack.sub(1) <= self.recover {
             return false;
         }
         self.recover = snd_max.sub(1);

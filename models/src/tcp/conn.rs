@@ -328,7 +328,11 @@ impl TcpConnection {
             } else if snap.backoff > 0 || nxt < max {
                 (max.sub(1), false)
             } else {
-                (una.sub(1), false)
+                // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582
+                // test "covers more than recover" read exactly (ACK - 1 > recover, see
+                // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
+                // recover <= SndUna - 2.
+                (una.sub(2), false)
             }
         });
         c.rtt.restore(snap.srtt, snap.rttvar, snap.rto, snap.backoff);

@@ -1543,3 +1543,63 @@ proptest::proptest! {
         }
     }
 }
+
+// ----- issue 10 regressions ------------------------------------------------------------------
+
+/// A's first window of 10 segments with segments 0, 2, 4 and 6 lost and every duplicate ACK for
+/// segment 0 lost too, so that the losses end in a retransmission timeout; 30 segments written.
+/// After the timeout go-back-N resends segments the receiver already holds (1, 3, 5, 7, 8, 9):
+/// their duplicate ACKs arrive at exactly `recover + 1` = the old SND.MAX.
+fn go_back_n_over_held_segments(c: TcpConfig) -> Net {
+    let mut net = established_pair_with(c, c, ISN_A);
+    let holes = [0, 2, 4, 6].map(|k| a_seq(k * MSS));
+    net.drop_if(move |from, seg| match from {
+        Side::A => seg.provenance.tx_number == 0 && holes.contains(&seg.seq) && !seg.is_empty(),
+        Side::B => seg.ack == a_seq(0),
+    });
+    net.write(Side::A, 30 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_secs(3));
+    net
+}
+
+//= https://www.rfc-editor.org/rfc/rfc6582#section-3.2
+//= type=test
+//# the TCP sender first checks the value of recover to see if the Cumulative Acknowledgment
+//# field covers more than recover. If so, the value of recover is incremented to the value of
+//# the highest sequence number transmitted by the TCP so far. [...] If not, the TCP does not
+//# enter fast retransmit and does not reset ssthresh.
+//= https://www.rfc-editor.org/rfc/rfc6675#section-5
+//= type=test
+//# if no previous loss event has occurred on the connection or the cumulative acknowledgment
+//# point is beyond the last value of RecoveryPoint, a loss recovery phase SHOULD be initiated
+#[test]
+fn duplicate_acks_at_recover_plus_one_after_go_back_n_do_not_start_fast_retransmit() {
+    for c in [cfg(), sack_cfg()] {
+        let net = go_back_n_over_held_segments(c);
+        net.assert_clean();
+        assert_eq!(net.rx[Side::B as usize], u64::from(30 * MSS), "sack {}", c.sack);
+        assert_eq!(net.rtos(Side::A), 1, "sack {}", c.sack);
+        let old_snd_max = a_seq(10 * MSS);
+        let dups_at_old_max = net
+            .log
+            .iter()
+            .filter(|s| s.from == Side::B && s.seg.ack == old_snd_max)
+            .count();
+        assert!(
+            dups_at_old_max >= 4,
+            "the scenario produces the duplicate ACKs ({dups_at_old_max})"
+        );
+        assert_eq!(
+            net.count(Side::A, |e| *e == ConnEvent::FastRetransmit),
+            0,
+            "sack {}: an ACK at recover + 1 covers recover but not more",
+            c.sack
+        );
+        assert_eq!(
+            net.a.ssthresh(),
+            5 * MSS,
+            "sack {}: ssthresh set once, by the timeout",
+            c.sack
+        );
+    }
+}
