@@ -944,17 +944,17 @@ impl TcpConnection {
             // acknowledgment received on the given connection (TCP.UNA from [RFC793]) and (e) the
             // advertised window in the incoming acknowledgment equals the advertised window in
             // the last incoming acknowledgment."
+            // (a) "outstanding data" is data the retransmission timer covers: while the
+            // persist timer runs, the only byte outstanding is a zero-window probe, and the
+            // ACKs answering it say "window still closed", not "a segment is missing".
+            let outstanding = self.snd_max != self.snd_una && self.persist_at.is_none();
             let dup = if self.sack_ok && !seg.options.sack_blocks.is_empty() {
                 // RFC 6675 §2: with SACK, "a segment that arrives carrying a SACK block that
                 // identifies previously unacknowledged and un-SACKed octets between HighACK and
                 // HighData" (only ACKs that do not move SND.UNA are counted here).
-                self.snd_max != self.snd_una && newly_sacked > 0
+                outstanding && newly_sacked > 0
             } else {
-                self.snd_max != self.snd_una
-                    && seg.is_empty()
-                    && !seg.flags.syn
-                    && !seg.flags.fin
-                    && seg_wnd == self.snd_wnd
+                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd_wnd
             };
             self.update_window(seg, seg_wnd);
             if dup {

@@ -1603,3 +1603,36 @@ fn duplicate_acks_at_recover_plus_one_after_go_back_n_do_not_start_fast_retransm
         );
     }
 }
+
+//= https://www.rfc-editor.org/rfc/rfc5681#section-2
+//= type=test
+//# DUPLICATE ACKNOWLEDGMENT: An acknowledgment is considered a "duplicate" in the following
+//# algorithms when (a) the receiver of the ACK has outstanding data
+#[test]
+fn acks_answering_zero_window_probes_are_not_duplicate_acks() {
+    let cb = TcpConfig {
+        rcv_buffer: 8 * MSS,
+        window_scale: None,
+        ..cfg()
+    };
+    let mut net = established_pair_with(cfg(), cb, ISN_A);
+    net.b.set_reading(false);
+    net.write(Side::A, 20 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_millis(100));
+    let (ssthresh, cwnd) = (net.a.ssthresh(), net.a.cwnd());
+    // Five probes, each answered with the same zero-window ACK at SND.UNA.
+    net.run_until(net.now + SimDuration::from_secs(40));
+    let probes = net
+        .log
+        .iter()
+        .filter(|s| s.seg.provenance.cause == SendCause::WindowProbe)
+        .count();
+    assert!(probes >= 5, "{probes} probes");
+    assert_eq!(net.count(Side::A, |e| *e == ConnEvent::FastRetransmit), 0);
+    assert_eq!(net.a.dup_acks(), 0, "the probe replies are not counted");
+    assert_eq!(
+        (net.a.ssthresh(), net.a.cwnd()),
+        (ssthresh, cwnd),
+        "no loss, no reduction"
+    );
+}
