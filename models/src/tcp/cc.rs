@@ -253,13 +253,19 @@ impl NewReno {
         self.sack_recovery = true;
     }
 
-    /// A retransmission timeout; `first` is true for the first timeout of this segment.
-    pub fn on_rto(&mut self, flight: u32, snd_max: SeqNum, first: bool) {
+    /// A retransmission timeout; `outstanding` is the data actually in flight (SND.NXT -
+    /// SND.UNA: after an earlier go-back-N only what was resent since) and `first` is true for
+    /// the first timeout of this segment.
+    pub fn on_rto(&mut self, outstanding: u32, snd_max: SeqNum, first: bool) {
         // RFC 5681 §3.1: "when a TCP sender detects segment loss using the retransmission timer
         // and the given segment has not yet been resent by way of the retransmission timer, the
-        // value of ssthresh MUST be set to no more than the value given in equation (4)"
+        // value of ssthresh MUST be set to no more than the value given in equation (4)".
+        // During fast recovery SND.MAX - SND.UNA holds what the inflated window sent on top of
+        // the flight the recovery halved: the loss was already answered, so ssthresh may only
+        // fall (Linux keeps the ssthresh of the recovery in progress the same way).
         if first {
-            self.ssthresh = self.loss_ssthresh(flight);
+            let eq4 = self.loss_ssthresh(outstanding);
+            self.ssthresh = if self.in_recovery { eq4.min(self.ssthresh) } else { eq4 };
         }
         // RFC 5681 §3.1: "Furthermore, upon a timeout (as specified in [RFC2988]) cwnd MUST be
         // set to no more than the loss window, LW, which equals 1 full-sized segment"
@@ -380,6 +386,26 @@ mod tests {
         assert_eq!(cc.on_new_ack(SeqNum(11_000), 7 * MSS, 0), AckAction::RecoveryExit);
         assert_eq!(cc.cwnd, 2 * MSS, "min(ssthresh, max(FlightSize, SMSS) + SMSS)");
         assert!(!cc.in_recovery);
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc5681#section-3.1
+    //= type=test
+    //# the value of ssthresh MUST be set to no more than the value given in equation (4)
+    #[test]
+    fn a_timeout_during_recovery_never_raises_ssthresh() {
+        let mut cc = NewReno::new(MSS, 13 * MSS, SeqNum(0));
+        let max = SeqNum(14_000);
+        for _ in 0..3 {
+            cc.on_dup_ack(SeqNum(1000), 13 * MSS, max, 3);
+        }
+        assert_eq!(cc.ssthresh, 13 * MSS / 2);
+        // The inflated window sent 22 SMSS of new data before the retransmission was lost too.
+        for _ in 0..22 {
+            cc.on_dup_ack(SeqNum(1000), 13 * MSS, max, 3);
+        }
+        cc.on_rto(35 * MSS, SeqNum(36_000), true);
+        assert_eq!(cc.ssthresh, 13 * MSS / 2, "not 17.5 SMSS from the inflated flight");
+        assert_eq!(cc.cwnd, MSS);
     }
 
     #[test]

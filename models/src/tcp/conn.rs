@@ -566,8 +566,10 @@ impl TcpConnection {
             // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged".
             self.send_syn(now, out);
         } else {
-            let flight = self.snd_max.wrapping_since(self.snd_una);
-            self.cc.on_rto(flight, self.snd_max, self.rto_retries == 1);
+            // Data actually outstanding: below SND.NXT. Above it, after an earlier go-back-N,
+            // lies data not resent since that timeout, deemed lost (RFC 5681 eq. (4)).
+            let outstanding = self.snd_nxt.wrapping_since(self.snd_una);
+            self.cc.on_rto(outstanding, self.snd_max, self.rto_retries == 1);
             // RFC 2018 §8: "After a retransmit timeout the data sender SHOULD turn off all of
             // the SACKed bits, since the timeout might indicate that the data receiver has
             // reneged." Go-back-N then resends from SND.UNA, SACKed or not.

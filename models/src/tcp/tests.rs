@@ -1636,3 +1636,29 @@ fn acks_answering_zero_window_probes_are_not_duplicate_acks() {
         "no loss, no reduction"
     );
 }
+
+//= https://www.rfc-editor.org/rfc/rfc5681#section-3.1
+//= type=test
+//# ssthresh = max (FlightSize / 2, 2*SMSS)            (4)
+#[test]
+fn ssthresh_after_a_timeout_in_go_back_n_counts_only_the_data_resent() {
+    let mut net = established_pair();
+    // The whole first window is lost, then the go-back-N resends of segments 1 and 2.
+    let again = [a_seq(MSS), a_seq(2 * MSS)];
+    net.drop_if(move |from, seg| {
+        from == Side::A
+            && !seg.is_empty()
+            && (seg.provenance.tx_number == 0 || (seg.provenance.tx_number == 1 && again.contains(&seg.seq)))
+    });
+    net.write(Side::A, 10 * MSS as usize);
+    run_to_event(&mut net, |e| matches!(e, ConnEvent::RtoFired { .. }));
+    assert_eq!(net.a.ssthresh(), 5 * MSS, "first timeout: FlightSize = 10 SMSS");
+    run_to_event(&mut net, |e| matches!(e, ConnEvent::RtoFired { count: 2 }));
+    // Segment 0 was acknowledged, 1 and 2 resent and lost: 2 SMSS outstanding, not the 9 SMSS
+    // between SND.UNA and SND.MAX that go-back-N has not resent yet.
+    assert_eq!(net.a.ssthresh(), 2 * MSS);
+    net.drop = None;
+    net.run_until(net.now + SimDuration::from_secs(5));
+    assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
+    net.assert_clean();
+}
