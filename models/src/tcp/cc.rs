@@ -6,6 +6,9 @@
 //! the wire. The state kept (`recover`, the recovery flag, the duplicate-ACK count) is exactly
 //! what spec/chimney.md §8 describes, so that a handover can rebuild it.
 //!
+//! Restart after idle (RFC 5681 §4.1, or Linux's halving per idle RTO) is applied by the
+//! connection when it resumes sending, through [`NewReno::restart_after_idle`].
+//!
 //! What it does not model: CUBIC, BBR or any other algorithm; limited transmit (RFC 3042);
 //! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
 //! validation for application-limited periods (RFC 7661).
@@ -28,6 +31,24 @@ pub enum CaIncrease {
     /// roughly increasing cwnd every second RTT": the classic Reno that the Mathis and Padhye
     /// models describe with b = 2.
     PerAck,
+}
+
+/// What happens to cwnd when the sender resumes after an idle period longer than the RTO
+/// (nothing outstanding, no data sent for more than one RTO).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RestartAfterIdle {
+    /// RFC 5681 §4.1: "TCP SHOULD set cwnd to no more than RW before beginning transmission if
+    /// the TCP has not sent data in an interval exceeding the retransmission timeout", with
+    /// "RW = min(IW,cwnd)". ssthresh is kept.
+    #[default]
+    Rfc5681,
+    /// Linux's `tcp_cwnd_restart`: ssthresh rises to at least 3/4 of cwnd (its
+    /// `tcp_current_ssthresh`), then cwnd halves once per RTO of idle time, never below
+    /// min(IW, cwnd).
+    Halve,
+    /// No restart: the old cwnd is used at once (what RFC 5681 §4.1 warns against: "a
+    /// potentially inappropriate burst").
+    Off,
 }
 
 /// What the connection must do after an ACK of new data.
@@ -125,6 +146,36 @@ impl NewReno {
     /// RFC 5681 equation (4): `ssthresh = max (FlightSize / 2, 2*SMSS)`.
     fn loss_ssthresh(&self, flight: u32) -> u32 {
         (flight / 2).max(2 * self.smss)
+    }
+
+    /// The sender resumes after `idle` without sending data (nothing outstanding) and `idle`
+    /// exceeds `rto`: applies `policy` with the initial window `iw`. Returns whether cwnd
+    /// changed.
+    pub fn restart_after_idle(&mut self, policy: RestartAfterIdle, iw: u32, idle: u64, rto: u64) -> bool {
+        let before = (self.cwnd, self.ssthresh);
+        // RFC 5681 §4.1: "RW = min(IW,cwnd)".
+        let rw = iw.min(self.cwnd);
+        match policy {
+            RestartAfterIdle::Off => return false,
+            RestartAfterIdle::Rfc5681 => self.cwnd = rw,
+            RestartAfterIdle::Halve => {
+                // Linux tcp_cwnd_restart: "tp->snd_ssthresh = tcp_current_ssthresh(sk); ...
+                // while ((delta -= inet_csk(sk)->icsk_rto) > 0 && cwnd > restart_cwnd)
+                // cwnd >>= 1;"
+                self.ssthresh = self.ssthresh.max((self.cwnd >> 1) + (self.cwnd >> 2));
+                let (mut cwnd, mut delta) = (self.cwnd, i128::from(idle));
+                loop {
+                    delta -= i128::from(rto.max(1));
+                    if delta <= 0 || cwnd <= rw {
+                        break;
+                    }
+                    cwnd >>= 1;
+                }
+                self.cwnd = cwnd.max(rw);
+            }
+        }
+        self.bytes_acked = 0;
+        (self.cwnd, self.ssthresh) != before
     }
 
     /// An ACK acknowledged `acked` new bytes up to `ack`; `flight` is what remains outstanding

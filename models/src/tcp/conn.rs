@@ -198,6 +198,9 @@ pub struct TcpConnection {
     pub(super) persist_at: Option<SimTime>,
     pub(super) delayed_ack_at: Option<SimTime>,
     pub(super) time_wait_at: Option<SimTime>,
+    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
+    /// handed over: a handed-over connection restarts only after it has sent once.
+    pub(super) last_data_sent: Option<SimTime>,
     pub(super) stats: TcpStats,
 }
 
@@ -248,6 +251,7 @@ impl TcpConnection {
             persist_at: None,
             delayed_ack_at: None,
             time_wait_at: None,
+            last_data_sent: None,
             stats: TcpStats::default(),
         }
     }

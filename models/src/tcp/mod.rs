@@ -16,7 +16,8 @@
 //! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
 //! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
 //! SWS avoidance; slow start, congestion avoidance (byte counting or per ACK), fast retransmit,
-//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; RFC 6298 RTO
+//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; restart after
+//! idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO
 //! with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs; orderly close through
 //! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
 //! many retransmissions (chimney rule 18).
@@ -38,7 +39,7 @@ pub mod sender;
 mod tests;
 pub mod theory;
 
-pub use cc::CaIncrease;
+pub use cc::{CaIncrease, RestartAfterIdle};
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
 
 use crate::segment::{BufId, Segment};
@@ -146,6 +147,10 @@ pub struct TcpConfig {
     /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
     /// application limits the flight, so cwnd can grow far beyond what was ever sent.
     pub cwnd_validation: bool,
+    /// What cwnd does when sending resumes after more than one RTO without sending data:
+    /// RFC 5681 §4.1 restart at min(IW, cwnd) (the default), Linux's halving per idle RTO, or
+    /// nothing.
+    pub restart_after_idle: RestartAfterIdle,
     /// Retransmission timeouts of one segment (or unanswered window probes) after which the
     /// engine stops and emits [`ConnEvent::GiveUp`] (chimney rule 18, TcpMaximumRetransmissions).
     pub max_retransmissions: u32,
@@ -171,6 +176,7 @@ impl Default for TcpConfig {
             dupack_threshold: 3,
             ca_increase: CaIncrease::ByteCounting,
             cwnd_validation: true,
+            restart_after_idle: RestartAfterIdle::Rfc5681,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }

@@ -259,6 +259,7 @@ impl TcpConnection {
             cause
         };
         seg.payload = payload;
+        self.last_data_sent = Some(now);
         self.snd_nxt = self.snd_nxt.max(end);
         self.snd_max = self.snd_max.max(end);
         // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
@@ -304,6 +305,7 @@ impl TcpConnection {
     /// Sends whatever the windows allow from SND.NXT: go-back-N resends first, then new data,
     /// then the FIN (which needs no window). Returns when nothing more may go.
     pub(super) fn send_window(&mut self, now: SimTime, out: &mut super::Output) {
+        self.restart_if_idle(now);
         loop {
             let data_end = self.data_end();
             let wnd = self.cc.cwnd.min(self.snd_wnd);
@@ -326,6 +328,29 @@ impl TcpConnection {
             let cause = if resend { self.resend_cause } else { SendCause::NewData };
             self.send_data(now, self.snd_nxt, len, fin, cause, out);
         }
+    }
+
+    /// RFC 5681 §4.1 restart window: "TCP SHOULD set cwnd to no more than RW before beginning
+    /// transmission if the TCP has not sent data in an interval exceeding the retransmission
+    /// timeout" (nothing outstanding and data waiting: a sender about to burst).
+    fn restart_if_idle(&mut self, now: SimTime) {
+        let Some(last) = self.last_data_sent else { return };
+        if self.snd_una != self.snd_max || self.data_end() <= self.snd_nxt {
+            return;
+        }
+        let idle = now.saturating_since(last);
+        if idle <= self.rtt.rto {
+            return;
+        }
+        let iw = self.smss.saturating_mul(self.cfg.initial_window_segments.max(1));
+        self.cc.restart_after_idle(
+            self.cfg.restart_after_idle,
+            iw,
+            idle.as_nanos(),
+            self.rtt.rto.as_nanos(),
+        );
+        // Restarted once per idle period: the next restart needs another idle RTO.
+        self.last_data_sent = Some(now);
     }
 
     /// Arms the persist timer when data waits but nothing is in flight to clock it out, and

@@ -2,6 +2,7 @@
 //! test [`Net`] with a fixed one-way delay, a scripted drop rule, and explicit simulated time.
 //! Every test states its scenario in the body and asserts on the [`Net`]'s log.
 
+use super::cc::RestartAfterIdle;
 use super::*;
 use crate::chain::{BufOrigin, SendChain};
 use crate::pattern;
@@ -1661,4 +1662,56 @@ fn ssthresh_after_a_timeout_in_go_back_n_counts_only_the_data_resent() {
     net.run_until(net.now + SimDuration::from_secs(5));
     assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
     net.assert_clean();
+}
+
+/// A sends 60 segments, goes idle for `idle` with everything acknowledged, then writes 60 more.
+/// Returns (cwnd before the idle period, data segments A sends at the instant of the write).
+fn burst_after_idle(restart: RestartAfterIdle, idle: SimDuration) -> (u32, usize, Net) {
+    let c = TcpConfig {
+        restart_after_idle: restart,
+        ..cfg()
+    };
+    let mut net = established_pair_with(c, c, ISN_A);
+    net.write(Side::A, 60 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_millis(300));
+    assert_eq!(net.a.snd_una(), net.a.snd_max(), "all acknowledged");
+    let cwnd = net.a.cwnd();
+    // Only B's delayed-ACK timer may still run; A is idle.
+    let last_sent = net.data_sent(Side::A).last().unwrap().at;
+    net.run_until(last_sent + idle);
+    net.write(Side::A, 60 * MSS as usize);
+    let now = net.now;
+    let burst = net.data_sent(Side::A).into_iter().filter(|s| s.at == now).count();
+    (cwnd, burst, net)
+}
+
+//= https://www.rfc-editor.org/rfc/rfc5681#section-4.1
+//= type=test
+//# TCP SHOULD set cwnd to no more than RW before beginning transmission if the TCP has not
+//# sent data in an interval exceeding the retransmission timeout.
+#[test]
+fn sending_after_an_idle_rto_restarts_from_the_initial_window() {
+    let rto = SimDuration::from_secs(1);
+    let (cwnd, burst, net) = burst_after_idle(RestartAfterIdle::Rfc5681, rto + SimDuration::from_millis(500));
+    assert!(cwnd >= 30 * MSS, "the first transfer opened cwnd to {cwnd}");
+    assert_eq!(net.a.rto(), rto);
+    assert_eq!(burst, 10, "RW = min(IW, cwnd) = 10 segments, not the old cwnd");
+    assert_eq!(net.a.cwnd(), 10 * MSS);
+    // Shorter than an RTO: no restart.
+    let (cwnd, burst, _) = burst_after_idle(RestartAfterIdle::Rfc5681, SimDuration::from_millis(900));
+    assert_eq!(burst as u32, cwnd / MSS);
+    // Off: the whole old window at once.
+    let (cwnd, burst, _) = burst_after_idle(RestartAfterIdle::Off, SimDuration::from_secs(5));
+    assert_eq!(burst as u32, cwnd / MSS);
+}
+
+/// Linux `tcp_cwnd_restart`: "while ((delta -= inet_csk(sk)->icsk_rto) > 0 && cwnd >
+/// restart_cwnd) cwnd >>= 1;"
+#[test]
+fn linux_restart_halves_cwnd_once_per_idle_rto() {
+    let (cwnd, burst, net) = burst_after_idle(RestartAfterIdle::Halve, SimDuration::from_millis(1_500));
+    assert_eq!(burst as u32, cwnd / 2 / MSS, "1.5 RTO idle: halved once");
+    assert!(net.a.ssthresh() >= cwnd * 3 / 4);
+    let (_, burst, _) = burst_after_idle(RestartAfterIdle::Halve, SimDuration::from_secs(30));
+    assert_eq!(burst, 10, "never below min(IW, cwnd)");
 }
