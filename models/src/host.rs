@@ -839,6 +839,14 @@ impl Actor<Msg> for HostStack {
                     self.flush(ctx, conn);
                 }
             }
+            Msg::AppRead { conn, bytes } => {
+                let now = ctx.now();
+                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                    tcp.consume(bytes);
+                    tcp.poll(now, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
             Msg::Action(action) => self.act(ctx, action),
             Msg::InitiateOffloadComplete { conn, accepted, reason } => {
                 self.offload_complete(ctx, conn, accepted, reason)

@@ -195,6 +195,18 @@ pub struct DeliveryRecord {
     pub bytes: u64,
 }
 
+/// Progress of a rate-limited reader: what the application has read out of the receive buffer
+/// (as opposed to [`DeliveryRecord`], what TCP delivered into it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReadRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Total bytes the application has read so far.
+    pub bytes: u64,
+}
+
 /// An actor's recording during a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recorder {
@@ -208,6 +220,9 @@ pub struct Recorder {
     pub offload: Vec<OffloadRecord>,
     /// Deliveries (sinks).
     pub delivery: Vec<DeliveryRecord>,
+    /// Reads of rate-limited sinks (empty for sinks that read at once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<ReadRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -221,6 +236,7 @@ impl Recorder {
         self.buffers.extend(other.buffers);
         self.offload.extend(other.offload);
         self.delivery.extend(other.delivery);
+        self.reads.extend(other.reads);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -231,5 +247,6 @@ impl Recorder {
         self.buffers.sort_by_key(|b| (b.conn, b.buf));
         self.offload.sort_by_key(|o| o.time);
         self.delivery.sort_by_key(|d| d.time);
+        self.reads.sort_by_key(|r| r.time);
     }
 }

@@ -456,14 +456,25 @@ impl TcpConnection {
     pub fn set_reading(&mut self, reading: bool) {
         self.rcv.reading = reading;
         if reading && self.rcv.unread > 0 {
-            let before = self.rcv.rcv_wnd();
-            self.rcv.unread = 0;
-            let after = self.rcv.free_space(self.cfg.rcv_buffer);
-            // RFC 1122 §4.2.3.3: update when "the window could be increased by ... min(Fr *
-            // RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
-            if after.saturating_sub(before) >= (self.cfg.rcv_buffer / 2).min(u32::from(self.cfg.mss)) {
-                self.ack_now = true;
-            }
+            self.consume(self.rcv.unread);
+        }
+    }
+
+    /// The application read `bytes` of the delivered data it had not read yet (at most what
+    /// is unread): the buffer space is freed and, if that opens the window enough (RFC 1122
+    /// §4.2.3.3 receiver SWS avoidance), a window update is queued for the next
+    /// [`TcpConnection::poll`]. A paused reader that consumes at its own pace calls this.
+    pub fn consume(&mut self, bytes: u64) {
+        if bytes == 0 || self.rcv.unread == 0 {
+            return;
+        }
+        let before = self.rcv.rcv_wnd();
+        self.rcv.unread -= bytes.min(self.rcv.unread);
+        let after = self.rcv.free_space(self.cfg.rcv_buffer);
+        // RFC 1122 §4.2.3.3: update when "the window could be increased by ... min(Fr *
+        // RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
+        if after.saturating_sub(before) >= (self.cfg.rcv_buffer / 2).min(u32::from(self.cfg.mss)) {
+            self.ack_now = true;
         }
     }
 
