@@ -232,8 +232,9 @@ impl HostStack {
         let events = std::mem::take(&mut out.events);
         let mut dead = false;
         for event in events {
-            if let ConnEvent::RtoFired { .. } = event {
+            if let ConnEvent::RtoFired { count } = event {
                 c.rto_count += 1;
+                crate::endpoint::record_rto(&mut self.recorder.rto, tcp, ctx.now(), count);
             }
             if event == ConnEvent::GiveUp {
                 // The host stack gives up: reset the connection.

@@ -195,6 +195,34 @@ pub struct DeliveryRecord {
     pub bytes: u64,
 }
 
+/// What a retransmission timeout retransmitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RtoSegment {
+    /// The SYN or SYN,ACK (handshake).
+    Syn,
+    /// Data (possibly with the FIN).
+    Data,
+    /// Only the FIN: every data byte was acknowledged.
+    Fin,
+}
+
+/// One expiry of a retransmission timer (RFC 6298 §5.4-5.6), recorded by the engine's actor
+/// (host stack or offload target) when the engine reports it. Expiries into a closed peer
+/// window are not timeouts (the engine probes instead) and are not recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RtoRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Who ran the connection's sender.
+    pub sender: Sender,
+    /// Backoff exponent after the expiry (chimney `Retransmit.Count`).
+    pub backoff: u32,
+    /// What was retransmitted.
+    pub segment: RtoSegment,
+}
+
 /// Progress of a rate-limited reader: what the application has read out of the receive buffer
 /// (as opposed to [`DeliveryRecord`], what TCP delivered into it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,6 +251,9 @@ pub struct Recorder {
     /// Reads of rate-limited sinks (empty for sinks that read at once).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reads: Vec<ReadRecord>,
+    /// Retransmission-timer expiries (host stacks, targets), SYN and FIN ones included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rto: Vec<RtoRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -237,6 +268,7 @@ impl Recorder {
         self.offload.extend(other.offload);
         self.delivery.extend(other.delivery);
         self.reads.extend(other.reads);
+        self.rto.extend(other.rto);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -248,5 +280,6 @@ impl Recorder {
         self.offload.sort_by_key(|o| o.time);
         self.delivery.sort_by_key(|d| d.time);
         self.reads.sort_by_key(|r| r.time);
+        self.rto.sort_by_key(|r| r.time);
     }
 }

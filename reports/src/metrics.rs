@@ -12,11 +12,9 @@
 //!   reported alone as `delegated_resend`.
 //! - **By cause**: `new_data` holds the rule-12 resends that are the offload target's first
 //!   transmission of the resend region (cause `NewData`); the six buckets sum to the total.
-//! - **RTO expiries** (`rto_count`): inferred from the wire, per connection, over first-hop
-//!   transmission attempts (sent or dropped at ingress): a data segment with cause `Rto` whose
-//!   connection's previous data segment was not `Rto`-caused (a new timeout) or whose sequence
-//!   does not advance past the previous `Rto`-caused segment (the backed-off timer fired again
-//!   and went back to SndUna). The go-back-N resends that follow one expiry are not counted.
+//! - **RTO expiries** (`rto_count`): every retransmission-timer expiry the engines reported
+//!   (the run log's `rto` records, host stacks and offload targets, both directions), SYN and
+//!   FIN timeouts included (each record says what was retransmitted).
 //! - **Spurious retransmission**: a retransmitted data segment that arrived intact at the
 //!   receiving host when the receiver already held all of its bytes (from earlier intact
 //!   arrivals, in arrival order, per connection and direction). Link-made duplicates are not
@@ -534,7 +532,7 @@ impl RunReport {
                 "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
             ));
         }
-        let rto_count = rto_expiries(&view);
+        let rto_count = log.rto.len() as u64;
         let (spurious, spurious_bytes) = spurious(&view);
         let end_ns = log
             .wire
@@ -663,25 +661,6 @@ pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
 }
 
 /// RTO expiries per the module definition.
-fn rto_expiries(view: &RunView<'_>) -> u64 {
-    // Per (conn, dir): (previous data segment was Rto-caused, its relative seq).
-    let mut prev: BTreeMap<(ConnId, Dir), (bool, i64)> = BTreeMap::new();
-    let mut n = 0;
-    for x in view.recs.iter().filter(|x| x.is_data() && x.is_first_hop_ingress()) {
-        let is_rto = x.r.provenance.cause == SendCause::Rto;
-        let key = (x.r.provenance.conn, x.dir);
-        let before = prev.get(&key).copied();
-        if is_rto {
-            match before {
-                Some((true, last_seq)) if x.seq_rel > last_seq => {}
-                _ => n += 1,
-            }
-        }
-        prev.insert(key, (is_rto, x.seq_rel));
-    }
-    n
-}
-
 /// (spurious retransmissions, already-held bytes in retransmissions).
 fn spurious(view: &RunView<'_>) -> (u64, u64) {
     let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();

@@ -332,7 +332,10 @@ impl OffloadTarget {
         let mut reset = false;
         for event in out.events.drain(..) {
             match event {
-                ConnEvent::RtoFired { .. } => c.rto_count += 1,
+                ConnEvent::RtoFired { count } => {
+                    c.rto_count += 1;
+                    crate::endpoint::record_rto(&mut self.recorder.rto, tcp, now, count);
+                }
                 // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
                 // upload) instead of aborting".
                 ConnEvent::GiveUp if c.upload_requested.is_none() => {
