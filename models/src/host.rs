@@ -221,6 +221,14 @@ impl HostStack {
         for seg in out.segments.drain(..) {
             ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
         }
+        for (from, to) in out.discarded.drain(..) {
+            self.recorder.discards.push(crate::record::DiscardRecord {
+                time: ctx.now(),
+                conn,
+                from,
+                to,
+            });
+        }
         if let Some(app) = c.app {
             for (offset, data) in out.delivered.drain(..) {
                 ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });

@@ -223,6 +223,21 @@ pub struct RtoRecord {
     pub segment: RtoSegment,
 }
 
+/// Received payload a TCP receiver did not keep because it lay beyond the advertised window
+/// (a zero-window probe, a segment overrunning the window), recorded by the receiving actor at
+/// the segment's arrival. Reports use it so that such bytes do not count as "held".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DiscardRecord {
+    /// When (the arrival time).
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// First discarded byte, as a receive stream offset.
+    pub from: u64,
+    /// One past the last discarded byte.
+    pub to: u64,
+}
+
 /// Progress of a rate-limited reader: what the application has read out of the receive buffer
 /// (as opposed to [`DeliveryRecord`], what TCP delivered into it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -254,6 +269,9 @@ pub struct Recorder {
     /// Retransmission-timer expiries (host stacks, targets), SYN and FIN ones included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rto: Vec<RtoRecord>,
+    /// Received payload not kept by its receiver (host stacks, targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discards: Vec<DiscardRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -269,6 +287,7 @@ impl Recorder {
         self.delivery.extend(other.delivery);
         self.reads.extend(other.reads);
         self.rto.extend(other.rto);
+        self.discards.extend(other.discards);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -281,5 +300,6 @@ impl Recorder {
         self.delivery.sort_by_key(|d| d.time);
         self.reads.sort_by_key(|r| r.time);
         self.rto.sort_by_key(|r| r.time);
+        self.discards.sort_by_key(|d| d.time);
     }
 }

@@ -17,7 +17,8 @@
 //!   FIN timeouts included (each record says what was retransmitted).
 //! - **Spurious retransmission**: a retransmitted data segment that arrived intact at the
 //!   receiving host when the receiver already held all of its bytes (from earlier intact
-//!   arrivals, in arrival order, per connection and direction). Link-made duplicates are not
+//!   arrivals, in arrival order, per connection and direction, less the bytes the receiver
+//!   discarded at their arrival, such as a zero-window probe: the run log's `discards`). Link-made duplicates are not
 //!   retransmissions and are not counted. `spurious_retransmitted_bytes` also counts the
 //!   already-held bytes of partially redundant retransmissions.
 //! - **Pinned time** of a send buffer: posted by the application until completed back to it;
@@ -28,7 +29,7 @@
 use crate::Result;
 use crate::info::{Dir, Outcome, RunInfo};
 use crate::view::{Rec, RunView};
-use models::record::{BufferEnd, CcSample, DropReason, OffloadEventKind, RunLog, WireEvent};
+use models::record::{BufferEnd, CcSample, DiscardRecord, DropReason, OffloadEventKind, RunLog, WireEvent};
 use models::segment::{ConnId, DataSource, SendCause, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -533,7 +534,7 @@ impl RunReport {
             ));
         }
         let rto_count = log.rto.len() as u64;
-        let (spurious, spurious_bytes) = spurious(&view);
+        let (spurious, spurious_bytes) = spurious(&view, &log.discards);
         let end_ns = log
             .wire
             .iter()
@@ -662,7 +663,12 @@ pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
 
 /// RTO expiries per the module definition.
 /// (spurious retransmissions, already-held bytes in retransmissions).
-fn spurious(view: &RunView<'_>) -> (u64, u64) {
+fn spurious(view: &RunView<'_>, discards: &[DiscardRecord]) -> (u64, u64) {
+    // What each receiver did not keep, by (connection, arrival time).
+    let mut discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>> = BTreeMap::new();
+    for d in discards {
+        discarded.entry((d.conn, d.time.0)).or_default().push((d.from, d.to));
+    }
     let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
     let (mut n, mut bytes) = (0, 0);
     let arrivals = view.recs.iter().filter(|x: &&Rec<'_>| x.is_data() && x.is_arrival());
@@ -676,7 +682,18 @@ fn spurious(view: &RunView<'_>) -> (u64, u64) {
             bytes += c;
             n += u64::from(c == e - s);
         }
-        set.insert(s, e);
+        // Held from now on: the arrival less what the receiver discarded of it.
+        let mut kept = vec![(s, e)];
+        for &(ds, de) in discarded.get(&(x.r.provenance.conn, x.r.time.0)).into_iter().flatten() {
+            kept = kept
+                .into_iter()
+                .flat_map(|(ks, ke)| [(ks, ke.min(ds)), (ks.max(de), ke)])
+                .filter(|(ks, ke)| ks < ke)
+                .collect();
+        }
+        for (ks, ke) in kept {
+            set.insert(ks, ke);
+        }
     }
     (n, bytes)
 }

@@ -318,6 +318,14 @@ impl OffloadTarget {
         for (offset, data) in out.delivered.drain(..) {
             ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
         }
+        for (from, to) in out.discarded.drain(..) {
+            self.recorder.discards.push(crate::record::DiscardRecord {
+                time: now,
+                conn,
+                from,
+                to,
+            });
+        }
         for buf in out.completed.drain(..) {
             ctx.send(
                 c.host,

@@ -885,6 +885,10 @@ impl TcpConnection {
                 if !seg.is_empty() && seg.seq.add(seg.len()) <= self.rcv.rcv_nxt {
                     self.stats.duplicate_segments += 1;
                 }
+                if self.state.is_synchronized() {
+                    out.discarded
+                        .extend(self.rcv.unacceptable_payload(seg.seq, seg.payload.len() as u32));
+                }
                 self.ack_now = true;
                 // RFC 793 FIN, TIME-WAIT: "Remain in the TIME-WAIT state. Restart the 2 MSL
                 // time-wait timeout."
@@ -1121,6 +1125,7 @@ impl TcpConnection {
         if outcome.duplicate {
             self.stats.duplicate_segments += 1;
         }
+        out.discarded.extend(outcome.discarded);
         match (outcome.urgency, self.cfg.delayed_ack) {
             (AckUrgency::Delayed, Some(d)) => {
                 // RFC 5681 §4.2: "an ACK SHOULD be generated for at least every second

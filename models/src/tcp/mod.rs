@@ -244,6 +244,9 @@ pub struct Output {
     pub completed: Vec<BufId>,
     /// Events, in the order they happened.
     pub events: Vec<ConnEvent>,
+    /// Received payload the receiver did not keep (beyond the window, e.g. a zero-window
+    /// probe): receive stream offsets `[from, to)`.
+    pub discarded: Vec<(u64, u64)>,
 }
 
 impl Output {
@@ -253,6 +256,7 @@ impl Output {
         self.delivered.clear();
         self.completed.clear();
         self.events.clear();
+        self.discarded.clear();
     }
 }
 

@@ -32,6 +32,9 @@ pub struct DataOutcome {
     pub fin: bool,
     /// All of the payload had been received before.
     pub duplicate: bool,
+    /// Payload bytes not kept because they lie beyond the advertised window (stream offsets,
+    /// `[from, to)`), e.g. a zero-window probe.
+    pub discarded: Option<(u64, u64)>,
 }
 
 /// The receive state of one connection.
@@ -101,6 +104,15 @@ impl Receiver {
         }
     }
 
+    /// The payload bytes at or above RCV.NXT of a `len`-byte segment at `seq` that fails the
+    /// acceptability test: they are not kept (stream offsets, `[from, to)`).
+    pub fn unacceptable_payload(&self, seq: SeqNum, len: u32) -> Option<(u64, u64)> {
+        let rel = i64::from(seq.0.wrapping_sub(self.rcv_nxt.0) as i32);
+        let start = self.delivered as i64 + rel;
+        let end = start + i64::from(len);
+        (len > 0 && end > self.delivered as i64).then(|| (start.max(self.delivered as i64) as u64, end as u64))
+    }
+
     /// Takes the payload (and FIN) of an acceptable segment: trims it to the window, delivers
     /// what is in order into `delivered`, queues the rest.
     pub fn on_data(
@@ -156,6 +168,7 @@ impl Receiver {
             urgency,
             fin: fin_now,
             duplicate,
+            discarded: (end > right as i64).then(|| ((start.max(right as i64)) as u64, end as u64)),
         }
     }
 

@@ -85,6 +85,8 @@ struct Net {
     bad_byte: Option<String>,
     next_buf: u64,
     written: [u64; 2],
+    /// Payload each side's receiver did not keep (stream offsets).
+    discarded: Vec<(Side, (u64, u64))>,
 }
 
 impl Net {
@@ -104,6 +106,7 @@ impl Net {
             bad_byte: None,
             next_buf: 0,
             written: [0, 0],
+            discarded: Vec::new(),
         }
     }
 
@@ -194,6 +197,7 @@ impl Net {
             self.rx[idx] = off + data.len() as u64;
         }
         self.completed.extend(out.completed.into_iter().map(|b| (side, b)));
+        self.discarded.extend(out.discarded.into_iter().map(|d| (side, d)));
         let now = self.now;
         self.events.extend(out.events.into_iter().map(|e| (now, side, e)));
     }
@@ -1631,6 +1635,11 @@ fn acks_answering_zero_window_probes_are_not_duplicate_acks() {
     assert!(probes >= 5, "{probes} probes");
     assert_eq!(net.count(Side::A, |e| *e == ConnEvent::FastRetransmit), 0);
     assert_eq!(net.a.dup_acks(), 0, "the probe replies are not counted");
+    // The receiver reports each probe byte it did not keep (for the spurious-retransmission
+    // count of the reports).
+    let probe = u64::from(8 * MSS);
+    assert_eq!(net.discarded.len(), probes);
+    assert!(net.discarded.iter().all(|d| *d == (Side::B, (probe, probe + 1))));
     assert_eq!(
         (net.a.ssthresh(), net.a.cwnd()),
         (ssthresh, cwnd),
