@@ -9,7 +9,9 @@
 //! Restart after idle (RFC 5681 §4.1, or Linux's halving per idle RTO) is applied by the
 //! connection when it resumes sending, through [`NewReno::restart_after_idle`].
 //!
-//! What it does not model: CUBIC, BBR or any other algorithm; limited transmit (RFC 3042);
+//! Limited transmit (RFC 3042) is the sender's: it reads `dup_acks` (see `tcp::sender`).
+//!
+//! What it does not model: CUBIC, BBR or any other algorithm;
 //! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
 //! validation for application-limited periods (RFC 7661).
 

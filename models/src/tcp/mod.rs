@@ -16,15 +16,15 @@
 //! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
 //! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
 //! SWS avoidance; slow start, congestion avoidance (byte counting or per ACK), fast retransmit,
-//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; restart after
-//! idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO
+//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; limited
+//! transmit (RFC 3042, when configured); restart after idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO
 //! with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs; orderly close through
 //! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
 //! many retransmissions (chimney rule 18).
 //!
 //! What it does not model (a test could tell): TCP timestamps and PAWS, Nagle (every write is
 //! sent as soon as windows allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2
-//! timer, limited transmit (RFC 3042), ECN, path-MTU changes, and a listener serving more than one
+//! timer, ECN, path-MTU changes, and a listener serving more than one
 //! peer (a passive connection waits for one SYN). SACK: no D-SACK (RFC 2883), no rescue
 //! retransmission (RFC 6675 NextSeg rule 4); the scoreboard is not handed over, so a recovery in
 //! progress at a handover finishes as NewReno.
@@ -147,6 +147,10 @@ pub struct TcpConfig {
     /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
     /// application limits the flight, so cwnd can grow far beyond what was ever sent.
     pub cwnd_validation: bool,
+    /// RFC 3042 limited transmit: on the first and second duplicate ACKs, send one new
+    /// segment each if the peer's window allows, keeping the flight within cwnd + 2*SMSS
+    /// (cwnd unchanged). Default false.
+    pub limited_transmit: bool,
     /// What cwnd does when sending resumes after more than one RTO without sending data:
     /// RFC 5681 §4.1 restart at min(IW, cwnd) (the default), Linux's halving per idle RTO, or
     /// nothing.
@@ -177,6 +181,7 @@ impl Default for TcpConfig {
             ca_increase: CaIncrease::ByteCounting,
             cwnd_validation: true,
             restart_after_idle: RestartAfterIdle::Rfc5681,
+            limited_transmit: false,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }

@@ -308,7 +308,11 @@ impl TcpConnection {
         self.restart_if_idle(now);
         loop {
             let data_end = self.data_end();
-            let wnd = self.cc.cwnd.min(self.snd_wnd);
+            let wnd = self
+                .cc
+                .cwnd
+                .saturating_add(self.limited_transmit_allowance())
+                .min(self.snd_wnd);
             let right = self.snd_una.add(wnd);
             let avail = data_end.since(self.snd_nxt).unwrap_or(0);
             let usable = right.since(self.snd_nxt).unwrap_or(0);
@@ -328,6 +332,21 @@ impl TcpConnection {
             let cause = if resend { self.resend_cause } else { SendCause::NewData };
             self.send_data(now, self.snd_nxt, len, fin, cause, out);
         }
+    }
+
+    /// RFC 3042 §2: "a TCP sender SHOULD send a segment of previously unsent data in response
+    /// to each of the first two duplicate ACKs that arrive" if "the amount of outstanding data
+    /// would remain less than or equal to the congestion window plus 2*SMSS bytes" and the
+    /// receiver's window allows; "The congestion window (cwnd) MUST NOT be changed". The extra
+    /// window this grants: one SMSS per duplicate ACK, for new data only.
+    fn limited_transmit_allowance(&self) -> u32 {
+        let dups = self.cc.dup_acks;
+        let on = self.cfg.limited_transmit
+            && !self.cc.in_recovery
+            && dups > 0
+            && dups < self.cfg.dupack_threshold
+            && self.snd_nxt == self.snd_max;
+        if on { dups.min(2) * self.smss } else { 0 }
     }
 
     /// RFC 5681 §4.1 restart window: "TCP SHOULD set cwnd to no more than RW before beginning

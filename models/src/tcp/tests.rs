@@ -1724,3 +1724,46 @@ fn linux_restart_halves_cwnd_once_per_idle_rto() {
     let (_, burst, _) = burst_after_idle(RestartAfterIdle::Halve, SimDuration::from_secs(30));
     assert_eq!(burst, 10, "never below min(IW, cwnd)");
 }
+
+//= https://www.rfc-editor.org/rfc/rfc3042#section-2
+//= type=test
+//# When a TCP sender has previously unsent data queued for transmission it SHOULD use the
+//# Limited Transmit algorithm, which calls for a TCP sender to transmit new data upon the
+//# arrival of the first two consecutive duplicate ACKs
+#[test]
+fn limited_transmit_turns_two_duplicate_acks_into_a_fast_retransmit() {
+    for limited_transmit in [false, true] {
+        // A window of 3 segments with one lost yields only two duplicate ACKs.
+        let ca = TcpConfig {
+            initial_window_segments: 2,
+            limited_transmit,
+            ..cfg()
+        };
+        let cb = TcpConfig {
+            delayed_ack: None,
+            ..cfg()
+        };
+        let mut net = established_pair_with(ca, cb, ISN_A);
+        net.drop_if(drop_first_tx(vec![a_seq(MSS)]));
+        net.write(Side::A, 10 * MSS as usize);
+        net.run_until(net.now + SimDuration::from_secs(3));
+        net.assert_clean();
+        assert_eq!(net.rx[Side::B as usize], u64::from(10 * MSS));
+        let (fr, rto) = (
+            net.count(Side::A, |e| *e == ConnEvent::FastRetransmit),
+            net.rtos(Side::A),
+        );
+        if limited_transmit {
+            assert_eq!((fr, rto), (1, 0), "two new segments draw the third duplicate ACK");
+            let lt: Vec<SeqNum> = net
+                .data_sent(Side::A)
+                .into_iter()
+                .filter(|s| s.seg.seq == a_seq(4 * MSS) || s.seg.seq == a_seq(5 * MSS))
+                .map(|s| s.seg.seq)
+                .collect();
+            assert_eq!(lt, vec![a_seq(4 * MSS), a_seq(5 * MSS)], "sent once each");
+        } else {
+            assert_eq!((fr, rto), (0, 1), "without it the loss waits for the timeout");
+        }
+    }
+}
