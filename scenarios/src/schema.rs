@@ -304,6 +304,53 @@ pub struct Connection {
     /// Client's initial sequence number; default: drawn from the run's seed.
     #[serde(default)]
     pub isn: Option<u32>,
+    /// Retransmission timeout before the first RTT sample (RFC 6298 §2.1: 1 s). Must be above
+    /// zero and at most `max_rto`. Default 1 s.
+    #[serde(default = "default_initial_rto")]
+    pub initial_rto: Duration,
+    /// How congestion avoidance counts acknowledged data (RFC 5681 §3.1). Default
+    /// `ByteCounting`.
+    #[serde(default)]
+    pub ca_counting: CaCounting,
+    /// Grow cwnd only while the sender uses it (cwnd-limited), as Linux does (RFC 7661's
+    /// intent); `false` grows it on every ACK of new data as RFC 5681 says (ns-3's TcpNewReno).
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub cwnd_validation: bool,
+    /// What cwnd does when sending resumes after more than one RTO without sending data.
+    /// Default `Rfc5681`.
+    #[serde(default)]
+    pub restart_after_idle: RestartAfterIdle,
+    /// RFC 3042 limited transmit: one new segment on each of the first two duplicate ACKs.
+    /// Default false.
+    #[serde(default)]
+    pub limited_transmit: bool,
+}
+
+/// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681
+/// §3.1). They differ when an ACK covers more than one segment (delayed ACKs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaCounting {
+    /// Byte counting (RFC 3465, RFC 5681's RECOMMENDED way): SMSS per cwnd of acknowledged
+    /// bytes, one SMSS per RTT whatever the ACK ratio (Linux; Mathis with b = 1).
+    #[default]
+    ByteCounting,
+    /// RFC 5681 equation (3), `cwnd += SMSS*SMSS/cwnd` per ACK of new data: with delayed ACKs
+    /// one SMSS every two RTTs (ns-3's TcpNewReno; Mathis and Padhye with b = 2).
+    PerAck,
+}
+
+/// What cwnd does when the sender resumes after an idle period longer than the RTO.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RestartAfterIdle {
+    /// RFC 5681 §4.1: cwnd restarts at min(IW, cwnd).
+    #[default]
+    Rfc5681,
+    /// Linux (`tcp_slow_start_after_idle`): cwnd halves per RTO of idle time, not below
+    /// min(IW, cwnd); ssthresh rises to at least 3/4 of the old cwnd.
+    Halve,
+    /// No restart: the old cwnd is used at once.
+    Off,
 }
 
 fn default_mss() -> u32 {
@@ -323,6 +370,12 @@ fn default_max_rto() -> Duration {
 }
 fn default_dupack_threshold() -> u32 {
     3
+}
+fn default_initial_rto() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_true() -> bool {
+    true
 }
 
 /// The receiver's delayed-ACK policy (RFC 1122 §4.2.3.2).

@@ -4,6 +4,7 @@ mod catalog;
 mod errors;
 mod fuzz;
 mod golden;
+mod settings;
 mod sweep;
 
 use std::path::PathBuf;
