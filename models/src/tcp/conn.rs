@@ -230,7 +230,8 @@ impl TcpConnection {
             smss,
             cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
                 .with_increase(cfg.ca_increase)
-                .with_validation(cfg.cwnd_validation),
+                .with_validation(cfg.cwnd_validation)
+                .with_congestion_control(cfg.congestion_control),
             rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity),
             total_rt: SimDuration::ZERO,
             rto_retries: 0,
@@ -315,7 +316,8 @@ impl TcpConnection {
         c.sack_ok = snap.sack_permitted;
         c.cc = NewReno::new(c.smss, snap.cwnd, una)
             .with_increase(cfg.ca_increase)
-            .with_validation(cfg.cwnd_validation);
+            .with_validation(cfg.cwnd_validation)
+            .with_congestion_control(cfg.congestion_control);
         c.cc.ssthresh = snap.ssthresh;
         c.cc.dup_acks = snap.dup_acks;
         (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
@@ -1054,6 +1056,8 @@ impl TcpConnection {
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
         let flight = self.snd_max.wrapping_since(ack);
+        self.cc
+            .set_clock(now.as_nanos(), self.rtt.srtt.map_or(0, |d| d.as_nanos()));
         let action = self.cc.on_new_ack(ack, acked, flight);
         let sack_recovery = self.sack.in_recovery;
         match action {
@@ -1181,7 +1185,8 @@ impl TcpConnection {
         };
         self.cc = NewReno::new(self.smss, iw, self.iss)
             .with_increase(self.cfg.ca_increase)
-            .with_validation(self.cfg.cwnd_validation);
+            .with_validation(self.cfg.cwnd_validation)
+            .with_congestion_control(self.cfg.congestion_control);
         self.state = if self.fin_queued {
             TcpState::FinWait1
         } else {

@@ -7,7 +7,8 @@
 //! connection between them together with its [`SendChain`](crate::chain::SendChain).
 //!
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
-//! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery;
+//! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery, with
+//! RFC 9438 CUBIC window growth in [`cc::cubic`];
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;
 //! [`sender`] builds segments and keeps per-byte transmission counts; [`sack`] is the RFC 6675
 //! scoreboard and SACK-based loss recovery; [`theory`] holds the Mathis and Padhye throughput
@@ -39,7 +40,7 @@ pub mod sender;
 mod tests;
 pub mod theory;
 
-pub use cc::{CaIncrease, RestartAfterIdle};
+pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
 
 use crate::segment::{BufId, Segment};
@@ -147,6 +148,9 @@ pub struct TcpConfig {
     /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
     /// application limits the flight, so cwnd can grow far beyond what was ever sent.
     pub cwnd_validation: bool,
+    /// The window-growth algorithm: NewReno (RFC 5681, the default) or CUBIC (RFC 9438); the
+    /// loss recovery (RFC 6582 / RFC 6675) is the same for both.
+    pub congestion_control: CongestionControl,
     /// RFC 3042 limited transmit: on the first and second duplicate ACKs, send one new
     /// segment each if the peer's window allows, keeping the flight within cwnd + 2*SMSS
     /// (cwnd unchanged). Default false.
@@ -182,6 +186,7 @@ impl Default for TcpConfig {
             cwnd_validation: true,
             restart_after_idle: RestartAfterIdle::Rfc5681,
             limited_transmit: false,
+            congestion_control: CongestionControl::NewReno,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }

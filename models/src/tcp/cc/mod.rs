@@ -11,11 +11,27 @@
 //!
 //! Limited transmit (RFC 3042) is the sender's: it reads `dup_acks` (see `tcp::sender`).
 //!
-//! What it does not model: CUBIC, BBR or any other algorithm;
+//! CUBIC (RFC 9438, [`cubic`]) can replace the window growth and the reduction factor; the
+//! recovery logic stays this module's.
+//!
+//! What it does not model: BBR or any other algorithm;
 //! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
 //! validation for application-limited periods (RFC 7661).
 
+pub mod cubic;
+
 use crate::seq::SeqNum;
+use cubic::Cubic;
+
+/// Which congestion-control algorithm grows the window (the recovery logic is shared).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CongestionControl {
+    /// RFC 5681 congestion avoidance with RFC 6582 NewReno recovery.
+    #[default]
+    NewReno,
+    /// RFC 9438 CUBIC window growth and β = 0.7 reduction, same recovery.
+    Cubic,
+}
 
 /// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681
 /// §3.1). The two differ only when an ACK covers more than one SMSS, as with delayed ACKs.
@@ -106,6 +122,11 @@ pub struct NewReno {
     bytes_acked: u32,
     /// Partial ACKs seen in the current recovery.
     partial_acks: u32,
+    /// CUBIC's window growth and reduction (RFC 9438), when it is the algorithm in use.
+    pub cubic: Option<Cubic>,
+    /// Time of the ACK being processed [µs] and the smoothed RTT [µs], for CUBIC's
+    /// time-based growth (set by the connection through [`NewReno::set_clock`]).
+    clock_us: (u64, u64),
 }
 
 impl NewReno {
@@ -126,7 +147,25 @@ impl NewReno {
             sack_recovery: false,
             bytes_acked: 0,
             partial_acks: 0,
+            cubic: None,
+            clock_us: (0, 0),
         }
+    }
+
+    /// This state growing the window with `algorithm`. CUBIC starts from what is known: W_max
+    /// = the current cwnd (see [`Cubic::handed_over`] for the handover policy).
+    pub fn with_congestion_control(mut self, algorithm: CongestionControl) -> Self {
+        self.cubic = match algorithm {
+            CongestionControl::NewReno => None,
+            CongestionControl::Cubic => Some(Cubic::handed_over(self.cwnd)),
+        };
+        self
+    }
+
+    /// The time of the ACK about to be processed and the smoothed RTT (for CUBIC, whose
+    /// growth depends on the time since the last congestion event; NewReno ignores them).
+    pub fn set_clock(&mut self, now_ns: u64, srtt_ns: u64) {
+        self.clock_us = (now_ns / 1000, srtt_ns / 1000);
     }
 
     /// This state with congestion avoidance counting `increase`.
@@ -177,6 +216,9 @@ impl NewReno {
             }
         }
         self.bytes_acked = 0;
+        if let Some(c) = self.cubic.as_mut() {
+            c.on_idle_restart();
+        }
         (self.cwnd, self.ssthresh) != before
     }
 
@@ -221,6 +263,9 @@ impl NewReno {
         } else if slow_start {
             // RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)"
             self.cwnd = self.cwnd.saturating_add(acked.min(self.smss));
+        } else if let Some(c) = self.cubic.as_mut() {
+            let (now_us, rtt_us) = self.clock_us;
+            c.on_ack(&mut self.cwnd, acked, now_us, rtt_us, self.smss);
         } else {
             // RFC 5681 §3.1: "cwnd MUST NOT be increased by more than SMSS bytes" per RTT;
             // byte counting (RFC 3465): add SMSS once a full cwnd of bytes has been acknowledged.
@@ -288,8 +333,11 @@ impl NewReno {
             return false;
         }
         self.recover = snd_max.sub(1);
-        // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"
-        self.ssthresh = self.loss_ssthresh(flight);
+        // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"; CUBIC: β = 0.7.
+        self.ssthresh = match self.cubic.as_mut() {
+            Some(c) => c.on_congestion(self.cwnd, flight, self.smss),
+            None => self.loss_ssthresh(flight),
+        };
         // RFC 5681 §3.2 step 3: "cwnd MUST be set to ssthresh plus 3*SMSS"
         self.cwnd = self.ssthresh.saturating_add(3 * self.smss);
         self.in_recovery = true;
@@ -317,7 +365,10 @@ impl NewReno {
         // the flight the recovery halved: the loss was already answered, so ssthresh may only
         // fall (Linux keeps the ssthresh of the recovery in progress the same way).
         if first {
-            let eq4 = self.loss_ssthresh(outstanding);
+            let eq4 = match self.cubic.as_mut() {
+                Some(c) => c.on_timeout(self.cwnd, outstanding, self.smss),
+                None => self.loss_ssthresh(outstanding),
+            };
             self.ssthresh = if self.in_recovery { eq4.min(self.ssthresh) } else { eq4 };
         }
         // RFC 5681 §3.1: "Furthermore, upon a timeout (as specified in [RFC2988]) cwnd MUST be
