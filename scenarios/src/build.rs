@@ -6,8 +6,8 @@
 //! naming the field, never a panic.
 
 use crate::schema::{
-    self, Action, CaCounting, DelayedAck, Impairment, Queue, ReadRate, RestartAfterIdle, Scenario, Timing, Trigger,
-    WriteSize,
+    self, Action, CaCounting, CongestionControl, DelayedAck, Impairment, Queue, ReadRate, RestartAfterIdle, Scenario,
+    Timing, Trigger, WriteSize,
 };
 use models::app::{self, BulkConfig, WriteTiming};
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
@@ -297,6 +297,10 @@ fn tcp_config(c: &schema::Connection) -> TcpConfig {
             RestartAfterIdle::Off => tcp::RestartAfterIdle::Off,
         },
         limited_transmit: c.limited_transmit,
+        congestion_control: match c.congestion_control {
+            CongestionControl::NewReno => tcp::CongestionControl::NewReno,
+            CongestionControl::Cubic => tcp::CongestionControl::Cubic,
+        },
         ..TcpConfig::default()
     }
 }

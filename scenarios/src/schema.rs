@@ -325,6 +325,22 @@ pub struct Connection {
     /// Default false.
     #[serde(default)]
     pub limited_transmit: bool,
+    /// The window-growth algorithm; loss recovery (NewReno or SACK) is the same for both.
+    /// Default `NewReno`.
+    #[serde(default)]
+    pub congestion_control: CongestionControl,
+}
+
+/// Congestion-control algorithm of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CongestionControl {
+    /// RFC 5681 slow start and congestion avoidance, ssthresh = FlightSize / 2 on loss.
+    #[default]
+    NewReno,
+    /// RFC 9438 CUBIC: C = 0.4, β = 0.7, Reno-friendly region, fast convergence. Chimney does
+    /// not delegate CUBIC's W_max and epoch: after a handover they restart from the delegated
+    /// cwnd (W_max = cwnd, a new epoch).
+    Cubic,
 }
 
 /// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681

@@ -2,7 +2,7 @@
 //! test [`Net`] with a fixed one-way delay, a scripted drop rule, and explicit simulated time.
 //! Every test states its scenario in the body and asserts on the [`Net`]'s log.
 
-use super::cc::RestartAfterIdle;
+use super::cc::{CongestionControl, RestartAfterIdle};
 use super::*;
 use crate::chain::{BufOrigin, SendChain};
 use crate::pattern;
@@ -1766,4 +1766,32 @@ fn limited_transmit_turns_two_duplicate_acks_into_a_fast_retransmit() {
             assert_eq!((fr, rto), (0, 1), "without it the loss waits for the timeout");
         }
     }
+}
+
+/// Chimney delegates cwnd and ssthresh only; CUBIC's W_max and epoch are inferred on the
+/// target by the policy of `Cubic::handed_over`: W_max = cwnd at the handover, a new epoch at
+/// the first ACK in congestion avoidance.
+#[test]
+fn a_handed_over_cubic_connection_restarts_its_epoch_with_w_max_at_its_cwnd() {
+    let c = TcpConfig {
+        congestion_control: CongestionControl::Cubic,
+        ..cfg()
+    };
+    let mut net = established_pair_with(c, c, ISN_A);
+    net.drop_if(drop_first_tx(vec![a_seq(5 * MSS)]));
+    net.write(Side::A, 200 * MSS as usize);
+    run_to_event(&mut net, |e| *e == ConnEvent::RecoveryExit).expect("recovery");
+    net.run_until(net.now + SimDuration::from_millis(100));
+    let before = net.a.cc.cubic.expect("cubic");
+    assert!(before.epoch_start_us.is_some(), "in congestion avoidance");
+    let snap = net.a.snapshot(net.now);
+    let moved = TcpConnection::from_snapshot(c, Sender::OffloadTarget, &snap, net.a.chain().clone(), net.now)
+        .expect("valid snapshot");
+    let after = moved.cc.cubic.expect("cubic on the target");
+    assert_eq!((after.w_max, after.epoch_start_us), (u64::from(snap.cwnd), None));
+    assert_eq!((moved.cwnd(), moved.ssthresh()), (snap.cwnd, snap.ssthresh));
+    net.a = moved;
+    net.run_until(net.now + SimDuration::from_secs(3));
+    net.assert_clean();
+    assert_eq!(net.rx[Side::B as usize], u64::from(200 * MSS));
 }

@@ -1,7 +1,7 @@
 //! Engine settings written in a scenario reach the TCP engine of both ends, and the defaults
 //! are the engine's own (so files that do not name them keep their results).
 
-use models::tcp::{CaIncrease, RestartAfterIdle, TcpConfig};
+use models::tcp::{CaIncrease, CongestionControl, RestartAfterIdle, TcpConfig};
 use sim_core::SimDuration;
 
 fn scenario(connection_extra: &str) -> String {
@@ -46,6 +46,7 @@ fn unnamed_engine_settings_are_the_engine_defaults() {
                 d.initial_rto
             )
         );
+        assert_eq!(c.congestion_control, CongestionControl::NewReno);
     }
 }
 
@@ -53,7 +54,7 @@ fn unnamed_engine_settings_are_the_engine_defaults() {
 fn engine_settings_reach_both_ends() {
     let (client, server) = tcp_of(&scenario(
         r#", ca_counting: PerAck, cwnd_validation: false, restart_after_idle: Halve, limited_transmit: true,
-        initial_rto: "3 s""#,
+        initial_rto: "3 s", congestion_control: Cubic"#,
     ));
     for c in [client, server] {
         assert_eq!(
@@ -72,5 +73,6 @@ fn engine_settings_reach_both_ends() {
                 SimDuration::from_secs(3)
             )
         );
+        assert_eq!(c.congestion_control, CongestionControl::Cubic);
     }
 }
