@@ -64,6 +64,19 @@ pub struct SegmentHeader {
     pub stream_offset: u64,
     /// SACK blocks carried (count).
     pub sack_blocks: u8,
+    /// The first `sack_blocks` of these are the SACK blocks carried, [left, right) (RFC 2018;
+    /// at most 4).
+    #[serde(default)]
+    pub sack: [(SeqNum, SeqNum); 4],
+    /// MSS option (SYN segments).
+    #[serde(default)]
+    pub mss: Option<u16>,
+    /// Window-scale option (SYN segments, RFC 7323).
+    #[serde(default)]
+    pub window_scale: Option<u8>,
+    /// SACK-permitted option (SYN segments, RFC 2018).
+    #[serde(default)]
+    pub sack_permitted: bool,
 }
 
 /// One segment event at one link direction.

@@ -214,6 +214,10 @@ impl Synth {
             len,
             stream_offset: off,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
         };
         let p = self.provenance(source, cause, off, tx_number, retx);
         self.snd_nxt = end;
@@ -259,6 +263,10 @@ impl Synth {
             len: 0,
             stream_offset: 0,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -424,6 +432,10 @@ impl Synth {
             len: 0,
             stream_offset: off,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -449,6 +461,10 @@ impl Synth {
                     len: 0,
                     stream_offset: 0,
                     sack_blocks: 0,
+                    sack: Default::default(),
+                    mss: None,
+                    window_scale: None,
+                    sack_permitted: false,
                 };
                 let p = Provenance {
                     conn: ConnId(0),
