@@ -77,6 +77,9 @@ pub struct SegmentHeader {
     /// SACK-permitted option (SYN segments, RFC 2018).
     #[serde(default)]
     pub sack_permitted: bool,
+    /// Timestamps option (RFC 7323): (TSval, TSecr).
+    #[serde(default)]
+    pub timestamp: Option<(u32, u32)>,
 }
 
 /// One segment event at one link direction.

@@ -36,8 +36,8 @@
 //!
 //! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum
 //! unless marked corrupted, and the options the segment carried: MSS, SACK-permitted and
-//! window scale on SYNs, SACK blocks) with the payload regenerated from [`models::pattern`].
-//! Not reproduced: TCP timestamps (not modelled), the real IPv4 ID
+//! window scale on SYNs, SACK blocks, timestamps when negotiated) with the payload regenerated
+//! from [`models::pattern`]. Not reproduced: the real IPv4 ID
 //! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
 //! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
 //! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
@@ -161,10 +161,11 @@ fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The TCP options a segment carried, as Linux lays them out: MSS, SACK-permitted, NOP and
-/// window scale on a SYN; NOP, NOP and the SACK blocks on an ACK (so Wireshark's
-/// `tcp.options.mss_val`, `tcp.options.wscale.shift`, `tcp.options.sack_perm` and
-/// `tcp.options.sack_le`/`sack_re` read them).
+/// The TCP options a segment carried, as Linux lays them out: MSS, SACK-permitted, timestamps,
+/// NOP and window scale on a SYN; NOP, NOP, timestamps, NOP, NOP and the SACK blocks on other
+/// segments (so Wireshark's `tcp.options.mss_val`, `tcp.options.wscale.shift`,
+/// `tcp.options.sack_perm`, `tcp.options.timestamp.tsval` and `tcp.options.sack_le`/`sack_re`
+/// read them).
 fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
     let mut o = Vec::new();
     if let Some(mss) = h.mss {
@@ -172,6 +173,13 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
     }
     if h.sack_permitted {
         o.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+    }
+    if let Some((tsval, tsecr)) = h.timestamp {
+        if h.mss.is_none() {
+            o.push(TcpOptionElement::Noop);
+            o.push(TcpOptionElement::Noop);
+        }
+        o.push(TcpOptionElement::Timestamp(tsval, tsecr));
     }
     if let Some(shift) = h.window_scale {
         o.push(TcpOptionElement::Noop);

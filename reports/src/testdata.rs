@@ -218,6 +218,7 @@ impl Synth {
             mss: None,
             window_scale: None,
             sack_permitted: false,
+            timestamp: None,
         };
         let p = self.provenance(source, cause, off, tx_number, retx);
         self.snd_nxt = end;
@@ -267,6 +268,7 @@ impl Synth {
             mss: None,
             window_scale: None,
             sack_permitted: false,
+            timestamp: None,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -436,6 +438,7 @@ impl Synth {
             mss: None,
             window_scale: None,
             sack_permitted: false,
+            timestamp: None,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -465,6 +468,7 @@ impl Synth {
                     mss: None,
                     window_scale: None,
                     sack_permitted: false,
+                    timestamp: None,
                 };
                 let p = Provenance {
                     conn: ConnId(0),

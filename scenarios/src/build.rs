@@ -297,6 +297,7 @@ fn tcp_config(c: &schema::Connection) -> TcpConfig {
             RestartAfterIdle::Off => tcp::RestartAfterIdle::Off,
         },
         limited_transmit: c.limited_transmit,
+        timestamps: c.timestamps,
         congestion_control: match c.congestion_control {
             CongestionControl::NewReno => tcp::CongestionControl::NewReno,
             CongestionControl::Cubic => tcp::CongestionControl::Cubic,

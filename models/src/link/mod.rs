@@ -402,6 +402,7 @@ pub fn header_of(seg: &Segment) -> SegmentHeader {
         mss: seg.options.mss,
         window_scale: seg.options.window_scale,
         sack_permitted: seg.options.sack_permitted,
+        timestamp: seg.options.timestamp,
     }
 }
 

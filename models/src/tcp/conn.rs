@@ -201,6 +201,14 @@ pub struct TcpConnection {
     /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
     /// handed over: a handed-over connection restarts only after it has sent once.
     pub(super) last_data_sent: Option<SimTime>,
+    /// RFC 7323 timestamps negotiated.
+    pub(super) ts_ok: bool,
+    /// RFC 7323 TS.Recent: the timestamp to echo (`None` before a TSval was seen).
+    pub(super) ts_recent: Option<u32>,
+    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent.
+    pub(super) last_ack_sent: SeqNum,
+    /// The timestamp clock at the current call [ms] (TSval of what is sent now).
+    pub(super) ts_clock: u32,
     pub(super) stats: TcpStats,
 }
 
@@ -253,6 +261,10 @@ impl TcpConnection {
             delayed_ack_at: None,
             time_wait_at: None,
             last_data_sent: None,
+            ts_ok: false,
+            ts_recent: None,
+            last_ack_sent: SeqNum(0),
+            ts_clock: 0,
             stats: TcpStats::default(),
         }
     }
@@ -483,13 +495,15 @@ impl TcpConnection {
     /// Transmits whatever the windows allow, and any pending ACK. Call after `send`, `close`
     /// and `set_reading`; `on_segment` and `on_timer` do it themselves.
     pub fn poll(&mut self, now: SimTime, out: &mut Output) {
+        self.set_ts_clock(now);
         self.transmit(now, out);
     }
 
     /// Sends a pending (delayed) ACK at once and stops the delayed-ACK timer: before a
     /// handover nothing may stay pending (spec/chimney.md rule 6: "The host has flushed pending
     /// ACKs and stopped delayed-ACK ... timers"; rule 30 for the target at upload).
-    pub fn flush_ack(&mut self, _now: SimTime, out: &mut Output) {
+    pub fn flush_ack(&mut self, now: SimTime, out: &mut Output) {
+        self.set_ts_clock(now);
         let pending = self.ack_now || self.delayed_ack_at.is_some();
         if pending && (self.state.is_synchronized() || self.state == TcpState::SynReceived) {
             self.send_ack(out);
@@ -527,6 +541,7 @@ impl TcpConnection {
         if self.deadline(kind).is_none_or(|t| t > now) {
             return;
         }
+        self.set_ts_clock(now);
         match kind {
             TimerKind::Retransmit => {
                 self.retransmit_at = None;
@@ -669,6 +684,7 @@ impl TcpConnection {
     /// A segment arrived (RFC 793 §3.9 SEGMENT ARRIVES). Corrupted, malformed and foreign
     /// segments are dropped and counted; nothing panics. Sends what the segment enables.
     pub fn on_segment(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        self.set_ts_clock(now);
         if seg.corrupted {
             self.stats.checksum_failures += 1;
             return;
@@ -879,6 +895,19 @@ impl TcpConnection {
     /// RFC 793 §3.9 "Otherwise" steps one to four (sequence number, RST, SYN, ACK bit) for the
     /// synchronized states. Returns true if the segment should be processed further.
     fn check_segment(&mut self, now: SimTime, seg: &Segment, out: &mut Output) -> bool {
+        let tsval = seg.options.timestamp.filter(|_| self.ts_ok).map(|t| t.0);
+        // RFC 7323 §5.3 R1: "If there is a Timestamps option in the arriving segment, SEG.TSval
+        // < TS.Recent, TS.Recent is valid ..., and the RST bit is not set, then treat the
+        // arriving segment as not acceptable: Send an acknowledgment in reply as specified in
+        // [RFC0793], page 69 and drop the segment."
+        if let (Some(v), Some(recent)) = (tsval, self.ts_recent)
+            && !seg.flags.rst
+            && (v.wrapping_sub(recent) as i32) < 0
+        {
+            self.stats.paws_rejected += 1;
+            self.ack_now = true;
+            return false;
+        }
         if !self.rcv.acceptable(seg.seq, seg.seq_len()) {
             // "If an incoming segment is not acceptable, an acknowledgment should be sent in
             // reply (unless the RST bit is set, if so drop the segment and return)".
@@ -915,6 +944,14 @@ impl TcpConnection {
             // RFC 5961 §4.2: "TCP MUST send an ACK (challenge ACK) to the remote peer".
             self.ack_now = true;
             return false;
+        }
+        // RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then
+        // SEG.TSval is copied to TS.Recent; otherwise, it is ignored."
+        if let Some(v) = tsval
+            && self.ts_recent.is_none_or(|r| (v.wrapping_sub(r) as i32) >= 0)
+            && seg.seq <= self.last_ack_sent
+        {
+            self.ts_recent = Some(v);
         }
         // "fifth check the ACK field, if the ACK bit is off drop the segment and return"
         seg.flags.ack
@@ -985,7 +1022,7 @@ impl TcpConnection {
             }
             return true;
         }
-        self.on_new_ack(now, ack, out);
+        self.on_new_ack(now, ack, seg.options.timestamp.map(|t| t.1), out);
         self.update_window(seg, seg_wnd);
         true
     }
@@ -1035,14 +1072,26 @@ impl TcpConnection {
     }
 
     /// `snd_una < ack <= snd_max`: new data acknowledged.
-    fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, out: &mut Output) {
+    fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, seg_tsecr: Option<u32>, out: &mut Output) {
         let acked = ack.wrapping_since(self.snd_una);
         let data = self.chain.len().min(super::sender::MAX_MAPPED_DATA) as u32;
         if acked > data {
             // Only our FIN occupies sequence space after the data.
             self.fin_acked = true;
         }
-        self.rtt.on_ack(ack, now);
+        match seg_tsecr.filter(|&e| self.ts_ok && e != 0) {
+            // RFC 7323 §4.1: "RTTM ... TSecr ... used to measure the RTT of the segment that
+            // caused the ACK", retransmitted or not (the echo says which copy arrived).
+            Some(echo) => {
+                let ms = self.ts_clock.wrapping_sub(echo);
+                let flight = self.snd_max.wrapping_since(self.snd_una);
+                // RFC 7323 Appendix G: "ExpectedSamples = ceiling(FlightSize / (SMSS * 2))".
+                let expected = flight.div_ceil(2 * self.smss).max(1);
+                self.rtt
+                    .sample_weighted(SimDuration::from_millis(u64::from(ms)), expected);
+            }
+            None => self.rtt.on_ack(ack, now),
+        }
         let front = self.chain.front_offset();
         self.chain
             .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
@@ -1173,6 +1222,12 @@ impl TcpConnection {
         }
         // RFC 2018 §2: SACK is used only if both sides sent SACK-permitted.
         self.sack_ok = self.cfg.sack && opts.sack_permitted;
+        // RFC 7323 §3.2: "Once TSopt has been successfully negotiated, that is both <SYN> and
+        // <SYN,ACK> contain TSopt, the TSopt MUST be sent in every non-<RST> segment".
+        self.ts_ok = self.cfg.timestamps && opts.timestamp.is_some();
+        // RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent" holds
+        // trivially for the SYN: its TSval is the first TS.Recent.
+        self.ts_recent = opts.timestamp.filter(|_| self.ts_ok).map(|t| t.0);
     }
 
     fn establish(&mut self, out: &mut Output) {
@@ -1195,6 +1250,12 @@ impl TcpConnection {
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
         out.events.push(ConnEvent::Established);
+    }
+
+    /// RFC 7323 §5.4: the timestamp clock, 1 ms per tick ("between 1 ms and 1 second per
+    /// tick"), from the simulation clock (so it is exact and the same on any machine).
+    fn set_ts_clock(&mut self, now: SimTime) {
+        self.ts_clock = (now.as_nanos() / 1_000_000) as u32;
     }
 
     // ----- accessors ---------------------------------------------------------------------

@@ -23,7 +23,12 @@
 //! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
 //! many retransmissions (chimney rule 18).
 //!
-//! What it does not model (a test could tell): TCP timestamps and PAWS, Nagle (every write is
+//! Timestamps (RFC 7323, when configured): TSval/TSecr on every segment with a 1 ms timestamp
+//! clock, RTTM with the Appendix G weighting, PAWS; not carried at a handover (a handed-over
+//! connection stops sending the option; chimney rule 19's TsRecent/TsRecentAge/TsTime are not
+//! delegated yet).
+//!
+//! What it does not model (a test could tell): Nagle (every write is
 //! sent as soon as windows allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2
 //! timer, ECN, path-MTU changes, and a listener serving more than one
 //! peer (a passive connection waits for one SYN). SACK: no D-SACK (RFC 2883), no rescue
@@ -148,6 +153,10 @@ pub struct TcpConfig {
     /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
     /// application limits the flight, so cwnd can grow far beyond what was ever sent.
     pub cwnd_validation: bool,
+    /// Offer the RFC 7323 Timestamps option and, if negotiated, send TSval/TSecr on every
+    /// segment, take an RTT sample from the TSecr of every ACK of new data (RTTM, also for
+    /// retransmitted segments) and drop old duplicates by PAWS. Default false.
+    pub timestamps: bool,
     /// The window-growth algorithm: NewReno (RFC 5681, the default) or CUBIC (RFC 9438); the
     /// loss recovery (RFC 6582 / RFC 6675) is the same for both.
     pub congestion_control: CongestionControl,
@@ -186,6 +195,7 @@ impl Default for TcpConfig {
             cwnd_validation: true,
             restart_after_idle: RestartAfterIdle::Rfc5681,
             limited_transmit: false,
+            timestamps: false,
             congestion_control: CongestionControl::NewReno,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
@@ -289,4 +299,6 @@ pub struct TcpStats {
     pub fast_retransmits: u64,
     /// Duplicate segments received (all payload below `rcv_nxt`).
     pub duplicate_segments: u64,
+    /// Segments dropped by PAWS (RFC 7323 §5: a TSval older than TS.Recent).
+    pub paws_rejected: u64,
 }

@@ -92,6 +92,25 @@ impl RttEstimator {
         self.rto = self.base_rto();
     }
 
+    /// Feeds one of about `expected` RTT measurements per round trip (RFC 7323 timestamps):
+    /// RFC 7323 Appendix G, "α' = α / ExpectedSamples" and "β' = β / ExpectedSamples", so
+    /// that a window of samples moves SRTT and RTTVAR as much as one RFC 6298 sample would.
+    pub fn sample_weighted(&mut self, r: SimDuration, expected: u32) {
+        let e = u64::from(expected.max(1));
+        match self.srtt {
+            None => self.sample(r),
+            Some(srtt) => {
+                let (srtt, r) = (srtt.as_nanos(), r.as_nanos());
+                // RTTVAR <- (1 - β') RTTVAR + β' |SRTT - R'|, β' = 1/(4e); SRTT likewise, α' = 1/(8e).
+                let rttvar = ((4 * e - 1) * self.rttvar.as_nanos() + srtt.abs_diff(r)) / (4 * e);
+                self.rttvar = SimDuration(rttvar);
+                self.srtt = Some(SimDuration(((8 * e - 1) * srtt + r) / (8 * e)));
+                self.backoff = 0;
+                self.rto = self.base_rto();
+            }
+        }
+    }
+
     /// RTO from SRTT and RTTVAR, bounded, without backoff.
     pub fn base_rto(&self) -> SimDuration {
         let Some(srtt) = self.srtt else {

@@ -130,9 +130,25 @@ impl TcpConnection {
         } else if seg.flags.ack {
             seg.window = self.advertise();
             if self.sack_ok {
-                // RFC 2018 §3: at most 4 blocks fit in the 40 option bytes (no timestamps here).
-                seg.options.sack_blocks = self.rcv.sack_blocks(4);
+                // RFC 2018 §3: at most 4 blocks fit in the 40 option bytes, 3 with the 10 bytes
+                // (12 with padding) of the Timestamps option.
+                seg.options.sack_blocks = self.rcv.sack_blocks(if self.ts_ok { 3 } else { 4 });
             }
+        }
+        // RFC 7323 §3.2: TSopt "MUST be sent in every non-<RST> segment" once negotiated; a SYN
+        // offers it (TSecr 0), a SYN,ACK only if the SYN did. "TSecr ... is only valid if the
+        // ACK bit is set".
+        let offer = if seg.flags.syn {
+            self.cfg.timestamps && (!seg.flags.ack || self.ts_ok)
+        } else {
+            self.ts_ok
+        };
+        if offer {
+            let echo = if seg.flags.ack { self.ts_recent.unwrap_or(0) } else { 0 };
+            seg.options.timestamp = Some((self.ts_clock, echo));
+        }
+        if seg.flags.ack {
+            self.last_ack_sent = seg.ack;
         }
         if seg.flags.ack {
             self.ack_now = false;

@@ -1531,7 +1531,7 @@ proptest::proptest! {
                 ack: base_ack,
                 flags: Flags { fin: flags & 1 != 0, syn: flags & 2 != 0, rst: flags & 4 != 0 && flags & 32 != 0, psh: flags & 8 != 0, ack: flags & 16 != 0 },
                 window,
-                options: crate::segment::TcpOptions { mss, window_scale: ws, sack_permitted: sackp, sack_blocks: vec![(base_ack, base_ack.add(100))] },
+                options: crate::segment::TcpOptions { mss, window_scale: ws, sack_permitted: sackp, sack_blocks: vec![(base_ack, base_ack.add(100))], timestamp: None },
                 payload: Bytes::from(vec![0u8; len]),
                 ..Segment::default()
             };
@@ -1794,4 +1794,98 @@ fn a_handed_over_cubic_connection_restarts_its_epoch_with_w_max_at_its_cwnd() {
     net.run_until(net.now + SimDuration::from_secs(3));
     net.assert_clean();
     assert_eq!(net.rx[Side::B as usize], u64::from(200 * MSS));
+}
+
+// ----- timestamps (RFC 7323) ------------------------------------------------------------------
+
+fn ts_cfg() -> TcpConfig {
+    TcpConfig {
+        timestamps: true,
+        sack: true,
+        ..cfg()
+    }
+}
+
+//= https://www.rfc-editor.org/rfc/rfc7323#section-3.2
+//= type=test
+//# Once TSopt has been successfully negotiated, that is both <SYN> and <SYN,ACK> contain
+//# TSopt, the TSopt MUST be sent in every non-<RST> segment for the duration of the connection
+#[test]
+fn negotiated_timestamps_are_on_every_segment_and_leave_room_for_three_sack_blocks() {
+    let mut net = established_pair_with(ts_cfg(), ts_cfg(), ISN_A);
+    // Four holes: five SACK blocks would exist, three fit next to the timestamps.
+    net.drop_if(drop_first_tx((0..4).map(|k| a_seq((2 * k + 1) * MSS)).collect()));
+    net.write(Side::A, 12 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_secs(3));
+    net.assert_clean();
+    assert!(net.log.iter().all(|s| s.seg.options.timestamp.is_some()));
+    let most = net.log.iter().map(|s| s.seg.options.sack_blocks.len()).max();
+    assert_eq!(most, Some(3));
+    assert!(net.log.iter().all(|s| s.seg.wire_len() <= 40 + 40 + s.seg.len()));
+    // TSecr echoes the peer's clock: B's ACKs echo the TSval of A's segments (1 ms ticks).
+    let b_ack = net.log.iter().rev().find(|s| s.from == Side::B).unwrap();
+    let (_, echo) = b_ack.seg.options.timestamp.unwrap();
+    assert!(echo > 0 && u64::from(echo) <= b_ack.at.as_nanos() / 1_000_000);
+    // Offered by one side only: not used.
+    let mut net = established_pair_with(ts_cfg(), sack_cfg(), ISN_A);
+    net.write(Side::A, 4 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_secs(1));
+    let after_syn = net.log.iter().filter(|s| !s.seg.flags.syn || s.from == Side::B);
+    assert!(after_syn.clone().all(|s| s.seg.options.timestamp.is_none()));
+}
+
+//= https://www.rfc-editor.org/rfc/rfc7323#section-4.1
+//= type=test
+//# the TSecr field of an arriving <ACK> ... RTTM ... can be used to measure the RTT of
+//# retransmitted segments as well
+#[test]
+fn timestamps_measure_the_rtt_of_a_retransmission_and_end_the_backoff() {
+    for c in [sack_cfg(), ts_cfg()] {
+        // B acknowledges at once, so that the sample is the path's RTT alone.
+        let cb = TcpConfig { delayed_ack: None, ..c };
+        let mut net = established_pair_with(c, cb, ISN_A);
+        net.drop_if(drop_first_tx((0..4).map(|k| a_seq(k * MSS)).collect()));
+        net.write(Side::A, 4 * MSS as usize);
+        run_to_event(&mut net, |e| matches!(e, ConnEvent::RtoFired { .. }));
+        assert_eq!(net.a.backoff(), 1);
+        // The ACK of the retransmitted first segment.
+        let una = net.a.snd_una();
+        while net.a.snd_una() == una {
+            let t = net.next_event().unwrap();
+            net.now = t;
+            net.step();
+        }
+        if c.timestamps {
+            assert_eq!(net.a.backoff(), 0, "RTTM sampled the retransmission");
+            assert_eq!(net.a.srtt(), Some(RTT), "20 ms, exact at 1 ms ticks");
+        } else {
+            assert_eq!(net.a.backoff(), 1, "Karn: no sample from a retransmission");
+        }
+    }
+}
+
+//= https://www.rfc-editor.org/rfc/rfc7323#section-5.3
+//= type=test
+//# If there is a Timestamps option in the arriving segment, SEG.TSval < TS.Recent, TS.Recent
+//# is valid (see later discussion), and the RST bit is not set, then treat the arriving
+//# segment as not acceptable
+#[test]
+fn paws_drops_an_old_duplicate_inside_the_window() {
+    let mut net = established_pair_with(ts_cfg(), ts_cfg(), ISN_A);
+    net.write(Side::A, 2 * MSS as usize);
+    net.run_until(net.now + SimDuration::from_millis(100));
+    let old = net.data_sent(Side::A)[0].seg.clone();
+    net.run_until(net.now + SimDuration::from_millis(50));
+    net.write(Side::A, MSS as usize);
+    net.run_until(net.now + SimDuration::from_millis(100));
+    // A wandering copy of the first segment, re-labelled to the next expected sequence number:
+    // the window accepts it, its old TSval does not.
+    let rcv_nxt = net.b.rcv_nxt();
+    let stray = Segment { seq: rcv_nxt, ..old };
+    let mut out = Output::default();
+    net.b.on_segment(net.now, stray, &mut out);
+    assert!(out.delivered.is_empty(), "not delivered");
+    assert_eq!(net.b.rcv_nxt(), rcv_nxt);
+    assert_eq!(net.b.stats().paws_rejected, 1);
+    assert_eq!(out.segments.len(), 1, "answered with an ACK");
 }

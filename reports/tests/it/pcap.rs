@@ -494,3 +494,48 @@ fn tshark_reads_syn_options_and_sack_blocks() {
     let got = fields("tcp.options.sack_le", &["tcp.options.sack_le", "tcp.options.sack_re"]);
     assert_eq!(got, expected);
 }
+
+/// With RFC 7323 timestamps: every frame carries TSval/TSecr as tshark decodes them, and the
+/// SACK blocks (3 at most next to the timestamps) are still read.
+#[test]
+fn tshark_reads_timestamps_and_sack_blocks_together() {
+    let Some(_) = tool("tshark", "tshark_reads_timestamps_and_sack_blocks_together") else {
+        return;
+    };
+    let text = SACK_SCENARIO.replace("sack: true,", "sack: true, timestamps: true,");
+    let s = scenarios::parse(&text, "ts_capture.ron").unwrap_or_else(|e| panic!("{e}"));
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        run_id: "ts".into(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &o.log).unwrap();
+    let file = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
+        .expect("sender-side capture");
+    let frames = tshark_count(&file, "tcp");
+    assert!(frames > 100);
+    assert_eq!(
+        tshark_count(&file, "tcp.options.timestamp.tsval"),
+        frames,
+        "every frame"
+    );
+    let sack = tshark_count(&file, "tcp.options.sack_le");
+    assert!(sack >= 4, "{sack}");
+    assert_eq!(tshark_count(&file, "tcp.options.sack.count > 3"), 0);
+    // The recorder's TSval of the first data segment is what tshark reads.
+    let first = o
+        .log
+        .wire
+        .iter()
+        .find(|w| w.link == LinkId(0) && w.header.len > 0)
+        .unwrap();
+    let tsval = first.header.timestamp.unwrap().0;
+    assert!(tshark_count(&file, &format!("tcp.len > 0 && tcp.options.timestamp.tsval == {tsval}")) >= 1);
+}

@@ -46,7 +46,10 @@ fn unnamed_engine_settings_are_the_engine_defaults() {
                 d.initial_rto
             )
         );
-        assert_eq!(c.congestion_control, CongestionControl::NewReno);
+        assert_eq!(
+            (c.congestion_control, c.timestamps),
+            (CongestionControl::NewReno, false)
+        );
     }
 }
 
@@ -54,7 +57,7 @@ fn unnamed_engine_settings_are_the_engine_defaults() {
 fn engine_settings_reach_both_ends() {
     let (client, server) = tcp_of(&scenario(
         r#", ca_counting: PerAck, cwnd_validation: false, restart_after_idle: Halve, limited_transmit: true,
-        initial_rto: "3 s", congestion_control: Cubic"#,
+        initial_rto: "3 s", congestion_control: Cubic, timestamps: true"#,
     ));
     for c in [client, server] {
         assert_eq!(
@@ -73,6 +76,6 @@ fn engine_settings_reach_both_ends() {
                 SimDuration::from_secs(3)
             )
         );
-        assert_eq!(c.congestion_control, CongestionControl::Cubic);
+        assert_eq!((c.congestion_control, c.timestamps), (CongestionControl::Cubic, true));
     }
 }
