@@ -14,26 +14,26 @@
 //! scoreboard and SACK-based loss recovery; [`theory`] holds the Mathis and Padhye throughput
 //! models the engine is checked against.
 //!
-//! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
-//! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
-//! SWS avoidance; slow start, congestion avoidance (byte counting or per ACK), fast retransmit,
-//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; limited
-//! transmit (RFC 3042, when configured); restart after idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO
-//! with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs; orderly close through
-//! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
-//! many retransmissions (chimney rule 18).
+//! What it models: the three-way handshake with MSS, window-scale, SACK-permitted and
+//! timestamp options; data transfer with sliding windows, window scaling, zero-window probing,
+//! sender and receiver SWS avoidance; slow start, congestion avoidance (byte counting or per
+//! ACK; NewReno or CUBIC growth), fast retransmit, NewReno fast recovery, or RFC 6675 SACK loss
+//! recovery when SACK is negotiated; limited transmit (RFC 3042, when configured); restart after
+//! idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO with Karn's rule and BSD-style
+//! go-back-N after a timeout; delayed ACKs; orderly close through TIME_WAIT; RST (with RFC 5961
+//! challenge ACKs for in-window RSTs and SYNs); give-up after too many retransmissions (chimney
+//! rule 18).
 //!
 //! Timestamps (RFC 7323, when configured): TSval/TSecr on every segment with a 1 ms timestamp
 //! clock, RTTM with the Appendix G weighting, PAWS; not carried at a handover (a handed-over
 //! connection stops sending the option; chimney rule 19's TsRecent/TsRecentAge/TsTime are not
 //! delegated yet).
 //!
-//! What it does not model (a test could tell): Nagle (every write is
-//! sent as soon as windows allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2
-//! timer, ECN, path-MTU changes, and a listener serving more than one
-//! peer (a passive connection waits for one SYN). SACK: no D-SACK (RFC 2883), no rescue
-//! retransmission (RFC 6675 NextSeg rule 4); the scoreboard is not handed over, so a recovery in
-//! progress at a handover finishes as NewReno.
+//! What it does not model (a test could tell): Nagle (every write is sent as soon as windows
+//! allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2 timer, ECN, path-MTU
+//! changes, and a listener serving more than one peer (a passive connection waits for one SYN).
+//! SACK: no D-SACK (RFC 2883), no rescue retransmission (RFC 6675 NextSeg rule 4); the
+//! scoreboard is not handed over, so a recovery in progress at a handover finishes as NewReno.
 
 pub mod cc;
 pub mod conn;

@@ -14,9 +14,9 @@
 //! CUBIC (RFC 9438, [`cubic`]) can replace the window growth and the reduction factor; the
 //! recovery logic stays this module's.
 //!
-//! What it does not model: BBR or any other algorithm;
-//! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
-//! validation for application-limited periods (RFC 7661).
+//! What it does not model: BBR or any other algorithm; the RFC 6582 "ACK heuristic" for
+//! entering recovery below `recover`; RFC 7661's congestion-window validation as specified
+//! (`validate` is Linux's simpler cwnd-limited test).
 
 pub mod cubic;
 
