@@ -36,10 +36,10 @@ pub struct Cubic {
     pub w_max: u64,
     /// cwnd_prior: "Size of cwnd at the most recent congestion event" [bytes].
     pub cwnd_prior: u64,
-    /// t_epoch: "The time ... when the current congestion avoidance stage started" [µs];
+    /// t_epoch: "The time ... when the current congestion avoidance stage started" \[µs\];
     /// `None` until the first ACK in congestion avoidance after a congestion event.
     pub epoch_start_us: Option<u64>,
-    /// K: the time the window takes to grow back to W_max [µs] (negative when cwnd_epoch >
+    /// K: the time the window takes to grow back to W_max \[µs\] (negative when cwnd_epoch >
     /// W_max).
     pub k_us: i64,
     /// W_est, the Reno-friendly estimate [milli-bytes].
