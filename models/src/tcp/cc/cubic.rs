@@ -119,7 +119,9 @@ impl Cubic {
 
     /// W_cubic(t) [bytes] (RFC 9438 §4.2, Figure 1: "W_cubic(t) = C * (t - K)^3 + W_max").
     fn w_cubic(&self, t_us: i64, smss: u32) -> i128 {
-        let d = i128::from(t_us - self.k_us);
+        // |t - K| is bounded to 2^33 µs (2.4 h) so that the cube stays far inside i128; the
+        // window there is beyond any cwnd target (which is at most 1.5 cwnd) anyway.
+        let d = i128::from(t_us.saturating_sub(self.k_us).clamp(-(1 << 33), 1 << 33));
         C_NUM * i128::from(smss) * d * d * d / (C_DEN * US3) + self.w_max as i128
     }
 
@@ -155,7 +157,8 @@ impl Cubic {
         } else {
             (9, 17)
         };
-        self.w_est_milli += a_num * u64::from(acked) * smss64 * 1000 / (a_den * cur);
+        let inc = u128::from(a_num * u64::from(acked)) * u128::from(smss64) * 1000 / u128::from(a_den * cur);
+        self.w_est_milli = self.w_est_milli.saturating_add(inc.min(u128::from(u64::MAX)) as u64);
         let w_est = self.w_est_milli / 1000;
         // "If W_cubic(t) < W_est ... cwnd SHOULD be set to W_est" (the Reno-friendly region).
         if self.w_cubic(t_us, smss) < w_est as i128 {
@@ -167,9 +170,10 @@ impl Cubic {
         // RFC 9438 §4.2: "target = cwnd if W_cubic(t + RTT) < cwnd; 1.5 * cwnd if W_cubic(t +
         // RTT) > 1.5 * cwnd; W_cubic(t + RTT) otherwise", and "cwnd SHOULD be incremented by
         // (target - cwnd) / cwnd" per SMSS acknowledged.
-        let future = self.w_cubic(t_us + rtt_us as i64, smss);
+        let future = self.w_cubic(t_us.saturating_add(rtt_us as i64), smss);
         let target = future.clamp(cur as i128, (cur + cur / 2) as i128) as u64;
-        self.acc_milli += (target - cur) * u64::from(acked) * 1000 / cur;
+        let inc = u128::from(target - cur) * u128::from(acked) * 1000 / u128::from(cur);
+        self.acc_milli = self.acc_milli.saturating_add(inc.min(u128::from(u64::MAX)) as u64);
         let grow = self.acc_milli / 1000;
         self.acc_milli %= 1000;
         *cwnd = (cur + grow).min(u64::from(u32::MAX)) as u32;
@@ -208,6 +212,16 @@ mod tests {
         // Fast convergence: a second event below W_max remembers less than cwnd.
         c.on_congestion(90 * MSS, 90 * MSS, MSS);
         assert_eq!(c.w_max, u64::from(90 * MSS) * 17 / 20);
+    }
+
+    #[test]
+    fn huge_windows_and_long_epochs_do_not_overflow() {
+        let mut c = Cubic::handed_over(u32::MAX / 2);
+        let mut cwnd = c.on_congestion(u32::MAX / 2, u32::MAX / 2, 65_535);
+        c.on_ack(&mut cwnd, 1 << 30, 0, 0, 65_535);
+        // Days later, with stretch ACKs of a gigabyte: clamped, no panic.
+        c.on_ack(&mut cwnd, 1 << 30, 10_000_000_000_000, 1_000_000, 65_535);
+        assert!(cwnd >= u32::MAX / 2 / 10 * 7);
     }
 
     //= https://www.rfc-editor.org/rfc/rfc9438#section-4.3
