@@ -258,7 +258,7 @@ impl BudgetReader {
         let Some((t0, read0)) = self.origin else { return 0 };
         let elapsed = u128::from(now.saturating_since(t0).as_nanos());
         let budget = (elapsed * u128::from(self.rate) / 1_000_000_000) as u64;
-        (read0 + budget).saturating_sub(self.read).min(self.backlog)
+        read0.saturating_add(budget).saturating_sub(self.read).min(self.backlog)
     }
 }
 
