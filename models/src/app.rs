@@ -8,7 +8,13 @@
 //!
 //! The sink checks each delivered byte against the pattern at its stream offset, in order,
 //! with no gap and no duplicate: any misplaced byte ends the run with an integrity error.
-//! It can read at a limited rate, so the receive window closes.
+//! It can read at a limited rate, so the receive window closes: delivered bytes stay in the
+//! receive buffer until a byte budget, refilled at the rate every millisecond while data waits,
+//! lets the application read them ([`ReadRate::Limited`]). The budget does not accumulate while
+//! the buffer is empty (a reader cannot read ahead of the data), so the read rate holds to one
+//! millisecond's worth of bytes over any interval in which data waits. Not modelled: a reader
+//! whose connection is offloaded (the offload target's engine reads at once).
+//! Verification happens at delivery, reading is only what frees the buffer.
 //!
 //! As cross traffic, the sender can also come and go ([`WriteTiming::OnOff`]): bursts of
 //! writes in on periods, silence in off periods, each period fixed or exponential.
@@ -18,7 +24,7 @@
 
 use crate::msg::{Action, Msg, SendStatus};
 use crate::pattern::{first_mismatch, pattern_bytes};
-use crate::record::{DeliveryRecord, Recorder};
+use crate::record::{DeliveryRecord, ReadRecord, Recorder};
 use crate::segment::{BufId, ConnId};
 use crate::tcp::ConnEvent;
 use bytes::Bytes;
@@ -310,18 +316,49 @@ pub enum ReadRate {
     Limited(u64),
 }
 
+/// Period of a rate-limited reader: each tick reads what the byte budget allows.
+const READ_TICK: SimDuration = SimDuration::from_millis(1);
+
+/// A reader at a limited rate: a byte budget that grows at `rate` from the moment data began
+/// to wait (no burst allowance).
+#[derive(Clone, Copy, Debug, Default)]
+struct BudgetReader {
+    /// Bytes per second.
+    rate: u64,
+    /// Delivered bytes not read yet (in the receive buffer).
+    backlog: u64,
+    /// Bytes read so far.
+    read: u64,
+    /// Since when, and from which `read` count, the budget has been growing (`None` while the
+    /// buffer is empty or the application is paused).
+    origin: Option<(SimTime, u64)>,
+    /// The next tick is scheduled.
+    ticking: bool,
+}
+
+impl BudgetReader {
+    /// Bytes the budget allows to read at `now` (and not more than wait).
+    fn allowed(&self, now: SimTime) -> u64 {
+        let Some((t0, read0)) = self.origin else { return 0 };
+        let elapsed = u128::from(now.saturating_since(t0).as_nanos());
+        let budget = (elapsed * u128::from(self.rate) / 1_000_000_000) as u64;
+        read0.saturating_add(budget).saturating_sub(self.read).min(self.backlog)
+    }
+}
+
 /// The sink actor: verifies and counts every delivered byte.
 pub struct Sink {
     conn: ConnId,
     host: ActorId,
     expected: u64,
-    rate: ReadRate,
     received: u64,
     completed_at: Option<SimTime>,
     peer_closed: bool,
     reset: bool,
     reading: bool,
     paused_by_action: bool,
+    /// The byte budget of a [`ReadRate::Limited`] sink.
+    reader: Option<BudgetReader>,
     recorder: Recorder,
 }
 
@@ -332,15 +369,27 @@ impl Sink {
             conn,
             host,
             expected,
-            rate,
             received: 0,
             completed_at: None,
             peer_closed: false,
             reset: false,
             reading: true,
             paused_by_action: false,
+            reader: match rate {
+                ReadRate::Unlimited => None,
+                ReadRate::Limited(rate) => Some(BudgetReader {
+                    rate: rate.max(1),
+                    ..BudgetReader::default()
+                }),
+            },
             recorder: Recorder::default(),
         }
+    }
+
+    /// Bytes the application has read out of the receive buffer (all received bytes for a sink
+    /// that reads at once).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.map_or(self.received, |r| r.read)
     }
 
     /// Bytes received and verified, in order.
@@ -366,6 +415,56 @@ impl Sink {
     /// Takes the recording.
     pub fn take_recorder(&mut self) -> Recorder {
         std::mem::take(&mut self.recorder)
+    }
+
+    /// Data waits and the application reads: let the budget grow from now and tick.
+    fn start_reading(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let paused = self.paused_by_action;
+        let Some(r) = self.reader.as_mut() else { return };
+        if paused || r.backlog == 0 {
+            return;
+        }
+        if r.origin.is_none() {
+            r.origin = Some((now, r.read));
+        }
+        if !r.ticking {
+            r.ticking = true;
+            ctx.set_timer(now + READ_TICK, 0);
+        }
+    }
+
+    /// One tick of the limited reader: read what the budget allows.
+    fn read_tick(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let paused = self.paused_by_action;
+        let Some(r) = self.reader.as_mut() else { return };
+        r.ticking = false;
+        let n = r.allowed(now);
+        if n > 0 {
+            r.read += n;
+            r.backlog -= n;
+            self.recorder.reads.push(ReadRecord {
+                time: now,
+                conn: self.conn,
+                bytes: r.read,
+            });
+            ctx.send(
+                self.host,
+                SimDuration::ZERO,
+                Msg::AppRead {
+                    conn: self.conn,
+                    bytes: n,
+                },
+            );
+        }
+        if paused || r.backlog == 0 {
+            // Idle: the budget restarts when data waits again (no reading ahead).
+            r.origin = None;
+            return;
+        }
+        r.ticking = true;
+        ctx.set_timer(now + READ_TICK, 0);
     }
 
     fn set_reading(&mut self, ctx: &mut Ctx<'_, Msg>, reading: bool) {
@@ -418,11 +517,10 @@ impl Actor<Msg> for Sink {
                 if self.received == self.expected && self.completed_at.is_none() {
                     self.completed_at = Some(now);
                 }
-                if let ReadRate::Limited(rate) = self.rate {
-                    // Read this chunk at `rate`: stop reading until it has been consumed.
-                    self.set_reading(ctx, false);
-                    let ns = (data.len() as u128 * 1_000_000_000 / u128::from(rate.max(1))) as u64;
-                    ctx.set_timer(now + SimDuration::from_nanos(ns), 0);
+                if let Some(r) = self.reader.as_mut() {
+                    // The bytes wait in the receive buffer until the budget reads them.
+                    r.backlog += data.len() as u64;
+                    self.start_reading(ctx);
                 }
             }
             Msg::ConnEvent {
@@ -440,15 +538,26 @@ impl Actor<Msg> for Sink {
             }
             Msg::Action(Action::ResumeApp) => {
                 self.paused_by_action = false;
-                self.set_reading(ctx, true);
+                if self.reader.is_some() {
+                    self.start_reading(ctx);
+                } else {
+                    self.set_reading(ctx, true);
+                }
             }
             _ => {}
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, _tag: u64) {
-        if !self.paused_by_action {
-            self.set_reading(ctx, true);
+    fn start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.reader.is_some() {
+            // A limited reader never lets the stack read for it: every delivered byte stays in
+            // the receive buffer until the budget reads it (the connection exists, listening,
+            // from the start; a paused reader stays paused through the handshake).
+            self.set_reading(ctx, false);
         }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, _timer: TimerId, _tag: u64) {
+        self.read_tick(ctx);
     }
 }

@@ -1,10 +1,11 @@
 //! Plumbing shared by the actors that run a TCP engine (host stack and offload target):
-//! keeping kernel timers in step with the engine's deadlines, and recording sender samples.
+//! keeping kernel timers in step with the engine's deadlines, and recording sender samples and
+//! retransmission-timer expiries.
 
 use crate::msg::Msg;
-use crate::record::CcSample;
+use crate::record::{CcSample, RtoRecord, RtoSegment};
 use crate::segment::ConnId;
-use crate::tcp::{TcpConnection, TimerKind};
+use crate::tcp::{TcpConnection, TcpState, TimerKind};
 use sim_core::{Ctx, SimTime, TimerId};
 
 /// The kernel timers of one connection, one per [`TimerKind`], with the deadline each is
@@ -76,4 +77,22 @@ pub(crate) fn record_sample(samples: &mut Vec<CcSample>, tcp: &TcpConnection, no
     if changed {
         samples.push(s);
     }
+}
+
+/// Records one retransmission-timer expiry the engine just reported (`ConnEvent::RtoFired`).
+pub(crate) fn record_rto(records: &mut Vec<RtoRecord>, tcp: &TcpConnection, now: SimTime, backoff: u32) {
+    let segment = if matches!(tcp.state(), TcpState::SynSent | TcpState::SynReceived) {
+        RtoSegment::Syn
+    } else if tcp.chain().is_empty() {
+        RtoSegment::Fin
+    } else {
+        RtoSegment::Data
+    };
+    records.push(RtoRecord {
+        time: now,
+        conn: tcp.conn_id(),
+        sender: tcp.sender(),
+        backoff,
+        segment,
+    });
 }

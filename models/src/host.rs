@@ -221,6 +221,14 @@ impl HostStack {
         for seg in out.segments.drain(..) {
             ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
         }
+        for (from, to) in out.discarded.drain(..) {
+            self.recorder.discards.push(crate::record::DiscardRecord {
+                time: ctx.now(),
+                conn,
+                from,
+                to,
+            });
+        }
         if let Some(app) = c.app {
             for (offset, data) in out.delivered.drain(..) {
                 ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
@@ -232,8 +240,9 @@ impl HostStack {
         let events = std::mem::take(&mut out.events);
         let mut dead = false;
         for event in events {
-            if let ConnEvent::RtoFired { .. } = event {
+            if let ConnEvent::RtoFired { count } = event {
                 c.rto_count += 1;
+                crate::endpoint::record_rto(&mut self.recorder.rto, tcp, ctx.now(), count);
             }
             if event == ConnEvent::GiveUp {
                 // The host stack gives up: reset the connection.
@@ -835,6 +844,14 @@ impl Actor<Msg> for HostStack {
                 let now = ctx.now();
                 if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
                     tcp.set_reading(reading);
+                    tcp.poll(now, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
+            Msg::AppRead { conn, bytes } => {
+                let now = ctx.now();
+                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                    tcp.consume(bytes);
                     tcp.poll(now, &mut self.out);
                     self.flush(ctx, conn);
                 }

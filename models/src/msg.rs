@@ -74,6 +74,15 @@ pub enum Msg {
         /// Reading or not.
         reading: bool,
     },
+    /// Application → host stack: the application read `bytes` of the received data it had not
+    /// read yet (a reader that paused with [`Msg::SetReading`] and consumes at its own pace);
+    /// the freed buffer space reopens the receive window.
+    AppRead {
+        /// Connection.
+        conn: ConnId,
+        /// Bytes read.
+        bytes: u64,
+    },
     /// Host stack → application: in-order received bytes.
     Delivered {
         /// Connection.
@@ -175,6 +184,7 @@ impl Message for Msg {
             Msg::TerminateOffload(_) => 16,
             Msg::TerminateOffloadComplete(_) => 17,
             Msg::OffloadDisconnect { .. } => 18,
+            Msg::AppRead { .. } => 19,
         }
     }
 
@@ -204,6 +214,7 @@ impl Message for Msg {
             } => [c(conn) | data.len() as u64, buf.0 ^ offset.rotate_left(32)],
             Msg::AppClose(conn) | Msg::TerminateOffload(conn) => [c(conn), 0],
             Msg::SetReading { conn, reading } => [c(conn), *reading as u64],
+            Msg::AppRead { conn, bytes } => [c(conn), *bytes],
             Msg::Delivered { conn, offset, data } => [c(conn) | data.len() as u64, *offset],
             Msg::SendCompleted { conn, buf, status } => [c(conn) | *status as u64, buf.0],
             Msg::ConnEvent { conn, .. } => [c(conn), 0],

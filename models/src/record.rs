@@ -64,6 +64,22 @@ pub struct SegmentHeader {
     pub stream_offset: u64,
     /// SACK blocks carried (count).
     pub sack_blocks: u8,
+    /// The first `sack_blocks` of these are the SACK blocks carried, [left, right) (RFC 2018;
+    /// at most 4).
+    #[serde(default)]
+    pub sack: [(SeqNum, SeqNum); 4],
+    /// MSS option (SYN segments).
+    #[serde(default)]
+    pub mss: Option<u16>,
+    /// Window-scale option (SYN segments, RFC 7323).
+    #[serde(default)]
+    pub window_scale: Option<u8>,
+    /// SACK-permitted option (SYN segments, RFC 2018).
+    #[serde(default)]
+    pub sack_permitted: bool,
+    /// Timestamps option (RFC 7323): (TSval, TSecr).
+    #[serde(default)]
+    pub timestamp: Option<(u32, u32)>,
 }
 
 /// One segment event at one link direction.
@@ -209,6 +225,61 @@ pub struct QueueSample {
     pub bytes: u64,
 }
 
+/// What a retransmission timeout retransmitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RtoSegment {
+    /// The SYN or SYN,ACK (handshake).
+    Syn,
+    /// Data (possibly with the FIN).
+    Data,
+    /// Only the FIN: every data byte was acknowledged.
+    Fin,
+}
+
+/// One expiry of a retransmission timer (RFC 6298 §5.4-5.6), recorded by the engine's actor
+/// (host stack or offload target) when the engine reports it. Expiries into a closed peer
+/// window are not timeouts (the engine probes instead) and are not recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RtoRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Who ran the connection's sender.
+    pub sender: Sender,
+    /// Backoff exponent after the expiry (chimney `Retransmit.Count`).
+    pub backoff: u32,
+    /// What was retransmitted.
+    pub segment: RtoSegment,
+}
+
+/// Received payload a TCP receiver did not keep because it lay beyond the advertised window
+/// (a zero-window probe, a segment overrunning the window), recorded by the receiving actor at
+/// the segment's arrival. Reports use it so that such bytes do not count as "held".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DiscardRecord {
+    /// When (the arrival time).
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// First discarded byte, as a receive stream offset.
+    pub from: u64,
+    /// One past the last discarded byte.
+    pub to: u64,
+}
+
+/// Progress of a rate-limited reader: what the application has read out of the receive buffer
+/// (as opposed to [`DeliveryRecord`], what TCP delivered into it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReadRecord {
+    /// When.
+    pub time: SimTime,
+    /// Which connection.
+    pub conn: ConnId,
+    /// Total bytes the application has read so far.
+    pub bytes: u64,
+}
+
 /// An actor's recording during a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recorder {
@@ -225,6 +296,15 @@ pub struct Recorder {
     /// Queue occupancy samples (links).
     #[serde(default)]
     pub queue: Vec<QueueSample>,
+    /// Reads of rate-limited sinks (empty for sinks that read at once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<ReadRecord>,
+    /// Retransmission-timer expiries (host stacks, targets), SYN and FIN ones included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rto: Vec<RtoRecord>,
+    /// Received payload not kept by its receiver (host stacks, targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discards: Vec<DiscardRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -239,6 +319,9 @@ impl Recorder {
         self.offload.extend(other.offload);
         self.delivery.extend(other.delivery);
         self.queue.extend(other.queue);
+        self.reads.extend(other.reads);
+        self.rto.extend(other.rto);
+        self.discards.extend(other.discards);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -250,5 +333,8 @@ impl Recorder {
         self.offload.sort_by_key(|o| o.time);
         self.delivery.sort_by_key(|d| d.time);
         self.queue.sort_by_key(|q| (q.time, q.link));
+        self.reads.sort_by_key(|r| r.time);
+        self.rto.sort_by_key(|r| r.time);
+        self.discards.sort_by_key(|d| d.time);
     }
 }

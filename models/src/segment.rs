@@ -51,8 +51,10 @@ pub struct TcpOptions {
     pub window_scale: Option<u8>,
     /// SACK-permitted (SYN only, RFC 2018).
     pub sack_permitted: bool,
-    /// SACK blocks [left, right), newest first (RFC 2018), at most 4.
+    /// SACK blocks [left, right), newest first (RFC 2018), at most 4 (3 with timestamps).
     pub sack_blocks: Vec<(SeqNum, SeqNum)>,
+    /// Timestamps option (RFC 7323): (TSval, TSecr).
+    pub timestamp: Option<(u32, u32)>,
 }
 
 /// Which kind of actor put a segment on the wire.
@@ -184,6 +186,9 @@ impl Segment {
         }
         if !self.options.sack_blocks.is_empty() {
             opt += 2 + 8 * self.options.sack_blocks.len() as u32;
+        }
+        if self.options.timestamp.is_some() {
+            opt += 10;
         }
         self.len() + 40 + opt.div_ceil(4) * 4
     }

@@ -12,14 +12,13 @@
 //!   reported alone as `delegated_resend`.
 //! - **By cause**: `new_data` holds the rule-12 resends that are the offload target's first
 //!   transmission of the resend region (cause `NewData`); the six buckets sum to the total.
-//! - **RTO expiries** (`rto_count`): inferred from the wire, per connection, over first-hop
-//!   transmission attempts (sent or dropped at ingress): a data segment with cause `Rto` whose
-//!   connection's previous data segment was not `Rto`-caused (a new timeout) or whose sequence
-//!   does not advance past the previous `Rto`-caused segment (the backed-off timer fired again
-//!   and went back to SndUna). The go-back-N resends that follow one expiry are not counted.
+//! - **RTO expiries** (`rto_count`): every retransmission-timer expiry the engines reported
+//!   (the run log's `rto` records, host stacks and offload targets, both directions), SYN and
+//!   FIN timeouts included (each record says what was retransmitted).
 //! - **Spurious retransmission**: a retransmitted data segment that arrived intact at the
 //!   receiving host when the receiver already held all of its bytes (from earlier intact
-//!   arrivals, in arrival order, per connection and direction). Link-made duplicates are not
+//!   arrivals, in arrival order, per connection and direction, less the bytes the receiver
+//!   discarded at their arrival, such as a zero-window probe: the run log's `discards`). Link-made duplicates are not
 //!   retransmissions and are not counted. `spurious_retransmitted_bytes` also counts the
 //!   already-held bytes of partially redundant retransmissions.
 //! - **Pinned time** of a send buffer: posted by the application until completed back to it;
@@ -38,7 +37,7 @@
 use crate::Result;
 use crate::info::{Dir, Outcome, RunInfo};
 use crate::view::{Rec, RunView};
-use models::record::{BufferEnd, CcSample, DropReason, OffloadEventKind, RunLog, WireEvent};
+use models::record::{BufferEnd, CcSample, DiscardRecord, DropReason, OffloadEventKind, RunLog, WireEvent};
 use models::segment::{ConnId, DataSource, SendCause, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -659,8 +658,8 @@ impl RunReport {
                 "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
             ));
         }
-        let rto_count = rto_expiries(&view, None);
-        let (spurious, spurious_bytes) = spurious(&view, None);
+        let rto_count = log.rto.len() as u64;
+        let (spurious, spurious_bytes) = spurious(&view, None, &log.discards);
         let connections = connections(info, log, &view);
         let fairness = Fairness::of(&connections);
         let links = link_reports(info, log);
@@ -888,8 +887,8 @@ fn connections(info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Vec<ConnRepo
                 completion_time_ns: completion,
                 goodput_bps,
                 retransmissions: retx,
-                rto_count: rto_expiries(view, Some(id)),
-                spurious_retransmissions: spurious(view, Some(id)).0,
+                rto_count: log.rto.iter().filter(|r| r.conn == id).count() as u64,
+                spurious_retransmissions: spurious(view, Some(id), &log.discards).0,
             }
         })
         .collect()
@@ -984,34 +983,14 @@ fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmi
     (seg, retx, odd_source, odd_cause)
 }
 
-/// RTO expiries per the module definition.
-fn rto_expiries(view: &RunView<'_>, conn: Option<ConnId>) -> u64 {
-    // Per (conn, dir): (previous data segment was Rto-caused, its relative seq).
-    let mut prev: BTreeMap<(ConnId, Dir), (bool, i64)> = BTreeMap::new();
-    let mut n = 0;
-    let mine = |x: &&Rec<'_>| conn.is_none_or(|c| x.r.provenance.conn == c);
-    for x in view
-        .recs
-        .iter()
-        .filter(mine)
-        .filter(|x| x.is_data() && x.is_first_hop_ingress())
-    {
-        let is_rto = x.r.provenance.cause == SendCause::Rto;
-        let key = (x.r.provenance.conn, x.dir);
-        let before = prev.get(&key).copied();
-        if is_rto {
-            match before {
-                Some((true, last_seq)) if x.seq_rel > last_seq => {}
-                _ => n += 1,
-            }
-        }
-        prev.insert(key, (is_rto, x.seq_rel));
+/// (spurious retransmissions, already-held bytes in retransmissions) of the whole run
+/// (`conn` = `None`) or of one connection.
+fn spurious(view: &RunView<'_>, conn: Option<ConnId>, discards: &[DiscardRecord]) -> (u64, u64) {
+    // What each receiver did not keep, by (connection, arrival time).
+    let mut discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>> = BTreeMap::new();
+    for d in discards {
+        discarded.entry((d.conn, d.time.0)).or_default().push((d.from, d.to));
     }
-    n
-}
-
-/// (spurious retransmissions, already-held bytes in retransmissions).
-fn spurious(view: &RunView<'_>, conn: Option<ConnId>) -> (u64, u64) {
     let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
     let (mut n, mut bytes) = (0, 0);
     let arrivals = view
@@ -1028,7 +1007,18 @@ fn spurious(view: &RunView<'_>, conn: Option<ConnId>) -> (u64, u64) {
             bytes += c;
             n += u64::from(c == e - s);
         }
-        set.insert(s, e);
+        // Held from now on: the arrival less what the receiver discarded of it.
+        let mut kept = vec![(s, e)];
+        for &(ds, de) in discarded.get(&(x.r.provenance.conn, x.r.time.0)).into_iter().flatten() {
+            kept = kept
+                .into_iter()
+                .flat_map(|(ks, ke)| [(ks, ke.min(ds)), (ks.max(de), ke)])
+                .filter(|(ks, ke)| ks < ke)
+                .collect();
+        }
+        for (ks, ke) in kept {
+            set.insert(ks, ke);
+        }
     }
     (n, bytes)
 }

@@ -35,8 +35,9 @@
 //! which only the receiver side can see; Wireshark rarely flags it here.
 //!
 //! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum
-//! unless marked corrupted) with the payload regenerated from [`models::pattern`]. Not
-//! reproduced: TCP options (the recorder keeps only the SACK block count), the real IPv4 ID
+//! unless marked corrupted, and the options the segment carried: MSS, SACK-permitted and
+//! window scale on SYNs, SACK blocks, timestamps when negotiated) with the payload regenerated
+//! from [`models::pattern`]. Not reproduced: the real IPv4 ID
 //! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
 //! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
 //! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
@@ -57,7 +58,7 @@ use crate::io::{sanitize, write_atomic};
 use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
 use crate::{ReportError, Result};
-use etherparse::{IpHeaders, Ipv4Header, PacketBuilder};
+use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
 use models::pattern::pattern_bytes;
 use models::record::{LinkId, SegmentHeader, WireEvent};
 use models::segment::{Provenance, Sender};
@@ -152,11 +153,50 @@ fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
     if f.psh {
         b = b.psh();
     }
+    let opts = tcp_options(h);
+    let b = b
+        .options(&opts)
+        .map_err(|e| ReportError::Pcap(format!("building TCP options: {e}")))?;
     let payload = pattern_bytes(p.conn, h.stream_offset, h.len as usize);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, &payload)
         .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
     Ok(out)
+}
+
+/// The TCP options a segment carried, as Linux lays them out: MSS, SACK-permitted, timestamps,
+/// NOP and window scale on a SYN; NOP, NOP, timestamps, NOP, NOP and the SACK blocks on other
+/// segments (so Wireshark's `tcp.options.mss_val`, `tcp.options.wscale.shift`,
+/// `tcp.options.sack_perm`, `tcp.options.timestamp.tsval` and `tcp.options.sack_le`/`sack_re`
+/// read them).
+fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
+    let mut o = Vec::new();
+    if let Some(mss) = h.mss {
+        o.push(TcpOptionElement::MaximumSegmentSize(mss));
+    }
+    if h.sack_permitted {
+        o.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+    }
+    if let Some((tsval, tsecr)) = h.timestamp {
+        if h.mss.is_none() {
+            o.push(TcpOptionElement::Noop);
+            o.push(TcpOptionElement::Noop);
+        }
+        o.push(TcpOptionElement::Timestamp(tsval, tsecr));
+    }
+    if let Some(shift) = h.window_scale {
+        o.push(TcpOptionElement::Noop);
+        o.push(TcpOptionElement::WindowScale(shift));
+    }
+    let n = usize::from(h.sack_blocks).min(4);
+    if n > 0 {
+        let block = |i: usize| (h.sack[i].0.0, h.sack[i].1.0);
+        let rest: [Option<(u32, u32)>; 3] = std::array::from_fn(|i| (i + 1 < n).then(|| block(i + 1)));
+        o.push(TcpOptionElement::Noop);
+        o.push(TcpOptionElement::Noop);
+        o.push(TcpOptionElement::SelectiveAcknowledgement(block(0), rest));
+    }
+    o
 }
 
 /// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,

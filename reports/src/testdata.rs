@@ -17,8 +17,8 @@
 
 use crate::info::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
 use models::record::{
-    BufferEnd, BufferRecord, CcSample, DeliveryRecord, DropReason, LinkId, OffloadEventKind, OffloadRecord, RunLog,
-    SegmentHeader, WireEvent, WireRecord,
+    BufferEnd, BufferRecord, CcSample, DeliveryRecord, DropReason, LinkId, OffloadEventKind, OffloadRecord, RtoRecord,
+    RtoSegment, RunLog, SegmentHeader, WireEvent, WireRecord,
 };
 use models::segment::{BufId, ConnId, DataSource, Flags, Provenance, SendCause, Sender};
 use models::seq::SeqNum;
@@ -77,6 +77,8 @@ struct Synth {
     cc: Vec<CcSample>,
     buffers: Vec<BufferRecord>,
     offload: Vec<OffloadRecord>,
+    /// Retransmission-timer expiries.
+    timeouts: Vec<RtoRecord>,
 }
 
 fn sender_seq(off: u64) -> SeqNum {
@@ -114,6 +116,7 @@ impl Synth {
             cc: Vec::new(),
             buffers: Vec::new(),
             offload: Vec::new(),
+            timeouts: Vec::new(),
         }
     }
 
@@ -211,6 +214,11 @@ impl Synth {
             len,
             stream_offset: off,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         };
         let p = self.provenance(source, cause, off, tx_number, retx);
         self.snd_nxt = end;
@@ -256,6 +264,11 @@ impl Synth {
             len: 0,
             stream_offset: 0,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -351,6 +364,13 @@ impl Synth {
         self.cwnd = MSS;
         self.in_recovery = false;
         self.rto *= 2;
+        self.timeouts.push(RtoRecord {
+            time: SimTime(t),
+            conn: ConnId(0),
+            sender: self.owner,
+            backoff: (self.rto / (12 * self.hop)).trailing_zeros(),
+            segment: RtoSegment::Data,
+        });
     }
 
     /// Time of the `n`-th (1-based) arrival at the sender of an ACK for `ack` (already
@@ -414,6 +434,11 @@ impl Synth {
             len: 0,
             stream_offset: off,
             sack_blocks: 0,
+            sack: Default::default(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         };
         let p = Provenance {
             conn: ConnId(0),
@@ -439,6 +464,11 @@ impl Synth {
                     len: 0,
                     stream_offset: 0,
                     sack_blocks: 0,
+                    sack: Default::default(),
+                    mss: None,
+                    window_scale: None,
+                    sack_permitted: false,
+                    timestamp: None,
                 };
                 let p = Provenance {
                     conn: ConnId(0),
@@ -609,6 +639,7 @@ pub fn offload_mid_transfer(seed: u64, hop_delay_ms: u64) -> (RunInfo, RunLog) {
     log.buffers = s.buffers;
     log.offload = s.offload;
     log.delivery = s.delivery;
+    log.rto = s.timeouts;
     log.sort();
     let info = RunInfo {
         scenario: "synthetic-offload-mid-transfer".into(),

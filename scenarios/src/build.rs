@@ -4,7 +4,10 @@
 //! Link directions are named `<link>:<a>-><b>` and `<link>:<b>-><a>` (their random streams
 //! are named after them). What the world refuses is a [`BuildError`], never a panic.
 
-use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
+use crate::schema::{
+    self, Action, CaCounting, CongestionControl, DelayedAck, Impairment, Queue, ReadRate, RestartAfterIdle, Scenario,
+    Timing, Trigger, WriteSize,
+};
 use models::app::{self, BulkConfig, WriteTiming};
 use models::cbr::CbrConfig;
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
@@ -300,6 +303,23 @@ fn tcp_config(c: &schema::Connection) -> TcpConfig {
         min_rto: c.min_rto.to_sim(),
         max_rto: c.max_rto.to_sim(),
         dupack_threshold: c.dupack_threshold,
+        initial_rto: c.initial_rto.to_sim(),
+        ca_increase: match c.ca_counting {
+            CaCounting::ByteCounting => tcp::CaIncrease::ByteCounting,
+            CaCounting::PerAck => tcp::CaIncrease::PerAck,
+        },
+        cwnd_validation: c.cwnd_validation,
+        restart_after_idle: match c.restart_after_idle {
+            RestartAfterIdle::Rfc5681 => tcp::RestartAfterIdle::Rfc5681,
+            RestartAfterIdle::Halve => tcp::RestartAfterIdle::Halve,
+            RestartAfterIdle::Off => tcp::RestartAfterIdle::Off,
+        },
+        limited_transmit: c.limited_transmit,
+        timestamps: c.timestamps,
+        congestion_control: match c.congestion_control {
+            CongestionControl::NewReno => tcp::CongestionControl::NewReno,
+            CongestionControl::Cubic => tcp::CongestionControl::Cubic,
+        },
         ..TcpConfig::default()
     }
 }

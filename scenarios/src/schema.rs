@@ -336,6 +336,74 @@ pub struct Connection {
     /// Client's initial sequence number; default: drawn from the run's seed.
     #[serde(default)]
     pub isn: Option<u32>,
+    /// Retransmission timeout before the first RTT sample (RFC 6298 §2.1: 1 s). Must be above
+    /// zero and at most `max_rto`. Default 1 s.
+    #[serde(default = "default_initial_rto")]
+    pub initial_rto: Duration,
+    /// How congestion avoidance counts acknowledged data (RFC 5681 §3.1). Default
+    /// `ByteCounting`.
+    #[serde(default)]
+    pub ca_counting: CaCounting,
+    /// Grow cwnd only while the sender uses it (cwnd-limited), as Linux does (RFC 7661's
+    /// intent); `false` grows it on every ACK of new data as RFC 5681 says (ns-3's TcpNewReno).
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub cwnd_validation: bool,
+    /// What cwnd does when sending resumes after more than one RTO without sending data.
+    /// Default `Rfc5681`.
+    #[serde(default)]
+    pub restart_after_idle: RestartAfterIdle,
+    /// RFC 3042 limited transmit: one new segment on each of the first two duplicate ACKs.
+    /// Default false.
+    #[serde(default)]
+    pub limited_transmit: bool,
+    /// RFC 7323 timestamps: offered on the SYN; when both ends offer them, TSval/TSecr on every
+    /// segment, RTT samples from TSecr (also for retransmissions), PAWS, and 3 SACK blocks at
+    /// most. Not carried at a handover yet. Default false.
+    #[serde(default)]
+    pub timestamps: bool,
+    /// The window-growth algorithm; loss recovery (NewReno or SACK) is the same for both.
+    /// Default `NewReno`.
+    #[serde(default)]
+    pub congestion_control: CongestionControl,
+}
+
+/// Congestion-control algorithm of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CongestionControl {
+    /// RFC 5681 slow start and congestion avoidance, ssthresh = FlightSize / 2 on loss.
+    #[default]
+    NewReno,
+    /// RFC 9438 CUBIC: C = 0.4, β = 0.7, Reno-friendly region, fast convergence. Chimney does
+    /// not delegate CUBIC's W_max and epoch: after a handover they restart from the delegated
+    /// cwnd (W_max = cwnd, a new epoch).
+    Cubic,
+}
+
+/// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681
+/// §3.1). They differ when an ACK covers more than one segment (delayed ACKs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaCounting {
+    /// Byte counting (RFC 3465, RFC 5681's RECOMMENDED way): SMSS per cwnd of acknowledged
+    /// bytes, one SMSS per RTT whatever the ACK ratio (Linux; Mathis with b = 1).
+    #[default]
+    ByteCounting,
+    /// RFC 5681 equation (3), `cwnd += SMSS*SMSS/cwnd` per ACK of new data: with delayed ACKs
+    /// one SMSS every two RTTs (ns-3's TcpNewReno; Mathis and Padhye with b = 2).
+    PerAck,
+}
+
+/// What cwnd does when the sender resumes after an idle period longer than the RTO.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RestartAfterIdle {
+    /// RFC 5681 §4.1: cwnd restarts at min(IW, cwnd).
+    #[default]
+    Rfc5681,
+    /// Linux (`tcp_slow_start_after_idle`): cwnd halves per RTO of idle time, not below
+    /// min(IW, cwnd); ssthresh rises to at least 3/4 of the old cwnd.
+    Halve,
+    /// No restart: the old cwnd is used at once.
+    Off,
 }
 
 fn default_mss() -> u32 {
@@ -355,6 +423,12 @@ fn default_max_rto() -> Duration {
 }
 fn default_dupack_threshold() -> u32 {
     3
+}
+fn default_initial_rto() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_true() -> bool {
+    true
 }
 
 /// The receiver's delayed-ACK policy (RFC 1122 §4.2.3.2).

@@ -540,6 +540,17 @@ impl<'a> Validator<'a> {
             "dupack_threshold",
             c.dupack_threshold == 0,
         );
+        self.positive(
+            format!("{f}.initial_rto"),
+            "initial_rto",
+            c.initial_rto == Duration::ZERO,
+        );
+        if c.initial_rto > c.max_rto {
+            self.err(
+                format!("{f}.initial_rto"),
+                format!("{} is above max_rto {}", c.initial_rto, c.max_rto),
+            );
+        }
     }
 
     fn flow(&mut self, i: usize, fl: &Flow) {

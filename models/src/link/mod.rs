@@ -401,7 +401,12 @@ pub fn header_of(seg: &Segment) -> SegmentHeader {
         window: seg.window,
         len: seg.len(),
         stream_offset: seg.provenance.stream_offset,
-        sack_blocks: u8::try_from(seg.options.sack_blocks.len()).unwrap_or(u8::MAX),
+        sack_blocks: u8::try_from(seg.options.sack_blocks.len().min(4)).unwrap_or(4),
+        sack: std::array::from_fn(|i| seg.options.sack_blocks.get(i).copied().unwrap_or_default()),
+        mss: seg.options.mss,
+        window_scale: seg.options.window_scale,
+        sack_permitted: seg.options.sack_permitted,
+        timestamp: seg.options.timestamp,
     }
 }
 

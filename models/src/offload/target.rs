@@ -318,6 +318,14 @@ impl OffloadTarget {
         for (offset, data) in out.delivered.drain(..) {
             ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
         }
+        for (from, to) in out.discarded.drain(..) {
+            self.recorder.discards.push(crate::record::DiscardRecord {
+                time: now,
+                conn,
+                from,
+                to,
+            });
+        }
         for buf in out.completed.drain(..) {
             ctx.send(
                 c.host,
@@ -332,7 +340,10 @@ impl OffloadTarget {
         let mut reset = false;
         for event in out.events.drain(..) {
             match event {
-                ConnEvent::RtoFired { .. } => c.rto_count += 1,
+                ConnEvent::RtoFired { count } => {
+                    c.rto_count += 1;
+                    crate::endpoint::record_rto(&mut self.recorder.rto, tcp, now, count);
+                }
                 // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
                 // upload) instead of aborting".
                 ConnEvent::GiveUp if c.upload_requested.is_none() => {

@@ -198,6 +198,17 @@ pub struct TcpConnection {
     pub(super) persist_at: Option<SimTime>,
     pub(super) delayed_ack_at: Option<SimTime>,
     pub(super) time_wait_at: Option<SimTime>,
+    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
+    /// handed over: a handed-over connection restarts only after it has sent once.
+    pub(super) last_data_sent: Option<SimTime>,
+    /// RFC 7323 timestamps negotiated.
+    pub(super) ts_ok: bool,
+    /// RFC 7323 TS.Recent: the timestamp to echo (`None` before a TSval was seen).
+    pub(super) ts_recent: Option<u32>,
+    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent.
+    pub(super) last_ack_sent: SeqNum,
+    /// The timestamp clock at the current call [ms] (TSval of what is sent now).
+    pub(super) ts_clock: u32,
     pub(super) stats: TcpStats,
 }
 
@@ -227,7 +238,8 @@ impl TcpConnection {
             smss,
             cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
                 .with_increase(cfg.ca_increase)
-                .with_validation(cfg.cwnd_validation),
+                .with_validation(cfg.cwnd_validation)
+                .with_congestion_control(cfg.congestion_control),
             rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity),
             total_rt: SimDuration::ZERO,
             rto_retries: 0,
@@ -248,6 +260,11 @@ impl TcpConnection {
             persist_at: None,
             delayed_ack_at: None,
             time_wait_at: None,
+            last_data_sent: None,
+            ts_ok: false,
+            ts_recent: None,
+            last_ack_sent: SeqNum(0),
+            ts_clock: 0,
             stats: TcpStats::default(),
         }
     }
@@ -311,7 +328,8 @@ impl TcpConnection {
         c.sack_ok = snap.sack_permitted;
         c.cc = NewReno::new(c.smss, snap.cwnd, una)
             .with_increase(cfg.ca_increase)
-            .with_validation(cfg.cwnd_validation);
+            .with_validation(cfg.cwnd_validation)
+            .with_congestion_control(cfg.congestion_control);
         c.cc.ssthresh = snap.ssthresh;
         c.cc.dup_acks = snap.dup_acks;
         (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
@@ -328,7 +346,11 @@ impl TcpConnection {
             } else if snap.backoff > 0 || nxt < max {
                 (max.sub(1), false)
             } else {
-                (una.sub(1), false)
+                // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582
+                // test "covers more than recover" read exactly (ACK - 1 > recover, see
+                // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
+                // recover <= SndUna - 2.
+                (una.sub(2), false)
             }
         });
         c.rtt.restore(snap.srtt, snap.rttvar, snap.rto, snap.backoff);
@@ -448,27 +470,40 @@ impl TcpConnection {
     pub fn set_reading(&mut self, reading: bool) {
         self.rcv.reading = reading;
         if reading && self.rcv.unread > 0 {
-            let before = self.rcv.rcv_wnd();
-            self.rcv.unread = 0;
-            let after = self.rcv.free_space(self.cfg.rcv_buffer);
-            // RFC 1122 §4.2.3.3: update when "the window could be increased by ... min(Fr *
-            // RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
-            if after.saturating_sub(before) >= (self.cfg.rcv_buffer / 2).min(u32::from(self.cfg.mss)) {
-                self.ack_now = true;
-            }
+            self.consume(self.rcv.unread);
+        }
+    }
+
+    /// The application read `bytes` of the delivered data it had not read yet (at most what
+    /// is unread): the buffer space is freed and, if that opens the window enough (RFC 1122
+    /// §4.2.3.3 receiver SWS avoidance), a window update is queued for the next
+    /// [`TcpConnection::poll`]. A paused reader that consumes at its own pace calls this.
+    pub fn consume(&mut self, bytes: u64) {
+        if bytes == 0 || self.rcv.unread == 0 {
+            return;
+        }
+        let before = self.rcv.rcv_wnd();
+        self.rcv.unread -= bytes.min(self.rcv.unread);
+        let after = self.rcv.free_space(self.cfg.rcv_buffer);
+        // RFC 1122 §4.2.3.3: update when "the window could be increased by ... min(Fr *
+        // RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
+        if after.saturating_sub(before) >= (self.cfg.rcv_buffer / 2).min(u32::from(self.cfg.mss)) {
+            self.ack_now = true;
         }
     }
 
     /// Transmits whatever the windows allow, and any pending ACK. Call after `send`, `close`
     /// and `set_reading`; `on_segment` and `on_timer` do it themselves.
     pub fn poll(&mut self, now: SimTime, out: &mut Output) {
+        self.set_ts_clock(now);
         self.transmit(now, out);
     }
 
     /// Sends a pending (delayed) ACK at once and stops the delayed-ACK timer: before a
     /// handover nothing may stay pending (spec/chimney.md rule 6: "The host has flushed pending
     /// ACKs and stopped delayed-ACK ... timers"; rule 30 for the target at upload).
-    pub fn flush_ack(&mut self, _now: SimTime, out: &mut Output) {
+    pub fn flush_ack(&mut self, now: SimTime, out: &mut Output) {
+        self.set_ts_clock(now);
         let pending = self.ack_now || self.delayed_ack_at.is_some();
         if pending && (self.state.is_synchronized() || self.state == TcpState::SynReceived) {
             self.send_ack(out);
@@ -506,6 +541,7 @@ impl TcpConnection {
         if self.deadline(kind).is_none_or(|t| t > now) {
             return;
         }
+        self.set_ts_clock(now);
         match kind {
             TimerKind::Retransmit => {
                 self.retransmit_at = None;
@@ -562,8 +598,10 @@ impl TcpConnection {
             // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged".
             self.send_syn(now, out);
         } else {
-            let flight = self.snd_max.wrapping_since(self.snd_una);
-            self.cc.on_rto(flight, self.snd_max, self.rto_retries == 1);
+            // Data actually outstanding: below SND.NXT. Above it, after an earlier go-back-N,
+            // lies data not resent since that timeout, deemed lost (RFC 5681 eq. (4)).
+            let outstanding = self.snd_nxt.wrapping_since(self.snd_una);
+            self.cc.on_rto(outstanding, self.snd_max, self.rto_retries == 1);
             // RFC 2018 §8: "After a retransmit timeout the data sender SHOULD turn off all of
             // the SACKed bits, since the timeout might indicate that the data receiver has
             // reneged." Go-back-N then resends from SND.UNA, SACKed or not.
@@ -646,6 +684,7 @@ impl TcpConnection {
     /// A segment arrived (RFC 793 §3.9 SEGMENT ARRIVES). Corrupted, malformed and foreign
     /// segments are dropped and counted; nothing panics. Sends what the segment enables.
     pub fn on_segment(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+        self.set_ts_clock(now);
         if seg.corrupted {
             self.stats.checksum_failures += 1;
             return;
@@ -856,6 +895,19 @@ impl TcpConnection {
     /// RFC 793 §3.9 "Otherwise" steps one to four (sequence number, RST, SYN, ACK bit) for the
     /// synchronized states. Returns true if the segment should be processed further.
     fn check_segment(&mut self, now: SimTime, seg: &Segment, out: &mut Output) -> bool {
+        let tsval = seg.options.timestamp.filter(|_| self.ts_ok).map(|t| t.0);
+        // RFC 7323 §5.3 R1: "If there is a Timestamps option in the arriving segment, SEG.TSval
+        // < TS.Recent, TS.Recent is valid ..., and the RST bit is not set, then treat the
+        // arriving segment as not acceptable: Send an acknowledgment in reply as specified in
+        // [RFC0793], page 69 and drop the segment."
+        if let (Some(v), Some(recent)) = (tsval, self.ts_recent)
+            && !seg.flags.rst
+            && (v.wrapping_sub(recent) as i32) < 0
+        {
+            self.stats.paws_rejected += 1;
+            self.ack_now = true;
+            return false;
+        }
         if !self.rcv.acceptable(seg.seq, seg.seq_len()) {
             // "If an incoming segment is not acceptable, an acknowledgment should be sent in
             // reply (unless the RST bit is set, if so drop the segment and return)".
@@ -863,6 +915,10 @@ impl TcpConnection {
                 self.stats.unacceptable += 1;
                 if !seg.is_empty() && seg.seq.add(seg.len()) <= self.rcv.rcv_nxt {
                     self.stats.duplicate_segments += 1;
+                }
+                if self.state.is_synchronized() {
+                    out.discarded
+                        .extend(self.rcv.unacceptable_payload(seg.seq, seg.payload.len() as u32));
                 }
                 self.ack_now = true;
                 // RFC 793 FIN, TIME-WAIT: "Remain in the TIME-WAIT state. Restart the 2 MSL
@@ -888,6 +944,14 @@ impl TcpConnection {
             // RFC 5961 §4.2: "TCP MUST send an ACK (challenge ACK) to the remote peer".
             self.ack_now = true;
             return false;
+        }
+        // RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then
+        // SEG.TSval is copied to TS.Recent; otherwise, it is ignored."
+        if let Some(v) = tsval
+            && self.ts_recent.is_none_or(|r| (v.wrapping_sub(r) as i32) >= 0)
+            && seg.seq <= self.last_ack_sent
+        {
+            self.ts_recent = Some(v);
         }
         // "fifth check the ACK field, if the ACK bit is off drop the segment and return"
         seg.flags.ack
@@ -940,17 +1004,17 @@ impl TcpConnection {
             // acknowledgment received on the given connection (TCP.UNA from [RFC793]) and (e) the
             // advertised window in the incoming acknowledgment equals the advertised window in
             // the last incoming acknowledgment."
+            // (a) "outstanding data" is data the retransmission timer covers: while the
+            // persist timer runs, the only byte outstanding is a zero-window probe, and the
+            // ACKs answering it say "window still closed", not "a segment is missing".
+            let outstanding = self.snd_max != self.snd_una && self.persist_at.is_none();
             let dup = if self.sack_ok && !seg.options.sack_blocks.is_empty() {
                 // RFC 6675 §2: with SACK, "a segment that arrives carrying a SACK block that
                 // identifies previously unacknowledged and un-SACKed octets between HighACK and
                 // HighData" (only ACKs that do not move SND.UNA are counted here).
-                self.snd_max != self.snd_una && newly_sacked > 0
+                outstanding && newly_sacked > 0
             } else {
-                self.snd_max != self.snd_una
-                    && seg.is_empty()
-                    && !seg.flags.syn
-                    && !seg.flags.fin
-                    && seg_wnd == self.snd_wnd
+                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd_wnd
             };
             self.update_window(seg, seg_wnd);
             if dup {
@@ -958,7 +1022,7 @@ impl TcpConnection {
             }
             return true;
         }
-        self.on_new_ack(now, ack, out);
+        self.on_new_ack(now, ack, seg.options.timestamp.map(|t| t.1), out);
         self.update_window(seg, seg_wnd);
         true
     }
@@ -1008,14 +1072,26 @@ impl TcpConnection {
     }
 
     /// `snd_una < ack <= snd_max`: new data acknowledged.
-    fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, out: &mut Output) {
+    fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, seg_tsecr: Option<u32>, out: &mut Output) {
         let acked = ack.wrapping_since(self.snd_una);
         let data = self.chain.len().min(super::sender::MAX_MAPPED_DATA) as u32;
         if acked > data {
             // Only our FIN occupies sequence space after the data.
             self.fin_acked = true;
         }
-        self.rtt.on_ack(ack, now);
+        match seg_tsecr.filter(|&e| self.ts_ok && e != 0) {
+            // RFC 7323 §4.1: "RTTM ... TSecr ... used to measure the RTT of the segment that
+            // caused the ACK", retransmitted or not (the echo says which copy arrived).
+            Some(echo) => {
+                let ms = self.ts_clock.wrapping_sub(echo);
+                let flight = self.snd_max.wrapping_since(self.snd_una);
+                // RFC 7323 Appendix G: "ExpectedSamples = ceiling(FlightSize / (SMSS * 2))".
+                let expected = flight.div_ceil(2 * self.smss).max(1);
+                self.rtt
+                    .sample_weighted(SimDuration::from_millis(u64::from(ms)), expected);
+            }
+            None => self.rtt.on_ack(ack, now),
+        }
         let front = self.chain.front_offset();
         self.chain
             .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
@@ -1029,6 +1105,8 @@ impl TcpConnection {
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
         let flight = self.snd_max.wrapping_since(ack);
+        self.cc
+            .set_clock(now.as_nanos(), self.rtt.srtt.map_or(0, |d| d.as_nanos()));
         let action = self.cc.on_new_ack(ack, acked, flight);
         let sack_recovery = self.sack.in_recovery;
         match action {
@@ -1100,6 +1178,7 @@ impl TcpConnection {
         if outcome.duplicate {
             self.stats.duplicate_segments += 1;
         }
+        out.discarded.extend(outcome.discarded);
         match (outcome.urgency, self.cfg.delayed_ack) {
             (AckUrgency::Delayed, Some(d)) => {
                 // RFC 5681 §4.2: "an ACK SHOULD be generated for at least every second
@@ -1143,6 +1222,12 @@ impl TcpConnection {
         }
         // RFC 2018 §2: SACK is used only if both sides sent SACK-permitted.
         self.sack_ok = self.cfg.sack && opts.sack_permitted;
+        // RFC 7323 §3.2: "Once TSopt has been successfully negotiated, that is both <SYN> and
+        // <SYN,ACK> contain TSopt, the TSopt MUST be sent in every non-<RST> segment".
+        self.ts_ok = self.cfg.timestamps && opts.timestamp.is_some();
+        // RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent" holds
+        // trivially for the SYN: its TSval is the first TS.Recent.
+        self.ts_recent = opts.timestamp.filter(|_| self.ts_ok).map(|t| t.0);
     }
 
     fn establish(&mut self, out: &mut Output) {
@@ -1155,7 +1240,8 @@ impl TcpConnection {
         };
         self.cc = NewReno::new(self.smss, iw, self.iss)
             .with_increase(self.cfg.ca_increase)
-            .with_validation(self.cfg.cwnd_validation);
+            .with_validation(self.cfg.cwnd_validation)
+            .with_congestion_control(self.cfg.congestion_control);
         self.state = if self.fin_queued {
             TcpState::FinWait1
         } else {
@@ -1164,6 +1250,12 @@ impl TcpConnection {
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
         out.events.push(ConnEvent::Established);
+    }
+
+    /// RFC 7323 §5.4: the timestamp clock, 1 ms per tick ("between 1 ms and 1 second per
+    /// tick"), from the simulation clock (so it is exact and the same on any machine).
+    fn set_ts_clock(&mut self, now: SimTime) {
+        self.ts_clock = (now.as_nanos() / 1_000_000) as u32;
     }
 
     // ----- accessors ---------------------------------------------------------------------

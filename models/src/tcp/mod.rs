@@ -7,26 +7,33 @@
 //! connection between them together with its [`SendChain`](crate::chain::SendChain).
 //!
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
-//! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery;
+//! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery, with
+//! RFC 9438 CUBIC window growth in [`cc::cubic`];
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;
 //! [`sender`] builds segments and keeps per-byte transmission counts; [`sack`] is the RFC 6675
 //! scoreboard and SACK-based loss recovery; [`theory`] holds the Mathis and Padhye throughput
 //! models the engine is checked against.
 //!
-//! What it models: the three-way handshake with MSS, window-scale and SACK-permitted options;
-//! data transfer with sliding windows, window scaling, zero-window probing, sender and receiver
-//! SWS avoidance; slow start, congestion avoidance (byte counting or per ACK), fast retransmit,
-//! NewReno fast recovery, or RFC 6675 SACK loss recovery when SACK is negotiated; RFC 6298 RTO
-//! with Karn's rule and BSD-style go-back-N after a timeout; delayed ACKs; orderly close through
-//! TIME_WAIT; RST (with RFC 5961 challenge ACKs for in-window RSTs and SYNs); give-up after too
-//! many retransmissions (chimney rule 18).
+//! What it models: the three-way handshake with MSS, window-scale, SACK-permitted and
+//! timestamp options; data transfer with sliding windows, window scaling, zero-window probing,
+//! sender and receiver SWS avoidance; slow start, congestion avoidance (byte counting or per
+//! ACK; NewReno or CUBIC growth), fast retransmit, NewReno fast recovery, or RFC 6675 SACK loss
+//! recovery when SACK is negotiated; limited transmit (RFC 3042, when configured); restart after
+//! idle (RFC 5681 §4.1, or Linux's halving); RFC 6298 RTO with Karn's rule and BSD-style
+//! go-back-N after a timeout; delayed ACKs; orderly close through TIME_WAIT; RST (with RFC 5961
+//! challenge ACKs for in-window RSTs and SYNs); give-up after too many retransmissions (chimney
+//! rule 18).
 //!
-//! What it does not model (a test could tell): TCP timestamps and PAWS, Nagle (every write is
-//! sent as soon as windows allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2
-//! timer, limited transmit (RFC 3042), ECN, path-MTU changes, and a listener serving more than one
-//! peer (a passive connection waits for one SYN). SACK: no D-SACK (RFC 2883), no rescue
-//! retransmission (RFC 6675 NextSeg rule 4); the scoreboard is not handed over, so a recovery in
-//! progress at a handover finishes as NewReno.
+//! Timestamps (RFC 7323, when configured): TSval/TSecr on every segment with a 1 ms timestamp
+//! clock, RTTM with the Appendix G weighting, PAWS; not carried at a handover (a handed-over
+//! connection stops sending the option; chimney rule 19's TsRecent/TsRecentAge/TsTime are not
+//! delegated yet).
+//!
+//! What it does not model (a test could tell): Nagle (every write is sent as soon as windows
+//! allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2 timer, ECN, path-MTU
+//! changes, and a listener serving more than one peer (a passive connection waits for one SYN).
+//! SACK: no D-SACK (RFC 2883), no rescue retransmission (RFC 6675 NextSeg rule 4); the
+//! scoreboard is not handed over, so a recovery in progress at a handover finishes as NewReno.
 
 pub mod cc;
 pub mod conn;
@@ -38,7 +45,7 @@ pub mod sender;
 mod tests;
 pub mod theory;
 
-pub use cc::CaIncrease;
+pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
 
 use crate::segment::{BufId, Segment};
@@ -146,6 +153,21 @@ pub struct TcpConfig {
     /// `false`: RFC 5681 growth on every ACK of new data, even when the receive window or the
     /// application limits the flight, so cwnd can grow far beyond what was ever sent.
     pub cwnd_validation: bool,
+    /// Offer the RFC 7323 Timestamps option and, if negotiated, send TSval/TSecr on every
+    /// segment, take an RTT sample from the TSecr of every ACK of new data (RTTM, also for
+    /// retransmitted segments) and drop old duplicates by PAWS. Default false.
+    pub timestamps: bool,
+    /// The window-growth algorithm: NewReno (RFC 5681, the default) or CUBIC (RFC 9438); the
+    /// loss recovery (RFC 6582 / RFC 6675) is the same for both.
+    pub congestion_control: CongestionControl,
+    /// RFC 3042 limited transmit: on the first and second duplicate ACKs, send one new
+    /// segment each if the peer's window allows, keeping the flight within cwnd + 2*SMSS
+    /// (cwnd unchanged). Default false.
+    pub limited_transmit: bool,
+    /// What cwnd does when sending resumes after more than one RTO without sending data:
+    /// RFC 5681 §4.1 restart at min(IW, cwnd) (the default), Linux's halving per idle RTO, or
+    /// nothing.
+    pub restart_after_idle: RestartAfterIdle,
     /// Retransmission timeouts of one segment (or unanswered window probes) after which the
     /// engine stops and emits [`ConnEvent::GiveUp`] (chimney rule 18, TcpMaximumRetransmissions).
     pub max_retransmissions: u32,
@@ -171,6 +193,10 @@ impl Default for TcpConfig {
             dupack_threshold: 3,
             ca_increase: CaIncrease::ByteCounting,
             cwnd_validation: true,
+            restart_after_idle: RestartAfterIdle::Rfc5681,
+            limited_transmit: false,
+            timestamps: false,
+            congestion_control: CongestionControl::NewReno,
             max_retransmissions: 15,
             time_wait: SimDuration::from_secs(1),
         }
@@ -238,6 +264,9 @@ pub struct Output {
     pub completed: Vec<BufId>,
     /// Events, in the order they happened.
     pub events: Vec<ConnEvent>,
+    /// Received payload the receiver did not keep (beyond the window, e.g. a zero-window
+    /// probe): receive stream offsets `[from, to)`.
+    pub discarded: Vec<(u64, u64)>,
 }
 
 impl Output {
@@ -247,6 +276,7 @@ impl Output {
         self.delivered.clear();
         self.completed.clear();
         self.events.clear();
+        self.discarded.clear();
     }
 }
 
@@ -269,4 +299,6 @@ pub struct TcpStats {
     pub fast_retransmits: u64,
     /// Duplicate segments received (all payload below `rcv_nxt`).
     pub duplicate_segments: u64,
+    /// Segments dropped by PAWS (RFC 7323 §5: a TSval older than TS.Recent).
+    pub paws_rejected: u64,
 }

@@ -32,6 +32,9 @@ pub struct DataOutcome {
     pub fin: bool,
     /// All of the payload had been received before.
     pub duplicate: bool,
+    /// Payload bytes not kept because they lie beyond the advertised window (stream offsets,
+    /// `[from, to)`), e.g. a zero-window probe.
+    pub discarded: Option<(u64, u64)>,
 }
 
 /// The receive state of one connection.
@@ -54,8 +57,9 @@ pub struct Receiver {
     pub unread: u64,
     /// The application reads delivered data at once.
     pub reading: bool,
-    /// Stream offsets of the most recently received out-of-order segments, newest first
-    /// (for the order of SACK blocks, RFC 2018 §4).
+    /// One stream offset in each out-of-order block, ordered by the block's most recent
+    /// arrival, newest first (for the order of SACK blocks, RFC 2018 §4). Bounded by the number
+    /// of blocks, which the window bounds.
     recent: Vec<u64>,
 }
 
@@ -100,6 +104,15 @@ impl Receiver {
         }
     }
 
+    /// The payload bytes at or above RCV.NXT of a `len`-byte segment at `seq` that fails the
+    /// acceptability test: they are not kept (stream offsets, `[from, to)`).
+    pub fn unacceptable_payload(&self, seq: SeqNum, len: u32) -> Option<(u64, u64)> {
+        let rel = i64::from(seq.0.wrapping_sub(self.rcv_nxt.0) as i32);
+        let start = self.delivered as i64 + rel;
+        let end = start + i64::from(len);
+        (len > 0 && end > self.delivered as i64).then(|| (start.max(self.delivered as i64) as u64, end as u64))
+    }
+
     /// Takes the payload (and FIN) of an acceptable segment: trims it to the window, delivers
     /// what is in order into `delivered`, queues the rest.
     pub fn on_data(
@@ -129,9 +142,12 @@ impl Receiver {
                 self.deliver(piece, delivered);
             } else {
                 self.insert_ooo(lo, piece);
-                self.recent.retain(|&o| o != lo);
+                // One entry per block, newest first: the block this segment joined (perhaps
+                // merging two) moves to the front; every other block keeps its place.
+                if let Some((b_lo, b_hi)) = self.block_around(lo) {
+                    self.recent.retain(|&o| !(b_lo <= o && o < b_hi));
+                }
                 self.recent.insert(0, lo);
-                self.recent.truncate(8);
             }
         }
         self.drain_in_order(delivered);
@@ -152,6 +168,7 @@ impl Receiver {
             urgency,
             fin: fin_now,
             duplicate,
+            discarded: (end > right as i64).then(|| ((start.max(right as i64)) as u64, end as u64)),
         }
     }
 
@@ -232,18 +249,18 @@ impl Receiver {
     }
 
     /// RFC 2018 §4 SACK blocks, at most `max`: "The first SACK block ... MUST specify the
-    /// contiguous block of data containing the segment which triggered this ACK"; the others
-    /// repeat the most recently reported blocks.
+    /// contiguous block of data containing the segment which triggered this ACK"; "The data
+    /// receiver SHOULD include as many distinct SACK blocks as possible", the others in the
+    /// order of their most recent arrival, so the most recently reported come first.
     pub fn sack_blocks(&self, max: usize) -> Vec<(SeqNum, SeqNum)> {
         let mut blocks: Vec<(u64, u64)> = Vec::new();
-        for &o in &self.recent {
-            if let Some(b) = self.block_around(o)
-                && !blocks.contains(&b)
-            {
-                blocks.push(b);
-            }
+        // Every block has its entry in `recent`: blocks only grow, merge or are delivered.
+        for b in self.recent.iter().filter_map(|&o| self.block_around(o)) {
             if blocks.len() == max {
                 break;
+            }
+            if !blocks.contains(&b) {
+                blocks.push(b);
             }
         }
         let to_seq = |o: u64| self.rcv_nxt.add((o - self.delivered) as u32);
@@ -286,6 +303,34 @@ mod tests {
         assert_eq!(o.urgency, AckUrgency::Delayed);
         let o = r.on_data(base.add(3), bytes(3, 5), false, &mut out);
         assert!(o.duplicate);
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc2018#section-4
+    //= type=test
+    //# The data receiver SHOULD include as many distinct SACK blocks as possible in the SACK
+    //# option. [...] the SACK option SHOULD be filled out by repeating the most recently
+    //# reported SACK blocks
+    #[test]
+    fn sack_blocks_report_older_holes_after_many_segments_into_one_block() {
+        let mut r = rx();
+        let base = r.rcv_nxt;
+        let mut out = Vec::new();
+        r.on_data(base.add(10), bytes(10, 5), false, &mut out);
+        r.on_data(base.add(50), bytes(50, 5), false, &mut out);
+        // Nine segments extend one block: the two older blocks are still holes' right edges.
+        for k in 0..9 {
+            r.on_data(base.add(30 + k), bytes(30 + k as u8, 1), false, &mut out);
+        }
+        assert_eq!(
+            r.sack_blocks(4),
+            vec![
+                (base.add(30), base.add(39)),
+                (base.add(50), base.add(55)),
+                (base.add(10), base.add(15)),
+            ],
+            "the newest block first, then the other blocks, most recent first"
+        );
+        assert_eq!(r.sack_blocks(2).len(), 2, "no more than fit");
     }
 
     #[test]

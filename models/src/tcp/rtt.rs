@@ -92,6 +92,25 @@ impl RttEstimator {
         self.rto = self.base_rto();
     }
 
+    /// Feeds one of about `expected` RTT measurements per round trip (RFC 7323 timestamps):
+    /// RFC 7323 Appendix G, "α' = α / ExpectedSamples" and "β' = β / ExpectedSamples", so
+    /// that a window of samples moves SRTT and RTTVAR as much as one RFC 6298 sample would.
+    pub fn sample_weighted(&mut self, r: SimDuration, expected: u32) {
+        let e = u64::from(expected.max(1));
+        match self.srtt {
+            None => self.sample(r),
+            Some(srtt) => {
+                let (srtt, r, e) = (u128::from(srtt.as_nanos()), u128::from(r.as_nanos()), u128::from(e));
+                // RTTVAR <- (1 - β') RTTVAR + β' |SRTT - R'|, β' = 1/(4e); SRTT likewise, α' = 1/(8e).
+                let rttvar = ((4 * e - 1) * u128::from(self.rttvar.as_nanos()) + srtt.abs_diff(r)) / (4 * e);
+                self.rttvar = SimDuration(rttvar as u64);
+                self.srtt = Some(SimDuration((((8 * e - 1) * srtt + r) / (8 * e)) as u64));
+                self.backoff = 0;
+                self.rto = self.base_rto();
+            }
+        }
+    }
+
     /// RTO from SRTT and RTTVAR, bounded, without backoff.
     pub fn base_rto(&self) -> SimDuration {
         let Some(srtt) = self.srtt else {
@@ -144,6 +163,29 @@ mod tests {
             SimDuration::from_secs(60),
             SimDuration::from_micros(1),
         )
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc7323#appendix-G
+    //= type=test
+    //# ExpectedSamples = ceiling(FlightSize / (SMSS * 2))
+    #[test]
+    fn timestamp_samples_are_weighted_by_the_samples_expected_per_window() {
+        let (mut one, mut four) = (est(0), est(0));
+        for e in [&mut one, &mut four] {
+            e.sample(SimDuration(100 * MS));
+        }
+        let mut classic = one;
+        one.sample_weighted(SimDuration(200 * MS), 1);
+        classic.sample(SimDuration(200 * MS));
+        assert_eq!(
+            (one.srtt, one.rttvar),
+            (classic.srtt, classic.rttvar),
+            "1 expected: RFC 6298"
+        );
+        // 4 expected: alpha' = 1/32, beta' = 1/16.
+        four.sample_weighted(SimDuration(200 * MS), 4);
+        assert_eq!(four.srtt, Some(SimDuration(100 * MS + 100 * MS / 32)));
+        assert_eq!(four.rttvar, SimDuration((15 * 50 * MS + 100 * MS) / 16));
     }
 
     //= https://www.rfc-editor.org/rfc/rfc6298#section-2

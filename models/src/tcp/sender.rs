@@ -130,9 +130,25 @@ impl TcpConnection {
         } else if seg.flags.ack {
             seg.window = self.advertise();
             if self.sack_ok {
-                // RFC 2018 §3: at most 4 blocks fit in the 40 option bytes (no timestamps here).
-                seg.options.sack_blocks = self.rcv.sack_blocks(4);
+                // RFC 2018 §3: at most 4 blocks fit in the 40 option bytes, 3 with the 10 bytes
+                // (12 with padding) of the Timestamps option.
+                seg.options.sack_blocks = self.rcv.sack_blocks(if self.ts_ok { 3 } else { 4 });
             }
+        }
+        // RFC 7323 §3.2: TSopt "MUST be sent in every non-<RST> segment" once negotiated; a SYN
+        // offers it (TSecr 0), a SYN,ACK only if the SYN did. "TSecr ... is only valid if the
+        // ACK bit is set".
+        let offer = if seg.flags.syn {
+            self.cfg.timestamps && (!seg.flags.ack || self.ts_ok)
+        } else {
+            self.ts_ok
+        };
+        if offer {
+            let echo = if seg.flags.ack { self.ts_recent.unwrap_or(0) } else { 0 };
+            seg.options.timestamp = Some((self.ts_clock, echo));
+        }
+        if seg.flags.ack {
+            self.last_ack_sent = seg.ack;
         }
         if seg.flags.ack {
             self.ack_now = false;
@@ -259,6 +275,7 @@ impl TcpConnection {
             cause
         };
         seg.payload = payload;
+        self.last_data_sent = Some(now);
         self.snd_nxt = self.snd_nxt.max(end);
         self.snd_max = self.snd_max.max(end);
         // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
@@ -304,9 +321,14 @@ impl TcpConnection {
     /// Sends whatever the windows allow from SND.NXT: go-back-N resends first, then new data,
     /// then the FIN (which needs no window). Returns when nothing more may go.
     pub(super) fn send_window(&mut self, now: SimTime, out: &mut super::Output) {
+        self.restart_if_idle(now);
         loop {
             let data_end = self.data_end();
-            let wnd = self.cc.cwnd.min(self.snd_wnd);
+            let wnd = self
+                .cc
+                .cwnd
+                .saturating_add(self.limited_transmit_allowance())
+                .min(self.snd_wnd);
             let right = self.snd_una.add(wnd);
             let avail = data_end.since(self.snd_nxt).unwrap_or(0);
             let usable = right.since(self.snd_nxt).unwrap_or(0);
@@ -326,6 +348,44 @@ impl TcpConnection {
             let cause = if resend { self.resend_cause } else { SendCause::NewData };
             self.send_data(now, self.snd_nxt, len, fin, cause, out);
         }
+    }
+
+    /// RFC 3042 §2: "a TCP sender SHOULD send a segment of previously unsent data in response
+    /// to each of the first two duplicate ACKs that arrive" if "the amount of outstanding data
+    /// would remain less than or equal to the congestion window plus 2*SMSS bytes" and the
+    /// receiver's window allows; "The congestion window (cwnd) MUST NOT be changed". The extra
+    /// window this grants: one SMSS per duplicate ACK, for new data only.
+    fn limited_transmit_allowance(&self) -> u32 {
+        let dups = self.cc.dup_acks;
+        let on = self.cfg.limited_transmit
+            && !self.cc.in_recovery
+            && dups > 0
+            && dups < self.cfg.dupack_threshold
+            && self.snd_nxt == self.snd_max;
+        if on { dups.min(2) * self.smss } else { 0 }
+    }
+
+    /// RFC 5681 §4.1 restart window: "TCP SHOULD set cwnd to no more than RW before beginning
+    /// transmission if the TCP has not sent data in an interval exceeding the retransmission
+    /// timeout" (nothing outstanding and data waiting: a sender about to burst).
+    fn restart_if_idle(&mut self, now: SimTime) {
+        let Some(last) = self.last_data_sent else { return };
+        if self.snd_una != self.snd_max || self.data_end() <= self.snd_nxt {
+            return;
+        }
+        let idle = now.saturating_since(last);
+        if idle <= self.rtt.rto {
+            return;
+        }
+        let iw = self.smss.saturating_mul(self.cfg.initial_window_segments.max(1));
+        self.cc.restart_after_idle(
+            self.cfg.restart_after_idle,
+            iw,
+            idle.as_nanos(),
+            self.rtt.rto.as_nanos(),
+        );
+        // Restarted once per idle period: the next restart needs another idle RTO.
+        self.last_data_sent = Some(now);
     }
 
     /// Arms the persist timer when data waits but nothing is in flight to clock it out, and

@@ -45,6 +45,25 @@ impl PathModel {
         self.mss / self.rtt * libm::sqrt(3.0 / (2.0 * self.b * p))
     }
 
+    /// RFC 9438 §5.1, CUBIC's average window under random loss, as a throughput [bytes/s]:
+    /// the larger of the cubic-region window and the Reno-friendly one,
+    ///
+    /// ```text
+    /// AVG_W_cubic = (C·(3+β) / (4·(1-β)))^(1/4) · RTT^(3/4) / p^(3/4)
+    /// AVG_W_est   = sqrt(α·(1+β) / (2·(1-β)·p)) = sqrt(3 / (2p))     with α = 3(1-β)/(1+β)
+    /// ```
+    ///
+    /// with C = 0.4, β = 0.7 ("CUBIC ... uses the Reno-friendly window when it is larger"), times
+    /// MSS / RTT. Like Mathis, it ignores timeouts and the receive window; `b` is not used
+    /// (W_est grows per segment acknowledged, the cubic region per unit of time).
+    pub fn cubic(&self, p: f64) -> f64 {
+        let (c, beta) = (0.4, 0.7);
+        let w_cubic =
+            libm::pow(c * (3.0 + beta) / (4.0 * (1.0 - beta)), 0.25) * libm::pow(self.rtt, 0.75) / libm::pow(p, 0.75);
+        let w_est = libm::sqrt(3.0 / (2.0 * p));
+        w_cubic.max(w_est) * self.mss / self.rtt
+    }
+
     /// Padhye et al. (1998), the full model, equation (32), in bytes/s (the paper's segments/s
     /// times MSS). With `q = 1 - p`:
     ///

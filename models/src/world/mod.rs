@@ -482,6 +482,11 @@ pub struct Built {
 }
 
 impl Built {
+    /// The world as it was built (its hosts, links, connections and timeline).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
     /// The link direction names a packet from host `from` to host `to` crosses, in order.
     pub fn path(&self, from: &str, to: &str) -> Result<Vec<String>, TopologyError> {
         let w = &self.world;

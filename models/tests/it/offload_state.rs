@@ -355,7 +355,9 @@ fn recover_follows_the_handover_policy() {
     assert_eq!(in_fr.dup_acks(), 3);
     let calm = rebuilt(&snapshot(8 * MSS, 8 * MSS, 0, 1));
     assert!(!calm.in_recovery());
-    assert_eq!(calm.recover(), UNA.sub(1));
+    // "So a fresh dup-ACK run may enter": RFC 6582's "covers more than recover" read exactly
+    // (ACK - 1 > recover) needs recover <= SndUna - 2 for duplicate ACKs at SndUna.
+    assert_eq!(calm.recover(), UNA.sub(2));
     // offsim's refinement after a timeout (RFC 6582 §3.2 step 6): recover = SndMax - 1, so the
     // duplicate ACKs of the pre-timeout flight do not start a fast retransmit.
     for after_rto in [snapshot(MSS, 8 * MSS, 1, 0), snapshot(MSS, 8 * MSS, 0, 0)] {

@@ -42,3 +42,25 @@ fn offload_then_upload_completes() {
     assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
     assert_eq!(out.log.offload.len(), 4, "{:?}", out.log.offload);
 }
+
+/// Issue 10 defect 7: "`rto_count` ignores SYN and FIN timeouts". Every retransmission-timer
+/// expiry is recorded by the engine's actor, whatever it retransmits (RFC 6298 §5.4: "Retransmit
+/// the earliest segment that has not been acknowledged").
+#[test]
+fn syn_and_fin_timeouts_are_recorded_as_rto_expiries() {
+    use models::link::Impairment;
+    use models::record::RtoSegment;
+    let mut t = bed(100_000);
+    for (syn, fin) in [(true, false), (false, true)] {
+        t.forward.impairments.push(Impairment::DropFlags {
+            syn,
+            fin,
+            rst: false,
+            occurrence: 1,
+        });
+    }
+    let out = t.run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    let what: Vec<(RtoSegment, u32)> = out.log.rto.iter().map(|r| (r.segment, r.backoff)).collect();
+    assert_eq!(what, vec![(RtoSegment::Syn, 1), (RtoSegment::Fin, 1)]);
+}

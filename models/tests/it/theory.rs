@@ -170,3 +170,89 @@ fn newreno_goodput_lies_between_padhye_and_mathis() {
     }
     assert!(failures.is_empty(), "outside the bounds: {failures:?}");
 }
+
+/// CUBIC's path: 100 Mbit/s, 50 ms one way, so that the window the response function predicts
+/// (at most ~190 segments at 0.01 % loss) never fills the pipe (BDP ≈ 850 segments) and the
+/// RTT stays the base RTT; a 4 MiB receive buffer above any window reached.
+const CUBIC_RATE_BPS: u64 = 100_000_000;
+const CUBIC_DELAY_MS: u64 = 50;
+/// (loss rate, bytes per run): 20 to 55 losses per run.
+const CUBIC_POINTS: [(f64, u64); 3] = [(0.0001, 300_000_000), (0.001, 40_000_000), (0.01, 8_000_000)];
+const CUBIC_SEEDS: u64 = 4;
+/// Allowed deviation from RFC 9438 §5's response function.
+const CUBIC_TOLERANCE: f64 = 0.20;
+
+fn cubic_tcp() -> TcpConfig {
+    TcpConfig {
+        congestion_control: models::tcp::CongestionControl::Cubic,
+        sack: true,
+        rcv_buffer: 4 << 20,
+        min_rto: SimDuration::from_millis(200),
+        ..TcpConfig::default()
+    }
+}
+
+fn cubic_world(seed: u64, p: f64, total: u64) -> Testbed {
+    let mut t = world(seed, p);
+    let link = |name: &str| {
+        LinkConfig::new(
+            name,
+            CUBIC_RATE_BPS,
+            SimDuration::from_millis(CUBIC_DELAY_MS),
+            QueueLimit::Packets(4000),
+        )
+    };
+    t.forward = link("host->peer").with(Impairment::Bernoulli { p });
+    t.reverse = link("peer->host");
+    let c = &mut t.conns[0];
+    (c.tcp, c.peer_tcp) = (cubic_tcp(), cubic_tcp());
+    c.bulk.total = total;
+    c.bulk.send_buffer = 8 << 20;
+    t
+}
+
+//= https://www.rfc-editor.org/rfc/rfc9438#section-5.1
+//= type=test
+//# the average window size of CUBIC
+#[test]
+fn cubic_goodput_follows_the_rfc_9438_response_function() {
+    let mss = u64::from(cubic_tcp().mss);
+    let base_rtt = SimDuration::from_millis(2 * CUBIC_DELAY_MS)
+        + serialization_time(mss + HEADER + 12, CUBIC_RATE_BPS)
+        + serialization_time(HEADER, CUBIC_RATE_BPS);
+    println!("   p     | goodput B/s | RFC 9438 B/s | ratio");
+    let mut failures = Vec::new();
+    for (p, total) in CUBIC_POINTS {
+        // Steady state: bytes over time from the delivery of the first quarter of the transfer
+        // to the end, so the initial slow start (which may overshoot far past the steady
+        // window before its first loss) does not count; summed over the seeds (total bytes
+        // over total time, not a mean of rates, which lucky short runs would dominate).
+        let (mut bytes, mut secs) = (0.0, 0.0);
+        for seed in 1..=CUBIC_SEEDS {
+            let out = cubic_world(seed, p, total).run();
+            assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+            let d = &out.log.delivery;
+            let from = d.iter().find(|r| r.bytes >= total / 4).expect("deliveries");
+            let to = d.last().unwrap();
+            bytes += (to.bytes - from.bytes) as f64;
+            secs += (to.time.0 - from.time.0) as f64 * 1e-9;
+        }
+        let mean = bytes / secs;
+        let model = PathModel {
+            mss: mss as f64,
+            rtt: base_rtt.as_secs_f64(),
+            rto: 0.0,
+            b: B,
+            wmax: f64::INFINITY,
+        }
+        .cubic(p);
+        println!("{:7.3}% | {mean:11.0} | {model:12.0} | {:5.3}", p * 100.0, mean / model);
+        if (mean / model - 1.0).abs() > CUBIC_TOLERANCE {
+            failures.push((p, mean, model));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "more than 20 % from the response function: {failures:?}"
+    );
+}

@@ -496,3 +496,136 @@ fn wireshark_lua_dissector_turns_provenance_into_fields() {
         "the resend region was sent by the target:\n{resent}"
     );
 }
+
+/// A SACK connection whose 3rd and 6th data segments are lost once: the receiver's ACKs carry
+/// SACK blocks.
+const SACK_SCENARIO: &str = r#"(
+    name: "sack_capture",
+    description: "SACK blocks on the wire.",
+    seed: 3,
+    hosts: [(name: "host"), (name: "peer")],
+    links: [(name: "l0", a: "host", b: "peer",
+        forward: (rate: "10 Mbit/s", delay: "10 ms",
+            impairments: [DropData(offset: 2920, transmission: 1), DropData(offset: 7300, transmission: 1)]),
+        reverse: (rate: "10 Mbit/s", delay: "10 ms"))],
+    connections: [(name: "c1", client: "host", server: "peer", sack: true, window_scale: 7,
+        rcv_buffer: "256 KiB")],
+    applications: [(name: "bulk", conn: "c1", bytes: "200 kB")],
+)"#;
+
+/// Issue 10: "tshark reads SACK blocks ... from offsim's captures". The sender-side capture
+/// carries the SYN options and every SACK block the receiver sent, as Wireshark decodes them.
+#[test]
+fn tshark_reads_syn_options_and_sack_blocks() {
+    let Some(_) = tool("tshark", "tshark_reads_syn_options_and_sack_blocks") else {
+        return;
+    };
+    let s = scenarios::parse(SACK_SCENARIO, "sack_capture.ron").unwrap_or_else(|e| panic!("{e}"));
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        run_id: "sack".into(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &o.log).unwrap();
+    let file = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
+        .expect("sender-side capture");
+    let fields = |filter: &str, fields: &[&str]| -> Vec<String> {
+        let mut cmd = Command::new("tshark");
+        cmd.arg("-n")
+            .arg("-o")
+            .arg("tcp.relative_sequence_numbers:FALSE")
+            .arg("-r")
+            .arg(&file);
+        cmd.args(["-Y", filter, "-T", "fields", "-E", "separator=;"]);
+        for f in fields {
+            cmd.args(["-e", f]);
+        }
+        run_ok(&mut cmd).lines().map(str::to_string).collect()
+    };
+    // The SYN and the SYN-ACK: MSS, SACK-permitted, window scale.
+    let syns = fields(
+        "tcp.flags.syn == 1",
+        &[
+            "tcp.options.mss_val",
+            "tcp.options.sack_perm",
+            "tcp.options.wscale.shift",
+        ],
+    );
+    assert_eq!(syns.len(), 2, "{syns:?}");
+    assert!(
+        syns.iter().all(|l| l.starts_with("1460;") && l.ends_with(";7")),
+        "{syns:?}"
+    );
+    // Every SACK block the receiver sent, in order, as the recorder saw it at the sender.
+    let expected: Vec<String> = o
+        .log
+        .wire
+        .iter()
+        .filter(|w| w.link == LinkId(1) && matches!(w.event, WireEvent::Delivered { .. }) && w.header.sack_blocks > 0)
+        .map(|w| {
+            let b = &w.header.sack[..usize::from(w.header.sack_blocks)];
+            let le: Vec<String> = b.iter().map(|x| x.0.0.to_string()).collect();
+            let re: Vec<String> = b.iter().map(|x| x.1.0.to_string()).collect();
+            format!("{};{}", le.join(","), re.join(","))
+        })
+        .collect();
+    assert!(expected.len() >= 4, "the losses make SACK blocks: {expected:?}");
+    assert!(
+        expected.iter().any(|e| e.contains(',')),
+        "two holes: two blocks at once"
+    );
+    let got = fields("tcp.options.sack_le", &["tcp.options.sack_le", "tcp.options.sack_re"]);
+    assert_eq!(got, expected);
+}
+
+/// With RFC 7323 timestamps: every frame carries TSval/TSecr as tshark decodes them, and the
+/// SACK blocks (3 at most next to the timestamps) are still read.
+#[test]
+fn tshark_reads_timestamps_and_sack_blocks_together() {
+    let Some(_) = tool("tshark", "tshark_reads_timestamps_and_sack_blocks_together") else {
+        return;
+    };
+    let text = SACK_SCENARIO.replace("sack: true,", "sack: true, timestamps: true,");
+    let s = scenarios::parse(&text, "ts_capture.ron").unwrap_or_else(|e| panic!("{e}"));
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        run_id: "ts".into(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &o.log).unwrap();
+    let file = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
+        .expect("sender-side capture");
+    let frames = tshark_count(&file, "tcp");
+    assert!(frames > 100);
+    assert_eq!(
+        tshark_count(&file, "tcp.options.timestamp.tsval"),
+        frames,
+        "every frame"
+    );
+    let sack = tshark_count(&file, "tcp.options.sack_le");
+    assert!(sack >= 4, "{sack}");
+    assert_eq!(tshark_count(&file, "tcp.options.sack.count > 3"), 0);
+    // The recorder's TSval of the first data segment is what tshark reads.
+    let first = o
+        .log
+        .wire
+        .iter()
+        .find(|w| w.link == LinkId(0) && w.header.len > 0)
+        .unwrap();
+    let tsval = first.header.timestamp.unwrap().0;
+    assert!(tshark_count(&file, &format!("tcp.len > 0 && tcp.options.timestamp.tsval == {tsval}")) >= 1);
+}

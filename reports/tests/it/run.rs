@@ -252,3 +252,36 @@ fn missing_topology_falls_back_with_a_warning() {
     // Two hops: every transmission that crossed both links is counted twice.
     assert!(r.retransmissions.total > 11);
 }
+
+/// Issue 10 defect 7: "`spurious_retransmissions` counts bytes the receiver discarded as
+/// held". The synthetic run's last segment arrives, then comes again after spurious RTOs; if
+/// the receiver had discarded its first arrival (say, beyond a closed window), the first
+/// resend is needed, not spurious.
+#[test]
+fn bytes_the_receiver_discarded_are_not_held_for_spurious_counting() {
+    use models::record::{DiscardRecord, WireEvent};
+    let (info, mut log) = offload_mid_transfer(1, 5);
+    let before = RunReport::from_log(&info, &log).unwrap();
+    assert_eq!(before.spurious_retransmissions, 2, "1 + extra");
+    let last = 36_000;
+    // The original's arrival at the server: its last hop, the latest of its deliveries.
+    let arrival = log
+        .wire
+        .iter()
+        .filter(|w| w.header.stream_offset == last && w.header.len > 0 && w.provenance.tx_number == 0)
+        .filter(|w| matches!(w.event, WireEvent::Delivered { corrupted: false, .. }))
+        .max_by_key(|w| w.time)
+        .unwrap();
+    log.discards.push(DiscardRecord {
+        time: arrival.time,
+        conn: arrival.provenance.conn,
+        from: last,
+        to: last + u64::from(arrival.header.len),
+    });
+    let after = RunReport::from_log(&info, &log).unwrap();
+    assert_eq!(after.spurious_retransmissions, 1, "only the second resend was spurious");
+    assert_eq!(
+        before.spurious_retransmitted_bytes - after.spurious_retransmitted_bytes,
+        u64::from(arrival.header.len)
+    );
+}

@@ -335,3 +335,27 @@ fn sweep_skip_and_seed_errors() {
         "bad.ron:22:12: sweep: expands to 200000 runs; at most 100000 allowed"
     );
 }
+
+#[test]
+fn engine_settings_name_their_allowed_values_and_bounds() {
+    let conn = "(name: \"c1\", client: \"host\", server: \"peer\")";
+    let with = |extra: &str| format!("(name: \"c1\", client: \"host\", server: \"peer\", {extra})");
+    assert_eq!(
+        error_with(conn, &with("ca_counting: PerSegment")),
+        "bad.ron:16:77: Unexpected variant named `PerSegment` in enum `CaCounting`, expected either `ByteCounting` \
+         or `PerAck` instead"
+    );
+    assert_eq!(
+        error_with(conn, &with("restart_after_idle: Linux")),
+        "bad.ron:16:84: Unexpected variant named `Linux` in enum `RestartAfterIdle`, expected one of `Rfc5681`, \
+         `Halve`, or `Off` instead"
+    );
+    assert_eq!(
+        error_with(conn, &with("initial_rto: \"0 s\"")),
+        "bad.ron:16:77: connections[0].initial_rto: initial_rto must be greater than zero"
+    );
+    assert_eq!(
+        error_with(conn, &with("initial_rto: \"2 s\", max_rto: \"1 s\"")),
+        "bad.ron:16:77: connections[0].initial_rto: 2 s is above max_rto 1 s"
+    );
+}

@@ -6,11 +6,32 @@
 //! the wire. The state kept (`recover`, the recovery flag, the duplicate-ACK count) is exactly
 //! what spec/chimney.md §8 describes, so that a handover can rebuild it.
 //!
-//! What it does not model: CUBIC, BBR or any other algorithm; limited transmit (RFC 3042);
-//! the RFC 6582 "ACK heuristic" for entering recovery below `recover`; congestion-window
-//! validation for application-limited periods (RFC 7661).
+//! Restart after idle (RFC 5681 §4.1, or Linux's halving per idle RTO) is applied by the
+//! connection when it resumes sending, through [`NewReno::restart_after_idle`].
+//!
+//! Limited transmit (RFC 3042) is the sender's: it reads `dup_acks` (see `tcp::sender`).
+//!
+//! CUBIC (RFC 9438, [`cubic`]) can replace the window growth and the reduction factor; the
+//! recovery logic stays this module's.
+//!
+//! What it does not model: BBR or any other algorithm; the RFC 6582 "ACK heuristic" for
+//! entering recovery below `recover`; RFC 7661's congestion-window validation as specified
+//! (`validate` is Linux's simpler cwnd-limited test).
+
+pub mod cubic;
 
 use crate::seq::SeqNum;
+use cubic::Cubic;
+
+/// Which congestion-control algorithm grows the window (the recovery logic is shared).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CongestionControl {
+    /// RFC 5681 congestion avoidance with RFC 6582 NewReno recovery.
+    #[default]
+    NewReno,
+    /// RFC 9438 CUBIC window growth and β = 0.7 reduction, same recovery.
+    Cubic,
+}
 
 /// How congestion avoidance counts acknowledged data towards the next SMSS of cwnd (RFC 5681
 /// §3.1). The two differ only when an ACK covers more than one SMSS, as with delayed ACKs.
@@ -28,6 +49,24 @@ pub enum CaIncrease {
     /// roughly increasing cwnd every second RTT": the classic Reno that the Mathis and Padhye
     /// models describe with b = 2.
     PerAck,
+}
+
+/// What happens to cwnd when the sender resumes after an idle period longer than the RTO
+/// (nothing outstanding, no data sent for more than one RTO).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RestartAfterIdle {
+    /// RFC 5681 §4.1: "TCP SHOULD set cwnd to no more than RW before beginning transmission if
+    /// the TCP has not sent data in an interval exceeding the retransmission timeout", with
+    /// "RW = min(IW,cwnd)". ssthresh is kept.
+    #[default]
+    Rfc5681,
+    /// Linux's `tcp_cwnd_restart`: ssthresh rises to at least 3/4 of cwnd (its
+    /// `tcp_current_ssthresh`), then cwnd halves once per RTO of idle time, never below
+    /// min(IW, cwnd).
+    Halve,
+    /// No restart: the old cwnd is used at once (what RFC 5681 §4.1 warns against: "a
+    /// potentially inappropriate burst").
+    Off,
 }
 
 /// What the connection must do after an ACK of new data.
@@ -83,6 +122,11 @@ pub struct NewReno {
     bytes_acked: u32,
     /// Partial ACKs seen in the current recovery.
     partial_acks: u32,
+    /// CUBIC's window growth and reduction (RFC 9438), when it is the algorithm in use.
+    pub cubic: Option<Cubic>,
+    /// Time of the ACK being processed [µs] and the smoothed RTT [µs], for CUBIC's
+    /// time-based growth (set by the connection through [`NewReno::set_clock`]).
+    clock_us: (u64, u64),
 }
 
 impl NewReno {
@@ -103,7 +147,25 @@ impl NewReno {
             sack_recovery: false,
             bytes_acked: 0,
             partial_acks: 0,
+            cubic: None,
+            clock_us: (0, 0),
         }
+    }
+
+    /// This state growing the window with `algorithm`. CUBIC starts from what is known: W_max
+    /// = the current cwnd (see [`Cubic::handed_over`] for the handover policy).
+    pub fn with_congestion_control(mut self, algorithm: CongestionControl) -> Self {
+        self.cubic = match algorithm {
+            CongestionControl::NewReno => None,
+            CongestionControl::Cubic => Some(Cubic::handed_over(self.cwnd)),
+        };
+        self
+    }
+
+    /// The time of the ACK about to be processed and the smoothed RTT (for CUBIC, whose
+    /// growth depends on the time since the last congestion event; NewReno ignores them).
+    pub fn set_clock(&mut self, now_ns: u64, srtt_ns: u64) {
+        self.clock_us = (now_ns / 1000, srtt_ns / 1000);
     }
 
     /// This state with congestion avoidance counting `increase`.
@@ -125,6 +187,39 @@ impl NewReno {
     /// RFC 5681 equation (4): `ssthresh = max (FlightSize / 2, 2*SMSS)`.
     fn loss_ssthresh(&self, flight: u32) -> u32 {
         (flight / 2).max(2 * self.smss)
+    }
+
+    /// The sender resumes after `idle` without sending data (nothing outstanding) and `idle`
+    /// exceeds `rto`: applies `policy` with the initial window `iw`. Returns whether cwnd
+    /// changed.
+    pub fn restart_after_idle(&mut self, policy: RestartAfterIdle, iw: u32, idle: u64, rto: u64) -> bool {
+        let before = (self.cwnd, self.ssthresh);
+        // RFC 5681 §4.1: "RW = min(IW,cwnd)".
+        let rw = iw.min(self.cwnd);
+        match policy {
+            RestartAfterIdle::Off => return false,
+            RestartAfterIdle::Rfc5681 => self.cwnd = rw,
+            RestartAfterIdle::Halve => {
+                // Linux tcp_cwnd_restart: "tp->snd_ssthresh = tcp_current_ssthresh(sk); ...
+                // while ((delta -= inet_csk(sk)->icsk_rto) > 0 && cwnd > restart_cwnd)
+                // cwnd >>= 1;"
+                self.ssthresh = self.ssthresh.max((self.cwnd >> 1) + (self.cwnd >> 2));
+                let (mut cwnd, mut delta) = (self.cwnd, i128::from(idle));
+                loop {
+                    delta -= i128::from(rto.max(1));
+                    if delta <= 0 || cwnd <= rw {
+                        break;
+                    }
+                    cwnd >>= 1;
+                }
+                self.cwnd = cwnd.max(rw);
+            }
+        }
+        self.bytes_acked = 0;
+        if let Some(c) = self.cubic.as_mut() {
+            c.on_idle_restart();
+        }
+        (self.cwnd, self.ssthresh) != before
     }
 
     /// An ACK acknowledged `acked` new bytes up to `ack`; `flight` is what remains outstanding
@@ -168,6 +263,9 @@ impl NewReno {
         } else if slow_start {
             // RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)"
             self.cwnd = self.cwnd.saturating_add(acked.min(self.smss));
+        } else if let Some(c) = self.cubic.as_mut() {
+            let (now_us, rtt_us) = self.clock_us;
+            c.on_ack(&mut self.cwnd, acked, now_us, rtt_us, self.smss);
         } else {
             // RFC 5681 §3.1: "cwnd MUST NOT be increased by more than SMSS bytes" per RTT;
             // byte counting (RFC 3465): add SMSS once a full cwnd of bytes has been acknowledged.
@@ -184,9 +282,10 @@ impl NewReno {
             }
         }
         // Keep `recover` trailing the cumulative ACK so that it stays within 2^31 of it on
-        // long transfers (a later loss compares `ack > recover` and must see "covers more").
-        if ack.sub(1) > self.recover {
-            self.recover = ack.sub(1);
+        // long transfers: at most ACK - 2, the highest value with which a loss at SND.UNA = ACK
+        // still "covers more than recover" (see `enter_recovery`).
+        if ack.sub(2) > self.recover {
+            self.recover = ack.sub(2);
         }
         AckAction::None
     }
@@ -223,12 +322,22 @@ impl NewReno {
         // Cumulative Acknowledgment field covers more than recover. If so, the value of recover
         // is incremented to the value of the highest sequence number transmitted by the TCP so
         // far." If not: "the TCP does not enter fast retransmit and does not reset ssthresh."
-        if ack <= self.recover {
+        // The Cumulative Acknowledgment field ACK acknowledges the bytes up to ACK - 1, so it
+        // "covers more than recover" only when ACK - 1 > recover, i.e. ACK > recover + 1
+        // (FreeBSD, with snd_recover = SND.MAX: `SEQ_LEQ(th_ack, snd_recover)` -> no recovery).
+        // Duplicate ACKs at exactly recover + 1 are what go-back-N resends of data the receiver
+        // already held produce after a timeout or a recovery exit: no new loss. RFC 6675 §5
+        // (4) applies the same test to SACK recovery: "the cumulative acknowledgment point is
+        // beyond the last value of RecoveryPoint".
+        if ack.sub(1) <= self.recover {
             return false;
         }
         self.recover = snd_max.sub(1);
-        // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"
-        self.ssthresh = self.loss_ssthresh(flight);
+        // RFC 5681 §3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"; CUBIC: β = 0.7.
+        self.ssthresh = match self.cubic.as_mut() {
+            Some(c) => c.on_congestion(self.cwnd, flight, self.smss),
+            None => self.loss_ssthresh(flight),
+        };
         // RFC 5681 §3.2 step 3: "cwnd MUST be set to ssthresh plus 3*SMSS"
         self.cwnd = self.ssthresh.saturating_add(3 * self.smss);
         self.in_recovery = true;
@@ -245,13 +354,22 @@ impl NewReno {
         self.sack_recovery = true;
     }
 
-    /// A retransmission timeout; `first` is true for the first timeout of this segment.
-    pub fn on_rto(&mut self, flight: u32, snd_max: SeqNum, first: bool) {
+    /// A retransmission timeout; `outstanding` is the data actually in flight (SND.NXT -
+    /// SND.UNA: after an earlier go-back-N only what was resent since) and `first` is true for
+    /// the first timeout of this segment.
+    pub fn on_rto(&mut self, outstanding: u32, snd_max: SeqNum, first: bool) {
         // RFC 5681 §3.1: "when a TCP sender detects segment loss using the retransmission timer
         // and the given segment has not yet been resent by way of the retransmission timer, the
-        // value of ssthresh MUST be set to no more than the value given in equation (4)"
+        // value of ssthresh MUST be set to no more than the value given in equation (4)".
+        // During fast recovery SND.MAX - SND.UNA holds what the inflated window sent on top of
+        // the flight the recovery halved: the loss was already answered, so ssthresh may only
+        // fall (Linux keeps the ssthresh of the recovery in progress the same way).
         if first {
-            self.ssthresh = self.loss_ssthresh(flight);
+            let eq4 = match self.cubic.as_mut() {
+                Some(c) => c.on_timeout(self.cwnd, outstanding, self.smss),
+                None => self.loss_ssthresh(outstanding),
+            };
+            self.ssthresh = if self.in_recovery { eq4.min(self.ssthresh) } else { eq4 };
         }
         // RFC 5681 §3.1: "Furthermore, upon a timeout (as specified in [RFC2988]) cwnd MUST be
         // set to no more than the loss window, LW, which equals 1 full-sized segment"
@@ -372,6 +490,26 @@ mod tests {
         assert_eq!(cc.on_new_ack(SeqNum(11_000), 7 * MSS, 0), AckAction::RecoveryExit);
         assert_eq!(cc.cwnd, 2 * MSS, "min(ssthresh, max(FlightSize, SMSS) + SMSS)");
         assert!(!cc.in_recovery);
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc5681#section-3.1
+    //= type=test
+    //# the value of ssthresh MUST be set to no more than the value given in equation (4)
+    #[test]
+    fn a_timeout_during_recovery_never_raises_ssthresh() {
+        let mut cc = NewReno::new(MSS, 13 * MSS, SeqNum(0));
+        let max = SeqNum(14_000);
+        for _ in 0..3 {
+            cc.on_dup_ack(SeqNum(1000), 13 * MSS, max, 3);
+        }
+        assert_eq!(cc.ssthresh, 13 * MSS / 2);
+        // The inflated window sent 22 SMSS of new data before the retransmission was lost too.
+        for _ in 0..22 {
+            cc.on_dup_ack(SeqNum(1000), 13 * MSS, max, 3);
+        }
+        cc.on_rto(35 * MSS, SeqNum(36_000), true);
+        assert_eq!(cc.ssthresh, 13 * MSS / 2, "not 17.5 SMSS from the inflated flight");
+        assert_eq!(cc.cwnd, MSS);
     }
 
     #[test]

@@ -84,6 +84,8 @@ struct Net {
     bad_byte: Option<String>,
     next_buf: u64,
     written: [u64; 2],
+    /// Payload each side's receiver did not keep (stream offsets).
+    discarded: Vec<(Side, (u64, u64))>,
 }
 
 impl Net {
@@ -103,6 +105,7 @@ impl Net {
             bad_byte: None,
             next_buf: 0,
             written: [0, 0],
+            discarded: Vec::new(),
         }
     }
 
@@ -193,6 +196,7 @@ impl Net {
             self.rx[idx] = off + data.len() as u64;
         }
         self.completed.extend(out.completed.into_iter().map(|b| (side, b)));
+        self.discarded.extend(out.discarded.into_iter().map(|d| (side, d)));
         let now = self.now;
         self.events.extend(out.events.into_iter().map(|e| (now, side, e)));
     }
@@ -1526,7 +1530,7 @@ proptest::proptest! {
                 ack: base_ack,
                 flags: Flags { fin: flags & 1 != 0, syn: flags & 2 != 0, rst: flags & 4 != 0 && flags & 32 != 0, psh: flags & 8 != 0, ack: flags & 16 != 0 },
                 window,
-                options: crate::segment::TcpOptions { mss, window_scale: ws, sack_permitted: sackp, sack_blocks: vec![(base_ack, base_ack.add(100))] },
+                options: crate::segment::TcpOptions { mss, window_scale: ws, sack_permitted: sackp, sack_blocks: vec![(base_ack, base_ack.add(100))], timestamp: None },
                 payload: Bytes::from(vec![0u8; len]),
                 ..Segment::default()
             };
@@ -1543,3 +1547,5 @@ proptest::proptest! {
         }
     }
 }
+
+mod fidelity;
