@@ -655,7 +655,7 @@ impl HostStack {
             seq: (s.snd_una, s.snd_nxt, s.snd_max),
             message,
         };
-        let snap = s.to_snapshot(&block.consts, conn, self.ticks, c.cfg.min_rto, c.cfg.max_rto);
+        let snap = s.to_snapshot(&block.consts, conn, self.ticks, &c.cfg);
         let mut chain = match block.chain {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),

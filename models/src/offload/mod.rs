@@ -190,29 +190,35 @@ impl DelegatedState {
 
     /// The engine snapshot the receiving side rebuilds from the chimney fields. `recovery`
     /// and SND.WL2 are not delegated (§1): the engine applies the §8 hand-over policy and
-    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, backed off by Count.
-    pub fn to_snapshot(
-        &self,
-        c: &ConstState,
-        conn: ConnId,
-        ticks: Ticks,
-        min_rto: SimDuration,
-        max_rto: SimDuration,
-    ) -> TcpSnapshot {
+    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, bounded by the
+    /// receiving side's `cfg` (min/max RTO; its initial RTO before any sample), and backed off
+    /// by Count unless SndWnd == 0, when Count is the persist round (rule 17) and the RTO is
+    /// not backed off.
+    pub fn to_snapshot(&self, c: &ConstState, conn: ConnId, ticks: Ticks, cfg: &TcpConfig) -> TcpSnapshot {
+        let (min_rto, max_rto) = (cfg.min_rto, cfg.max_rto);
         let srtt =
             (self.srtt != 0).then(|| SimDuration::from_nanos(ticks.to_duration(u32::from(self.srtt)).as_nanos() / 8));
         let rttvar = SimDuration::from_nanos(ticks.to_duration(u32::from(self.rttvar)).as_nanos() / 4);
         let g = ticks.to_duration(1);
         let base = match srtt {
             Some(s) => SimDuration::from_nanos(s.as_nanos() + rttvar.saturating_mul(4).max(g).as_nanos()),
-            None => SimDuration::from_secs(1),
+            // RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been made for a
+            // segment sent between the sender and receiver, the sender SHOULD set RTO <- 1
+            // second" -- the connection's configured initial RTO, as the sending side used.
+            None => cfg.initial_rto,
         };
         let base = base.max(min_rto).min(max_rto);
         let count = u32::from(self.retransmit.count);
-        let rto = base.saturating_mul(1u64 << count.min(30)).min(max_rto);
         let delta =
             (self.retransmit.timeout_delta != TIMER_OFF).then(|| ticks.to_duration(self.retransmit.timeout_delta));
         let zero_window = self.snd_wnd == 0;
+        // Rule 17: "When SndWnd == 0, Count/TimeoutDelta/SndWndProbeCount are the persist
+        // state": Count is then a persist round, not an RTO backoff, so the RTO stays at base.
+        let rto = if zero_window {
+            base
+        } else {
+            base.saturating_mul(1u64 << count.min(30)).min(max_rto)
+        };
         TcpSnapshot {
             conn,
             local_port: c.local_port,
@@ -248,6 +254,64 @@ impl DelegatedState {
             rcv_delivered: c.rcv_delivered,
             peer_fin: c.peer_fin,
         }
+    }
+}
+
+/// How an offload target infers the NewReno recovery state at a handover (spec/chimney.md
+/// §1: "Not delegated at all: ... the NewReno `recover` point / "in fast recovery" flag"). It
+/// matters only when the delegated state says the host is in fast recovery (DupAckCount >=
+/// TcpDuplicateAckThreshold, no timeout since: a timeout always gives `recover = SndMax - 1`
+/// outside recovery, RFC 6582 §3.2 step 6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RecoveryInference {
+    /// spec/chimney.md §8 as written: "assume recovery with recover = SndMax - 1". When the
+    /// host sent new data during its recovery, the ACKs for the data it sent before the loss
+    /// are partial ACKs on the target and each is answered by a (spurious) resend.
+    Current,
+    /// The handover ends the recovery: cwnd deflated to SsThresh (RFC 6582 §3.2 step 3, full
+    /// acknowledgment, option (2)), `recover = SndMax - 1` so the duplicate ACKs of the old
+    /// flight do not start a second fast retransmit. Further holes of that flight wait for
+    /// the retransmission timer.
+    EndRecovery,
+    /// Stay in recovery with `recover` kept at the highest sequence number the host had sent
+    /// when it entered recovery (RFC 6582 §3.2 step 2), not at SndMax - 1. The target infers
+    /// it from SsThresh, which the host set to FlightSize/2 on entry (RFC 5681 §3.2 step 2):
+    /// `recover = min(SndUna + 2 * SsThresh, SndMax) - 1`. The default: no spurious resend of
+    /// data the host sent during its recovery.
+    #[default]
+    KeepRecoverAtHighestSent,
+}
+
+impl RecoveryInference {
+    /// Every policy, in declaration order.
+    pub const ALL: [RecoveryInference; 3] = [
+        RecoveryInference::Current,
+        RecoveryInference::EndRecovery,
+        RecoveryInference::KeepRecoverAtHighestSent,
+    ];
+
+    /// Sets the recovery state of `snap` (rebuilt from the delegated fields) by this policy,
+    /// when the delegated state says the host is in fast recovery; otherwise leaves it to the
+    /// engine's §8 handover policy.
+    pub fn apply(self, snap: &mut TcpSnapshot, dupack_threshold: u32) {
+        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
+        let after_timeout = snap.backoff > 0 || nxt < max;
+        if after_timeout || snap.dup_acks < dupack_threshold || una == max {
+            return;
+        }
+        snap.recovery = Some(match self {
+            RecoveryInference::Current => (max.sub(1), true),
+            RecoveryInference::EndRecovery => {
+                snap.cwnd = snap.cwnd.min(snap.ssthresh);
+                snap.dup_acks = 0;
+                (max.sub(1), false)
+            }
+            RecoveryInference::KeepRecoverAtHighestSent => {
+                let flight = max.wrapping_since(una);
+                let at_entry = snap.ssthresh.saturating_mul(2).clamp(1, flight);
+                (una.add(at_entry).sub(1), true)
+            }
+        });
     }
 }
 

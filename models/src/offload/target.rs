@@ -58,6 +58,8 @@ pub struct TargetConfig {
     /// Time from the target's decision to upload to the host seeing TcpIndicateRetrieve
     /// (rules 27 and 29: sends posted in between complete with UPLOAD_IN_PROGRESS).
     pub indication_latency: SimDuration,
+    /// How the target infers the recovery state it is not given (defect 5 of issue 11).
+    pub recovery_inference: super::RecoveryInference,
 }
 
 impl Default for TargetConfig {
@@ -70,6 +72,7 @@ impl Default for TargetConfig {
             max_connections: 1024,
             max_retransmissions: None,
             indication_latency: SimDuration::ZERO,
+            recovery_inference: super::RecoveryInference::default(),
         }
     }
 }
@@ -255,7 +258,8 @@ impl OffloadTarget {
         if let Some(limit) = self.cfg.max_retransmissions {
             cfg.max_retransmissions = limit;
         }
-        let snap = state.to_snapshot(&consts, conn, self.cfg.ticks, cfg.min_rto, cfg.max_rto);
+        let mut snap = state.to_snapshot(&consts, conn, self.cfg.ticks, &cfg);
+        self.cfg.recovery_inference.apply(&mut snap, cfg.dupack_threshold);
         let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
         let marks = chain.delegation_marks();
         let posted: VecDeque<(BufId, u64)> = chain.buffers().map(|b| (b.id, b.end_offset())).collect();

@@ -323,10 +323,13 @@ impl TcpConnection {
             // recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight
             // would start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole
             // resend region out at once.
-            if snap.dup_acks >= cfg.dupack_threshold {
-                (max.sub(1), true)
-            } else if snap.backoff > 0 || nxt < max {
+            // The refinement is tested first: duplicate ACKs still counted from the flight
+            // before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2 step
+            // 6: "... and exit the fast recovery procedure if applicable").
+            if snap.backoff > 0 || nxt < max {
                 (max.sub(1), false)
+            } else if snap.dup_acks >= cfg.dupack_threshold {
+                (max.sub(1), true)
             } else {
                 (una.sub(1), false)
             }

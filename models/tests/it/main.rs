@@ -9,4 +9,5 @@ mod offload_state;
 mod offload_upload;
 mod runlog;
 mod smoke;
+mod target_device;
 mod theory;
