@@ -81,6 +81,8 @@ struct HostConn {
     upload_requested: bool,
     /// An offload asked for during the handshake (rule 1: deferred until it completes).
     offload_when_open: bool,
+    /// An offload asked for while an upload was in flight (deferred until it completes).
+    offload_after_upload: bool,
     /// When the connection opens (its SYN leaves, if it is the active side).
     open_at: SimTime,
 }
@@ -148,6 +150,7 @@ impl HostStack {
                 close_requested: None,
                 upload_requested: false,
                 offload_when_open: false,
+                offload_after_upload: false,
                 open_at,
             },
         );
@@ -281,6 +284,7 @@ impl HostStack {
         c.close_requested = None;
         c.upload_requested = false;
         c.offload_when_open = false;
+        c.offload_after_upload = false;
         let mut ids: Vec<BufId> = Vec::new();
         if let Some(tcp) = c.tcp.take() {
             let (_, mut chain) = tcp.into_parts(now);
@@ -423,9 +427,27 @@ impl HostStack {
     fn upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
-            Mode::Offloading => c.upload_requested = true,
+            Mode::Offloading => {
+                c.upload_requested = true;
+                let kind = OffloadEventKind::ActionDeferred {
+                    action: "upload".into(),
+                    until: "the offload in progress completes".into(),
+                };
+                self.record_offload(ctx.now(), conn, kind, None);
+            }
             Mode::Offloaded => self.terminate_offload(ctx, conn),
-            Mode::Host | Mode::Uploading | Mode::Closed => {}
+            Mode::Host | Mode::Uploading | Mode::Closed => {
+                let why = match c.mode {
+                    Mode::Host => "the connection is not offloaded",
+                    Mode::Uploading => "an upload is already in progress",
+                    _ => "the connection is closed",
+                };
+                let kind = OffloadEventKind::ActionSkipped {
+                    action: "upload".into(),
+                    why: why.into(),
+                };
+                self.record_offload(ctx.now(), conn, kind, None);
+            }
         }
     }
 
@@ -442,8 +464,31 @@ impl HostStack {
             return;
         };
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        if c.mode != Mode::Host {
-            return; // an offload of a connection already offloaded (or in transit) is a no-op
+        match c.mode {
+            Mode::Host => {}
+            // Like an upload during an offload (rule 21), an offload during an upload waits for
+            // the connection to have one owner again; either way it is reported.
+            Mode::Uploading => {
+                c.offload_after_upload = true;
+                let kind = OffloadEventKind::ActionDeferred {
+                    action: "offload".into(),
+                    until: "the upload in progress completes".into(),
+                };
+                self.record_offload(now, conn, kind, None);
+                return;
+            }
+            Mode::Offloading | Mode::Offloaded | Mode::Closed => {
+                let why = match c.mode {
+                    Mode::Closed => "the connection is closed",
+                    _ => "the connection is already offloaded",
+                };
+                let kind = OffloadEventKind::ActionSkipped {
+                    action: "offload".into(),
+                    why: why.into(),
+                };
+                self.record_offload(now, conn, kind, None);
+                return;
+            }
         }
         let tcp = c.tcp.as_mut().expect("host mode has an engine");
         // Rule 1: only Established, FinWait1/2, CloseWait, Closing and LastAck can be offloaded.
@@ -638,7 +683,13 @@ impl HostStack {
             // Rule 40: the target had aborted the connection and kept its state until now
             // (every send was completed REQUEST_ABORTED), or it closed normally: nothing to
             // resume.
-            self.record_offload(now, conn, OffloadEventKind::UploadCompleted, None);
+            let s = &block.state;
+            self.record_offload(
+                now,
+                conn,
+                OffloadEventKind::UploadCompleted,
+                Some((s.snd_una, s.snd_nxt, s.snd_max)),
+            );
             self.enter_closed(ctx, conn);
             return;
         }
@@ -727,8 +778,12 @@ impl HostStack {
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
         let close = c.close_requested.take();
+        let offload_again = std::mem::take(&mut c.offload_after_upload);
         self.record_offload(now, conn, OffloadEventKind::UploadCompleted, Some(seqs));
         self.resume_on_host(ctx, conn, queued, held, close);
+        if offload_again {
+            self.initiate_offload(ctx, conn);
+        }
     }
 
     fn target_send_completed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, status: SendStatus) {
@@ -865,12 +920,12 @@ impl Actor<Msg> for HostStack {
                     ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
                 }
                 // Rule 40: TcpIndicateAbort. The target completes the pending sends itself
-                // (REQUEST_ABORTED) and keeps the state until the host terminates, which it
-                // does not: an aborted connection has nothing to return.
+                // (REQUEST_ABORTED), records the abort with its sequence state, and keeps the
+                // state "until the host terminates": the host terminates at once, so the entry
+                // is freed and the connection comes back CLOSED (writes bounced to the host in
+                // the meantime then complete REQUEST_ABORTED too).
                 if event == ConnEvent::Reset && c.mode == Mode::Offloaded {
-                    c.mode = Mode::Closed;
-                    let now = ctx.now();
-                    self.record_offload(now, conn, OffloadEventKind::Aborted, None);
+                    self.terminate_offload(ctx, conn);
                 }
             }
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),

@@ -165,6 +165,21 @@ pub enum OffloadEventKind {
     UploadCompleted,
     /// The connection was aborted by an RST (rule 40).
     Aborted,
+    /// A scenario action on the connection waits for the connection's current transition
+    /// (nothing is silent: it takes effect later).
+    ActionDeferred {
+        /// The action ("offload", "upload").
+        action: String,
+        /// What it waits for.
+        until: String,
+    },
+    /// A scenario action on the connection had no effect.
+    ActionSkipped {
+        /// The action ("offload", "upload").
+        action: String,
+        /// Why it did nothing.
+        why: String,
+    },
 }
 
 /// One offload lifecycle event, with the sequence state at that moment.

@@ -410,6 +410,10 @@ fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
         OffloadEventKind::UploadInitiated { reason } => ("upload_initiated", Some(reason.clone())),
         OffloadEventKind::UploadCompleted => ("upload_completed", None),
         OffloadEventKind::Aborted => ("aborted", None),
+        OffloadEventKind::ActionDeferred { action, until } => {
+            ("action_deferred", Some(format!("{action} until {until}")))
+        }
+        OffloadEventKind::ActionSkipped { action, why } => ("action_skipped", Some(format!("{action}: {why}"))),
     }
 }
 

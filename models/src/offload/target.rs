@@ -60,6 +60,12 @@ pub struct TargetConfig {
     pub indication_latency: SimDuration,
     /// How the target infers the recovery state it is not given (defect 5 of issue 11).
     pub recovery_inference: super::RecoveryInference,
+    /// The FIN_WAIT_2 timer (rule 17: "In FinWait2 the retransmit timer is the FIN_WAIT_2
+    /// timer (120 s initial)"); on expiry the target asks for an upload (TimeoutExpiration,
+    /// §9), so a connection whose peer never closes does not hold its entry for ever. `None`
+    /// (the default, so that existing scenarios run as before: their peers never close, and a
+    /// 120 s timer would outlast their time limits) keeps the entry until the host uploads.
+    pub fin_wait_2_timeout: Option<SimDuration>,
 }
 
 impl Default for TargetConfig {
@@ -73,6 +79,7 @@ impl Default for TargetConfig {
             max_retransmissions: None,
             indication_latency: SimDuration::ZERO,
             recovery_inference: super::RecoveryInference::default(),
+            fin_wait_2_timeout: None,
         }
     }
 }
@@ -80,6 +87,7 @@ impl Default for TargetConfig {
 /// Timer tags above the engine's: completions of offload and upload.
 const OFFLOAD_DONE: u64 = 0x10;
 const UPLOAD_DONE: u64 = 0x11;
+const FIN_WAIT_2_EXPIRED: u64 = 0x12;
 
 enum Phase {
     /// The offload latency is elapsing; the block waits.
@@ -126,6 +134,8 @@ struct TargetConn {
     rules: Option<SendRules>,
     /// The state at the RST (rule 40: kept until the host terminates).
     aborted: Option<(DelegatedState, super::ConstState)>,
+    /// The FIN_WAIT_2 timer is armed (rule 17).
+    fin_wait_2_armed: bool,
 }
 
 /// The offload target actor.
@@ -172,11 +182,11 @@ impl OffloadTarget {
         self.conns.get(&conn)?.tcp.as_ref()
     }
 
-    fn running(&self) -> u32 {
-        self.conns
-            .values()
-            .filter(|c| !matches!(c.phase, Phase::Offloading(_)))
-            .count() as u32
+    /// Entries in use: every connection the target holds, whatever its phase (an offload
+    /// still in its latency, a running, uploading or aborted one) until the host terminates
+    /// it (rule 37, OFFLOAD_TCP_ENTRIES).
+    fn entries(&self) -> u32 {
+        self.conns.len() as u32
     }
 
     fn violation(now: SimTime, conn: ConnId, tcp: &TcpConnection, rule: u8, message: String) -> String {
@@ -194,7 +204,7 @@ impl OffloadTarget {
         let conn = block.conn;
         let refusal = if self.cfg.refuse {
             Some("OFFLOAD_CONNECTION_REJECTED (target configured to refuse)".to_string())
-        } else if self.running() >= self.cfg.max_connections {
+        } else if self.entries() >= self.cfg.max_connections {
             Some(format!(
                 "OFFLOAD_TCP_ENTRIES (limit of {} connections)",
                 self.cfg.max_connections
@@ -235,6 +245,7 @@ impl OffloadTarget {
                 upload_requested: None,
                 rules: None,
                 aborted: None,
+                fin_wait_2_armed: false,
             },
         );
     }
@@ -309,7 +320,9 @@ impl OffloadTarget {
         let mut out = std::mem::take(&mut self.out);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let Some(tcp) = c.tcp.as_mut() else { return };
-        let aborted = matches!(c.phase, Phase::Aborted);
+        // Rule 40: "send nothing more" once an acceptable RST aborted the connection, from the
+        // batch that processed the RST on.
+        let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
         if let Some(rules) = c.rules.as_mut()
             && let Err(e) = check_output(rules, tcp, &out, aborted)
         {
@@ -360,6 +373,14 @@ impl OffloadTarget {
             c.phase = Phase::Aborted;
             c.timers.cancel_all(ctx);
             let (snap, mut chain) = c.tcp.take().expect("present").into_parts(now);
+            self.recorder.offload.push(OffloadRecord {
+                time: now,
+                conn,
+                kind: OffloadEventKind::Aborted,
+                snd_una: snap.snd_una,
+                snd_nxt: snap.snd_nxt,
+                snd_max: snap.snd_max,
+            });
             c.aborted = Some(DelegatedState::from_snapshot(&snap, chain.end_offset(), self.cfg.ticks));
             for b in chain.drain() {
                 ctx.send(
@@ -375,8 +396,9 @@ impl OffloadTarget {
         } else {
             c.timers.sync(ctx, conn, tcp);
             record_sample(&mut self.recorder.cc, tcp, now);
-            // Rule 44: "Entering TIME_WAIT: the OT should request upload".
-            if tcp.state() == TcpState::TimeWait && c.upload_requested.is_none() {
+            // Rule 44: "Entering TIME_WAIT: the OT should request upload". A connection that
+            // reached CLOSED through LAST_ACK has nothing left to run: its entry goes back too.
+            if matches!(tcp.state(), TcpState::TimeWait | TcpState::Closed) && c.upload_requested.is_none() {
                 c.upload_requested = Some(UploadReason::UploadRequested);
                 ctx.send(
                     c.host,
@@ -386,6 +408,14 @@ impl OffloadTarget {
                         reason: UploadReason::UploadRequested,
                     },
                 );
+            }
+            // Rule 17: "In FinWait2 the retransmit timer is the FIN_WAIT_2 timer".
+            if let Some(timeout) = self.cfg.fin_wait_2_timeout
+                && tcp.state() == TcpState::FinWait2
+                && !c.fin_wait_2_armed
+            {
+                c.fin_wait_2_armed = true;
+                ctx.set_timer(now + timeout, u64::from(conn.0) << 8 | FIN_WAIT_2_EXPIRED);
             }
         }
         out.clear();
@@ -522,6 +552,16 @@ impl OffloadTarget {
                 // is returned (every send was completed REQUEST_ABORTED); the state says Closed.
                 let c = self.conns.remove(&conn).expect("present");
                 let (state, consts) = c.aborted.expect("an aborted connection keeps its state");
+                self.recorder.offload.push(OffloadRecord {
+                    time: now,
+                    conn,
+                    kind: OffloadEventKind::UploadInitiated {
+                        reason: format!("{reason:?}"),
+                    },
+                    snd_una: state.snd_una,
+                    snd_nxt: state.snd_nxt,
+                    snd_max: state.snd_max,
+                });
                 let block = UploadBlock {
                     conn,
                     reason,
@@ -587,6 +627,17 @@ impl OffloadTarget {
         }
         c.upload_requested = Some(reason);
         ctx.send(c.host, self.cfg.indication_latency, Msg::RequestUpload { conn, reason });
+    }
+
+    /// The FIN_WAIT_2 timer expired (rule 17) while the peer still has not closed: the target
+    /// asks for an upload with reason TimeoutExpiration (§9: "FIN_WAIT_2 expiry ... tell it to
+    /// request upload (TimeoutExpiration)").
+    fn fin_wait_2_expired(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn) else { return };
+        let in_fin_wait_2 = c.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
+        if in_fin_wait_2 {
+            self.request_upload(ctx, conn, UploadReason::TimeoutExpiration);
+        }
     }
 
     fn disconnect(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
@@ -764,6 +815,7 @@ impl Actor<Msg> for OffloadTarget {
         match tag & 0xff {
             OFFLOAD_DONE => self.offload_done(ctx, conn),
             UPLOAD_DONE => self.upload_done(ctx, conn),
+            FIN_WAIT_2_EXPIRED => self.fin_wait_2_expired(ctx, conn),
             _ => {
                 let (conn, kind) = decode_tag(tag);
                 let now = ctx.now();

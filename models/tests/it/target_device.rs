@@ -5,9 +5,11 @@
 use crate::fixtures::*;
 use crate::offload_rules::obed;
 use crate::runlog::*;
+use models::app::{WriteSize, WriteTiming};
 use models::link::{Impairment, QueueLimit};
 use models::offload::RecoveryInference;
-use models::segment::{SendCause, Sender};
+use models::record::{BufferEnd, OffloadEventKind};
+use models::segment::{ConnId, SendCause, Sender};
 use models::testbed::{Outcome, Step, Testbed, When};
 use models::trigger::Condition;
 use sim_core::SimDuration;
@@ -77,4 +79,144 @@ fn offload_during_fast_recovery_makes_no_spurious_retransmission_by_default() {
     );
     assert!(spurious_retransmissions(&ended).is_empty());
     assert_ne!(ended.conns[0].completed_at, alone.conns[0].completed_at);
+}
+
+// ----- the target's entries: freed when the connection is over (defects 1, 2, 9) ---------------
+
+fn refusals(out: &Outcome, conn: ConnId) -> usize {
+    events(out, |k| matches!(k, OffloadEventKind::OffloadRefused { .. }))
+        .iter()
+        .filter(|o| o.conn == conn)
+        .count()
+}
+
+fn offloads_completed(out: &Outcome, conn: ConnId) -> usize {
+    events(out, |k| *k == OffloadEventKind::OffloadCompleted)
+        .iter()
+        .filter(|o| o.conn == conn)
+        .count()
+}
+
+//= spec/chimney.md rule 40
+//# keep the state until the host terminates
+#[test]
+fn aborted_connection_frees_its_target_entry() {
+    // Issue 11 defect 1: the host went to Closed without terminating; the entry stayed.
+    let t = max_entries(with_second_conn(obed(2_000_000)), 1);
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(300)), Step::PeerAbort(C));
+    let out = at(t, When::At(ms(500)), Step::Offload(C2)).run();
+    assert!(out.end.is_ok(), "{:?}", out.end);
+    assert_eq!(refusals(&out, C2), 0, "{:#?}", out.log.offload);
+    assert_eq!(offloads_completed(&out, C2), 1);
+    // Defect 9: the abort and the CLOSED upload carry the real sequence state.
+    let aborted = the(&out, OffloadEventKind::Aborted);
+    let back = events(&out, |k| *k == OffloadEventKind::UploadCompleted)[0];
+    assert_eq!(back.conn, C);
+    for o in [aborted, back] {
+        assert!(o.snd_una <= o.snd_nxt && o.snd_nxt <= o.snd_max, "{o:?}");
+        assert!(
+            off(&out, o.snd_una) > 100_000,
+            "SndUna is the aborted connection's, not zero: {o:?}"
+        );
+    }
+}
+
+//= spec/chimney.md rule 44
+//# Entering TIME_WAIT: the OT should request upload
+#[test]
+fn connection_closed_through_last_ack_frees_its_target_entry() {
+    // Issue 11 defect 1: only TIME_WAIT asked for an upload; LAST_ACK -> CLOSED kept the entry.
+    let t = max_entries(with_second_conn(obed(300_000)), 1);
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(150)), Step::PeerClose(C));
+    let out = at(t, When::At(ms(3_000)), Step::Offload(C2)).run();
+    assert!(out.end.is_ok(), "{:?}", out.end);
+    assert_eq!(out.conns[0].delivered, 300_000);
+    assert_eq!(refusals(&out, C2), 0, "{:#?}", out.log.offload);
+    let back = events(&out, |k| *k == OffloadEventKind::UploadCompleted)[0];
+    // Defect 9: SYN + data + FIN, all acknowledged.
+    let end = out.conns[0].isn.0.add(1 + 300_000 + 1);
+    assert_eq!((back.snd_una, back.snd_nxt, back.snd_max), (end, end, end));
+}
+
+//= spec/chimney.md rule 17
+//# In FinWait2 the retransmit timer is the FIN_WAIT_2 timer (120 s initial)
+#[test]
+fn fin_wait_2_timer_asks_for_an_upload_and_frees_the_entry() {
+    // Issue 11 defect 1: a finished connection whose peer never closes sat in FIN_WAIT_2.
+    let mut t = max_entries(with_second_conn(obed(300_000)), 1);
+    t.target.as_mut().unwrap().fin_wait_2_timeout = Some(SimDuration::from_secs(2));
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let out = at(t, When::At(ms(4_000)), Step::Offload(C2)).run();
+    assert!(out.end.is_ok(), "{:?}", out.end);
+    let up = events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. }))[0];
+    assert_eq!(
+        up.kind,
+        OffloadEventKind::UploadInitiated {
+            reason: "TimeoutExpiration".into()
+        }
+    );
+    assert_eq!(refusals(&out, C2), 0, "{:#?}", out.log.offload);
+}
+
+//= spec/chimney.md rule 37
+//# OFFLOAD_TCP_ENTRIES
+#[test]
+fn concurrent_offloads_count_against_the_entry_limit() {
+    // Issue 11 defect 2: entries still in their offload latency were not counted.
+    let t = max_entries(with_second_conn(obed(500_000)), 1);
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let out = at(t, When::At(ms(100)), Step::Offload(C2)).run();
+    assert!(out.end.is_ok(), "{:?}", out.end);
+    assert_eq!((offloads_completed(&out, C), refusals(&out, C2)), (1, 1));
+}
+
+//= spec/chimney.md rule 21
+//# While an offload is in progress ... the OT receives no ... terminate call
+#[test]
+fn offload_requested_during_an_upload_is_deferred_and_reported() {
+    // Issue 11 defect 3: it was dropped silently (an upload during an offload is deferred).
+    let t = at(obed(1_000_000), When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(300)), Step::Upload(C));
+    let out = at(t, When::At(ms(300) + SimDuration::from_micros(50)), Step::Offload(C)).run();
+    assert_complete(&out);
+    assert_eq!(offloads_completed(&out, C), 2, "{:#?}", out.log.offload);
+    let deferred = the(
+        &out,
+        OffloadEventKind::ActionDeferred {
+            action: "offload".into(),
+            until: "the upload in progress completes".into(),
+        },
+    );
+    assert_eq!(deferred.time, ms(300) + SimDuration::from_micros(50));
+}
+
+//= spec/chimney.md rule 29
+//# the host then transmits that data itself
+//= spec/chimney.md rule 40
+//# complete all pending sends ... with NDIS_STATUS_REQUEST_ABORTED
+#[test]
+fn sends_bounced_before_an_rst_complete_aborted() {
+    // Issue 11 defect 10: writes bounced while the target's upload request was on its way were
+    // held by the host and never completed when an RST arrived first.
+    let mut t = obed(2_000_000);
+    t.conns[0].bulk.write_size = WriteSize::Fixed(8_000);
+    t.conns[0].bulk.timing = WriteTiming::Paced(SimDuration::from_millis(2));
+    t.target.as_mut().unwrap().indication_latency = SimDuration::from_millis(100);
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(300)), Step::TargetUpload(C));
+    let out = at(t, When::At(ms(300)), Step::PeerAbort(C)).run();
+    assert!(out.end.is_ok(), "{:?}", out.end);
+    let bounced: Vec<_> = out.log.buffers.iter().filter(|b| b.returned_at.is_some()).collect();
+    assert!(!bounced.is_empty(), "some writes bounced (rule 29)");
+    assert!(
+        out.log.buffers.iter().all(|b| b.end != BufferEnd::Pending),
+        "every buffer ends: {:?}",
+        out.log
+            .buffers
+            .iter()
+            .filter(|b| b.end == BufferEnd::Pending)
+            .collect::<Vec<_>>()
+    );
 }
