@@ -512,7 +512,7 @@ impl HostStack {
         let (state, consts) = DelegatedState::from_snapshot(&snap, tcp.chain().front_offset(), self.ticks);
         // The host's own buffers: `Bytes` clones share the memory (no copy). The host keeps its
         // engine frozen until the target answers, so a refusal leaves it untouched (rule 37).
-        let mut chain: SendChain = tcp.chain().clone();
+        let mut chain: SendChain = tcp.handover_chain();
         let marks = snap.delegation_marks(&chain);
         chain.set_origin_all(BufOrigin::Delegated);
         chain.set_delegation_marks(Some(marks));

@@ -86,7 +86,11 @@ pub struct ByCause {
     pub probe: u64,
     /// SACK loss recovery (RFC 6675).
     pub sack_recovery: u64,
-    /// The offload target's first transmission of the resend region (rule 12).
+    /// A new owner's resend of the region [SndNxt, SndMax) handed over (rule 12).
+    #[serde(default)]
+    pub resend_region: u64,
+    /// Tagged as new data (never a retransmission since issue 11 defect 8; kept so that an
+    /// untagged retransmission would show).
     pub new_data: u64,
 }
 
@@ -98,6 +102,7 @@ impl ByCause {
             SendCause::Rto => &mut self.rto,
             SendCause::WindowProbe => &mut self.probe,
             SendCause::SackRecovery => &mut self.sack_recovery,
+            SendCause::ResendRegion => &mut self.resend_region,
             SendCause::NewData | SendCause::Control => &mut self.new_data,
         }
     }
@@ -447,6 +452,7 @@ pub(crate) fn cause_name(c: SendCause) -> &'static str {
         SendCause::WindowProbe => "probe",
         SendCause::SackRecovery => "sack_recovery",
         SendCause::Control => "control",
+        SendCause::ResendRegion => "resend_region",
     }
 }
 

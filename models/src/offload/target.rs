@@ -751,6 +751,13 @@ fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: b
                 ),
             ));
         }
+        // Issue 11 defect 8: every retransmission has a true cause; `new_data` never is one.
+        if p.is_retransmission && matches!(p.cause, SendCause::NewData | SendCause::Control) {
+            return Err((
+                12,
+                format!("retransmission [{off}, {end}) tagged with cause {:?}", p.cause),
+            ));
+        }
         if p.source == crate::segment::DataSource::DelegatedResend && !p.is_retransmission {
             return Err((
                 12,

@@ -40,6 +40,7 @@ pub mod theory;
 
 pub use cc::CaIncrease;
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
+pub use sender::TxCounts;
 
 use crate::segment::{BufId, Segment};
 use bytes::Bytes;

@@ -334,7 +334,8 @@ fn rule_36_host_resumes_at_the_returned_snd_nxt() {
         first.provenance.is_retransmission,
         "the rest of the resend region (rule 12)"
     );
-    assert_eq!(first.provenance.cause, SendCause::NewData);
+    // Issue 11 defect 8: it was tagged `new_data`; its true cause is the handed-over region.
+    assert_eq!(first.provenance.cause, SendCause::ResendRegion);
 }
 
 //= spec/chimney.md §8

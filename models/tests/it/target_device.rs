@@ -220,3 +220,61 @@ fn sends_bounced_before_an_rst_complete_aborted() {
             .collect::<Vec<_>>()
     );
 }
+
+// ----- transmission numbers and causes across owners (defects 7, 8) ---------------------------
+
+//= spec/chimney.md rule 12
+//# a segment counts as retransmitted if it carries at least one octet sent before
+#[test]
+fn transmission_number_counts_every_earlier_transmission_by_either_owner() {
+    // Issue 11 defect 7: `tx_number` restarted at 1 after every handover. The first segment of
+    // the initial window is lost twice (its first transmission and the host's RTO resend); the
+    // connection is offloaded during the host's go-back-N resend, and the target's own RTO
+    // resend is that segment's third transmission: its second retransmission.
+    let mut t = obed(60_000);
+    t.conns[0].bulk.send_buffer = 60_000;
+    t.forward.impairments = Impairment::drop_data_times(0, 2, Some(C));
+    t.forward.impairments.extend(
+        (1460..10 * 1460)
+            .step_by(1460)
+            .flat_map(|o| Impairment::drop_data_times(o, 1, Some(C))),
+    );
+    let out = at(t, When::On(C, Condition::RetransmissionInProgress), Step::Offload(C)).run();
+    assert_complete(&out);
+    let first_segment: Vec<_> = data_out(&out)
+        .into_iter()
+        .filter(|w| w.header.stream_offset == 0)
+        .map(|w| (w.provenance.sender, w.provenance.tx_number))
+        .collect();
+    assert_eq!(
+        first_segment,
+        vec![(Sender::Host, 0), (Sender::Host, 1), (Sender::OffloadTarget, 2)]
+    );
+}
+
+//= spec/chimney.md §2
+//# [SndNxt,SndMax) sent before but must be sent NEXT by the OT (a resend in progress at the host)
+#[test]
+fn every_retransmission_has_a_true_cause() {
+    // Issue 11 defect 8: resends of [SndNxt, SndMax) by the new owner were tagged `new_data`.
+    let mut t = obed(60_000);
+    t.conns[0].bulk.send_buffer = 60_000;
+    t.forward.impairments = (0..10 * 1460)
+        .step_by(1460)
+        .flat_map(|o| Impairment::drop_data_times(o, 1, Some(C)))
+        .collect();
+    let out = at(t, When::On(C, Condition::RetransmissionInProgress), Step::Offload(C)).run();
+    assert_complete(&out);
+    let retx: Vec<_> = data_out(&out)
+        .into_iter()
+        .filter(|w| w.provenance.is_retransmission)
+        .collect();
+    assert!(retx.iter().all(|w| w.provenance.cause != SendCause::NewData));
+    assert_eq!(
+        retx.iter()
+            .filter(|w| w.provenance.cause == SendCause::ResendRegion)
+            .count(),
+        9,
+        "the target's resend of [SndNxt, SndMax) = [MSS, 10 MSS)"
+    );
+}
