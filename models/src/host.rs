@@ -100,6 +100,8 @@ pub struct HostStack {
     /// Record congestion-state samples (off for a host that only receives, so a chart of a
     /// connection shows its data sender alone).
     sample_senders: bool,
+    /// A deliberately broken host (negative tests of the rule checks only).
+    fault: Option<crate::offload::Fault>,
 }
 
 impl HostStack {
@@ -116,7 +118,15 @@ impl HostStack {
             recorder: Recorder::default(),
             handovers: Vec::new(),
             sample_senders: true,
+            fault: None,
         }
+    }
+
+    /// Makes this a deliberately broken host (negative tests of the rule checks only).
+    #[doc(hidden)]
+    pub fn with_fault(mut self, fault: Option<crate::offload::Fault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     /// Stops recording congestion-state samples (for a host whose connections only receive).
@@ -519,7 +529,7 @@ impl HostStack {
         let chain = (!chain.is_empty()).then_some(chain);
         c.timers.cancel_all(ctx);
         c.mode = Mode::Offloading;
-        let block = OffloadBlock {
+        let mut block = OffloadBlock {
             conn,
             host: me,
             snapshot_time: now,
@@ -537,6 +547,9 @@ impl HostStack {
                 .collect(),
             rto_count: c.rto_count,
         };
+        if let Some(f) = self.fault {
+            f.break_offload_block(&mut block);
+        }
         if let Err(v) = check_offload_block(&block, now) {
             Self::fail(ctx, v);
             return;

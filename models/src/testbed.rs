@@ -285,7 +285,8 @@ impl Testbed {
         let mut sim: Simulation<Msg> = Simulation::new(self.seed);
         sim.set_limits(self.limits);
         sim.set_trace_sink(sink);
-        let mut host = HostStack::new("host", ids.forward, ids.nic);
+        let mut host =
+            HostStack::new("host", ids.forward, ids.nic).with_fault(self.target.as_ref().and_then(|t| t.fault));
         let mut peer = HostStack::new("peer", ids.reverse, None).without_sender_samples();
         let mut results = Vec::new();
         for (i, c) in self.conns.iter().enumerate() {

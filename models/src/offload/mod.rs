@@ -257,6 +257,74 @@ impl DelegatedState {
     }
 }
 
+/// A deliberately broken host or target, for the negative tests of the run-time rule checks
+/// (issue 11 defect 11): each variant breaks one chimney rule once, the first time it can,
+/// and the run must end naming that rule. Test-only: `None` on every real configuration.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Rule 1: the host offloads with State = TIME_WAIT.
+    HostOffloadsTimeWait,
+    /// Rule 2: the host hands over SndNxt beyond SndMax.
+    HostSndNxtBeyondSndMax,
+    /// Rule 3: the host's SndMax claims more bytes outstanding than the chain holds.
+    HostChainTooShort,
+    /// Rule 4: the host hands over no chain with data outstanding.
+    HostNullChain,
+    /// Rule 5: the host hands over its retransmit timer as off with data outstanding.
+    HostTimerOff,
+    /// Rule 9: the target's first data segment starts one MSS past SndNxt.
+    TargetFirstSegmentPastSndNxt,
+    /// Rule 10: a later segment of the target skips one segment ahead.
+    TargetSkipsAhead,
+    /// Rule 12: the target's first retransmission is not marked as one.
+    TargetUnmarkedRetransmission,
+    /// Rule 13: the target reports SndNxt beyond SndMax.
+    TargetSndNxtBeyondSndMax,
+    /// Rule 20: the target sends an RST with its first data segment.
+    TargetSpuriousRst,
+    /// Rule 25: the target completes the first posted buffer before it is acknowledged.
+    TargetEarlyCompletion,
+    /// Rule 40: the target sends a data segment in the batch that processed an RST.
+    TargetSendsAfterRst,
+    /// Rule 42: the target sets FIN on a data segment before the end of the data.
+    TargetEarlyFin,
+    /// Rule 31: the target returns a chain that does not start at SndUna.
+    TargetChainNotAtSndUna,
+    /// Rule 33: the target returns its retransmit timer as off with data outstanding.
+    TargetReturnsTimerOff,
+}
+
+impl Fault {
+    /// Breaks an InitiateOffload block as a host fault says (no-op for target faults).
+    #[doc(hidden)]
+    pub fn break_offload_block(self, b: &mut OffloadBlock) {
+        let s = &mut b.state;
+        match self {
+            Fault::HostOffloadsTimeWait => s.state = TcpState::TimeWait,
+            Fault::HostSndNxtBeyondSndMax => s.snd_nxt = s.snd_max.add(1),
+            Fault::HostChainTooShort => {
+                let bytes = b.chain.as_ref().map_or(0, |c| c.len() as u32);
+                s.snd_max = s.snd_una.add(bytes + 1000);
+                s.snd_nxt = s.snd_max;
+            }
+            Fault::HostNullChain => b.chain = None,
+            Fault::HostTimerOff => s.retransmit.timeout_delta = TIMER_OFF,
+            _ => {}
+        }
+    }
+
+    /// Breaks a TerminateOffloadComplete block as a target fault says (no-op otherwise).
+    #[doc(hidden)]
+    pub fn break_upload_block(self, b: &mut UploadBlock) {
+        match self {
+            Fault::TargetChainNotAtSndUna => b.consts.snd_una_offset += 1,
+            Fault::TargetReturnsTimerOff => b.state.retransmit.timeout_delta = TIMER_OFF,
+            _ => {}
+        }
+    }
+}
+
 /// How an offload target infers the NewReno recovery state at a handover (spec/chimney.md
 /// §1: "Not delegated at all: ... the NewReno `recover` point / "in fast recovery" flag"). It
 /// matters only when the delegated state says the host is in fast recovery (DupAckCount >=

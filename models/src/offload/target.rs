@@ -66,6 +66,9 @@ pub struct TargetConfig {
     /// (the default, so that existing scenarios run as before: their peers never close, and a
     /// 120 s timer would outlast their time limits) keeps the entry until the host uploads.
     pub fin_wait_2_timeout: Option<SimDuration>,
+    /// A deliberately broken host or target (negative tests of the rule checks only).
+    #[doc(hidden)]
+    pub fault: Option<super::Fault>,
 }
 
 impl Default for TargetConfig {
@@ -80,6 +83,7 @@ impl Default for TargetConfig {
             indication_latency: SimDuration::ZERO,
             recovery_inference: super::RecoveryInference::default(),
             fin_wait_2_timeout: None,
+            fault: None,
         }
     }
 }
@@ -149,6 +153,10 @@ pub struct OffloadTarget {
     recorder: Recorder,
     offloads_accepted: u64,
     offloads_refused: u64,
+    /// The configured fault was injected (once per target).
+    fault_done: bool,
+    /// The last data segment sent (for [`super::Fault::TargetSendsAfterRst`]).
+    last_data: Option<Segment>,
 }
 
 impl OffloadTarget {
@@ -164,6 +172,8 @@ impl OffloadTarget {
             recorder: Recorder::default(),
             offloads_accepted: 0,
             offloads_refused: 0,
+            fault_done: false,
+            last_data: None,
         }
     }
 
@@ -318,13 +328,15 @@ impl OffloadTarget {
     fn flush(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
         let mut out = std::mem::take(&mut self.out);
+        self.inject_fault(&mut out);
+        let nxt_beyond_max = self.cfg.fault == Some(super::Fault::TargetSndNxtBeyondSndMax) && !out.segments.is_empty();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let Some(tcp) = c.tcp.as_mut() else { return };
         // Rule 40: "send nothing more" once an acceptable RST aborted the connection, from the
         // batch that processed the RST on.
         let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
         if let Some(rules) = c.rules.as_mut()
-            && let Err(e) = check_output(rules, tcp, &out, aborted)
+            && let Err(e) = check_output(rules, tcp, &out, aborted, nxt_beyond_max)
         {
             ctx.fail(Self::violation(now, conn, tcp, e.0, e.1));
             return;
@@ -592,6 +604,7 @@ impl OffloadTarget {
         let gave_up = tcp.gave_up();
         let (snap, chain) = tcp.into_parts(now);
         let (mut state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        let fault = self.cfg.fault;
         if gave_up && state.snd_max != state.snd_una {
             // Rule 33: "0 = host timer fires immediately". The target stopped its timer when it
             // gave up (rule 18); the segment is overdue, so the host resends it at once rather
@@ -600,7 +613,7 @@ impl OffloadTarget {
         }
         // Rule 31: the chain is NULL when nothing is outstanding.
         let chain = (!chain.is_empty()).then_some(chain);
-        let block = UploadBlock {
+        let mut block = UploadBlock {
             conn,
             reason,
             state,
@@ -609,11 +622,77 @@ impl OffloadTarget {
             pending: c.pending,
             rto_count: c.rto_count,
         };
+        if let Some(f) = fault {
+            f.break_upload_block(&mut block);
+        }
         ctx.send(
             c.host,
             SimDuration::ZERO,
             Msg::TerminateOffloadComplete(Box::new(block)),
         );
+    }
+
+    /// Breaks one batch of the engine's output as the configured fault says, once.
+    fn inject_fault(&mut self, out: &mut Output) {
+        use super::Fault::*;
+        if let Some(seg) = out.segments.iter().rfind(|s| !s.payload.is_empty()) {
+            self.last_data = Some(seg.clone());
+        }
+        let Some(fault) = self.cfg.fault else { return };
+        if self.fault_done {
+            return;
+        }
+        let first_data = out.segments.iter().position(|s| !s.payload.is_empty());
+        let done = match (fault, first_data) {
+            (TargetFirstSegmentPastSndNxt, Some(i)) => {
+                let len = out.segments[i].payload.len() as u64;
+                out.segments[i].provenance.stream_offset += len;
+                true
+            }
+            (TargetSkipsAhead, Some(_)) if self.offloads_accepted > 0 && out.segments.len() >= 2 => {
+                let last = out.segments.len() - 1;
+                let len = out.segments[last].payload.len() as u64;
+                out.segments[last].provenance.stream_offset += len;
+                len > 0
+            }
+            (TargetUnmarkedRetransmission, _) => match out.segments.iter_mut().find(|s| s.provenance.is_retransmission)
+            {
+                Some(s) => {
+                    s.provenance.is_retransmission = false;
+                    true
+                }
+                None => false,
+            },
+            (TargetSpuriousRst, Some(i)) => {
+                let mut rst = out.segments[i].clone();
+                rst.payload = Bytes::new();
+                rst.flags.rst = true;
+                out.segments.push(rst);
+                true
+            }
+            (TargetEarlyCompletion, Some(_)) => {
+                match self.conns.values().find_map(|c| c.rules.as_ref()?.posted.front()) {
+                    Some(&(buf, _)) => {
+                        out.completed.insert(0, buf);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (TargetSendsAfterRst, _) if out.events.contains(&ConnEvent::Reset) => match self.last_data.clone() {
+                Some(seg) => {
+                    out.segments.push(seg);
+                    true
+                }
+                None => false,
+            },
+            (TargetEarlyFin, Some(i)) => {
+                out.segments[i].flags.fin = true;
+                true
+            }
+            _ => false,
+        };
+        self.fault_done = done;
     }
 
     /// The target decides to give the connection back (rule 27: "the OT may ask"; rule 46:
@@ -664,8 +743,16 @@ impl OffloadTarget {
 }
 
 /// Checks one batch of the engine's output against rules 9, 10, 12, 13, 20, 25, 40 and 42.
-fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: bool) -> Result<(), (u8, String)> {
+fn check_output(
+    r: &mut SendRules,
+    tcp: &TcpConnection,
+    out: &Output,
+    aborted: bool,
+    nxt_beyond_max: bool,
+) -> Result<(), (u8, String)> {
     let (una_seq, nxt, max) = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+    // Fault::TargetSndNxtBeyondSndMax: a target whose SndNxt ran past SndMax.
+    let nxt = if nxt_beyond_max { max.add(1) } else { nxt };
     // Rule 13: SndUna <= SndNxt <= SndMax, and SndUna never moves back.
     if !(una_seq <= nxt && nxt <= max) {
         return Err((13, "SndUna <= SndNxt <= SndMax does not hold".into()));

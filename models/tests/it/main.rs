@@ -7,6 +7,7 @@ mod offload_prop;
 mod offload_rules;
 mod offload_state;
 mod offload_upload;
+mod rule_checks;
 mod runlog;
 mod smoke;
 mod target_device;
