@@ -321,6 +321,10 @@ impl HostStack {
     fn fire(&mut self, ctx: &mut Ctx<'_, Msg>, fired: Vec<PendingAction>) {
         let me = ctx.me();
         for p in fired {
+            self.recorder.triggers.push(crate::record::TriggerRecord {
+                time: ctx.now() + p.delay,
+                index: p.index,
+            });
             if p.executor == me && p.delay == SimDuration::ZERO {
                 self.act(ctx, p.action);
             } else {
@@ -401,13 +405,37 @@ impl HostStack {
         match action {
             Action::Offload(conn) => self.initiate_offload(ctx, conn),
             Action::Upload(conn) => self.upload(ctx, conn),
-            Action::Close(conn) => self.close(ctx, conn, false),
-            Action::Abort(conn) => self.close(ctx, conn, true),
-            Action::PauseApp | Action::ResumeApp | Action::TargetUpload(_) | Action::Link(_) => {}
+            Action::Close(conn) => self.close(ctx, conn, false, true),
+            Action::Abort(conn) => self.close(ctx, conn, true, true),
+            // Routed here only when the host has no offload target: nobody to ask.
+            Action::TargetUpload(conn) => {
+                self.skipped(ctx.now(), conn, "target_upload", "the host has no offload target");
+            }
+            Action::PauseApp | Action::ResumeApp | Action::Link(_) => {}
         }
     }
 
-    fn close(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
+    /// Records that a scenario action on `conn` had no effect, and why (nothing is silent).
+    fn skipped(&mut self, now: SimTime, conn: ConnId, action: &str, why: &str) {
+        let kind = OffloadEventKind::ActionSkipped {
+            action: action.into(),
+            why: why.into(),
+        };
+        self.record_offload(now, conn, kind, None);
+    }
+
+    /// Records that a scenario action on `conn` waits for something, and what.
+    fn deferred(&mut self, now: SimTime, conn: ConnId, action: &str, until: &str) {
+        let kind = OffloadEventKind::ActionDeferred {
+            action: action.into(),
+            until: until.into(),
+        };
+        self.record_offload(now, conn, kind, None);
+    }
+
+    /// CLOSE or ABORT, from the application or (`scenario`) a timeline action, whose deferral or
+    /// lack of effect is then recorded.
+    fn close(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool, scenario: bool) {
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
@@ -427,8 +455,19 @@ impl HostStack {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
             }
             // Deferred until the connection has one owner again; an abort wins over a close.
-            Mode::Offloading | Mode::Uploading => c.close_requested = Some(abortive || c.close_requested == Some(true)),
-            Mode::Closed => {}
+            Mode::Offloading | Mode::Uploading => {
+                c.close_requested = Some(abortive || c.close_requested == Some(true));
+                let action = if abortive { "abort" } else { "close" };
+                if scenario {
+                    self.deferred(now, conn, action, "the connection has one owner again");
+                }
+            }
+            Mode::Closed => {
+                let action = if abortive { "abort" } else { "close" };
+                if scenario {
+                    self.skipped(now, conn, action, "the connection is closed");
+                }
+            }
         }
     }
 
@@ -507,9 +546,14 @@ impl HostStack {
         match tcp.state() {
             TcpState::SynSent | TcpState::SynReceived => {
                 c.offload_when_open = true;
+                self.deferred(now, conn, "offload", "the handshake completes");
                 return;
             }
-            TcpState::Closed | TcpState::Listen | TcpState::TimeWait => return,
+            s @ (TcpState::Closed | TcpState::Listen | TcpState::TimeWait) => {
+                let why = format!("state {s:?} cannot be offloaded (rule 1)");
+                self.skipped(now, conn, "offload", &why);
+                return;
+            }
             _ => {}
         }
         // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
@@ -898,7 +942,7 @@ impl Actor<Msg> for HostStack {
         match msg {
             Msg::Segment(seg) => self.on_wire(ctx, *seg),
             Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
-            Msg::AppClose(conn) => self.close(ctx, conn, false),
+            Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::SetReading { conn, reading } => {
                 let now = ctx.now();
                 if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {

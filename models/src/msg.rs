@@ -46,6 +46,23 @@ pub enum Action {
     Link(LinkControl),
 }
 
+impl Action {
+    /// The action's name as its executor records it (`OffloadEventKind::ActionSkipped` and
+    /// `ActionDeferred` carry it).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Offload(_) => "offload",
+            Action::Upload(_) => "upload",
+            Action::Close(_) => "close",
+            Action::Abort(_) => "abort",
+            Action::TargetUpload(_) => "target_upload",
+            Action::PauseApp => "pause",
+            Action::ResumeApp => "resume",
+            Action::Link(_) => "link",
+        }
+    }
+}
+
 /// Every message of an offsim simulation.
 #[derive(Debug)]
 pub enum Msg {

@@ -210,6 +210,31 @@ pub struct DeliveryRecord {
     pub bytes: u64,
 }
 
+/// One entry of the scenario's timeline, as declared (for the `actions` list of `summary.json`:
+/// nothing is silent, an action that never fired or had no effect is listed as such).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Position in the timeline.
+    pub index: u32,
+    /// The action as its executor names it ([`crate::msg::Action::name`]).
+    pub action: String,
+    /// The timeline step, for display (e.g. `PeerClose(1)`).
+    pub step: String,
+    /// The connection it acts on, if any.
+    pub conn: Option<ConnId>,
+    /// When it was to fire (e.g. `at 300 ms`, `on InFastRecovery`).
+    pub trigger: String,
+}
+
+/// A timeline entry fired: its action reached its executor at `time`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TriggerRecord {
+    /// When the action reached its executor.
+    pub time: SimTime,
+    /// [`TimelineEntry::index`].
+    pub index: u32,
+}
+
 /// An actor's recording during a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recorder {
@@ -223,6 +248,13 @@ pub struct Recorder {
     pub offload: Vec<OffloadRecord>,
     /// Deliveries (sinks).
     pub delivery: Vec<DeliveryRecord>,
+    /// The scenario's timeline (the testbed).
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries that fired (whoever fired them: the testbed for timed entries, the
+    /// owner of the connection for conditional ones).
+    #[serde(default)]
+    pub triggers: Vec<TriggerRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -236,6 +268,8 @@ impl Recorder {
         self.buffers.extend(other.buffers);
         self.offload.extend(other.offload);
         self.delivery.extend(other.delivery);
+        self.timeline.extend(other.timeline);
+        self.triggers.extend(other.triggers);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -246,5 +280,7 @@ impl Recorder {
         self.buffers.sort_by_key(|b| (b.conn, b.buf));
         self.offload.sort_by_key(|o| o.time);
         self.delivery.sort_by_key(|d| d.time);
+        self.timeline.sort_by_key(|e| e.index);
+        self.triggers.sort_by_key(|t| (t.time, t.index));
     }
 }

@@ -11,7 +11,7 @@ use crate::host::HostStack;
 use crate::link::{Impairment, LinkActor, LinkConfig, LinkControl, LinkCounters, QueueLimit};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{LinkId, RunLog};
+use crate::record::{LinkId, RunLog, TimelineEntry, TriggerRecord};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
 use crate::tcp::{TcpConfig, TcpConnection};
@@ -45,6 +45,24 @@ pub enum Direction {
     Forward,
     /// Peer → sending host.
     Reverse,
+}
+
+impl Step {
+    /// The connection the step acts on (none for a link change).
+    pub fn conn(&self) -> Option<ConnId> {
+        match self {
+            Step::Offload(c)
+            | Step::Upload(c)
+            | Step::Close(c)
+            | Step::Abort(c)
+            | Step::PeerClose(c)
+            | Step::PeerAbort(c)
+            | Step::TargetUpload(c)
+            | Step::PauseSender(c, _)
+            | Step::PauseSink(c, _) => Some(*c),
+            Step::Link(..) => None,
+        }
+    }
 }
 
 /// What a timeline entry does.
@@ -314,7 +332,7 @@ impl Testbed {
                 ports: (port_a, port_b),
             });
         }
-        for (when, step) in &self.timeline {
+        for (index, (when, step)) in self.timeline.iter().enumerate() {
             let (conn, condition, delay) = match when {
                 When::On(conn, condition) => (conn, condition, SimDuration::ZERO),
                 When::OnAfter(conn, condition, delay) => (conn, condition, *delay),
@@ -334,6 +352,7 @@ impl Testbed {
                         action,
                         executor,
                         delay,
+                        index: index as u32,
                     },
                 );
             }
@@ -430,6 +449,35 @@ impl Testbed {
         }
     }
 
+    /// The timeline as declared, and the timed entries the run reached (conditional ones are
+    /// recorded by whoever fires them).
+    fn record_timeline(&self, log: &mut RunLog, end: SimTime, ids: &Ids) {
+        for (index, (when, step)) in self.timeline.iter().enumerate() {
+            let index = index as u32;
+            let action = match self.route(ids, step).1 {
+                Some(Msg::Action(a)) => a.name(),
+                _ => "link",
+            };
+            let trigger = match when {
+                When::At(at) => format!("at {at}"),
+                When::On(_, c) => format!("on {c:?}"),
+                When::OnAfter(_, c, d) => format!("{d} after {c:?}"),
+            };
+            log.timeline.push(TimelineEntry {
+                index,
+                action: action.to_string(),
+                step: format!("{step:?}"),
+                conn: step.conn(),
+                trigger,
+            });
+            if let When::At(at) = when
+                && *at <= end
+            {
+                log.triggers.push(TriggerRecord { time: *at, index });
+            }
+        }
+    }
+
     fn collect(
         &self,
         mut sim: Simulation<Msg>,
@@ -454,6 +502,7 @@ impl Testbed {
             log.merge(s.take_recorder());
             results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
         }
+        self.record_timeline(&mut log, sim.now(), &ids);
         log.sort();
         let link_counters = [ids.forward, ids.reverse]
             .iter()

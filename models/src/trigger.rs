@@ -59,6 +59,8 @@ pub struct PendingAction {
     pub executor: ActorId,
     /// How long after the condition first holds the action happens.
     pub delay: SimDuration,
+    /// The scenario timeline entry it comes from (recorded when it fires).
+    pub index: u32,
 }
 
 impl PendingAction {

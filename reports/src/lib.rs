@@ -56,8 +56,8 @@ pub use html::write_report;
 pub use info::{ConnInfo, Endpoint, LinkInfo, Outcome, RunInfo};
 pub use io::write_atomic;
 pub use metrics::{
-    BufferLife, BufferStats, ByCause, BySource, CcState, DurationStats, Handover, OffloadEvent, OffloadSummary,
-    Retransmissions, RunReport, SegmentCounts,
+    ActionOutcome, BufferLife, BufferStats, ByCause, BySource, CcState, DurationStats, Handover, OffloadEvent,
+    OffloadSummary, Retransmissions, RunReport, SegmentCounts, action_outcomes,
 };
 pub use stats::{Summary, seeds_for_half_width};
 pub use sweep::{run_dir, write_run, write_sweep};

@@ -355,6 +355,9 @@ pub struct RunReport {
     pub offload: OffloadSummary,
     /// Send buffers.
     pub buffers: BufferStats,
+    /// Every timeline action: when it fired and what it did (nothing is silent).
+    #[serde(default)]
+    pub actions: Vec<ActionOutcome>,
     /// Fallbacks taken while computing (missing topology, unexpected provenance).
     pub warnings: Vec<String>,
     /// offsim version.
@@ -405,6 +408,61 @@ impl RangeSet {
         }
         self.0.insert(s, e);
     }
+}
+
+/// One timeline action of the scenario and what became of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    /// The timeline step, e.g. `Offload(ConnId(1))`.
+    pub step: String,
+    /// Its trigger, e.g. `at 300 ms` or `on InFastRecovery`.
+    pub trigger: String,
+    /// When it reached its executor; `None`: its trigger never fired before the run ended.
+    pub fired_at_ns: Option<u64>,
+    /// `applied`, `deferred: <until what>`, `skipped: <why>`, or `never fired`.
+    pub effect: String,
+}
+
+impl ActionOutcome {
+    /// True when the action took effect as written (no warning needed).
+    pub fn applied(&self) -> bool {
+        self.effect == "applied"
+    }
+}
+
+/// Matches each timeline entry with its firing and the effect its executor recorded (an
+/// `ActionDeferred`/`ActionSkipped` lifecycle record at the firing time, for the same
+/// connection and action; none means it applied).
+pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
+    log.timeline
+        .iter()
+        .map(|e| {
+            let fired = log.triggers.iter().find(|t| t.index == e.index).map(|t| t.time);
+            let effect = match fired {
+                None => "never fired".to_string(),
+                Some(t) => log
+                    .offload
+                    .iter()
+                    .filter(|o| o.time == t && Some(o.conn) == e.conn)
+                    .find_map(|o| match &o.kind {
+                        OffloadEventKind::ActionDeferred { action, until } if *action == e.action => {
+                            Some(format!("deferred: until {until}"))
+                        }
+                        OffloadEventKind::ActionSkipped { action, why } if *action == e.action => {
+                            Some(format!("skipped: {why}"))
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "applied".to_string()),
+            };
+            ActionOutcome {
+                step: e.step.clone(),
+                trigger: e.trigger.clone(),
+                fired_at_ns: fired.map(|t| t.0),
+                effect,
+            }
+        })
+        .collect()
 }
 
 fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
@@ -582,6 +640,7 @@ impl RunReport {
             spurious_retransmitted_bytes: spurious_bytes,
             offload,
             buffers,
+            actions: action_outcomes(log),
             warnings,
             version: info.version.clone(),
             commit: info.commit.clone(),

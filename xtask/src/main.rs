@@ -228,6 +228,10 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
         println!("  {k:<22}{v}");
     }
     println!("  (of which [SndNxt,SndMax) resend: {})", x.delegated_resend);
+    // Nothing silent: an action that never fired or did not take effect as written.
+    for a in r.actions.iter().filter(|a| !a.applied()) {
+        println!("warning       action {} ({}): {}", a.step, a.trigger, a.effect);
+    }
     println!("files         {}", out.display());
     exit_on_failures(std::slice::from_ref(&r))
 }

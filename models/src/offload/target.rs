@@ -442,6 +442,10 @@ impl OffloadTarget {
             return;
         }
         for p in take_fired(&mut c.pending, tcp, c.rto_count) {
+            self.recorder.triggers.push(crate::record::TriggerRecord {
+                time: ctx.now() + p.delay,
+                index: p.index,
+            });
             ctx.send(p.executor, p.delay, p.message());
         }
     }
@@ -700,10 +704,28 @@ impl OffloadTarget {
     /// with UPLOAD_IN_PROGRESS (rule 29). Policy: the target keeps running the connection
     /// until the host terminates it, as rule 44 requires for the optional reasons.
     fn request_upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, reason: UploadReason) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
-        if !matches!(c.phase, Phase::Running) || c.upload_requested.is_some() {
+        let now = ctx.now();
+        let why = match self.conns.get(&conn) {
+            None => Some("the connection is not offloaded"),
+            Some(c) if !matches!(c.phase, Phase::Running) => Some("the connection is in transit or aborted"),
+            Some(c) if c.upload_requested.is_some() => Some("an upload was already requested"),
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            self.recorder.offload.push(OffloadRecord {
+                time: now,
+                conn,
+                kind: OffloadEventKind::ActionSkipped {
+                    action: "target_upload".into(),
+                    why: why.into(),
+                },
+                snd_una: Default::default(),
+                snd_nxt: Default::default(),
+                snd_max: Default::default(),
+            });
             return;
         }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
         c.upload_requested = Some(reason);
         ctx.send(c.host, self.cfg.indication_latency, Msg::RequestUpload { conn, reason });
     }
@@ -713,7 +735,9 @@ impl OffloadTarget {
     /// request upload (TimeoutExpiration)").
     fn fin_wait_2_expired(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get(&conn) else { return };
-        let in_fin_wait_2 = c.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
+        let in_fin_wait_2 = matches!(c.phase, Phase::Running)
+            && c.upload_requested.is_none()
+            && c.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
         if in_fin_wait_2 {
             self.request_upload(ctx, conn, UploadReason::TimeoutExpiration);
         }

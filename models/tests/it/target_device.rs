@@ -278,3 +278,36 @@ fn every_retransmission_has_a_true_cause() {
         "the target's resend of [SndNxt, SndMax) = [MSS, 10 MSS)"
     );
 }
+
+// ----- silent actions ------------------------------------------------------------------------
+
+#[test]
+fn timeline_actions_are_recorded_with_their_firing_and_effect() {
+    // An upload of a connection that is not offloaded, an offload that completes, a second
+    // offload of the offloaded connection, and a trigger that never fires.
+    let t = at(obed(300_000), When::At(ms(50)), Step::Upload(C));
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(120)), Step::Offload(C));
+    let out = at(t, When::On(C, Condition::AfterRto(3)), Step::Upload(C)).run();
+    assert_complete(&out);
+    let triggers: Vec<_> = out.log.triggers.iter().map(|t| (t.index, t.time)).collect();
+    assert_eq!(triggers, vec![(0, ms(50)), (1, ms(100)), (2, ms(120))]);
+    assert_eq!(out.log.timeline.len(), 4);
+    assert_eq!(out.log.timeline[3].trigger, "on AfterRto(3)");
+    let effects: Vec<_> = out
+        .log
+        .offload
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OffloadEventKind::ActionSkipped { action, why } => Some((o.time, action.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        effects,
+        vec![
+            (ms(50), "upload", "the connection is not offloaded"),
+            (ms(120), "offload", "the connection is already offloaded")
+        ]
+    );
+}
