@@ -26,7 +26,7 @@
 
 mod target;
 
-pub use target::{OffloadTarget, TargetConfig};
+pub use target::{NicTcp, OffloadTarget, TargetConfig};
 
 use crate::chain::SendChain;
 use crate::segment::ConnId;

@@ -66,6 +66,8 @@ pub struct TargetConfig {
     /// (the default, so that existing scenarios run as before: their peers never close, and a
     /// 120 s timer would outlast their time limits) keeps the entry until the host uploads.
     pub fin_wait_2_timeout: Option<SimDuration>,
+    /// The NIC's own TCP settings.
+    pub nic_tcp: NicTcp,
     /// A deliberately broken host or target (negative tests of the rule checks only).
     #[doc(hidden)]
     pub fault: Option<super::Fault>,
@@ -83,9 +85,30 @@ impl Default for TargetConfig {
             indication_latency: SimDuration::ZERO,
             recovery_inference: super::RecoveryInference::default(),
             fin_wait_2_timeout: None,
+            nic_tcp: NicTcp::default(),
             fault: None,
         }
     }
+}
+
+/// The NIC's own TCP settings (OID_TCP_CONNECTION_OFFLOAD_PARAMETERS as the NIC applies
+/// them, spec/chimney.md §1 "Global parameters"). `None` everywhere (the default) runs the
+/// connection with the host's settings, exactly as before these existed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NicTcp {
+    /// Timer granularity: TicksPerSecond (10, 100 or 1000). The target's retransmission,
+    /// persist and delayed-ACK timers fire at the next tick boundary, and the RTO's clock
+    /// granularity G (RFC 6298 §2) is one tick.
+    pub ticks_per_second: Option<u32>,
+    /// Lower bound of the target's RTO (RFC 6298 §2.4).
+    pub min_rto: Option<SimDuration>,
+    /// Upper bound of the target's RTO (RFC 6298 §2.5).
+    pub max_rto: Option<SimDuration>,
+    /// TcpDuplicateAckThreshold.
+    pub dupack_threshold: Option<u32>,
+    /// SACK support: `Some(false)` is a NIC without SACK, which ignores the peer's SACK
+    /// blocks (the CONST SACK flag is returned unchanged at upload).
+    pub sack: Option<bool>,
 }
 
 /// Timer tags above the engine's: completions of offload and upload.
@@ -140,6 +163,8 @@ struct TargetConn {
     aborted: Option<(DelegatedState, super::ConstState)>,
     /// The FIN_WAIT_2 timer is armed (rule 17).
     fin_wait_2_armed: bool,
+    /// SACK as negotiated (CONST), returned at upload whatever the NIC supports.
+    sack_negotiated: bool,
 }
 
 /// The offload target actor.
@@ -256,6 +281,7 @@ impl OffloadTarget {
                 rules: None,
                 aborted: None,
                 fin_wait_2_armed: false,
+                sack_negotiated: false,
             },
         );
     }
@@ -279,7 +305,22 @@ impl OffloadTarget {
         if let Some(limit) = self.cfg.max_retransmissions {
             cfg.max_retransmissions = limit;
         }
+        let nic = self.cfg.nic_tcp;
+        cfg.min_rto = nic.min_rto.unwrap_or(cfg.min_rto);
+        cfg.max_rto = nic.max_rto.unwrap_or(cfg.max_rto);
+        cfg.dupack_threshold = nic.dupack_threshold.unwrap_or(cfg.dupack_threshold);
+        let tick_ns = nic.ticks_per_second.map_or(0, |t| 1_000_000_000 / u64::from(t.max(1)));
+        if tick_ns > 0 {
+            // RFC 6298 §2: "RTO <- SRTT + max (G, K*RTTVAR)" with G the NIC's tick.
+            cfg.clock_granularity = SimDuration::from_nanos(tick_ns);
+        }
+        c.timers = ConnTimers::with_tick(tick_ns);
+        c.sack_negotiated = consts.sack;
         let mut snap = state.to_snapshot(&consts, conn, self.cfg.ticks, &cfg);
+        if nic.sack == Some(false) {
+            // A NIC without SACK ignores the peer's SACK blocks (RFC 2018 is optional).
+            snap.sack_permitted = false;
+        }
         self.cfg.recovery_inference.apply(&mut snap, cfg.dupack_threshold);
         let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
         let marks = chain.delegation_marks();
@@ -607,7 +648,9 @@ impl OffloadTarget {
         let tcp = c.tcp.expect("uploading keeps the engine");
         let gave_up = tcp.gave_up();
         let (snap, chain) = tcp.into_parts(now);
-        let (mut state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        let (mut state, mut consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        // CONST state is returned as it was handed over (a NIC without SACK did not use it).
+        consts.sack = c.sack_negotiated;
         let fault = self.cfg.fault;
         if gave_up && state.snd_max != state.snd_una {
             // Rule 33: "0 = host timer fires immediately". The target stopped its timer when it

@@ -311,3 +311,66 @@ fn timeline_actions_are_recorded_with_their_firing_and_effect() {
         ]
     );
 }
+
+// ----- the NIC's own TCP settings ----------------------------------------------------------
+
+//= spec/chimney.md §1
+//# Global parameters (OID_TCP_CONNECTION_OFFLOAD_PARAMETERS): TicksPerSecond
+#[test]
+fn nic_timers_fire_on_its_ticks() {
+    // A NIC at 10 ticks/s: its retransmission timeouts fire on 100 ms boundaries.
+    for (tps, tick_ms) in [(10, 100), (100, 10)] {
+        let mut t = obed(1_000_000);
+        t.target.as_mut().unwrap().nic_tcp.ticks_per_second = Some(tps);
+        let t = at(t, When::At(ms(100)), Step::Offload(C));
+        let t = at(
+            t,
+            When::At(ms(300)),
+            Step::Link(
+                models::testbed::Direction::Forward,
+                models::link::LinkControl::SetImpairments(vec![Impairment::DropPackets((1..=100_000).collect())]),
+            ),
+        );
+        let t = at(
+            t,
+            When::At(ms(700)),
+            Step::Link(
+                models::testbed::Direction::Forward,
+                models::link::LinkControl::SetImpairments(vec![]),
+            ),
+        );
+        let out = t.run();
+        assert_complete(&out);
+        let rtos: Vec<_> = data_by(&out, Sender::OffloadTarget)
+            .into_iter()
+            .filter(|w| w.provenance.cause == SendCause::Rto)
+            .collect();
+        assert!(!rtos.is_empty());
+        let first = rtos[0].time.0;
+        assert_eq!(first % (tick_ms * 1_000_000), 0, "{tps} ticks/s: RTO at {first} ns");
+    }
+}
+
+//= RFC 2018 §2
+//# SACK is used only if both sides sent SACK-permitted (and a NIC without SACK support
+//# ignores the peer's SACK blocks)
+#[test]
+fn nic_without_sack_ignores_the_peers_sack_blocks() {
+    let run = |nic_sack: Option<bool>| {
+        let mut t = obed(1_000_000);
+        t.conns[0].tcp.sack = true;
+        t.conns[0].peer_tcp.sack = true;
+        t.forward.impairments = (0..3)
+            .flat_map(|k| Impairment::drop_data_times(600_000 + k * 2 * 1460, 1, Some(C)))
+            .collect();
+        t.target.as_mut().unwrap().nic_tcp.sack = nic_sack;
+        let t = at(t, When::At(ms(100)), Step::Offload(C));
+        at(t, When::At(ms(1_500)), Step::Upload(C)).run()
+    };
+    let with = run(None);
+    let without = run(Some(false));
+    assert_complete(&with);
+    assert_complete(&without);
+    assert!(target_resends(&with, SendCause::SackRecovery) + target_resends(&with, SendCause::FastRetransmit) > 0);
+    assert_eq!(target_resends(&without, SendCause::SackRecovery), 0);
+}
