@@ -69,6 +69,7 @@ struct HostConn {
     timers: ConnTimers,
     pending: Vec<PendingAction>,
     rto_count: u32,
+    fr_count: u32,
     /// Stream offset the next application write gets.
     next_offset: u64,
     queued: Queued,
@@ -153,6 +154,7 @@ impl HostStack {
                 timers: ConnTimers::default(),
                 pending: Vec::new(),
                 rto_count: 0,
+                fr_count: 0,
                 next_offset: 0,
                 queued: Queued::new(),
                 held: Vec::new(),
@@ -248,6 +250,9 @@ impl HostStack {
             if let ConnEvent::RtoFired { .. } = event {
                 c.rto_count += 1;
             }
+            if event == ConnEvent::FastRetransmit {
+                c.fr_count += 1;
+            }
             if event == ConnEvent::GiveUp {
                 // The host stack gives up: reset the connection.
                 tcp.abort(&mut out);
@@ -313,7 +318,7 @@ impl HostStack {
         if c.pending.is_empty() {
             return;
         }
-        let fired = take_fired(&mut c.pending, tcp, c.rto_count);
+        let fired = take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count);
         self.fire(ctx, fired);
     }
 
@@ -408,7 +413,7 @@ impl HostStack {
             Action::Close(conn) => self.close(ctx, conn, false, true),
             Action::Abort(conn) => self.close(ctx, conn, true, true),
             // Routed here only when the host has no offload target: nobody to ask.
-            Action::TargetUpload(conn) => {
+            Action::TargetUpload(conn) | Action::TargetUploadFor(conn, _) => {
                 self.skipped(ctx.now(), conn, "target_upload", "the host has no offload target");
             }
             Action::PauseApp | Action::ResumeApp | Action::Link(_) => {}
@@ -583,13 +588,9 @@ impl HostStack {
             chain,
             // A copy: the host keeps its own until the target accepts (rule 37: a refusal
             // leaves the host as it was). `OffloadCompleted` conditions stay with the host.
-            pending: c
-                .pending
-                .iter()
-                .filter(|p| p.condition != Condition::OffloadCompleted)
-                .cloned()
-                .collect(),
+            pending: c.pending.iter().filter(|p| !p.condition.host_only()).cloned().collect(),
             rto_count: c.rto_count,
+            fr_count: c.fr_count,
         };
         if let Some(f) = self.fault {
             f.break_offload_block(&mut block);
@@ -631,10 +632,13 @@ impl HostStack {
         let close = c.close_requested.take();
         let upload = std::mem::take(&mut c.upload_requested);
         if accepted {
-            // The pending actions went with the block, but for those waiting for this moment.
-            let (on_offload, _): (Vec<PendingAction>, _) = std::mem::take(&mut c.pending)
+            // The pending actions went with the block, but for those waiting for this moment;
+            // those waiting for a refusal stay with the host.
+            let (on_offload, host_only): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
                 .into_iter()
+                .filter(|p| p.condition.host_only())
                 .partition(|p| p.condition == Condition::OffloadCompleted);
+            c.pending = host_only;
             let on_offload_fired = on_offload;
             let tcp = c.tcp.take().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
@@ -666,7 +670,12 @@ impl HostStack {
             c.mode = Mode::Host;
             let tcp = c.tcp.as_ref().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+            let (refused, keep): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
+                .into_iter()
+                .partition(|p| p.condition == Condition::OffloadRefused);
+            c.pending = keep;
             self.record_offload(now, conn, OffloadEventKind::OffloadRefused { reason }, Some(seqs));
+            self.fire(ctx, refused);
             self.resume_on_host(ctx, conn, queued, held, close);
         }
     }
@@ -830,8 +839,12 @@ impl HostStack {
         let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
         c.tcp = Some(tcp);
         c.mode = Mode::Host;
+        // Host-only conditions stayed here while the target ran the connection.
+        let host_only = std::mem::take(&mut c.pending);
         c.pending = block.pending;
+        c.pending.extend(host_only);
         c.rto_count = block.rto_count;
+        c.fr_count = block.fr_count;
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
         let close = c.close_requested.take();

@@ -38,6 +38,9 @@ pub enum Action {
     /// The offload target asks the host to upload the connection (rule 46: resources lost
     /// after offload; carried out by the target).
     TargetUpload(ConnId),
+    /// The offload target asks the host to upload the connection, for this reason (rule 27;
+    /// carried out by the target).
+    TargetUploadFor(ConnId, crate::offload::UploadReason),
     /// Pause an application (a sender stops writing; a sink stops reading).
     PauseApp,
     /// Resume an application.
@@ -55,7 +58,7 @@ impl Action {
             Action::Upload(_) => "upload",
             Action::Close(_) => "close",
             Action::Abort(_) => "abort",
-            Action::TargetUpload(_) => "target_upload",
+            Action::TargetUpload(_) | Action::TargetUploadFor(..) => "target_upload",
             Action::PauseApp => "pause",
             Action::ResumeApp => "resume",
             Action::Link(_) => "link",

@@ -58,6 +58,7 @@ impl Step {
             | Step::PeerClose(c)
             | Step::PeerAbort(c)
             | Step::TargetUpload(c)
+            | Step::TargetUploadFor(c, _)
             | Step::PauseSender(c, _)
             | Step::PauseSink(c, _) => Some(*c),
             Step::Link(..) => None,
@@ -82,6 +83,9 @@ pub enum Step {
     PeerAbort(ConnId),
     /// The sending host's offload target asks for the connection to be uploaded (rule 46).
     TargetUpload(ConnId),
+    /// The sending host's offload target asks for the connection to be uploaded, for this
+    /// reason (rule 27).
+    TargetUploadFor(ConnId, crate::offload::UploadReason),
     /// Pause / resume the connection's sender.
     PauseSender(ConnId, bool),
     /// Pause / resume the connection's sink.
@@ -442,6 +446,10 @@ impl Testbed {
             Step::PeerAbort(c) => (ids.peer, Some(Msg::Action(Action::Abort(*c)))),
             // Without a target there is nobody to ask; the host ignores the action.
             Step::TargetUpload(c) => (ids.nic.unwrap_or(ids.host), Some(Msg::Action(Action::TargetUpload(*c)))),
+            Step::TargetUploadFor(c, r) => (
+                ids.nic.unwrap_or(ids.host),
+                Some(Msg::Action(Action::TargetUploadFor(*c, *r))),
+            ),
             Step::PauseSender(c, p) => (app(c, false), pause(*p)),
             Step::PauseSink(c, p) => (app(c, true), pause(*p)),
             Step::Link(Direction::Forward, ctl) => (ids.forward, Some(Msg::LinkControl(ctl.clone()))),

@@ -8,7 +8,7 @@
 use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use models::app::{self, BulkConfig, WriteTiming};
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
-use models::offload::TargetConfig;
+use models::offload::{NicTcp, RecoveryInference, TargetConfig, UploadReason};
 use models::segment::ConnId;
 use models::tcp::{self, TcpConfig};
 use models::testbed::{ConnSpec, Direction, Step, Testbed, When};
@@ -87,6 +87,22 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             refuse: t.refuse,
             max_connections: t.max_connections,
             max_retransmissions: Some(t.max_retransmissions),
+            nic_tcp: NicTcp {
+                ticks_per_second: t.ticks_per_second,
+                min_rto: t.min_rto.map(|d| d.to_sim()),
+                max_rto: t.max_rto.map(|d| d.to_sim()),
+                dupack_threshold: t.dupack_threshold,
+                sack: t.sack,
+            },
+            recovery_inference: match t.recovery_inference {
+                None => RecoveryInference::default(),
+                Some(schema::RecoveryInference::Current) => RecoveryInference::Current,
+                Some(schema::RecoveryInference::EndRecovery) => RecoveryInference::EndRecovery,
+                Some(schema::RecoveryInference::KeepRecoverAtHighestSent) => {
+                    RecoveryInference::KeepRecoverAtHighestSent
+                }
+            },
+            fin_wait_2_timeout: t.fin_wait_2_timeout.map(|d| d.to_sim()),
             ..TargetConfig::default()
         });
     let mut timeline = Vec::new();
@@ -161,6 +177,10 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                     Trigger::RetransmissionInProgress(c) => (c, Condition::RetransmissionInProgress),
                     Trigger::AfterRto(c, k) => (c, Condition::AfterRto(*k)),
                     Trigger::OffloadCompleted(c) => (c, Condition::OffloadCompleted),
+                    Trigger::InFastRecovery(c) => (c, Condition::InFastRecovery),
+                    Trigger::ZeroWindow(c) => (c, Condition::ZeroWindow),
+                    Trigger::AfterFastRetransmits(c, k) => (c, Condition::AfterFastRetransmits(*k)),
+                    Trigger::OffloadRefused(c) => (c, Condition::OffloadRefused),
                     Trigger::Never | Trigger::At(_) => unreachable!("handled above"),
                 };
                 When::OnAfter(
@@ -185,6 +205,17 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
             Action::Upload(c) => Step::Upload(conn_id(c).ok_or_else(|| unknown("connection", c))?),
             Action::Close(c) => Step::Close(conn_id(c).ok_or_else(|| unknown("connection", c))?),
             Action::Abort(c) => Step::Abort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::PeerClose(c) => Step::PeerClose(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::PeerAbort(c) => Step::PeerAbort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::TargetUpload(c, r) => Step::TargetUploadFor(
+                conn_id(c).ok_or_else(|| unknown("connection", c))?,
+                match r {
+                    schema::UploadReason::UploadRequested => UploadReason::UploadRequested,
+                    schema::UploadReason::LowActivity => UploadReason::LowActivity,
+                    schema::UploadReason::HighDropRate => UploadReason::HighDropRate,
+                    schema::UploadReason::TimeoutExpiration => UploadReason::TimeoutExpiration,
+                },
+            ),
             Action::PauseApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, true),
             Action::ResumeApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, false),
             Action::SetLinkImpairments(l, d, imps) => Step::Link(

@@ -406,6 +406,8 @@ pub struct OffloadBlock {
     pub pending: Vec<PendingAction>,
     /// Retransmission timeouts seen so far (for `AfterRto` conditions).
     pub rto_count: u32,
+    /// Fast retransmits seen so far (for `AfterFastRetransmits` conditions).
+    pub fr_count: u32,
 }
 
 /// What TerminateOffloadComplete returns (rules 30–33).
@@ -426,6 +428,8 @@ pub struct UploadBlock {
     pub pending: Vec<PendingAction>,
     /// Retransmission timeouts seen so far.
     pub rto_count: u32,
+    /// Fast retransmits seen so far.
+    pub fr_count: u32,
 }
 
 /// Which way the delegated state crossed the host/target interface.
@@ -488,6 +492,10 @@ pub enum UploadReason {
     TimeoutExpiration,
     /// The target wants to give the connection back for resource reasons (rule 46).
     UploadRequested,
+    /// Optional reason (rule 44): the connection has been idle.
+    LowActivity,
+    /// Optional reason (rule 44): the connection loses many packets.
+    HighDropRate,
 }
 
 /// A broken chimney rule: ends the run with a report naming the rule, the time and the

@@ -156,6 +156,7 @@ struct TargetConn {
     timers: ConnTimers,
     pending: Vec<PendingAction>,
     rto_count: u32,
+    fr_count: u32,
     /// The target decided to upload, and why (rules 18, 29, 46).
     upload_requested: Option<UploadReason>,
     rules: Option<SendRules>,
@@ -277,6 +278,7 @@ impl OffloadTarget {
                 timers: ConnTimers::default(),
                 pending: Vec::new(),
                 rto_count: 0,
+                fr_count: 0,
                 upload_requested: None,
                 rules: None,
                 aborted: None,
@@ -300,6 +302,7 @@ impl OffloadTarget {
             chain,
             pending,
             rto_count,
+            fr_count,
             ..
         } = *block;
         if let Some(limit) = self.cfg.max_retransmissions {
@@ -350,6 +353,7 @@ impl OffloadTarget {
         c.tcp = Some(tcp);
         c.pending = pending;
         c.rto_count = rto_count;
+        c.fr_count = fr_count;
         self.offloads_accepted += 1;
         ctx.send(
             c.host,
@@ -403,6 +407,7 @@ impl OffloadTarget {
         for event in out.events.drain(..) {
             match event {
                 ConnEvent::RtoFired { .. } => c.rto_count += 1,
+                ConnEvent::FastRetransmit => c.fr_count += 1,
                 // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
                 // upload) instead of aborting".
                 ConnEvent::GiveUp if c.upload_requested.is_none() => {
@@ -482,7 +487,7 @@ impl OffloadTarget {
         if c.pending.is_empty() {
             return;
         }
-        for p in take_fired(&mut c.pending, tcp, c.rto_count) {
+        for p in take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count) {
             self.recorder.triggers.push(crate::record::TriggerRecord {
                 time: ctx.now() + p.delay,
                 index: p.index,
@@ -627,6 +632,7 @@ impl OffloadTarget {
                     chain: None,
                     pending: c.pending,
                     rto_count: c.rto_count,
+                    fr_count: c.fr_count,
                 };
                 ctx.send(
                     c.host,
@@ -668,6 +674,7 @@ impl OffloadTarget {
             chain,
             pending: c.pending,
             rto_count: c.rto_count,
+            fr_count: c.fr_count,
         };
         if let Some(f) = fault {
             f.break_upload_block(&mut block);
@@ -966,6 +973,7 @@ impl Actor<Msg> for OffloadTarget {
             Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
             Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
             Msg::Action(Action::TargetUpload(conn)) => self.request_upload(ctx, conn, UploadReason::UploadRequested),
+            Msg::Action(Action::TargetUploadFor(conn, reason)) => self.request_upload(ctx, conn, reason),
             Msg::Action(_) => {}
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
         }

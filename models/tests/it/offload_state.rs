@@ -89,6 +89,7 @@ fn block(snap: &TcpSnapshot, chain: Option<SendChain>) -> OffloadBlock {
         chain,
         pending: vec![],
         rto_count: 0,
+        fr_count: 0,
     }
 }
 
@@ -214,6 +215,7 @@ fn upload(snap: &TcpSnapshot, chain_front: u64, bytes: u64) -> UploadBlock {
         chain: (bytes > 0).then_some(c),
         pending: vec![],
         rto_count: 0,
+        fr_count: 0,
     }
 }
 

@@ -374,3 +374,29 @@ fn nic_without_sack_ignores_the_peers_sack_blocks() {
     assert!(target_resends(&with, SendCause::SackRecovery) + target_resends(&with, SendCause::FastRetransmit) > 0);
     assert_eq!(target_resends(&without, SendCause::SackRecovery), 0);
 }
+
+#[test]
+fn offload_refused_and_fast_retransmit_count_triggers_fire() {
+    // A refusing target: the refusal fires the entry waiting for it (here: try again later).
+    let mut t = obed(300_000);
+    t.target.as_mut().unwrap().refuse = true;
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let out = at(t, When::On(C, Condition::OffloadRefused), Step::Upload(C)).run();
+    assert_complete(&out);
+    let refused_at = events(&out, |k| matches!(k, OffloadEventKind::OffloadRefused { .. }))[0].time;
+    assert!(out.log.triggers.iter().any(|t| t.index == 1 && t.time == refused_at));
+    // The second fast retransmit of the connection (the first by the host, the second by
+    // the target after an offload in between) fires the entry counting them.
+    let t = recovery_bed(None, RecoveryInference::default());
+    let t = at(t, When::On(C, Condition::AfterFastRetransmits(1)), Step::Offload(C));
+    let out = at(t, When::On(C, Condition::AfterFastRetransmits(2)), Step::Upload(C)).run();
+    assert_complete(&out);
+    let second_fr = data_out(&out)
+        .into_iter()
+        .filter(|w| w.provenance.cause == SendCause::FastRetransmit)
+        .nth(1)
+        .expect("two fast retransmits");
+    assert_eq!(second_fr.provenance.sender, Sender::OffloadTarget);
+    let up = events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. }))[0];
+    assert_eq!(up.time, second_fr.time);
+}
