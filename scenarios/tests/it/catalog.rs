@@ -16,6 +16,7 @@ const REQUIRED: &[&str] = &[
     "writes_during_offload",
     "writes_after_offload",
     "offload_then_upload",
+    "nic_design",
     "offload_refused",
     "loss_burst_after_offload",
     "sweep_default",
@@ -103,4 +104,12 @@ fn sweep_default_has_96_runs_and_crn_seeds() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), runs.len());
+}
+
+#[test]
+fn nic_design_sweeps_policy_ticks_and_loss_over_8_seeds() {
+    let s = scenarios::load(catalog_dir().join("nic_design.ron")).unwrap();
+    let runs = scenarios::expand(&s).unwrap();
+    assert_eq!(runs.len(), 3 * 3 * 2 * 8);
+    assert!(matches!(&s.timeline[0].when, Trigger::AfterFastRetransmits(c, 2) if c == "c1"));
 }
