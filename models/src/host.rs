@@ -10,15 +10,18 @@
 //! - `Offloaded`: the target runs the connection; writes are posted to it (rule 22).
 //! - `Uploading`: TerminateOffload is in flight; writes are queued, arriving segments are held
 //!   and processed by the host after the upload (rule 35), bounced writes come back (rule 29).
-//! - `Closed`: the connection is over and no engine is left: it was reset (an RST, the host
-//!   giving up, or the target's abort indication, rule 40), or the target returned it CLOSED.
-//!   Pending and later writes complete with REQUEST_ABORTED.
+//! - `Closed`: the connection is over and no engine is left: it was reset (an RST, or the host
+//!   giving up), or the target returned it CLOSED (after its abort indication, rule 40, the
+//!   host terminates the offload at once, which frees the target's entry). Pending and later
+//!   writes complete with REQUEST_ABORTED.
 //!
 //! An upload asked for while the offload is in flight waits for its completion (rule 21: the
-//! target gets no terminate call before then); so does a close. An offload asked for during
-//! the handshake waits for it to complete (rule 1); one asked for once the connection is over
-//! is ignored. The block the host sends and
-//! the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as [`HandoverRecord`]s.
+//! target gets no terminate call before then); so does a close, and an offload asked for
+//! while an upload is in flight. An offload asked for during the handshake waits for it to
+//! complete (rule 1); one asked for once the connection is over does nothing. Every scenario
+//! action that is deferred or does nothing is recorded as such (nothing is silent). The block
+//! the host sends and the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as
+//! [`HandoverRecord`]s.
 //!
 //! Not modelled: more than one route per host (every segment leaves through `egress`), IP
 //! and ARP, socket buffers beyond the send chain, listen queues.

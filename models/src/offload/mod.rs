@@ -16,13 +16,19 @@
 //! (rule 45), hardware failure during terminate (rule 47), a separate completion for a
 //! disconnect request (rule 42: the FIN's fate shows on the wire), partial completions (rule
 //! 25: a buffer completes only when all of it is acknowledged), TotalRT against a MaxRT limit
-//! (the give-up counts retransmissions only, rule 18), the FIN_WAIT_2 timer (rule 17).
+//! (the give-up counts retransmissions only, rule 18). The FIN_WAIT_2 timer (rule 17) is
+//! off unless a target configures it.
 //!
 //! Where the spec leaves room, offsim adopts: rule 4, a NULL chain with data outstanding is
 //! rejected; §8, `recover` after a handover follows the spec's policy, refined for a handover
 //! after a timeout (Count > 0 or SndNxt < SndMax gives `recover = SndMax - 1`, RFC 6582 §3.2
-//! step 6), see [`crate::tcp::TcpConnection::from_snapshot`]; §9, the Retransmit fields carry
-//! the persist state when SndWnd == 0; rule 33, a target that gave up returns TimeoutDelta 0.
+//! step 6, tested before the DupAckCount test), see
+//! [`crate::tcp::TcpConnection::from_snapshot`]; on the target, a handover in fast recovery
+//! follows its [`RecoveryInference`] policy; §9, the Retransmit fields carry the persist state
+//! when SndWnd == 0 (Count is then a persist round, not an RTO backoff); rule 33, a target that
+//! gave up returns TimeoutDelta 0. Per-byte transmission counts travel with the send chain
+//! (simulator bookkeeping, not part of the chimney interface) so that a segment's
+//! transmission number counts every earlier transmission by either owner.
 
 mod target;
 

@@ -8,8 +8,14 @@
 //! requests back to the host (rule 25), and gives connections back on `TerminateOffload`
 //! (rules 30–33). It asks for that itself (rule 27, after `indication_latency`) when it gives
 //! up on a segment (rule 18, TimeoutExpiration), when the connection enters TIME_WAIT (rule 44)
-//! and when a scenario says its resources are gone (rule 46, UploadRequested); sends posted
-//! from then on bounce with UPLOAD_IN_PROGRESS (rule 29).
+//! or reaches CLOSED through LAST_ACK, when its optional FIN_WAIT_2 timer expires (rule 17,
+//! TimeoutExpiration) and when a scenario says so (rule 46, UploadRequested, or another rule-44
+//! reason); sends posted from then on bounce with UPLOAD_IN_PROGRESS (rule 29). Every entry it
+//! holds (offloading, running, uploading or aborted) counts against `max_connections`.
+//!
+//! A NIC of its own: [`NicTcp`] gives it its own timer tick, RTO bounds, dup-ACK threshold and
+//! SACK support, and [`super::RecoveryInference`] how it infers the recovery state it is not
+//! handed. Not modelled: processing rate, DMA latency, completion coalescing, context memory.
 //!
 //! Checked at run time (a violation ends the run naming the rule): the §3 offload checks
 //! (rules 1–5, on the host side), rule 9 (first data segment), rule 10 (in-order sending from
@@ -17,7 +23,9 @@
 //! when it carries a byte sent before, by host or target; the resend region always is),
 //! rule 13 (SndUna never moves back, SndUna ≤ SndNxt ≤ SndMax), rule 20 (RST only on an
 //! abortive disconnect), rule 25 (completions FIFO and only once acknowledged), rule 40
-//! (nothing sent after an RST), rule 42 (the FIN after all data). Rule 11 (byte content) is
+//! (nothing sent after an RST, from the batch that processed it on), rule 42 (the FIN after
+//! all data). Each check has a negative test through the test-only [`super::Fault`] switch.
+//! Rule 11 (byte content) is
 //! checked by the receiving application; the upload-side rules (31–33) by the host.
 //!
 //! Policies where the spec leaves room: rule 9 (d) is read to cover a window that opens
