@@ -30,8 +30,10 @@
 //! (simulator bookkeeping, not part of the chimney interface) so that a segment's
 //! transmission number counts every earlier transmission by either owner.
 
+mod nic;
 mod target;
 
+pub use nic::NicResources;
 pub use target::{NicTcp, OffloadTarget, TargetConfig};
 
 use crate::chain::SendChain;

@@ -15,7 +15,8 @@
 //!
 //! A NIC of its own: [`NicTcp`] gives it its own timer tick, RTO bounds, dup-ACK threshold and
 //! SACK support, and [`super::RecoveryInference`] how it infers the recovery state it is not
-//! handed. Not modelled: processing rate, DMA latency, completion coalescing, context memory.
+//! handed; [`super::NicResources`] its processing rate, DMA latency, completion coalescing and
+//! context memory (with an upload of the least recently active connection under pressure).
 //!
 //! Checked at run time (a violation ends the run naming the rule): the §3 offload checks
 //! (rules 1–5, on the host side), rule 9 (first data segment), rule 10 (in-order sending from
@@ -76,6 +77,8 @@ pub struct TargetConfig {
     pub fin_wait_2_timeout: Option<SimDuration>,
     /// The NIC's own TCP settings.
     pub nic_tcp: NicTcp,
+    /// The NIC's resources (processing rate, DMA, completion coalescing, context memory).
+    pub resources: super::NicResources,
     /// A deliberately broken host or target (negative tests of the rule checks only).
     #[doc(hidden)]
     pub fault: Option<super::Fault>,
@@ -94,6 +97,7 @@ impl Default for TargetConfig {
             recovery_inference: super::RecoveryInference::default(),
             fin_wait_2_timeout: None,
             nic_tcp: NicTcp::default(),
+            resources: super::NicResources::default(),
             fault: None,
         }
     }
@@ -123,6 +127,7 @@ pub struct NicTcp {
 const OFFLOAD_DONE: u64 = 0x10;
 const UPLOAD_DONE: u64 = 0x11;
 const FIN_WAIT_2_EXPIRED: u64 = 0x12;
+const COALESCE_DUE: u64 = 0x13;
 
 enum Phase {
     /// The offload latency is elapsing; the block waits.
@@ -174,6 +179,12 @@ struct TargetConn {
     fin_wait_2_armed: bool,
     /// SACK as negotiated (CONST), returned at upload whatever the NIC supports.
     sack_negotiated: bool,
+    /// Successful completions held for coalescing, in order.
+    completions: Vec<BufId>,
+    /// The coalescing timer is armed.
+    coalesce_armed: bool,
+    /// When the connection last had traffic or a timer (least recently active upload).
+    last_active: SimTime,
 }
 
 /// The offload target actor.
@@ -191,6 +202,8 @@ pub struct OffloadTarget {
     fault_done: bool,
     /// The last data segment sent (for [`super::Fault::TargetSendsAfterRst`]).
     last_data: Option<Segment>,
+    /// The NIC's transmit queue.
+    txq: super::nic::TxQueue,
 }
 
 impl OffloadTarget {
@@ -208,6 +221,7 @@ impl OffloadTarget {
             offloads_refused: 0,
             fault_done: false,
             last_data: None,
+            txq: super::nic::TxQueue::default(),
         }
     }
 
@@ -233,6 +247,38 @@ impl OffloadTarget {
         self.conns.len() as u32
     }
 
+    /// How many entries the target has: `max_connections`, or fewer if its context memory
+    /// holds fewer connections.
+    fn entry_limit(&self) -> u32 {
+        self.cfg.max_connections.min(self.cfg.resources.entries_in_memory())
+    }
+
+    /// The running connection with the oldest activity that has no upload under way.
+    fn least_recently_active(&self) -> Option<ConnId> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| matches!(c.phase, Phase::Running) && c.upload_requested.is_none())
+            .min_by_key(|(id, c)| (c.last_active, **id))
+            .map(|(id, _)| *id)
+    }
+
+    /// Delivers the successful completions held for `conn` (coalescing), in order.
+    fn deliver_completions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.coalesce_armed = false;
+        for buf in std::mem::take(&mut c.completions) {
+            ctx.send(
+                c.host,
+                SimDuration::ZERO,
+                Msg::SendCompleted {
+                    conn,
+                    buf,
+                    status: SendStatus::Success,
+                },
+            );
+        }
+    }
+
     fn violation(now: SimTime, conn: ConnId, tcp: &TcpConnection, rule: u8, message: String) -> String {
         RuleViolation {
             rule,
@@ -248,10 +294,10 @@ impl OffloadTarget {
         let conn = block.conn;
         let refusal = if self.cfg.refuse {
             Some("OFFLOAD_CONNECTION_REJECTED (target configured to refuse)".to_string())
-        } else if self.entries() >= self.cfg.max_connections {
+        } else if self.entries() >= self.entry_limit() {
             Some(format!(
                 "OFFLOAD_TCP_ENTRIES (limit of {} connections)",
-                self.cfg.max_connections
+                self.entry_limit()
             ))
         } else if self.conns.contains_key(&conn) {
             Some("connection already offloaded".to_string())
@@ -261,6 +307,13 @@ impl OffloadTarget {
         if let Some(reason) = refusal {
             // Rule 37: touch nothing, emit no packet; the host keeps its chain.
             self.offloads_refused += 1;
+            // Under pressure, make room for later offloads (rule 46: resources).
+            if self.cfg.resources.upload_lru_under_pressure
+                && reason.starts_with("OFFLOAD_TCP_ENTRIES")
+                && let Some(lru) = self.least_recently_active()
+            {
+                self.request_upload(ctx, lru, UploadReason::UploadRequested);
+            }
             ctx.send(
                 block.host,
                 self.cfg.offload_latency,
@@ -292,6 +345,9 @@ impl OffloadTarget {
                 aborted: None,
                 fin_wait_2_armed: false,
                 sack_negotiated: false,
+                completions: Vec::new(),
+                coalesce_armed: false,
+                last_active: ctx.now(),
             },
         );
     }
@@ -395,12 +451,19 @@ impl OffloadTarget {
             return;
         }
         for seg in out.segments.drain(..) {
-            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+            let delay = self.txq.delay(&self.cfg.resources, now, &seg);
+            ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
         }
         for (offset, data) in out.delivered.drain(..) {
             ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
         }
+        let r = &self.cfg.resources;
         for buf in out.completed.drain(..) {
+            self.txq.forget(conn, buf);
+            if r.coalesces() {
+                c.completions.push(buf);
+                continue;
+            }
             ctx.send(
                 c.host,
                 SimDuration::ZERO,
@@ -410,6 +473,15 @@ impl OffloadTarget {
                     status: SendStatus::Success,
                 },
             );
+        }
+        let batch_full = r.coalesce_count.is_some_and(|n| c.completions.len() >= n as usize);
+        if !c.completions.is_empty()
+            && !batch_full
+            && !c.coalesce_armed
+            && let Some(wait) = r.coalesce_time
+        {
+            c.coalesce_armed = true;
+            ctx.set_timer(now + wait, u64::from(conn.0) << 8 | COALESCE_DUE);
         }
         let mut reset = false;
         for event in out.events.drain(..) {
@@ -434,8 +506,18 @@ impl OffloadTarget {
             }
             ctx.send(c.host, SimDuration::ZERO, Msg::ConnEvent { conn, event });
         }
+        if batch_full {
+            self.deliver_completions(ctx, conn);
+        }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_mut() else { return };
         if reset {
-            // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more.
+            // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more
+            // (the successful completions held for coalescing go first, in order).
+            if !c.completions.is_empty() {
+                self.deliver_completions(ctx, conn);
+            }
+            let Some(c) = self.conns.get_mut(&conn) else { return };
             c.phase = Phase::Aborted;
             c.timers.cancel_all(ctx);
             let (snap, mut chain) = c.tcp.take().expect("present").into_parts(now);
@@ -509,6 +591,7 @@ impl OffloadTarget {
         let now = ctx.now();
         match self.conns.get_mut(&conn) {
             Some(c) if matches!(c.phase, Phase::Running) => {
+                c.last_active = now;
                 let tcp = c.tcp.as_mut().expect("running");
                 tcp.on_segment(now, seg, &mut self.out);
                 self.flush(ctx, conn);
@@ -536,6 +619,7 @@ impl OffloadTarget {
         };
         match c.phase {
             Phase::Running if c.upload_requested.is_none() => {
+                c.last_active = now;
                 let tcp = c.tcp.as_mut().expect("running");
                 if offset != tcp.chain().end_offset() {
                     let m = format!(
@@ -600,7 +684,8 @@ impl OffloadTarget {
                 let tcp = c.tcp.as_mut().expect("running");
                 tcp.flush_ack(now, &mut self.out);
                 for seg in self.out.segments.drain(..) {
-                    ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+                    let delay = self.txq.delay(&self.cfg.resources, now, &seg);
+                    ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
                 }
                 self.out.clear();
                 c.timers.cancel_all(ctx);
@@ -657,6 +742,8 @@ impl OffloadTarget {
 
     fn upload_done(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
+        // Rule 30: "completes every outstanding send" before TerminateOffloadComplete.
+        self.deliver_completions(ctx, conn);
         let Some(c) = self.conns.remove(&conn) else { return };
         let Phase::Uploading(reason) = c.phase else { return };
         let tcp = c.tcp.expect("uploading keeps the engine");
@@ -993,11 +1080,17 @@ impl Actor<Msg> for OffloadTarget {
             OFFLOAD_DONE => self.offload_done(ctx, conn),
             UPLOAD_DONE => self.upload_done(ctx, conn),
             FIN_WAIT_2_EXPIRED => self.fin_wait_2_expired(ctx, conn),
+            COALESCE_DUE => {
+                if self.conns.get(&conn).is_some_and(|c| c.coalesce_armed) {
+                    self.deliver_completions(ctx, conn);
+                }
+            }
             _ => {
                 let (conn, kind) = decode_tag(tag);
                 let now = ctx.now();
                 let Some(c) = self.conns.get_mut(&conn) else { return };
                 c.timers.fired(kind);
+                c.last_active = now;
                 if let (Phase::Running, Some(tcp)) = (&c.phase, c.tcp.as_mut()) {
                     tcp.on_timer(now, kind, &mut self.out);
                     self.flush(ctx, conn);

@@ -400,3 +400,108 @@ fn offload_refused_and_fast_retransmit_count_triggers_fire() {
     let up = events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. }))[0];
     assert_eq!(up.time, second_fr.time);
 }
+
+// ----- the NIC's resources ---------------------------------------------------------------------
+
+/// The fixture's transfer offloaded at 100 ms to a NIC with `resources`.
+fn resource_bed(resources: models::offload::NicResources) -> Testbed {
+    let mut t = obed(1_000_000);
+    t.target.as_mut().unwrap().resources = resources;
+    at(t, When::At(ms(100)), Step::Offload(C))
+}
+
+fn target_srtt_ns(out: &Outcome) -> u64 {
+    out.log
+        .cc
+        .iter()
+        .rfind(|s| s.sender == Sender::OffloadTarget)
+        .map(|s| s.srtt_ns)
+        .expect("target samples")
+}
+
+#[test]
+fn nic_processing_rate_queues_segments_and_shows_in_the_rtt() {
+    let free = resource_bed(Default::default()).run();
+    // 200 segments/s: far below the 10 Mbit/s link (about 850 full segments/s): the NIC is
+    // the bottleneck, and its queue the RTT's growth.
+    let slow = resource_bed(models::offload::NicResources {
+        segments_per_sec: Some(200),
+        ..Default::default()
+    })
+    .run();
+    assert_complete(&free);
+    assert_complete(&slow);
+    assert!(slow.conns[0].completed_at > free.conns[0].completed_at);
+    assert!(target_srtt_ns(&slow) > target_srtt_ns(&free));
+    // Segments leave the NIC at most one per 5 ms.
+    let times: Vec<u64> = data_by(&slow, Sender::OffloadTarget).iter().map(|w| w.time.0).collect();
+    assert!(times.windows(2).all(|w| w[1] - w[0] >= 5_000_000), "{:?}", &times[..5]);
+}
+
+#[test]
+fn dma_latency_is_paid_once_per_host_buffer() {
+    let free = resource_bed(Default::default()).run();
+    let dma = resource_bed(models::offload::NicResources {
+        dma_latency: SimDuration::from_millis(50),
+        ..Default::default()
+    })
+    .run();
+    assert_complete(&dma);
+    assert!(dma.conns[0].completed_at > free.conns[0].completed_at);
+    // 16 KiB buffers: a segment starting a new buffer waits 50 ms, the others do not.
+    let target = data_by(&dma, Sender::OffloadTarget);
+    assert!(target.windows(2).any(|w| w[1].time.0 - w[0].time.0 >= 50_000_000));
+    assert!(target.windows(2).any(|w| w[1].time == w[0].time));
+}
+
+#[test]
+fn completions_are_coalesced_by_count_and_by_time() {
+    let coalesced = resource_bed(models::offload::NicResources {
+        coalesce_count: Some(4),
+        coalesce_time: Some(SimDuration::from_millis(50)),
+        ..Default::default()
+    })
+    .run();
+    assert_complete(&coalesced);
+    // Buffers completed by the target end in batches: at most a handful of distinct times.
+    let done = the(&coalesced, OffloadEventKind::OffloadCompleted).time;
+    let ends: Vec<_> = coalesced
+        .log
+        .buffers
+        .iter()
+        .filter(|b| b.offloaded_at.is_some())
+        .filter_map(|b| b.ended_at)
+        .filter(|t| *t > done)
+        .collect();
+    let mut distinct = ends.clone();
+    distinct.dedup();
+    assert!(ends.len() >= 8);
+    assert!(
+        distinct.len() * 2 <= ends.len(),
+        "{} batches for {} buffers",
+        distinct.len(),
+        ends.len()
+    );
+    assert!(coalesced.log.buffers.iter().all(|b| b.end == BufferEnd::Completed));
+}
+
+#[test]
+fn context_memory_limits_entries_and_the_least_recently_active_is_uploaded() {
+    // Room for one connection (2 kB of context, 1.5 kB each). The second offload is refused
+    // and makes the target ask for the first connection's upload; a retry then succeeds.
+    let mut t = with_second_conn(obed(600_000));
+    t.target.as_mut().unwrap().resources = models::offload::NicResources {
+        context_memory: Some(2_000),
+        context_bytes_per_conn: 1_500,
+        upload_lru_under_pressure: true,
+        ..Default::default()
+    };
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let t = at(t, When::At(ms(200)), Step::Offload(C2));
+    let out = at(t, When::At(ms(300)), Step::Offload(C2)).run();
+    assert!(out.integrity_ok(), "{:?}", out.end);
+    assert_eq!(refusals(&out, C2), 1);
+    let up = events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. }))[0];
+    assert_eq!((up.conn, up.time), (C, ms(200)));
+    assert_eq!(offloads_completed(&out, C2), 1);
+}
