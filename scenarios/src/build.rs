@@ -8,7 +8,7 @@
 use crate::schema::{self, Action, DelayedAck, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use models::app::{self, BulkConfig, WriteTiming};
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
-use models::offload::{NicTcp, RecoveryInference, TargetConfig, UploadReason};
+use models::offload::{NicResources, NicTcp, RecoveryInference, TargetConfig, UploadReason};
 use models::segment::ConnId;
 use models::tcp::{self, TcpConfig};
 use models::testbed::{ConnSpec, Direction, Step, Testbed, When};
@@ -103,6 +103,16 @@ pub fn build(s: &Scenario) -> Result<Testbed, BuildError> {
                 }
             },
             fin_wait_2_timeout: t.fin_wait_2_timeout.map(|d| d.to_sim()),
+            resources: NicResources {
+                segments_per_sec: t.segments_per_sec,
+                bytes_per_sec: t.processing_rate.map(|r| r.bytes_per_sec()),
+                dma_latency: t.dma_latency.map_or(sim_core::SimDuration::ZERO, |d| d.to_sim()),
+                coalesce_count: t.coalesce_count,
+                coalesce_time: t.coalesce_time.map(|d| d.to_sim()),
+                context_memory: t.context_memory.map(|s| s.bytes()),
+                context_bytes_per_conn: t.context_per_connection.map_or(0, |s| s.bytes()),
+                upload_lru_under_pressure: t.upload_least_recently_active,
+            },
             ..TargetConfig::default()
         });
     let mut timeline = Vec::new();

@@ -144,6 +144,33 @@ pub struct OffloadTarget {
     /// The FIN_WAIT_2 timer after which the NIC asks for an upload (rule 17). Default: none.
     #[serde(default)]
     pub fin_wait_2_timeout: Option<Duration>,
+    /// Segments the NIC transmits per second at most; segments wait in a queue inside the
+    /// NIC. Default: no limit.
+    #[serde(default)]
+    pub segments_per_sec: Option<u64>,
+    /// The NIC's transmit processing rate in bytes (headers included). Default: no limit.
+    #[serde(default)]
+    pub processing_rate: Option<Rate>,
+    /// DMA fetch latency paid by the first segment starting in each host buffer. Default 0.
+    #[serde(default)]
+    pub dma_latency: Option<Duration>,
+    /// Send completions are delivered to the host in batches of this many... Default 1.
+    #[serde(default)]
+    pub coalesce_count: Option<u32>,
+    /// ...or once the oldest has waited this long. Default: no waiting.
+    #[serde(default)]
+    pub coalesce_time: Option<Duration>,
+    /// Connection-context memory; with `context_per_connection` it bounds the entries.
+    /// Default: unlimited.
+    #[serde(default)]
+    pub context_memory: Option<Size>,
+    /// Context memory one offloaded connection takes. Default 0 (no bound).
+    #[serde(default)]
+    pub context_per_connection: Option<Size>,
+    /// When an offload finds no free entry, also ask for the upload of the least recently
+    /// active connection (rule 46). Default false.
+    #[serde(default)]
+    pub upload_least_recently_active: bool,
 }
 
 /// The NIC's recovery-inference policy at a handover (see `OffloadTarget::recovery_inference`).

@@ -217,6 +217,28 @@ impl<'a> Validator<'a> {
                     d.as_nanos() == 0,
                 );
             }
+            if let Some(n) = t.segments_per_sec {
+                self.positive(format!("{f}.segments_per_sec"), "segments_per_sec", n == 0);
+            }
+            if let Some(r) = t.processing_rate {
+                self.positive(format!("{f}.processing_rate"), "processing_rate", r.bits_per_sec() < 8);
+            }
+            if let Some(n) = t.coalesce_count {
+                self.positive(format!("{f}.coalesce_count"), "coalesce_count", n == 0);
+            }
+            if t.context_memory.is_some() != t.context_per_connection.is_some() {
+                self.err(
+                    format!("{f}.context_memory"),
+                    "context_memory and context_per_connection go together (set both or neither)",
+                );
+            }
+            if let Some(per) = t.context_per_connection {
+                self.positive(
+                    format!("{f}.context_per_connection"),
+                    "context_per_connection",
+                    per.bytes() == 0,
+                );
+            }
             if let (Some(lo), Some(hi)) = (t.min_rto, t.max_rto)
                 && lo > hi
             {

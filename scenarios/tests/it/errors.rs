@@ -383,3 +383,23 @@ fn issue_11_actions_and_triggers_parse_and_are_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn nic_resources_are_checked() {
+    let e = error_with(
+        "offload_target: (name: \"nic\")",
+        "offload_target: (name: \"nic\", context_memory: Some(\"20 kB\"), coalesce_count: Some(0), segments_per_sec: Some(0))",
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.context_memory: context_memory and context_per_connection go together"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.coalesce_count: coalesce_count must be greater than zero"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.segments_per_sec: segments_per_sec must be greater than zero"),
+        "{e}"
+    );
+}
