@@ -12,7 +12,7 @@ use models::record::{BufferEnd, OffloadEventKind};
 use models::segment::{ConnId, SendCause, Sender};
 use models::testbed::{Outcome, Step, Testbed, When};
 use models::trigger::Condition;
-use sim_core::SimDuration;
+use sim_core::{SimDuration, SimTime};
 
 /// A congestion-avoidance transfer: a first loss at 100 kB ends slow start (the queue never
 /// overflows), a second one at 600 kB starts a fast recovery during which the host sends new
@@ -504,4 +504,33 @@ fn context_memory_limits_entries_and_the_least_recently_active_is_uploaded() {
     let up = events(&out, |k| matches!(k, OffloadEventKind::UploadInitiated { .. }))[0];
     assert_eq!((up.conn, up.time), (C, ms(200)));
     assert_eq!(offloads_completed(&out, C2), 1);
+}
+
+//= RFC 1122 §4.2.2.17
+//# The transmitting host SHOULD send the first zero-window probe when a zero window has
+//# existed for the retransmission timeout period
+#[test]
+fn resend_after_a_window_reopens_is_tagged_as_a_probe() {
+    // Issue 11 defect 8: the probe byte resent when the window opened was tagged `new_data`.
+    for offload in [false, true] {
+        let mut t = obed(600_000);
+        t.conns[0].bulk.send_buffer = 600_000;
+        let mut t = at(t, When::At(SimTime::ZERO), Step::PauseSink(C, true));
+        if offload {
+            t = at(t, When::On(C, Condition::ZeroWindow), Step::Offload(C));
+        }
+        let out = at(t, When::At(ms(3_000)), Step::PauseSink(C, false)).run();
+        assert_complete(&out);
+        let retx: Vec<_> = data_out(&out)
+            .into_iter()
+            .filter(|w| w.provenance.is_retransmission)
+            .collect();
+        assert!(!retx.is_empty());
+        assert!(retx.iter().any(|w| w.provenance.cause == SendCause::WindowProbe));
+        assert!(
+            retx.iter().all(|w| w.provenance.cause != SendCause::NewData),
+            "offload {offload}: {:?}",
+            retx.iter().map(|w| w.provenance.cause).collect::<Vec<_>>()
+        );
+    }
 }
