@@ -704,6 +704,7 @@ impl RunReport {
             ("retransmissions.by_cause.rto", c(r.by_cause.rto)),
             ("retransmissions.by_cause.probe", c(r.by_cause.probe)),
             ("retransmissions.by_cause.sack_recovery", c(r.by_cause.sack_recovery)),
+            ("retransmissions.by_cause.resend_region", c(r.by_cause.resend_region)),
             ("retransmissions.by_cause.new_data", c(r.by_cause.new_data)),
             ("rto_count", c(self.rto_count)),
             ("spurious_retransmissions", c(self.spurious_retransmissions)),
