@@ -30,9 +30,11 @@
 //! (simulator bookkeeping, not part of the chimney interface) so that a segment's
 //! transmission number counts every earlier transmission by either owner.
 
+mod monitor;
 mod nic;
 mod target;
 
+pub use monitor::{check_offload_block, check_upload_block};
 pub use nic::NicResources;
 pub use target::{NicTcp, OffloadTarget, TargetConfig};
 
@@ -531,127 +533,4 @@ impl fmt::Display for RuleViolation {
             self.rule, self.time, self.conn.0, self.message
         )
     }
-}
-
-/// Data bytes outstanding in `s` beyond a sent, unacknowledged FIN (the F of rule 3).
-fn outstanding_data(s: &DelegatedState, c: &ConstState) -> (u64, u64) {
-    use TcpState::*;
-    let f = u64::from(matches!(s.state, FinWait1 | Closing | LastAck) && c.fin_queued && s.snd_max > s.snd_una);
-    (u64::from(s.snd_max.wrapping_since(s.snd_una)), f)
-}
-
-/// The checks on a TerminateOffloadComplete block (rules 2, 31, 33), made by the host before
-/// it resumes the connection.
-pub fn check_upload_block(b: &UploadBlock, now: SimTime) -> Result<(), RuleViolation> {
-    let s = &b.state;
-    let v = |rule: u8, message: String| RuleViolation {
-        rule,
-        time: now,
-        conn: b.conn,
-        seq: (s.snd_una, s.snd_nxt, s.snd_max),
-        message,
-    };
-    // Rule 2 holds for the returned state too: "SndUna <= SndNxt <= SndMax".
-    if !(s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max) {
-        return Err(v(2, "returned SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    let (outstanding, f) = outstanding_data(s, &b.consts);
-    match &b.chain {
-        // Rule 31: "The first byte of the returned chain is sequence SndUna".
-        Some(chain) if chain.front_offset() != b.consts.snd_una_offset => {
-            return Err(v(
-                31,
-                format!(
-                    "returned chain starts at stream offset {}, SndUna is at {}",
-                    chain.front_offset(),
-                    b.consts.snd_una_offset
-                ),
-            ));
-        }
-        // Rule 31: "NetBufferListChain non-NULL" means it holds data.
-        Some(chain) if chain.is_empty() => {
-            return Err(v(31, "returned chain present but holds no data".into()));
-        }
-        Some(chain) if chain.len() < outstanding.saturating_sub(f) => {
-            return Err(v(
-                31,
-                format!(
-                    "returned chain holds {} bytes but SndMax - SndUna - F = {}",
-                    chain.len(),
-                    outstanding - f
-                ),
-            ));
-        }
-        // Rule 31: "with no outstanding data the chain must be NULL" (and conversely).
-        None if outstanding > f => {
-            return Err(v(31, format!("chain NULL but {outstanding} bytes outstanding")));
-        }
-        _ => {}
-    }
-    // Rule 33 (with rule 5's convention): "TimeoutDelta -1 if the timer was off", which it may
-    // not be while data is outstanding into an open window.
-    if outstanding > f && s.snd_wnd > 0 && s.retransmit.timeout_delta == TIMER_OFF {
-        return Err(v(
-            33,
-            "data outstanding but the returned TimeoutDelta is off (-1)".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// The §3 checks on an InitiateOffload block (rules 1–5).
-pub fn check_offload_block(b: &OffloadBlock, now: SimTime) -> Result<(), RuleViolation> {
-    let s = &b.state;
-    let v = |rule: u8, message: String| RuleViolation {
-        rule,
-        time: now,
-        conn: b.conn,
-        seq: (s.snd_una, s.snd_nxt, s.snd_max),
-        message,
-    };
-    use TcpState::*;
-    // Rule 1: "State is one of Established, FinWait1, FinWait2, CloseWait, Closing, LastAck".
-    if !matches!(
-        s.state,
-        Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck
-    ) {
-        return Err(v(1, format!("state {:?} cannot be offloaded", s.state)));
-    }
-    // Rule 2: "SndUna <= SndNxt <= SndMax".
-    if !(s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max) {
-        return Err(v(2, "SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    // Rules 3–4: F = 1 if a FIN was sent and is unacked (FinWait1/Closing/LastAck).
-    let (outstanding, f) = outstanding_data(s, &b.consts);
-    match &b.chain {
-        Some(chain) => {
-            // Rule 3: "chain bytes C >= (SndMax - SndUna) - F".
-            if chain.len() < outstanding.saturating_sub(f) {
-                return Err(v(
-                    3,
-                    format!(
-                        "chain holds {} bytes but SndMax - SndUna - F = {}",
-                        chain.len(),
-                        outstanding - f
-                    ),
-                ));
-            }
-            if chain.is_empty() {
-                return Err(v(
-                    3,
-                    "chain present but holds no data (SendDataHead must be a buffer with data)".into(),
-                ));
-            }
-        }
-        // Rule 4: "Chain NULL => SndMax - SndUna <= F". Policy: reject (bnxe asserts).
-        None if outstanding > f => {
-            return Err(v(4, format!("no chain but {outstanding} bytes outstanding")));
-        }
-        None => {}
-    }
-    // Rule 5: outstanding data with an open window should carry a finite TimeoutDelta.
-    if outstanding > f && s.snd_wnd > 0 && s.retransmit.timeout_delta == TIMER_OFF {
-        return Err(v(5, "data outstanding but Retransmit.TimeoutDelta is off (-1)".into()));
-    }
-    Ok(())
 }

@@ -36,12 +36,13 @@
 //! aborted (rule 40) keeps its state until the host terminates it, and is returned CLOSED with
 //! no chain.
 
+use super::monitor::{SendRules, check_output};
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
-use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
+use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
 use crate::trigger::{PendingAction, take_fired};
 use bytes::Bytes;
@@ -138,28 +139,6 @@ enum Phase {
     Uploading(UploadReason),
     /// An acceptable RST arrived (rule 40); state kept until the host terminates.
     Aborted,
-}
-
-/// Per-connection run-time checks of the send rules.
-struct SendRules {
-    /// Stream offset of SndNxt at offload.
-    snd_nxt0: u64,
-    /// The peer's window was zero at offload (rule 9 d: the persist state governs).
-    zero_window0: bool,
-    /// The first data segment has gone out.
-    first_sent: bool,
-    /// Sending is contiguous up to here (rule 10).
-    frontier: u64,
-    /// Stream offset of SndUna (never moves back, rule 13).
-    una: u64,
-    /// Buffers in posting order, for FIFO completion (rule 25): (id, end offset).
-    posted: VecDeque<(BufId, u64)>,
-    /// An RTO, fast retransmit or partial ACK happened before the first send (rule 9 b, c).
-    recovery_started: bool,
-    /// One past the highest stream offset ever sent, by the host or the target (rule 12).
-    sent_max: u64,
-    /// The host asked for an abortive disconnect (rule 20: the only reason to send RST).
-    abort_requested: bool,
 }
 
 struct TargetConn {
@@ -909,148 +888,6 @@ impl OffloadTarget {
         }
         self.flush(ctx, conn);
     }
-}
-
-/// Checks one batch of the engine's output against rules 9, 10, 12, 13, 20, 25, 40 and 42.
-fn check_output(
-    r: &mut SendRules,
-    tcp: &TcpConnection,
-    out: &Output,
-    aborted: bool,
-    nxt_beyond_max: bool,
-) -> Result<(), (u8, String)> {
-    let (una_seq, nxt, max) = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
-    // Fault::TargetSndNxtBeyondSndMax: a target whose SndNxt ran past SndMax.
-    let nxt = if nxt_beyond_max { max.add(1) } else { nxt };
-    // Rule 13: SndUna <= SndNxt <= SndMax, and SndUna never moves back.
-    if !(una_seq <= nxt && nxt <= max) {
-        return Err((13, "SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    let una = tcp.chain().front_offset();
-    if una < r.una {
-        return Err((13, format!("SndUna moved back from stream offset {} to {una}", r.una)));
-    }
-    r.una = una;
-    r.frontier = r.frontier.max(una);
-    if out.events.iter().any(|e| {
-        matches!(
-            e,
-            ConnEvent::RtoFired { .. } | ConnEvent::FastRetransmit | ConnEvent::PartialAck
-        )
-    }) {
-        r.recovery_started = true;
-    }
-    for seg in &out.segments {
-        // Rule 20: "The OT sends RST only on an abortive disconnect request" (the engine also
-        // answers segments for a connection that has reached CLOSED: there is no TCB left).
-        if seg.flags.rst && !r.abort_requested && tcp.state() != TcpState::Closed {
-            return Err((20, "RST sent without an abortive disconnect request".into()));
-        }
-        // Rule 42: "The FIN follows all earlier data" (it may ride on the last data segment).
-        let end = seg.provenance.stream_offset + seg.payload.len() as u64;
-        if seg.flags.fin && end != tcp.chain().end_offset() {
-            return Err((
-                42,
-                format!(
-                    "FIN after stream offset {end}, but the data ends at {}",
-                    tcp.chain().end_offset()
-                ),
-            ));
-        }
-    }
-    for seg in out.segments.iter().filter(|s| !s.payload.is_empty()) {
-        if aborted {
-            return Err((40, "data sent after an RST aborted the connection".into()));
-        }
-        let (off, end, cause) = (
-            seg.provenance.stream_offset,
-            seg.provenance.stream_offset + seg.payload.len() as u64,
-            seg.provenance.cause,
-        );
-        // Rule 9: "The first data segment the OT puts on the wire starts at SndNxt, EXCEPT
-        // when, before it sends: (a) an ACK ... moved SndUna past SndNxt - then it starts at the
-        // new SndUna; (b) the resumed retransmit timer fires ...; (c) dup ACKs ... reach
-        // TcpDuplicateAckThreshold ...; (d) SndWnd == 0 - the next packet is a persist window
-        // probe". Policy for (d): when the window was zero at offload and opens before the
-        // first send, an outstanding probe byte is resent from SndUna (the receiver may have
-        // discarded it).
-        if !r.first_sent {
-            r.first_sent = true;
-            let expected = r.snd_nxt0.max(una);
-            let excused = r.recovery_started
-                || (r.zero_window0 && off == una)
-                || matches!(
-                    cause,
-                    SendCause::WindowProbe | SendCause::Rto | SendCause::FastRetransmit | SendCause::PartialAck
-                );
-            if off != expected && !excused {
-                return Err((
-                    9,
-                    format!(
-                        "first data segment at stream offset {off}, expected {expected} (SndNxt at offload was {}, SndUna is {una})",
-                        r.snd_nxt0
-                    ),
-                ));
-            }
-        }
-        // Rule 12: "a segment counts as retransmitted if it carries at least one octet sent
-        // before ... so the [SndNxt,SndMax) resend counts as retransmissions even though it is
-        // the OT's first transmission ... bytes >= SndMax sent for the first time are not".
-        let p = &seg.provenance;
-        let resent = off < r.sent_max;
-        if p.is_retransmission != resent || (p.tx_number > 0) != resent {
-            return Err((
-                12,
-                format!(
-                    "segment [{off}, {end}) marked retransmission={} tx_number={} but bytes sent so far end at {}",
-                    p.is_retransmission, p.tx_number, r.sent_max
-                ),
-            ));
-        }
-        // Issue 11 defect 8: every retransmission has a true cause; `new_data` never is one.
-        if p.is_retransmission && matches!(p.cause, SendCause::NewData | SendCause::Control) {
-            return Err((
-                12,
-                format!("retransmission [{off}, {end}) tagged with cause {:?}", p.cause),
-            ));
-        }
-        if p.source == crate::segment::DataSource::DelegatedResend && !p.is_retransmission {
-            return Err((
-                12,
-                format!("resend-region segment at {off} not counted as retransmission"),
-            ));
-        }
-        r.sent_max = r.sent_max.max(end);
-        // Rule 10: sending is contiguous: every byte of [SndNxt, SndMax) before any byte
-        // beyond, all chain bytes before later sends, later sends FIFO.
-        if off > r.frontier {
-            return Err((
-                10,
-                format!(
-                    "bytes [{off}, {end}) sent while [{}, {off}) had not been sent",
-                    r.frontier
-                ),
-            ));
-        }
-        r.frontier = r.frontier.max(end);
-    }
-    // Rule 25: completions in FIFO order, only once every byte is acknowledged.
-    for buf in &out.completed {
-        match r.posted.pop_front() {
-            Some((id, end)) if id == *buf && end <= una => {}
-            Some((id, end)) => {
-                return Err((
-                    25,
-                    format!(
-                        "buffer {} completed; expected buffer {} (ends at {end}, SndUna at {una})",
-                        buf.0, id.0
-                    ),
-                ));
-            }
-            None => return Err((25, format!("buffer {} completed but none is pending", buf.0))),
-        }
-    }
-    Ok(())
 }
 
 impl Actor<Msg> for OffloadTarget {
