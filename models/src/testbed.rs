@@ -469,6 +469,7 @@ impl Testbed {
             let trigger = match when {
                 When::At(at) => format!("at {at}"),
                 When::On(_, c) => format!("on {c:?}"),
+                When::OnAfter(_, c, d) if *d == SimDuration::ZERO => format!("on {c:?}"),
                 When::OnAfter(_, c, d) => format!("{d} after {c:?}"),
             };
             log.timeline.push(TimelineEntry {
