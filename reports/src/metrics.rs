@@ -453,6 +453,7 @@ pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
                         }
                         _ => None,
                     })
+                    .or_else(|| refused_offload(log, e, t))
                     .unwrap_or_else(|| "applied".to_string()),
             };
             ActionOutcome {
@@ -463,6 +464,29 @@ pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
             }
         })
         .collect()
+}
+
+/// An offload the host initiated at `t` that the target then refused (rule 37) did not take
+/// effect either.
+fn refused_offload(log: &RunLog, e: &models::record::TimelineEntry, t: sim_core::SimTime) -> Option<String> {
+    if e.action != "offload" {
+        return None;
+    }
+    let mut after = log.offload.iter().filter(|o| Some(o.conn) == e.conn && o.time >= t);
+    after
+        .next()
+        .filter(|o| o.time == t && o.kind == OffloadEventKind::OffloadInitiated)?;
+    after
+        .find(|o| {
+            matches!(
+                o.kind,
+                OffloadEventKind::OffloadRefused { .. } | OffloadEventKind::OffloadCompleted
+            )
+        })
+        .and_then(|o| match &o.kind {
+            OffloadEventKind::OffloadRefused { reason } => Some(format!("skipped: refused by the target: {reason}")),
+            _ => None,
+        })
 }
 
 fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {

@@ -271,6 +271,7 @@ fn summary_lists_every_timeline_action_with_its_effect() {
         entry(0, "offload", "at 1 ms"),
         entry(1, "upload", "at 2 ms"),
         entry(2, "offload", "on InFastRecovery"),
+        entry(3, "offload", "at 900 s"),
     ];
     let t = SimTime(2_000_000);
     log.triggers = vec![
@@ -279,7 +280,30 @@ fn summary_lists_every_timeline_action_with_its_effect() {
             index: 0,
         },
         TriggerRecord { time: t, index: 1 },
+        TriggerRecord {
+            time: SimTime(900_000_000_000),
+            index: 3,
+        },
     ];
+    // The offload at 900 s is refused by the target.
+    for (time, kind) in [
+        (900_000_000_000, OffloadEventKind::OffloadInitiated),
+        (
+            900_000_100_000,
+            OffloadEventKind::OffloadRefused {
+                reason: "OFFLOAD_TCP_ENTRIES".into(),
+            },
+        ),
+    ] {
+        log.offload.push(OffloadRecord {
+            time: SimTime(time),
+            conn: ConnId(1),
+            kind,
+            snd_una: Default::default(),
+            snd_nxt: Default::default(),
+            snd_max: Default::default(),
+        });
+    }
     log.offload.push(OffloadRecord {
         time: t,
         conn: ConnId(1),
@@ -304,6 +328,11 @@ fn summary_lists_every_timeline_action_with_its_effect() {
             (Some(1_000_000), "applied", true),
             (Some(2_000_000), "skipped: the connection is not offloaded", false),
             (None, "never fired", false),
+            (
+                Some(900_000_000_000),
+                "skipped: refused by the target: OFFLOAD_TCP_ENTRIES",
+                false
+            ),
         ]
     );
 }
