@@ -534,3 +534,55 @@ fn resend_after_a_window_reopens_is_tagged_as_a_probe() {
         );
     }
 }
+
+//= spec/chimney.md rule 17
+//# When SndWnd == 0, Count/TimeoutDelta/SndWndProbeCount are the persist state
+#[test]
+fn offload_in_a_long_zero_window_keeps_the_hosts_rto() {
+    // Issue 11 defect 4, end to end: the receiver stops reading, the host probes for several
+    // persist rounds, the connection is offloaded, the receiver resumes, and the data sent as
+    // the window reopens falls into a 300 ms black hole, so only a retransmission timeout
+    // recovers it. The target's RTO must be the host's, not the RTO backed off by the persist
+    // round count (200 ms << 4 = 3.2 s).
+    let run = |offload: bool| {
+        let mut t = obed(300_000);
+        t.conns[0].bulk.send_buffer = 300_000;
+        let mut t = at(t, When::At(SimTime::ZERO), Step::PauseSink(C, true));
+        if offload {
+            t = at(t, When::At(ms(6_000)), Step::Offload(C));
+        }
+        let t = at(t, When::At(ms(8_000)), Step::PauseSink(C, false));
+        let hole = |on: bool| {
+            let drops = if on {
+                vec![Impairment::DropPackets((1..=100_000).collect())]
+            } else {
+                vec![]
+            };
+            Step::Link(
+                models::testbed::Direction::Forward,
+                models::link::LinkControl::SetImpairments(drops),
+            )
+        };
+        let t = at(t, When::At(ms(8_000)), hole(true));
+        at(t, When::At(ms(8_300)), hole(false)).run()
+    };
+    let host = run(false);
+    let offloaded = run(true);
+    assert_complete(&host);
+    assert_complete(&offloaded);
+    let h = handovers(&offloaded, models::offload::HandoverKind::Offload)[0];
+    assert_eq!(h.state.snd_wnd, 0);
+    assert!(h.state.retransmit.count >= 3, "several persist rounds: {:?}", h.state);
+    assert!(
+        target_resends(&offloaded, SendCause::Rto) > 0,
+        "the target's RTO recovers the hole"
+    );
+    let (a, b) = (
+        host.conns[0].completed_at.unwrap(),
+        offloaded.conns[0].completed_at.unwrap(),
+    );
+    assert!(
+        b.0.abs_diff(a.0) < 1_000_000_000,
+        "completion with offload {b}, without {a}"
+    );
+}
