@@ -78,9 +78,23 @@ pub struct SendChain {
     /// Stream offset one past the last byte ever posted.
     end: u64,
     marks: Option<DelegationMarks>,
+    /// Retransmissions so far of the bytes in flight, carried with the chain across a
+    /// handover so that a segment's transmission number stays "the k-th transmission" whoever
+    /// sent the earlier ones (simulator bookkeeping: not part of the chimney interface).
+    tx_counts: crate::tcp::TxCounts,
 }
 
 impl SendChain {
+    /// Attaches the per-byte retransmission counts of the bytes in flight (see the field).
+    pub fn set_tx_counts(&mut self, tx: crate::tcp::TxCounts) {
+        self.tx_counts = tx;
+    }
+
+    /// Takes the per-byte retransmission counts attached at the handover.
+    pub fn take_tx_counts(&mut self) -> crate::tcp::TxCounts {
+        std::mem::take(&mut self.tx_counts)
+    }
+
     /// An empty chain whose next byte is stream offset 0.
     pub fn new() -> Self {
         Self::default()

@@ -13,6 +13,27 @@ use sim_core::{Ctx, SimTime, TimerId};
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ConnTimers {
     armed: [Option<(TimerId, SimTime)>; 4],
+    /// Timer granularity [ns]: kernel timers fire at the next multiple of it at or after the
+    /// engine's deadline (a NIC's TicksPerSecond, spec/chimney.md §1); 0 = exact.
+    tick_ns: u64,
+}
+
+impl ConnTimers {
+    /// Timers that fire on the next tick boundary of `tick_ns` (0 = exact).
+    pub(crate) fn with_tick(tick_ns: u64) -> Self {
+        ConnTimers {
+            tick_ns,
+            ..ConnTimers::default()
+        }
+    }
+
+    /// `d` rounded up to the timer tick.
+    fn on_tick(&self, d: SimTime) -> SimTime {
+        match self.tick_ns {
+            0 => d,
+            t => SimTime(d.0.div_ceil(t).saturating_mul(t)),
+        }
+    }
 }
 
 fn kind_index(kind: TimerKind) -> usize {
@@ -38,8 +59,9 @@ impl ConnTimers {
     /// on most ACKs: that is the kernel's cheap path).
     pub(crate) fn sync(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, tcp: &TcpConnection) {
         for (kind, deadline) in tcp.deadlines() {
+            let fire_at = deadline.map(|d| self.on_tick(d));
             let slot = &mut self.armed[kind_index(kind)];
-            match (deadline, *slot) {
+            match (fire_at, *slot) {
                 (Some(d), Some((_, at))) if d == at => {}
                 (Some(d), Some((id, _))) if ctx.reset_timer(id, d) => *slot = Some((id, d)),
                 (Some(d), _) => *slot = Some((ctx.set_timer(d, timer_tag(conn, kind)), d)),

@@ -10,15 +10,18 @@
 //! - `Offloaded`: the target runs the connection; writes are posted to it (rule 22).
 //! - `Uploading`: TerminateOffload is in flight; writes are queued, arriving segments are held
 //!   and processed by the host after the upload (rule 35), bounced writes come back (rule 29).
-//! - `Closed`: the connection is over and no engine is left: it was reset (an RST, the host
-//!   giving up, or the target's abort indication, rule 40), or the target returned it CLOSED.
-//!   Pending and later writes complete with REQUEST_ABORTED.
+//! - `Closed`: the connection is over and no engine is left: it was reset (an RST, or the host
+//!   giving up), or the target returned it CLOSED (after its abort indication, rule 40, the
+//!   host terminates the offload at once, which frees the target's entry). Pending and later
+//!   writes complete with REQUEST_ABORTED.
 //!
 //! An upload asked for while the offload is in flight waits for its completion (rule 21: the
-//! target gets no terminate call before then); so does a close. An offload asked for during
-//! the handshake waits for it to complete (rule 1); one asked for once the connection is over
-//! is ignored. The block the host sends and
-//! the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as [`HandoverRecord`]s.
+//! target gets no terminate call before then); so does a close, and an offload asked for
+//! while an upload is in flight. An offload asked for during the handshake waits for it to
+//! complete (rule 1); one asked for once the connection is over does nothing. Every scenario
+//! action that is deferred or does nothing is recorded as such (nothing is silent). The block
+//! the host sends and the one it gets back are checked (rules 1–5 and 2, 31, 33) and kept as
+//! [`HandoverRecord`]s.
 //!
 //! Not modelled: more than one route per host (every segment leaves through `egress`), IP
 //! and ARP, socket buffers beyond the send chain, listen queues.
@@ -69,6 +72,7 @@ struct HostConn {
     timers: ConnTimers,
     pending: Vec<PendingAction>,
     rto_count: u32,
+    fr_count: u32,
     /// Stream offset the next application write gets.
     next_offset: u64,
     queued: Queued,
@@ -81,6 +85,8 @@ struct HostConn {
     upload_requested: bool,
     /// An offload asked for during the handshake (rule 1: deferred until it completes).
     offload_when_open: bool,
+    /// An offload asked for while an upload was in flight (deferred until it completes).
+    offload_after_upload: bool,
     /// When the connection opens (its SYN leaves, if it is the active side).
     open_at: SimTime,
 }
@@ -98,6 +104,8 @@ pub struct HostStack {
     /// Record congestion-state samples (off for a host that only receives, so a chart of a
     /// connection shows its data sender alone).
     sample_senders: bool,
+    /// A deliberately broken host (negative tests of the rule checks only).
+    fault: Option<crate::offload::Fault>,
 }
 
 impl HostStack {
@@ -114,7 +122,15 @@ impl HostStack {
             recorder: Recorder::default(),
             handovers: Vec::new(),
             sample_senders: true,
+            fault: None,
         }
+    }
+
+    /// Makes this a deliberately broken host (negative tests of the rule checks only).
+    #[doc(hidden)]
+    pub fn with_fault(mut self, fault: Option<crate::offload::Fault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     /// Stops recording congestion-state samples (for a host whose connections only receive).
@@ -141,6 +157,7 @@ impl HostStack {
                 timers: ConnTimers::default(),
                 pending: Vec::new(),
                 rto_count: 0,
+                fr_count: 0,
                 next_offset: 0,
                 queued: Queued::new(),
                 held: Vec::new(),
@@ -148,6 +165,7 @@ impl HostStack {
                 close_requested: None,
                 upload_requested: false,
                 offload_when_open: false,
+                offload_after_upload: false,
                 open_at,
             },
         );
@@ -244,6 +262,9 @@ impl HostStack {
                 c.rto_count += 1;
                 crate::endpoint::record_rto(&mut self.recorder.rto, tcp, ctx.now(), count);
             }
+            if event == ConnEvent::FastRetransmit {
+                c.fr_count += 1;
+            }
             if event == ConnEvent::GiveUp {
                 // The host stack gives up: reset the connection.
                 tcp.abort(&mut out);
@@ -290,6 +311,7 @@ impl HostStack {
         c.close_requested = None;
         c.upload_requested = false;
         c.offload_when_open = false;
+        c.offload_after_upload = false;
         let mut ids: Vec<BufId> = Vec::new();
         if let Some(tcp) = c.tcp.take() {
             let (_, mut chain) = tcp.into_parts(now);
@@ -308,7 +330,7 @@ impl HostStack {
         if c.pending.is_empty() {
             return;
         }
-        let fired = take_fired(&mut c.pending, tcp, c.rto_count);
+        let fired = take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count);
         self.fire(ctx, fired);
     }
 
@@ -316,6 +338,10 @@ impl HostStack {
     fn fire(&mut self, ctx: &mut Ctx<'_, Msg>, fired: Vec<PendingAction>) {
         let me = ctx.me();
         for p in fired {
+            self.recorder.triggers.push(crate::record::TriggerRecord {
+                time: ctx.now() + p.delay,
+                index: p.index,
+            });
             if p.executor == me && p.delay == SimDuration::ZERO {
                 self.act(ctx, p.action);
             } else {
@@ -396,13 +422,37 @@ impl HostStack {
         match action {
             Action::Offload(conn) => self.initiate_offload(ctx, conn),
             Action::Upload(conn) => self.upload(ctx, conn),
-            Action::Close(conn) => self.close(ctx, conn, false),
-            Action::Abort(conn) => self.close(ctx, conn, true),
-            Action::PauseApp | Action::ResumeApp | Action::TargetUpload(_) | Action::Link(_) => {}
+            Action::Close(conn) => self.close(ctx, conn, false, true),
+            Action::Abort(conn) => self.close(ctx, conn, true, true),
+            // Routed here only when the host has no offload target: nobody to ask.
+            Action::TargetUpload(conn) | Action::TargetUploadFor(conn, _) => {
+                self.skipped(ctx.now(), conn, "target_upload", "the host has no offload target");
+            }
+            Action::PauseApp | Action::ResumeApp | Action::Link(_) => {}
         }
     }
 
-    fn close(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
+    /// Records that a scenario action on `conn` had no effect, and why (nothing is silent).
+    fn skipped(&mut self, now: SimTime, conn: ConnId, action: &str, why: &str) {
+        let kind = OffloadEventKind::ActionSkipped {
+            action: action.into(),
+            why: why.into(),
+        };
+        self.record_offload(now, conn, kind, None);
+    }
+
+    /// Records that a scenario action on `conn` waits for something, and what.
+    fn deferred(&mut self, now: SimTime, conn: ConnId, action: &str, until: &str) {
+        let kind = OffloadEventKind::ActionDeferred {
+            action: action.into(),
+            until: until.into(),
+        };
+        self.record_offload(now, conn, kind, None);
+    }
+
+    /// CLOSE or ABORT, from the application or (`scenario`) a timeline action, whose deferral or
+    /// lack of effect is then recorded.
+    fn close(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool, scenario: bool) {
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
@@ -422,8 +472,19 @@ impl HostStack {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
             }
             // Deferred until the connection has one owner again; an abort wins over a close.
-            Mode::Offloading | Mode::Uploading => c.close_requested = Some(abortive || c.close_requested == Some(true)),
-            Mode::Closed => {}
+            Mode::Offloading | Mode::Uploading => {
+                c.close_requested = Some(abortive || c.close_requested == Some(true));
+                let action = if abortive { "abort" } else { "close" };
+                if scenario {
+                    self.deferred(now, conn, action, "the connection has one owner again");
+                }
+            }
+            Mode::Closed => {
+                let action = if abortive { "abort" } else { "close" };
+                if scenario {
+                    self.skipped(now, conn, action, "the connection is closed");
+                }
+            }
         }
     }
 
@@ -432,9 +493,27 @@ impl HostStack {
     fn upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
-            Mode::Offloading => c.upload_requested = true,
+            Mode::Offloading => {
+                c.upload_requested = true;
+                let kind = OffloadEventKind::ActionDeferred {
+                    action: "upload".into(),
+                    until: "the offload in progress completes".into(),
+                };
+                self.record_offload(ctx.now(), conn, kind, None);
+            }
             Mode::Offloaded => self.terminate_offload(ctx, conn),
-            Mode::Host | Mode::Uploading | Mode::Closed => {}
+            Mode::Host | Mode::Uploading | Mode::Closed => {
+                let why = match c.mode {
+                    Mode::Host => "the connection is not offloaded",
+                    Mode::Uploading => "an upload is already in progress",
+                    _ => "the connection is closed",
+                };
+                let kind = OffloadEventKind::ActionSkipped {
+                    action: "upload".into(),
+                    why: why.into(),
+                };
+                self.record_offload(ctx.now(), conn, kind, None);
+            }
         }
     }
 
@@ -451,8 +530,31 @@ impl HostStack {
             return;
         };
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        if c.mode != Mode::Host {
-            return; // an offload of a connection already offloaded (or in transit) is a no-op
+        match c.mode {
+            Mode::Host => {}
+            // Like an upload during an offload (rule 21), an offload during an upload waits for
+            // the connection to have one owner again; either way it is reported.
+            Mode::Uploading => {
+                c.offload_after_upload = true;
+                let kind = OffloadEventKind::ActionDeferred {
+                    action: "offload".into(),
+                    until: "the upload in progress completes".into(),
+                };
+                self.record_offload(now, conn, kind, None);
+                return;
+            }
+            Mode::Offloading | Mode::Offloaded | Mode::Closed => {
+                let why = match c.mode {
+                    Mode::Closed => "the connection is closed",
+                    _ => "the connection is already offloaded",
+                };
+                let kind = OffloadEventKind::ActionSkipped {
+                    action: "offload".into(),
+                    why: why.into(),
+                };
+                self.record_offload(now, conn, kind, None);
+                return;
+            }
         }
         let tcp = c.tcp.as_mut().expect("host mode has an engine");
         // Rule 1: only Established, FinWait1/2, CloseWait, Closing and LastAck can be offloaded.
@@ -461,9 +563,14 @@ impl HostStack {
         match tcp.state() {
             TcpState::SynSent | TcpState::SynReceived => {
                 c.offload_when_open = true;
+                self.deferred(now, conn, "offload", "the handshake completes");
                 return;
             }
-            TcpState::Closed | TcpState::Listen | TcpState::TimeWait => return,
+            s @ (TcpState::Closed | TcpState::Listen | TcpState::TimeWait) => {
+                let why = format!("state {s:?} cannot be offloaded (rule 1)");
+                self.skipped(now, conn, "offload", &why);
+                return;
+            }
             _ => {}
         }
         // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
@@ -476,14 +583,14 @@ impl HostStack {
         let (state, consts) = DelegatedState::from_snapshot(&snap, tcp.chain().front_offset(), self.ticks);
         // The host's own buffers: `Bytes` clones share the memory (no copy). The host keeps its
         // engine frozen until the target answers, so a refusal leaves it untouched (rule 37).
-        let mut chain: SendChain = tcp.chain().clone();
+        let mut chain: SendChain = tcp.handover_chain();
         let marks = snap.delegation_marks(&chain);
         chain.set_origin_all(BufOrigin::Delegated);
         chain.set_delegation_marks(Some(marks));
         let chain = (!chain.is_empty()).then_some(chain);
         c.timers.cancel_all(ctx);
         c.mode = Mode::Offloading;
-        let block = OffloadBlock {
+        let mut block = OffloadBlock {
             conn,
             host: me,
             snapshot_time: now,
@@ -493,14 +600,13 @@ impl HostStack {
             chain,
             // A copy: the host keeps its own until the target accepts (rule 37: a refusal
             // leaves the host as it was). `OffloadCompleted` conditions stay with the host.
-            pending: c
-                .pending
-                .iter()
-                .filter(|p| p.condition != Condition::OffloadCompleted)
-                .cloned()
-                .collect(),
+            pending: c.pending.iter().filter(|p| !p.condition.host_only()).cloned().collect(),
             rto_count: c.rto_count,
+            fr_count: c.fr_count,
         };
+        if let Some(f) = self.fault {
+            f.break_offload_block(&mut block);
+        }
         if let Err(v) = check_offload_block(&block, now) {
             Self::fail(ctx, v);
             return;
@@ -538,10 +644,13 @@ impl HostStack {
         let close = c.close_requested.take();
         let upload = std::mem::take(&mut c.upload_requested);
         if accepted {
-            // The pending actions went with the block, but for those waiting for this moment.
-            let (on_offload, _): (Vec<PendingAction>, _) = std::mem::take(&mut c.pending)
+            // The pending actions went with the block, but for those waiting for this moment;
+            // those waiting for a refusal stay with the host.
+            let (on_offload, host_only): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
                 .into_iter()
+                .filter(|p| p.condition.host_only())
                 .partition(|p| p.condition == Condition::OffloadCompleted);
+            c.pending = host_only;
             let on_offload_fired = on_offload;
             let tcp = c.tcp.take().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
@@ -573,7 +682,12 @@ impl HostStack {
             c.mode = Mode::Host;
             let tcp = c.tcp.as_ref().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
+            let (refused, keep): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
+                .into_iter()
+                .partition(|p| p.condition == Condition::OffloadRefused);
+            c.pending = keep;
             self.record_offload(now, conn, OffloadEventKind::OffloadRefused { reason }, Some(seqs));
+            self.fire(ctx, refused);
             self.resume_on_host(ctx, conn, queued, held, close);
         }
     }
@@ -647,7 +761,13 @@ impl HostStack {
             // Rule 40: the target had aborted the connection and kept its state until now
             // (every send was completed REQUEST_ABORTED), or it closed normally: nothing to
             // resume.
-            self.record_offload(now, conn, OffloadEventKind::UploadCompleted, None);
+            let s = &block.state;
+            self.record_offload(
+                now,
+                conn,
+                OffloadEventKind::UploadCompleted,
+                Some((s.snd_una, s.snd_nxt, s.snd_max)),
+            );
             self.enter_closed(ctx, conn);
             return;
         }
@@ -664,7 +784,7 @@ impl HostStack {
             seq: (s.snd_una, s.snd_nxt, s.snd_max),
             message,
         };
-        let snap = s.to_snapshot(&block.consts, conn, self.ticks, c.cfg.min_rto, c.cfg.max_rto);
+        let snap = s.to_snapshot(&block.consts, conn, self.ticks, &c.cfg);
         let mut chain = match block.chain {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),
@@ -731,13 +851,21 @@ impl HostStack {
         let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
         c.tcp = Some(tcp);
         c.mode = Mode::Host;
+        // Host-only conditions stayed here while the target ran the connection.
+        let host_only = std::mem::take(&mut c.pending);
         c.pending = block.pending;
+        c.pending.extend(host_only);
         c.rto_count = block.rto_count;
+        c.fr_count = block.fr_count;
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
         let close = c.close_requested.take();
+        let offload_again = std::mem::take(&mut c.offload_after_upload);
         self.record_offload(now, conn, OffloadEventKind::UploadCompleted, Some(seqs));
         self.resume_on_host(ctx, conn, queued, held, close);
+        if offload_again {
+            self.initiate_offload(ctx, conn);
+        }
     }
 
     fn target_send_completed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, status: SendStatus) {
@@ -839,7 +967,7 @@ impl Actor<Msg> for HostStack {
         match msg {
             Msg::Segment(seg) => self.on_wire(ctx, *seg),
             Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
-            Msg::AppClose(conn) => self.close(ctx, conn, false),
+            Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::SetReading { conn, reading } => {
                 let now = ctx.now();
                 if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
@@ -882,12 +1010,12 @@ impl Actor<Msg> for HostStack {
                     ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
                 }
                 // Rule 40: TcpIndicateAbort. The target completes the pending sends itself
-                // (REQUEST_ABORTED) and keeps the state until the host terminates, which it
-                // does not: an aborted connection has nothing to return.
+                // (REQUEST_ABORTED), records the abort with its sequence state, and keeps the
+                // state "until the host terminates": the host terminates at once, so the entry
+                // is freed and the connection comes back CLOSED (writes bounced to the host in
+                // the meantime then complete REQUEST_ABORTED too).
                 if event == ConnEvent::Reset && c.mode == Mode::Offloaded {
-                    c.mode = Mode::Closed;
-                    let now = ctx.now();
-                    self.record_offload(now, conn, OffloadEventKind::Aborted, None);
+                    self.terminate_offload(ctx, conn);
                 }
             }
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),

@@ -38,12 +38,32 @@ pub enum Action {
     /// The offload target asks the host to upload the connection (rule 46: resources lost
     /// after offload; carried out by the target).
     TargetUpload(ConnId),
+    /// The offload target asks the host to upload the connection, for this reason (rule 27;
+    /// carried out by the target).
+    TargetUploadFor(ConnId, crate::offload::UploadReason),
     /// Pause an application (a sender stops writing; a sink stops reading).
     PauseApp,
     /// Resume an application.
     ResumeApp,
     /// Change a link (delivered to the link as [`Msg::LinkControl`]).
     Link(LinkControl),
+}
+
+impl Action {
+    /// The action's name as its executor records it (`OffloadEventKind::ActionSkipped` and
+    /// `ActionDeferred` carry it).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Offload(_) => "offload",
+            Action::Upload(_) => "upload",
+            Action::Close(_) => "close",
+            Action::Abort(_) => "abort",
+            Action::TargetUpload(_) | Action::TargetUploadFor(..) => "target_upload",
+            Action::PauseApp => "pause",
+            Action::ResumeApp => "resume",
+            Action::Link(_) => "link",
+        }
+    }
 }
 
 /// Every message of an offsim simulation.

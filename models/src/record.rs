@@ -181,6 +181,21 @@ pub enum OffloadEventKind {
     UploadCompleted,
     /// The connection was aborted by an RST (rule 40).
     Aborted,
+    /// A scenario action on the connection waits for the connection's current transition
+    /// (nothing is silent: it takes effect later).
+    ActionDeferred {
+        /// The action ("offload", "upload").
+        action: String,
+        /// What it waits for.
+        until: String,
+    },
+    /// A scenario action on the connection had no effect.
+    ActionSkipped {
+        /// The action ("offload", "upload").
+        action: String,
+        /// Why it did nothing.
+        why: String,
+    },
 }
 
 /// One offload lifecycle event, with the sequence state at that moment.
@@ -280,6 +295,31 @@ pub struct ReadRecord {
     pub bytes: u64,
 }
 
+/// One entry of the scenario's timeline, as declared (for the `actions` list of `summary.json`:
+/// nothing is silent, an action that never fired or had no effect is listed as such).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Position in the timeline.
+    pub index: u32,
+    /// The action as its executor names it ([`crate::msg::Action::name`]).
+    pub action: String,
+    /// The timeline step, for display (e.g. `PeerClose(1)`).
+    pub step: String,
+    /// The connection it acts on, if any.
+    pub conn: Option<ConnId>,
+    /// When it was to fire (e.g. `at 300 ms`, `on InFastRecovery`).
+    pub trigger: String,
+}
+
+/// A timeline entry fired: its action reached its executor at `time`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TriggerRecord {
+    /// When the action reached its executor.
+    pub time: SimTime,
+    /// [`TimelineEntry::index`].
+    pub index: u32,
+}
+
 /// An actor's recording during a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recorder {
@@ -305,6 +345,13 @@ pub struct Recorder {
     /// Received payload not kept by its receiver (host stacks, targets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discards: Vec<DiscardRecord>,
+    /// The scenario's timeline (the testbed).
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Timeline entries that fired (whoever fired them: the testbed for timed entries, the
+    /// owner of the connection for conditional ones).
+    #[serde(default)]
+    pub triggers: Vec<TriggerRecord>,
 }
 
 /// Everything recorded in one run, merged from all actors.
@@ -322,6 +369,8 @@ impl Recorder {
         self.reads.extend(other.reads);
         self.rto.extend(other.rto);
         self.discards.extend(other.discards);
+        self.timeline.extend(other.timeline);
+        self.triggers.extend(other.triggers);
     }
 
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
@@ -336,5 +385,7 @@ impl Recorder {
         self.reads.sort_by_key(|r| r.time);
         self.rto.sort_by_key(|r| r.time);
         self.discards.sort_by_key(|d| d.time);
+        self.timeline.sort_by_key(|e| e.index);
+        self.triggers.sort_by_key(|t| (t.time, t.index));
     }
 }

@@ -106,6 +106,9 @@ pub enum SendCause {
     SackRecovery,
     /// Control segment: SYN, FIN, RST or a pure ACK.
     Control,
+    /// A resend of the region [SndNxt, SndMax) the previous owner handed over (chimney §2:
+    /// "sent before but must be sent NEXT"), by the new owner.
+    ResendRegion,
 }
 
 /// Metadata that travels with a segment but is never on the wire.

@@ -50,6 +50,25 @@ pub enum Direction {
     Reverse,
 }
 
+impl Step {
+    /// The connection the step acts on (none for a link change).
+    pub fn conn(&self) -> Option<ConnId> {
+        match self {
+            Step::Offload(c)
+            | Step::Upload(c)
+            | Step::Close(c)
+            | Step::Abort(c)
+            | Step::PeerClose(c)
+            | Step::PeerAbort(c)
+            | Step::TargetUpload(c)
+            | Step::TargetUploadFor(c, _)
+            | Step::PauseSender(c, _)
+            | Step::PauseSink(c, _) => Some(*c),
+            Step::Link(..) | Step::OnLink(..) => None,
+        }
+    }
+}
+
 /// What a timeline entry does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
@@ -67,6 +86,9 @@ pub enum Step {
     PeerAbort(ConnId),
     /// The sending host's offload target asks for the connection to be uploaded (rule 46).
     TargetUpload(ConnId),
+    /// The sending host's offload target asks for the connection to be uploaded, for this
+    /// reason (rule 27).
+    TargetUploadFor(ConnId, crate::offload::UploadReason),
     /// Pause / resume the connection's sender.
     PauseSender(ConnId, bool),
     /// Pause / resume the connection's sink.

@@ -27,11 +27,23 @@ pub enum Condition {
     /// An offload of the connection completed successfully (the host stack evaluates this
     /// one when the target accepts; it never moves to the target).
     OffloadCompleted,
+    /// The connection's k-th fast retransmit (1-based, by host or target) has happened.
+    AfterFastRetransmits(u32),
+    /// An offload of the connection was refused (rule 37; evaluated by the host stack when
+    /// the refusal arrives; it never moves to the target).
+    OffloadRefused,
 }
 
 impl Condition {
-    /// True when the condition holds for `tcp`, which has seen `rto_count` timeouts so far.
-    pub fn holds(&self, tcp: &TcpConnection, rto_count: u32) -> bool {
+    /// Conditions only the host stack evaluates (they concern the offload itself, not the
+    /// connection's state): they stay with the host when the connection is offloaded.
+    pub fn host_only(&self) -> bool {
+        matches!(self, Condition::OffloadCompleted | Condition::OffloadRefused)
+    }
+
+    /// True when the condition holds for `tcp`, which has seen `rto_count` timeouts and
+    /// `fr_count` fast retransmits so far.
+    pub fn holds(&self, tcp: &TcpConnection, rto_count: u32, fr_count: u32) -> bool {
         match *self {
             Condition::AfterBytesAcked(n) => tcp.chain().front_offset() >= n,
             Condition::InFlightAtLeast(n) => tcp.snd_max().wrapping_since(tcp.snd_una()) >= n,
@@ -43,7 +55,8 @@ impl Condition {
                     && tcp.snd_wnd() == 0
                     && tcp.chain().end_offset() > tcp.chain().front_offset()
             }
-            Condition::OffloadCompleted => false,
+            Condition::AfterFastRetransmits(k) => fr_count >= k,
+            Condition::OffloadCompleted | Condition::OffloadRefused => false,
         }
     }
 }
@@ -59,6 +72,8 @@ pub struct PendingAction {
     pub executor: ActorId,
     /// How long after the condition first holds the action happens.
     pub delay: SimDuration,
+    /// The scenario timeline entry it comes from (recorded when it fires).
+    pub index: u32,
 }
 
 impl PendingAction {
@@ -73,11 +88,16 @@ impl PendingAction {
 }
 
 /// Removes and returns, in registration order, the pending actions whose condition holds.
-pub fn take_fired(pending: &mut Vec<PendingAction>, tcp: &TcpConnection, rto_count: u32) -> Vec<PendingAction> {
+pub fn take_fired(
+    pending: &mut Vec<PendingAction>,
+    tcp: &TcpConnection,
+    rto_count: u32,
+    fr_count: u32,
+) -> Vec<PendingAction> {
     let mut fired = Vec::new();
     let mut i = 0;
     while i < pending.len() {
-        if pending[i].condition.holds(tcp, rto_count) {
+        if pending[i].condition.holds(tcp, rto_count, fr_count) {
             fired.push(pending.remove(i));
         } else {
             i += 1;

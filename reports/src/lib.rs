@@ -56,8 +56,9 @@ pub use html::write_report;
 pub use info::{ConnInfo, ConnOutcome, Endpoint, FlowInfo, LinkInfo, LinkStats, Outcome, RunInfo};
 pub use io::write_atomic;
 pub use metrics::{
-    BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness, FlowReport, Handover,
-    LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts, jain_index,
+    ActionOutcome, BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness,
+    FlowReport, Handover, LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts,
+    action_outcomes, jain_index,
 };
 pub use stats::{Summary, seeds_for_half_width};
 pub use sweep::{run_dir, write_run, write_sweep};

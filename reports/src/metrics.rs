@@ -93,7 +93,11 @@ pub struct ByCause {
     pub probe: u64,
     /// SACK loss recovery (RFC 6675).
     pub sack_recovery: u64,
-    /// The offload target's first transmission of the resend region (rule 12).
+    /// A new owner's resend of the region [SndNxt, SndMax) handed over (rule 12).
+    #[serde(default)]
+    pub resend_region: u64,
+    /// Tagged as new data (never a retransmission since issue 11 defect 8; kept so that an
+    /// untagged retransmission would show).
     pub new_data: u64,
 }
 
@@ -105,6 +109,7 @@ impl ByCause {
             SendCause::Rto => &mut self.rto,
             SendCause::WindowProbe => &mut self.probe,
             SendCause::SackRecovery => &mut self.sack_recovery,
+            SendCause::ResendRegion => &mut self.resend_region,
             SendCause::NewData | SendCause::Control => &mut self.new_data,
         }
     }
@@ -369,6 +374,9 @@ pub struct RunReport {
     /// Per constant-bit-rate cross-traffic flow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<FlowReport>,
+    /// Every timeline action: when it fired and what it did (nothing is silent).
+    #[serde(default)]
+    pub actions: Vec<ActionOutcome>,
     /// Fallbacks taken while computing (missing topology, unexpected provenance).
     pub warnings: Vec<String>,
     /// offsim version.
@@ -572,6 +580,85 @@ impl RangeSet {
     }
 }
 
+/// One timeline action of the scenario and what became of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    /// The timeline step, e.g. `Offload(ConnId(1))`.
+    pub step: String,
+    /// Its trigger, e.g. `at 300 ms` or `on InFastRecovery`.
+    pub trigger: String,
+    /// When it reached its executor; `None`: its trigger never fired before the run ended.
+    pub fired_at_ns: Option<u64>,
+    /// `applied`, `deferred: <until what>`, `skipped: <why>`, or `never fired`.
+    pub effect: String,
+}
+
+impl ActionOutcome {
+    /// True when the action took effect as written (no warning needed).
+    pub fn applied(&self) -> bool {
+        self.effect == "applied"
+    }
+}
+
+/// Matches each timeline entry with its firing and the effect its executor recorded (an
+/// `ActionDeferred`/`ActionSkipped` lifecycle record at the firing time, for the same
+/// connection and action; none means it applied).
+pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
+    log.timeline
+        .iter()
+        .map(|e| {
+            let fired = log.triggers.iter().find(|t| t.index == e.index).map(|t| t.time);
+            let effect = match fired {
+                None => "never fired".to_string(),
+                Some(t) => log
+                    .offload
+                    .iter()
+                    .filter(|o| o.time == t && Some(o.conn) == e.conn)
+                    .find_map(|o| match &o.kind {
+                        OffloadEventKind::ActionDeferred { action, until } if *action == e.action => {
+                            Some(format!("deferred: until {until}"))
+                        }
+                        OffloadEventKind::ActionSkipped { action, why } if *action == e.action => {
+                            Some(format!("skipped: {why}"))
+                        }
+                        _ => None,
+                    })
+                    .or_else(|| refused_offload(log, e, t))
+                    .unwrap_or_else(|| "applied".to_string()),
+            };
+            ActionOutcome {
+                step: e.step.clone(),
+                trigger: e.trigger.clone(),
+                fired_at_ns: fired.map(|t| t.0),
+                effect,
+            }
+        })
+        .collect()
+}
+
+/// An offload the host initiated at `t` that the target then refused (rule 37) did not take
+/// effect either.
+fn refused_offload(log: &RunLog, e: &models::record::TimelineEntry, t: sim_core::SimTime) -> Option<String> {
+    if e.action != "offload" {
+        return None;
+    }
+    let mut after = log.offload.iter().filter(|o| Some(o.conn) == e.conn && o.time >= t);
+    after
+        .next()
+        .filter(|o| o.time == t && o.kind == OffloadEventKind::OffloadInitiated)?;
+    after
+        .find(|o| {
+            matches!(
+                o.kind,
+                OffloadEventKind::OffloadRefused { .. } | OffloadEventKind::OffloadCompleted
+            )
+        })
+        .and_then(|o| match &o.kind {
+            OffloadEventKind::OffloadRefused { reason } => Some(format!("skipped: refused by the target: {reason}")),
+            _ => None,
+        })
+}
+
 fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
     match k {
         OffloadEventKind::OffloadInitiated => ("offload_initiated", None),
@@ -580,6 +667,10 @@ fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
         OffloadEventKind::UploadInitiated { reason } => ("upload_initiated", Some(reason.clone())),
         OffloadEventKind::UploadCompleted => ("upload_completed", None),
         OffloadEventKind::Aborted => ("aborted", None),
+        OffloadEventKind::ActionDeferred { action, until } => {
+            ("action_deferred", Some(format!("{action} until {until}")))
+        }
+        OffloadEventKind::ActionSkipped { action, why } => ("action_skipped", Some(format!("{action}: {why}"))),
     }
 }
 
@@ -613,6 +704,7 @@ pub(crate) fn cause_name(c: SendCause) -> &'static str {
         SendCause::WindowProbe => "probe",
         SendCause::SackRecovery => "sack_recovery",
         SendCause::Control => "control",
+        SendCause::ResendRegion => "resend_region",
     }
 }
 
@@ -703,6 +795,7 @@ impl RunReport {
             fairness,
             links,
             flows: flow_reports(info, log),
+            actions: action_outcomes(log),
             warnings,
             version: info.version.clone(),
             commit: info.commit.clone(),
@@ -766,6 +859,7 @@ impl RunReport {
             ("retransmissions.by_cause.rto", c(r.by_cause.rto)),
             ("retransmissions.by_cause.probe", c(r.by_cause.probe)),
             ("retransmissions.by_cause.sack_recovery", c(r.by_cause.sack_recovery)),
+            ("retransmissions.by_cause.resend_region", c(r.by_cause.resend_region)),
             ("retransmissions.by_cause.new_data", c(r.by_cause.new_data)),
             ("rto_count", c(self.rto_count)),
             ("spurious_retransmissions", c(self.spurious_retransmissions)),

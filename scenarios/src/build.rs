@@ -11,7 +11,7 @@ use crate::schema::{
 use models::app::{self, BulkConfig, WriteTiming};
 use models::cbr::CbrConfig;
 use models::link::{self, LinkConfig, LinkControl, QueueLimit};
-use models::offload::TargetConfig;
+use models::offload::{NicResources, NicTcp, RecoveryInference, TargetConfig, UploadReason};
 use models::segment::ConnId;
 use models::tcp::{self, TcpConfig};
 use models::testbed::{ConnSpec, Direction, Step, When};
@@ -63,6 +63,32 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
                     refuse: t.refuse,
                     max_connections: t.max_connections,
                     max_retransmissions: Some(t.max_retransmissions),
+                    nic_tcp: NicTcp {
+                        ticks_per_second: t.ticks_per_second,
+                        min_rto: t.min_rto.map(|d| d.to_sim()),
+                        max_rto: t.max_rto.map(|d| d.to_sim()),
+                        dupack_threshold: t.dupack_threshold,
+                        sack: t.sack,
+                    },
+                    recovery_inference: match t.recovery_inference {
+                        None => RecoveryInference::default(),
+                        Some(schema::RecoveryInference::Current) => RecoveryInference::Current,
+                        Some(schema::RecoveryInference::EndRecovery) => RecoveryInference::EndRecovery,
+                        Some(schema::RecoveryInference::KeepRecoverAtHighestSent) => {
+                            RecoveryInference::KeepRecoverAtHighestSent
+                        }
+                    },
+                    fin_wait_2_timeout: t.fin_wait_2_timeout.map(|d| d.to_sim()),
+                    resources: NicResources {
+                        segments_per_sec: t.segments_per_sec,
+                        bytes_per_sec: t.processing_rate.map(|r| r.bytes_per_sec()),
+                        dma_latency: t.dma_latency.map_or(sim_core::SimDuration::ZERO, |d| d.to_sim()),
+                        coalesce_count: t.coalesce_count,
+                        coalesce_time: t.coalesce_time.map(|d| d.to_sim()),
+                        context_memory: t.context_memory.map(|s| s.bytes()),
+                        context_bytes_per_conn: t.context_per_connection.map_or(0, |s| s.bytes()),
+                        upload_lru_under_pressure: t.upload_least_recently_active,
+                    },
                     ..TargetConfig::default()
                 },
             ),
@@ -165,6 +191,10 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
                     Trigger::RetransmissionInProgress(c) => (c, Condition::RetransmissionInProgress),
                     Trigger::AfterRto(c, k) => (c, Condition::AfterRto(*k)),
                     Trigger::OffloadCompleted(c) => (c, Condition::OffloadCompleted),
+                    Trigger::InFastRecovery(c) => (c, Condition::InFastRecovery),
+                    Trigger::ZeroWindow(c) => (c, Condition::ZeroWindow),
+                    Trigger::AfterFastRetransmits(c, k) => (c, Condition::AfterFastRetransmits(*k)),
+                    Trigger::OffloadRefused(c) => (c, Condition::OffloadRefused),
                     Trigger::Never | Trigger::At(_) => unreachable!("handled above"),
                 };
                 When::OnAfter(
@@ -190,6 +220,17 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
             Action::Upload(c) => Step::Upload(conn_id(c).ok_or_else(|| unknown("connection", c))?),
             Action::Close(c) => Step::Close(conn_id(c).ok_or_else(|| unknown("connection", c))?),
             Action::Abort(c) => Step::Abort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::PeerClose(c) => Step::PeerClose(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::PeerAbort(c) => Step::PeerAbort(conn_id(c).ok_or_else(|| unknown("connection", c))?),
+            Action::TargetUpload(c, r) => Step::TargetUploadFor(
+                conn_id(c).ok_or_else(|| unknown("connection", c))?,
+                match r {
+                    schema::UploadReason::UploadRequested => UploadReason::UploadRequested,
+                    schema::UploadReason::LowActivity => UploadReason::LowActivity,
+                    schema::UploadReason::HighDropRate => UploadReason::HighDropRate,
+                    schema::UploadReason::TimeoutExpiration => UploadReason::TimeoutExpiration,
+                },
+            ),
             Action::PauseApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, true),
             Action::ResumeApp(a) => Step::PauseSender(app_conn(a).ok_or_else(|| unknown("application", a))?, false),
             Action::SetLinkImpairments(l, d, imps) => on_link(

@@ -150,6 +150,70 @@ pub struct OffloadTarget {
     /// TimeoutExpiration instead of resending again (rule 18). Default 5.
     #[serde(default = "default_max_retransmissions")]
     pub max_retransmissions: u32,
+    /// The NIC's timer granularity, TicksPerSecond: 10, 100 or 1000. Its retransmission,
+    /// persist and delayed-ACK timers fire on the next tick. Default: exact timers.
+    #[serde(default)]
+    pub ticks_per_second: Option<u32>,
+    /// The NIC's own lower bound on the RTO. Default: the connection's.
+    #[serde(default)]
+    pub min_rto: Option<Duration>,
+    /// The NIC's own upper bound on the RTO. Default: the connection's.
+    #[serde(default)]
+    pub max_rto: Option<Duration>,
+    /// TcpDuplicateAckThreshold of the NIC. Default: the connection's.
+    #[serde(default)]
+    pub dupack_threshold: Option<u32>,
+    /// SACK support; `false` is a NIC that ignores the peer's SACK blocks. Default: as
+    /// negotiated.
+    #[serde(default)]
+    pub sack: Option<bool>,
+    /// How the NIC infers the fast-recovery state it is not handed (`recover` is not
+    /// delegated): `Current` (recover = SndMax - 1), `EndRecovery` (the handover ends the
+    /// recovery) or `KeepRecoverAtHighestSent` (recover = the highest sequence sent when the
+    /// host entered recovery, inferred from SsThresh). Default `KeepRecoverAtHighestSent`.
+    #[serde(default)]
+    pub recovery_inference: Option<RecoveryInference>,
+    /// The FIN_WAIT_2 timer after which the NIC asks for an upload (rule 17). Default: none.
+    #[serde(default)]
+    pub fin_wait_2_timeout: Option<Duration>,
+    /// Segments the NIC transmits per second at most; segments wait in a queue inside the
+    /// NIC. Default: no limit.
+    #[serde(default)]
+    pub segments_per_sec: Option<u64>,
+    /// The NIC's transmit processing rate in bytes (headers included). Default: no limit.
+    #[serde(default)]
+    pub processing_rate: Option<Rate>,
+    /// DMA fetch latency paid by the first segment starting in each host buffer. Default 0.
+    #[serde(default)]
+    pub dma_latency: Option<Duration>,
+    /// Send completions are delivered to the host in batches of this many... Default 1.
+    #[serde(default)]
+    pub coalesce_count: Option<u32>,
+    /// ...or once the oldest has waited this long. Default: no waiting.
+    #[serde(default)]
+    pub coalesce_time: Option<Duration>,
+    /// Connection-context memory; with `context_per_connection` it bounds the entries.
+    /// Default: unlimited.
+    #[serde(default)]
+    pub context_memory: Option<Size>,
+    /// Context memory one offloaded connection takes. Default 0 (no bound).
+    #[serde(default)]
+    pub context_per_connection: Option<Size>,
+    /// When an offload finds no free entry, also ask for the upload of the least recently
+    /// active connection (rule 46). Default false.
+    #[serde(default)]
+    pub upload_least_recently_active: bool,
+}
+
+/// The NIC's recovery-inference policy at a handover (see `OffloadTarget::recovery_inference`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecoveryInference {
+    /// recover = SndMax - 1, in recovery (spec/chimney.md §8 as written).
+    Current,
+    /// The handover ends the recovery.
+    EndRecovery,
+    /// recover = the highest sequence sent when the host entered recovery.
+    KeepRecoverAtHighestSent,
 }
 
 fn default_offload_latency() -> Duration {
@@ -614,6 +678,15 @@ pub enum Trigger {
     AfterRto(String, u32),
     /// When an offload of the connection completes successfully.
     OffloadCompleted(String),
+    /// When the connection is in NewReno fast recovery (after a fast retransmit, until a full
+    /// ACK), whoever runs it.
+    InFastRecovery(String),
+    /// When the peer advertises a zero window while data waits to be sent.
+    ZeroWindow(String),
+    /// When the connection's k-th fast retransmit (1-based, by host or target) has happened.
+    AfterFastRetransmits(String, u32),
+    /// When an offload of the connection is refused (rule 37).
+    OffloadRefused(String),
 }
 
 /// What a timeline entry does.
@@ -636,4 +709,26 @@ pub enum Action {
     Close(String),
     /// Abortive close (RST).
     Abort(String),
+    /// The client host's offload target asks for the connection to be uploaded, for a
+    /// reason (rule 27): `UploadRequested` (resources, rule 46), `LowActivity`,
+    /// `HighDropRate` or `TimeoutExpiration`.
+    TargetUpload(String, UploadReason),
+    /// Graceful close of the connection's server side (FIN from the peer; the client's
+    /// receive half closes, its sending goes on: rule 43).
+    PeerClose(String),
+    /// Abortive close from the server side (RST from the peer; rule 40 if offloaded).
+    PeerAbort(String),
+}
+
+/// Why an offload target asks for an upload (spec/chimney.md rule 44).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadReason {
+    /// Resources lost after offload (rule 46).
+    UploadRequested,
+    /// The connection has been idle (optional reason).
+    LowActivity,
+    /// The connection loses many packets (optional reason).
+    HighDropRate,
+    /// The target gives up on the connection (a mandatory reason).
+    TimeoutExpiration,
 }

@@ -241,6 +241,57 @@ impl<'a> Validator<'a> {
                 "max_retransmissions",
                 t.max_retransmissions == 0,
             );
+            if let Some(tps) = t.ticks_per_second
+                && ![10, 100, 1000].contains(&tps)
+            {
+                self.err(
+                    format!("{f}.ticks_per_second"),
+                    format!("ticks_per_second must be 10, 100 or 1000, got {tps}"),
+                );
+            }
+            if let Some(n) = t.dupack_threshold {
+                self.positive(format!("{f}.dupack_threshold"), "dupack_threshold", n == 0);
+            }
+            if let Some(d) = t.min_rto {
+                self.positive(format!("{f}.min_rto"), "min_rto", d.as_nanos() == 0);
+            }
+            if let Some(d) = t.fin_wait_2_timeout {
+                self.positive(
+                    format!("{f}.fin_wait_2_timeout"),
+                    "fin_wait_2_timeout",
+                    d.as_nanos() == 0,
+                );
+            }
+            if let Some(n) = t.segments_per_sec {
+                self.positive(format!("{f}.segments_per_sec"), "segments_per_sec", n == 0);
+            }
+            if let Some(r) = t.processing_rate {
+                self.positive(format!("{f}.processing_rate"), "processing_rate", r.bits_per_sec() < 8);
+            }
+            if let Some(n) = t.coalesce_count {
+                self.positive(format!("{f}.coalesce_count"), "coalesce_count", n == 0);
+            }
+            if t.context_memory.is_some() != t.context_per_connection.is_some() {
+                self.err(
+                    format!("{f}.context_memory"),
+                    "context_memory and context_per_connection go together (set both or neither)",
+                );
+            }
+            if let Some(per) = t.context_per_connection {
+                self.positive(
+                    format!("{f}.context_per_connection"),
+                    "context_per_connection",
+                    per.bytes() == 0,
+                );
+            }
+            if let (Some(lo), Some(hi)) = (t.min_rto, t.max_rto)
+                && lo > hi
+            {
+                self.err(
+                    format!("{f}.max_rto"),
+                    format!("max_rto ({hi}) must not be below min_rto ({lo})"),
+                );
+            }
         }
     }
 
@@ -730,8 +781,13 @@ impl<'a> Validator<'a> {
                     self.err(format!("{f}.when.AfterRto.1"), "RTOs are counted from 1");
                 }
             }
-            Trigger::OffloadCompleted(c) => {
-                if self.check_conn(format!("{f}.when.OffloadCompleted"), c).is_some()
+            Trigger::OffloadCompleted(c) | Trigger::OffloadRefused(c) => {
+                let variant = if matches!(t, Trigger::OffloadCompleted(_)) {
+                    "OffloadCompleted"
+                } else {
+                    "OffloadRefused"
+                };
+                if self.check_conn(format!("{f}.when.{variant}"), c).is_some()
                     && !self
                         .s
                         .timeline
@@ -739,8 +795,23 @@ impl<'a> Validator<'a> {
                         .any(|e| matches!(&e.action, Action::Offload(o) if o == c))
                 {
                     self.err(
-                        format!("{f}.when.OffloadCompleted"),
+                        format!("{f}.when.{variant}"),
                         format!("the timeline never offloads `{c}`, so this never fires"),
+                    );
+                }
+            }
+            Trigger::InFastRecovery(c) => {
+                self.check_conn(format!("{f}.when.InFastRecovery"), c);
+            }
+            Trigger::ZeroWindow(c) => {
+                self.check_conn(format!("{f}.when.ZeroWindow"), c);
+            }
+            Trigger::AfterFastRetransmits(c, k) => {
+                self.check_conn(format!("{f}.when.AfterFastRetransmits.0"), c);
+                if *k == 0 {
+                    self.err(
+                        format!("{f}.when.AfterFastRetransmits.1"),
+                        "fast retransmits are counted from 1",
                     );
                 }
             }
@@ -809,6 +880,26 @@ impl<'a> Validator<'a> {
                 }
                 Action::Abort(c) => {
                     self.check_conn(format!("{af}.Abort"), c);
+                }
+                Action::PeerClose(c) => {
+                    self.check_conn(format!("{af}.PeerClose"), c);
+                }
+                Action::PeerAbort(c) => {
+                    self.check_conn(format!("{af}.PeerAbort"), c);
+                }
+                Action::TargetUpload(c, _) => {
+                    if let Some(conn) = self.check_conn(format!("{af}.TargetUpload.0"), c)
+                        && let Some(h) = self.host(&conn.client)
+                        && s.hosts[h].offload_target.is_none()
+                    {
+                        self.err(
+                            format!("{af}.TargetUpload.0"),
+                            format!(
+                                "`{c}`'s client host `{}` has no offload_target to ask for an upload",
+                                conn.client
+                            ),
+                        );
+                    }
                 }
             }
         }

@@ -406,6 +406,10 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
             f.loss.map_or("-".into(), |l| format!("{:.2} %", l * 100.0))
         );
     }
+    // Nothing silent: an action that never fired or did not take effect as written.
+    for a in r.actions.iter().filter(|a| !a.applied()) {
+        say!("warning       action {} ({}): {}", a.step, a.trigger, a.effect);
+    }
     say!("files         {}", out.display());
     exit_on_failures(std::slice::from_ref(&r))
 }

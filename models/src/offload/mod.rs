@@ -16,17 +16,27 @@
 //! (rule 45), hardware failure during terminate (rule 47), a separate completion for a
 //! disconnect request (rule 42: the FIN's fate shows on the wire), partial completions (rule
 //! 25: a buffer completes only when all of it is acknowledged), TotalRT against a MaxRT limit
-//! (the give-up counts retransmissions only, rule 18), the FIN_WAIT_2 timer (rule 17).
+//! (the give-up counts retransmissions only, rule 18). The FIN_WAIT_2 timer (rule 17) is
+//! off unless a target configures it.
 //!
 //! Where the spec leaves room, offsim adopts: rule 4, a NULL chain with data outstanding is
 //! rejected; §8, `recover` after a handover follows the spec's policy, refined for a handover
 //! after a timeout (Count > 0 or SndNxt < SndMax gives `recover = SndMax - 1`, RFC 6582 §3.2
-//! step 6), see [`crate::tcp::TcpConnection::from_snapshot`]; §9, the Retransmit fields carry
-//! the persist state when SndWnd == 0; rule 33, a target that gave up returns TimeoutDelta 0.
+//! step 6, tested before the DupAckCount test), see
+//! [`crate::tcp::TcpConnection::from_snapshot`]; on the target, a handover in fast recovery
+//! follows its [`RecoveryInference`] policy; §9, the Retransmit fields carry the persist state
+//! when SndWnd == 0 (Count is then a persist round, not an RTO backoff); rule 33, a target that
+//! gave up returns TimeoutDelta 0. Per-byte transmission counts travel with the send chain
+//! (simulator bookkeeping, not part of the chimney interface) so that a segment's
+//! transmission number counts every earlier transmission by either owner.
 
+mod monitor;
+mod nic;
 mod target;
 
-pub use target::{OffloadTarget, TargetConfig};
+pub use monitor::{check_offload_block, check_upload_block};
+pub use nic::NicResources;
+pub use target::{NicTcp, OffloadTarget, TargetConfig};
 
 use crate::chain::SendChain;
 use crate::segment::ConnId;
@@ -190,29 +200,35 @@ impl DelegatedState {
 
     /// The engine snapshot the receiving side rebuilds from the chimney fields. `recovery`
     /// and SND.WL2 are not delegated (§1): the engine applies the §8 hand-over policy and
-    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, backed off by Count.
-    pub fn to_snapshot(
-        &self,
-        c: &ConstState,
-        conn: ConnId,
-        ticks: Ticks,
-        min_rto: SimDuration,
-        max_rto: SimDuration,
-    ) -> TcpSnapshot {
+    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, bounded by the
+    /// receiving side's `cfg` (min/max RTO; its initial RTO before any sample), and backed off
+    /// by Count unless SndWnd == 0, when Count is the persist round (rule 17) and the RTO is
+    /// not backed off.
+    pub fn to_snapshot(&self, c: &ConstState, conn: ConnId, ticks: Ticks, cfg: &TcpConfig) -> TcpSnapshot {
+        let (min_rto, max_rto) = (cfg.min_rto, cfg.max_rto);
         let srtt =
             (self.srtt != 0).then(|| SimDuration::from_nanos(ticks.to_duration(u32::from(self.srtt)).as_nanos() / 8));
         let rttvar = SimDuration::from_nanos(ticks.to_duration(u32::from(self.rttvar)).as_nanos() / 4);
         let g = ticks.to_duration(1);
         let base = match srtt {
             Some(s) => SimDuration::from_nanos(s.as_nanos() + rttvar.saturating_mul(4).max(g).as_nanos()),
-            None => SimDuration::from_secs(1),
+            // RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been made for a
+            // segment sent between the sender and receiver, the sender SHOULD set RTO <- 1
+            // second" -- the connection's configured initial RTO, as the sending side used.
+            None => cfg.initial_rto,
         };
         let base = base.max(min_rto).min(max_rto);
         let count = u32::from(self.retransmit.count);
-        let rto = base.saturating_mul(1u64 << count.min(30)).min(max_rto);
         let delta =
             (self.retransmit.timeout_delta != TIMER_OFF).then(|| ticks.to_duration(self.retransmit.timeout_delta));
         let zero_window = self.snd_wnd == 0;
+        // Rule 17: "When SndWnd == 0, Count/TimeoutDelta/SndWndProbeCount are the persist
+        // state": Count is then a persist round, not an RTO backoff, so the RTO stays at base.
+        let rto = if zero_window {
+            base
+        } else {
+            base.saturating_mul(1u64 << count.min(30)).min(max_rto)
+        };
         TcpSnapshot {
             conn,
             local_port: c.local_port,
@@ -251,6 +267,132 @@ impl DelegatedState {
     }
 }
 
+/// A deliberately broken host or target, for the negative tests of the run-time rule checks
+/// (issue 11 defect 11): each variant breaks one chimney rule once, the first time it can,
+/// and the run must end naming that rule. Test-only: `None` on every real configuration.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Rule 1: the host offloads with State = TIME_WAIT.
+    HostOffloadsTimeWait,
+    /// Rule 2: the host hands over SndNxt beyond SndMax.
+    HostSndNxtBeyondSndMax,
+    /// Rule 3: the host's SndMax claims more bytes outstanding than the chain holds.
+    HostChainTooShort,
+    /// Rule 4: the host hands over no chain with data outstanding.
+    HostNullChain,
+    /// Rule 5: the host hands over its retransmit timer as off with data outstanding.
+    HostTimerOff,
+    /// Rule 9: the target's first data segment starts one MSS past SndNxt.
+    TargetFirstSegmentPastSndNxt,
+    /// Rule 10: a later segment of the target skips one segment ahead.
+    TargetSkipsAhead,
+    /// Rule 12: the target's first retransmission is not marked as one.
+    TargetUnmarkedRetransmission,
+    /// Rule 13: the target reports SndNxt beyond SndMax.
+    TargetSndNxtBeyondSndMax,
+    /// Rule 20: the target sends an RST with its first data segment.
+    TargetSpuriousRst,
+    /// Rule 25: the target completes the first posted buffer before it is acknowledged.
+    TargetEarlyCompletion,
+    /// Rule 40: the target sends a data segment in the batch that processed an RST.
+    TargetSendsAfterRst,
+    /// Rule 42: the target sets FIN on a data segment before the end of the data.
+    TargetEarlyFin,
+    /// Rule 31: the target returns a chain that does not start at SndUna.
+    TargetChainNotAtSndUna,
+    /// Rule 33: the target returns its retransmit timer as off with data outstanding.
+    TargetReturnsTimerOff,
+}
+
+impl Fault {
+    /// Breaks an InitiateOffload block as a host fault says (no-op for target faults).
+    #[doc(hidden)]
+    pub fn break_offload_block(self, b: &mut OffloadBlock) {
+        let s = &mut b.state;
+        match self {
+            Fault::HostOffloadsTimeWait => s.state = TcpState::TimeWait,
+            Fault::HostSndNxtBeyondSndMax => s.snd_nxt = s.snd_max.add(1),
+            Fault::HostChainTooShort => {
+                let bytes = b.chain.as_ref().map_or(0, |c| c.len() as u32);
+                s.snd_max = s.snd_una.add(bytes + 1000);
+                s.snd_nxt = s.snd_max;
+            }
+            Fault::HostNullChain => b.chain = None,
+            Fault::HostTimerOff => s.retransmit.timeout_delta = TIMER_OFF,
+            _ => {}
+        }
+    }
+
+    /// Breaks a TerminateOffloadComplete block as a target fault says (no-op otherwise).
+    #[doc(hidden)]
+    pub fn break_upload_block(self, b: &mut UploadBlock) {
+        match self {
+            Fault::TargetChainNotAtSndUna => b.consts.snd_una_offset += 1,
+            Fault::TargetReturnsTimerOff => b.state.retransmit.timeout_delta = TIMER_OFF,
+            _ => {}
+        }
+    }
+}
+
+/// How an offload target infers the NewReno recovery state at a handover (spec/chimney.md
+/// §1: "Not delegated at all: ... the NewReno `recover` point / "in fast recovery" flag"). It
+/// matters only when the delegated state says the host is in fast recovery (DupAckCount >=
+/// TcpDuplicateAckThreshold, no timeout since: a timeout always gives `recover = SndMax - 1`
+/// outside recovery, RFC 6582 §3.2 step 6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RecoveryInference {
+    /// spec/chimney.md §8 as written: "assume recovery with recover = SndMax - 1". When the
+    /// host sent new data during its recovery, the ACKs for the data it sent before the loss
+    /// are partial ACKs on the target and each is answered by a (spurious) resend.
+    Current,
+    /// The handover ends the recovery: cwnd deflated to SsThresh (RFC 6582 §3.2 step 3, full
+    /// acknowledgment, option (2)), `recover = SndMax - 1` so the duplicate ACKs of the old
+    /// flight do not start a second fast retransmit. Further holes of that flight wait for
+    /// the retransmission timer.
+    EndRecovery,
+    /// Stay in recovery with `recover` kept at the highest sequence number the host had sent
+    /// when it entered recovery (RFC 6582 §3.2 step 2), not at SndMax - 1. The target infers
+    /// it from SsThresh, which the host set to FlightSize/2 on entry (RFC 5681 §3.2 step 2):
+    /// `recover = min(SndUna + 2 * SsThresh, SndMax) - 1`. The default: no spurious resend of
+    /// data the host sent during its recovery.
+    #[default]
+    KeepRecoverAtHighestSent,
+}
+
+impl RecoveryInference {
+    /// Every policy, in declaration order.
+    pub const ALL: [RecoveryInference; 3] = [
+        RecoveryInference::Current,
+        RecoveryInference::EndRecovery,
+        RecoveryInference::KeepRecoverAtHighestSent,
+    ];
+
+    /// Sets the recovery state of `snap` (rebuilt from the delegated fields) by this policy,
+    /// when the delegated state says the host is in fast recovery; otherwise leaves it to the
+    /// engine's §8 handover policy.
+    pub fn apply(self, snap: &mut TcpSnapshot, dupack_threshold: u32) {
+        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
+        let after_timeout = snap.backoff > 0 || nxt < max;
+        if after_timeout || snap.dup_acks < dupack_threshold || una == max {
+            return;
+        }
+        snap.recovery = Some(match self {
+            RecoveryInference::Current => (max.sub(1), true),
+            RecoveryInference::EndRecovery => {
+                snap.cwnd = snap.cwnd.min(snap.ssthresh);
+                snap.dup_acks = 0;
+                (max.sub(1), false)
+            }
+            RecoveryInference::KeepRecoverAtHighestSent => {
+                let flight = max.wrapping_since(una);
+                let at_entry = snap.ssthresh.saturating_mul(2).clamp(1, flight);
+                (una.add(at_entry).sub(1), true)
+            }
+        });
+    }
+}
+
 /// NDIS_MINIPORT_OFFLOAD_BLOCK_LIST for one TCP connection: what InitiateOffload hands over.
 #[derive(Debug)]
 pub struct OffloadBlock {
@@ -274,6 +416,8 @@ pub struct OffloadBlock {
     pub pending: Vec<PendingAction>,
     /// Retransmission timeouts seen so far (for `AfterRto` conditions).
     pub rto_count: u32,
+    /// Fast retransmits seen so far (for `AfterFastRetransmits` conditions).
+    pub fr_count: u32,
 }
 
 /// What TerminateOffloadComplete returns (rules 30–33).
@@ -294,6 +438,8 @@ pub struct UploadBlock {
     pub pending: Vec<PendingAction>,
     /// Retransmission timeouts seen so far.
     pub rto_count: u32,
+    /// Fast retransmits seen so far.
+    pub fr_count: u32,
 }
 
 /// Which way the delegated state crossed the host/target interface.
@@ -356,6 +502,10 @@ pub enum UploadReason {
     TimeoutExpiration,
     /// The target wants to give the connection back for resource reasons (rule 46).
     UploadRequested,
+    /// Optional reason (rule 44): the connection has been idle.
+    LowActivity,
+    /// Optional reason (rule 44): the connection loses many packets.
+    HighDropRate,
 }
 
 /// A broken chimney rule: ends the run with a report naming the rule, the time and the
@@ -383,127 +533,4 @@ impl fmt::Display for RuleViolation {
             self.rule, self.time, self.conn.0, self.message
         )
     }
-}
-
-/// Data bytes outstanding in `s` beyond a sent, unacknowledged FIN (the F of rule 3).
-fn outstanding_data(s: &DelegatedState, c: &ConstState) -> (u64, u64) {
-    use TcpState::*;
-    let f = u64::from(matches!(s.state, FinWait1 | Closing | LastAck) && c.fin_queued && s.snd_max > s.snd_una);
-    (u64::from(s.snd_max.wrapping_since(s.snd_una)), f)
-}
-
-/// The checks on a TerminateOffloadComplete block (rules 2, 31, 33), made by the host before
-/// it resumes the connection.
-pub fn check_upload_block(b: &UploadBlock, now: SimTime) -> Result<(), RuleViolation> {
-    let s = &b.state;
-    let v = |rule: u8, message: String| RuleViolation {
-        rule,
-        time: now,
-        conn: b.conn,
-        seq: (s.snd_una, s.snd_nxt, s.snd_max),
-        message,
-    };
-    // Rule 2 holds for the returned state too: "SndUna <= SndNxt <= SndMax".
-    if !(s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max) {
-        return Err(v(2, "returned SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    let (outstanding, f) = outstanding_data(s, &b.consts);
-    match &b.chain {
-        // Rule 31: "The first byte of the returned chain is sequence SndUna".
-        Some(chain) if chain.front_offset() != b.consts.snd_una_offset => {
-            return Err(v(
-                31,
-                format!(
-                    "returned chain starts at stream offset {}, SndUna is at {}",
-                    chain.front_offset(),
-                    b.consts.snd_una_offset
-                ),
-            ));
-        }
-        // Rule 31: "NetBufferListChain non-NULL" means it holds data.
-        Some(chain) if chain.is_empty() => {
-            return Err(v(31, "returned chain present but holds no data".into()));
-        }
-        Some(chain) if chain.len() < outstanding.saturating_sub(f) => {
-            return Err(v(
-                31,
-                format!(
-                    "returned chain holds {} bytes but SndMax - SndUna - F = {}",
-                    chain.len(),
-                    outstanding - f
-                ),
-            ));
-        }
-        // Rule 31: "with no outstanding data the chain must be NULL" (and conversely).
-        None if outstanding > f => {
-            return Err(v(31, format!("chain NULL but {outstanding} bytes outstanding")));
-        }
-        _ => {}
-    }
-    // Rule 33 (with rule 5's convention): "TimeoutDelta -1 if the timer was off", which it may
-    // not be while data is outstanding into an open window.
-    if outstanding > f && s.snd_wnd > 0 && s.retransmit.timeout_delta == TIMER_OFF {
-        return Err(v(
-            33,
-            "data outstanding but the returned TimeoutDelta is off (-1)".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// The §3 checks on an InitiateOffload block (rules 1–5).
-pub fn check_offload_block(b: &OffloadBlock, now: SimTime) -> Result<(), RuleViolation> {
-    let s = &b.state;
-    let v = |rule: u8, message: String| RuleViolation {
-        rule,
-        time: now,
-        conn: b.conn,
-        seq: (s.snd_una, s.snd_nxt, s.snd_max),
-        message,
-    };
-    use TcpState::*;
-    // Rule 1: "State is one of Established, FinWait1, FinWait2, CloseWait, Closing, LastAck".
-    if !matches!(
-        s.state,
-        Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck
-    ) {
-        return Err(v(1, format!("state {:?} cannot be offloaded", s.state)));
-    }
-    // Rule 2: "SndUna <= SndNxt <= SndMax".
-    if !(s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max) {
-        return Err(v(2, "SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    // Rules 3–4: F = 1 if a FIN was sent and is unacked (FinWait1/Closing/LastAck).
-    let (outstanding, f) = outstanding_data(s, &b.consts);
-    match &b.chain {
-        Some(chain) => {
-            // Rule 3: "chain bytes C >= (SndMax - SndUna) - F".
-            if chain.len() < outstanding.saturating_sub(f) {
-                return Err(v(
-                    3,
-                    format!(
-                        "chain holds {} bytes but SndMax - SndUna - F = {}",
-                        chain.len(),
-                        outstanding - f
-                    ),
-                ));
-            }
-            if chain.is_empty() {
-                return Err(v(
-                    3,
-                    "chain present but holds no data (SendDataHead must be a buffer with data)".into(),
-                ));
-            }
-        }
-        // Rule 4: "Chain NULL => SndMax - SndUna <= F". Policy: reject (bnxe asserts).
-        None if outstanding > f => {
-            return Err(v(4, format!("no chain but {outstanding} bytes outstanding")));
-        }
-        None => {}
-    }
-    // Rule 5: outstanding data with an open window should carry a finite TimeoutDelta.
-    if outstanding > f && s.snd_wnd > 0 && s.retransmit.timeout_delta == TIMER_OFF {
-        return Err(v(5, "data outstanding but Retransmit.TimeoutDelta is off (-1)".into()));
-    }
-    Ok(())
 }

@@ -8,8 +8,15 @@
 //! requests back to the host (rule 25), and gives connections back on `TerminateOffload`
 //! (rules 30–33). It asks for that itself (rule 27, after `indication_latency`) when it gives
 //! up on a segment (rule 18, TimeoutExpiration), when the connection enters TIME_WAIT (rule 44)
-//! and when a scenario says its resources are gone (rule 46, UploadRequested); sends posted
-//! from then on bounce with UPLOAD_IN_PROGRESS (rule 29).
+//! or reaches CLOSED through LAST_ACK, when its optional FIN_WAIT_2 timer expires (rule 17,
+//! TimeoutExpiration) and when a scenario says so (rule 46, UploadRequested, or another rule-44
+//! reason); sends posted from then on bounce with UPLOAD_IN_PROGRESS (rule 29). Every entry it
+//! holds (offloading, running, uploading or aborted) counts against `max_connections`.
+//!
+//! A NIC of its own: [`NicTcp`] gives it its own timer tick, RTO bounds, dup-ACK threshold and
+//! SACK support, and [`super::RecoveryInference`] how it infers the recovery state it is not
+//! handed; [`super::NicResources`] its processing rate, DMA latency, completion coalescing and
+//! context memory (with an upload of the least recently active connection under pressure).
 //!
 //! Checked at run time (a violation ends the run naming the rule): the §3 offload checks
 //! (rules 1–5, on the host side), rule 9 (first data segment), rule 10 (in-order sending from
@@ -17,7 +24,9 @@
 //! when it carries a byte sent before, by host or target; the resend region always is),
 //! rule 13 (SndUna never moves back, SndUna ≤ SndNxt ≤ SndMax), rule 20 (RST only on an
 //! abortive disconnect), rule 25 (completions FIFO and only once acknowledged), rule 40
-//! (nothing sent after an RST), rule 42 (the FIN after all data). Rule 11 (byte content) is
+//! (nothing sent after an RST, from the batch that processed it on), rule 42 (the FIN after
+//! all data). Each check has a negative test through the test-only [`super::Fault`] switch.
+//! Rule 11 (byte content) is
 //! checked by the receiving application; the upload-side rules (31–33) by the host.
 //!
 //! Policies where the spec leaves room: rule 9 (d) is read to cover a window that opens
@@ -27,12 +36,13 @@
 //! aborted (rule 40) keeps its state until the host terminates it, and is returned CLOSED with
 //! no chain.
 
+use super::monitor::{SendRules, check_output};
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, decode_tag, record_sample};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
-use crate::segment::{BufId, ConnId, Segment, SendCause, Sender};
+use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
 use crate::trigger::{PendingAction, take_fired};
 use bytes::Bytes;
@@ -58,6 +68,21 @@ pub struct TargetConfig {
     /// Time from the target's decision to upload to the host seeing TcpIndicateRetrieve
     /// (rules 27 and 29: sends posted in between complete with UPLOAD_IN_PROGRESS).
     pub indication_latency: SimDuration,
+    /// How the target infers the recovery state it is not given (defect 5 of issue 11).
+    pub recovery_inference: super::RecoveryInference,
+    /// The FIN_WAIT_2 timer (rule 17: "In FinWait2 the retransmit timer is the FIN_WAIT_2
+    /// timer (120 s initial)"); on expiry the target asks for an upload (TimeoutExpiration,
+    /// §9), so a connection whose peer never closes does not hold its entry for ever. `None`
+    /// (the default, so that existing scenarios run as before: their peers never close, and a
+    /// 120 s timer would outlast their time limits) keeps the entry until the host uploads.
+    pub fin_wait_2_timeout: Option<SimDuration>,
+    /// The NIC's own TCP settings.
+    pub nic_tcp: NicTcp,
+    /// The NIC's resources (processing rate, DMA, completion coalescing, context memory).
+    pub resources: super::NicResources,
+    /// A deliberately broken host or target (negative tests of the rule checks only).
+    #[doc(hidden)]
+    pub fault: Option<super::Fault>,
 }
 
 impl Default for TargetConfig {
@@ -70,13 +95,40 @@ impl Default for TargetConfig {
             max_connections: 1024,
             max_retransmissions: None,
             indication_latency: SimDuration::ZERO,
+            recovery_inference: super::RecoveryInference::default(),
+            fin_wait_2_timeout: None,
+            nic_tcp: NicTcp::default(),
+            resources: super::NicResources::default(),
+            fault: None,
         }
     }
+}
+
+/// The NIC's own TCP settings (OID_TCP_CONNECTION_OFFLOAD_PARAMETERS as the NIC applies
+/// them, spec/chimney.md §1 "Global parameters"). `None` everywhere (the default) runs the
+/// connection with the host's settings, exactly as before these existed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NicTcp {
+    /// Timer granularity: TicksPerSecond (10, 100 or 1000). The target's retransmission,
+    /// persist and delayed-ACK timers fire at the next tick boundary, and the RTO's clock
+    /// granularity G (RFC 6298 §2) is one tick.
+    pub ticks_per_second: Option<u32>,
+    /// Lower bound of the target's RTO (RFC 6298 §2.4).
+    pub min_rto: Option<SimDuration>,
+    /// Upper bound of the target's RTO (RFC 6298 §2.5).
+    pub max_rto: Option<SimDuration>,
+    /// TcpDuplicateAckThreshold.
+    pub dupack_threshold: Option<u32>,
+    /// SACK support: `Some(false)` is a NIC without SACK, which ignores the peer's SACK
+    /// blocks (the CONST SACK flag is returned unchanged at upload).
+    pub sack: Option<bool>,
 }
 
 /// Timer tags above the engine's: completions of offload and upload.
 const OFFLOAD_DONE: u64 = 0x10;
 const UPLOAD_DONE: u64 = 0x11;
+const FIN_WAIT_2_EXPIRED: u64 = 0x12;
+const COALESCE_DUE: u64 = 0x13;
 
 enum Phase {
     /// The offload latency is elapsing; the block waits.
@@ -89,28 +141,6 @@ enum Phase {
     Aborted,
 }
 
-/// Per-connection run-time checks of the send rules.
-struct SendRules {
-    /// Stream offset of SndNxt at offload.
-    snd_nxt0: u64,
-    /// The peer's window was zero at offload (rule 9 d: the persist state governs).
-    zero_window0: bool,
-    /// The first data segment has gone out.
-    first_sent: bool,
-    /// Sending is contiguous up to here (rule 10).
-    frontier: u64,
-    /// Stream offset of SndUna (never moves back, rule 13).
-    una: u64,
-    /// Buffers in posting order, for FIFO completion (rule 25): (id, end offset).
-    posted: VecDeque<(BufId, u64)>,
-    /// An RTO, fast retransmit or partial ACK happened before the first send (rule 9 b, c).
-    recovery_started: bool,
-    /// One past the highest stream offset ever sent, by the host or the target (rule 12).
-    sent_max: u64,
-    /// The host asked for an abortive disconnect (rule 20: the only reason to send RST).
-    abort_requested: bool,
-}
-
 struct TargetConn {
     host: ActorId,
     phase: Phase,
@@ -118,11 +148,22 @@ struct TargetConn {
     timers: ConnTimers,
     pending: Vec<PendingAction>,
     rto_count: u32,
+    fr_count: u32,
     /// The target decided to upload, and why (rules 18, 29, 46).
     upload_requested: Option<UploadReason>,
     rules: Option<SendRules>,
     /// The state at the RST (rule 40: kept until the host terminates).
     aborted: Option<(DelegatedState, super::ConstState)>,
+    /// The FIN_WAIT_2 timer is armed (rule 17).
+    fin_wait_2_armed: bool,
+    /// SACK as negotiated (CONST), returned at upload whatever the NIC supports.
+    sack_negotiated: bool,
+    /// Successful completions held for coalescing, in order.
+    completions: Vec<BufId>,
+    /// The coalescing timer is armed.
+    coalesce_armed: bool,
+    /// When the connection last had traffic or a timer (least recently active upload).
+    last_active: SimTime,
 }
 
 /// The offload target actor.
@@ -136,6 +177,12 @@ pub struct OffloadTarget {
     recorder: Recorder,
     offloads_accepted: u64,
     offloads_refused: u64,
+    /// The configured fault was injected (once per target).
+    fault_done: bool,
+    /// The last data segment sent (for [`super::Fault::TargetSendsAfterRst`]).
+    last_data: Option<Segment>,
+    /// The NIC's transmit queue.
+    txq: super::nic::TxQueue,
 }
 
 impl OffloadTarget {
@@ -151,6 +198,9 @@ impl OffloadTarget {
             recorder: Recorder::default(),
             offloads_accepted: 0,
             offloads_refused: 0,
+            fault_done: false,
+            last_data: None,
+            txq: super::nic::TxQueue::default(),
         }
     }
 
@@ -169,11 +219,43 @@ impl OffloadTarget {
         self.conns.get(&conn)?.tcp.as_ref()
     }
 
-    fn running(&self) -> u32 {
+    /// Entries in use: every connection the target holds, whatever its phase (an offload
+    /// still in its latency, a running, uploading or aborted one) until the host terminates
+    /// it (rule 37, OFFLOAD_TCP_ENTRIES).
+    fn entries(&self) -> u32 {
+        self.conns.len() as u32
+    }
+
+    /// How many entries the target has: `max_connections`, or fewer if its context memory
+    /// holds fewer connections.
+    fn entry_limit(&self) -> u32 {
+        self.cfg.max_connections.min(self.cfg.resources.entries_in_memory())
+    }
+
+    /// The running connection with the oldest activity that has no upload under way.
+    fn least_recently_active(&self) -> Option<ConnId> {
         self.conns
-            .values()
-            .filter(|c| !matches!(c.phase, Phase::Offloading(_)))
-            .count() as u32
+            .iter()
+            .filter(|(_, c)| matches!(c.phase, Phase::Running) && c.upload_requested.is_none())
+            .min_by_key(|(id, c)| (c.last_active, **id))
+            .map(|(id, _)| *id)
+    }
+
+    /// Delivers the successful completions held for `conn` (coalescing), in order.
+    fn deliver_completions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.coalesce_armed = false;
+        for buf in std::mem::take(&mut c.completions) {
+            ctx.send(
+                c.host,
+                SimDuration::ZERO,
+                Msg::SendCompleted {
+                    conn,
+                    buf,
+                    status: SendStatus::Success,
+                },
+            );
+        }
     }
 
     fn violation(now: SimTime, conn: ConnId, tcp: &TcpConnection, rule: u8, message: String) -> String {
@@ -191,10 +273,10 @@ impl OffloadTarget {
         let conn = block.conn;
         let refusal = if self.cfg.refuse {
             Some("OFFLOAD_CONNECTION_REJECTED (target configured to refuse)".to_string())
-        } else if self.running() >= self.cfg.max_connections {
+        } else if self.entries() >= self.entry_limit() {
             Some(format!(
                 "OFFLOAD_TCP_ENTRIES (limit of {} connections)",
-                self.cfg.max_connections
+                self.entry_limit()
             ))
         } else if self.conns.contains_key(&conn) {
             Some("connection already offloaded".to_string())
@@ -204,6 +286,13 @@ impl OffloadTarget {
         if let Some(reason) = refusal {
             // Rule 37: touch nothing, emit no packet; the host keeps its chain.
             self.offloads_refused += 1;
+            // Under pressure, make room for later offloads (rule 46: resources).
+            if self.cfg.resources.upload_lru_under_pressure
+                && reason.starts_with("OFFLOAD_TCP_ENTRIES")
+                && let Some(lru) = self.least_recently_active()
+            {
+                self.request_upload(ctx, lru, UploadReason::UploadRequested);
+            }
             ctx.send(
                 block.host,
                 self.cfg.offload_latency,
@@ -229,9 +318,15 @@ impl OffloadTarget {
                 timers: ConnTimers::default(),
                 pending: Vec::new(),
                 rto_count: 0,
+                fr_count: 0,
                 upload_requested: None,
                 rules: None,
                 aborted: None,
+                fin_wait_2_armed: false,
+                sack_negotiated: false,
+                completions: Vec::new(),
+                coalesce_armed: false,
+                last_active: ctx.now(),
             },
         );
     }
@@ -250,12 +345,29 @@ impl OffloadTarget {
             chain,
             pending,
             rto_count,
+            fr_count,
             ..
         } = *block;
         if let Some(limit) = self.cfg.max_retransmissions {
             cfg.max_retransmissions = limit;
         }
-        let snap = state.to_snapshot(&consts, conn, self.cfg.ticks, cfg.min_rto, cfg.max_rto);
+        let nic = self.cfg.nic_tcp;
+        cfg.min_rto = nic.min_rto.unwrap_or(cfg.min_rto);
+        cfg.max_rto = nic.max_rto.unwrap_or(cfg.max_rto);
+        cfg.dupack_threshold = nic.dupack_threshold.unwrap_or(cfg.dupack_threshold);
+        let tick_ns = nic.ticks_per_second.map_or(0, |t| 1_000_000_000 / u64::from(t.max(1)));
+        if tick_ns > 0 {
+            // RFC 6298 §2: "RTO <- SRTT + max (G, K*RTTVAR)" with G the NIC's tick.
+            cfg.clock_granularity = SimDuration::from_nanos(tick_ns);
+        }
+        c.timers = ConnTimers::with_tick(tick_ns);
+        c.sack_negotiated = consts.sack;
+        let mut snap = state.to_snapshot(&consts, conn, self.cfg.ticks, &cfg);
+        if nic.sack == Some(false) {
+            // A NIC without SACK ignores the peer's SACK blocks (RFC 2018 is optional).
+            snap.sack_permitted = false;
+        }
+        self.cfg.recovery_inference.apply(&mut snap, cfg.dupack_threshold);
         let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
         let marks = chain.delegation_marks();
         let posted: VecDeque<(BufId, u64)> = chain.buffers().map(|b| (b.id, b.end_offset())).collect();
@@ -284,6 +396,7 @@ impl OffloadTarget {
         c.tcp = Some(tcp);
         c.pending = pending;
         c.rto_count = rto_count;
+        c.fr_count = fr_count;
         self.offloads_accepted += 1;
         ctx.send(
             c.host,
@@ -303,17 +416,22 @@ impl OffloadTarget {
     fn flush(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
         let mut out = std::mem::take(&mut self.out);
+        self.inject_fault(&mut out);
+        let nxt_beyond_max = self.cfg.fault == Some(super::Fault::TargetSndNxtBeyondSndMax) && !out.segments.is_empty();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let Some(tcp) = c.tcp.as_mut() else { return };
-        let aborted = matches!(c.phase, Phase::Aborted);
+        // Rule 40: "send nothing more" once an acceptable RST aborted the connection, from the
+        // batch that processed the RST on.
+        let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
         if let Some(rules) = c.rules.as_mut()
-            && let Err(e) = check_output(rules, tcp, &out, aborted)
+            && let Err(e) = check_output(rules, tcp, &out, aborted, nxt_beyond_max)
         {
             ctx.fail(Self::violation(now, conn, tcp, e.0, e.1));
             return;
         }
         for seg in out.segments.drain(..) {
-            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+            let delay = self.txq.delay(&self.cfg.resources, now, &seg);
+            ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
         }
         for (offset, data) in out.delivered.drain(..) {
             ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
@@ -326,7 +444,13 @@ impl OffloadTarget {
                 to,
             });
         }
+        let r = &self.cfg.resources;
         for buf in out.completed.drain(..) {
+            self.txq.forget(conn, buf);
+            if r.coalesces() {
+                c.completions.push(buf);
+                continue;
+            }
             ctx.send(
                 c.host,
                 SimDuration::ZERO,
@@ -337,6 +461,15 @@ impl OffloadTarget {
                 },
             );
         }
+        let batch_full = r.coalesce_count.is_some_and(|n| c.completions.len() >= n as usize);
+        if !c.completions.is_empty()
+            && !batch_full
+            && !c.coalesce_armed
+            && let Some(wait) = r.coalesce_time
+        {
+            c.coalesce_armed = true;
+            ctx.set_timer(now + wait, u64::from(conn.0) << 8 | COALESCE_DUE);
+        }
         let mut reset = false;
         for event in out.events.drain(..) {
             match event {
@@ -344,6 +477,7 @@ impl OffloadTarget {
                     c.rto_count += 1;
                     crate::endpoint::record_rto(&mut self.recorder.rto, tcp, now, count);
                 }
+                ConnEvent::FastRetransmit => c.fr_count += 1,
                 // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
                 // upload) instead of aborting".
                 ConnEvent::GiveUp if c.upload_requested.is_none() => {
@@ -362,11 +496,29 @@ impl OffloadTarget {
             }
             ctx.send(c.host, SimDuration::ZERO, Msg::ConnEvent { conn, event });
         }
+        if batch_full {
+            self.deliver_completions(ctx, conn);
+        }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(tcp) = c.tcp.as_mut() else { return };
         if reset {
-            // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more.
+            // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more
+            // (the successful completions held for coalescing go first, in order).
+            if !c.completions.is_empty() {
+                self.deliver_completions(ctx, conn);
+            }
+            let Some(c) = self.conns.get_mut(&conn) else { return };
             c.phase = Phase::Aborted;
             c.timers.cancel_all(ctx);
             let (snap, mut chain) = c.tcp.take().expect("present").into_parts(now);
+            self.recorder.offload.push(OffloadRecord {
+                time: now,
+                conn,
+                kind: OffloadEventKind::Aborted,
+                snd_una: snap.snd_una,
+                snd_nxt: snap.snd_nxt,
+                snd_max: snap.snd_max,
+            });
             c.aborted = Some(DelegatedState::from_snapshot(&snap, chain.end_offset(), self.cfg.ticks));
             for b in chain.drain() {
                 ctx.send(
@@ -382,8 +534,9 @@ impl OffloadTarget {
         } else {
             c.timers.sync(ctx, conn, tcp);
             record_sample(&mut self.recorder.cc, tcp, now);
-            // Rule 44: "Entering TIME_WAIT: the OT should request upload".
-            if tcp.state() == TcpState::TimeWait && c.upload_requested.is_none() {
+            // Rule 44: "Entering TIME_WAIT: the OT should request upload". A connection that
+            // reached CLOSED through LAST_ACK has nothing left to run: its entry goes back too.
+            if matches!(tcp.state(), TcpState::TimeWait | TcpState::Closed) && c.upload_requested.is_none() {
                 c.upload_requested = Some(UploadReason::UploadRequested);
                 ctx.send(
                     c.host,
@@ -393,6 +546,14 @@ impl OffloadTarget {
                         reason: UploadReason::UploadRequested,
                     },
                 );
+            }
+            // Rule 17: "In FinWait2 the retransmit timer is the FIN_WAIT_2 timer".
+            if let Some(timeout) = self.cfg.fin_wait_2_timeout
+                && tcp.state() == TcpState::FinWait2
+                && !c.fin_wait_2_armed
+            {
+                c.fin_wait_2_armed = true;
+                ctx.set_timer(now + timeout, u64::from(conn.0) << 8 | FIN_WAIT_2_EXPIRED);
             }
         }
         out.clear();
@@ -406,7 +567,11 @@ impl OffloadTarget {
         if c.pending.is_empty() {
             return;
         }
-        for p in take_fired(&mut c.pending, tcp, c.rto_count) {
+        for p in take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count) {
+            self.recorder.triggers.push(crate::record::TriggerRecord {
+                time: ctx.now() + p.delay,
+                index: p.index,
+            });
             ctx.send(p.executor, p.delay, p.message());
         }
     }
@@ -416,6 +581,7 @@ impl OffloadTarget {
         let now = ctx.now();
         match self.conns.get_mut(&conn) {
             Some(c) if matches!(c.phase, Phase::Running) => {
+                c.last_active = now;
                 let tcp = c.tcp.as_mut().expect("running");
                 tcp.on_segment(now, seg, &mut self.out);
                 self.flush(ctx, conn);
@@ -443,6 +609,7 @@ impl OffloadTarget {
         };
         match c.phase {
             Phase::Running if c.upload_requested.is_none() => {
+                c.last_active = now;
                 let tcp = c.tcp.as_mut().expect("running");
                 if offset != tcp.chain().end_offset() {
                     let m = format!(
@@ -507,7 +674,8 @@ impl OffloadTarget {
                 let tcp = c.tcp.as_mut().expect("running");
                 tcp.flush_ack(now, &mut self.out);
                 for seg in self.out.segments.drain(..) {
-                    ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+                    let delay = self.txq.delay(&self.cfg.resources, now, &seg);
+                    ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
                 }
                 self.out.clear();
                 c.timers.cancel_all(ctx);
@@ -529,6 +697,16 @@ impl OffloadTarget {
                 // is returned (every send was completed REQUEST_ABORTED); the state says Closed.
                 let c = self.conns.remove(&conn).expect("present");
                 let (state, consts) = c.aborted.expect("an aborted connection keeps its state");
+                self.recorder.offload.push(OffloadRecord {
+                    time: now,
+                    conn,
+                    kind: OffloadEventKind::UploadInitiated {
+                        reason: format!("{reason:?}"),
+                    },
+                    snd_una: state.snd_una,
+                    snd_nxt: state.snd_nxt,
+                    snd_max: state.snd_max,
+                });
                 let block = UploadBlock {
                     conn,
                     reason,
@@ -537,6 +715,7 @@ impl OffloadTarget {
                     chain: None,
                     pending: c.pending,
                     rto_count: c.rto_count,
+                    fr_count: c.fr_count,
                 };
                 ctx.send(
                     c.host,
@@ -553,12 +732,17 @@ impl OffloadTarget {
 
     fn upload_done(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
+        // Rule 30: "completes every outstanding send" before TerminateOffloadComplete.
+        self.deliver_completions(ctx, conn);
         let Some(c) = self.conns.remove(&conn) else { return };
         let Phase::Uploading(reason) = c.phase else { return };
         let tcp = c.tcp.expect("uploading keeps the engine");
         let gave_up = tcp.gave_up();
         let (snap, chain) = tcp.into_parts(now);
-        let (mut state, consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        let (mut state, mut consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        // CONST state is returned as it was handed over (a NIC without SACK did not use it).
+        consts.sack = c.sack_negotiated;
+        let fault = self.cfg.fault;
         if gave_up && state.snd_max != state.snd_una {
             // Rule 33: "0 = host timer fires immediately". The target stopped its timer when it
             // gave up (rule 18); the segment is overdue, so the host resends it at once rather
@@ -567,7 +751,7 @@ impl OffloadTarget {
         }
         // Rule 31: the chain is NULL when nothing is outstanding.
         let chain = (!chain.is_empty()).then_some(chain);
-        let block = UploadBlock {
+        let mut block = UploadBlock {
             conn,
             reason,
             state,
@@ -575,7 +759,11 @@ impl OffloadTarget {
             chain,
             pending: c.pending,
             rto_count: c.rto_count,
+            fr_count: c.fr_count,
         };
+        if let Some(f) = fault {
+            f.break_upload_block(&mut block);
+        }
         ctx.send(
             c.host,
             SimDuration::ZERO,
@@ -583,17 +771,111 @@ impl OffloadTarget {
         );
     }
 
+    /// Breaks one batch of the engine's output as the configured fault says, once.
+    fn inject_fault(&mut self, out: &mut Output) {
+        use super::Fault::*;
+        if let Some(seg) = out.segments.iter().rfind(|s| !s.payload.is_empty()) {
+            self.last_data = Some(seg.clone());
+        }
+        let Some(fault) = self.cfg.fault else { return };
+        if self.fault_done {
+            return;
+        }
+        let first_data = out.segments.iter().position(|s| !s.payload.is_empty());
+        let done = match (fault, first_data) {
+            (TargetFirstSegmentPastSndNxt, Some(i)) => {
+                let len = out.segments[i].payload.len() as u64;
+                out.segments[i].provenance.stream_offset += len;
+                true
+            }
+            (TargetSkipsAhead, Some(_)) if self.offloads_accepted > 0 && out.segments.len() >= 2 => {
+                let last = out.segments.len() - 1;
+                let len = out.segments[last].payload.len() as u64;
+                out.segments[last].provenance.stream_offset += len;
+                len > 0
+            }
+            (TargetUnmarkedRetransmission, _) => match out.segments.iter_mut().find(|s| s.provenance.is_retransmission)
+            {
+                Some(s) => {
+                    s.provenance.is_retransmission = false;
+                    true
+                }
+                None => false,
+            },
+            (TargetSpuriousRst, Some(i)) => {
+                let mut rst = out.segments[i].clone();
+                rst.payload = Bytes::new();
+                rst.flags.rst = true;
+                out.segments.push(rst);
+                true
+            }
+            (TargetEarlyCompletion, Some(_)) => {
+                match self.conns.values().find_map(|c| c.rules.as_ref()?.posted.front()) {
+                    Some(&(buf, _)) => {
+                        out.completed.insert(0, buf);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (TargetSendsAfterRst, _) if out.events.contains(&ConnEvent::Reset) => match self.last_data.clone() {
+                Some(seg) => {
+                    out.segments.push(seg);
+                    true
+                }
+                None => false,
+            },
+            (TargetEarlyFin, Some(i)) => {
+                out.segments[i].flags.fin = true;
+                true
+            }
+            _ => false,
+        };
+        self.fault_done = done;
+    }
+
     /// The target decides to give the connection back (rule 27: "the OT may ask"; rule 46:
     /// resources lost after offload, reason UploadRequested). Sends posted from now on bounce
     /// with UPLOAD_IN_PROGRESS (rule 29). Policy: the target keeps running the connection
     /// until the host terminates it, as rule 44 requires for the optional reasons.
     fn request_upload(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, reason: UploadReason) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
-        if !matches!(c.phase, Phase::Running) || c.upload_requested.is_some() {
+        let now = ctx.now();
+        let why = match self.conns.get(&conn) {
+            None => Some("the connection is not offloaded"),
+            Some(c) if !matches!(c.phase, Phase::Running) => Some("the connection is in transit or aborted"),
+            Some(c) if c.upload_requested.is_some() => Some("an upload was already requested"),
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            self.recorder.offload.push(OffloadRecord {
+                time: now,
+                conn,
+                kind: OffloadEventKind::ActionSkipped {
+                    action: "target_upload".into(),
+                    why: why.into(),
+                },
+                snd_una: Default::default(),
+                snd_nxt: Default::default(),
+                snd_max: Default::default(),
+            });
             return;
         }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
         c.upload_requested = Some(reason);
         ctx.send(c.host, self.cfg.indication_latency, Msg::RequestUpload { conn, reason });
+    }
+
+    /// The FIN_WAIT_2 timer expired (rule 17) while the peer still has not closed: the target
+    /// asks for an upload with reason TimeoutExpiration (§9: "FIN_WAIT_2 expiry ... tell it to
+    /// request upload (TimeoutExpiration)").
+    fn fin_wait_2_expired(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let Some(c) = self.conns.get(&conn) else { return };
+        let in_fin_wait_2 = matches!(c.phase, Phase::Running)
+            && c.upload_requested.is_none()
+            && c.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
+        if in_fin_wait_2 {
+            self.request_upload(ctx, conn, UploadReason::TimeoutExpiration);
+        }
     }
 
     fn disconnect(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, abortive: bool) {
@@ -619,133 +901,6 @@ impl OffloadTarget {
     }
 }
 
-/// Checks one batch of the engine's output against rules 9, 10, 12, 13, 20, 25, 40 and 42.
-fn check_output(r: &mut SendRules, tcp: &TcpConnection, out: &Output, aborted: bool) -> Result<(), (u8, String)> {
-    let (una_seq, nxt, max) = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
-    // Rule 13: SndUna <= SndNxt <= SndMax, and SndUna never moves back.
-    if !(una_seq <= nxt && nxt <= max) {
-        return Err((13, "SndUna <= SndNxt <= SndMax does not hold".into()));
-    }
-    let una = tcp.chain().front_offset();
-    if una < r.una {
-        return Err((13, format!("SndUna moved back from stream offset {} to {una}", r.una)));
-    }
-    r.una = una;
-    r.frontier = r.frontier.max(una);
-    if out.events.iter().any(|e| {
-        matches!(
-            e,
-            ConnEvent::RtoFired { .. } | ConnEvent::FastRetransmit | ConnEvent::PartialAck
-        )
-    }) {
-        r.recovery_started = true;
-    }
-    for seg in &out.segments {
-        // Rule 20: "The OT sends RST only on an abortive disconnect request" (the engine also
-        // answers segments for a connection that has reached CLOSED: there is no TCB left).
-        if seg.flags.rst && !r.abort_requested && tcp.state() != TcpState::Closed {
-            return Err((20, "RST sent without an abortive disconnect request".into()));
-        }
-        // Rule 42: "The FIN follows all earlier data" (it may ride on the last data segment).
-        let end = seg.provenance.stream_offset + seg.payload.len() as u64;
-        if seg.flags.fin && end != tcp.chain().end_offset() {
-            return Err((
-                42,
-                format!(
-                    "FIN after stream offset {end}, but the data ends at {}",
-                    tcp.chain().end_offset()
-                ),
-            ));
-        }
-    }
-    for seg in out.segments.iter().filter(|s| !s.payload.is_empty()) {
-        if aborted {
-            return Err((40, "data sent after an RST aborted the connection".into()));
-        }
-        let (off, end, cause) = (
-            seg.provenance.stream_offset,
-            seg.provenance.stream_offset + seg.payload.len() as u64,
-            seg.provenance.cause,
-        );
-        // Rule 9: "The first data segment the OT puts on the wire starts at SndNxt, EXCEPT
-        // when, before it sends: (a) an ACK ... moved SndUna past SndNxt - then it starts at the
-        // new SndUna; (b) the resumed retransmit timer fires ...; (c) dup ACKs ... reach
-        // TcpDuplicateAckThreshold ...; (d) SndWnd == 0 - the next packet is a persist window
-        // probe". Policy for (d): when the window was zero at offload and opens before the
-        // first send, an outstanding probe byte is resent from SndUna (the receiver may have
-        // discarded it).
-        if !r.first_sent {
-            r.first_sent = true;
-            let expected = r.snd_nxt0.max(una);
-            let excused = r.recovery_started
-                || (r.zero_window0 && off == una)
-                || matches!(
-                    cause,
-                    SendCause::WindowProbe | SendCause::Rto | SendCause::FastRetransmit | SendCause::PartialAck
-                );
-            if off != expected && !excused {
-                return Err((
-                    9,
-                    format!(
-                        "first data segment at stream offset {off}, expected {expected} (SndNxt at offload was {}, SndUna is {una})",
-                        r.snd_nxt0
-                    ),
-                ));
-            }
-        }
-        // Rule 12: "a segment counts as retransmitted if it carries at least one octet sent
-        // before ... so the [SndNxt,SndMax) resend counts as retransmissions even though it is
-        // the OT's first transmission ... bytes >= SndMax sent for the first time are not".
-        let p = &seg.provenance;
-        let resent = off < r.sent_max;
-        if p.is_retransmission != resent || (p.tx_number > 0) != resent {
-            return Err((
-                12,
-                format!(
-                    "segment [{off}, {end}) marked retransmission={} tx_number={} but bytes sent so far end at {}",
-                    p.is_retransmission, p.tx_number, r.sent_max
-                ),
-            ));
-        }
-        if p.source == crate::segment::DataSource::DelegatedResend && !p.is_retransmission {
-            return Err((
-                12,
-                format!("resend-region segment at {off} not counted as retransmission"),
-            ));
-        }
-        r.sent_max = r.sent_max.max(end);
-        // Rule 10: sending is contiguous: every byte of [SndNxt, SndMax) before any byte
-        // beyond, all chain bytes before later sends, later sends FIFO.
-        if off > r.frontier {
-            return Err((
-                10,
-                format!(
-                    "bytes [{off}, {end}) sent while [{}, {off}) had not been sent",
-                    r.frontier
-                ),
-            ));
-        }
-        r.frontier = r.frontier.max(end);
-    }
-    // Rule 25: completions in FIFO order, only once every byte is acknowledged.
-    for buf in &out.completed {
-        match r.posted.pop_front() {
-            Some((id, end)) if id == *buf && end <= una => {}
-            Some((id, end)) => {
-                return Err((
-                    25,
-                    format!(
-                        "buffer {} completed; expected buffer {} (ends at {end}, SndUna at {una})",
-                        buf.0, id.0
-                    ),
-                ));
-            }
-            None => return Err((25, format!("buffer {} completed but none is pending", buf.0))),
-        }
-    }
-    Ok(())
-}
-
 impl Actor<Msg> for OffloadTarget {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
@@ -761,6 +916,7 @@ impl Actor<Msg> for OffloadTarget {
             Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
             Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
             Msg::Action(Action::TargetUpload(conn)) => self.request_upload(ctx, conn, UploadReason::UploadRequested),
+            Msg::Action(Action::TargetUploadFor(conn, reason)) => self.request_upload(ctx, conn, reason),
             Msg::Action(_) => {}
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
         }
@@ -771,11 +927,18 @@ impl Actor<Msg> for OffloadTarget {
         match tag & 0xff {
             OFFLOAD_DONE => self.offload_done(ctx, conn),
             UPLOAD_DONE => self.upload_done(ctx, conn),
+            FIN_WAIT_2_EXPIRED => self.fin_wait_2_expired(ctx, conn),
+            COALESCE_DUE => {
+                if self.conns.get(&conn).is_some_and(|c| c.coalesce_armed) {
+                    self.deliver_completions(ctx, conn);
+                }
+            }
             _ => {
                 let (conn, kind) = decode_tag(tag);
                 let now = ctx.now();
                 let Some(c) = self.conns.get_mut(&conn) else { return };
                 c.timers.fired(kind);
+                c.last_active = now;
                 if let (Phase::Running, Some(tcp)) = (&c.phase, c.tcp.as_mut()) {
                     tcp.on_timer(now, kind, &mut self.out);
                     self.flush(ctx, conn);

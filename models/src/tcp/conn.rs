@@ -341,10 +341,13 @@ impl TcpConnection {
             // recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight
             // would start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole
             // resend region out at once.
-            if snap.dup_acks >= cfg.dupack_threshold {
-                (max.sub(1), true)
-            } else if snap.backoff > 0 || nxt < max {
+            // The refinement is tested first: duplicate ACKs still counted from the flight
+            // before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2 step
+            // 6: "... and exit the fast recovery procedure if applicable").
+            if snap.backoff > 0 || nxt < max {
                 (max.sub(1), false)
+            } else if snap.dup_acks >= cfg.dupack_threshold {
+                (max.sub(1), true)
             } else {
                 // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582
                 // test "covers more than recover" read exactly (ACK - 1 > recover, see
@@ -366,7 +369,15 @@ impl TcpConnection {
         }
         c.fin_queued = snap.fin_queued;
         c.fin_acked = fin_acked;
+        // Issue 11 defect 7: transmission counts travel with the chain.
+        let mut chain = chain;
+        c.tx = chain.take_tx_counts();
         c.chain = chain;
+        // Chimney §2: [SndNxt, SndMax) "must be sent NEXT by the OT (a resend in progress at
+        // the host)": the cause the new owner records for it.
+        if nxt < max {
+            c.resend_cause = SendCause::ResendRegion;
+        }
         c.syn_tx = 1;
         c.rcv = Receiver::new(snap.rcv_nxt, snap.rcv_delivered);
         c.rcv.rcv_adv = snap.rcv_adv.max(snap.rcv_nxt);
@@ -416,7 +427,19 @@ impl TcpConnection {
 
     /// Ends this engine's life for a handover: its snapshot and its send chain.
     pub fn into_parts(self, now: SimTime) -> (TcpSnapshot, SendChain) {
-        (self.snapshot(now), self.chain)
+        let snap = self.snapshot(now);
+        let mut chain = self.chain;
+        chain.set_tx_counts(self.tx);
+        (snap, chain)
+    }
+
+    /// A copy of the send chain to hand over while this engine stays frozen (offload: the
+    /// host keeps its engine until the target answers, rule 37), with the per-byte
+    /// transmission counts attached.
+    pub fn handover_chain(&self) -> SendChain {
+        let mut chain = self.chain.clone();
+        chain.set_tx_counts(self.tx.clone());
+        chain
     }
 
     // ----- application calls -------------------------------------------------------------
@@ -1161,7 +1184,8 @@ impl TcpConnection {
             self.probe_count = 0;
             if self.snd_max != self.snd_una {
                 self.snd_nxt = self.snd_una;
-                self.resend_cause = SendCause::NewData;
+                // Issue 11 defect 8: the byte resent here was a window probe.
+                self.resend_cause = SendCause::WindowProbe;
             }
         }
     }

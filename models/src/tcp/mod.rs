@@ -47,6 +47,7 @@ pub mod theory;
 
 pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
 pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
+pub use sender::TxCounts;
 
 use crate::segment::{BufId, Segment};
 use bytes::Bytes;

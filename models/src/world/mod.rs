@@ -37,7 +37,7 @@ use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{LinkId, RunLog};
+use crate::record::{LinkId, RunLog, TimelineEntry, TriggerRecord};
 use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -579,7 +579,8 @@ impl Built {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let s = HostStack::new(h.name.clone(), self.egress(&h.name), ids.hosts[i].1);
+                let fault = h.target.as_ref().and_then(|(_, t)| t.fault);
+                let s = HostStack::new(h.name.clone(), self.egress(&h.name), ids.hosts[i].1).with_fault(fault);
                 if w.conns.iter().any(|c| c.client == h.name) {
                     s
                 } else {
@@ -617,7 +618,7 @@ impl Built {
                 ports: (port_a, port_b),
             });
         }
-        for (when, step) in &w.timeline {
+        for (index, (when, step)) in w.timeline.iter().enumerate() {
             let (conn, condition, delay) = match when {
                 When::On(conn, condition) => (conn, condition, SimDuration::ZERO),
                 When::OnAfter(conn, condition, delay) => (conn, condition, *delay),
@@ -640,6 +641,7 @@ impl Built {
                     action,
                     executor,
                     delay,
+                    index: index as u32,
                 },
             );
         }
@@ -785,12 +787,46 @@ impl Built {
                 let (stack, nic) = host_of(c, false);
                 (nic.unwrap_or(stack), Some(Msg::Action(Action::TargetUpload(*c))))
             }
+            Step::TargetUploadFor(c, r) => {
+                let (stack, nic) = host_of(c, false);
+                (nic.unwrap_or(stack), Some(Msg::Action(Action::TargetUploadFor(*c, *r))))
+            }
             Step::PauseSender(c, p) => (app(c, false), pause(*p)),
             Step::PauseSink(c, p) => (app(c, true), pause(*p)),
             Step::Link(d, ctl) => (link(0, *d), Some(Msg::LinkControl(ctl.clone()))),
             Step::OnLink(name, d, ctl) => {
                 let l = w.links.iter().position(|x| &x.name == name).expect("checked at build");
                 (link(l, *d), Some(Msg::LinkControl(ctl.clone())))
+            }
+        }
+    }
+
+    /// The timeline as declared, and the timed entries the run reached (conditional ones are
+    /// recorded by whoever fires them).
+    fn record_timeline(&self, log: &mut RunLog, end: SimTime) {
+        for (index, (when, step)) in self.world.timeline.iter().enumerate() {
+            let index = index as u32;
+            let action = match self.route(step).1 {
+                Some(Msg::Action(a)) => a.name(),
+                _ => "link",
+            };
+            let trigger = match when {
+                When::At(at) => format!("at {at}"),
+                When::On(_, c) => format!("on {c:?}"),
+                When::OnAfter(_, c, d) if *d == SimDuration::ZERO => format!("on {c:?}"),
+                When::OnAfter(_, c, d) => format!("{d} after {c:?}"),
+            };
+            log.timeline.push(TimelineEntry {
+                index,
+                action: action.to_string(),
+                step: format!("{step:?}"),
+                conn: step.conn(),
+                trigger,
+            });
+            if let When::At(at) = when
+                && *at <= end
+            {
+                log.triggers.push(TriggerRecord { time: *at, index });
             }
         }
     }
@@ -831,6 +867,7 @@ impl Built {
             log.merge(s.take_recorder());
             results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
         }
+        self.record_timeline(&mut log, sim.now());
         log.sort();
         let link_counters: Vec<LinkCounters> = self
             .link_actors()

@@ -78,3 +78,22 @@ pub fn wire(mbps: u64, delay_ms: u64, queue: u32) -> LinkConfig {
         QueueLimit::Packets(queue),
     )
 }
+
+/// Connection 2.
+pub const C2: ConnId = ConnId(2);
+
+/// Adds connection 2, a copy of connection 1, to `t`.
+pub fn with_second_conn(mut t: Testbed) -> Testbed {
+    let mut second = t.conns[0].clone();
+    second.id = C2;
+    t.conns.push(second);
+    t
+}
+
+/// Sets the offload target's entry limit (OFFLOAD_TCP_ENTRIES beyond it).
+pub fn max_entries(mut t: Testbed, n: u32) -> Testbed {
+    if let Some(target) = t.target.as_mut() {
+        target.max_connections = n;
+    }
+    t
+}

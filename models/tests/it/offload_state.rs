@@ -89,6 +89,7 @@ fn block(snap: &TcpSnapshot, chain: Option<SendChain>) -> OffloadBlock {
         chain,
         pending: vec![],
         rto_count: 0,
+        fr_count: 0,
     }
 }
 
@@ -214,6 +215,7 @@ fn upload(snap: &TcpSnapshot, chain_front: u64, bytes: u64) -> UploadBlock {
         chain: (bytes > 0).then_some(c),
         pending: vec![],
         rto_count: 0,
+        fr_count: 0,
     }
 }
 
@@ -255,7 +257,7 @@ fn round_trip(snap: &TcpSnapshot, elapsed: SimDuration) -> (DelegatedState, Dele
     let ticks = Ticks::default();
     let c = cfg();
     let (sent, consts) = DelegatedState::from_snapshot(snap, 1_000_000, ticks);
-    let rebuilt = sent.to_snapshot(&consts, snap.conn, ticks, c.min_rto, c.max_rto);
+    let rebuilt = sent.to_snapshot(&consts, snap.conn, ticks, &c);
     let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
     let target = TcpConnection::from_snapshot(c, Sender::OffloadTarget, &rebuilt, chain(bytes), T0).unwrap();
     let back = target.snapshot(T0 + elapsed);
@@ -315,7 +317,7 @@ fn srtt_and_rttvar_saturate_at_ushort() {
 fn rebuilt(snap: &TcpSnapshot) -> TcpConnection {
     let c = cfg();
     let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
-    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), c.min_rto, c.max_rto);
+    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), &c);
     let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
     TcpConnection::from_snapshot(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
 }
@@ -363,6 +365,85 @@ fn recover_follows_the_handover_policy() {
     for after_rto in [snapshot(MSS, 8 * MSS, 1, 0), snapshot(MSS, 8 * MSS, 0, 0)] {
         let t = rebuilt(&after_rto);
         assert!(!t.in_recovery());
+        assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
+    }
+}
+
+/// [`rebuilt`] with the receiving side's own TCP settings.
+fn rebuilt_with(snap: &TcpSnapshot, c: TcpConfig) -> TcpConnection {
+    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), &c);
+    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
+    TcpConnection::from_snapshot(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
+}
+
+//= spec/chimney.md rule 17
+//# When SndWnd == 0, Count/TimeoutDelta/SndWndProbeCount are the persist state: round r waits
+//# RTO<<r, then probes back off RTO<<Count
+#[test]
+fn zero_window_persist_count_is_not_rebuilt_as_an_rto_backoff() {
+    // Issue 11 defect 4: four persist rounds at the host (Count = 4) came back as RTO << 4.
+    let snap = TcpSnapshot {
+        snd_wnd: 0,
+        probe_count: 4,
+        retransmit_in: None,
+        persist_in: Some(SimDuration::from_millis(900)),
+        rto: SimDuration::from_millis(200),
+        backoff: 0,
+        rto_retries: 0,
+        ..snapshot(0, 0, 0, 0)
+    };
+    let t = rebuilt(&snap);
+    assert_eq!(t.probe_count(), 4, "the persist round travels");
+    assert_eq!(t.backoff(), 0, "no RTO backoff was used");
+    assert_eq!(
+        t.rto(),
+        SimDuration::from_millis(200),
+        "the RTO is the host's (200 ms floor), not 200 ms << Count"
+    );
+    assert_eq!(
+        t.deadline(models::tcp::TimerKind::Persist),
+        Some(T0 + SimDuration::from_millis(900))
+    );
+}
+
+//= spec/chimney.md §8
+//# Before any sample RTO = 1 s (2988 said 3 s).
+#[test]
+fn rto_before_any_rtt_sample_is_the_connections_initial_rto() {
+    // Issue 11 defect 10: the RTO was rebuilt as a hard-coded 1 s whatever the connection used.
+    let snap = TcpSnapshot {
+        srtt: None,
+        rttvar: SimDuration::ZERO,
+        rto: SimDuration::from_secs(3),
+        ..snapshot(MSS, MSS, 0, 0)
+    };
+    let c = TcpConfig {
+        initial_rto: SimDuration::from_secs(3),
+        ..cfg()
+    };
+    assert_eq!(rebuilt_with(&snap, c).rto(), SimDuration::from_secs(3));
+    // Backed off once before the handover: 6 s.
+    let once = TcpSnapshot {
+        rto: SimDuration::from_secs(6),
+        backoff: 1,
+        rto_retries: 1,
+        ..snap
+    };
+    assert_eq!(rebuilt_with(&once, c).rto(), SimDuration::from_secs(6));
+}
+
+//= spec/chimney.md §8
+//# RTO: recover = SndMax - 1.
+#[test]
+fn handover_after_a_timeout_is_not_rebuilt_as_fast_recovery() {
+    // Issue 11 defect 6: RFC 6582 §3.2 step 6 ("After a retransmit timeout, record the highest
+    // sequence number transmitted in the variable recover") must be applied before the
+    // DupAckCount >= threshold test: duplicate ACKs still counted from the pre-timeout flight
+    // do not mean the host is in fast recovery.
+    for after_rto in [snapshot(MSS, 8 * MSS, 1, 3), snapshot(MSS, 8 * MSS, 0, 4)] {
+        let t = rebuilt(&after_rto);
+        assert!(!t.in_recovery(), "{after_rto:?}");
         assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
     }
 }

@@ -129,3 +129,28 @@ pub fn assert_first_transmissions_in_order(out: &Outcome) {
         sent_end = sent_end.max(end);
     }
 }
+
+/// Spurious retransmissions on the forward link: retransmitted data segments that arrived
+/// intact when the receiver already held every one of their bytes (the `reports` definition).
+pub fn spurious_retransmissions(out: &Outcome) -> Vec<&WireRecord> {
+    let mut held: Vec<(u64, u64)> = Vec::new();
+    let mut spurious = Vec::new();
+    for w in arrivals(out, FWD).into_iter().filter(|w| w.header.len > 0) {
+        let (s, e) = (w.header.stream_offset, w.header.stream_offset + u64::from(w.header.len));
+        let covered = held.iter().any(|&(a, b)| a <= s && e <= b);
+        if covered && w.provenance.is_retransmission {
+            spurious.push(w);
+        }
+        held.push((s, e));
+        held.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::new();
+        for (a, b) in held.drain(..) {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        held = merged;
+    }
+    spurious
+}

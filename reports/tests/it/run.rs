@@ -285,3 +285,87 @@ fn bytes_the_receiver_discarded_are_not_held_for_spurious_counting() {
         u64::from(arrival.header.len)
     );
 }
+
+/// Nothing silent: every timeline action is listed with when it fired and what it did.
+#[test]
+fn summary_lists_every_timeline_action_with_its_effect() {
+    use models::record::{OffloadEventKind, OffloadRecord, TimelineEntry, TriggerRecord};
+    use models::segment::ConnId;
+    use sim_core::SimTime;
+    let (info, mut log) = offload_mid_transfer(1, 5);
+    let entry = |index: u32, action: &str, trigger: &str| TimelineEntry {
+        index,
+        action: action.into(),
+        step: format!("{action}(1)"),
+        conn: Some(ConnId(1)),
+        trigger: trigger.into(),
+    };
+    log.timeline = vec![
+        entry(0, "offload", "at 1 ms"),
+        entry(1, "upload", "at 2 ms"),
+        entry(2, "offload", "on InFastRecovery"),
+        entry(3, "offload", "at 900 s"),
+    ];
+    let t = SimTime(2_000_000);
+    log.triggers = vec![
+        TriggerRecord {
+            time: SimTime(1_000_000),
+            index: 0,
+        },
+        TriggerRecord { time: t, index: 1 },
+        TriggerRecord {
+            time: SimTime(900_000_000_000),
+            index: 3,
+        },
+    ];
+    // The offload at 900 s is refused by the target.
+    for (time, kind) in [
+        (900_000_000_000, OffloadEventKind::OffloadInitiated),
+        (
+            900_000_100_000,
+            OffloadEventKind::OffloadRefused {
+                reason: "OFFLOAD_TCP_ENTRIES".into(),
+            },
+        ),
+    ] {
+        log.offload.push(OffloadRecord {
+            time: SimTime(time),
+            conn: ConnId(1),
+            kind,
+            snd_una: Default::default(),
+            snd_nxt: Default::default(),
+            snd_max: Default::default(),
+        });
+    }
+    log.offload.push(OffloadRecord {
+        time: t,
+        conn: ConnId(1),
+        kind: OffloadEventKind::ActionSkipped {
+            action: "upload".into(),
+            why: "the connection is not offloaded".into(),
+        },
+        snd_una: Default::default(),
+        snd_nxt: Default::default(),
+        snd_max: Default::default(),
+    });
+    log.sort();
+    let r = RunReport::from_log(&info, &log).unwrap();
+    let got: Vec<_> = r
+        .actions
+        .iter()
+        .map(|a| (a.fired_at_ns, a.effect.as_str(), a.applied()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some(1_000_000), "applied", true),
+            (Some(2_000_000), "skipped: the connection is not offloaded", false),
+            (None, "never fired", false),
+            (
+                Some(900_000_000_000),
+                "skipped: refused by the target: OFFLOAD_TCP_ENTRIES",
+                false
+            ),
+        ]
+    );
+}

@@ -16,6 +16,8 @@ const REQUIRED: &[&str] = &[
     "writes_during_offload",
     "writes_after_offload",
     "offload_then_upload",
+    "nic_design",
+    "nic_resources",
     "offload_refused",
     "loss_burst_after_offload",
     "sweep_default",
@@ -191,4 +193,22 @@ fn bidirectional_offloads_both_ends() {
             .any(|o| o.conn == c.id && o.kind == K::OffloadCompleted);
         assert!(done, "{} ({} -> {}) was not offloaded", c.name, c.client, c.server);
     }
+}
+
+#[test]
+fn nic_design_sweeps_policy_ticks_and_loss_over_8_seeds() {
+    let s = scenarios::load(catalog_dir().join("nic_design.ron")).unwrap();
+    let runs = scenarios::expand(&s).unwrap();
+    assert_eq!(runs.len(), 3 * 3 * 2 * 8);
+    assert!(matches!(&s.timeline[0].when, Trigger::AfterFastRetransmits(c, 2) if c == "c1"));
+}
+
+#[test]
+fn nic_resources_offers_50_connections_to_a_nic_with_room_for_20() {
+    let s = scenarios::load(catalog_dir().join("nic_resources.ron")).unwrap();
+    assert_eq!(s.connections.len(), 50);
+    let built = scenarios::build(&s).unwrap();
+    let t = built.world().hosts.iter().find_map(|h| h.target.clone()).unwrap().1;
+    assert_eq!(t.resources.entries_in_memory(), 20);
+    assert!(t.resources.upload_lru_under_pressure);
 }

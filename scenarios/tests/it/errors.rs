@@ -359,3 +359,74 @@ fn engine_settings_name_their_allowed_values_and_bounds() {
         "bad.ron:16:77: connections[0].initial_rto: 2 s is above max_rto 1 s"
     );
 }
+
+// ---- The NIC's own settings and the issue-11 actions and triggers. ----
+
+#[test]
+fn nic_settings_are_checked() {
+    let e = error_with(
+        "offload_target: (name: \"nic\")",
+        "offload_target: (name: \"nic\", ticks_per_second: 64, min_rto: \"2 s\", max_rto: \"1 s\")",
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.ticks_per_second: ticks_per_second must be 10, 100 or 1000, got 64"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.max_rto: max_rto (1 s) must not be below min_rto (2 s)"),
+        "{e}"
+    );
+    scenarios::parse(
+        &BASE.replace(
+            "offload_target: (name: \"nic\")",
+            "offload_target: (name: \"nic\", ticks_per_second: 100, min_rto: \"300 ms\", dupack_threshold: 2, sack: false, recovery_inference: Some(EndRecovery), fin_wait_2_timeout: \"5 s\")",
+        ),
+        "nic.ron",
+    )
+    .unwrap();
+}
+
+#[test]
+fn issue_11_actions_and_triggers_parse_and_are_checked() {
+    let ok = BASE.replace(
+        "        (when: At(\"2 s\"), action: Upload(\"c1\")),",
+        "        (when: At(\"2 s\"), action: Upload(\"c1\")),
+        (when: InFastRecovery(\"c1\"), action: TargetUpload(\"c1\", LowActivity)),
+        (when: ZeroWindow(\"c1\"), action: PeerClose(\"c1\")),
+        (when: AfterFastRetransmits(\"c1\", 2), action: PeerAbort(\"c1\")),
+        (when: OffloadRefused(\"c1\"), action: Upload(\"c1\")),",
+    );
+    scenarios::parse(&ok, "ok.ron").unwrap();
+    let e = error_with(
+        "(when: At(\"2 s\"), action: Upload(\"c1\")),",
+        "(when: AfterFastRetransmits(\"c1\", 0), action: TargetUpload(\"c9\", UploadRequested)),",
+    );
+    assert!(
+        e.contains("timeline[1].when.AfterFastRetransmits.1: fast retransmits are counted from 1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("timeline[1].action.TargetUpload.0: unknown connection `c9`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn nic_resources_are_checked() {
+    let e = error_with(
+        "offload_target: (name: \"nic\")",
+        "offload_target: (name: \"nic\", context_memory: Some(\"20 kB\"), coalesce_count: Some(0), segments_per_sec: Some(0))",
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.context_memory: context_memory and context_per_connection go together"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.coalesce_count: coalesce_count must be greater than zero"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hosts[0].offload_target.segments_per_sec: segments_per_sec must be greater than zero"),
+        "{e}"
+    );
+}
