@@ -420,7 +420,7 @@ fn wireshark_lua_dissector_turns_provenance_into_fields() {
     let lua = format!("lua_script:{}", workspace.join("tools/wireshark/offsim.lua").display());
     let d = tempfile::tempdir().unwrap();
     real_run("offload_during_retransmission", &[], 0, d.path());
-    let file = d.path().join("conn1-sender.pcapng");
+    let file = d.path().join("c1-sender.pcapng");
     let tshark = |filter: Option<&str>, fields: &[&str]| {
         let mut cmd = Command::new("tshark");
         cmd.args(["-n", "-X", &lua, "-r"]).arg(&file);
