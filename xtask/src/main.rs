@@ -1,6 +1,7 @@
 //! `cargo xtask`: offsim's command line. Each subcommand is a thin call into the crates.
 
 mod bench;
+mod bench_process;
 mod runner;
 mod sweep;
 mod tools;
