@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod artifacts;
 mod charts;
 mod compare;
 mod csvout;
@@ -50,6 +51,7 @@ pub mod testdata;
 mod view;
 
 pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
+pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs};
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;
@@ -60,7 +62,7 @@ pub use metrics::{
     Retransmissions, RunReport, SegmentCounts,
 };
 pub use stats::{Summary, seeds_for_half_width};
-pub use sweep::{run_dir, write_run, write_sweep};
+pub use sweep::{run_dir, write_run, write_run_with, write_sweep};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

@@ -53,7 +53,7 @@ use crate::info::{Dir, RunInfo};
 use crate::io::{sanitize, write_atomic};
 use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
-use crate::{ReportError, Result};
+use crate::{ReportError, Result, SNAP_LEN};
 use etherparse::{IpHeaders, Ipv4Header, PacketBuilder};
 use models::pattern::pattern_bytes;
 use models::record::{LinkId, SegmentHeader, WireEvent};
@@ -67,6 +67,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// What happened to a captured segment after ingress.
 #[derive(Default, Clone, Copy)]
@@ -213,7 +214,9 @@ fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
 
 /// Writes one pcapng per link direction and one sender-side pcapng per connection into
 /// `dir`; returns the file names (link files by link, then the sender-side files).
-pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Result<Vec<String>> {
+/// `payload`: keep every payload byte; otherwise frames are cut at [`SNAP_LEN`] bytes and the
+/// comment carries the payload's fingerprint.
+pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payload: bool) -> Result<Vec<String>> {
     let n_links = view
         .recs
         .iter()
@@ -249,7 +252,10 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
             |l| format!("{} -> {} (ingress)", l.from, l.to),
         );
         let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
-        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &name, &descr, &items)?)?;
+        write_atomic(
+            &dir.join(&file),
+            &pcap_bytes(info, &what, &name, &descr, &items, payload)?,
+        )?;
         written.push(file);
     }
     for c in &info.conns {
@@ -285,7 +291,10 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         );
         let descr = format!("host {} (sender side of conn {})", c.sender.host, c.conn);
         let if_name = format!("{}-conn{}", c.sender.host, c.conn);
-        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &if_name, &descr, &items)?)?;
+        write_atomic(
+            &dir.join(&file),
+            &pcap_bytes(info, &what, &if_name, &descr, &items, payload)?,
+        )?;
         written.push(file);
     }
     Ok(written)
@@ -294,12 +303,16 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
 /// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
 const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 
+/// Offset of the TCP payload in a frame from [`frame`] (no IPv4 or TCP options).
+const TCP_PAYLOAD_AT: usize = 14 + 20 + 20;
+
 fn pcap_bytes(
     info: &RunInfo,
     what: &str,
     if_name: &str,
     if_descr: &str,
     items: &[Captured<'_, '_>],
+    payload: bool,
 ) -> Result<Vec<u8>> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
     let shb = SectionHeaderBlock {
@@ -316,7 +329,8 @@ fn pcap_bytes(
     let mut w = PcapNgWriter::with_section_header(Vec::new(), shb).map_err(perr)?;
     w.write_pcapng_block(InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
-        snaplen: 0,
+        // pcapng Interface Description Block SnapLen: "A value of zero signifies no limit."
+        snaplen: if payload { 0 } else { SNAP_LEN as u32 },
         options: vec![
             InterfaceDescriptionOption::IfName(Cow::Owned(if_name.to_string())),
             InterfaceDescriptionOption::IfDescription(Cow::Owned(if_descr.to_string())),
@@ -336,7 +350,7 @@ fn pcap_bytes(
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
         let mut data = frame(info, x, id)?;
-        let text = if c.arrival {
+        let mut text = if c.arrival {
             let WireEvent::Delivered { corrupted, duplicate } = x.r.event else {
                 return Err(ReportError::Invalid("arrival capture of a non-delivery".into()));
             };
@@ -350,10 +364,19 @@ fn pcap_bytes(
         } else {
             comment(x, c.later)
         };
+        let original_len = data.len() as u32;
+        if !payload && data.len() > SNAP_LEN {
+            // Headers only: the frame is cut at the snap length (its original length stays in
+            // the block, so Wireshark's TCP analysis still sees every byte's sequence number);
+            // the comment carries the fingerprint of the whole payload.
+            let hash = xxh3_64(&data[TCP_PAYLOAD_AT..]);
+            text.push_str(&format!(" payload_xxh3={hash:016x}"));
+            data.truncate(SNAP_LEN);
+        }
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
             timestamp: Duration::from_nanos(x.r.time.0),
-            original_len: data.len() as u32,
+            original_len,
             data: Cow::Owned(data),
             options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
         })

@@ -1,5 +1,6 @@
 //! `cargo xtask`: offsim's command line. Each subcommand is a thin call into the crates.
 
+mod artifacts;
 mod bench;
 mod bench_process;
 mod runner;
@@ -35,6 +36,8 @@ enum Command {
         /// Output folder (default: target/offsim/<scenario>/<run id>).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        artifacts: artifacts::ArtifactArgs,
     },
     /// Run the sweep a scenario file describes (axes × seeds) in parallel, then write the
     /// results and the HTML report. Exits 2 if some runs failed (every result is still
@@ -62,6 +65,8 @@ enum Command {
         /// Print the expanded runs (id, parameters, seed) without running them.
         #[arg(long)]
         list: bool,
+        #[command(flatten)]
+        artifacts: artifacts::ArtifactArgs,
     },
     /// Validate scenario files (schema, references, sweep axes) without running them.
     Check {
@@ -113,7 +118,8 @@ fn main() -> Result<()> {
             seed,
             run_id,
             out,
-        } => run(&file, seed, run_id.as_deref(), out),
+            artifacts,
+        } => run(&file, seed, run_id.as_deref(), out, artifacts.for_run()),
         Command::Sweep {
             file,
             seeds,
@@ -122,6 +128,7 @@ fn main() -> Result<()> {
             resume,
             shard,
             list,
+            artifacts,
         } => {
             if list {
                 let (_, _, runs) = sweep::expand_file(&file, seeds.as_ref())?;
@@ -136,6 +143,7 @@ fn main() -> Result<()> {
                 out,
                 resume,
                 shard,
+                artifacts,
             })
         }
         Command::Check { files } => check(&files),
@@ -165,6 +173,7 @@ fn main() -> Result<()> {
                 out: PathBuf::from("target/offsim/demo"),
                 resume: false,
                 shard: None,
+                artifacts: Default::default(),
             })
         }
         Command::Test => tools::test(),
@@ -178,7 +187,13 @@ fn default_out(file: &Path) -> PathBuf {
     PathBuf::from("target/offsim").join(name)
 }
 
-fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf>) -> Result<()> {
+fn run(
+    file: &Path,
+    seed: Option<u64>,
+    run_id: Option<&str>,
+    out: Option<PathBuf>,
+    artifacts: reports::Artifacts,
+) -> Result<()> {
     let seeds = seed.map(|s| SeedsArg(scenarios::sweep::Seeds::List(vec![s])));
     let (scenario, _, runs) = sweep::expand_file(file, seeds.as_ref())?;
     let spec = match run_id {
@@ -201,7 +216,11 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
     }
     let out = out.unwrap_or_else(|| PathBuf::from("target/offsim").join(&scenario.name).join(&spec.run_id));
     std::fs::create_dir_all(&out)?;
-    let r = runner::execute(spec, &runner::RunContext::new(file), &out)?;
+    let ctx = runner::RunContext {
+        artifacts,
+        ..runner::RunContext::new(file)
+    };
+    let r = runner::execute(spec, &ctx, &out)?;
     let ms = |ns: Option<u64>| ns.map_or("-".to_string(), |n| format!("{:.3} s", n as f64 / 1e9));
     let x = &r.retransmissions;
     println!("scenario      {} (run {}, seed {})", r.scenario, r.run_id, r.seed);

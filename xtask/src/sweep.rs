@@ -90,6 +90,8 @@ pub struct SweepPlan {
     pub resume: bool,
     /// Only this slice.
     pub shard: Option<Shard>,
+    /// `--artifacts`, `--pcap-payload`.
+    pub artifacts: crate::artifacts::ArtifactArgs,
 }
 
 /// Loads, validates and expands a scenario file; `seeds` overrides its seed list.
@@ -138,7 +140,10 @@ pub struct SweepResult {
 /// Runs (the selected slice of) a sweep and writes its folder and report.
 pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     let (_, text, runs) = expand_file(&plan.file, plan.seeds.as_ref())?;
-    let ctx = RunContext::new(&plan.file);
+    let ctx = RunContext {
+        artifacts: plan.artifacts.for_sweep_run(),
+        ..RunContext::new(&plan.file)
+    };
     std::fs::create_dir_all(plan.out.join("runs")).with_context(|| format!("creating {}", plan.out.display()))?;
     remove_partials(&plan.out)?;
     write_json(
@@ -186,6 +191,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         reused += was_reused as usize;
         reports.push(rep);
     }
+    crate::artifacts::write_examples(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out)?;
     finish(&plan.out, &reports)?;
     Ok(SweepResult { reports, reused })
 }
@@ -210,6 +216,7 @@ fn run_one(spec: &RunSpec, ctx: &RunContext, out: &Path, resume: bool) -> Result
     if resume
         && dir.is_dir()
         && let Some(report) = reusable(&dir, spec)
+        && report.artifacts.covers(&ctx.artifacts)
     {
         return Ok((report, true));
     }
