@@ -11,8 +11,11 @@
 //! The levels a run was written with are recorded in its `summary.json` (`artifacts`), so a
 //! folder says what it holds and what was deliberately left out.
 
-use crate::RunReport;
+use crate::io::write_json;
+use crate::{ReportError, Result, RunReport};
 use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::Path;
 
 /// Bytes of each frame kept in a headers-only capture: Ethernet (14) + IPv4 (20) + TCP with
 /// options (up to 60), rounded up; the rest of the payload is summarised by its fingerprint.
@@ -101,7 +104,7 @@ impl std::str::FromStr for Artifacts {
 
     /// A comma list of `summary`, `series`, `pcap`, `charts`, `all` (`summary` is always
     /// included).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
         let mut a = Artifacts::summary();
         for part in s.split(',') {
             match part.trim() {
@@ -120,6 +123,46 @@ impl std::str::FromStr for Artifacts {
         }
         Ok(a)
     }
+}
+
+/// Removes from the complete run folder `dir` the artefacts that `keep` leaves out (CSV tables,
+/// captures, charts, by file extension) and records what is left in its `summary.json`,
+/// which is then byte for byte what a run written with those levels has. Returns the updated
+/// summary. Used when a run stops being its point's example (a sweep grown with more seeds,
+/// shards merged): a folder holds the same files however the sweep got there.
+pub fn prune_run(dir: &Path, keep: &Artifacts) -> Result<RunReport> {
+    let mut report = RunReport::read(&dir.join("summary.json"))?;
+    let had = report.artifacts;
+    let kept = Artifacts {
+        series: had.series && keep.series,
+        pcap: had.pcap && keep.pcap,
+        charts: had.charts && keep.charts,
+        pcap_payload: had.pcap && keep.pcap && had.pcap_payload,
+    };
+    if kept == had {
+        return Ok(report);
+    }
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| ReportError::io("read dir", dir, e))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| ReportError::io("read dir", dir, e))?;
+    names.sort();
+    for name in names {
+        let level = match name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("csv") => kept.series,
+            Some("pcapng") => kept.pcap,
+            Some("png" | "svg") => kept.charts,
+            _ => true,
+        };
+        if !level {
+            let p = dir.join(&name);
+            fs::remove_file(&p).map_err(|e| ReportError::io("remove", &p, e))?;
+        }
+    }
+    report.artifacts = kept;
+    write_json(&dir.join("summary.json"), &report)?;
+    Ok(report)
 }
 
 /// The example runs of a sweep, by index into `runs` (in run order): one per parameter point,

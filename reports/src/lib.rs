@@ -51,7 +51,7 @@ pub mod testdata;
 mod view;
 
 pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
-pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs};
+pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs, prune_run};
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;

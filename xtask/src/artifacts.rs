@@ -58,53 +58,127 @@ impl ArtifactArgs {
     }
 }
 
-/// Gives the example runs among `reports` (the runs of `specs`, in the same order) every
-/// artefact, by running each again into its folder, unless `--artifacts` was given or the
-/// folder already holds them (a resumed sweep).
-pub fn write_examples(
+impl ArtifactArgs {
+    /// As recorded in a sweep's `manifest.json` (shards of one sweep must agree on it, and
+    /// `merge` reads it back).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "levels": self.artifacts.map(|a| a.names().join(",")),
+            "pcap_payload": self.pcap_payload,
+        })
+    }
+
+    /// Reads [`ArtifactArgs::to_json`]; `None` for a manifest written before artefact levels
+    /// existed (every run then holds everything).
+    pub fn from_json(v: &serde_json::Value) -> Result<Option<Self>> {
+        if v.is_null() {
+            return Ok(None);
+        }
+        let artifacts = match v["levels"].as_str() {
+            Some(l) => Some(l.parse::<Artifacts>().map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        Ok(Some(ArtifactArgs {
+            artifacts,
+            pcap_payload: v["pcap_payload"].as_bool().unwrap_or(false),
+        }))
+    }
+}
+
+/// Settles which runs among `reports` (complete runs in `out`, in sweep order) hold captures
+/// and charts: each point's example gets every artefact (`rerun(i, dir)` runs run `i` again
+/// into `dir` with them), and a run that held them but is no longer an example (a sweep
+/// grown with more seeds, merged shards) is pruned back to the sweep's level, so a folder's
+/// files never depend on how the sweep got there. Nothing happens when `--artifacts` was
+/// given: every run then holds exactly those levels.
+pub fn settle_examples(
     args: &ArtifactArgs,
-    specs: &[&RunSpec],
     reports: &mut [RunReport],
-    ctx: &RunContext,
     out: &Path,
+    mut rerun: impl FnMut(usize, &Artifacts, &Path) -> Result<RunReport>,
 ) -> Result<()> {
     let Some(level) = args.for_examples() else {
         return Ok(());
     };
-    let ctx = RunContext {
-        artifacts: level,
-        ..ctx.clone()
-    };
-    for i in reports::example_runs(reports) {
-        if reports[i].artifacts.covers(&level) {
+    let base = args.for_sweep_run();
+    let examples = reports::example_runs(reports);
+    for (i, report) in reports.iter_mut().enumerate() {
+        let dir = reports::run_dir(out, &report.run_id);
+        if examples.binary_search(&i).is_err() {
+            if report.artifacts != base && report.artifacts.covers(&base) {
+                *report = reports::prune_run(&dir, &base)?;
+            }
             continue;
         }
-        let spec = specs[i];
-        let dir = reports::run_dir(out, &spec.run_id);
+        if report.artifacts.covers(&level) {
+            continue;
+        }
+        let id = report.run_id.clone();
         let partial = dir.with_extension("partial");
         if partial.exists() {
             std::fs::remove_dir_all(&partial)?;
         }
         std::fs::create_dir_all(&partial)?;
-        let again = execute(spec, &ctx, &partial).with_context(|| format!("example run {}", spec.run_id))?;
+        let again = rerun(i, &level, &partial).with_context(|| format!("example run {id}"))?;
         let same = RunReport {
-            artifacts: reports[i].artifacts,
+            artifacts: report.artifacts,
             ..again.clone()
-        } == reports[i];
+        } == *report;
         if !same {
             bail!(
-                "example run {} did not reproduce its first run (fingerprints {} and {}): the simulation is not \
-                 deterministic",
-                spec.run_id,
-                reports[i].fingerprint,
-                again.fingerprint
+                "example run {id} did not reproduce its first run (fingerprints {} and {}): was it run by \
+                 another offsim build (commit {})?",
+                report.fingerprint,
+                again.fingerprint,
+                report.commit
             );
         }
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::rename(&partial, &dir)?;
-        reports[i] = again;
+        *report = again;
     }
     Ok(())
+}
+
+/// [`settle_examples`] for a sweep that just ran `specs` (the runs of `reports`, same order).
+pub fn settle_sweep(
+    args: &ArtifactArgs,
+    specs: &[&RunSpec],
+    reports: &mut [RunReport],
+    ctx: &RunContext,
+    out: &Path,
+) -> Result<()> {
+    settle_examples(args, reports, out, |i, level, dir| {
+        let ctx = RunContext {
+            artifacts: *level,
+            ..ctx.clone()
+        };
+        execute(specs[i], &ctx, dir)
+    })
+}
+
+/// [`settle_examples`] for merged shards: a run is rebuilt from its `summary.json` (its
+/// resolved scenario, seed and parameters) and described as the shards described it.
+pub fn settle_merge(args: &ArtifactArgs, reports: &mut [RunReport], scenario_path: &str, out: &Path) -> Result<()> {
+    let all = reports.to_vec();
+    settle_examples(args, reports, out, |i, level, dir| {
+        let r = &all[i];
+        let scenario = scenarios::parse(&r.scenario_text, format!("{}/summary.json", r.run_id))?;
+        let spec = RunSpec {
+            run_id: r.run_id.clone(),
+            scenario,
+            params: r.params.clone(),
+            seed: r.seed,
+            seed_index: r.seed_index,
+        };
+        let ctx = RunContext {
+            scenario_path: scenario_path.to_string(),
+            version: r.version.clone(),
+            commit: r.commit.clone(),
+            artifacts: *level,
+        };
+        execute(&spec, &ctx, dir)
+    })
 }

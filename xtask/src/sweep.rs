@@ -112,13 +112,20 @@ pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>) -> Result<(Scenario, S
     Ok((scenario, text, runs))
 }
 
-fn manifest(file: &Path, text: &str, seeds: Option<&SeedsArg>, runs: &[RunSpec]) -> serde_json::Value {
+fn manifest(
+    file: &Path,
+    text: &str,
+    seeds: Option<&SeedsArg>,
+    runs: &[RunSpec],
+    artifacts: &crate::artifacts::ArtifactArgs,
+) -> serde_json::Value {
     let seeds = seeds.map(|s| format!("{:?}", s.0));
     json!({
         "scenario_path": file.display().to_string(),
         "scenario_text": text,
         "seeds_override": seeds,
         "runs": runs.iter().map(|r| &r.run_id).collect::<Vec<_>>(),
+        "artifacts": artifacts.to_json(),
     })
 }
 
@@ -148,7 +155,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     remove_partials(&plan.out)?;
     write_json(
         &plan.out.join("manifest.json"),
-        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
+        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs, &plan.artifacts),
     )?;
     let selected: Vec<&RunSpec> = match plan.shard {
         Some(s) => {
@@ -191,7 +198,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         reused += was_reused as usize;
         reports.push(rep);
     }
-    crate::artifacts::write_examples(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out)?;
+    crate::artifacts::settle_sweep(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out)?;
     finish(&plan.out, &reports)?;
     Ok(SweepResult { reports, reused })
 }
@@ -318,6 +325,10 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Vec<RunReport>> {
             copy_dir(&src, &dst)?;
         }
         reports.push(RunReport::read(&dst.join("summary.json"))?);
+    }
+    if let Some(args) = crate::artifacts::ArtifactArgs::from_json(&m["artifacts"])? {
+        let path = m["scenario_path"].as_str().unwrap_or_default();
+        crate::artifacts::settle_merge(&args, &mut reports, path, out)?;
     }
     write_json(&out.join("manifest.json"), &m)?;
     finish(out, &reports)?;
