@@ -2,9 +2,13 @@
 //!
 //! - `summary`: `summary.json` (always written: every later `report`, `compare` and `merge`
 //!   reads only it and the sweep-level files).
-//! - `series`: the CSV tables (`segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`).
-//! - `pcap`: the pcapng captures, headers only unless `pcap_payload` (snap length
-//!   [`SNAP_LEN`], the payload's XXH3-64 in each packet comment).
+//! - `series`: the time series and lifetimes, `cc.csv` (sender state after each change) and
+//!   `buffers.csv` (send-buffer lifetimes).
+//! - `pcap`: the per-packet records: the pcapng captures, headers only unless `pcap_payload`
+//!   (snap length [`SNAP_LEN`], the payload's XXH3-64 in each packet comment), and their
+//!   text form `segments.csv` (every wire event) and `acks.csv` (pure ACKs). They are the
+//!   bulk of a run's bytes (a 1 MiB run: ~0.3 MB of CSV, ~0.6 MB of captures, against
+//!   ~0.1 MB for the series), which is why a sweep keeps them for its example runs only.
 //! - `charts`: the per-run PNG and SVG charts.
 //! - `all`: every one of them.
 //!
@@ -24,9 +28,9 @@ pub const SNAP_LEN: usize = 128;
 /// The artefacts a run writes besides `summary.json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifacts {
-    /// The CSV tables.
+    /// `cc.csv`, `buffers.csv`.
     pub series: bool,
-    /// The pcapng captures.
+    /// The pcapng captures, `segments.csv`, `acks.csv`.
     pub pcap: bool,
     /// The per-run charts.
     pub charts: bool,
@@ -125,8 +129,8 @@ impl std::str::FromStr for Artifacts {
     }
 }
 
-/// Removes from the complete run folder `dir` the artefacts that `keep` leaves out (CSV tables,
-/// captures, charts, by file extension) and records what is left in its `summary.json`,
+/// Removes from the complete run folder `dir` the artefacts that `keep` leaves out (by file
+/// name: `segments.csv`, `acks.csv`, `*.pcapng`; other `*.csv`; `*.png`, `*.svg`) and records what is left in its `summary.json`,
 /// which is then byte for byte what a run written with those levels has. Returns the updated
 /// summary. Used when a run stops being its point's example (a sweep grown with more seeds,
 /// shards merged): a folder holds the same files however the sweep got there.
@@ -150,6 +154,7 @@ pub fn prune_run(dir: &Path, keep: &Artifacts) -> Result<RunReport> {
     names.sort();
     for name in names {
         let level = match name.rsplit_once('.').map(|(_, ext)| ext) {
+            _ if name == "segments.csv" || name == "acks.csv" => kept.pcap,
             Some("csv") => kept.series,
             Some("pcapng") => kept.pcap,
             Some("png" | "svg") => kept.charts,

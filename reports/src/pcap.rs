@@ -50,7 +50,7 @@
 //! in `summary.json`).
 
 use crate::info::{Dir, RunInfo};
-use crate::io::{sanitize, write_atomic};
+use crate::io::{AtomicFile, sanitize};
 use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
 use crate::{ReportError, Result, SNAP_LEN};
@@ -252,10 +252,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payloa
             |l| format!("{} -> {} (ingress)", l.from, l.to),
         );
         let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
-        write_atomic(
-            &dir.join(&file),
-            &pcap_bytes(info, &what, &name, &descr, &items, payload)?,
-        )?;
+        write_pcap(&dir.join(&file), info, &what, &name, &descr, &items, payload)?;
         written.push(file);
     }
     for c in &info.conns {
@@ -291,10 +288,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payloa
         );
         let descr = format!("host {} (sender side of conn {})", c.sender.host, c.conn);
         let if_name = format!("{}-conn{}", c.sender.host, c.conn);
-        write_atomic(
-            &dir.join(&file),
-            &pcap_bytes(info, &what, &if_name, &descr, &items, payload)?,
-        )?;
+        write_pcap(&dir.join(&file), info, &what, &if_name, &descr, &items, payload)?;
         written.push(file);
     }
     Ok(written)
@@ -306,14 +300,16 @@ const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 /// Offset of the TCP payload in a frame from [`frame`] (no IPv4 or TCP options).
 const TCP_PAYLOAD_AT: usize = 14 + 20 + 20;
 
-fn pcap_bytes(
+/// Writes one capture to `path`, block by block.
+fn write_pcap(
+    path: &Path,
     info: &RunInfo,
     what: &str,
     if_name: &str,
     if_descr: &str,
     items: &[Captured<'_, '_>],
     payload: bool,
-) -> Result<Vec<u8>> {
+) -> Result<()> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
     let shb = SectionHeaderBlock {
         endianness: Endianness::Little,
@@ -326,7 +322,7 @@ fn pcap_bytes(
         ],
         ..Default::default()
     };
-    let mut w = PcapNgWriter::with_section_header(Vec::new(), shb).map_err(perr)?;
+    let mut w = PcapNgWriter::with_section_header(AtomicFile::create(path)?, shb).map_err(perr)?;
     w.write_pcapng_block(InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
         // pcapng Interface Description Block SnapLen: "A value of zero signifies no limit."
@@ -382,7 +378,7 @@ fn pcap_bytes(
         })
         .map_err(perr)?;
     }
-    Ok(w.into_inner())
+    w.into_inner().commit()
 }
 
 /// The comment of a segment captured at its arrival.

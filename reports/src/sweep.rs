@@ -40,17 +40,19 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
     write_run_with(dir, info, log, &Artifacts::all())
 }
 
-/// [`write_run`] with a choice of artefacts: `summary.json` always (recording `artifacts`),
-/// the CSV tables, captures and charts only as `artifacts` asks.
+/// [`write_run`] with a choice of artefacts: `summary.json` always (recording `artifacts`);
+/// `series`: `cc.csv`, `buffers.csv`; `pcap`: the per-packet records, `segments.csv`,
+/// `acks.csv` and the pcapng captures; `charts`: the charts.
 pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Artifacts) -> Result<RunReport> {
     let view = RunView::new(info, log)?;
     let mut report = RunReport::from_log(info, log)?;
     report.artifacts = *artifacts;
     write_json(&dir.join("summary.json"), &report)?;
     if artifacts.series {
-        csvout::write_csvs(dir, info, log, &view, &report.buffers.list)?;
+        csvout::write_series_csvs(dir, info, log, &report.buffers.list)?;
     }
     if artifacts.pcap {
+        csvout::write_packet_csvs(dir, info, log, &view)?;
         pcap::write_pcaps(dir, info, &view, artifacts.pcap_payload)?;
     }
     if !artifacts.charts {

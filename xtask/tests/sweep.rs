@@ -291,9 +291,10 @@ fn a_failing_run_is_recorded_and_isolated() {
         assert_eq!(rec[c_error], *row["error"].as_str().unwrap_or(""));
     }
 
-    // Every run is written: the failing ones with their summary, the others with their CSV
-    // tables; captures and charts only for each point's example run (issue 13: the median
-    // seed by goodput, the one the report links).
+    // Every run is written: the failing ones with their summary, the others with their
+    // series (cc.csv, buffers.csv); per-packet records (captures, segments.csv, acks.csv) and
+    // charts only for each point's example run (issue 13: the median seed by goodput, the one
+    // the report links).
     let mut examples = Vec::new();
     for row in rows {
         let run = dir.join(row["dir"].as_str().unwrap());
@@ -301,12 +302,18 @@ fn a_failing_run_is_recorded_and_isolated() {
         assert_eq!(summary["seed"], row["seed"]);
         if row["status"] == "ok" {
             assert_eq!(summary["outcome"]["status"], "ok", "{}", run.display());
-            for f in ["segments.csv", "acks.csv", "cc.csv"] {
+            for f in ["cc.csv", "buffers.csv"] {
                 assert!(run.join(f).is_file(), "{} lacks {f}", run.display());
             }
         }
         let example = row["example"] == true;
-        for f in ["timeseq-conn1.png", "cc-conn1.svg", "conn1-sender.pcapng"] {
+        for f in [
+            "timeseq-conn1.png",
+            "cc-conn1.svg",
+            "conn1-sender.pcapng",
+            "segments.csv",
+            "acks.csv",
+        ] {
             assert_eq!(
                 run.join(f).is_file(),
                 example,
