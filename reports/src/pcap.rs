@@ -67,7 +67,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3DefaultBuilder, xxh3_64};
 
 /// What happened to a captured segment after ingress.
 #[derive(Default, Clone, Copy)]
@@ -160,9 +160,10 @@ fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
 /// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,
 /// matching `Delivered` records to the earliest undelivered identical `Sent` one.
 fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
-    // Lookups only; nothing iterates this map.
-    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>> = HashMap::new();
-    let mut last: HashMap<(SegmentHeader, Provenance), usize> = HashMap::new();
+    // Lookups only; nothing iterates these maps. XXH3 rather than the default SipHash: the
+    // keys are ours, not an attacker's, and hashing them was a tenth of writing a capture.
+    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>, Xxh3DefaultBuilder> = HashMap::default();
+    let mut last: HashMap<(SegmentHeader, Provenance), usize, Xxh3DefaultBuilder> = HashMap::default();
     let mut out: BTreeMap<usize, Later> = BTreeMap::new();
     for (i, x) in recs.iter().enumerate() {
         let key = (x.r.header, x.r.provenance);
@@ -257,10 +258,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payloa
     }
     for c in &info.conns {
         let mut items: Vec<Captured<'_, '_>> = view
-            .recs
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.r.provenance.conn.0 == c.conn)
+            .conn_indexed(c.conn)
             .filter_map(|(i, x)| match x.dir {
                 Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
                     x,

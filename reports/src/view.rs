@@ -60,6 +60,10 @@ pub(crate) struct RunView<'a> {
     pub recs: Vec<Rec<'a>>,
     /// Problems found while classifying (missing topology: fallbacks taken).
     pub warnings: Vec<String>,
+    /// Indices into `recs` of each connection's records, in log order: per-connection
+    /// writers visit their own records only, so their total cost does not grow with the
+    /// number of connections.
+    by_conn: BTreeMap<u32, Vec<u32>>,
 }
 
 /// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
@@ -105,6 +109,7 @@ impl<'a> RunView<'a> {
         // Highest relative sequence end seen per (conn, dir), the reference for unwrapping.
         let mut hi: BTreeMap<(ConnId, Dir), i64> = BTreeMap::new();
         let mut recs = Vec::with_capacity(log.wire.len());
+        let mut by_conn: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for r in &log.wire {
             let conn = r.provenance.conn;
             let ci: &ConnInfo = info.conn(conn).ok_or_else(|| {
@@ -144,14 +149,30 @@ impl<'a> RunView<'a> {
             };
             let e = hi.entry((conn, dir)).or_insert(0);
             *e = (*e).max(rec.seq_end_rel());
+            let index = u32::try_from(recs.len())
+                .map_err(|_| ReportError::Invalid("more than 2^32 wire records in one run".into()))?;
+            by_conn.entry(conn.0).or_default().push(index);
             recs.push(rec);
         }
-        Ok(RunView { recs, warnings })
+        Ok(RunView {
+            recs,
+            warnings,
+            by_conn,
+        })
+    }
+
+    /// Records of one connection with their indices into `recs`, in log order.
+    pub fn conn_indexed(&self, conn: u32) -> impl Iterator<Item = (usize, &Rec<'a>)> {
+        self.by_conn
+            .get(&conn)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| (i as usize, &self.recs[i as usize]))
     }
 
     /// Records of one connection, in log order.
     pub fn conn(&self, conn: u32) -> impl Iterator<Item = &Rec<'a>> {
-        self.recs.iter().filter(move |x| x.r.provenance.conn.0 == conn)
+        self.conn_indexed(conn).map(|(_, x)| x)
     }
 }
 
