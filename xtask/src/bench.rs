@@ -120,19 +120,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         None
     };
-    let cases: Vec<String> = if args.only.is_empty() || part("process") {
+    // Whole-process cases: the default ones for `process` (or no `--only`), plus any named.
+    let mut cases: Vec<String> = Vec::new();
+    if args.only.is_empty() || part("process") {
+        cases.extend(
+            crate::bench_process::CASES
+                .iter()
+                .filter(|c| c.default)
+                .map(|c| c.name.to_string()),
+        );
+    }
+    for o in &args.only {
+        if !matches!(o.as_str(), "kernel" | "transfer" | "process") && !cases.contains(o) {
+            cases.push(o.clone());
+        }
+    }
+    let process = if cases.is_empty() {
         Vec::new()
     } else {
-        args.only
-            .iter()
-            .filter(|o| !matches!(o.as_str(), "kernel" | "transfer"))
-            .cloned()
-            .collect()
-    };
-    let process = if args.only.is_empty() || part("process") || !cases.is_empty() {
         crate::bench_process::run(&cases, print)?
-    } else {
-        Vec::new()
     };
     if args.json {
         let doc = json!({ "kernel": kernel, "transfer_core": transfer, "whole_process": process });
