@@ -10,6 +10,7 @@
 //! sequence of events, hence the same [`Fingerprint`], on any machine. The
 //! kernel reads no wall clock, uses no global RNG, and iterates no hash map.
 
+mod radix;
 mod rng;
 mod sim;
 mod time;
