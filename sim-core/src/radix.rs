@@ -18,6 +18,18 @@
 //! A key below the last popped one (only possible through misuse: the kernel refuses to
 //! schedule into the past) is still handled correctly, by re-bucketing everything.
 
+use crate::time::SimTime;
+
+/// A (time, seq) pair as one key, ordered as the pair is.
+pub(crate) fn key(time: SimTime, seq: u64) -> u128 {
+    (u128::from(time.0) << 64) | u128::from(seq)
+}
+
+/// The (time, seq) of a [`key`].
+pub(crate) fn key_parts(key: u128) -> (SimTime, u64) {
+    (SimTime((key >> 64) as u64), key as u64)
+}
+
 /// Number of buckets: bucket 0 holds keys equal to the last popped key, bucket `b > 0` keys
 /// whose highest bit differing from it is bit `b - 1`.
 const BUCKETS: usize = 129;
@@ -31,8 +43,9 @@ pub(crate) struct RadixQueue<T> {
     top: bool,
     /// The last popped key (the reference the buckets are numbered against).
     last: u128,
-    /// The current minimum key, if known (kept across pushes, forgotten on pop).
-    min: Option<u128>,
+    /// The current minimum key and where it is (bucket, index), if known: kept across
+    /// pushes (an append moves nothing), forgotten when elements move or leave.
+    min_at: Option<(u128, usize, usize)>,
     len: usize,
 }
 
@@ -43,7 +56,7 @@ impl<T> Default for RadixQueue<T> {
             occupied: 0,
             top: false,
             last: 0,
-            min: None,
+            min_at: None,
             len: 0,
         }
     }
@@ -54,7 +67,8 @@ fn bucket(key: u128, last: u128) -> usize {
 }
 
 impl<T> RadixQueue<T> {
-    fn put(&mut self, key: u128, item: T) {
+    /// Files an element; returns its (bucket, index).
+    fn put(&mut self, key: u128, item: T) -> (usize, usize) {
         let b = bucket(key, self.last);
         self.buckets[b].push((key, item));
         if b < 128 {
@@ -62,6 +76,7 @@ impl<T> RadixQueue<T> {
         } else {
             self.top = true;
         }
+        (b, self.buckets[b].len() - 1)
     }
 
     /// The lowest non-empty bucket (the queue is not empty).
@@ -92,22 +107,39 @@ impl<T> RadixQueue<T> {
         if key < self.last {
             self.rebase();
         }
-        self.put(key, item);
+        let (b, i) = self.put(key, item);
         self.len += 1;
-        if self.min.is_some_and(|m| key < m) || (self.len == 1) {
-            self.min = Some(key);
+        if self.len == 1 || self.min_at.is_some_and(|(m, _, _)| key < m) {
+            self.min_at = Some((key, b, i));
         }
+    }
+
+    /// The smallest key and its element, without removing it (nor moving anything: the
+    /// reference only advances on pop, so pushes after a peek stay monotone).
+    pub(crate) fn peek(&mut self) -> Option<(u128, &T)> {
+        if self.len == 0 {
+            return None;
+        }
+        let (k, b, i) = match self.min_at {
+            Some(m) => m,
+            None => {
+                let b = self.lowest();
+                let (i, k) = self.buckets[b]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (i, *k))
+                    .min_by_key(|&(_, k)| k)
+                    .expect("the lowest occupied bucket is not empty");
+                self.min_at = Some((k, b, i));
+                (k, b, i)
+            }
+        };
+        Some((k, &self.buckets[b][i].1))
     }
 
     /// The smallest key, without removing it.
     pub(crate) fn peek_key(&mut self) -> Option<u128> {
-        if self.len == 0 {
-            return None;
-        }
-        if self.min.is_none() {
-            self.min = self.buckets[self.lowest()].iter().map(|(k, _)| *k).min();
-        }
-        self.min
+        self.peek().map(|(k, _)| k)
     }
 
     /// Removes and returns the element with the smallest key.
@@ -119,8 +151,8 @@ impl<T> RadixQueue<T> {
             let i = self.lowest();
             let mut items = std::mem::take(&mut self.buckets[i]);
             self.emptied(i);
-            self.last = match self.min {
-                Some(m) => m,
+            self.last = match self.min_at {
+                Some((m, _, _)) => m,
                 None => items.iter().map(|(k, _)| *k).min().expect("non-empty bucket"),
             };
             // Every element of bucket i agrees with the old reference above bit i - 1 and
@@ -136,7 +168,7 @@ impl<T> RadixQueue<T> {
             self.emptied(0);
         }
         self.len -= 1;
-        self.min = None;
+        self.min_at = None;
         Some(out)
     }
 
@@ -146,6 +178,7 @@ impl<T> RadixQueue<T> {
         self.occupied = 0;
         self.top = false;
         self.last = 0;
+        self.min_at = None;
         for (k, item) in all {
             self.put(k, item);
         }

@@ -1,6 +1,6 @@
 //! The simulation: actors, the event queue, timers, limits, and the dispatch loop.
 
-use crate::radix::RadixQueue;
+use crate::radix::{RadixQueue, key as queue_key, key_parts};
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
 use crate::timers::{LazyTimers, PqTimers, TimerQueue};
@@ -128,23 +128,13 @@ pub enum SimError {
     },
 }
 
-/// A queued message, filed under its (time, seq) ([`queue_key`]): seq is a global insertion
+/// A queued message, filed under its (time, seq) ([`crate::radix::key`]): seq is a global insertion
 /// counter shared with timers, because neither queue is FIFO on equal times and simultaneous
 /// events must run in the order they were scheduled.
 struct Pending<M> {
     to: ActorId,
     from: Option<ActorId>,
     msg: M,
-}
-
-/// The message queue's key: (time, seq) in one integer, ordered as the pair is.
-fn queue_key(time: SimTime, seq: u64) -> u128 {
-    (u128::from(time.0) << 64) | u128::from(seq)
-}
-
-/// The (time, seq) of a [`queue_key`].
-fn key_parts(key: u128) -> (SimTime, u64) {
-    (SimTime((key >> 64) as u64), key as u64)
 }
 
 struct TimerSlot {
