@@ -10,7 +10,6 @@
 //! sequence of events, hence the same [`Fingerprint`], on any machine. The
 //! kernel reads no wall clock, uses no global RNG, and iterates no hash map.
 
-mod radix;
 mod rng;
 mod sim;
 mod time;

@@ -1,11 +1,12 @@
 //! The simulation: actors, the event queue, timers, limits, and the dispatch loop.
 
-use crate::radix::{RadixQueue, key as queue_key, key_parts};
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
 use crate::timers::{LazyTimers, PqTimers, TimerQueue};
 use crate::trace::{Dispatch, RunTrace, TraceEvent, TraceSink, Tracer};
 use std::any::Any;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::fmt;
 
 /// Identifies an actor within one simulation (its index, in the order actors were added).
@@ -128,13 +129,33 @@ pub enum SimError {
     },
 }
 
-/// A queued message, filed under its (time, seq) ([`crate::radix::key`]): seq is a global insertion
-/// counter shared with timers, because neither queue is FIFO on equal times and simultaneous
-/// events must run in the order they were scheduled.
+/// A queued message. Ordered by (time, seq): seq is a global insertion counter shared with
+/// timers, because neither heap is FIFO on equal keys and simultaneous events must run in
+/// the order they were scheduled.
 struct Pending<M> {
+    time: SimTime,
+    seq: u64,
     to: ActorId,
     from: Option<ActorId>,
     msg: M,
+}
+
+impl<M> PartialEq for Pending<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl<M> Eq for Pending<M> {}
+impl<M> PartialOrd for Pending<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Pending<M> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
 }
 
 struct TimerSlot {
@@ -150,8 +171,7 @@ struct Kernel<M> {
     /// Index of the event being dispatched.
     event_index: u64,
     seq: u64,
-    /// Messages by (time, seq) packed into one key; a radix heap, see [`crate::radix`].
-    queue: RadixQueue<Pending<M>>,
+    queue: BinaryHeap<Pending<M>>,
     timers: Timers,
     slots: Vec<TimerSlot>,
     free_slots: Vec<u32>,
@@ -172,7 +192,13 @@ impl<M> Kernel<M> {
 
     fn push(&mut self, time: SimTime, to: ActorId, from: Option<ActorId>, msg: M) {
         let seq = self.next_seq();
-        self.queue.push(queue_key(time, seq), Pending { to, from, msg });
+        self.queue.push(Pending {
+            time,
+            seq,
+            to,
+            from,
+            msg,
+        });
     }
 
     fn slot_of(&self, id: TimerId) -> Option<usize> {
@@ -387,7 +413,7 @@ impl<M: Message> Simulation<M> {
                 now: SimTime::ZERO,
                 event_index: 0,
                 seq: 0,
-                queue: RadixQueue::default(),
+                queue: BinaryHeap::new(),
                 timers: Timers::new(timer_queue),
                 slots: Vec::new(),
                 free_slots: Vec::new(),
@@ -489,7 +515,7 @@ impl<M: Message> Simulation<M> {
             if let Some(result) = self.check_end() {
                 return result;
             }
-            let next_msg = self.kernel.queue.peek_key().map(key_parts);
+            let next_msg = self.kernel.queue.peek().map(|p| (p.time, p.seq));
             let next_timer = self.kernel.timers.peek().map(|(t, s, _)| (t, s));
             let next = match (next_msg, next_timer) {
                 (None, None) => return Ok(RunEnd::Idle),
@@ -520,8 +546,8 @@ impl<M: Message> Simulation<M> {
                 });
             }
             if Some(next) == next_msg {
-                let (key, p) = self.kernel.queue.pop().expect("peeked");
-                self.dispatch_message(key_parts(key).0, p);
+                let p = self.kernel.queue.pop().expect("peeked");
+                self.dispatch_message(p);
             } else {
                 let (time, _, slot) = self.kernel.timers.pop().expect("peeked");
                 self.dispatch_timer(time, slot);
@@ -559,12 +585,12 @@ impl<M: Message> Simulation<M> {
     }
 
     #[inline]
-    fn dispatch_message(&mut self, time: SimTime, p: Pending<M>) {
-        self.kernel.now = time;
+    fn dispatch_message(&mut self, p: Pending<M>) {
+        self.kernel.now = p.time;
         self.kernel.event_index = self.tracer.events;
         self.tracer.record(TraceEvent {
             index: self.tracer.events,
-            time,
+            time: p.time,
             actor: p.to,
             dispatch: Dispatch::Message { from: p.from },
             kind: p.msg.kind(),
