@@ -202,12 +202,17 @@ impl RunInfo {
 
     /// The connection's description.
     pub(crate) fn conn(&self, conn: ConnId) -> Option<&ConnInfo> {
+        self.conn_index(conn).map(|i| &self.conns[i])
+    }
+
+    /// The connection's position in [`RunInfo::conns`].
+    pub(crate) fn conn_index(&self, conn: ConnId) -> Option<usize> {
         // Called once per wire record: a binary search (the runner lists connections by id),
         // so the cost does not grow with the number of connections; a list in another order
         // still answers correctly through the linear search.
         match self.conns.binary_search_by_key(&conn.0, |c| c.conn) {
-            Ok(i) => Some(&self.conns[i]),
-            Err(_) => self.conns.iter().find(|c| c.conn == conn.0),
+            Ok(i) => Some(i),
+            Err(_) => self.conns.iter().position(|c| c.conn == conn.0),
         }
     }
 }
