@@ -35,7 +35,11 @@
 //! which only the receiver side can see; Wireshark rarely flags it here.
 //!
 //! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum
-//! unless marked corrupted) with the payload regenerated from [`models::pattern`]. Not
+//! unless marked corrupted, computed over the whole payload) with the payload regenerated from
+//! [`models::pattern`]. **Headers only by default**: each frame is cut at [`SNAP_LEN`] bytes
+//! (the interface's snap length; the block keeps the original length, so Wireshark's sequence
+//! analysis is unchanged) and the comment ends with `payload_xxh3=<16 hex digits>`, the
+//! XXH3-64 of the whole payload; `--pcap-payload` keeps every byte. Not
 //! reproduced: TCP options (the recorder keeps only the SACK block count), the real IPv4 ID
 //! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
 //! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
