@@ -12,6 +12,7 @@
 
 use crate::runner::{RunContext, execute};
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 use reports::{Artifacts, RunReport};
 use scenarios::RunSpec;
 use std::path::Path;
@@ -95,31 +96,42 @@ pub fn settle_examples(
     args: &ArtifactArgs,
     reports: &mut [RunReport],
     out: &Path,
-    mut rerun: impl FnMut(usize, &Artifacts, &Path) -> Result<RunReport>,
+    rerun: impl Fn(usize, &Artifacts, &Path) -> Result<RunReport> + Sync,
 ) -> Result<()> {
     let Some(level) = args.for_examples() else {
         return Ok(());
     };
     let base = args.for_sweep_run();
     let examples = reports::example_runs(reports);
+    let mut todo = Vec::new();
     for (i, report) in reports.iter_mut().enumerate() {
         let dir = reports::run_dir(out, &report.run_id);
         if examples.binary_search(&i).is_err() {
             if report.artifacts != base && report.artifacts.covers(&base) {
                 *report = reports::prune_run(&dir, &base)?;
             }
-            continue;
+        } else if !report.artifacts.covers(&level) {
+            todo.push(i);
         }
-        if report.artifacts.covers(&level) {
-            continue;
-        }
+    }
+    // The examples run again in parallel (on the caller's thread pool), each into its own
+    // `.partial` folder; their results are then checked and moved in run order.
+    let again: Vec<Result<RunReport>> = todo
+        .par_iter()
+        .map(|&i| {
+            let dir = reports::run_dir(out, &reports[i].run_id);
+            let partial = dir.with_extension("partial");
+            if partial.exists() {
+                std::fs::remove_dir_all(&partial)?;
+            }
+            std::fs::create_dir_all(&partial)?;
+            rerun(i, &level, &partial).with_context(|| format!("example run {}", reports[i].run_id))
+        })
+        .collect();
+    for (i, again) in todo.into_iter().zip(again) {
+        let again = again?;
+        let report = &mut reports[i];
         let id = report.run_id.clone();
-        let partial = dir.with_extension("partial");
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial)?;
-        }
-        std::fs::create_dir_all(&partial)?;
-        let again = rerun(i, &level, &partial).with_context(|| format!("example run {id}"))?;
         let same = RunReport {
             artifacts: report.artifacts,
             ..again.clone()
@@ -133,10 +145,11 @@ pub fn settle_examples(
                 report.commit
             );
         }
+        let dir = reports::run_dir(out, &id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        std::fs::rename(&partial, &dir)?;
+        std::fs::rename(dir.with_extension("partial"), &dir)?;
         *report = again;
     }
     Ok(())

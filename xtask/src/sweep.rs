@@ -198,7 +198,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         reused += was_reused as usize;
         reports.push(rep);
     }
-    crate::artifacts::settle_sweep(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out)?;
+    pool.install(|| crate::artifacts::settle_sweep(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out))?;
     finish(&plan.out, &reports)?;
     Ok(SweepResult { reports, reused })
 }
