@@ -5,9 +5,10 @@
 //! of `segments.csv`, `acks.csv` and `cc.csv` names the connection as the scenario does (its id
 //! when it has no name); `buffers.csv` keeps the id, as `summary.json` does.
 
+use crate::ReportError;
 use crate::Result;
 use crate::info::{Dir, RunInfo};
-use crate::io::write_csv;
+use crate::io::{AtomicFile, stream_csv};
 use crate::metrics::{BufferLife, cause_name, drop_reason_name, rel_snd, sender_name, source_name};
 use crate::view::RunView;
 use models::record::{RunLog, WireEvent};
@@ -87,19 +88,13 @@ struct CcRow {
     snd_max: i64,
 }
 
-/// Writes the four CSV files into `dir`.
-pub(crate) fn write_csvs(
-    dir: &Path,
-    info: &RunInfo,
-    log: &RunLog,
-    view: &RunView<'_>,
-    buffers: &[BufferLife],
-) -> Result<()> {
+/// Writes the per-packet tables `segments.csv` and `acks.csv` into `dir`, row by row.
+pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Result<()> {
     let names: Vec<String> = (0..=log.wire.iter().map(|w| w.link.0).max().unwrap_or(0))
         .map(|i| info.link_name(models::record::LinkId(i)))
         .collect();
-    let mut segs = Vec::with_capacity(view.recs.len());
-    let mut acks = Vec::new();
+    let mut segs = csv::Writer::from_writer(AtomicFile::create(&dir.join("segments.csv"))?);
+    let mut acks = csv::Writer::from_writer(AtomicFile::create(&dir.join("acks.csv"))?);
     let mut last_ack: std::collections::BTreeMap<(u32, u16, &'static str), i64> = Default::default();
     for x in &view.recs {
         let r = x.r;
@@ -111,7 +106,7 @@ pub(crate) fn write_csvs(
             WireEvent::Sent => ("", false, false),
         };
         let link = names[usize::from(r.link.0)].as_str();
-        segs.push(SegmentRow {
+        segs.serialize(SegmentRow {
             time_ns: r.time.0,
             event_index: r.event_index,
             link,
@@ -133,7 +128,7 @@ pub(crate) fn write_csvs(
             buf: p.buf.map(|b| b.0),
             tx_number: p.tx_number,
             is_retransmission: p.is_retransmission,
-        });
+        })?;
         let f = h.flags;
         if let Some(ack) = x.ack_rel
             && h.len == 0
@@ -143,7 +138,7 @@ pub(crate) fn write_csvs(
         {
             let key = (p.conn.0, r.link.0, event_name(r.event));
             let dup = last_ack.insert(key, ack) == Some(ack);
-            acks.push(AckRow {
+            acks.serialize(AckRow {
                 time_ns: r.time.0,
                 link,
                 event: event_name(r.event),
@@ -152,43 +147,44 @@ pub(crate) fn write_csvs(
                 window: h.window,
                 sack_blocks: h.sack_blocks,
                 dup,
-            });
+            })?;
         }
     }
-    write_csv(&dir.join("segments.csv"), &segs)?;
-    write_csv(&dir.join("acks.csv"), &acks)?;
+    for w in [segs, acks] {
+        let file = w
+            .into_inner()
+            .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))?;
+        file.commit()?;
+    }
+    Ok(())
+}
+
+/// Writes the time series `cc.csv`, `buffers.csv` and (with queue samples) `queues.csv` into `dir`.
+pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffers: &[BufferLife]) -> Result<()> {
     let rel = |conn, s| rel_snd(info, conn, s);
-    let cc: Vec<CcRow> = log
-        .cc
-        .iter()
-        .map(|c| CcRow {
-            time_ns: c.time.0,
-            conn: info.conn_column(c.conn.0),
-            sender: sender_name(c.sender),
-            cwnd: c.cwnd,
-            ssthresh: c.ssthresh,
-            srtt_ns: c.srtt_ns,
-            rto_ns: c.rto_ns,
-            flight: c.flight,
-            snd_una: rel(c.conn, c.snd_una),
-            snd_nxt: rel(c.conn, c.snd_nxt),
-            snd_max: rel(c.conn, c.snd_max),
-        })
-        .collect();
-    write_csv(&dir.join("cc.csv"), &cc)?;
-    write_csv(&dir.join("buffers.csv"), buffers)?;
+    let cc = log.cc.iter().map(|c| CcRow {
+        time_ns: c.time.0,
+        conn: info.conn_column(c.conn.0),
+        sender: sender_name(c.sender),
+        cwnd: c.cwnd,
+        ssthresh: c.ssthresh,
+        srtt_ns: c.srtt_ns,
+        rto_ns: c.rto_ns,
+        flight: c.flight,
+        snd_una: rel(c.conn, c.snd_una),
+        snd_nxt: rel(c.conn, c.snd_nxt),
+        snd_max: rel(c.conn, c.snd_max),
+    });
+    stream_csv(&dir.join("cc.csv"), cc)?;
+    stream_csv(&dir.join("buffers.csv"), buffers)?;
     if !log.queue.is_empty() {
-        let rows: Vec<QueueRow> = log
-            .queue
-            .iter()
-            .map(|q| QueueRow {
-                time_ns: q.time.0,
-                link: info.link_name(q.link),
-                packets: q.packets,
-                bytes: q.bytes,
-            })
-            .collect();
-        write_csv(&dir.join("queues.csv"), &rows)?;
+        let rows = log.queue.iter().map(|q| QueueRow {
+            time_ns: q.time.0,
+            link: info.link_name(q.link),
+            packets: q.packets,
+            bytes: q.bytes,
+        });
+        stream_csv(&dir.join("queues.csv"), rows)?;
     }
     Ok(())
 }

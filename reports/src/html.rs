@@ -668,9 +668,11 @@ fn detail_tables(b: &mut String, agg: &Aggregate) {
 /// Section 7: every run with links to its folder and files.
 fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
     b.push_str(
-        "<h2 id=\"runs\">Runs</h2>\n<p>Each run's folder holds <code>summary.json</code>, CSVs, one pcapng per link direction \
-         and one sender-side pcapng per connection (<code>&lt;conn&gt;-sender.pcapng</code>, open this one in \
-         Wireshark), and its charts.</p>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th \
+        "<h2 id=\"runs\">Runs</h2>\n<p>Each run's folder holds <code>summary.json</code> and the artefacts its \
+         <code>artifacts</code> field lists: CSVs, one pcapng per link direction and one sender-side pcapng per \
+         connection (<code>&lt;conn&gt;-sender.pcapng</code>, open this one in Wireshark; headers only unless \
+         <code>--pcap-payload</code>), and its charts. By default a sweep writes captures and charts only for the \
+         <b>example</b> run of each parameter point (its median seed by goodput).</p>\n<table><tr><th class=\"l\">run</th><th>seed</th><th>#</th><th \
          class=\"l\">parameters</th><th class=\"l\">status</th><th>goodput [Mbit/s]</th><th>retx</th><th>RTOs</th>\
          <th>spurious</th><th class=\"l\">files</th></tr>\n",
     );
@@ -689,11 +691,12 @@ fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
             .collect();
         let _ = writeln!(
             b,
-            "<tr{}><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td \
+            "<tr{}><td class=\"l\"><a href=\"{}\">{}</a>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td \
              class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l files\">{}</td></tr>",
             if r.status == "ok" { "" } else { " class=\"failed\"" },
             href(&base),
             esc(&r.run_id),
+            if r.example { " <b>example</b>" } else { "" },
             r.seed,
             r.seed_index,
             esc(&crate::info::params_label(&r.params)),

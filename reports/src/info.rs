@@ -326,7 +326,18 @@ impl RunInfo {
 
     /// The connection's description.
     pub(crate) fn conn(&self, conn: ConnId) -> Option<&ConnInfo> {
-        self.conns.iter().find(|c| c.conn == conn.0)
+        self.conn_index(conn).map(|i| &self.conns[i])
+    }
+
+    /// The connection's position in [`RunInfo::conns`].
+    pub(crate) fn conn_index(&self, conn: ConnId) -> Option<usize> {
+        // Called once per wire record: a binary search (the runner lists connections by id),
+        // so the cost does not grow with the number of connections; a list in another order
+        // still answers correctly through the linear search.
+        match self.conns.binary_search_by_key(&conn.0, |c| c.conn) {
+            Ok(i) => Some(i),
+            Err(_) => self.conns.iter().position(|c| c.conn == conn.0),
+        }
     }
 }
 
@@ -356,4 +367,33 @@ pub(crate) fn params_label(params: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(ids: &[u32]) -> RunInfo {
+        RunInfo {
+            conns: ids
+                .iter()
+                .map(|&conn| ConnInfo {
+                    conn,
+                    ..ConnInfo::default()
+                })
+                .collect(),
+            ..RunInfo::default()
+        }
+    }
+
+    #[test]
+    fn connections_are_found_by_id_in_any_order() {
+        for ids in [&[0u32, 1, 2, 5, 9][..], &[9, 0, 5, 2, 1]] {
+            let i = info(ids);
+            for &id in ids {
+                assert_eq!(i.conn(ConnId(id)).map(|c| c.conn), Some(id), "{ids:?}");
+            }
+            assert!(i.conn(ConnId(3)).is_none());
+        }
+    }
 }

@@ -36,6 +36,84 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
+/// A file written atomically as a stream: bytes go through a buffer into a temporary file in
+/// the same directory, and [`AtomicFile::commit`] flushes, syncs and renames it over the
+/// target (like [`write_atomic`], without holding the whole file in memory). Dropped without
+/// `commit` (an error on the way), it removes its temporary file.
+pub(crate) struct AtomicFile {
+    out: Option<std::io::BufWriter<fs::File>>,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+/// Buffer of an [`AtomicFile`]: large enough that writes reach the kernel in big blocks.
+const STREAM_BUF: usize = 256 * 1024;
+
+impl AtomicFile {
+    /// Starts writing `path` (its directory is created if missing).
+    pub(crate) fn create(path: &Path) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(dir).map_err(|e| ReportError::io("create dir", dir, e))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| ReportError::Invalid(format!("not a file path: {}", path.display())))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp{}", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        let f = fs::File::create(&tmp).map_err(|e| ReportError::io("create", &tmp, e))?;
+        Ok(AtomicFile {
+            out: Some(std::io::BufWriter::with_capacity(STREAM_BUF, f)),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let out = self.out.take().expect("not yet committed");
+        let f = out
+            .into_inner()
+            .map_err(|e| ReportError::io("write", &self.tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| ReportError::io("sync", &self.tmp, e))?;
+        fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io("rename", &self.path, e))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.as_mut().expect("not yet committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.as_mut().expect("not yet committed").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes CSV rows (with a header from the struct's field names) to `path` atomically, one
+/// row at a time.
+pub(crate) fn stream_csv<T: Serialize>(path: &Path, rows: impl IntoIterator<Item = T>) -> Result<()> {
+    let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let file = w
+        .into_inner()
+        .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))?;
+    file.commit()
+}
+
 /// Pretty JSON with a trailing newline.
 pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let mut v = serde_json::to_vec_pretty(value).map_err(|e| ReportError::json("", e))?;
@@ -62,11 +140,6 @@ pub(crate) fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     }
     w.into_inner()
         .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))
-}
-
-/// Writes CSV rows atomically.
-pub(crate) fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    write_atomic(path, &csv_bytes(rows)?)
 }
 
 /// A file-name-safe version of `name`: ASCII letters, digits, `-`, `_` and `.` are kept,
@@ -105,6 +178,25 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn streamed_file_appears_whole_on_commit_and_not_at_all_without() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.csv");
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.write_all(b"x,y\n").unwrap();
+        assert!(!p.exists(), "nothing at the target before commit");
+        f.commit().unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"x,y\n");
+        let mut g = AtomicFile::create(&d.path().join("b.csv")).unwrap();
+        g.write_all(b"half").unwrap();
+        drop(g);
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.csv")]);
     }
 
     #[test]

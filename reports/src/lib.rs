@@ -1,17 +1,21 @@
 //! offsim reports: turns a run's [`RunLog`](models::record::RunLog) into the files engineers
 //! bring to design reviews, and aggregates runs across seeds and sweeps.
 //!
-//! Per run ([`write_run`], into the run's folder):
+//! Per run ([`write_run`], into the run's folder; [`write_run_with`] writes only the
+//! [`Artifacts`] levels asked for, recorded in `summary.json`):
 //! - `summary.json`: the computed [`RunReport`] (retransmissions by source and cause per
 //!   chimney rule 12, RTO expiries, spurious retransmissions, offload/upload times, per-buffer
-//!   pinned time) plus the run's self-description (params, version, commit, command, scenario).
-//! - `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`.
+//!   pinned time) plus the run's self-description (params, version, commit, command, scenario,
+//!   artefact levels).
+//! - level `series`: `cc.csv`, `buffers.csv`; level `pcap`: `segments.csv`, `acks.csv` and the
+//!   captures below (headers only unless `pcap_payload`). CSV and pcapng files are streamed
+//!   through buffered atomic writers, never assembled whole in memory.
 //! - one `<link>.pcapng` per link direction, captured at the link's **ingress** (segments
 //!   accepted into the link and segments dropped there), and one `<conn>-sender.pcapng` per
 //!   connection with both directions as seen at the sending host (the one to open in
 //!   Wireshark: its TCP analysis needs the ACKs), with provenance as packet comments (see
 //!   the `pcap` module docs for what Wireshark shows and how it matches `summary.json`).
-//! - charts (PNG + SVG): time-sequence graph (decimated for large runs) and
+//! - level `charts` (PNG + SVG): time-sequence graph (decimated for large runs) and
 //!   cwnd/ssthresh/flight per connection (with a zoom on each offload/upload handover),
 //!   retransmissions by source.
 //!
@@ -35,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod aggregate;
+mod artifacts;
 mod charts;
 mod compare;
 mod csvout;
@@ -50,6 +55,7 @@ pub mod testdata;
 mod view;
 
 pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
+pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs, prune_run};
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::write_report;
@@ -61,7 +67,7 @@ pub use metrics::{
     action_outcomes, jain_index,
 };
 pub use stats::{Summary, seeds_for_half_width};
-pub use sweep::{run_dir, write_run, write_sweep};
+pub use sweep::{run_dir, write_run, write_run_with, write_sweep};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

@@ -387,6 +387,10 @@ pub struct RunReport {
     pub command: String,
     /// Expanded scenario (RON).
     pub scenario_text: String,
+    /// The artefacts written into the run's folder besides this file (`--artifacts`,
+    /// `--pcap-payload`).
+    #[serde(default)]
+    pub artifacts: crate::Artifacts,
 }
 
 /// One connection's results (its own segments only; definitions as for the run's totals).
@@ -801,6 +805,7 @@ impl RunReport {
             commit: info.commit.clone(),
             command: info.command.clone(),
             scenario_text: info.scenario_text.clone(),
+            artifacts: crate::Artifacts::default(),
         })
     }
 

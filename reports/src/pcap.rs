@@ -35,9 +35,13 @@
 //! which only the receiver side can see; Wireshark rarely flags it here.
 //!
 //! Frames are Ethernet II / IPv4 (DF set, correct header checksum) / TCP (correct checksum
-//! unless marked corrupted, and the options the segment carried: MSS, SACK-permitted and
-//! window scale on SYNs, SACK blocks, timestamps when negotiated) with the payload regenerated
-//! from [`models::pattern`]. Not reproduced: the real IPv4 ID
+//! unless marked corrupted, computed over the whole payload, and the options the segment
+//! carried: MSS, SACK-permitted and window scale on SYNs, SACK blocks, timestamps when
+//! negotiated) with the payload regenerated from [`models::pattern`]. **Headers only by
+//! default**: each frame is cut at [`SNAP_LEN`] bytes (the interface's snap length; the block
+//! keeps the original length, so Wireshark's sequence analysis is unchanged) and the comment
+//! ends with `payload_xxh3=<16 hex digits>`, the XXH3-64 of the whole payload; `--pcap-payload`
+//! keeps every byte. Not reproduced: the real IPv4 ID
 //! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
 //! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
 //! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
@@ -54,10 +58,10 @@
 //! in `summary.json`).
 
 use crate::info::{Dir, RunInfo};
-use crate::io::{sanitize, write_atomic};
+use crate::io::{AtomicFile, sanitize};
 use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
-use crate::{ReportError, Result};
+use crate::{ReportError, Result, SNAP_LEN};
 use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
 use models::pattern::pattern_bytes;
 use models::record::{LinkId, SegmentHeader, WireEvent};
@@ -71,6 +75,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
+use xxhash_rust::xxh3::{Xxh3DefaultBuilder, xxh3_64};
 
 /// What happened to a captured segment after ingress.
 #[derive(Default, Clone, Copy)]
@@ -202,9 +207,10 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
 /// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,
 /// matching `Delivered` records to the earliest undelivered identical `Sent` one.
 fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
-    // Lookups only; nothing iterates this map.
-    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>> = HashMap::new();
-    let mut last: HashMap<(SegmentHeader, Provenance), usize> = HashMap::new();
+    // Lookups only; nothing iterates these maps. XXH3 rather than the default SipHash: the
+    // keys are ours, not an attacker's, and hashing them was a tenth of writing a capture.
+    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>, Xxh3DefaultBuilder> = HashMap::default();
+    let mut last: HashMap<(SegmentHeader, Provenance), usize, Xxh3DefaultBuilder> = HashMap::default();
     let mut out: BTreeMap<usize, Later> = BTreeMap::new();
     for (i, x) in recs.iter().enumerate() {
         let key = (x.r.header, x.r.provenance);
@@ -256,7 +262,9 @@ fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
 
 /// Writes one pcapng per link direction and one sender-side pcapng per connection into
 /// `dir`; returns the file names (link files by link, then the sender-side files).
-pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Result<Vec<String>> {
+/// `payload`: keep every payload byte; otherwise frames are cut at [`SNAP_LEN`] bytes and the
+/// comment carries the payload's fingerprint.
+pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payload: bool) -> Result<Vec<String>> {
     let n_links = view
         .recs
         .iter()
@@ -292,15 +300,12 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
             |l| format!("{} -> {} (ingress)", l.from, l.to),
         );
         let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
-        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &name, &descr, &items)?)?;
+        write_pcap(&dir.join(&file), info, &what, &name, &descr, &items, payload)?;
         written.push(file);
     }
     for c in &info.conns {
         let mut items: Vec<Captured<'_, '_>> = view
-            .recs
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.r.provenance.conn.0 == c.conn)
+            .conn_indexed(c.conn)
             .filter_map(|(i, x)| match x.dir {
                 Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
                     x,
@@ -331,7 +336,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
         );
         let descr = format!("host {} (sender side of {})", c.sender.host, info.conn_name(c.conn));
         let if_name = format!("{}-{stem}", c.sender.host);
-        write_atomic(&dir.join(&file), &pcap_bytes(info, &what, &if_name, &descr, &items)?)?;
+        write_pcap(&dir.join(&file), info, &what, &if_name, &descr, &items, payload)?;
         written.push(file);
     }
     Ok(written)
@@ -340,13 +345,19 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>) -> Res
 /// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
 const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 
-fn pcap_bytes(
+/// Offset of the TCP payload in a frame from [`frame`] (no IPv4 or TCP options).
+const TCP_PAYLOAD_AT: usize = 14 + 20 + 20;
+
+/// Writes one capture to `path`, block by block.
+fn write_pcap(
+    path: &Path,
     info: &RunInfo,
     what: &str,
     if_name: &str,
     if_descr: &str,
     items: &[Captured<'_, '_>],
-) -> Result<Vec<u8>> {
+    payload: bool,
+) -> Result<()> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
     let shb = SectionHeaderBlock {
         endianness: Endianness::Little,
@@ -359,10 +370,11 @@ fn pcap_bytes(
         ],
         ..Default::default()
     };
-    let mut w = PcapNgWriter::with_section_header(Vec::new(), shb).map_err(perr)?;
+    let mut w = PcapNgWriter::with_section_header(AtomicFile::create(path)?, shb).map_err(perr)?;
     w.write_pcapng_block(InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
-        snaplen: 0,
+        // pcapng Interface Description Block SnapLen: "A value of zero signifies no limit."
+        snaplen: if payload { 0 } else { SNAP_LEN as u32 },
         options: vec![
             InterfaceDescriptionOption::IfName(Cow::Owned(if_name.to_string())),
             InterfaceDescriptionOption::IfDescription(Cow::Owned(if_descr.to_string())),
@@ -382,7 +394,7 @@ fn pcap_bytes(
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
         let mut data = frame(info, x, id)?;
-        let text = if c.arrival {
+        let mut text = if c.arrival {
             let WireEvent::Delivered { corrupted, duplicate } = x.r.event else {
                 return Err(ReportError::Invalid("arrival capture of a non-delivery".into()));
             };
@@ -396,16 +408,25 @@ fn pcap_bytes(
         } else {
             comment(info, x, c.later)
         };
+        let original_len = data.len() as u32;
+        if !payload && data.len() > SNAP_LEN {
+            // Headers only: the frame is cut at the snap length (its original length stays in
+            // the block, so Wireshark's TCP analysis still sees every byte's sequence number);
+            // the comment carries the fingerprint of the whole payload.
+            let hash = xxh3_64(&data[TCP_PAYLOAD_AT..]);
+            text.push_str(&format!(" payload_xxh3={hash:016x}"));
+            data.truncate(SNAP_LEN);
+        }
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
             timestamp: Duration::from_nanos(x.r.time.0),
-            original_len: data.len() as u32,
+            original_len,
             data: Cow::Owned(data),
             options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
         })
         .map_err(perr)?;
     }
-    Ok(w.into_inner())
+    w.into_inner().commit()
 }
 
 /// The comment of a segment captured at its arrival.

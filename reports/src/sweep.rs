@@ -17,7 +17,7 @@ use crate::info::RunInfo;
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
 use crate::metrics::{RunReport, metric_label};
 use crate::view::RunView;
-use crate::{Result, csvout, pcap};
+use crate::{Artifacts, Result, csvout, pcap};
 use models::record::RunLog;
 use models::segment::DataSource;
 use serde::{Deserialize, Serialize};
@@ -34,14 +34,30 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
 /// `<link>.pcapng` per link direction, one `<conn>-sender.pcapng` per connection, and the
 /// charts `timeseq-<conn>`, `cc-<conn>` (per connection, named as the scenario names it, else
-/// `conn<N>`;
-/// connection) and `retx-by-source`, each as PNG and SVG.
+/// `conn<N>`) and `retx-by-source`, each as PNG and SVG. Captures are headers-only (see
+/// [`write_run_with`] for the other artefact levels).
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
+    write_run_with(dir, info, log, &Artifacts::all())
+}
+
+/// [`write_run`] with a choice of artefacts: `summary.json` always (recording `artifacts`);
+/// `series`: `cc.csv`, `buffers.csv`; `pcap`: the per-packet records, `segments.csv`,
+/// `acks.csv` and the pcapng captures; `charts`: the charts.
+pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Artifacts) -> Result<RunReport> {
     let view = RunView::new(info, log)?;
-    let report = RunReport::from_log(info, log)?;
+    let mut report = RunReport::from_log(info, log)?;
+    report.artifacts = *artifacts;
     write_json(&dir.join("summary.json"), &report)?;
-    csvout::write_csvs(dir, info, log, &view, &report.buffers.list)?;
-    pcap::write_pcaps(dir, info, &view)?;
+    if artifacts.series {
+        csvout::write_series_csvs(dir, info, log, &report.buffers.list)?;
+    }
+    if artifacts.pcap {
+        csvout::write_packet_csvs(dir, info, log, &view)?;
+        pcap::write_pcaps(dir, info, &view, artifacts.pcap_payload)?;
+    }
+    if !artifacts.charts {
+        return Ok(report);
+    }
     let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
     for c in &info.conns {
         let who = format!(
@@ -171,6 +187,10 @@ pub(crate) struct ResultRow {
     pub fingerprint: String,
     pub command: String,
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// The example run of its parameter point ([`crate::example_runs`]): the report links its
+    /// captures and charts (a sweep writes those only for the examples by default).
+    #[serde(default)]
+    pub example: bool,
 }
 
 fn result_row(r: &RunReport) -> ResultRow {
@@ -186,6 +206,7 @@ fn result_row(r: &RunReport) -> ResultRow {
         fingerprint: r.fingerprint.clone(),
         command: r.command.clone(),
         metrics: r.all_metrics().into_iter().collect(),
+        example: false,
     }
 }
 
@@ -316,7 +337,15 @@ pub(crate) const KEY_METRICS: [&str; 6] = [
 /// each run's folder first with [`write_run`] into [`run_dir`].
 pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
     let agg = Aggregate::from_runs(runs, Aggregate::DEFAULT_TARGET);
-    let rows: Vec<ResultRow> = runs.iter().map(result_row).collect();
+    let examples = crate::example_runs(runs);
+    let rows: Vec<ResultRow> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ResultRow {
+            example: examples.binary_search(&i).is_ok(),
+            ..result_row(r)
+        })
+        .collect();
     write_json(&dir.join("results.json"), &rows)?;
     write_atomic(&dir.join("results.csv"), &results_csv(&agg.axes, runs)?)?;
     write_json(&dir.join("aggregate.json"), &agg)?;

@@ -3,10 +3,9 @@
 //! segment's source host or the last hop into its destination host, and sequence/ACK numbers
 //! relative to the ISN (stream offsets).
 
-use crate::info::{ConnInfo, Dir, RunInfo};
+use crate::info::{ConnInfo, Dir, LinkInfo, RunInfo};
 use crate::{ReportError, Result};
 use models::record::{RunLog, WireEvent, WireRecord};
-use models::segment::ConnId;
 use std::collections::BTreeMap;
 
 /// One wire record with its classification.
@@ -60,6 +59,10 @@ pub(crate) struct RunView<'a> {
     pub recs: Vec<Rec<'a>>,
     /// Problems found while classifying (missing topology: fallbacks taken).
     pub warnings: Vec<String>,
+    /// Indices into `recs` of each connection's records, in log order: per-connection
+    /// writers visit their own records only, so their total cost does not grow with the
+    /// number of connections.
+    by_conn: BTreeMap<u32, Vec<u32>>,
 }
 
 /// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
@@ -102,38 +105,63 @@ impl<'a> RunView<'a> {
                 }
             }
         }
+        // Per connection and direction, worked out once (not per record): whether each link
+        // is the first hop from the source / the last hop into the destination. Host names
+        // are compared here only, so the per-record cost does not depend on them.
+        let hop = |host: &str, fallback: &BTreeMap<String, bool>, end: fn(&LinkInfo) -> &str| -> Vec<bool> {
+            let all = fallback.contains_key(host);
+            info.links.iter().map(|l| all || end(l) == host).collect()
+        };
+        // (first_hop by link, last_hop by link, fallback for links beyond info.links) per
+        // connection index and direction (0 forward, 1 reverse).
+        type Hops = (Vec<bool>, Vec<bool>, bool, bool);
+        let hops: Vec<[Hops; 2]> = info
+            .conns
+            .iter()
+            .map(|c| {
+                [Dir::Forward, Dir::Reverse].map(|d| {
+                    let (src, dst) = c.ends(d);
+                    (
+                        hop(&src.host, &fallback_first, |l| &l.from),
+                        hop(&dst.host, &fallback_last, |l| &l.to),
+                        fallback_first.contains_key(&src.host),
+                        fallback_last.contains_key(&dst.host),
+                    )
+                })
+            })
+            .collect();
         // Highest relative sequence end seen per (conn, dir), the reference for unwrapping.
-        let mut hi: BTreeMap<(ConnId, Dir), i64> = BTreeMap::new();
+        let mut hi: Vec<[i64; 2]> = vec![[0; 2]; info.conns.len()];
         let mut recs = Vec::with_capacity(log.wire.len());
+        let mut by_conn: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for r in &log.wire {
             let conn = r.provenance.conn;
             // Cross traffic is no connection's: its packets are counted per flow, not here.
             if info.flows.iter().any(|f| f.conn == conn.0) {
                 continue;
             }
-            let ci: &ConnInfo = info.conn(conn).ok_or_else(|| {
+            let ci_index = info.conn_index(conn).ok_or_else(|| {
                 ReportError::Invalid(format!(
                     "wire record at {} ns names connection {} missing from RunInfo.conns",
                     r.time.0, conn.0
                 ))
             })?;
+            let ci: &ConnInfo = &info.conns[ci_index];
             let dir = ci.dir(&r.header);
             let (src, dst) = ci.ends(dir);
-            let link = info.links.get(usize::from(r.link.0));
-            let first_hop = fallback_first.contains_key(&src.host) || link.is_some_and(|l| l.from == src.host);
-            let last_hop = fallback_last.contains_key(&dst.host) || link.is_some_and(|l| l.to == dst.host);
+            let d = usize::from(dir == Dir::Reverse);
+            let (first, last, first_all, last_all) = &hops[ci_index][d];
+            let link = usize::from(r.link.0);
+            let first_hop = first.get(link).copied().unwrap_or(*first_all);
+            let last_hop = last.get(link).copied().unwrap_or(*last_all);
             let h = &r.header;
-            let own_hi = *hi.get(&(conn, dir)).unwrap_or(&0);
+            let own_hi = hi[ci_index][d];
             let seq_rel = if h.len > 0 {
                 h.stream_offset as i64
             } else {
                 unwrap_rel(h.seq.0.wrapping_sub(src.isn.wrapping_add(1)), own_hi)
             };
-            let other = match dir {
-                Dir::Forward => Dir::Reverse,
-                Dir::Reverse => Dir::Forward,
-            };
-            let other_hi = *hi.get(&(conn, other)).unwrap_or(&0);
+            let other_hi = hi[ci_index][1 - d];
             let ack_rel = h
                 .flags
                 .ack
@@ -146,16 +174,32 @@ impl<'a> RunView<'a> {
                 seq_rel,
                 ack_rel,
             };
-            let e = hi.entry((conn, dir)).or_insert(0);
+            let e = &mut hi[ci_index][d];
             *e = (*e).max(rec.seq_end_rel());
+            let index = u32::try_from(recs.len())
+                .map_err(|_| ReportError::Invalid("more than 2^32 wire records in one run".into()))?;
+            by_conn.entry(conn.0).or_default().push(index);
             recs.push(rec);
         }
-        Ok(RunView { recs, warnings })
+        Ok(RunView {
+            recs,
+            warnings,
+            by_conn,
+        })
+    }
+
+    /// Records of one connection with their indices into `recs`, in log order.
+    pub fn conn_indexed(&self, conn: u32) -> impl Iterator<Item = (usize, &Rec<'a>)> {
+        self.by_conn
+            .get(&conn)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| (i as usize, &self.recs[i as usize]))
     }
 
     /// Records of one connection, in log order.
     pub fn conn(&self, conn: u32) -> impl Iterator<Item = &Rec<'a>> {
-        self.recs.iter().filter(move |x| x.r.provenance.conn.0 == conn)
+        self.conn_indexed(conn).map(|(_, x)| x)
     }
 }
 

@@ -1,8 +1,10 @@
 //! `cargo xtask bench`: throughput of the kernel workloads and of a simulated bulk transfer
-//! (wall-clock measurement; the simulations themselves never read a clock). Criterion
-//! versions live in `sim-core/benches` and `models/benches`.
+//! (wall-clock measurement; the simulations themselves never read a clock), then whole-process
+//! figures of the real commands (`bench_process`). Criterion versions of the kernel and
+//! engine figures live in `sim-core/benches` and `models/benches`.
 
 use anyhow::Result;
+use serde_json::json;
 use sim_core::TimerQueueKind;
 use sim_core::workloads::{ping_pong, timer_churn};
 use std::time::Instant;
@@ -13,6 +15,14 @@ pub struct BenchArgs {
     /// Repetitions of each workload; the best is reported (least disturbed by other load).
     #[arg(long, default_value_t = 5)]
     pub reps: u32,
+    /// Print one JSON document (kernel and whole-process figures) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Run only these parts: `kernel`, `transfer` (the core-alone transfer), `process` (the
+    /// default whole-process cases) or whole-process case names (comma list), e.g.
+    /// `--only transfer_1GiB,conns_10000_100G_1s`. Default: kernel, transfer and process.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 fn best_rate(reps: u32, mut f: impl FnMut() -> u64) -> (f64, f64) {
@@ -39,7 +49,7 @@ fn peak_rss_kb() -> Option<u64> {
 
 /// A 100 MB transfer at 1 % loss over 10 Mbit/s / 20 ms, without recording: simulated data
 /// segments per wall-clock second.
-fn transfer(reps: u32) -> Result<()> {
+fn transfer(reps: u32, print: bool) -> Result<serde_json::Value> {
     let bytes = 100_000_000;
     let mut best = f64::MAX;
     let mut stats = None;
@@ -51,30 +61,88 @@ fn transfer(reps: u32) -> Result<()> {
         stats = Some(s);
     }
     let s = stats.expect("at least one repetition");
-    say!(
-        "{:<44} {:>14.0} {:>14.0}   ({} segments, {} events, {} simulated, peak RSS {} MB)",
-        "transfer 100 MB, 1% loss (segments/s, ev/s)",
-        s.segments as f64 / best,
-        s.events as f64 / best,
-        s.segments,
-        s.events,
-        s.sim_time,
-        peak_rss_kb().map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0)),
-    );
-    Ok(())
+    let rss = peak_rss_kb();
+    if print {
+        say!(
+            "{:<44} {:>14.0} {:>14.0}   ({} segments, {} events, {} simulated, peak RSS {} MB)",
+            "transfer 100 MB, 1% loss (segments/s, ev/s)",
+            s.segments as f64 / best,
+            s.events as f64 / best,
+            s.segments,
+            s.events,
+            s.sim_time,
+            rss.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0)),
+        );
+    }
+    Ok(json!({
+        "name": "transfer 100 MB, 1% loss, core alone",
+        "wall_s": best,
+        "segments": s.segments,
+        "events": s.events,
+        "segments_per_s": s.segments as f64 / best,
+        "events_per_s": s.events as f64 / best,
+        "us_per_segment": best * 1e6 / s.segments as f64,
+        "peak_rss_bytes": rss.map(|k| k * 1024),
+    }))
 }
 
-/// Runs the kernel workloads and the transfer benchmark.
+/// Runs the kernel workloads, the transfer benchmark and the whole-process cases (or the
+/// parts `--only` names).
 pub fn run(args: BenchArgs) -> Result<()> {
-    say!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
-    let (best, median) = best_rate(args.reps, || ping_pong(5_000_000).events);
-    say!("{:<44} {:>14.0} {:>14.0}", "ping_pong (queue of 1)", best, median);
-    for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
-        for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
-            let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
-            let name = format!("timer_churn {kind:?} actors={actors} in_flight={in_flight}");
-            say!("{name:<44} {best:>14.0} {median:>14.0}");
+    let print = !args.json;
+    let part = |p: &str| args.only.is_empty() || args.only.iter().any(|o| o == p);
+    let mut kernel = Vec::new();
+    if part("kernel") {
+        if print {
+            say!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
+        }
+        let (best, median) = best_rate(args.reps, || ping_pong(5_000_000).events);
+        let mut row = |name: String, best: f64, median: f64| {
+            if print {
+                say!("{name:<44} {best:>14.0} {median:>14.0}");
+            }
+            kernel.push(json!({ "name": name, "best_events_per_s": best, "median_events_per_s": median }));
+        };
+        row("ping_pong (queue of 1)".into(), best, median);
+        for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
+            for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
+                let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
+                row(
+                    format!("timer_churn {kind:?} actors={actors} in_flight={in_flight}"),
+                    best,
+                    median,
+                );
+            }
         }
     }
-    transfer(args.reps)
+    let transfer = if part("transfer") {
+        Some(transfer(args.reps, print)?)
+    } else {
+        None
+    };
+    // Whole-process cases: the default ones for `process` (or no `--only`), plus any named.
+    let mut cases: Vec<String> = Vec::new();
+    if args.only.is_empty() || part("process") {
+        cases.extend(
+            crate::bench_process::CASES
+                .iter()
+                .filter(|c| c.default)
+                .map(|c| c.name.to_string()),
+        );
+    }
+    for o in &args.only {
+        if !matches!(o.as_str(), "kernel" | "transfer" | "process") && !cases.contains(o) {
+            cases.push(o.clone());
+        }
+    }
+    let process = if cases.is_empty() {
+        Vec::new()
+    } else {
+        crate::bench_process::run(&cases, print)?
+    };
+    if args.json {
+        let doc = json!({ "kernel": kernel, "transfer_core": transfer, "whole_process": process });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(())
 }

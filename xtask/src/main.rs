@@ -9,7 +9,9 @@ macro_rules! say {
     ($($t:tt)*) => { $crate::say(format_args!($($t)*)) };
 }
 
+mod artifacts;
 mod bench;
+mod bench_process;
 mod docs;
 mod folder;
 mod runner;
@@ -59,6 +61,8 @@ enum Command {
         /// Also clear an output folder holding a run of another scenario.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        artifacts: artifacts::ArtifactArgs,
     },
     /// Run the sweep a scenario file describes (axes × seeds) in parallel, then write the
     /// results and the HTML report. Exits 3 if some runs failed (every result is still
@@ -96,6 +100,8 @@ enum Command {
         /// Print the expanded runs (id, parameters, seed) without running them.
         #[arg(long)]
         list: bool,
+        #[command(flatten)]
+        artifacts: artifacts::ArtifactArgs,
     },
     /// Validate scenario files (schema, references, sweep axes) without running them.
     Check {
@@ -196,7 +202,8 @@ fn dispatch(command: Command) -> Result<Done> {
             run_id,
             out,
             force,
-        } => run(&file, seed, run_id.as_deref(), out, force),
+            artifacts,
+        } => run(&file, seed, run_id.as_deref(), out, force, artifacts.for_run()),
         Command::Sweep {
             file,
             seeds,
@@ -207,6 +214,7 @@ fn dispatch(command: Command) -> Result<Done> {
             allow_mixed_builds,
             shard,
             list,
+            artifacts,
         } => {
             if list {
                 let (_, _, runs) = sweep::expand_file(&file, seeds.as_ref())?;
@@ -223,6 +231,7 @@ fn dispatch(command: Command) -> Result<Done> {
                 force,
                 allow_mixed_builds,
                 shard,
+                artifacts,
             })
         }
         Command::Check { files } => check(&files).map(|()| Done::Ok),
@@ -267,6 +276,7 @@ fn dispatch(command: Command) -> Result<Done> {
                 force: true,
                 allow_mixed_builds: false,
                 shard: None,
+                artifacts: Default::default(),
             })
         }
         Command::Docs { check } => docs::run(&workspace_root(), check).map(|()| Done::Ok),
@@ -289,7 +299,14 @@ fn default_out(file: &Path) -> PathBuf {
     PathBuf::from("target/offsim").join(name)
 }
 
-fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf>, force: bool) -> Result<Done> {
+fn run(
+    file: &Path,
+    seed: Option<u64>,
+    run_id: Option<&str>,
+    out: Option<PathBuf>,
+    force: bool,
+    artifacts: reports::Artifacts,
+) -> Result<Done> {
     let seeds = seed.map(|s| SeedsArg(scenarios::sweep::Seeds::List(vec![s])));
     let (scenario, _, runs) = sweep::expand_file(file, seeds.as_ref())?;
     let spec = match run_id {
@@ -332,7 +349,11 @@ fn run(file: &Path, seed: Option<u64>, run_id: Option<&str>, out: Option<PathBuf
             out.display()
         ),
     }
-    let r = runner::execute(spec, &runner::RunContext::new(file), &out)?;
+    let ctx = runner::RunContext {
+        artifacts,
+        ..runner::RunContext::new(file)
+    };
+    let r = runner::execute(spec, &ctx, &out)?;
     folder::mark_complete(&out)?;
     let ms = |ns: Option<u64>| ns.map_or("-".to_string(), |n| format!("{:.3} s", n as f64 / 1e9));
     let x = &r.retransmissions;

@@ -18,6 +18,8 @@ pub struct RunContext {
     pub version: String,
     /// The git commit offsim was built from (or `unknown`).
     pub commit: String,
+    /// What each run writes besides `summary.json` (`--artifacts`, `--pcap-payload`).
+    pub artifacts: reports::Artifacts,
 }
 
 impl RunContext {
@@ -27,6 +29,7 @@ impl RunContext {
             scenario_path: path.display().to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             commit: git_commit(),
+            artifacts: reports::Artifacts::all(),
         }
     }
 
@@ -71,18 +74,22 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     };
     let testbed = match scenarios::build(&spec.scenario) {
         Ok(t) => t,
-        Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}")),
+        Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}"), ctx),
     };
     let outcome = match catch_unwind(AssertUnwindSafe(|| testbed.run())) {
         Ok(o) => o,
-        Err(panic) => return failed(dir, info, format!("a model panicked: {}", panic_message(&*panic))),
+        Err(panic) => {
+            return failed(dir, info, format!("a model panicked: {}", panic_message(&*panic)), ctx);
+        }
     };
     let bare = info.clone();
     info.record_outcome(&spec.scenario, &outcome);
     // Turning the log into files (metrics, pcapng, charts) can fail or panic on what this
     // simulation produced; that is this run's failure, not the sweep's: start the folder
     // afresh and record the error. A file-system error stays the caller's (disk full, ...).
-    let written = catch_unwind(AssertUnwindSafe(|| reports::write_run(dir, &info, &outcome.log)));
+    let written = catch_unwind(AssertUnwindSafe(|| {
+        reports::write_run_with(dir, &info, &outcome.log, &ctx.artifacts)
+    }));
     let error = match written {
         Ok(Ok(report)) => return Ok(report),
         Ok(Err(e @ reports::ReportError::Io { .. })) => return Err(e.into()),
@@ -96,7 +103,7 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         events: info.events,
         ..bare
     };
-    failed(dir, info, error)
+    failed(dir, info, error, ctx)
 }
 
 /// The resolved scenario as recorded in `summary.json` (`scenario_text`).
@@ -119,7 +126,12 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
-fn failed(dir: &Path, mut info: RunInfo, error: String) -> anyhow::Result<RunReport> {
+fn failed(dir: &Path, mut info: RunInfo, error: String, ctx: &RunContext) -> anyhow::Result<RunReport> {
     info.outcome = Outcome::Failed { error };
-    Ok(reports::write_run(dir, &info, &Default::default())?)
+    Ok(reports::write_run_with(
+        dir,
+        &info,
+        &Default::default(),
+        &ctx.artifacts,
+    )?)
 }

@@ -97,6 +97,8 @@ pub struct SweepPlan {
     pub allow_mixed_builds: bool,
     /// Only this slice.
     pub shard: Option<Shard>,
+    /// `--artifacts`, `--pcap-payload`.
+    pub artifacts: crate::artifacts::ArtifactArgs,
 }
 
 /// Loads, validates and expands a scenario file; `seeds` overrides its seed list.
@@ -117,13 +119,20 @@ pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>) -> Result<(Scenario, S
     Ok((scenario, text, runs))
 }
 
-fn manifest(file: &Path, text: &str, seeds: Option<&SeedsArg>, runs: &[RunSpec]) -> serde_json::Value {
+fn manifest(
+    file: &Path,
+    text: &str,
+    seeds: Option<&SeedsArg>,
+    runs: &[RunSpec],
+    artifacts: &crate::artifacts::ArtifactArgs,
+) -> serde_json::Value {
     let seeds = seeds.map(|s| format!("{:?}", s.0));
     json!({
         "scenario_path": file.display().to_string(),
         "scenario_text": text,
         "seeds_override": seeds,
         "runs": runs.iter().map(|r| &r.run_id).collect::<Vec<_>>(),
+        "artifacts": artifacts.to_json(),
     })
 }
 
@@ -145,7 +154,10 @@ pub struct SweepResult {
 /// Runs (the selected slice of) a sweep and writes its folder and report.
 pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     let (scenario, text, runs) = expand_file(&plan.file, plan.seeds.as_ref())?;
-    let ctx = RunContext::new(&plan.file);
+    let ctx = RunContext {
+        artifacts: plan.artifacts.for_sweep_run(),
+        ..RunContext::new(&plan.file)
+    };
     let _lock = folder::lock(&plan.out, "sweep")?;
     prepare_out(&plan.out, &scenario.name, plan.resume, plan.force)?;
     let selected: Vec<&RunSpec> = match plan.shard {
@@ -162,7 +174,13 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         .build()?;
     // Everything that can refuse the folder comes before the first change to it.
     let prior: Vec<Option<RunReport>> = if plan.resume {
-        pool.install(|| selected.par_iter().map(|spec| reusable(&plan.out, spec)).collect())
+        // A run is reused only if it holds at least the artefacts this sweep writes.
+        pool.install(|| {
+            selected
+                .par_iter()
+                .map(|spec| reusable(&plan.out, spec).filter(|r| r.artifacts.covers(&ctx.artifacts)))
+                .collect()
+        })
     } else {
         vec![None; selected.len()]
     };
@@ -172,7 +190,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     // leaves one that `--resume` continues).
     write_json(
         &plan.out.join("manifest.json"),
-        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs),
+        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs, &plan.artifacts),
     )?;
     // Until `finish` writes it again, the folder must not look like a finished sweep.
     remove_if_present(&plan.out.join("results.json"))?;
@@ -212,6 +230,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
         reused += was_reused as usize;
         reports.push(rep);
     }
+    pool.install(|| crate::artifacts::settle_sweep(&plan.artifacts, &selected, &mut reports, &ctx, &plan.out))?;
     finish(&plan.out, &reports)?;
     Ok(SweepResult { reports, reused })
 }
@@ -495,6 +514,10 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
         if *src != dst {
             copy_dir(src, &dst)?;
         }
+    }
+    if let Some(args) = crate::artifacts::ArtifactArgs::from_json(&m["artifacts"])? {
+        let path = m["scenario_path"].as_str().unwrap_or_default();
+        crate::artifacts::settle_merge(&args, &mut reports, path, out)?;
     }
     finish(out, &reports)?;
     Ok(reports)

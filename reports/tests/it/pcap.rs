@@ -7,7 +7,7 @@ use models::record::{LinkId, WireEvent};
 use models::segment::ConnId;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use reports::testdata::offload_mid_transfer;
-use reports::{RunReport, write_run};
+use reports::{Artifacts, RunReport, SNAP_LEN, write_run, write_run_with};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -50,11 +50,19 @@ fn read_pcapng(path: &Path) -> (Option<u8>, Vec<Packet>) {
     (tsresol, out)
 }
 
+/// Every artefact, captures with their payload (`--pcap-payload`).
+fn with_payload() -> Artifacts {
+    Artifacts {
+        pcap_payload: true,
+        ..Artifacts::all()
+    }
+}
+
 #[test]
 fn frames_are_valid_ethernet_ipv4_tcp_with_pattern_payload() {
     let (info, log) = offload_mid_transfer(0, 5);
     let d = tempfile::tempdir().unwrap();
-    write_run(d.path(), &info, &log).unwrap();
+    write_run_with(d.path(), &info, &log, &with_payload()).unwrap();
     let (tsresol, pkts) = read_pcapng(&d.path().join("client-_switch.pcapng"));
     assert_eq!(tsresol, Some(9));
     let ingress: Vec<_> = log
@@ -97,6 +105,55 @@ fn frames_are_valid_ethernet_ipv4_tcp_with_pattern_payload() {
     assert!(pkts.iter().any(|p| {
         p.2.starts_with("DROPPED: queue_full; conn=0 sender=offload_target source=delegated_unsent")
     }));
+}
+
+/// Issue 13: captures are headers-only by default. Each frame is cut at the snap length, keeps
+/// its original length (so a reader knows every byte's sequence number), and its comment
+/// carries the XXH3-64 of the whole payload, which is the payload `--pcap-payload` writes.
+#[test]
+fn headers_only_captures_cut_frames_at_snap_length_and_fingerprint_the_payload() {
+    let (info, log) = offload_mid_transfer(0, 5);
+    let headers = tempfile::tempdir().unwrap();
+    let full = tempfile::tempdir().unwrap();
+    write_run(headers.path(), &info, &log).unwrap();
+    write_run_with(full.path(), &info, &log, &with_payload()).unwrap();
+    for file in ["client-_switch.pcapng", "conn0-sender.pcapng"] {
+        let (_, cut) = read_pcapng_lens(&headers.path().join(file));
+        let (_, whole) = read_pcapng_lens(&full.path().join(file));
+        assert_eq!(cut.len(), whole.len(), "{file}");
+        let mut data_frames = 0;
+        for ((cut, cut_len), (whole, whole_len)) in cut.iter().zip(&whole) {
+            assert_eq!(cut_len, whole_len, "{file}: original length kept");
+            assert_eq!(*whole_len as usize, whole.1.len());
+            assert_eq!(cut.0, whole.0, "{file}: same timestamp");
+            if whole.1.len() > SNAP_LEN {
+                data_frames += 1;
+                assert_eq!(cut.1, whole.1[..SNAP_LEN], "{file}: the first {SNAP_LEN} bytes kept");
+                let payload = &whole.1[14 + 20 + 20..];
+                let fp = format!(" payload_xxh3={:016x}", xxhash_rust::xxh3::xxh3_64(payload));
+                assert_eq!(cut.2, format!("{}{fp}", whole.2), "{file}");
+            } else {
+                assert_eq!(cut, whole, "{file}: short frames whole, comment unchanged");
+            }
+        }
+        assert!(data_frames > 0, "{file}: some frames were cut");
+    }
+    let summary = RunReport::read(&headers.path().join("summary.json")).unwrap();
+    assert_eq!(summary.artifacts, Artifacts::all());
+    assert!(!summary.artifacts.pcap_payload);
+}
+
+/// [`read_pcapng`] with each packet's original length.
+fn read_pcapng_lens(path: &Path) -> (Option<u8>, Vec<(Packet, u32)>) {
+    let mut r = PcapNgReader::new(fs::File::open(path).unwrap()).unwrap();
+    let mut lens = Vec::new();
+    while let Some(b) = r.next_block() {
+        if let Block::EnhancedPacket(p) = b.unwrap() {
+            lens.push(p.original_len);
+        }
+    }
+    let (tsresol, pkts) = read_pcapng(path);
+    (tsresol, pkts.into_iter().zip(lens).collect())
 }
 
 fn tshark_count(file: &Path, filter: &str) -> usize {
