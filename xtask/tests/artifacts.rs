@@ -28,10 +28,12 @@ fn describe(o: &Output) -> String {
     )
 }
 
+/// The artefacts in a run folder: its files less the folder's lock and completion marker.
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".offsim.lock" && n != "complete.json")
         .collect();
     v.sort();
     v
