@@ -12,28 +12,9 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically: into a temporary file in the same directory (created
 /// if missing), flushed and synced, then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir).map_err(|e| ReportError::io("create dir", dir, e))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| ReportError::Invalid(format!("not a file path: {}", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp).map_err(|e| ReportError::io("create", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| ReportError::io("write", &tmp, e))?;
-        f.sync_all().map_err(|e| ReportError::io("sync", &tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| ReportError::io("rename", path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes).map_err(|e| ReportError::io("write", &f.tmp, e))?;
+    f.commit()
 }
 
 /// A file written atomically as a stream: bytes go through a buffer into a temporary file in
