@@ -46,7 +46,7 @@ mod tests;
 pub mod theory;
 
 pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
-pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
+pub use conn::{NIC_TS_CLOCK_LAG_MS, SnapshotError, TcpConnection, TcpSnapshot, TsSnapshot};
 pub use sender::TxCounts;
 
 use crate::segment::{BufId, Segment};

@@ -60,6 +60,7 @@ fn snapshot(nxt: u32, sent: u32, backoff: u32, dup_acks: u32) -> TcpSnapshot {
         rcv_adv: SeqNum(77 + 262_144),
         rcv_delivered: 0,
         peer_fin: false,
+        timestamps: None,
     }
 }
 

@@ -156,3 +156,13 @@ fn no_fault_no_violation() {
     let t = at(t, When::At(ms(300)), Step::Upload(C));
     assert!(t.run().integrity_ok());
 }
+
+//= spec/chimney.md rule 19
+//# TSval = NicTime + NicDelta ... TSval therefore never goes backwards across a handover
+#[test]
+fn rule_19_check_catches_a_tsval_below_the_hosts_clock() {
+    let mut t = with_timestamps(obed(1_000_000));
+    t.target.as_mut().expect("a target").fault = Some(Fault::TargetTsvalBehindHost);
+    let out = at(t, When::At(ms(100)), Step::Offload(C)).run();
+    assert_ends_naming_rule(&out, 19);
+}
