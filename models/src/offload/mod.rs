@@ -330,6 +330,8 @@ pub enum Fault {
     TargetChainNotAtSndUna,
     /// Rule 33: the target returns its retransmit timer as off with data outstanding.
     TargetReturnsTimerOff,
+    /// Rule 33: the target returns its raw NicTime as TsTime, without NicDelta.
+    TargetReturnsNicTime,
 }
 
 impl Fault {
@@ -357,6 +359,9 @@ impl Fault {
         match self {
             Fault::TargetChainNotAtSndUna => b.consts.snd_una_offset += 1,
             Fault::TargetReturnsTimerOff => b.state.retransmit.timeout_delta = TIMER_OFF,
+            Fault::TargetReturnsNicTime => {
+                b.state.ts_time = b.state.ts_time.wrapping_sub(crate::tcp::NIC_TS_CLOCK_LAG_MS);
+            }
             _ => {}
         }
     }

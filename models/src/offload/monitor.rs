@@ -3,7 +3,8 @@
 //! rules 1–5; rules 2, 31, 33 on the upload block); the target checks each batch of its
 //! engine's output against the send rules (9, 10, 12, 13, 19, 20, 25, 40, 42). A violation is a
 //! [`RuleViolation`] that ends the run naming the rule. Rule 32 (coverage of the returned data)
-//! is checked by the host where it holds the bounced sends (`host.rs`).
+//! is checked by the host where it holds the bounced sends (`host.rs`), and so is rule 33's
+//! returned TsTime, against the TsTime of the offload it keeps (rule 19).
 //!
 //! Each check has a negative test (`models/tests/it/rule_checks.rs`) through the test-only
 //! [`super::Fault`] switch.
