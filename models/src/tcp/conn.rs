@@ -2,7 +2,7 @@
 //! the application calls (SEND, CLOSE, ABORT), the four timers, and the snapshot a handover
 //! (offload or upload) moves between the host stack and the offload target.
 //!
-//! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18.
+//! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18, 19.
 //!
 //! What it models: see [`crate::tcp`]. Deliberate choices: data on a SYN is ignored (the peer
 //! resends it); an in-window RST or SYN that is not exact draws a challenge ACK (RFC 5961 §3.2,
