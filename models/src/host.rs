@@ -775,6 +775,33 @@ impl HostStack {
             Self::fail(ctx, v);
             return;
         }
+        // Rule 33: "TsTime = NicTime + NicDelta", the clock the host handed over (rule 19)
+        // carried on, so never behind the TsTime of the offload.
+        let offloaded = self
+            .handovers
+            .iter()
+            .rev()
+            .find(|h| h.conn == conn && h.kind == HandoverKind::Offload);
+        if let Some(h) = offloaded
+            && block.consts.timestamps
+            && (block.state.ts_time.wrapping_sub(h.state.ts_time) as i32) < 0
+        {
+            let s = &block.state;
+            Self::fail(
+                ctx,
+                RuleViolation {
+                    rule: 33,
+                    time: now,
+                    conn,
+                    seq: (s.snd_una, s.snd_nxt, s.snd_max),
+                    message: format!(
+                        "returned TsTime {} is behind the TsTime {} handed over at the offload",
+                        s.ts_time, h.state.ts_time
+                    ),
+                },
+            );
+            return;
+        }
         let c = self.conns.get_mut(&conn).expect("present");
         let s = &block.state;
         let violation = |rule: u8, message: String| RuleViolation {

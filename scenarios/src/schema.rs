@@ -423,7 +423,8 @@ pub struct Connection {
     pub limited_transmit: bool,
     /// RFC 7323 timestamps: offered on the SYN; when both ends offer them, TSval/TSecr on every
     /// segment, RTT samples from TSecr (also for retransmissions), PAWS, and 3 SACK blocks at
-    /// most. Not carried at a handover yet. Default false.
+    /// most. Carried at an offload and an upload (chimney rule 19: the new owner continues the
+    /// TSval clock). Default false.
     #[serde(default)]
     pub timestamps: bool,
     /// The window-growth algorithm; loss recovery (NewReno or SACK) is the same for both.

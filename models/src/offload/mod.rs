@@ -10,7 +10,7 @@
 //! ([`TcpSnapshot`]) is rebuilt from those fields on the other side.
 //!
 //! Not modelled: receive-side chimney (buffered receive data, receive posts and
-//! indications), keep-alive, timestamps (TsRecent/TsTime, rule 19), neighbor and path state
+//! indications), keep-alive, neighbor and path state
 //! objects (so no PathMtu update, rule 16, and no IP ID ranges, rule 15), the send-backlog
 //! hint (rule 26), partial offload of state trees (rules 38–39), update/query/invalidate calls
 //! (rule 45), hardware failure during terminate (rule 47), a separate completion for a
@@ -26,7 +26,10 @@
 //! [`crate::tcp::TcpConnection::from_snapshot`]; on the target, a handover in fast recovery
 //! follows its [`RecoveryInference`] policy; §9, the Retransmit fields carry the persist state
 //! when SndWnd == 0 (Count is then a persist round, not an RTO backoff); rule 33, a target that
-//! gave up returns TimeoutDelta 0. Per-byte transmission counts travel with the send chain
+//! gave up returns TimeoutDelta 0; rule 19, the NIC's timestamp clock (NicTime) ticks at 1 ms
+//! like the host's but lags it by [`crate::tcp::NIC_TS_CLOCK_LAG_MS`], so TSvals continue
+//! only through the delta each side derives from TsTime (TsRecentAge is carried, but RFC 7323
+//! §5.5's invalidation of an old TS.Recent is not modelled). Per-byte transmission counts travel with the send chain
 //! (simulator bookkeeping, not part of the chimney interface) so that a segment's
 //! transmission number counts every earlier transmission by either owner.
 
@@ -41,7 +44,7 @@ pub use target::{NicTcp, OffloadTarget, TargetConfig};
 use crate::chain::SendChain;
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
-use crate::tcp::{TcpConfig, TcpSnapshot, TcpState};
+use crate::tcp::{TcpConfig, TcpSnapshot, TcpState, TsSnapshot};
 use crate::trigger::PendingAction;
 use sim_core::{ActorId, SimDuration, SimTime};
 use std::fmt;
@@ -120,6 +123,14 @@ pub struct DelegatedState {
     pub snd_wnd_probe_count: u8,
     /// Retransmit {Count, TimeoutDelta} (the persist state when SndWnd == 0, rule 17).
     pub retransmit: TimerState,
+    /// TsRecent: the peer's TSval to echo (RFC 7323 TS.Recent; 0 when timestamps are off or
+    /// none was seen).
+    pub ts_recent: u32,
+    /// TsRecentAge: ticks since TsRecent was set.
+    pub ts_recent_age: u32,
+    /// TsTime: "host clock + host timestamp delta" (§1), the TSval the owner would send at
+    /// the hand-over; the receiving side's delta is TsTime minus its own clock (rule 19).
+    pub ts_time: u32,
 }
 
 /// TCP_OFFLOAD_STATE_CONST plus the simulator-only receive details the engine needs to
@@ -138,6 +149,8 @@ pub struct ConstState {
     pub rcv_wind_scale: u8,
     /// SACK negotiated.
     pub sack: bool,
+    /// Flags.TIMESTAMP: RFC 7323 timestamps negotiated.
+    pub timestamps: bool,
     /// CLOSE was called and a FIN is queued after the data (simulator bookkeeping).
     pub fin_queued: bool,
     /// Right edge last advertised (simulator bookkeeping for the receive half).
@@ -181,6 +194,9 @@ impl DelegatedState {
                 count: count.min(255) as u8,
                 timeout_delta: delta.map_or(TIMER_OFF, |d| ticks.from_duration(d)),
             },
+            ts_recent: s.timestamps.and_then(|t| t.ts_recent).unwrap_or(0),
+            ts_recent_age: s.timestamps.map_or(0, |t| ticks.from_duration(t.ts_recent_age)),
+            ts_time: s.timestamps.map_or(0, |t| t.ts_time),
         };
         let consts = ConstState {
             local_port: s.local_port,
@@ -189,6 +205,7 @@ impl DelegatedState {
             snd_wind_scale: s.snd_wscale,
             rcv_wind_scale: s.rcv_wscale,
             sack: s.sack_permitted,
+            timestamps: s.timestamps.is_some(),
             fin_queued: s.fin_queued,
             rcv_adv: s.rcv_adv,
             rcv_delivered: s.rcv_delivered,
@@ -263,6 +280,13 @@ impl DelegatedState {
             rcv_adv: self.rcv_nxt.add(self.rcv_wnd),
             rcv_delivered: c.rcv_delivered,
             peer_fin: c.peer_fin,
+            // Rule 19: with Flags.TIMESTAMP set, the receiving side continues the clock from
+            // TsTime and echoes TsRecent. TsRecent is valid from the SYN on (RFC 7323 §4.3).
+            timestamps: c.timestamps.then(|| TsSnapshot {
+                ts_recent: Some(self.ts_recent),
+                ts_recent_age: ticks.to_duration(self.ts_recent_age),
+                ts_time: self.ts_time,
+            }),
         }
     }
 }
@@ -291,6 +315,9 @@ pub enum Fault {
     TargetUnmarkedRetransmission,
     /// Rule 13: the target reports SndNxt beyond SndMax.
     TargetSndNxtBeyondSndMax,
+    /// Rule 19: the target's first timestamped segment carries a TSval one below the host's
+    /// clock at offload.
+    TargetTsvalBehindHost,
     /// Rule 20: the target sends an RST with its first data segment.
     TargetSpuriousRst,
     /// Rule 25: the target completes the first posted buffer before it is acknowledged.
@@ -303,6 +330,8 @@ pub enum Fault {
     TargetChainNotAtSndUna,
     /// Rule 33: the target returns its retransmit timer as off with data outstanding.
     TargetReturnsTimerOff,
+    /// Rule 33: the target returns its raw NicTime as TsTime, without NicDelta.
+    TargetReturnsNicTime,
 }
 
 impl Fault {
@@ -330,6 +359,9 @@ impl Fault {
         match self {
             Fault::TargetChainNotAtSndUna => b.consts.snd_una_offset += 1,
             Fault::TargetReturnsTimerOff => b.state.retransmit.timeout_delta = TIMER_OFF,
+            Fault::TargetReturnsNicTime => {
+                b.state.ts_time = b.state.ts_time.wrapping_sub(crate::tcp::NIC_TS_CLOCK_LAG_MS);
+            }
             _ => {}
         }
     }

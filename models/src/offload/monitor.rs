@@ -1,9 +1,10 @@
 //! The run-time monitor of spec/chimney.md's rules: every check the simulator makes, in one
 //! place, called by both sides. The host checks the blocks it hands over and gets back (§3,
 //! rules 1–5; rules 2, 31, 33 on the upload block); the target checks each batch of its
-//! engine's output against the send rules (9, 10, 12, 13, 20, 25, 40, 42). A violation is a
+//! engine's output against the send rules (9, 10, 12, 13, 19, 20, 25, 40, 42). A violation is a
 //! [`RuleViolation`] that ends the run naming the rule. Rule 32 (coverage of the returned data)
-//! is checked by the host where it holds the bounced sends (`host.rs`).
+//! is checked by the host where it holds the bounced sends (`host.rs`), and so is rule 33's
+//! returned TsTime, against the TsTime of the offload it keeps (rule 19).
 //!
 //! Each check has a negative test (`models/tests/it/rule_checks.rs`) through the test-only
 //! [`super::Fault`] switch.
@@ -34,9 +35,12 @@ pub(super) struct SendRules {
     pub(super) sent_max: u64,
     /// The host asked for an abortive disconnect (rule 20: the only reason to send RST).
     pub(super) abort_requested: bool,
+    /// With timestamps negotiated: the lowest TSval the target may send (rule 19), TsTime at
+    /// offload (the host's last TSval did not exceed it), then the target's own last TSval.
+    pub(super) tsval_floor: Option<u32>,
 }
 
-/// Checks one batch of the engine's output against rules 9, 10, 12, 13, 20, 25, 40 and 42.
+/// Checks one batch of the engine's output against rules 9, 10, 12, 13, 19, 20, 25, 40 and 42.
 pub(super) fn check_output(
     r: &mut SendRules,
     tcp: &TcpConnection,
@@ -66,6 +70,26 @@ pub(super) fn check_output(
         r.recovery_started = true;
     }
     for seg in &out.segments {
+        if let Some(floor) = r.tsval_floor.as_mut()
+            && !seg.flags.rst
+        {
+            // RFC 7323 §3.2: "Once TSopt has been successfully negotiated ... the TSopt MUST be
+            // sent in every non-<RST> segment"; chimney rule 19: "TSval = NicTime + NicDelta.
+            // TSval therefore never goes backwards across a handover".
+            let Some((tsval, _)) = seg.options.timestamp else {
+                return Err((
+                    19,
+                    "segment without the Timestamps option negotiated for the connection".into(),
+                ));
+            };
+            if (tsval.wrapping_sub(*floor) as i32) < 0 {
+                return Err((
+                    19,
+                    format!("TSval {tsval} below {floor}, the host's clock at offload or the target's last TSval"),
+                ));
+            }
+            *floor = tsval;
+        }
         // Rule 20: "The OT sends RST only on an abortive disconnect request" (the engine also
         // answers segments for a connection that has reached CLOSED: there is no TCB left).
         if seg.flags.rst && !r.abort_requested && tcp.state() != TcpState::Closed {

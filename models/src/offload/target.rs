@@ -392,6 +392,7 @@ impl OffloadTarget {
             recovery_started: false,
             sent_max: snd_max0,
             abort_requested: false,
+            tsval_floor: snap.timestamps.map(|t| t.ts_time),
         });
         c.tcp = Some(tcp);
         c.pending = pending;
@@ -825,6 +826,19 @@ impl OffloadTarget {
                 }
                 None => false,
             },
+            (TargetTsvalBehindHost, _) => {
+                let floor = self.conns.values().find_map(|c| c.rules.as_ref()?.tsval_floor);
+                match (
+                    floor,
+                    out.segments.iter_mut().find_map(|s| s.options.timestamp.as_mut()),
+                ) {
+                    (Some(floor), Some(ts)) => {
+                        ts.0 = floor.wrapping_sub(1);
+                        true
+                    }
+                    _ => false,
+                }
+            }
             (TargetEarlyFin, Some(i)) => {
                 out.segments[i].flags.fin = true;
                 true

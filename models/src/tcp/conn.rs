@@ -2,7 +2,7 @@
 //! the application calls (SEND, CLOSE, ABORT), the four timers, and the snapshot a handover
 //! (offload or upload) moves between the host stack and the offload target.
 //!
-//! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18.
+//! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18, 19.
 //!
 //! What it models: see [`crate::tcp`]. Deliberate choices: data on a SYN is ignored (the peer
 //! resends it); an in-window RST or SYN that is not exact draws a challenge ACK (RFC 5961 §3.2,
@@ -132,6 +132,38 @@ pub struct TcpSnapshot {
     pub rcv_delivered: u64,
     /// The peer's FIN was received.
     pub peer_fin: bool,
+    /// RFC 7323 timestamp state (chimney CONST flag TIMESTAMP: `Some` when negotiated;
+    /// DELEGATED TsRecent, TsRecentAge, TsTime, rule 19).
+    pub timestamps: Option<TsSnapshot>,
+}
+
+/// The RFC 7323 timestamp state that moves at a handover (spec/chimney.md §1 DELEGATED
+/// "TsRecent, TsRecentAge, TsTime (host clock + host timestamp delta)", rule 19).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TsSnapshot {
+    /// TS.Recent, the peer's TSval to echo (`None` before one was seen).
+    pub ts_recent: Option<u32>,
+    /// Time since TS.Recent was last set [ns] (TsRecentAge).
+    pub ts_recent_age: SimDuration,
+    /// TsTime: the TSval the old owner would send at the snapshot's moment (its clock plus
+    /// its delta) [timestamp ticks, 1 ms].
+    pub ts_time: u32,
+}
+
+/// How far the offload target's timestamp clock (NicTime, spec/chimney.md rule 19) lags the
+/// host's [ms]. Both tick at 1 ms; the NIC's clock started later (its own power-on), so
+/// only NicDelta = TsTime - NicTime keeps the TSvals continuous across a handover: a target
+/// that forgot it would send TSvals an hour behind the host's, which the peer's PAWS drops
+/// (RFC 7323 §5).
+pub const NIC_TS_CLOCK_LAG_MS: u32 = 3_600_000;
+
+/// The raw timestamp clock of whoever runs the connection (before its delta) [ms].
+fn owner_ts_clock(sender: Sender, now: SimTime) -> u32 {
+    let host = (now.as_nanos() / 1_000_000) as u32;
+    match sender {
+        Sender::Host => host,
+        Sender::OffloadTarget => host.wrapping_sub(NIC_TS_CLOCK_LAG_MS),
+    }
 }
 
 impl TcpSnapshot {
@@ -207,6 +239,12 @@ pub struct TcpConnection {
     pub(super) ts_recent: Option<u32>,
     /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent.
     pub(super) last_ack_sent: SeqNum,
+    /// When TS.Recent was last set (TsRecentAge at a handover; RFC 7323 §5.5's 24-day
+    /// invalidation is not modelled).
+    pub(super) ts_recent_at: Option<SimTime>,
+    /// Spec/chimney.md rule 19 NicDelta: added to the owner's raw clock to give TSval
+    /// (0 for a connection the host opened).
+    pub(super) ts_delta: u32,
     /// The timestamp clock at the current call [ms] (TSval of what is sent now).
     pub(super) ts_clock: u32,
     pub(super) stats: TcpStats,
@@ -264,6 +302,8 @@ impl TcpConnection {
             ts_ok: false,
             ts_recent: None,
             last_ack_sent: SeqNum(0),
+            ts_recent_at: None,
+            ts_delta: 0,
             ts_clock: 0,
             stats: TcpStats::default(),
         }
@@ -382,6 +422,23 @@ impl TcpConnection {
         c.rcv = Receiver::new(snap.rcv_nxt, snap.rcv_delivered);
         c.rcv.rcv_adv = snap.rcv_adv.max(snap.rcv_nxt);
         c.rcv.fin_received = snap.peer_fin;
+        if let Some(ts) = snap.timestamps {
+            // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
+            // segment" -- by whoever runs the connection.
+            c.ts_ok = true;
+            c.ts_recent = ts.ts_recent;
+            c.ts_recent_at = ts
+                .ts_recent
+                .map(|_| SimTime(now.as_nanos().saturating_sub(ts.ts_recent_age.as_nanos())));
+            // Chimney rule 19: "NicDelta = TsTime - NicTime at offload; TSval = NicTime +
+            // NicDelta. TSval therefore never goes backwards across a handover" (the host does
+            // the same with its clock at upload, rule 33).
+            c.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(sender, now));
+            // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
+            // acknowledged at most RCV.NXT, the best value the handover gives.
+            c.last_ack_sent = snap.rcv_nxt;
+        }
+        c.set_ts_clock(now);
         Ok(c)
     }
 
@@ -422,6 +479,12 @@ impl TcpConnection {
             rcv_adv: self.rcv.rcv_adv,
             rcv_delivered: self.rcv.delivered,
             peer_fin: self.rcv.fin_received,
+            timestamps: self.ts_ok.then(|| TsSnapshot {
+                ts_recent: self.ts_recent,
+                ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
+                // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
+                ts_time: owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta),
+            }),
         }
     }
 
@@ -719,7 +782,7 @@ impl TcpConnection {
         }
         match self.state {
             TcpState::Closed => self.process_closed(&seg, out),
-            TcpState::Listen => self.process_listen(&seg, out),
+            TcpState::Listen => self.process_listen(now, &seg, out),
             TcpState::SynSent => self.process_syn_sent(now, &seg, out),
             TcpState::SynReceived => self.process_syn_received(now, seg, out),
             TcpState::Established => self.process_established(now, seg, out),
@@ -746,7 +809,7 @@ impl TcpConnection {
         }
     }
 
-    fn process_listen(&mut self, seg: &Segment, out: &mut Output) {
+    fn process_listen(&mut self, now: SimTime, seg: &Segment, out: &mut Output) {
         // RFC 793 LISTEN: "An incoming RST should be ignored."
         if seg.flags.rst {
             return;
@@ -766,7 +829,7 @@ impl TcpConnection {
         let reading = self.rcv.reading;
         self.rcv = Receiver::new(seg.seq.add(1), 0);
         self.rcv.reading = reading;
-        self.negotiate(&seg.options);
+        self.negotiate(now, &seg.options);
         self.snd_wnd = u32::from(seg.window);
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = seg.seq;
@@ -797,7 +860,7 @@ impl TcpConnection {
         let reading = self.rcv.reading;
         self.rcv = Receiver::new(seg.seq.add(1), 0);
         self.rcv.reading = reading;
-        self.negotiate(&seg.options);
+        self.negotiate(now, &seg.options);
         if seg.flags.ack {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
             // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
@@ -975,6 +1038,7 @@ impl TcpConnection {
             && seg.seq <= self.last_ack_sent
         {
             self.ts_recent = Some(v);
+            self.ts_recent_at = Some(now);
         }
         // "fifth check the ACK field, if the ACK bit is off drop the segment and return"
         seg.flags.ack
@@ -1223,7 +1287,7 @@ impl TcpConnection {
         outcome.fin
     }
 
-    fn negotiate(&mut self, opts: &TcpOptions) {
+    fn negotiate(&mut self, now: SimTime, opts: &TcpOptions) {
         // RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
         // implementations MUST assume a default send MSS of 536".
         let peer_mss = opts.mss.filter(|m| *m > 0).unwrap_or(536);
@@ -1252,6 +1316,7 @@ impl TcpConnection {
         // RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent" holds
         // trivially for the SYN: its TSval is the first TS.Recent.
         self.ts_recent = opts.timestamp.filter(|_| self.ts_ok).map(|t| t.0);
+        self.ts_recent_at = self.ts_recent.map(|_| now);
     }
 
     fn establish(&mut self, out: &mut Output) {
@@ -1278,8 +1343,9 @@ impl TcpConnection {
 
     /// RFC 7323 §5.4: the timestamp clock, 1 ms per tick ("between 1 ms and 1 second per
     /// tick"), from the simulation clock (so it is exact and the same on any machine).
+    /// The owner's clock plus its delta (chimney rule 19: "TSval = NicTime + NicDelta").
     fn set_ts_clock(&mut self, now: SimTime) {
-        self.ts_clock = (now.as_nanos() / 1_000_000) as u32;
+        self.ts_clock = owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta);
     }
 
     // ----- accessors ---------------------------------------------------------------------

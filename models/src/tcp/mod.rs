@@ -25,9 +25,11 @@
 //! rule 18).
 //!
 //! Timestamps (RFC 7323, when configured): TSval/TSecr on every segment with a 1 ms timestamp
-//! clock, RTTM with the Appendix G weighting, PAWS; not carried at a handover (a handed-over
-//! connection stops sending the option; chimney rule 19's TsRecent/TsRecentAge/TsTime are not
-//! delegated yet).
+//! clock, RTTM with the Appendix G weighting, PAWS. Carried at a handover (chimney rule 19):
+//! the snapshot holds TS.Recent, its age and TsTime (the TSval the old owner would send now),
+//! and the new owner sends `TSval = its clock + (TsTime - its clock at the handover)`; the
+//! offload target's clock lags the host's by [`NIC_TS_CLOCK_LAG_MS`]. Not modelled: RFC 7323
+//! §5.5's invalidation of a TS.Recent older than 24 days.
 //!
 //! What it does not model (a test could tell): Nagle (every write is sent as soon as windows
 //! allow, like TCP_NODELAY), urgent data, keep-alive, the FIN_WAIT_2 timer, ECN, path-MTU
@@ -46,7 +48,7 @@ mod tests;
 pub mod theory;
 
 pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
-pub use conn::{SnapshotError, TcpConnection, TcpSnapshot};
+pub use conn::{NIC_TS_CLOCK_LAG_MS, SnapshotError, TcpConnection, TcpSnapshot, TsSnapshot};
 pub use sender::TxCounts;
 
 use crate::segment::{BufId, Segment};

@@ -97,3 +97,12 @@ pub fn max_entries(mut t: Testbed, n: u32) -> Testbed {
     }
     t
 }
+
+/// `t` with RFC 7323 timestamps on at both ends of every connection (negotiated on the SYNs).
+pub fn with_timestamps(mut t: Testbed) -> Testbed {
+    for c in &mut t.conns {
+        c.tcp.timestamps = true;
+        c.peer_tcp.timestamps = true;
+    }
+    t
+}

@@ -6,6 +6,7 @@ mod integrity_prop;
 mod offload_prop;
 mod offload_rules;
 mod offload_state;
+mod offload_timestamps;
 mod offload_upload;
 mod reading;
 mod rule_checks;

@@ -9,7 +9,7 @@ use models::offload::{
 };
 use models::segment::{BufId, ConnId, Sender};
 use models::seq::SeqNum;
-use models::tcp::{TcpConfig, TcpConnection, TcpSnapshot, TcpState};
+use models::tcp::{NIC_TS_CLOCK_LAG_MS, TcpConfig, TcpConnection, TcpSnapshot, TcpState, TsSnapshot};
 use sim_core::{ActorId, SimDuration, SimTime};
 
 const MSS: u32 = 1460;
@@ -60,6 +60,7 @@ fn snapshot(nxt: u32, sent: u32, backoff: u32, dup_acks: u32) -> TcpSnapshot {
         rcv_adv: SeqNum(77 + 262_144),
         rcv_delivered: 0,
         peer_fin: false,
+        timestamps: None,
     }
 }
 
@@ -446,4 +447,58 @@ fn handover_after_a_timeout_is_not_rebuilt_as_fast_recovery() {
         assert!(!t.in_recovery(), "{after_rto:?}");
         assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
     }
+}
+
+// ----- rule 19: timestamps ----------------------------------------------------------------------
+
+//= spec/chimney.md §1
+//# TsRecent, TsRecentAge, TsTime (host clock + host timestamp delta)
+//= spec/chimney.md rule 19
+//# NicDelta = TsTime - NicTime at offload; TSval = NicTime + NicDelta
+#[test]
+fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
+    const TS_TIME: u32 = 4_000_000_000; // near the wrap of the 32-bit clock
+    let host = TcpSnapshot {
+        timestamps: Some(TsSnapshot {
+            ts_recent: Some(123_456),
+            ts_recent_age: SimDuration::from_micros(1_500_700),
+            ts_time: TS_TIME,
+        }),
+        ..snapshot(3 * MSS, 3 * MSS, 0, 0)
+    };
+    let b = block(&host, Some(chain(5_000)));
+    // Chimney units: ticks (1000 per second) for the age, the clock values as they are.
+    assert_eq!(
+        (b.state.ts_recent, b.state.ts_recent_age, b.state.ts_time),
+        (123_456, 1_500, TS_TIME)
+    );
+    assert!(b.consts.timestamps, "CONST Flags.TIMESTAMP");
+    let rebuilt = b.state.to_snapshot(&b.consts, ConnId(1), Ticks::default(), &cfg());
+    let ts = rebuilt.timestamps.expect("TIMESTAMP flag set");
+    assert_eq!((ts.ts_recent, ts.ts_time), (Some(123_456), TS_TIME));
+    assert_eq!(ts.ts_recent_age, SimDuration::from_millis(1_500));
+    // The target (whose own clock lags the host's by an hour) continues the host's clock: 250
+    // ms later its TsTime has moved on by 250, and TsRecent has aged by as much.
+    let ot =
+        TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &rebuilt, chain(5_000), T0).expect("valid snapshot");
+    let later = ot
+        .snapshot(T0 + SimDuration::from_millis(250))
+        .timestamps
+        .expect("still on");
+    assert_eq!(
+        later.ts_time,
+        TS_TIME.wrapping_add(250),
+        "lag {NIC_TS_CLOCK_LAG_MS} ms cancelled by NicDelta"
+    );
+    assert_eq!(
+        (later.ts_recent, later.ts_recent_age),
+        (Some(123_456), SimDuration::from_millis(1_750))
+    );
+    // Without the flag nothing is carried and the option stays off.
+    let plain = block(&snapshot(3 * MSS, 3 * MSS, 0, 0), Some(chain(5_000)));
+    assert!(!plain.consts.timestamps);
+    let back = plain
+        .state
+        .to_snapshot(&plain.consts, ConnId(1), Ticks::default(), &cfg());
+    assert_eq!(back.timestamps, None);
 }

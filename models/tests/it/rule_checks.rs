@@ -156,3 +156,24 @@ fn no_fault_no_violation() {
     let t = at(t, When::At(ms(300)), Step::Upload(C));
     assert!(t.run().integrity_ok());
 }
+
+//= spec/chimney.md rule 19
+//# TSval = NicTime + NicDelta ... TSval therefore never goes backwards across a handover
+#[test]
+fn rule_19_check_catches_a_tsval_below_the_hosts_clock() {
+    let mut t = with_timestamps(obed(1_000_000));
+    t.target.as_mut().expect("a target").fault = Some(Fault::TargetTsvalBehindHost);
+    let out = at(t, When::At(ms(100)), Step::Offload(C)).run();
+    assert_ends_naming_rule(&out, 19);
+}
+
+//= spec/chimney.md rule 33
+//# TsTime = NicTime + NicDelta
+#[test]
+fn rule_33_check_catches_a_returned_ts_time_without_the_delta() {
+    let mut t = with_timestamps(obed(1_000_000));
+    t.target.as_mut().expect("a target").fault = Some(Fault::TargetReturnsNicTime);
+    let t = at(t, When::At(ms(100)), Step::Offload(C));
+    let out = at(t, When::At(ms(300)), Step::Upload(C)).run();
+    assert_ends_naming_rule(&out, 33);
+}

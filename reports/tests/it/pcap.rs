@@ -686,3 +686,70 @@ fn tshark_reads_timestamps_and_sack_blocks_together() {
     let tsval = first.header.timestamp.unwrap().0;
     assert!(tshark_count(&file, &format!("tcp.len > 0 && tcp.options.timestamp.tsval == {tsval}")) >= 1);
 }
+
+/// Issue 10, chimney rule 19: in the catalog's `offload_with_timestamps` run the sender-side
+/// capture has `tcp.options.timestamp.tsval` on every data segment, the offload target's
+/// included, and the sender's TSvals never go back across the offload and the upload (so the
+/// peer's PAWS, RFC 7323 §5, drops nothing).
+#[test]
+fn tshark_reads_timestamps_on_every_data_segment_across_the_handovers() {
+    let Some(_) = tool(
+        "tshark",
+        "tshark_reads_timestamps_on_every_data_segment_across_the_handovers",
+    ) else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    real_run("offload_with_timestamps", &[], 0, d.path());
+    let file = d.path().join("c1-sender.pcapng");
+    let data = "tcp.len > 0 && !frame.comment contains \"DROPPED\"";
+    let by_target = format!("{data} && frame.comment contains \"sender=offload_target\"");
+    assert!(
+        tshark_count(&file, &by_target) > 100,
+        "the target sent the middle of the transfer"
+    );
+    assert_eq!(
+        tshark_count(&file, &format!("{by_target} && !tcp.options.timestamp.tsval")),
+        0
+    );
+    assert_eq!(
+        tshark_count(&file, &format!("{data} && !tcp.options.timestamp.tsval")),
+        0
+    );
+    // The sender's TSvals in capture order, each with who sent it.
+    let out = run_ok(Command::new("tshark").arg("-n").arg("-r").arg(&file).args([
+        "-Y",
+        data,
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+        "-e",
+        "tcp.options.timestamp.tsval",
+        "-e",
+        "frame.comment",
+    ]));
+    let tsvals: Vec<(u32, bool)> = out
+        .lines()
+        .map(|l| {
+            let (v, comment) = l.split_once('|').unwrap();
+            (v.parse().unwrap(), comment.contains("sender=offload_target"))
+        })
+        .collect();
+    // Host, then target, then host again.
+    let owners: Vec<bool> = tsvals.iter().map(|t| t.1).fold(Vec::new(), |mut v, t| {
+        if v.last() != Some(&t) {
+            v.push(t);
+        }
+        v
+    });
+    assert_eq!(owners, [false, true, false], "who sent the data, in order");
+    for w in tsvals.windows(2) {
+        assert!(
+            (w[1].0.wrapping_sub(w[0].0) as i32) >= 0,
+            "TSval {} after {}",
+            w[1].0,
+            w[0].0
+        );
+    }
+}

@@ -16,6 +16,7 @@ const REQUIRED: &[&str] = &[
     "writes_during_offload",
     "writes_after_offload",
     "offload_then_upload",
+    "offload_with_timestamps",
     "nic_design",
     "nic_resources",
     "offload_refused",
