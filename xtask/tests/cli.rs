@@ -330,3 +330,33 @@ fn new_writes_a_scenario_that_checks_and_never_overwrites() {
     let bad = fails(&["new", "bad name", "--out", dir], 1);
     assert!(bad.contains("use letters, digits"), "{bad}");
 }
+
+/// `cargo install --path xtask --bin offsim` installs this binary: the same commands as
+/// `cargo xtask`, under its own name.
+#[test]
+fn offsim_binary_has_the_same_commands() {
+    let offsim = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_offsim"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .args(args)
+            .output()
+            .expect("start offsim")
+    };
+    let help = offsim(&["--help"]);
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("Usage: offsim <COMMAND>"), "{help}");
+    for command in ["run", "sweep", "check", "report", "compare", "merge", "bench", "new"] {
+        assert!(help.contains(&format!("\n  {command} ")), "no `{command}` in:\n{help}");
+    }
+    let o = offsim(&["check", "--json", ONE_RUN, SWEEP]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        ok(&["check", "--json", ONE_RUN, SWEEP]),
+        "offsim and cargo xtask give the same output"
+    );
+    let usage = offsim(&["check"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("Usage: offsim check"));
+}
