@@ -90,6 +90,16 @@ fn results_doc_names_every_key_and_column() {
             "1",
             "--artifacts",
             "all",
+            // Recorded in the manifest; they change nothing here (7 is the base seed, every
+            // loss value is selected).
+            "--set",
+            "seed=7",
+            "--only",
+            "loss=0.0",
+            "--only",
+            "loss=0.02",
+            "--only",
+            "loss=1.0",
             "--out",
         ],
         &[&sweep],
