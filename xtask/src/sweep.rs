@@ -400,9 +400,9 @@ fn check_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
     }
     foreign.sort();
     bail!(
-        "{} holds {} run folders that are no run of this sweep (it had more seeds, or the scenario \
-         was edited): {}{}; resuming would lose them or mix them in: use the same --seeds, \
-         another --out, or --force to start afresh",
+        "{} holds {} run folders that are no run of this sweep (it had more seeds or other --only \
+         filters, or the scenario was edited): {}{}; resuming would lose them or mix them in: use \
+         the same --seeds and --only, another --out, or --force to start afresh",
         out.join("runs").display(),
         foreign.len(),
         foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", "),

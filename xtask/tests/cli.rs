@@ -182,6 +182,24 @@ fn sweep_with_set_and_only_runs_the_subset_with_the_change_and_records_both() {
     let manifest: Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["set"], serde_json::json!([set]));
     assert_eq!(manifest["only"], serde_json::json!(["loss=0.0", "offload=mid"]));
+    // Resuming with another subset would mix two selections in one folder: refused.
+    let other = fails(
+        &[
+            "sweep",
+            SWEEP,
+            "--seeds",
+            "1",
+            "--only",
+            "loss=0.02",
+            "--set",
+            set,
+            "--resume",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(other.contains("use the same --seeds and --only"), "{other}");
 }
 
 #[test]
