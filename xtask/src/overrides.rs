@@ -142,7 +142,7 @@ pub fn select_only(scenario: &Scenario, runs: Vec<RunSpec>, only: &[OnlyArg]) ->
             );
         }
     }
-    Ok(runs
+    let selected: Vec<RunSpec> = runs
         .into_iter()
         .filter(|r| {
             let by_axis: std::collections::BTreeSet<&String> = only.iter().map(|o| &o.axis).collect();
@@ -153,5 +153,14 @@ pub fn select_only(scenario: &Scenario, runs: Vec<RunSpec>, only: &[OnlyArg]) ->
                     .any(|o| v.is_some_and(|v| same_value(&o.value, v, raw_of(axis, v).as_deref())))
             })
         })
-        .collect())
+        .collect();
+    if selected.is_empty() {
+        let given: Vec<String> = only.iter().map(|o| format!("{}={}", o.axis, o.value)).collect();
+        bail!(
+            "--only {}: no run has all of these (the combination is skipped by the sweep, or the \
+             values exclude each other); see the runs with `sweep FILE --list`",
+            given.join(" --only ")
+        );
+    }
+    Ok(selected)
 }

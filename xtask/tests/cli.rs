@@ -228,6 +228,12 @@ fn only_selects_runs_by_value_or_label() {
     assert!(axis.contains("no axis `los`; the axes are: loss, offload"), "{axis}");
     let value = fails(&["sweep", SWEEP, "--list", "--only", "offload=late"], 1);
     assert!(value.contains("its values are: none, mid"), "{value}");
+    // Each value exists, but the sweep skips their combination: nothing to run is an error.
+    let skipped = fails(
+        &["sweep", SWEEP, "--list", "--only", "loss=1.0", "--only", "offload=mid"],
+        1,
+    );
+    assert!(skipped.contains("no run has all of these"), "{skipped}");
 }
 
 #[test]
