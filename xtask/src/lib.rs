@@ -58,12 +58,13 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Run the sweep run with this id, or with index `#N`, as `sweep FILE --list` prints
-        /// them (with the same --seed/--set); default: the first.
+        /// them; default: the first.
         #[arg(long = "run", value_name = "ID|#N")]
         run_id: Option<String>,
         /// Change a field of the scenario before running: PATH is a field path as the sweep
         /// axes write it (e.g. `links[0].forward.delay`), VALUE a RON value of the field's type
-        /// (e.g. '"10 ms"'). Repeatable; applied in order.
+        /// (e.g. '"10 ms"'). Repeatable; applied in order. A sweep axis on the same field
+        /// overrides it. The run records it in its reproduce command.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<SetArg>,
         /// Print the run's summary (summary.json) on stdout instead of the one-screen text.
