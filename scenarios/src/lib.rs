@@ -86,5 +86,5 @@ mod validate;
 pub use build::{BuildError, build};
 pub use load::{Location, ScenarioError, ValidationError, load, parse};
 pub use schema::Scenario;
-pub use sweep::{RunSpec, Sweep, expand, run_table};
+pub use sweep::{RunSpec, Sweep, expand, run_table, set_field};
 pub use validate::validate;

@@ -218,6 +218,36 @@ pub(crate) fn set_path(base: &Scenario, segs: &[Seg], value: &str) -> Result<Sce
     Ok(out)
 }
 
+/// Returns `scenario` with the value at field path `path` (the sweep axes' syntax, e.g.
+/// `links[0].forward.rate`) replaced by RON `value`: the command line's `--set PATH=VALUE`.
+/// The `sweep` section is kept (a `--set` on a swept field is overridden by the axis). The
+/// error names the path and says what is allowed: a path into the scenario outside `sweep`,
+/// and a value of the field's type.
+pub fn set_field(scenario: &Scenario, path: &str, value: &str) -> Result<Scenario, String> {
+    let segs = tree::parse_path(path).map_err(|e| format!("`{path}` is not a field path: {e}"))?;
+    if let Some(Seg::Field(root)) = segs.first()
+        && root == "sweep"
+    {
+        return Err(format!(
+            "`{path}`: the sweep section cannot be set (edit the file, or run a subset with `sweep --only AXIS=VALUE`)"
+        ));
+    }
+    let sweep = scenario.sweep.clone();
+    match set_path(scenario, &segs, value) {
+        Ok(mut out) => {
+            out.sweep = sweep;
+            Ok(out)
+        }
+        Err(SetError::Path(r)) => Err(format!(
+            "{r}; the path must name a field the scenario has (written out or defaulted), e.g. `links[0].forward.rate`"
+        )),
+        Err(SetError::Type(r)) => Err(format!(
+            "`{value}` does not fit `{path}`: {r}; give a RON value of the field's type (as written in the \
+             scenario file, e.g. `\"20 ms\"` for a duration, `0.01` for a probability)"
+        )),
+    }
+}
+
 /// The canonical RON text of the value at `segs`.
 fn value_at(s: &Scenario, segs: &[Seg]) -> Option<String> {
     let text = canonical_text(s).ok()?;

@@ -179,7 +179,13 @@ pub fn settle_sweep(
 
 /// [`settle_examples`] for merged shards: a run is rebuilt from its `summary.json` (its
 /// resolved scenario, seed and parameters) and described as the shards described it.
-pub fn settle_merge(args: &ArtifactArgs, reports: &mut [RunReport], scenario_path: &str, out: &Path) -> Result<()> {
+pub fn settle_merge(
+    args: &ArtifactArgs,
+    reports: &mut [RunReport],
+    scenario_path: &str,
+    sets: &[String],
+    out: &Path,
+) -> Result<()> {
     let all = reports.to_vec();
     settle_examples(args, reports, out, |i, level, dir| {
         let r = &all[i];
@@ -196,6 +202,7 @@ pub fn settle_merge(args: &ArtifactArgs, reports: &mut [RunReport], scenario_pat
             version: r.version.clone(),
             commit: r.commit.clone(),
             artifacts: *level,
+            sets: sets.to_vec(),
         };
         execute(&spec, &ctx, dir)
     })

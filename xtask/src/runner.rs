@@ -20,6 +20,8 @@ pub struct RunContext {
     pub commit: String,
     /// What each run writes besides `summary.json` (`--artifacts`, `--pcap-payload`).
     pub artifacts: reports::Artifacts,
+    /// The `--set PATH=VALUE` changes applied to the scenario file, in order.
+    pub sets: Vec<String>,
 }
 
 impl RunContext {
@@ -30,12 +32,18 @@ impl RunContext {
             version: env!("CARGO_PKG_VERSION").to_string(),
             commit: git_commit(),
             artifacts: reports::Artifacts::all(),
+            sets: Vec::new(),
         }
     }
 
     /// The command that reproduces run `spec` alone.
     pub fn command(&self, spec: &RunSpec) -> String {
-        format!("cargo xtask run {} --run {}", self.scenario_path, spec.run_id)
+        let mut c = format!("cargo xtask run {} --run {}", self.scenario_path, spec.run_id);
+        for s in &self.sets {
+            c.push_str(" --set ");
+            c.push_str(&crate::overrides::shell_word(s));
+        }
+        c
     }
 }
 

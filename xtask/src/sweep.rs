@@ -16,6 +16,7 @@
 //! whatever `--jobs` is.
 
 use crate::folder::{self, Kind};
+use crate::overrides::{OnlyArg, SetArg};
 use crate::runner::{RunContext, execute};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,7 +52,8 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// A seed override: `N` seeds, or the seeds `A..B` (B excluded).
+/// A seed override: `N` seeds, the seeds `A..B` (half-open: B excluded) or `A..=B` (B
+/// included).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedsArg(pub Seeds);
 
@@ -59,17 +61,29 @@ impl std::str::FromStr for SeedsArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         if let Some((a, b)) = s.split_once("..") {
+            let (b, inclusive) = match b.strip_prefix('=') {
+                Some(b) => (b, true),
+                None => (b, false),
+            };
             let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a seed"))?;
             let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a seed"))?;
-            if b <= a || b - a > 100_000 {
-                return Err(format!("seeds {a}..{b}: need A < B and at most 100000 seeds"));
+            // A..=B is A..B+1 (B = u64::MAX has no successor: refused).
+            let (end, shown) = if inclusive {
+                (b.checked_add(1).ok_or("seed range too large")?, format!("{a}..={b}"))
+            } else {
+                (b, format!("{a}..{b}"))
+            };
+            if end <= a || end - a > 100_000 {
+                return Err(format!(
+                    "seeds {shown}: need A < B for A..B (B excluded) or A <= B for A..=B, and at most 100000 seeds"
+                ));
             }
-            Ok(SeedsArg(Seeds::List((a..b).collect())))
+            Ok(SeedsArg(Seeds::List((a..end).collect())))
         } else {
             let n: u32 = s
                 .trim()
                 .parse()
-                .map_err(|_| format!("`{s}`: expected a count N or a range A..B"))?;
+                .map_err(|_| format!("`{s}`: expected a count N, a range A..B (B excluded) or A..=B"))?;
             if n == 0 {
                 return Err("at least one seed".into());
             }
@@ -99,12 +113,18 @@ pub struct SweepPlan {
     pub shard: Option<Shard>,
     /// `--artifacts`, `--pcap-payload`.
     pub artifacts: crate::artifacts::ArtifactArgs,
+    /// `--set PATH=VALUE`, in order.
+    pub sets: Vec<SetArg>,
+    /// `--only AXIS=VALUE`: run only the matching runs.
+    pub only: Vec<OnlyArg>,
 }
 
 /// Loads, validates and expands a scenario file; `seeds` overrides its seed list.
-pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>) -> Result<(Scenario, String, Vec<RunSpec>)> {
+/// `--set` values are applied (in order) before validation.
+pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>, sets: &[SetArg]) -> Result<(Scenario, String, Vec<RunSpec>)> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut scenario = scenarios::parse(&text, file.display().to_string())?;
+    let scenario = scenarios::parse(&text, file.display().to_string())?;
+    let mut scenario = crate::overrides::apply_sets(file, scenario, sets)?;
     scenarios::validate(&scenario).map_err(|errors| {
         anyhow::anyhow!(
             "{}",
@@ -119,21 +139,29 @@ pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>) -> Result<(Scenario, S
     Ok((scenario, text, runs))
 }
 
-fn manifest(
-    file: &Path,
-    text: &str,
-    seeds: Option<&SeedsArg>,
-    runs: &[RunSpec],
-    artifacts: &crate::artifacts::ArtifactArgs,
-) -> serde_json::Value {
-    let seeds = seeds.map(|s| format!("{:?}", s.0));
-    json!({
+/// The sweep's manifest; `set` and `only` are recorded only when given (so a sweep without
+/// them writes the manifest it always did).
+fn manifest(file: &Path, text: &str, plan: &SweepPlan, runs: &[RunSpec]) -> serde_json::Value {
+    let seeds = plan.seeds.as_ref().map(|s| format!("{:?}", s.0));
+    let mut m = json!({
         "scenario_path": file.display().to_string(),
         "scenario_text": text,
         "seeds_override": seeds,
         "runs": runs.iter().map(|r| &r.run_id).collect::<Vec<_>>(),
-        "artifacts": artifacts.to_json(),
-    })
+        "artifacts": plan.artifacts.to_json(),
+    });
+    if !plan.sets.is_empty() {
+        m["set"] = json!(plan.sets.iter().map(ToString::to_string).collect::<Vec<_>>());
+    }
+    if !plan.only.is_empty() {
+        m["only"] = json!(
+            plan.only
+                .iter()
+                .map(|o| format!("{}={}", o.axis, o.value))
+                .collect::<Vec<_>>()
+        );
+    }
+    m
 }
 
 fn write_json(path: &Path, v: &serde_json::Value) -> Result<()> {
@@ -153,9 +181,11 @@ pub struct SweepResult {
 
 /// Runs (the selected slice of) a sweep and writes its folder and report.
 pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
-    let (scenario, text, runs) = expand_file(&plan.file, plan.seeds.as_ref())?;
+    let (scenario, text, runs) = expand_file(&plan.file, plan.seeds.as_ref(), &plan.sets)?;
+    let runs = crate::overrides::select_only(&scenario, runs, &plan.only)?;
     let ctx = RunContext {
         artifacts: plan.artifacts.for_sweep_run(),
+        sets: plan.sets.iter().map(ToString::to_string).collect(),
         ..RunContext::new(&plan.file)
     };
     let _lock = folder::lock(&plan.out, "sweep")?;
@@ -190,7 +220,7 @@ pub fn run(plan: &SweepPlan) -> Result<SweepResult> {
     // leaves one that `--resume` continues).
     write_json(
         &plan.out.join("manifest.json"),
-        &manifest(&plan.file, &text, plan.seeds.as_ref(), &runs, &plan.artifacts),
+        &manifest(&plan.file, &text, plan, &runs),
     )?;
     // Until `finish` writes it again, the folder must not look like a finished sweep.
     remove_if_present(&plan.out.join("results.json"))?;
@@ -370,9 +400,9 @@ fn check_foreign_runs(out: &Path, runs: &[RunSpec]) -> Result<()> {
     }
     foreign.sort();
     bail!(
-        "{} holds {} run folders that are no run of this sweep (it had more seeds, or the scenario \
-         was edited): {}{}; resuming would lose them or mix them in: use the same --seeds, \
-         another --out, or --force to start afresh",
+        "{} holds {} run folders that are no run of this sweep (it had more seeds or other --only \
+         filters, or the scenario was edited): {}{}; resuming would lose them or mix them in: use \
+         the same --seeds and --only, another --out, or --force to start afresh",
         out.join("runs").display(),
         foreign.len(),
         foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
@@ -517,7 +547,8 @@ pub fn merge(shards: &[PathBuf], out: &Path, allow_mixed_builds: bool) -> Result
     }
     if let Some(args) = crate::artifacts::ArtifactArgs::from_json(&m["artifacts"])? {
         let path = m["scenario_path"].as_str().unwrap_or_default();
-        crate::artifacts::settle_merge(&args, &mut reports, path, out)?;
+        let sets: Vec<String> = serde_json::from_value(m["set"].clone()).unwrap_or_default();
+        crate::artifacts::settle_merge(&args, &mut reports, path, &sets, out)?;
     }
     finish(out, &reports)?;
     Ok(reports)

@@ -211,3 +211,38 @@ fn sweep_default_run_list_snapshot() {
     insta::assert_ron_snapshot!("sweep_default_runs", listed);
     insta::assert_snapshot!("sweep_default_table", scenarios::run_table(&runs));
 }
+
+/// `--set PATH=VALUE` (issue 15) puts a value at a path as an axis does, keeps the sweep
+/// section (an axis on the same field still wins in every run), and names the path in its
+/// errors.
+#[test]
+fn set_field_changes_one_field_and_keeps_the_sweep() {
+    let base = scenarios::parse(&sweep_text(LOSS, ""), "sweep.ron").unwrap();
+    let set = scenarios::set_field(&base, "links[0].reverse.delay", "\"5 ms\"").unwrap();
+    assert_eq!(set.sweep, base.sweep);
+    assert_eq!(
+        set.links[0].reverse.delay,
+        scenarios::units::Duration::from_nanos(5_000_000)
+    );
+    let swept = scenarios::set_field(&base, "links[0].forward.impairments[0].Bernoulli.p", "0.5").unwrap();
+    let ps: Vec<_> = scenarios::expand(&swept)
+        .unwrap()
+        .iter()
+        .map(|r| r.scenario.links[0].forward.impairments.clone())
+        .collect();
+    assert_eq!(
+        ps,
+        [
+            vec![Impairment::Bernoulli { p: 0.0 }],
+            vec![Impairment::Bernoulli { p: 0.01 }]
+        ],
+        "the axis overrides the --set in every run"
+    );
+    let e = scenarios::set_field(&base, "links[0].reverse.dela", "\"5 ms\"").unwrap_err();
+    assert!(
+        e.contains("`links[0].reverse.dela` does not exist") && e.contains("`delay`"),
+        "{e}"
+    );
+    let e = scenarios::set_field(&base, "sweep.seeds", "Count(2)").unwrap_err();
+    assert!(e.contains("the sweep section cannot be set"), "{e}");
+}

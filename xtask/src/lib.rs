@@ -1,4 +1,7 @@
-//! `cargo xtask`: offsim's command line. Each subcommand is a thin call into the crates.
+//! offsim's command line, as a library shared by two binaries: `xtask` (run as `cargo
+//! xtask`, the repository's alias) and `offsim` (what `cargo install --path xtask --bin
+//! offsim` installs). Both call [`main_as`]; only the program name in `--help` differs. Each
+//! subcommand is a thin call into the crates.
 //!
 //! Exit status: 0 success, 1 error (nothing or not everything written), 2 usage error (clap),
 //! 3 a sweep, merge or run that completed and wrote every result but has failed runs. A closed
@@ -14,12 +17,15 @@ mod bench;
 mod bench_process;
 mod docs;
 mod folder;
+mod new;
+mod overrides;
 mod runner;
 mod sweep;
 mod tools;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use overrides::{OnlyArg, SetArg};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,9 +57,19 @@ enum Command {
         /// Run with this seed instead of the file's.
         #[arg(long)]
         seed: Option<u64>,
-        /// Run the sweep run with this id (see `sweep FILE --list`); default: the first.
-        #[arg(long = "run")]
+        /// Run the sweep run with this id, or with index `#N`, as `sweep FILE --list` prints
+        /// them; default: the first.
+        #[arg(long = "run", value_name = "ID|#N")]
         run_id: Option<String>,
+        /// Change a field of the scenario before running: PATH is a field path as the sweep
+        /// axes write it (e.g. `links[0].forward.delay`), VALUE a RON value of the field's type
+        /// (e.g. '"10 ms"'). Repeatable; applied in order. A sweep axis on the same field
+        /// overrides it. The run records it in its reproduce command.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<SetArg>,
+        /// Print the run's summary (summary.json) on stdout instead of the one-screen text.
+        #[arg(long)]
+        json: bool,
         /// Output folder (default: target/offsim/run/<scenario>/<run id>). An earlier run
         /// folder of the same scenario is cleared first; any other non-empty folder is refused.
         #[arg(long)]
@@ -70,8 +86,9 @@ enum Command {
     Sweep {
         /// Scenario file (RON) with a `sweep` section.
         file: PathBuf,
-        /// Seeds per parameter point: a count N (base seed + 0..N) or a range A..B.
-        #[arg(long)]
+        /// Seeds per parameter point: a count N (the scenario's base seed and the N-1 after
+        /// it), a half-open range A..B (A to B-1, B excluded) or an inclusive range A..=B.
+        #[arg(long, value_name = "N|A..B|A..=B")]
         seeds: Option<SeedsArg>,
         /// Worker threads (default: one per core; at most one per run and 256). Results do not
         /// depend on it.
@@ -97,9 +114,20 @@ enum Command {
         /// with `merge`.
         #[arg(long)]
         shard: Option<Shard>,
-        /// Print the expanded runs (id, parameters, seed) without running them.
+        /// Print the expanded runs (index, id, parameters, seed) without running them.
         #[arg(long)]
         list: bool,
+        /// With --list: print the runs as JSON (an array of objects) for scripts.
+        #[arg(long, requires = "list")]
+        json: bool,
+        /// Change a field of the scenario for every run (see `run --help`). Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<SetArg>,
+        /// Run only the runs whose axis AXIS has value VALUE (as written in the file, or its
+        /// label). Repeatable: several values of one axis select any of them; different axes
+        /// must all match.
+        #[arg(long, value_name = "AXIS=VALUE")]
+        only: Vec<OnlyArg>,
         #[command(flatten)]
         artifacts: artifacts::ArtifactArgs,
     },
@@ -108,6 +136,12 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Change a field of every file's scenario before checking (see `run --help`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<SetArg>,
+        /// Print one JSON object per file (an array) for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// (Re)write the HTML report of a sweep or run folder: DIR/report/index.html. Refuses a
     /// folder with an incomplete run (completion marker missing or not matching).
@@ -123,6 +157,22 @@ enum Command {
         b: PathBuf,
         /// Where to write the comparison (default: target/offsim/compare).
         #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the comparison rows as JSON on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a commented scenario file to start from: NAME.ron (a small offload-mid-transfer
+    /// scenario), or a copy of a catalog file renamed NAME.
+    New {
+        /// The scenario's name (letters, digits, `_`, `-`); the file is NAME.ron.
+        name: String,
+        /// Start from this scenario file (e.g. scenarios/catalog/offload_idle.ron).
+        #[arg(long, value_name = "CATALOG_FILE")]
+        from: Option<PathBuf>,
+        /// Folder to write NAME.ron into (default: the current folder). An existing file is
+        /// never overwritten.
+        #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
     /// Combine the shard folders of one sweep into one sweep folder and report (exit status 3
@@ -181,9 +231,12 @@ fn say(args: std::fmt::Arguments<'_>) {
     }
 }
 
-fn main() -> ExitCode {
+/// Runs the command line with the process's arguments; `bin` is the program name shown in
+/// `--help` and usage errors (`cargo xtask` or `offsim`).
+pub fn main_as(bin: &'static str) -> ExitCode {
     // Usage errors exit 2 here (clap), `--help` and `--version` 0.
-    let cli = Cli::parse();
+    let matches = Cli::command().name(bin).bin_name(bin).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match dispatch(cli.command) {
         Ok(Done::Ok) => ExitCode::SUCCESS,
         Ok(Done::RunsFailed) => ExitCode::from(EXIT_RUNS_FAILED),
@@ -200,10 +253,21 @@ fn dispatch(command: Command) -> Result<Done> {
             file,
             seed,
             run_id,
+            set,
+            json,
             out,
             force,
             artifacts,
-        } => run(&file, seed, run_id.as_deref(), out, force, artifacts.for_run()),
+        } => run(&RunArgs {
+            file: &file,
+            seed,
+            run_id: run_id.as_deref(),
+            sets: &set,
+            json,
+            out,
+            force,
+            artifacts: artifacts.for_run(),
+        }),
         Command::Sweep {
             file,
             seeds,
@@ -214,11 +278,16 @@ fn dispatch(command: Command) -> Result<Done> {
             allow_mixed_builds,
             shard,
             list,
+            json,
+            set,
+            only,
             artifacts,
         } => {
             if list {
-                let (_, _, runs) = sweep::expand_file(&file, seeds.as_ref())?;
-                say!("{}", scenarios::run_table(&runs).trim_end_matches('\n'));
+                let (scenario, _, runs) = sweep::expand_file(&file, seeds.as_ref(), &set)?;
+                let all = runs.clone();
+                let runs = overrides::select_only(&scenario, runs, &only)?;
+                list_runs(&all, &runs, json)?;
                 return Ok(Done::Ok);
             }
             let out = out.unwrap_or_else(|| default_out(&file));
@@ -232,9 +301,11 @@ fn dispatch(command: Command) -> Result<Done> {
                 allow_mixed_builds,
                 shard,
                 artifacts,
+                sets: set,
+                only,
             })
         }
-        Command::Check { files } => check(&files).map(|()| Done::Ok),
+        Command::Check { files, set, json } => check(&files, &set, json).map(|()| Done::Ok),
         Command::Report { dir } => {
             if !dir.is_dir() {
                 bail!("{}: no such folder", dir.display());
@@ -249,7 +320,17 @@ fn dispatch(command: Command) -> Result<Done> {
             say!("report: {}", dir.join("report/index.html").display());
             Ok(Done::Ok)
         }
-        Command::Compare { a, b, out } => compare(&a, &b, out).map(|()| Done::Ok),
+        Command::Compare { a, b, out, json } => compare(&a, &b, out, json).map(|()| Done::Ok),
+        Command::New { name, from, out } => {
+            let path = new::write(&name, from.as_deref(), &out.unwrap_or_else(|| PathBuf::from(".")))?;
+            say!("wrote {}", path.display());
+            say!(
+                "check it with `cargo xtask check {}`, run it with `cargo xtask run {}`",
+                path.display(),
+                path.display()
+            );
+            Ok(Done::Ok)
+        }
         Command::Merge {
             dirs,
             out,
@@ -277,6 +358,8 @@ fn dispatch(command: Command) -> Result<Done> {
                 allow_mixed_builds: false,
                 shard: None,
                 artifacts: Default::default(),
+                sets: Vec::new(),
+                only: Vec::new(),
             })
         }
         Command::Docs { check } => docs::run(&workspace_root(), check).map(|()| Done::Ok),
@@ -299,26 +382,48 @@ fn default_out(file: &Path) -> PathBuf {
     PathBuf::from("target/offsim").join(name)
 }
 
-fn run(
-    file: &Path,
+/// What `run` was asked.
+struct RunArgs<'a> {
+    file: &'a Path,
     seed: Option<u64>,
-    run_id: Option<&str>,
+    run_id: Option<&'a str>,
+    sets: &'a [SetArg],
+    json: bool,
     out: Option<PathBuf>,
     force: bool,
     artifacts: reports::Artifacts,
-) -> Result<Done> {
-    let seeds = seed.map(|s| SeedsArg(scenarios::sweep::Seeds::List(vec![s])));
-    let (scenario, _, runs) = sweep::expand_file(file, seeds.as_ref())?;
-    let spec = match run_id {
-        Some(id) => runs.iter().find(|r| r.run_id == id).with_context(|| {
-            format!(
-                "{}: no run with id {id} (see `cargo xtask sweep {} --list`)",
-                file.display(),
-                file.display()
-            )
-        })?,
-        None => runs.first().context("the scenario expands to no runs")?,
-    };
+}
+
+/// The run `--run` names: a run id, or `#N`, the index `sweep --list` prints.
+fn pick_run<'a>(file: &Path, runs: &'a [scenarios::RunSpec], run_id: Option<&str>) -> Result<&'a scenarios::RunSpec> {
+    let list = format!("see `cargo xtask sweep {} --list`", file.display());
+    match run_id {
+        Some(ix) if ix.starts_with('#') => {
+            let i: usize = ix[1..]
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--run {ix}: `#` must be followed by a run index ({list})"))?;
+            runs.get(i).with_context(|| {
+                format!(
+                    "--run {ix}: {} has {} runs, #0 to #{} ({list})",
+                    file.display(),
+                    runs.len(),
+                    runs.len().saturating_sub(1)
+                )
+            })
+        }
+        Some(id) => runs
+            .iter()
+            .find(|r| r.run_id == id)
+            .with_context(|| format!("{}: no run with id {id} ({list})", file.display())),
+        None => runs.first().context("the scenario expands to no runs"),
+    }
+}
+
+fn run(a: &RunArgs<'_>) -> Result<Done> {
+    let (file, run_id) = (a.file, a.run_id);
+    let seeds = a.seed.map(|s| SeedsArg(scenarios::sweep::Seeds::List(vec![s])));
+    let (scenario, _, runs) = sweep::expand_file(file, seeds.as_ref(), a.sets)?;
+    let spec = pick_run(file, &runs, run_id)?;
     if run_id.is_none() && runs.len() > 1 {
         eprintln!(
             "note: {} describes {} runs; running the first ({}). Use --run ID or `sweep`.",
@@ -328,7 +433,7 @@ fn run(
         );
     }
     // Not inside target/offsim/<scenario>, the default sweep folder, which must hold nothing else.
-    let out = out.unwrap_or_else(|| {
+    let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("target/offsim/run")
             .join(&scenario.name)
             .join(&spec.run_id)
@@ -336,7 +441,7 @@ fn run(
     let _lock = folder::lock(&out, "run")?;
     match folder::kind(&out)? {
         folder::Kind::Empty => {}
-        folder::Kind::Run(name) if name == scenario.name || force => folder::clear(&out)?,
+        folder::Kind::Run(name) if name == scenario.name || a.force => folder::clear(&out)?,
         folder::Kind::Run(name) => bail!(
             "{} holds a run of another scenario ({name}, not {}): use another --out, or --force to \
              clear it",
@@ -350,11 +455,22 @@ fn run(
         ),
     }
     let ctx = runner::RunContext {
-        artifacts,
+        artifacts: a.artifacts,
+        sets: a.sets.iter().map(ToString::to_string).collect(),
         ..runner::RunContext::new(file)
     };
     let r = runner::execute(spec, &ctx, &out)?;
     folder::mark_complete(&out)?;
+    if a.json {
+        say!("{}", serde_json::to_string_pretty(&r)?);
+        return exit_on_failures(std::slice::from_ref(&r));
+    }
+    print_run(&r, &out);
+    exit_on_failures(std::slice::from_ref(&r))
+}
+
+/// The one-screen summary of a run.
+fn print_run(r: &reports::RunReport, out: &Path) {
     let ms = |ns: Option<u64>| ns.map_or("-".to_string(), |n| format!("{:.3} s", n as f64 / 1e9));
     let x = &r.retransmissions;
     say!("scenario      {} (run {}, seed {})", r.scenario, r.run_id, r.seed);
@@ -432,7 +548,42 @@ fn run(
         say!("warning       action {} ({}): {}", a.step, a.trigger, a.effect);
     }
     say!("files         {}", out.display());
-    exit_on_failures(std::slice::from_ref(&r))
+}
+
+/// `sweep --list`: the runs selected (by `--only`) among all the runs, each with its index
+/// among all of them (the `#N` that `run --run` takes), as a table or JSON.
+fn list_runs(all: &[scenarios::RunSpec], selected: &[scenarios::RunSpec], json: bool) -> Result<()> {
+    let index = |r: &scenarios::RunSpec| all.iter().position(|x| x.run_id == r.run_id).unwrap_or_default();
+    if json {
+        let rows: Vec<serde_json::Value> = selected
+            .iter()
+            .map(|r| {
+                let params: serde_json::Map<String, serde_json::Value> =
+                    r.params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+                serde_json::json!({
+                    "index": index(r),
+                    "run_id": r.run_id,
+                    "params": params,
+                    "seed_index": r.seed_index,
+                    "seed": r.seed,
+                })
+            })
+            .collect();
+        say!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let table = scenarios::run_table(all);
+    let mut lines = table.lines();
+    if let Some(header) = lines.next() {
+        say!("{header}");
+    }
+    // The table's row i is run i of `all`; keep the selected ones.
+    for (line, r) in lines.zip(all) {
+        if selected.iter().any(|s| s.run_id == r.run_id) {
+            say!("{line}");
+        }
+    }
+    Ok(())
 }
 
 fn sweep(plan: &SweepPlan) -> Result<Done> {
@@ -493,22 +644,35 @@ fn check_reportable(dir: &Path) -> Result<()> {
     folder::check_complete(dir).map_err(|e| anyhow::anyhow!("{e}: not reporting an incomplete run (run it again)"))
 }
 
-fn check(files: &[PathBuf]) -> Result<()> {
+fn check(files: &[PathBuf], sets: &[SetArg], json: bool) -> Result<()> {
     let mut bad = 0;
+    let mut rows = Vec::new();
     for f in files {
-        let result = sweep::expand_file(f, None).and_then(|(_, _, runs)| {
+        let result = sweep::expand_file(f, None, sets).and_then(|(_, _, runs)| {
             for r in &runs {
                 scenarios::build(&r.scenario).with_context(|| format!("run {}", r.run_id))?;
             }
             Ok(runs.len())
         });
-        match result {
-            Ok(n) => say!("ok      {} ({n} runs)", f.display()),
-            Err(e) => {
-                bad += 1;
-                say!("error   {}\n{e:#}", f.display());
-            }
+        if result.is_err() {
+            bad += 1;
         }
+        if json {
+            rows.push(match &result {
+                Ok(n) => serde_json::json!({ "file": f.display().to_string(), "ok": true, "runs": n }),
+                Err(e) => {
+                    serde_json::json!({ "file": f.display().to_string(), "ok": false, "error": format!("{e:#}") })
+                }
+            });
+            continue;
+        }
+        match result {
+            Ok(n) => say!("ok      {} ({n} {})", f.display(), if n == 1 { "run" } else { "runs" }),
+            Err(e) => say!("error   {}\n{e:#}", f.display()),
+        }
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&rows)?);
     }
     if bad > 0 {
         bail!("{bad} of {} files have errors", files.len());
@@ -516,10 +680,14 @@ fn check(files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-fn compare(a: &Path, b: &Path, out: Option<PathBuf>) -> Result<()> {
+fn compare(a: &Path, b: &Path, out: Option<PathBuf>, json: bool) -> Result<()> {
     let out = out.unwrap_or_else(|| PathBuf::from("target/offsim/compare"));
     let _lock = folder::lock(&out, "compare")?;
     let rows = reports::compare(a, b, &out)?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
     say!(
         "{:<40} {:<26} {:>14} {:>14} {:>12} {:>8}",
         "point",

@@ -1,0 +1,6 @@
+//! `cargo xtask`: offsim's command line under the repository's cargo alias (see the library,
+//! `xtask::main_as`, for the commands).
+
+fn main() -> std::process::ExitCode {
+    xtask::main_as("cargo xtask")
+}
