@@ -44,6 +44,7 @@ mod charts;
 mod compare;
 mod csvout;
 mod error;
+mod findings;
 mod html;
 mod info;
 mod io;

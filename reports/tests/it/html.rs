@@ -42,10 +42,14 @@ fn report_links_resolve_and_images_load_in_a_browser() {
     assert!(!html.contains("<script"));
     // The failed run, its error and seed.
     assert!(html.contains("invariant violated: chimney rule 11 at 0.2 s"));
-    assert!(html.contains("<td class=\"l\"><a href=\"../runs/hop2ms-s3-failed/\">hop2ms-s3-failed</a></td><td>3</td>"));
+    assert!(
+        html.contains("<td class=\"l\"><a href=\"runs/hop2ms-s3-failed.html\">hop2ms-s3-failed</a></td><td>3</td>")
+    );
     // Sections in the order a reviewer reads them.
     let at = |h: &str| html.find(h).unwrap_or_else(|| panic!("no {h}"));
     let order = [
+        ">Findings</h2>",
+        "<div id=\"key-chart\">",
         ">Parameters</h2>",
         ">Failed runs</h2>",
         ">Overview</h2>",
