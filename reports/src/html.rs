@@ -200,7 +200,7 @@ pub fn write_report(dir: &Path) -> Result<()> {
         }
         html
     } else if dir.join("summary.json").exists() {
-        run_page(dir, &RunReport::read(&dir.join("summary.json"))?, "../", None)
+        run_page(dir, &RunReport::read(&dir.join("summary.json"))?, "../", None, None)
     } else {
         return Err(ReportError::Invalid(format!(
             "{}: neither results.json nor summary.json",
@@ -321,7 +321,9 @@ fn handover_table(b: &mut String, r: &RunReport) {
 
 /// A run's page. `base`: the run folder relative to the page (`../` for `RUN/report/index.html`);
 /// `back`: the sweep report relative to the page, for a run inside a sweep.
-fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>) -> String {
+/// `example`: inside a sweep, the page of this run's point's example run (the one whose charts
+/// and captures the sweep kept), as (run id, link).
+fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: Option<(&str, String)>) -> String {
     let mut b = String::new();
     if let Some(back) = back {
         let _ = writeln!(b, "<p><a href=\"{}\">← sweep report</a></p>", href(back));
@@ -369,6 +371,16 @@ fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>) -> String
             },
             esc(&r.command)
         );
+        if let Some((id, link)) = &example
+            && *id != r.run_id
+        {
+            let _ = writeln!(
+                b,
+                "<p>The charts of this parameter point's example run: <a href=\"{}\">{}</a>.</p>",
+                href(link),
+                esc(id)
+            );
+        }
     }
     b.push_str("<h2 id=\"files\">Files</h2>\n");
     if r.artifacts.pcap {
@@ -876,7 +888,19 @@ fn sweep_page(dir: &Path) -> Result<(String, Vec<(String, String)>)> {
         let run = dir.join(&r.dir);
         if run.join("summary.json").is_file() {
             let report = RunReport::read(&run.join("summary.json"))?;
-            let html = run_page(&run, &report, &format!("../../{}/", r.dir), Some("../index.html"));
+            // Page to page: both are in `report/runs/`.
+            let example = rows.iter().find(|x| x.example && x.params == r.params).map(|x| {
+                let page = run_page_path(x);
+                let file = page.rsplit('/').next().unwrap_or(&page).to_string();
+                (x.run_id.as_str(), file)
+            });
+            let html = run_page(
+                &run,
+                &report,
+                &format!("../../{}/", r.dir),
+                Some("../index.html"),
+                example,
+            );
             pages.push((run_page_path(r), html));
         }
     }

@@ -204,10 +204,22 @@ fn sweep_report_first_screen_states_findings_and_every_run_has_a_page() {
                 )),
                 "{id}:\n{page}"
             );
+            // ... and points to the run of its point that has them.
+            let example = rows
+                .iter()
+                .find(|x| x["example"] == true && x["params"] == row["params"])
+                .unwrap();
+            let (eid, edir) = (example["run_id"].as_str().unwrap(), example["dir"].as_str().unwrap());
+            let file = edir.rsplit('/').next().unwrap();
+            assert!(
+                page.contains(&format!("example run: <a href=\"{file}.html\">{eid}</a>")),
+                "{id}"
+            );
         }
     }
     check_links(&report, &html);
     first_screen_in_a_browser(&report, sentence);
+    super::keep(d.path(), "sweep-with-run-pages");
 }
 
 /// In headless Chromium at 1400×1000: the finding sentences end and the key chart starts above
