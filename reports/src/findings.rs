@@ -45,18 +45,22 @@ impl PairedTest {
         }
         let n = s.n as f64;
         let se = s.sd / n.sqrt();
-        let p = if se == 0.0 {
-            // The same difference in every pair: no spread, so either no change at all or a
-            // change the data cannot attribute to chance (t is infinite).
-            if s.mean == 0.0 { 1.0 } else { 0.0 }
+        // The same difference in every pair, up to float rounding (differences of values in
+        // seconds computed from integer nanoseconds differ in the last bits): no spread.
+        let no_spread = s.max - s.min <= 1e-9 * s.min.abs().max(s.max.abs());
+        let (p, half_width) = if no_spread {
+            // Either no change at all or a change the data cannot attribute to chance (t is
+            // infinite).
+            (if s.mean == 0.0 { 1.0 } else { 0.0 }, 0.0)
         } else {
             let t = s.mean / se;
-            StudentsT::new(0.0, 1.0, n - 1.0).map_or(f64::NAN, |d| 2.0 * (1.0 - d.cdf(t.abs())))
+            let p = StudentsT::new(0.0, 1.0, n - 1.0).map_or(f64::NAN, |d| 2.0 * (1.0 - d.cdf(t.abs())));
+            (p, s.ci95_half_width.unwrap_or(0.0))
         };
         Some(PairedTest {
             n: s.n,
             mean: s.mean,
-            half_width: s.ci95_half_width.unwrap_or(0.0),
+            half_width,
             p: p.clamp(0.0, 1.0),
             identical: s.min == 0.0 && s.max == 0.0,
         })
@@ -345,11 +349,16 @@ pub(crate) fn sentence(f: &Finding) -> String {
         n = f.pairs,
         plural = if f.pairs == 1 { "" } else { "s" }
     );
+    clauses_sentence(&head, &f.clauses)
+}
+
+/// `head: ` then the significant clauses, then the others, then a full stop.
+pub(crate) fn clauses_sentence(head: &str, clauses: &[Clause]) -> String {
     let sig = |c: &&Clause| matches!(&c.outcome, Outcome::Tested { test, .. } if test.significant());
-    let changed: Vec<String> = f.clauses.iter().filter(sig).map(clause_text).collect();
-    let rest: Vec<String> = f.clauses.iter().filter(|c| !sig(c)).map(clause_text).collect();
+    let changed: Vec<String> = clauses.iter().filter(sig).map(clause_text).collect();
+    let rest: Vec<String> = clauses.iter().filter(|c| !sig(c)).map(clause_text).collect();
     let mut s = format!("{head}: ");
-    let tested = f.clauses.iter().any(|c| matches!(c.outcome, Outcome::Tested { .. }));
+    let tested = clauses.iter().any(|c| matches!(c.outcome, Outcome::Tested { .. }));
     if changed.is_empty() && !tested {
         s.push_str("no test possible");
     } else if changed.is_empty() {
@@ -490,6 +499,9 @@ mod tests {
         assert!(u.p > 0.9 && !u.significant());
         assert!(PairedTest::of(&[4.0]).is_none(), "one pair cannot be tested");
         assert!(PairedTest::of(&[0.0, 0.0, 0.0]).unwrap().identical);
+        // The same difference up to float rounding: no spread, a certain change.
+        let e = PairedTest::of(&[0.21, 0.21 + 5e-17, 0.21 - 5e-17]).unwrap();
+        assert_eq!((e.half_width, e.p), (0.0, 0.0));
     }
 
     #[test]

@@ -961,15 +961,25 @@ pub(crate) fn write_compare_html(
     b_name: &str,
     rows: &[CompareRow],
     stems: &[String],
+    sentences: &[String],
 ) -> Result<()> {
     let mut b = String::new();
     let _ = writeln!(
         b,
-        "<h1>Comparison</h1>\n<p>{} vs {}; difference = B − A. Files: <a href=\"compare.csv\">compare.csv</a>, <a href=\"compare.json\">compare.json</a></p>",
+        "<h1>Comparison</h1>\n<p>{} vs {}; difference = B − A. Files: <a href=\"compare.csv\">compare.csv</a>, <a href=\"compare.json\">compare.json</a>, <a href=\"summary.txt\">summary.txt</a></p>",
         esc(a),
         esc(b_name)
     );
-    b.push_str("<table><tr><th class=\"l\">point</th><th class=\"l\">metric</th><th>A mean ± hw</th><th>B mean ± hw</th><th>diff</th><th>rel</th><th class=\"l\">CIs overlap</th></tr>\n");
+    b.push_str("<h2 id=\"findings\">What differs</h2>\n<ul class=\"findings\">\n");
+    for s in sentences {
+        let _ = writeln!(b, "<li>{}</li>", esc(s));
+    }
+    b.push_str(
+        "</ul>\n<p class=\"note\">Runs with the same seed in A and B are paired; each metric is tested with a \
+         two-sided paired t-test on the per-seed differences B − A at the 5% level (no correction for the number of \
+         tests). ± is the 95% CI half-width of the mean difference, relative to A's mean where that is not 0.</p>\n",
+    );
+    b.push_str("<table><tr><th class=\"l\">point</th><th class=\"l\">metric</th><th>A mean ± hw</th><th>B mean ± hw</th><th>diff</th><th>rel</th><th class=\"l\">CIs overlap</th><th>paired seeds</th><th>paired Δ ± hw</th><th>p</th></tr>\n");
     for r in rows.iter().filter(|r| KEY_METRICS.contains(&r.metric.as_str())) {
         let pm = |m: Option<f64>, h: Option<f64>| format!("{} ± {}", num(m), num(h));
         let overlap = match r.ci_overlap {
@@ -979,13 +989,21 @@ pub(crate) fn write_compare_html(
         };
         let _ = writeln!(
             b,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{overlap}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{overlap}</td><td>{}</td><td{}>{}</td><td>{}</td></tr>",
             esc(&r.point),
             esc(&r.metric),
             pm(r.a_mean, r.a_ci95_half_width),
             pm(r.b_mean, r.b_ci95_half_width),
             num(r.diff),
-            r.rel_diff.map_or("–".to_string(), |x| format!("{:+.1}%", x * 100.0))
+            r.rel_diff.map_or("–".to_string(), |x| format!("{:+.1}%", x * 100.0)),
+            r.paired_n,
+            if r.paired_p.is_some_and(|p| p < crate::findings::ALPHA) {
+                " class=\"sig\""
+            } else {
+                ""
+            },
+            pm(r.paired_diff, r.paired_ci95_half_width),
+            r.paired_p.map_or("–".to_string(), crate::findings::p_text)
         );
     }
     b.push_str("</table>\n");
