@@ -286,7 +286,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
     );
     // ssthresh at or above 2^30 is the "not yet set" initial value.
     let show = |v: Option<u64>, k: f64| match v {
-        Some(x) if k.is_nan() && x >= 1 << 30 => "unset".to_string(),
+        Some(x) if k.is_nan() && x >= u64::from(crate::charts::SSTHRESH_INFINITE) => "unset".to_string(),
         _ => num(v.map(|x| x as f64 * if k.is_nan() { 1.0 } else { k })),
     };
     // `k`: display factor; NaN marks ssthresh (shown as bytes, "unset" when not yet set).
