@@ -77,6 +77,9 @@ impl PairedTest {
 pub(crate) enum Outcome {
     /// Too few pairs for a test (0 or 1).
     TooFew(u64),
+    /// The metric has no value for this comparison, and why (e.g. a share of retransmissions
+    /// where one point never retransmits).
+    Undefined(&'static str),
     /// A test; `baseline` is the baseline point's mean (for a relative change).
     Tested { test: PairedTest, baseline: Option<f64> },
 }
@@ -103,6 +106,16 @@ pub(crate) struct Finding {
     /// Paired seeds of the first key metric (goodput): the comparison's n.
     pub pairs: u64,
     pub clauses: Vec<Clause>,
+}
+
+impl Finding {
+    /// Metrics that changed significantly.
+    pub fn significant_count(&self) -> usize {
+        self.clauses
+            .iter()
+            .filter(|c| matches!(&c.outcome, Outcome::Tested { test, .. } if test.significant()))
+            .count()
+    }
 }
 
 /// Every comparison of `agg`, in the order the aggregate pairs them.
@@ -202,6 +215,19 @@ fn delegated_share(base: &PointAggregate, var: &PointAggregate) -> Option<Clause
     if b.iter().chain(&v).all(|(_, s)| *s == 0.0) {
         return None;
     }
+    let undefined = |why| {
+        Some(Clause {
+            metric: DELEGATED_SHARE.to_string(),
+            outcome: Outcome::Undefined(why),
+        })
+    };
+    // A share of nothing is no share: say so rather than "too few seeds".
+    if b.is_empty() {
+        return undefined("the baseline never retransmits");
+    }
+    if v.is_empty() {
+        return undefined("the variant never retransmits");
+    }
     let diffs: Vec<f64> = v
         .iter()
         .filter_map(|(i, x)| b.iter().find(|(j, _)| j == i).map(|(_, y)| x - y))
@@ -299,6 +325,7 @@ pub(crate) fn clause_text(c: &Clause) -> String {
     let what = name(&c.metric);
     match &c.outcome {
         Outcome::TooFew(n) => format!("{what}: too few paired seeds for a test (n = {n})"),
+        Outcome::Undefined(why) => format!("{what}: not defined ({why})"),
         Outcome::Tested { test, .. } if test.identical => format!("{what} unchanged (identical in every seed)"),
         Outcome::Tested { test, baseline } if c.metric == DELEGATED_SHARE => {
             let pts = test.mean * 100.0;
@@ -355,8 +382,20 @@ pub(crate) fn sentence(f: &Finding) -> String {
 /// `head: ` then the significant clauses, then the others, then a full stop.
 pub(crate) fn clauses_sentence(head: &str, clauses: &[Clause]) -> String {
     let sig = |c: &&Clause| matches!(&c.outcome, Outcome::Tested { test, .. } if test.significant());
+    let same = |c: &&Clause| matches!(&c.outcome, Outcome::Tested { test, .. } if test.identical);
     let changed: Vec<String> = clauses.iter().filter(sig).map(clause_text).collect();
-    let rest: Vec<String> = clauses.iter().filter(|c| !sig(c)).map(clause_text).collect();
+    let mut rest: Vec<String> = clauses
+        .iter()
+        .filter(|c| !sig(c) && !same(c))
+        .map(clause_text)
+        .collect();
+    // Metrics equal in every pair in one clause (a sweep of a deterministic model has many).
+    let identical: Vec<&str> = clauses.iter().filter(same).map(|c| name(&c.metric)).collect();
+    match identical.len() {
+        0 => {}
+        1 => rest.push(format!("{} unchanged (identical in every seed)", identical[0])),
+        _ => rest.push(format!("identical in every seed: {}", identical.join(", "))),
+    }
     let mut s = format!("{head}: ");
     let tested = clauses.iter().any(|c| matches!(c.outcome, Outcome::Tested { .. }));
     if changed.is_empty() && !tested {
@@ -393,6 +432,7 @@ pub(crate) fn axis_summary(axis: &str, fs: &[&Finding]) -> String {
     };
     let is_sig = |o: &Outcome| matches!(o, Outcome::Tested { test, .. } if test.significant());
     let tested = |o: &Outcome| matches!(o, Outcome::Tested { .. });
+    let too_few = |o: &Outcome| matches!(o, Outcome::TooFew(_));
     let mut changed = Vec::new();
     let mut not = Vec::new();
     let mut untested = Vec::new();
@@ -402,7 +442,7 @@ pub(crate) fn axis_summary(axis: &str, fs: &[&Finding]) -> String {
             changed.push(format!("{} ({k} of {t} comparisons)", name(m)));
         } else if t > 0 {
             not.push(name(m));
-        } else {
+        } else if count(m, &too_few) > 0 {
             untested.push(name(m));
         }
     }
@@ -547,6 +587,37 @@ mod tests {
             "offload=mid against offload=none, 1 paired seed: no test possible; goodput: too few paired seeds \
              for a test (n = 1); retransmissions: too few paired seeds for a test (n = 1)."
         );
+    }
+
+    #[test]
+    fn share_of_nothing_is_not_defined_and_equal_metrics_share_one_clause() {
+        // Lossless baseline: no retransmission to take a share of; goodput and retransmission
+        // counts equal in every seed are named once.
+        let a = agg(
+            [&[100.0, 90.0, 80.0], &[100.0, 90.0, 80.0]],
+            [&[0.0, 0.0, 0.0], &[0.0, 0.0, 0.0]],
+            [&[0.0; 3], &[0.0; 3]],
+        );
+        assert_eq!(
+            sentence(&findings(&a)[0]),
+            "offload=mid against offload=none, 3 paired seeds: no significant change; identical in every seed: \
+             goodput, retransmissions."
+        );
+        let b = agg(
+            [&[100.0, 90.0, 80.0], &[99.0, 91.0, 80.0]],
+            [&[0.0, 0.0, 0.0], &[3.0, 4.0, 5.0]],
+            [&[0.0; 3], &[1.0, 2.0, 3.0]],
+        );
+        let fs = findings(&b);
+        let s = sentence(&fs[0]);
+        assert!(
+            s.contains(
+                "share of retransmissions from the delegated chain: not defined (the baseline never retransmits)"
+            ),
+            "{s}"
+        );
+        // Not a lack of seeds: the axis summary does not ask for more.
+        assert!(!axis_summary("offload", &fs.iter().collect::<Vec<_>>()).contains("too few"));
     }
 
     #[test]

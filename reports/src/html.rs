@@ -817,15 +817,23 @@ const KEY_CHART: &str = "retx-by-source";
 /// Section 2: the findings in sentences (see [`crate::findings`]), then the key chart.
 fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
     use crate::findings::{ALPHA, axis_summary, findings, sentence};
-    /// Sentences shown per axis before the rest are folded.
-    const SHOWN: usize = 6;
-    b.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    /// Sentences shown per axis before the rest are folded (those with the most significant
+    /// changes first), so the first screen stays a summary.
+    const SHOWN: usize = 3;
+    b.push_str(
+        "<h2 id=\"findings\">Findings</h2>\n<p class=\"note\">Per swept axis: what changes significantly between \
+         its values (paired t-test over the common-random-number seeds, 5% level; how to read it: under the chart).</p>\n",
+    );
     let all = findings(agg);
     if agg.axes.is_empty() {
         b.push_str("<p>One parameter point: nothing to compare.</p>\n");
     }
-    for axis in &agg.axes {
-        let fs: Vec<&crate::findings::Finding> = all.iter().filter(|f| &f.axis == axis).collect();
+    // Categorical axes (the variants a design review compares) before numeric ones.
+    let numeric = crate::sweep::numeric_axes(agg);
+    let mut axes: Vec<&String> = agg.axes.iter().collect();
+    axes.sort_by_key(|a| numeric.contains(a));
+    for axis in axes {
+        let mut fs: Vec<&crate::findings::Finding> = all.iter().filter(|f| &f.axis == axis).collect();
         if fs.is_empty() {
             let _ = writeln!(
                 b,
@@ -835,6 +843,8 @@ fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
             );
             continue;
         }
+        // Stable: equal counts keep the aggregate's order.
+        fs.sort_by_key(|f| std::cmp::Reverse(f.significant_count()));
         let _ = writeln!(
             b,
             "<p class=\"finding\"><b>{}</b></p>\n<ul class=\"findings\">",
@@ -857,6 +867,11 @@ fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
             "</ul>\n"
         });
     }
+    if meta.charts.iter().any(|c| c == KEY_CHART) {
+        b.push_str("<div id=\"key-chart\">\n");
+        figure(b, "../charts/", KEY_CHART);
+        b.push_str("</div>\n");
+    }
     let _ = writeln!(
         b,
         "<p class=\"note\">How to read: each comparison pairs the runs of two points by replication index (common \
@@ -867,11 +882,6 @@ fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
          no value at either point (e.g. pinned time without an offload) are left out.</p>",
         sig(ALPHA * 100.0, 2)
     );
-    if meta.charts.iter().any(|c| c == KEY_CHART) {
-        b.push_str("<div id=\"key-chart\">\n");
-        figure(b, "../charts/", KEY_CHART);
-        b.push_str("</div>\n");
-    }
 }
 
 /// The sweep page and its per-run pages (paths relative to `report/`).

@@ -163,7 +163,10 @@ fn sweep_report_first_screen_states_findings_and_every_run_has_a_page() {
     let sentence = "hop_delay_ms=5 against hop_delay_ms=2, 3 paired seeds: goodput down 59 % ± 4.9 % (p &lt; 0.001); \
                     completion time up 143 % in every seed (p &lt; 0.001)";
     assert!(html.contains(sentence), "no finding sentence in:\n{html}");
-    assert!(html.contains("retransmissions unchanged (identical in every seed)"));
+    assert!(html.contains(
+        "identical in every seed: share of retransmissions from the delegated chain, retransmissions, spurious \
+         retransmissions, RTO expiries."
+    ));
     let findings = html.find(">Findings</h2>").unwrap();
     assert!(findings < html.find("<div id=\"key-chart\">").unwrap());
     assert!(html.find("<div id=\"key-chart\">").unwrap() < html.find(">Overview</h2>").unwrap());
