@@ -1,5 +1,9 @@
-//! The HTML report: `DIR/report/index.html`, one self-contained page (inline CSS, no script,
-//! no network) with relative links, so it opens straight from the file system.
+//! The HTML report: `DIR/report/index.html`, a self-contained page (inline CSS, no script,
+//! no network) with relative links, so it opens straight from the file system. A sweep's page
+//! opens with its findings (sentences from [`crate::findings`]) and the key chart, then the
+//! tables; each run id links to the run's own page, `report/runs/<run folder>.html` (summary,
+//! handover, connections, the charts the folder holds or the command that regenerates them,
+//! files, reproduce command), rewritten whole with the index.
 
 use crate::aggregate::Aggregate;
 use crate::compare::CompareRow;
