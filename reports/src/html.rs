@@ -277,6 +277,14 @@ fn summary_table(out: &mut String, r: &RunReport) {
     out.push_str("</table>\n");
 }
 
+/// The scenario's name of connection `conn` (its id when it has none).
+fn conn_name(r: &RunReport, conn: u32) -> String {
+    r.connections
+        .iter()
+        .find(|c| c.conn == conn)
+        .map_or_else(|| conn.to_string(), |c| c.name.clone())
+}
+
 /// cwnd/ssthresh/srtt/rto of the old and new owner at each offload and upload.
 fn handover_table(b: &mut String, r: &RunReport) {
     if r.offload.handover.is_empty() {
@@ -311,7 +319,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td class=\"l\">{continued}</td></tr>",
-            h.conn,
+            esc(&conn_name(r, h.conn)),
             esc(&h.kind),
             sig(h.time_ns as f64 / 1e9, 6),
             arrow(cw(bf), cw(af), 1.0),
@@ -357,7 +365,9 @@ fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: 
     connections_table(&mut b, r);
     let files = list_files(dir);
     b.push_str("<h2 id=\"charts\">Charts</h2>\n");
-    let pngs: Vec<&str> = files.iter().filter_map(|f| f.strip_suffix(".png")).collect();
+    let mut pngs: Vec<&str> = files.iter().filter_map(|f| f.strip_suffix(".png")).collect();
+    // Time-sequence first, then congestion state, then the rest (each group by name).
+    pngs.sort_by_key(|p| (!p.starts_with("timeseq-"), !p.starts_with("cc-")));
     for stem in &pngs {
         figure(&mut b, base, stem);
     }

@@ -190,6 +190,11 @@ fn sweep_report_first_screen_states_findings_and_every_run_has_a_page() {
                 "{id}"
             );
             assert!(page.contains(">Handover of the congestion state</h2>"), "{id}");
+            // The scenario's name for the connection, as in every other table (issue 15).
+            assert!(
+                page.contains("<td class=\"l\">conn0</td><td class=\"l\">offload</td>"),
+                "{id}"
+            );
         }
         if row["example"] == true {
             assert!(
