@@ -372,7 +372,27 @@ fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: 
         figure(&mut b, base, stem);
     }
     let kept = r.artifacts.names().join(", ");
-    if pngs.is_empty() {
+    let has_pcap = files.iter().any(|f| f.ends_with(".pcapng"));
+    if let Some(e) = r.outcome.error()
+        && (pngs.is_empty() || !has_pcap)
+    {
+        // A failed run's folder holds what was written before it stopped; "not kept" would
+        // blame the artefact levels.
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The run failed ({}), so its folder may lack charts and captures. To run it again: \
+             <code>{}</code></p>",
+            esc(e),
+            esc(&r.command)
+        );
+    } else if pngs.is_empty() && r.artifacts.charts {
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The folder's summary.json lists charts but the folder holds none (removed?). To \
+             regenerate them: <code>{} --artifacts all</code></p>",
+            esc(&r.command)
+        );
+    } else if pngs.is_empty() {
         let _ = writeln!(
             b,
             "<p>No charts were kept for this run (artefacts: {}){}. To regenerate its time-sequence and \
@@ -397,7 +417,7 @@ fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: 
         }
     }
     b.push_str("<h2 id=\"files\">Files</h2>\n");
-    if r.artifacts.pcap {
+    if has_pcap {
         b.push_str(
             "<p><code>&lt;conn&gt;-sender.pcapng</code>: both directions of a connection as seen \
              at the sending host (open this one in Wireshark: its TCP analysis needs the ACKs); the other pcapng files \
@@ -405,12 +425,19 @@ fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: 
              contains \"source=delegated_unacked\"</code>); segments that never went on the wire are marked \
              <code>DROPPED</code>.</p>\n",
         );
-    } else {
+    } else if r.outcome.is_ok() && !r.artifacts.pcap {
         let _ = writeln!(
             b,
             "<p>No captures were kept for this run (artefacts: {}). To regenerate them: <code>{} --artifacts \
              all</code></p>",
             esc(&kept),
+            esc(&r.command)
+        );
+    } else if r.outcome.is_ok() {
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The folder's summary.json lists captures but the folder holds none (removed?). To \
+             regenerate them: <code>{} --artifacts all</code></p>",
             esc(&r.command)
         );
     }

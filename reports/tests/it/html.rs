@@ -184,7 +184,18 @@ fn sweep_report_first_screen_states_findings_and_every_run_has_a_page() {
         assert!(page.contains("<a href=\"../index.html\">← sweep report</a>"));
         assert!(page.contains(&format!("Reproduce: <code>{}</code>", row["command"].as_str().unwrap())));
         check_links(&report.join("runs"), &page);
+        if row["status"] != "ok" {
+            assert!(
+                page.contains(&format!(
+                    "The run failed ({}), so its folder may lack charts and captures.",
+                    row["error"].as_str().unwrap()
+                )),
+                "{id}:\n{page}"
+            );
+            assert!(!page.contains("were kept"), "a failed run blames no artefact level");
+        }
         if row["status"] == "ok" {
+            assert!(!page.contains("holds none"), "{id}");
             assert!(
                 page.contains(">Connections</h2>") && page.contains("<td class=\"l\">conn0</td>"),
                 "{id}"
