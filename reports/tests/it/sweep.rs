@@ -94,6 +94,19 @@ fn sweep_files_and_determinism() {
         let x = fs::read(a.path().join(f)).unwrap();
         assert!(x == fs::read(b.path().join(f)).unwrap(), "{f} not deterministic");
     }
+    let paired = fs::read_to_string(a.path().join("paired.csv")).unwrap();
+    assert_eq!(
+        paired.lines().next().unwrap(),
+        "axis,baseline,variant,others,metric,n_pairs,mean_diff,ci95_lo,ci95_hi,p_value,significant"
+    );
+    // Completion time grows by the same amount in every pair: p = 0, significant.
+    assert!(paired.contains(",completion_time_s,3,"), "{paired}");
+    assert!(
+        paired
+            .lines()
+            .any(|l| l.contains(",completion_time_s,3,") && l.ends_with(",0.0,true")),
+        "{paired}"
+    );
     let results = fs::read_to_string(a.path().join("results.csv")).unwrap();
     let mut lines = results.lines();
     assert!(lines.next().unwrap().starts_with(
