@@ -461,7 +461,9 @@ fn connections_table(b: &mut String, r: &RunReport) {
          class=\"l\">integrity</th><th>completion [s]</th><th>goodput [Mbit/s]</th><th>retransmissions</th><th>of \
          which from the delegated chain</th><th>RTO expiries</th><th>spurious retx</th></tr>\n",
     );
-    for c in &r.connections {
+    /// Rows shown; a many-connection run lists the rest in `summary.json` only.
+    const SHOWN: usize = 200;
+    for c in r.connections.iter().take(SHOWN) {
         let rt = &c.retransmissions;
         let _ = writeln!(
             b,
@@ -486,6 +488,14 @@ fn connections_table(b: &mut String, r: &RunReport) {
         );
     }
     b.push_str("</table>\n");
+    if r.connections.len() > SHOWN {
+        let _ = writeln!(
+            b,
+            "<p>The first {SHOWN} of {} connections; every one is in <code>summary.json</code> \
+             (<code>connections</code>).</p>",
+            r.connections.len()
+        );
+    }
 }
 
 /// One row of the overview table: (column header, metric key, show `± half-width`).
@@ -1067,6 +1077,25 @@ pub(crate) fn write_compare_html(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_many_connection_run_page_lists_200_connections_and_says_where_the_rest_are() {
+        let r = RunReport {
+            connections: (0..250)
+                .map(|i| crate::metrics::ConnReport {
+                    name: format!("c{i}"),
+                    conn: i,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut b = String::new();
+        connections_table(&mut b, &r);
+        assert_eq!(b.matches("<tr><td").count(), 200);
+        assert!(b.contains("<td class=\"l\">c199</td>") && !b.contains(">c200<"));
+        assert!(b.contains("The first 200 of 250 connections; every one is in <code>summary.json</code>"));
+    }
 
     #[test]
     fn escaping_and_numbers() {
