@@ -1,11 +1,19 @@
 //! [`compare`]: two sweep result folders, metric by metric, per matching parameter point.
 //!
 //! Output folder: `compare.json`, `compare.csv`, `charts/<metric>.{png,svg}` (both folders'
-//! means with 95% CIs side by side per point) and `index.html`.
+//! means with 95% CIs side by side per point), `summary.txt` and `index.html`.
+//!
+//! Runs of A and B with the same seed are paired (the same seed draws the same random numbers,
+//! so their difference is the change's effect without the seed's noise): each row carries the
+//! paired t-test of B − A over those seeds, and `summary.txt` (also at the top of the page)
+//! says per point what differs significantly by that test. Seeds in only one folder count in
+//! the per-folder means, not in the paired test.
 
 use crate::aggregate::{Aggregate, PointAggregate};
 use crate::charts::{self, CiChart, CiPoint, CiSeries, XAxis};
+use crate::findings::{Clause, Outcome, PairedTest, clauses_sentence};
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
+use crate::stats::Summary;
 use crate::sweep::{KEY_METRICS, metric_axis_label};
 use crate::{Result, html};
 use serde::{Deserialize, Serialize};
@@ -35,14 +43,37 @@ pub struct CompareRow {
     /// `diff / |a_mean|` (absent when `a_mean` is 0).
     pub rel_diff: Option<f64>,
     /// Whether the two 95% CIs overlap (absent when either has n < 2). Non-overlap is strong
-    /// evidence of a difference; overlap is not evidence of none (use paired runs for that).
+    /// evidence of a difference; overlap is not evidence of none (use the paired test).
     pub ci_overlap: Option<bool>,
+    /// Seeds with a value in both A and B (paired by seed: the same seed draws the same random
+    /// numbers in both).
+    pub paired_n: u64,
+    /// Mean of the per-seed differences B − A (absent without a pair).
+    pub paired_diff: Option<f64>,
+    /// 95% CI half-width of that mean (Student t; absent for fewer than 2 pairs).
+    pub paired_ci95_half_width: Option<f64>,
+    /// Two-sided p-value of the paired t-test (absent for fewer than 2 pairs).
+    pub paired_p: Option<f64>,
+}
+
+/// Per-seed differences B − A of `metric`, over the seeds both points ran successfully, in
+/// A's run order.
+fn paired_diffs(metric: &str, a: &PointAggregate, b: &PointAggregate) -> Vec<f64> {
+    let (Some(ma), Some(mb)) = (a.metric(metric), b.metric(metric)) else {
+        return Vec::new();
+    };
+    ma.values
+        .iter()
+        .filter_map(|x| mb.values.iter().find(|y| y.seed == x.seed).map(|y| y.value - x.value))
+        .collect()
 }
 
 fn row(point: &str, metric: &str, a: &PointAggregate, b: &PointAggregate) -> CompareRow {
     let sa = a.metric(metric).and_then(|m| m.summary);
     let sb = b.metric(metric).and_then(|m| m.summary);
     let diff = sa.zip(sb).map(|(x, y)| y.mean - x.mean);
+    let diffs = paired_diffs(metric, a, b);
+    let test = PairedTest::of(&diffs);
     let overlap = sa
         .and_then(|x| x.ci95_lo.zip(x.ci95_hi))
         .zip(sb.and_then(|y| y.ci95_lo.zip(y.ci95_hi)))
@@ -62,7 +93,53 @@ fn row(point: &str, metric: &str, a: &PointAggregate, b: &PointAggregate) -> Com
             .filter(|(_, s)| s.mean != 0.0)
             .map(|(d, s)| d / s.mean.abs()),
         ci_overlap: overlap,
+        paired_n: diffs.len() as u64,
+        paired_diff: Summary::of(&diffs).map(|s| s.mean),
+        paired_ci95_half_width: test.map(|t| t.half_width),
+        paired_p: test.map(|t| t.p),
     }
+}
+
+/// One sentence per common point: what differs significantly between A and B by the paired
+/// test, then what does not (see [`crate::findings`]).
+pub(crate) fn summary(rows: &[CompareRow]) -> Vec<String> {
+    let mut points: Vec<&str> = Vec::new();
+    for r in rows {
+        if !points.contains(&r.point.as_str()) {
+            points.push(&r.point);
+        }
+    }
+    points
+        .iter()
+        .map(|p| {
+            let of = |m: &str| rows.iter().find(|r| r.point == *p && r.metric == m);
+            let n = of(KEY_METRICS[0]).map_or(0, |r| r.paired_n);
+            let clauses: Vec<Clause> = KEY_METRICS
+                .iter()
+                .filter_map(|m| of(m))
+                .filter(|r| r.a_n > 0 || r.b_n > 0)
+                .map(|r| Clause {
+                    metric: r.metric.clone(),
+                    outcome: match (r.paired_diff, r.paired_ci95_half_width, r.paired_p) {
+                        (Some(mean), Some(half_width), Some(p)) => Outcome::Tested {
+                            test: PairedTest {
+                                n: r.paired_n,
+                                mean,
+                                half_width,
+                                p,
+                                // Mean 0 with no spread: every difference is 0.
+                                identical: mean == 0.0 && half_width == 0.0,
+                            },
+                            baseline: r.a_mean,
+                        },
+                        _ => Outcome::TooFew(r.paired_n),
+                    },
+                })
+                .collect();
+            let head = format!("{p}: B against A, {n} seed{} in both", if n == 1 { "" } else { "s" });
+            clauses_sentence(&head, &clauses)
+        })
+        .collect()
 }
 
 /// Compares the sweep folders `a` and `b` (each written by [`crate::write_sweep`]) and writes
@@ -138,6 +215,12 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
         charts::render(&out.join("charts"), &stem, &chart)?;
         stems.push(stem);
     }
-    html::write_compare_html(out, &na, &nb, &rows, &stems)?;
+    let sentences = summary(&rows);
+    let mut text = format!("{na} against {nb}, paired by seed (two-sided paired t-test, 5% level per test):\n");
+    for s in &sentences {
+        text.push_str(&format!("- {s}\n"));
+    }
+    write_atomic(&out.join("summary.txt"), text.as_bytes())?;
+    html::write_compare_html(out, &na, &nb, &rows, &stems, &sentences)?;
     Ok(rows)
 }

@@ -1,7 +1,9 @@
 //! Per-run CSV tables: `segments.csv` (every wire event), `acks.csv` (pure ACKs), `cc.csv`
 //! (sender samples), `buffers.csv` (send-buffer lifetimes) and, for simulated runs, `queues.csv`
 //! (each link direction's queue occupancy as arriving packets leave it). Sequence and ACK numbers are
-//! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1). The `conn` column
+//! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1). `segments.csv` and
+//! `acks.csv` list wire events by time (ties in log order); `cc.csv` leaves `ssthresh` empty
+//! while it is unset (at or above 2^30 bytes, the "arbitrarily high" initial value). The `conn` column
 //! of `segments.csv`, `acks.csv` and `cc.csv` names the connection as the scenario does (its id
 //! when it has no name); `buffers.csv` keeps the id, as `summary.json` does.
 
@@ -79,7 +81,8 @@ struct CcRow {
     conn: String,
     sender: &'static str,
     cwnd: u32,
-    ssthresh: u32,
+    /// Empty while unset (RFC 5681 §3.1: the initial value is "arbitrarily high").
+    ssthresh: Option<u32>,
     srtt_ns: u64,
     rto_ns: u64,
     flight: u32,
@@ -96,7 +99,12 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
     let mut segs = csv::Writer::from_writer(AtomicFile::create(&dir.join("segments.csv"))?);
     let mut acks = csv::Writer::from_writer(AtomicFile::create(&dir.join("acks.csv"))?);
     let mut last_ack: std::collections::BTreeMap<(u32, u16, &'static str), i64> = Default::default();
-    for x in &view.recs {
+    // Rows by time, ties in log order: the log is in kernel-event order, and a link records a
+    // segment's delivery (at its arrival time) while handling the event that sent it, so log
+    // order runs ahead of time. The stable sort keeps same-time events as logged.
+    let mut order: Vec<usize> = (0..view.recs.len()).collect();
+    order.sort_by_key(|&i| view.recs[i].r.time);
+    for x in order.iter().map(|&i| &view.recs[i]) {
         let r = x.r;
         let h = &r.header;
         let p = &r.provenance;
@@ -167,7 +175,7 @@ pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffer
         conn: info.conn_column(c.conn.0),
         sender: sender_name(c.sender),
         cwnd: c.cwnd,
-        ssthresh: c.ssthresh,
+        ssthresh: (c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh),
         srtt_ns: c.srtt_ns,
         rto_ns: c.rto_ns,
         flight: c.flight,

@@ -1,5 +1,9 @@
-//! The HTML report: `DIR/report/index.html`, one self-contained page (inline CSS, no script,
-//! no network) with relative links, so it opens straight from the file system.
+//! The HTML report: `DIR/report/index.html`, a self-contained page (inline CSS, no script,
+//! no network) with relative links, so it opens straight from the file system. A sweep's page
+//! opens with its findings (sentences from [`crate::findings`]) and the key chart, then the
+//! tables; each run id links to the run's own page, `report/runs/<run folder>.html` (summary,
+//! handover, connections, the charts the folder holds or the command that regenerates them,
+//! files, reproduce command), rewritten whole with the index.
 
 use crate::aggregate::Aggregate;
 use crate::compare::CompareRow;
@@ -16,7 +20,8 @@ padding:0 1em}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #cc
 margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}td{white-space:nowrap}td.l{white-space:normal}th{background:#f0f0f0}\
 td.l,th.l{text-align:left}tr.failed td{background:#fde8e8}figure{margin:1em 0}img{max-width:100%;border:1px solid \
 #ddd}figcaption{font-size:.9em;color:#555}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}\
-.bad{color:#b00020;font-weight:bold}.sig{background:#fff1b8;font-weight:bold}details{margin:.4em 0}summary{cursor:pointer;margin:.3em 0}td.files{font-size:.85em}.ok{color:#176117}code{background:#f3f3f3;padding:0 .2em}";
+.bad{color:#b00020;font-weight:bold}.sig{background:#fff1b8;font-weight:bold}details{margin:.4em 0}summary{cursor:pointer;margin:.3em 0}td.files{font-size:.85em}.ok{color:#176117}code{background:#f3f3f3;padding:0 .2em}\
+ul.findings li{margin:.3em 0}p.finding{margin:.8em 0 .2em}p.note{font-size:.85em;color:#555}";
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -187,9 +192,19 @@ fn file_links(out: &mut String, dir: &Path, base: &str) {
 /// [`crate::write_sweep`]) or a single run's folder (with `summary.json`).
 pub fn write_report(dir: &Path) -> Result<()> {
     let html = if dir.join("results.json").exists() {
-        sweep_page(dir)?
+        let (html, runs) = sweep_page(dir)?;
+        // Per-run pages: `report/runs/<run>.html`, rewritten whole so none is left from an
+        // earlier report of a run no longer in the sweep.
+        let pages = dir.join("report").join("runs");
+        if pages.is_dir() {
+            fs::remove_dir_all(&pages).map_err(|e| ReportError::io("remove", &pages, e))?;
+        }
+        for (path, page) in runs {
+            write_atomic(&dir.join("report").join(path), page.as_bytes())?;
+        }
+        html
     } else if dir.join("summary.json").exists() {
-        run_page(dir, &RunReport::read(&dir.join("summary.json"))?)
+        run_page(dir, &RunReport::read(&dir.join("summary.json"))?, "../", None, None)
     } else {
         return Err(ReportError::Invalid(format!(
             "{}: neither results.json nor summary.json",
@@ -262,6 +277,14 @@ fn summary_table(out: &mut String, r: &RunReport) {
     out.push_str("</table>\n");
 }
 
+/// The scenario's name of connection `conn` (its id when it has none).
+fn conn_name(r: &RunReport, conn: u32) -> String {
+    r.connections
+        .iter()
+        .find(|c| c.conn == conn)
+        .map_or_else(|| conn.to_string(), |c| c.name.clone())
+}
+
 /// cwnd/ssthresh/srtt/rto of the old and new owner at each offload and upload.
 fn handover_table(b: &mut String, r: &RunReport) {
     if r.offload.handover.is_empty() {
@@ -275,7 +298,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
     );
     // ssthresh at or above 2^30 is the "not yet set" initial value.
     let show = |v: Option<u64>, k: f64| match v {
-        Some(x) if k.is_nan() && x >= 1 << 30 => "unset".to_string(),
+        Some(x) if k.is_nan() && x >= u64::from(crate::charts::SSTHRESH_INFINITE) => "unset".to_string(),
         _ => num(v.map(|x| x as f64 * if k.is_nan() { 1.0 } else { k })),
     };
     // `k`: display factor; NaN marks ssthresh (shown as bytes, "unset" when not yet set).
@@ -296,7 +319,7 @@ fn handover_table(b: &mut String, r: &RunReport) {
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td class=\"l\">{continued}</td></tr>",
-            h.conn,
+            esc(&conn_name(r, h.conn)),
             esc(&h.kind),
             sig(h.time_ns as f64 / 1e9, 6),
             arrow(cw(bf), cw(af), 1.0),
@@ -308,8 +331,15 @@ fn handover_table(b: &mut String, r: &RunReport) {
     b.push_str("</table>\n");
 }
 
-fn run_page(dir: &Path, r: &RunReport) -> String {
+/// A run's page. `base`: the run folder relative to the page (`../` for `RUN/report/index.html`);
+/// `back`: the sweep report relative to the page, for a run inside a sweep.
+/// `example`: inside a sweep, the page of this run's point's example run (the one whose charts
+/// and captures the sweep kept), as (run id, link).
+fn run_page(dir: &Path, r: &RunReport, base: &str, back: Option<&str>, example: Option<(&str, String)>) -> String {
     let mut b = String::new();
+    if let Some(back) = back {
+        let _ = writeln!(b, "<p><a href=\"{}\">← sweep report</a></p>", href(back));
+    }
     let _ = writeln!(b, "<h1>{} — run {}</h1>", esc(&r.scenario), esc(&r.run_id));
     let _ = writeln!(b, "<p>{}</p>", esc(&r.description));
     let _ = writeln!(
@@ -325,30 +355,147 @@ fn run_page(dir: &Path, r: &RunReport) -> String {
         esc(&r.commit),
         esc(&r.fingerprint)
     );
-    let _ = writeln!(b, "<p>Reproduce: <code>{}</code></p>", esc(&r.command));
+    let _ = writeln!(b, "<p id=\"reproduce\">Reproduce: <code>{}</code></p>", esc(&r.command));
     for w in &r.warnings {
         let _ = writeln!(b, "<p class=\"bad\">warning: {}</p>", esc(w));
     }
-    b.push_str("<h2>Summary</h2>\n");
+    b.push_str("<h2 id=\"summary\">Summary</h2>\n");
     summary_table(&mut b, r);
     handover_table(&mut b, r);
-    b.push_str("<h2>Charts</h2>\n");
+    connections_table(&mut b, r);
     let files = list_files(dir);
-    for f in &files {
-        if let Some(stem) = f.strip_suffix(".png") {
-            figure(&mut b, "../", stem);
+    b.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    let mut pngs: Vec<&str> = files.iter().filter_map(|f| f.strip_suffix(".png")).collect();
+    // Time-sequence first, then congestion state, then the rest (each group by name).
+    pngs.sort_by_key(|p| (!p.starts_with("timeseq-"), !p.starts_with("cc-")));
+    for stem in &pngs {
+        figure(&mut b, base, stem);
+    }
+    let kept = r.artifacts.names().join(", ");
+    let has_pcap = files.iter().any(|f| f.ends_with(".pcapng"));
+    if let Some(e) = r.outcome.error()
+        && (pngs.is_empty() || !has_pcap)
+    {
+        // A failed run's folder holds what was written before it stopped; "not kept" would
+        // blame the artefact levels.
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The run failed ({}), so its folder may lack charts and captures. To run it again: \
+             <code>{}</code></p>",
+            esc(e),
+            esc(&r.command)
+        );
+    } else if pngs.is_empty() && r.artifacts.charts {
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The folder's summary.json lists charts but the folder holds none (removed?). To \
+             regenerate them: <code>{} --artifacts all</code></p>",
+            esc(&r.command)
+        );
+    } else if pngs.is_empty() {
+        let _ = writeln!(
+            b,
+            "<p>No charts were kept for this run (artefacts: {}){}. To regenerate its time-sequence and \
+             congestion charts and its captures: <code>{} --artifacts all</code></p>",
+            esc(&kept),
+            if back.is_some() {
+                ": a sweep writes charts and captures only for each parameter point's example run"
+            } else {
+                ""
+            },
+            esc(&r.command)
+        );
+        if let Some((id, link)) = &example
+            && *id != r.run_id
+        {
+            let _ = writeln!(
+                b,
+                "<p>The charts of this parameter point's example run: <a href=\"{}\">{}</a>.</p>",
+                href(link),
+                esc(id)
+            );
         }
     }
-    b.push_str(
-        "<h2>Files</h2>\n<p><code>&lt;conn&gt;-sender.pcapng</code>: both directions of a connection as seen \
-         at the sending host (open this one in Wireshark: its TCP analysis needs the ACKs); the other pcapng files \
-         are captured at each link direction's ingress. Packet comments carry provenance (<code>frame.comment \
-         contains \"source=delegated_unacked\"</code>); segments that never went on the wire are marked \
-         <code>DROPPED</code>.</p>\n",
+    b.push_str("<h2 id=\"files\">Files</h2>\n");
+    if has_pcap {
+        b.push_str(
+            "<p><code>&lt;conn&gt;-sender.pcapng</code>: both directions of a connection as seen \
+             at the sending host (open this one in Wireshark: its TCP analysis needs the ACKs); the other pcapng files \
+             are captured at each link direction's ingress. Packet comments carry provenance (<code>frame.comment \
+             contains \"source=delegated_unacked\"</code>); segments that never went on the wire are marked \
+             <code>DROPPED</code>.</p>\n",
+        );
+    } else if r.outcome.is_ok() && !r.artifacts.pcap {
+        let _ = writeln!(
+            b,
+            "<p>No captures were kept for this run (artefacts: {}). To regenerate them: <code>{} --artifacts \
+             all</code></p>",
+            esc(&kept),
+            esc(&r.command)
+        );
+    } else if r.outcome.is_ok() {
+        let _ = writeln!(
+            b,
+            "<p class=\"bad\">The folder's summary.json lists captures but the folder holds none (removed?). To \
+             regenerate them: <code>{} --artifacts all</code></p>",
+            esc(&r.command)
+        );
+    }
+    file_links(&mut b, dir, base);
+    let _ = writeln!(
+        b,
+        "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>",
+        esc(&r.scenario_text)
     );
-    file_links(&mut b, dir, "../");
-    let _ = writeln!(b, "<h2>Scenario</h2>\n<pre>{}</pre>", esc(&r.scenario_text));
     page(&format!("{} {}", r.scenario, r.run_id), &b)
+}
+
+/// One row per connection (`summary.json` `connections`).
+fn connections_table(b: &mut String, r: &RunReport) {
+    if r.connections.is_empty() {
+        return;
+    }
+    b.push_str(
+        "<h2 id=\"connections\">Connections</h2>\n<table><tr><th class=\"l\">connection</th><th \
+         class=\"l\">client → server</th><th class=\"l\">offloaded</th><th>bytes delivered</th><th \
+         class=\"l\">integrity</th><th>completion [s]</th><th>goodput [Mbit/s]</th><th>retransmissions</th><th>of \
+         which from the delegated chain</th><th>RTO expiries</th><th>spurious retx</th></tr>\n",
+    );
+    /// Rows shown; a many-connection run lists the rest in `summary.json` only.
+    const SHOWN: usize = 200;
+    for c in r.connections.iter().take(SHOWN) {
+        let rt = &c.retransmissions;
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{} → {}</td><td class=\"l\">{}</td><td>{}</td><td \
+             class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.name),
+            esc(&c.client),
+            esc(&c.server),
+            if c.offloaded { "yes" } else { "no" },
+            c.bytes_delivered,
+            if c.integrity_ok {
+                "ok"
+            } else {
+                "<span class=\"bad\">FAILED</span>"
+            },
+            num(c.completion_time_ns.map(|t| t as f64 / 1e9)),
+            num(c.goodput_bps.map(|g| g / 1e6)),
+            rt.total,
+            rt.by_source.delegated_unacked + rt.by_source.delegated_unsent,
+            c.rto_count,
+            c.spurious_retransmissions,
+        );
+    }
+    b.push_str("</table>\n");
+    if r.connections.len() > SHOWN {
+        let _ = writeln!(
+            b,
+            "<p>The first {SHOWN} of {} connections; every one is in <code>summary.json</code> \
+             (<code>connections</code>).</p>",
+            r.connections.len()
+        );
+    }
 }
 
 /// One row of the overview table: (column header, metric key, show `± half-width`).
@@ -395,7 +542,7 @@ fn param_value<'a>(params: &'a [(String, String)], axis: &str) -> &'a str {
     params.iter().find(|(k, _)| k == axis).map_or("", |(_, v)| v.as_str())
 }
 
-/// Section 1: title, description, provenance, files, parameters.
+/// Section 1: title, description, provenance.
 fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggregate) {
     let _ = writeln!(b, "<h1>{}</h1>\n<p>{}</p>", esc(&meta.scenario), esc(&meta.description));
     let failed = rows.iter().filter(|r| r.status != "ok").count();
@@ -417,11 +564,15 @@ fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggr
             meta.builds.iter().map(|s| esc(s)).collect::<Vec<_>>().join(" · ")
         );
     }
+}
+
+/// Section 3: data files, section links, the parameters and seeds.
+fn sweep_parameters(b: &mut String, agg: &Aggregate) {
     b.push_str(
         "<p>Data: <a href=\"../results.csv\">results.csv</a> · <a href=\"../results.json\">results.json</a> (one \
          row per run) · <a href=\"../aggregate.csv\">aggregate.csv</a> · <a href=\"../aggregate.json\">aggregate.json\
          </a> (per point) · <a href=\"../paired.csv\">paired.csv</a> (paired differences)</p>\n<p>Sections: <a \
-         href=\"#failed\">failed runs</a> · <a href=\"#overview\">overview</a> · <a href=\"#charts\">charts</a> · \
+         href=\"#findings\">findings</a> · <a href=\"#failed\">failed runs</a> · <a href=\"#overview\">overview</a> · <a href=\"#charts\">charts</a> · \
          <a href=\"#paired\">paired differences</a> · <a href=\"#details\">detailed statistics</a> · <a \
          href=\"#runs\">runs and files</a> · <a href=\"#scenario\">scenario</a></p>\n",
     );
@@ -452,8 +603,8 @@ fn sweep_header(b: &mut String, meta: &SweepMeta, rows: &[ResultRow], agg: &Aggr
     );
 }
 
-/// Section 2: failed runs with error, seed, folder and reproducing command.
-fn failed_runs(b: &mut String, rows: &[ResultRow]) {
+/// Section 4: failed runs with error, seed, folder and reproducing command.
+fn failed_runs(b: &mut String, dir: &Path, rows: &[ResultRow]) {
     let failed: Vec<&ResultRow> = rows.iter().filter(|r| r.status != "ok").collect();
     b.push_str("<h2 id=\"failed\">Failed runs</h2>\n");
     if failed.is_empty() {
@@ -467,10 +618,9 @@ fn failed_runs(b: &mut String, rows: &[ResultRow]) {
     for r in &failed {
         let _ = writeln!(
             b,
-            "<tr class=\"failed\"><td class=\"l\"><a href=\"../{}/\">{}</a></td><td>{}</td><td class=\"l\">{}</td><td \
+            "<tr class=\"failed\"><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td><td \
              class=\"l\">{}</td><td class=\"l\"><code>{}</code></td></tr>",
-            href(&r.dir),
-            esc(&r.run_id),
+            run_link(dir, r),
             r.seed,
             esc(&crate::info::params_label(&r.params)),
             esc(r.error.as_deref().unwrap_or("")),
@@ -480,7 +630,7 @@ fn failed_runs(b: &mut String, rows: &[ResultRow]) {
     b.push_str("</table>\n");
 }
 
-/// Section 3: one row per parameter point with the key metrics.
+/// Section 5: one row per parameter point with the key metrics.
 fn overview(b: &mut String, agg: &Aggregate) {
     b.push_str(
         "<h2 id=\"overview\">Overview</h2>\n<p>Per parameter point: mean ± half-width of the Student-t 95% confidence interval over \
@@ -691,11 +841,11 @@ fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
             .collect();
         let _ = writeln!(
             b,
-            "<tr{}><td class=\"l\"><a href=\"{}\">{}</a>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td \
+            "<tr{}><td class=\"l\">{} (<a href=\"{}\">folder</a>){}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td \
              class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l files\">{}</td></tr>",
             if r.status == "ok" { "" } else { " class=\"failed\"" },
+            run_link(dir, r),
             href(&base),
-            esc(&r.run_id),
             if r.example { " <b>example</b>" } else { "" },
             r.seed,
             r.seed_index,
@@ -711,7 +861,82 @@ fn runs_section(b: &mut String, dir: &Path, rows: &[ResultRow]) {
     b.push_str("</table>\n");
 }
 
-fn sweep_page(dir: &Path) -> Result<String> {
+/// The chart shown under the findings: retransmissions by source per point (where offload
+/// moves them is the question a chimney sweep asks).
+const KEY_CHART: &str = "retx-by-source";
+
+/// Section 2: the findings in sentences (see [`crate::findings`]), then the key chart.
+fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
+    use crate::findings::{ALPHA, axis_summary, findings, sentence};
+    /// Sentences shown per axis before the rest are folded (those with the most significant
+    /// changes first), so the first screen stays a summary.
+    const SHOWN: usize = 3;
+    b.push_str(
+        "<h2 id=\"findings\">Findings</h2>\n<p class=\"note\">Per swept axis: what changes significantly between \
+         its values (paired t-test over the common-random-number seeds, 5% level; how to read it: under the chart).</p>\n",
+    );
+    let all = findings(agg);
+    if agg.axes.is_empty() {
+        b.push_str("<p>One parameter point: nothing to compare.</p>\n");
+    }
+    // Categorical axes (the variants a design review compares) before numeric ones.
+    let numeric = crate::sweep::numeric_axes(agg);
+    let mut axes: Vec<&String> = agg.axes.iter().collect();
+    axes.sort_by_key(|a| numeric.contains(a));
+    for axis in axes {
+        let mut fs: Vec<&crate::findings::Finding> = all.iter().filter(|f| &f.axis == axis).collect();
+        if fs.is_empty() {
+            let _ = writeln!(
+                b,
+                "<p class=\"finding\"><b>{}</b>: one value only (or no two points differ in it alone), nothing to \
+                 compare.</p>",
+                esc(axis)
+            );
+            continue;
+        }
+        // Stable: equal counts keep the aggregate's order.
+        fs.sort_by_key(|f| std::cmp::Reverse(f.significant_count()));
+        let _ = writeln!(
+            b,
+            "<p class=\"finding\"><b>{}</b></p>\n<ul class=\"findings\">",
+            esc(&axis_summary(axis, &fs))
+        );
+        for (i, f) in fs.iter().enumerate() {
+            if i == SHOWN {
+                let _ = writeln!(
+                    b,
+                    "</ul><details><summary>{} more comparisons along {}</summary><ul class=\"findings\">",
+                    fs.len() - SHOWN,
+                    esc(axis)
+                );
+            }
+            let _ = writeln!(b, "<li>{}</li>", esc(&sentence(f)));
+        }
+        b.push_str(if fs.len() > SHOWN {
+            "</ul></details>\n"
+        } else {
+            "</ul>\n"
+        });
+    }
+    if meta.charts.iter().any(|c| c == KEY_CHART) {
+        b.push_str("<div id=\"key-chart\">\n");
+        figure(b, "../charts/", KEY_CHART);
+        b.push_str("</div>\n");
+    }
+    let _ = writeln!(
+        b,
+        "<p class=\"note\">How to read: each comparison pairs the runs of two points by replication index (common \
+         random numbers) and tests the mean per-seed difference (variant − baseline) with a two-sided paired t-test, \
+         each at the {}% level with no correction for the number of tests. ± is the 95% CI half-width of the mean \
+         difference, relative to the baseline's mean where that is not 0. \"Unchanged\" means not significant, not \
+         equal; \"identical in every seed\" means equal. n counts seeds that succeeded at both points. Metrics with \
+         no value at either point (e.g. pinned time without an offload) are left out.</p>",
+        sig(ALPHA * 100.0, 2)
+    );
+}
+
+/// The sweep page and its per-run pages (paths relative to `report/`).
+fn sweep_page(dir: &Path) -> Result<(String, Vec<(String, String)>)> {
     let rows: Vec<ResultRow> = read_json(&dir.join("results.json"))?;
     let agg = Aggregate::read(&dir.join("aggregate.json"))?;
     let meta: SweepMeta = if dir.join("sweep.json").exists() {
@@ -719,10 +944,33 @@ fn sweep_page(dir: &Path) -> Result<String> {
     } else {
         Default::default()
     };
+    let mut pages = Vec::new();
+    for r in &rows {
+        let run = dir.join(&r.dir);
+        if run.join("summary.json").is_file() {
+            let report = RunReport::read(&run.join("summary.json"))?;
+            // Page to page: both are in `report/runs/`.
+            let example = rows.iter().find(|x| x.example && x.params == r.params).map(|x| {
+                let page = run_page_path(x);
+                let file = page.rsplit('/').next().unwrap_or(&page).to_string();
+                (x.run_id.as_str(), file)
+            });
+            let html = run_page(
+                &run,
+                &report,
+                &format!("../../{}/", r.dir),
+                Some("../index.html"),
+                example,
+            );
+            pages.push((run_page_path(r), html));
+        }
+    }
     let numeric = crate::sweep::numeric_axes(&agg);
     let mut b = String::new();
     sweep_header(&mut b, &meta, &rows, &agg);
-    failed_runs(&mut b, &rows);
+    findings_section(&mut b, &agg, &meta);
+    sweep_parameters(&mut b, &agg);
+    failed_runs(&mut b, dir, &rows);
     overview(&mut b, &agg);
     b.push_str("<h2 id=\"charts\">Charts</h2>\n");
     if !numeric.is_empty() {
@@ -731,7 +979,10 @@ fn sweep_page(dir: &Path) -> Result<String> {
              give the true values.</p>\n",
         );
     }
-    for stem in &meta.charts {
+    if meta.charts.iter().any(|c| c == KEY_CHART) {
+        b.push_str("<p>Retransmissions by source: under the <a href=\"#key-chart\">findings</a>.</p>\n");
+    }
+    for stem in meta.charts.iter().filter(|c| *c != KEY_CHART) {
         figure(&mut b, "../charts/", stem);
     }
     paired_section(&mut b, &agg, &numeric);
@@ -742,7 +993,26 @@ fn sweep_page(dir: &Path) -> Result<String> {
         "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>",
         esc(&meta.scenario_text)
     );
-    Ok(page(&meta.scenario, &b))
+    Ok((page(&meta.scenario, &b), pages))
+}
+
+/// A run's page relative to `report/`: `runs/<run folder>.html` (the folder name is already
+/// sanitised, see [`crate::run_dir`]).
+fn run_page_path(r: &ResultRow) -> String {
+    format!("{}.html", r.dir)
+}
+
+/// The run id as a link to its page, or to its folder when it has no `summary.json`.
+fn run_link(dir: &Path, r: &ResultRow) -> String {
+    if dir.join(&r.dir).join("summary.json").is_file() {
+        format!("<a href=\"{}\">{}</a>", href(&run_page_path(r)), esc(&r.run_id))
+    } else {
+        format!(
+            "<a href=\"../{}/\">{}</a> (no summary.json)",
+            href(&r.dir),
+            esc(&r.run_id)
+        )
+    }
 }
 
 /// Writes `out/index.html` for a comparison.
@@ -752,15 +1022,25 @@ pub(crate) fn write_compare_html(
     b_name: &str,
     rows: &[CompareRow],
     stems: &[String],
+    sentences: &[String],
 ) -> Result<()> {
     let mut b = String::new();
     let _ = writeln!(
         b,
-        "<h1>Comparison</h1>\n<p>{} vs {}; difference = B − A. Files: <a href=\"compare.csv\">compare.csv</a>, <a href=\"compare.json\">compare.json</a></p>",
+        "<h1>Comparison</h1>\n<p>{} vs {}; difference = B − A. Files: <a href=\"compare.csv\">compare.csv</a>, <a href=\"compare.json\">compare.json</a>, <a href=\"summary.txt\">summary.txt</a></p>",
         esc(a),
         esc(b_name)
     );
-    b.push_str("<table><tr><th class=\"l\">point</th><th class=\"l\">metric</th><th>A mean ± hw</th><th>B mean ± hw</th><th>diff</th><th>rel</th><th class=\"l\">CIs overlap</th></tr>\n");
+    b.push_str("<h2 id=\"findings\">What differs</h2>\n<ul class=\"findings\">\n");
+    for s in sentences {
+        let _ = writeln!(b, "<li>{}</li>", esc(s));
+    }
+    b.push_str(
+        "</ul>\n<p class=\"note\">Runs with the same seed in A and B are paired; each metric is tested with a \
+         two-sided paired t-test on the per-seed differences B − A at the 5% level (no correction for the number of \
+         tests). ± is the 95% CI half-width of the mean difference, relative to A's mean where that is not 0.</p>\n",
+    );
+    b.push_str("<table><tr><th class=\"l\">point</th><th class=\"l\">metric</th><th>A mean ± hw</th><th>B mean ± hw</th><th>diff</th><th>rel</th><th class=\"l\">CIs overlap</th><th>paired seeds</th><th>paired Δ ± hw</th><th>p</th></tr>\n");
     for r in rows.iter().filter(|r| KEY_METRICS.contains(&r.metric.as_str())) {
         let pm = |m: Option<f64>, h: Option<f64>| format!("{} ± {}", num(m), num(h));
         let overlap = match r.ci_overlap {
@@ -770,13 +1050,21 @@ pub(crate) fn write_compare_html(
         };
         let _ = writeln!(
             b,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{overlap}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{overlap}</td><td>{}</td><td{}>{}</td><td>{}</td></tr>",
             esc(&r.point),
             esc(&r.metric),
             pm(r.a_mean, r.a_ci95_half_width),
             pm(r.b_mean, r.b_ci95_half_width),
             num(r.diff),
-            r.rel_diff.map_or("–".to_string(), |x| format!("{:+.1}%", x * 100.0))
+            r.rel_diff.map_or("–".to_string(), |x| format!("{:+.1}%", x * 100.0)),
+            r.paired_n,
+            if r.paired_p.is_some_and(|p| p < crate::findings::ALPHA) {
+                " class=\"sig\""
+            } else {
+                ""
+            },
+            pm(r.paired_diff, r.paired_ci95_half_width),
+            r.paired_p.map_or("–".to_string(), crate::findings::p_text)
         );
     }
     b.push_str("</table>\n");
@@ -789,6 +1077,25 @@ pub(crate) fn write_compare_html(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_many_connection_run_page_lists_200_connections_and_says_where_the_rest_are() {
+        let r = RunReport {
+            connections: (0..250)
+                .map(|i| crate::metrics::ConnReport {
+                    name: format!("c{i}"),
+                    conn: i,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut b = String::new();
+        connections_table(&mut b, &r);
+        assert_eq!(b.matches("<tr><td").count(), 200);
+        assert!(b.contains("<td class=\"l\">c199</td>") && !b.contains(">c200<"));
+        assert!(b.contains("The first 200 of 250 connections; every one is in <code>summary.json</code>"));
+    }
 
     #[test]
     fn escaping_and_numbers() {

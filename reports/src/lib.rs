@@ -22,8 +22,10 @@
 //! Across runs ([`write_sweep`], [`Aggregate`], [`compare`], [`write_report`]): results and
 //! per-parameter-point statistics (mean, sd, Student-t 95% CI, paired differences across
 //! variants with common random numbers), sweep charts, and a self-contained HTML report
-//! (title, parameters, failed runs, an overview table, charts, paired differences, folded
-//! detail tables, links to every run's files).
+//! (title, the findings in sentences from paired t-tests with the key chart, parameters,
+//! failed runs, an overview table, charts, paired differences, folded detail tables, and a
+//! page per run with its summary, handover, connections, charts and files). `compare` pairs
+//! the runs of two folders that share a seed and says what differs significantly.
 //!
 //! Determinism: every output is a pure function of its inputs. Maps that reach an output are
 //! `BTreeMap`s or ordered `Vec`s, float sums run sequentially in a documented order, charts
@@ -44,6 +46,7 @@ mod charts;
 mod compare;
 mod csvout;
 mod error;
+mod findings;
 mod html;
 mod info;
 mod io;

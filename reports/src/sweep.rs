@@ -5,10 +5,12 @@
 //! DIR/sweep.json                  scenario, description, version, counts
 //! DIR/results.{csv,json}          one row per run (failed runs with their error)
 //! DIR/aggregate.{csv,json}        per parameter point: n, mean, sd, 95% CI, min, max, seeds needed
-//! DIR/paired.csv                  paired differences between variants (by seed index)
+//! DIR/paired.csv                  paired differences between variants (by seed index), with the
+//!                                 paired t-test's p-value
 //! DIR/charts/*.{png,svg}          retransmissions by source, metrics vs parameters
 //! DIR/runs/<run_id>/...           each run's folder (write_run)
-//! DIR/report/index.html           write_report
+//! DIR/report/index.html           write_report: findings, key chart, tables
+//! DIR/report/runs/<run_id>.html   write_report: one page per run
 //! ```
 
 use crate::aggregate::Aggregate;
@@ -319,6 +321,9 @@ struct PairedRow<'a> {
     mean_diff: Option<f64>,
     ci95_lo: Option<f64>,
     ci95_hi: Option<f64>,
+    /// Two-sided paired t-test of "mean difference = 0" (absent for fewer than 2 pairs): the
+    /// test the report's finding sentences use.
+    p_value: Option<f64>,
     significant: bool,
 }
 
@@ -363,6 +368,7 @@ pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
             mean_diff: d.summary.map(|s| s.mean),
             ci95_lo: d.summary.and_then(|s| s.ci95_lo),
             ci95_hi: d.summary.and_then(|s| s.ci95_hi),
+            p_value: crate::findings::PairedTest::of(&d.pairs.iter().map(|p| p.1).collect::<Vec<_>>()).map(|t| t.p),
             significant: d.significant,
         })
         .collect();

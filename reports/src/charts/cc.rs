@@ -45,8 +45,9 @@ pub(crate) struct CcChart {
 /// At most this many handovers get a zoom panel (the first ones).
 pub(crate) const MAX_ZOOMS: usize = 3;
 
-/// ssthresh values at or above this are "not yet set" and not drawn [bytes].
-const SSTHRESH_INFINITE: u32 = 1 << 30;
+/// ssthresh values at or above this are "not yet set" [bytes]: not drawn, written as an empty
+/// `cc.csv` cell, shown as "unset" in the handover table.
+pub(crate) const SSTHRESH_INFINITE: u32 = 1 << 30;
 
 impl CcChart {
     /// Extracts connection `conn`'s samples.

@@ -11,7 +11,7 @@ mod ci;
 mod timeseq;
 
 pub(crate) use bars::StackedBars;
-pub(crate) use cc::CcChart;
+pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
 pub(crate) use timeseq::TimeSeq;
 

@@ -369,3 +369,44 @@ fn summary_lists_every_timeline_action_with_its_effect() {
         ]
     );
 }
+
+/// Issue 15 ("`segments.csv` in time order"): a link records a segment's delivery while
+/// handling the event that sent it, so log order (by kernel event) puts deliveries ahead of
+/// later transmissions. The CSV tables list wire events by time (ties in log order), as a
+/// reader scanning them, or a tool computing dup-ACKs row by row, expects; and the unset
+/// ssthresh (RFC 5681 §3.1: "set arbitrarily high", u32::MAX here) is an empty cell, not
+/// 4294967295.
+#[test]
+fn packet_tables_are_in_time_order_and_unset_ssthresh_is_empty() {
+    let d = tempfile::tempdir().unwrap();
+    super::pcap::real_run("offload_during_retransmission", &[], 0, d.path());
+    let read = |n: &str| fs::read_to_string(d.path().join(n)).unwrap();
+    for table in ["segments.csv", "acks.csv", "cc.csv"] {
+        let text = read(table);
+        let times: Vec<u64> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(times.len() > 10, "{table}");
+        let back = times.windows(2).position(|w| w[1] < w[0]);
+        assert_eq!(
+            back,
+            None,
+            "{table}: row {} goes back in time",
+            back.map_or(0, |i| i + 2)
+        );
+    }
+    let cc = read("cc.csv");
+    let col = cc
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "ssthresh")
+        .unwrap();
+    let ssthresh: Vec<&str> = cc.lines().skip(1).map(|l| l.split(',').nth(col).unwrap()).collect();
+    assert!(!cc.contains("4294967295"), "the unset ssthresh is written as a number");
+    assert_eq!(ssthresh[0], "", "ssthresh is unset until the first loss");
+    assert!(ssthresh.iter().any(|s| s.parse::<u32>().is_ok()), "set after a loss");
+}

@@ -94,6 +94,19 @@ fn sweep_files_and_determinism() {
         let x = fs::read(a.path().join(f)).unwrap();
         assert!(x == fs::read(b.path().join(f)).unwrap(), "{f} not deterministic");
     }
+    let paired = fs::read_to_string(a.path().join("paired.csv")).unwrap();
+    assert_eq!(
+        paired.lines().next().unwrap(),
+        "axis,baseline,variant,others,metric,n_pairs,mean_diff,ci95_lo,ci95_hi,p_value,significant"
+    );
+    // Completion time grows by the same amount in every pair: p = 0, significant.
+    assert!(paired.contains(",completion_time_s,3,"), "{paired}");
+    assert!(
+        paired
+            .lines()
+            .any(|l| l.contains(",completion_time_s,3,") && l.ends_with(",0.0,true")),
+        "{paired}"
+    );
     let results = fs::read_to_string(a.path().join("results.csv")).unwrap();
     let mut lines = results.lines();
     assert!(lines.next().unwrap().starts_with(
@@ -136,4 +149,69 @@ fn compare_two_folders() {
     assert!(out.path().join("compare.csv").is_file() && out.path().join("index.html").is_file());
     assert!(out.path().join("charts/goodput_bps.png").is_file());
     super::keep(out.path(), "compare");
+}
+
+/// A sweep folder of one point `hop_delay_ms=5` whose runs really had `actual_ms` per hop (a
+/// stand-in for a build that changed the model), over `seeds`.
+fn one_point(dir: &Path, actual_ms: u64, seeds: std::ops::Range<u64>) {
+    let runs: Vec<RunReport> = seeds
+        .map(|s| {
+            let (mut info, log) = offload_mid_transfer(s, actual_ms);
+            info.params[0].1 = "5".into();
+            RunReport::from_log(&info, &log).unwrap()
+        })
+        .collect();
+    write_sweep(dir, &runs).unwrap();
+}
+
+/// `compare A B` pairs the runs of A and B that share a seed (issue 15: "paired per seed
+/// where the seeds match") and says in a sentence what differs significantly; seeds in only
+/// one folder are left out of the pairs, and the sentence names n.
+#[test]
+fn compare_pairs_runs_by_seed_and_summarises_what_differs() {
+    let (a, b, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    one_point(a.path(), 5, 0..5);
+    // B: slower hops, seeds 2..7: seeds 2, 3, 4 are in both.
+    one_point(b.path(), 8, 2..7);
+    let rows = compare(a.path(), b.path(), out.path()).unwrap();
+    let row = |m: &str| rows.iter().find(|r| r.metric == m).unwrap();
+    let ct = row("completion_time_s");
+    assert_eq!((ct.a_n, ct.b_n, ct.paired_n), (5, 5, 3));
+    // The same seed draws the same per-hop offset, so the pairs differ by the delay alone.
+    assert!(
+        ct.paired_ci95_half_width == Some(0.0) && ct.paired_p == Some(0.0),
+        "{ct:?}"
+    );
+    let rt = row("retransmissions.total");
+    assert_eq!((rt.paired_n, rt.paired_diff, rt.paired_p), (3, Some(0.0), Some(1.0)));
+    let text = fs::read_to_string(out.path().join("summary.txt")).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("- hop_delay_ms=5: B against A, 3 seeds in both: goodput down "),
+        "{text}"
+    );
+    assert!(
+        line.contains("completion time up 58 % in every seed (p < 0.001)"),
+        "{text}"
+    );
+    assert!(
+        line.ends_with("identical in every seed: retransmissions, spurious retransmissions, RTO expiries."),
+        "{text}"
+    );
+    let html = fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(html.contains(">What differs</h2>") && html.contains("3 seeds in both"));
+
+    // No seed in common: no paired test, said as such (not "unchanged").
+    let (c, out2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    one_point(c.path(), 8, 10..13);
+    compare(a.path(), c.path(), out2.path()).unwrap();
+    let text = fs::read_to_string(out2.path().join("summary.txt")).unwrap();
+    assert!(
+        text.contains("0 seeds in both: no test possible; goodput: too few paired seeds for a test (n = 0)"),
+        "{text}"
+    );
 }
