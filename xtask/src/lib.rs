@@ -710,6 +710,10 @@ fn compare(a: &Path, b: &Path, out: Option<PathBuf>, json: bool) -> Result<()> {
             overlap
         );
     }
+    // What differs significantly, paired by seed, in sentences (also atop index.html).
+    if let Ok(summary) = std::fs::read_to_string(out.join("summary.txt")) {
+        say!("\n{}", summary.trim_end());
+    }
     say!("comparison: {}", out.display());
     Ok(())
 }
