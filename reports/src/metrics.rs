@@ -587,7 +587,7 @@ impl RangeSet {
 /// One timeline action of the scenario and what became of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionOutcome {
-    /// The timeline step, e.g. `Offload(ConnId(1))`.
+    /// The timeline step, e.g. `Offload(c1)` (connections by their scenario names).
     pub step: String,
     /// Its trigger, e.g. `at 300 ms` or `on InFastRecovery`.
     pub trigger: String,

@@ -801,6 +801,18 @@ impl Built {
         }
     }
 
+    /// A timeline step as the scenario names it: `Upload(c1)`, not `Upload(ConnId(1))`.
+    fn step_label(&self, step: &Step) -> String {
+        let text = format!("{step:?}");
+        let name = step
+            .conn()
+            .and_then(|id| self.world.conns.iter().find(|c| c.spec.id == id));
+        match name {
+            Some(c) if !c.name.is_empty() => text.replace(&format!("ConnId({})", c.spec.id.0), &c.name),
+            _ => text,
+        }
+    }
+
     /// The timeline as declared, and the timed entries the run reached (conditional ones are
     /// recorded by whoever fires them).
     fn record_timeline(&self, log: &mut RunLog, end: SimTime) {
@@ -819,7 +831,7 @@ impl Built {
             log.timeline.push(TimelineEntry {
                 index,
                 action: action.to_string(),
-                step: format!("{step:?}"),
+                step: self.step_label(step),
                 conn: step.conn(),
                 trigger,
             });

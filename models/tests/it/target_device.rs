@@ -294,6 +294,8 @@ fn timeline_actions_are_recorded_with_their_firing_and_effect() {
     assert_eq!(triggers, vec![(0, ms(50)), (1, ms(100)), (2, ms(120))]);
     assert_eq!(out.log.timeline.len(), 4);
     assert_eq!(out.log.timeline[3].trigger, "on AfterRto(3)");
+    // Steps read as the scenario names them (the testbed names connection 1 `c1`).
+    assert_eq!(out.log.timeline[0].step, "Upload(c1)");
     let effects: Vec<_> = out
         .log
         .offload
