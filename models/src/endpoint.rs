@@ -12,6 +12,7 @@
 //! the output checks, which live in [`crate::offload::monitor`].
 
 use crate::msg::{Action, Msg};
+use crate::offload::RuleViolation;
 use crate::record::{CcSample, DiscardRecord, Recorder, RtoRecord, RtoSegment, TriggerRecord};
 use crate::segment::{BufId, ConnId, Segment};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState, TimerKind};
@@ -22,6 +23,11 @@ use sim_core::{ActorId, Ctx, SimDuration, SimTime, TimerId};
 /// Where the two owners of an engine (host stack, offload target) differ when they apply its
 /// output.
 pub(crate) trait OwnerPolicy {
+    /// Checks a batch of output before any of it takes effect (the target's run-time rule
+    /// checks, [`crate::offload::monitor`]): `Err((rule, what))` ends the run naming the rule.
+    fn check(&mut self, _tcp: &TcpConnection, _out: &Output) -> Result<(), (u8, String)> {
+        Ok(())
+    }
     /// Puts one segment on the wire.
     fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment);
     /// Passes received in-order data up.
@@ -41,6 +47,8 @@ pub(crate) trait OwnerPolicy {
 /// What applying one batch of output saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Applied {
+    /// The owner's check rejected the batch: the run is failing and nothing was applied.
+    pub(crate) failed: bool,
     /// The engine gave up (`ConnEvent::GiveUp`).
     pub(crate) gave_up: bool,
     /// An acceptable RST reset the connection (`ConnEvent::Reset`).
@@ -74,7 +82,7 @@ impl EngineSlot {
         }
     }
 
-    /// Applies one batch of the engine's output: segments out, data up, discards recorded,
+    /// Applies one batch of the engine's output: the owner's check first, then segments out, data up, discards recorded,
     /// completions, then the connection events in order (counters, RTO records, give-up by
     /// the owner's policy, each event reported). Leaves `out.events` holding whatever the
     /// give-up added; the caller clears `out`. Does nothing without an engine.
@@ -89,6 +97,18 @@ impl EngineSlot {
         let now = ctx.now();
         let mut applied = Applied::default();
         let Some(tcp) = self.tcp.as_mut() else { return applied };
+        if let Err((rule, message)) = owner.check(tcp, out) {
+            let violation = RuleViolation {
+                rule,
+                time: now,
+                conn,
+                seq: (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max()),
+                message,
+            };
+            ctx.fail(violation.to_string());
+            applied.failed = true;
+            return applied;
+        }
         for seg in out.segments.drain(..) {
             owner.transmit(ctx, seg);
         }

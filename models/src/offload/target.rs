@@ -413,28 +413,31 @@ impl OffloadTarget {
         self.inject_fault(&mut out);
         let nxt_beyond_max = self.cfg.fault == Some(super::Fault::TargetSndNxtBeyondSndMax) && !out.segments.is_empty();
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.slot.tcp.as_mut() else { return };
+        if c.slot.tcp.is_none() {
+            return;
+        }
         // Rule 40: "send nothing more" once an acceptable RST aborted the connection, from the
         // batch that processed the RST on.
         let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
-        if let Some(rules) = c.rules.as_mut()
-            && let Err(e) = check_output(rules, tcp, &out, aborted, nxt_beyond_max)
-        {
-            ctx.fail(Self::violation(now, conn, tcp, e.0, e.1));
-            return;
-        }
         let mut owner = TargetOwner {
             egress: self.egress,
             host: c.host,
             txq: &mut self.txq,
             resources: &self.cfg.resources,
             indication_latency: self.cfg.indication_latency,
+            rules: c.rules.as_mut(),
+            aborted,
+            nxt_beyond_max,
             completions: &mut c.completions,
             coalesce_armed: &mut c.coalesce_armed,
             upload_requested: &mut c.upload_requested,
             batch_full: false,
         };
-        let reset = c.slot.apply(ctx, conn, &mut out, &mut owner, &mut self.recorder).reset;
+        let applied = c.slot.apply(ctx, conn, &mut out, &mut owner, &mut self.recorder);
+        if applied.failed {
+            return;
+        }
+        let reset = applied.reset;
         let batch_full = owner.batch_full;
         if batch_full {
             self.deliver_completions(ctx, conn);
@@ -859,6 +862,12 @@ struct TargetOwner<'a> {
     txq: &'a mut super::nic::TxQueue,
     resources: &'a super::NicResources,
     indication_latency: SimDuration,
+    /// The send-rule state of the checks (absent before the offload completes).
+    rules: Option<&'a mut SendRules>,
+    /// Rule 40: nothing may be sent (the connection is aborted, or this batch resets it).
+    aborted: bool,
+    /// The test-only fault that moves SndNxt beyond SndMax is on.
+    nxt_beyond_max: bool,
     completions: &'a mut Vec<BufId>,
     coalesce_armed: &'a mut bool,
     upload_requested: &'a mut Option<UploadReason>,
@@ -867,6 +876,13 @@ struct TargetOwner<'a> {
 }
 
 impl OwnerPolicy for TargetOwner<'_> {
+    fn check(&mut self, tcp: &TcpConnection, out: &Output) -> Result<(), (u8, String)> {
+        match self.rules.as_deref_mut() {
+            Some(rules) => check_output(rules, tcp, out, self.aborted, self.nxt_beyond_max),
+            None => Ok(()),
+        }
+    }
+
     fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
         let delay = self.txq.delay(self.resources, ctx.now(), &seg);
         ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
