@@ -1,15 +1,16 @@
 //! Plumbing shared by the actors that run a TCP engine (host stack and offload target): one
 //! [`EngineSlot`] per connection owns the engine, its kernel timers, its pending timeline
 //! conditions and its RTO / fast-retransmit counters, and applies the engine's output the
-//! same way for either owner; an [`OwnerPolicy`] says where the two owners differ (where
-//! segments, deliveries, completions and connection events go, and what giving up means:
-//! the host resets, the target asks for an upload, rule 18). Also here: keeping kernel timers
+//! same way for either owner; an [`OwnerPolicy`] says where the two owners differ (the output
+//! checks, which only the target makes; where segments, deliveries, completions and
+//! connection events go; and what giving up means: the host resets, the target asks for an
+//! upload, rule 18). Also here: keeping kernel timers
 //! in step with the engine's deadlines, and recording sender samples and retransmission-timer
 //! expiries.
 //!
 //! Not here: what each owner does once the output is applied (the host's closing of a dead
 //! connection, the target's rule-40 abort, rule-44 upload request and FIN_WAIT_2 timer), and
-//! the output checks, which live in [`crate::offload::monitor`].
+//! the rules themselves, which live in [`crate::offload::monitor`].
 
 use crate::msg::{Action, Msg};
 use crate::offload::RuleViolation;

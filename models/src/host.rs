@@ -31,7 +31,7 @@ use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch}
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
     DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, check_offload_block,
-    check_upload_block,
+    check_returned_data, check_returned_ts_time, check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
@@ -728,31 +728,14 @@ impl HostStack {
             Self::fail(ctx, v);
             return;
         }
-        // Rule 33: "TsTime = NicTime + NicDelta", the clock the host handed over (rule 19)
-        // carried on, so never behind the TsTime of the offload.
+        // Rule 33: the returned TsTime against the TsTime of the offload (rule 19).
         let offloaded = self
             .handovers
             .iter()
             .rev()
             .find(|h| h.conn == conn && h.kind == HandoverKind::Offload);
-        if let Some(h) = offloaded
-            && block.consts.timestamps
-            && (block.state.ts_time.wrapping_sub(h.state.ts_time) as i32) < 0
-        {
-            let s = &block.state;
-            Self::fail(
-                ctx,
-                RuleViolation {
-                    rule: 33,
-                    time: now,
-                    conn,
-                    seq: (s.snd_una, s.snd_nxt, s.snd_max),
-                    message: format!(
-                        "returned TsTime {} is behind the TsTime {} handed over at the offload",
-                        s.ts_time, h.state.ts_time
-                    ),
-                },
-            );
+        if let Err(v) = check_returned_ts_time(&block, offloaded.map(|h| h.state.ts_time), now) {
+            Self::fail(ctx, v);
             return;
         }
         let c = self.conns.get_mut(&conn).expect("present");
@@ -769,48 +752,23 @@ impl HostStack {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),
         };
-        // Rule 32: every byte from the returned SndUna to the last byte ever posted appears
-        // exactly once across the returned chain and the bounced sends (queued here).
-        let mut expect = chain.end_offset();
-        for (&off, (_, data, _)) in &c.queued {
-            if off != expect {
-                Self::fail(
-                    ctx,
-                    violation(
-                        32,
-                        format!("gap or overlap at stream offset {expect}: next returned/bounced byte is {off}"),
-                    ),
-                );
-                return;
-            }
-            expect += data.len() as u64;
-        }
-        // Rule 32: "no NBL holding an unacked byte was completed SUCCESS".
-        let returned = chain
-            .buffers()
-            .map(|b| b.id)
-            .chain(c.queued.values().map(|(id, _, _)| *id));
-        if let Some(id) = returned
-            .into_iter()
-            .find(|id| c.buffers.get(id).is_some_and(|r| r.end != BufferEnd::Pending))
-        {
-            Self::fail(
-                ctx,
-                violation(32, format!("buffer {} was returned but had already completed", id.0)),
-            );
-            return;
-        }
-        if expect != c.next_offset {
-            Self::fail(
-                ctx,
-                violation(
-                    32,
-                    format!(
-                        "returned data ends at {expect}, the host posted up to {}",
-                        c.next_offset
-                    ),
-                ),
-            );
+        // Rule 32: the returned chain and the bounced sends (queued here) cover what was posted.
+        let bounced: Vec<(u64, u64, BufId)> = c
+            .queued
+            .iter()
+            .map(|(&off, (id, data, _))| (off, data.len() as u64, *id))
+            .collect();
+        let completed = |id: BufId| c.buffers.get(&id).is_some_and(|r| r.end != BufferEnd::Pending);
+        if let Err(v) = check_returned_data(
+            (s.snd_una, s.snd_nxt, s.snd_max),
+            conn,
+            now,
+            &chain,
+            &bounced,
+            completed,
+            c.next_offset,
+        ) {
+            Self::fail(ctx, v);
             return;
         }
         chain.set_origin_all(BufOrigin::ReturnedAtUpload);
