@@ -1,12 +1,205 @@
-//! Plumbing shared by the actors that run a TCP engine (host stack and offload target):
-//! keeping kernel timers in step with the engine's deadlines, and recording sender samples and
-//! retransmission-timer expiries.
+//! Plumbing shared by the actors that run a TCP engine (host stack and offload target): one
+//! [`EngineSlot`] per connection owns the engine, its kernel timers, its pending timeline
+//! conditions and its RTO / fast-retransmit counters, and applies the engine's output the
+//! same way for either owner; an [`OwnerPolicy`] says where the two owners differ (the output
+//! checks, which only the target makes; where segments, deliveries, completions and
+//! connection events go; and what giving up means: the host resets, the target asks for an
+//! upload, rule 18). Also here: keeping kernel timers
+//! in step with the engine's deadlines, and recording sender samples and retransmission-timer
+//! expiries.
+//!
+//! Not here: what each owner does once the output is applied (the host's closing of a dead
+//! connection, the target's rule-40 abort, rule-44 upload request and FIN_WAIT_2 timer), and
+//! the rules themselves, which live in [`crate::offload::monitor`].
 
-use crate::msg::Msg;
-use crate::record::{CcSample, RtoRecord, RtoSegment};
-use crate::segment::ConnId;
-use crate::tcp::{TcpConnection, TcpState, TimerKind};
-use sim_core::{Ctx, SimTime, TimerId};
+use crate::msg::{Action, Msg};
+use crate::offload::RuleViolation;
+use crate::record::{CcSample, DiscardRecord, Recorder, RtoRecord, RtoSegment, TriggerRecord};
+use crate::segment::{BufId, ConnId, Segment};
+use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState, TimerKind};
+use crate::trigger::{PendingAction, take_fired};
+use bytes::Bytes;
+use sim_core::{ActorId, Ctx, SimDuration, SimTime, TimerId};
+
+/// Where the two owners of an engine (host stack, offload target) differ when they apply its
+/// output.
+pub(crate) trait OwnerPolicy {
+    /// Checks a batch of output before any of it takes effect (the target's run-time rule
+    /// checks, [`crate::offload::monitor`]): `Err((rule, what))` ends the run naming the rule.
+    fn check(&mut self, _tcp: &TcpConnection, _out: &Output) -> Result<(), (u8, String)> {
+        Ok(())
+    }
+    /// Puts one segment on the wire.
+    fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment);
+    /// Passes received in-order data up.
+    fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes);
+    /// A send request whose bytes are all acknowledged (rule 25 on the target).
+    fn complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId);
+    /// Called once after the batch's completions (the target's completion coalescing).
+    fn completions_done(&mut self, _ctx: &mut Ctx<'_, Msg>, _conn: ConnId) {}
+    /// The engine gave up on a segment (RFC 1122 §4.2.3.5 R2): the host resets the
+    /// connection, the target asks for an upload instead (rule 18). Called before the event
+    /// is reported.
+    fn give_up(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, tcp: &mut TcpConnection, out: &mut Output);
+    /// Who hears of connection events (`None`: nobody).
+    fn event_sink(&self) -> Option<ActorId>;
+}
+
+/// What applying one batch of output saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// The owner's check rejected the batch: the run is failing and nothing was applied.
+    pub(crate) failed: bool,
+    /// The engine gave up (`ConnEvent::GiveUp`).
+    pub(crate) gave_up: bool,
+    /// An acceptable RST reset the connection (`ConnEvent::Reset`).
+    pub(crate) reset: bool,
+}
+
+/// One connection's engine as an actor runs it: the engine (absent while another owner runs
+/// it or once it is over), its kernel timers, the timeline conditions waiting on it, and the
+/// counters those conditions read. The pending conditions and counters move with the
+/// connection at a handover.
+#[derive(Debug)]
+pub(crate) struct EngineSlot {
+    pub(crate) tcp: Option<TcpConnection>,
+    pub(crate) timers: ConnTimers,
+    pub(crate) pending: Vec<PendingAction>,
+    /// Retransmission timeouts so far (`ConnEvent::RtoFired`), by any owner.
+    pub(crate) rto_count: u32,
+    /// Fast retransmits so far (`ConnEvent::FastRetransmit`), by any owner.
+    pub(crate) fr_count: u32,
+}
+
+impl EngineSlot {
+    /// A slot with no pending condition and zero counters.
+    pub(crate) fn new(tcp: Option<TcpConnection>, timers: ConnTimers) -> Self {
+        EngineSlot {
+            tcp,
+            timers,
+            pending: Vec::new(),
+            rto_count: 0,
+            fr_count: 0,
+        }
+    }
+
+    /// Applies one batch of the engine's output: the owner's check first, then segments out, data up, discards recorded,
+    /// completions, then the connection events in order (counters, RTO records, give-up by
+    /// the owner's policy, each event reported). Leaves `out.events` holding whatever the
+    /// give-up added; the caller clears `out`. Does nothing without an engine.
+    pub(crate) fn apply(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        conn: ConnId,
+        out: &mut Output,
+        owner: &mut impl OwnerPolicy,
+        recorder: &mut Recorder,
+    ) -> Applied {
+        let now = ctx.now();
+        let mut applied = Applied::default();
+        let Some(tcp) = self.tcp.as_mut() else { return applied };
+        if let Err((rule, message)) = owner.check(tcp, out) {
+            let violation = RuleViolation {
+                rule,
+                time: now,
+                conn,
+                seq: (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max()),
+                message,
+            };
+            ctx.fail(violation.to_string());
+            applied.failed = true;
+            return applied;
+        }
+        for seg in out.segments.drain(..) {
+            owner.transmit(ctx, seg);
+        }
+        for (offset, data) in out.delivered.drain(..) {
+            owner.deliver(ctx, conn, offset, data);
+        }
+        for (from, to) in out.discarded.drain(..) {
+            recorder.discards.push(DiscardRecord {
+                time: now,
+                conn,
+                from,
+                to,
+            });
+        }
+        for buf in out.completed.drain(..) {
+            owner.complete(ctx, conn, buf);
+        }
+        owner.completions_done(ctx, conn);
+        for event in std::mem::take(&mut out.events) {
+            match event {
+                ConnEvent::RtoFired { count } => {
+                    self.rto_count += 1;
+                    record_rto(&mut recorder.rto, tcp, now, count);
+                }
+                ConnEvent::FastRetransmit => self.fr_count += 1,
+                ConnEvent::GiveUp => {
+                    applied.gave_up = true;
+                    owner.give_up(ctx, conn, tcp, out);
+                }
+                ConnEvent::Reset => applied.reset = true,
+                _ => {}
+            }
+            if let Some(to) = owner.event_sink() {
+                ctx.send(to, SimDuration::ZERO, Msg::ConnEvent { conn, event });
+            }
+        }
+        applied
+    }
+
+    /// After a batch that left the engine running: kernel timers follow its deadlines, and a
+    /// sender sample is recorded if `samples` is given.
+    pub(crate) fn settle(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, samples: Option<&mut Vec<CcSample>>) {
+        let Some(tcp) = self.tcp.as_ref() else { return };
+        self.timers.sync(ctx, conn, tcp);
+        if let Some(samples) = samples {
+            record_sample(samples, tcp, ctx.now());
+        }
+    }
+
+    /// Removes and returns the pending actions whose condition now holds (none without an
+    /// engine).
+    pub(crate) fn take_fired(&mut self) -> Vec<PendingAction> {
+        match self.tcp.as_ref() {
+            Some(tcp) if !self.pending.is_empty() => take_fired(&mut self.pending, tcp, self.rto_count, self.fr_count),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A kernel timer of the engine fired: forgets it and, if the engine runs here
+    /// (`running`), lets the engine handle it. True when the engine ran.
+    pub(crate) fn timer_fired(&mut self, now: SimTime, kind: TimerKind, running: bool, out: &mut Output) -> bool {
+        self.timers.fired(kind);
+        match self.tcp.as_mut() {
+            Some(tcp) if running => {
+                tcp.on_timer(now, kind, out);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Records that a pending action fired and hands it to its executor; returns the action
+/// instead when `me` may run it at once (it is the executor and there is no delay).
+pub(crate) fn dispatch(
+    ctx: &mut Ctx<'_, Msg>,
+    recorder: &mut Recorder,
+    p: PendingAction,
+    me: Option<ActorId>,
+) -> Option<Action> {
+    recorder.triggers.push(TriggerRecord {
+        time: ctx.now() + p.delay,
+        index: p.index,
+    });
+    if Some(p.executor) == me && p.delay == SimDuration::ZERO {
+        return Some(p.action);
+    }
+    ctx.send(p.executor, p.delay, p.message());
+    None
+}
 
 /// The kernel timers of one connection, one per [`TimerKind`], with the deadline each is
 /// armed for.

@@ -27,16 +27,16 @@
 //! and ARP, socket buffers beyond the send chain, listen queues.
 
 use crate::chain::{BufOrigin, SendChain};
-use crate::endpoint::{ConnTimers, decode_tag, record_sample};
+use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
     DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, check_offload_block,
-    check_upload_block,
+    check_returned_data, check_returned_ts_time, check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConfig, TcpConnection, TcpState};
-use crate::trigger::{Condition, PendingAction, take_fired};
+use crate::trigger::{Condition, PendingAction};
 use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
 use std::collections::BTreeMap;
@@ -67,12 +67,10 @@ type Queued = BTreeMap<u64, (BufId, Bytes, BufOrigin)>;
 struct HostConn {
     app: Option<ActorId>,
     cfg: TcpConfig,
-    tcp: Option<TcpConnection>,
+    /// The engine, its timers, pending conditions and counters (absent engine: offloaded or
+    /// closed).
+    slot: EngineSlot,
     mode: Mode,
-    timers: ConnTimers,
-    pending: Vec<PendingAction>,
-    rto_count: u32,
-    fr_count: u32,
     /// Stream offset the next application write gets.
     next_offset: u64,
     queued: Queued,
@@ -152,12 +150,8 @@ impl HostStack {
             HostConn {
                 app,
                 cfg,
-                tcp: Some(tcp),
+                slot: EngineSlot::new(Some(tcp), ConnTimers::default()),
                 mode: Mode::Host,
-                timers: ConnTimers::default(),
-                pending: Vec::new(),
-                rto_count: 0,
-                fr_count: 0,
                 next_offset: 0,
                 queued: Queued::new(),
                 held: Vec::new(),
@@ -174,7 +168,7 @@ impl HostStack {
     /// Registers an action to fire when `condition` holds on `conn`.
     pub fn add_pending_action(&mut self, conn: ConnId, pending: PendingAction) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.pending.push(pending);
+            c.slot.pending.push(pending);
         }
     }
 
@@ -190,7 +184,7 @@ impl HostStack {
 
     /// The host's engine for `conn`, while the host runs it.
     pub fn connection(&self, conn: ConnId) -> Option<&TcpConnection> {
-        self.conns.get(&conn)?.tcp.as_ref()
+        self.conns.get(&conn)?.slot.tcp.as_ref()
     }
 
     /// Takes the recording (buffer lifetimes are finalised: unfinished ones are `Pending`).
@@ -235,62 +229,25 @@ impl HostStack {
     fn flush(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let mut out = std::mem::take(&mut self.out);
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.tcp.as_mut() else { return };
-        for seg in out.segments.drain(..) {
-            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        if c.slot.tcp.is_none() {
+            return;
         }
-        for (from, to) in out.discarded.drain(..) {
-            self.recorder.discards.push(crate::record::DiscardRecord {
-                time: ctx.now(),
-                conn,
-                from,
-                to,
-            });
-        }
-        if let Some(app) = c.app {
-            for (offset, data) in out.delivered.drain(..) {
-                ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
-            }
-        }
-        for buf in out.completed.drain(..) {
-            complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::Success);
-        }
-        let events = std::mem::take(&mut out.events);
-        let mut dead = false;
-        for event in events {
-            if let ConnEvent::RtoFired { count } = event {
-                c.rto_count += 1;
-                crate::endpoint::record_rto(&mut self.recorder.rto, tcp, ctx.now(), count);
-            }
-            if event == ConnEvent::FastRetransmit {
-                c.fr_count += 1;
-            }
-            if event == ConnEvent::GiveUp {
-                // The host stack gives up: reset the connection.
-                tcp.abort(&mut out);
-                for seg in out.segments.drain(..) {
-                    ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
-                }
-            }
-            dead |= matches!(event, ConnEvent::GiveUp | ConnEvent::Reset);
-            if let Some(app) = c.app {
-                ctx.send(app, SimDuration::ZERO, Msg::ConnEvent { conn, event });
-            }
-        }
-        if dead {
-            out.clear();
-            self.out = out;
+        let mut owner = HostOwner {
+            egress: self.egress,
+            app: c.app,
+            buffers: &mut c.buffers,
+        };
+        let applied = c.slot.apply(ctx, conn, &mut out, &mut owner, &mut self.recorder);
+        out.clear();
+        self.out = out;
+        if applied.gave_up || applied.reset {
             self.enter_closed(ctx, conn);
             return;
         }
-        c.timers.sync(ctx, conn, tcp);
-        if self.sample_senders {
-            record_sample(&mut self.recorder.cc, tcp, ctx.now());
-        }
-        let open = tcp.state().is_synchronized();
+        let samples = self.sample_senders.then_some(&mut self.recorder.cc);
+        c.slot.settle(ctx, conn, samples);
+        let open = c.slot.tcp.as_ref().is_some_and(|t| t.state().is_synchronized());
         let deferred = c.offload_when_open && open;
-        out.clear();
-        self.out = out;
         self.fire_conditions(ctx, conn);
         if deferred {
             if let Some(c) = self.conns.get_mut(&conn) {
@@ -305,15 +262,15 @@ impl HostStack {
     fn enter_closed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        c.timers.cancel_all(ctx);
+        c.slot.timers.cancel_all(ctx);
         c.mode = Mode::Closed;
-        c.pending.clear();
+        c.slot.pending.clear();
         c.close_requested = None;
         c.upload_requested = false;
         c.offload_when_open = false;
         c.offload_after_upload = false;
         let mut ids: Vec<BufId> = Vec::new();
-        if let Some(tcp) = c.tcp.take() {
+        if let Some(tcp) = c.slot.tcp.take() {
             let (_, mut chain) = tcp.into_parts(now);
             ids.extend(chain.drain().into_iter().map(|b| b.id));
         }
@@ -326,11 +283,7 @@ impl HostStack {
 
     fn fire_conditions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.tcp.as_ref() else { return };
-        if c.pending.is_empty() {
-            return;
-        }
-        let fired = take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count);
+        let fired = c.slot.take_fired();
         self.fire(ctx, fired);
     }
 
@@ -338,14 +291,8 @@ impl HostStack {
     fn fire(&mut self, ctx: &mut Ctx<'_, Msg>, fired: Vec<PendingAction>) {
         let me = ctx.me();
         for p in fired {
-            self.recorder.triggers.push(crate::record::TriggerRecord {
-                time: ctx.now() + p.delay,
-                index: p.index,
-            });
-            if p.executor == me && p.delay == SimDuration::ZERO {
-                self.act(ctx, p.action);
-            } else {
-                ctx.send(p.executor, p.delay, p.message());
+            if let Some(action) = dispatch(ctx, &mut self.recorder, p, Some(me)) {
+                self.act(ctx, action);
             }
         }
     }
@@ -356,7 +303,7 @@ impl HostStack {
         match c.mode {
             Mode::Host => {
                 let now = ctx.now();
-                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
                 tcp.on_segment(now, seg, &mut self.out);
                 self.flush(ctx, conn);
             }
@@ -395,7 +342,7 @@ impl HostStack {
         );
         match c.mode {
             Mode::Host => {
-                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
                 if let Err(e) = tcp.send(buf, data, BufOrigin::HostQueue) {
                     ctx.fail(format!("{}: write on conn {} refused: {e:?}", self.name, conn.0));
                     return;
@@ -457,7 +404,7 @@ impl HostStack {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         match c.mode {
             Mode::Host => {
-                let tcp = c.tcp.as_mut().expect("host mode has an engine");
+                let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
                 if abortive {
                     tcp.abort(&mut self.out);
                 } else {
@@ -556,7 +503,7 @@ impl HostStack {
                 return;
             }
         }
-        let tcp = c.tcp.as_mut().expect("host mode has an engine");
+        let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
         // Rule 1: only Established, FinWait1/2, CloseWait, Closing and LastAck can be offloaded.
         // An offload asked for during the handshake waits for it; one asked for after the
         // connection ended (or before it began) has nothing to do.
@@ -588,7 +535,7 @@ impl HostStack {
         chain.set_origin_all(BufOrigin::Delegated);
         chain.set_delegation_marks(Some(marks));
         let chain = (!chain.is_empty()).then_some(chain);
-        c.timers.cancel_all(ctx);
+        c.slot.timers.cancel_all(ctx);
         c.mode = Mode::Offloading;
         let mut block = OffloadBlock {
             conn,
@@ -600,9 +547,15 @@ impl HostStack {
             chain,
             // A copy: the host keeps its own until the target accepts (rule 37: a refusal
             // leaves the host as it was). `OffloadCompleted` conditions stay with the host.
-            pending: c.pending.iter().filter(|p| !p.condition.host_only()).cloned().collect(),
-            rto_count: c.rto_count,
-            fr_count: c.fr_count,
+            pending: c
+                .slot
+                .pending
+                .iter()
+                .filter(|p| !p.condition.host_only())
+                .cloned()
+                .collect(),
+            rto_count: c.slot.rto_count,
+            fr_count: c.slot.fr_count,
         };
         if let Some(f) = self.fault {
             f.break_offload_block(&mut block);
@@ -646,13 +599,13 @@ impl HostStack {
         if accepted {
             // The pending actions went with the block, but for those waiting for this moment;
             // those waiting for a refusal stay with the host.
-            let (on_offload, host_only): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
+            let (on_offload, host_only): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.slot.pending)
                 .into_iter()
                 .filter(|p| p.condition.host_only())
                 .partition(|p| p.condition == Condition::OffloadCompleted);
-            c.pending = host_only;
+            c.slot.pending = host_only;
             let on_offload_fired = on_offload;
-            let tcp = c.tcp.take().expect("frozen engine");
+            let tcp = c.slot.tcp.take().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
             for b in tcp.chain().buffers() {
                 if let Some(r) = c.buffers.get_mut(&b.id) {
@@ -680,12 +633,12 @@ impl HostStack {
             // Rule 37: the host keeps the chain and its queued sends and continues (its
             // pending actions too: the block carried a copy).
             c.mode = Mode::Host;
-            let tcp = c.tcp.as_ref().expect("frozen engine");
+            let tcp = c.slot.tcp.as_ref().expect("frozen engine");
             let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
-            let (refused, keep): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.pending)
+            let (refused, keep): (Vec<PendingAction>, Vec<PendingAction>) = std::mem::take(&mut c.slot.pending)
                 .into_iter()
                 .partition(|p| p.condition == Condition::OffloadRefused);
-            c.pending = keep;
+            c.slot.pending = keep;
             self.record_offload(now, conn, OffloadEventKind::OffloadRefused { reason }, Some(seqs));
             self.fire(ctx, refused);
             self.resume_on_host(ctx, conn, queued, held, close);
@@ -703,7 +656,7 @@ impl HostStack {
     ) {
         let now = ctx.now();
         let c = self.conns.get_mut(&conn).expect("present");
-        let tcp = c.tcp.as_mut().expect("host mode has an engine");
+        let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
         for (_, (buf, data, origin)) in queued {
             if let Err(e) = tcp.send(buf, data, origin) {
                 ctx.fail(format!("{}: queued write on conn {} refused: {e:?}", self.name, conn.0));
@@ -775,31 +728,14 @@ impl HostStack {
             Self::fail(ctx, v);
             return;
         }
-        // Rule 33: "TsTime = NicTime + NicDelta", the clock the host handed over (rule 19)
-        // carried on, so never behind the TsTime of the offload.
+        // Rule 33: the returned TsTime against the TsTime of the offload (rule 19).
         let offloaded = self
             .handovers
             .iter()
             .rev()
             .find(|h| h.conn == conn && h.kind == HandoverKind::Offload);
-        if let Some(h) = offloaded
-            && block.consts.timestamps
-            && (block.state.ts_time.wrapping_sub(h.state.ts_time) as i32) < 0
-        {
-            let s = &block.state;
-            Self::fail(
-                ctx,
-                RuleViolation {
-                    rule: 33,
-                    time: now,
-                    conn,
-                    seq: (s.snd_una, s.snd_nxt, s.snd_max),
-                    message: format!(
-                        "returned TsTime {} is behind the TsTime {} handed over at the offload",
-                        s.ts_time, h.state.ts_time
-                    ),
-                },
-            );
+        if let Err(v) = check_returned_ts_time(&block, offloaded.map(|h| h.state.ts_time), now) {
+            Self::fail(ctx, v);
             return;
         }
         let c = self.conns.get_mut(&conn).expect("present");
@@ -816,48 +752,23 @@ impl HostStack {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),
         };
-        // Rule 32: every byte from the returned SndUna to the last byte ever posted appears
-        // exactly once across the returned chain and the bounced sends (queued here).
-        let mut expect = chain.end_offset();
-        for (&off, (_, data, _)) in &c.queued {
-            if off != expect {
-                Self::fail(
-                    ctx,
-                    violation(
-                        32,
-                        format!("gap or overlap at stream offset {expect}: next returned/bounced byte is {off}"),
-                    ),
-                );
-                return;
-            }
-            expect += data.len() as u64;
-        }
-        // Rule 32: "no NBL holding an unacked byte was completed SUCCESS".
-        let returned = chain
-            .buffers()
-            .map(|b| b.id)
-            .chain(c.queued.values().map(|(id, _, _)| *id));
-        if let Some(id) = returned
-            .into_iter()
-            .find(|id| c.buffers.get(id).is_some_and(|r| r.end != BufferEnd::Pending))
-        {
-            Self::fail(
-                ctx,
-                violation(32, format!("buffer {} was returned but had already completed", id.0)),
-            );
-            return;
-        }
-        if expect != c.next_offset {
-            Self::fail(
-                ctx,
-                violation(
-                    32,
-                    format!(
-                        "returned data ends at {expect}, the host posted up to {}",
-                        c.next_offset
-                    ),
-                ),
-            );
+        // Rule 32: the returned chain and the bounced sends (queued here) cover what was posted.
+        let bounced: Vec<(u64, u64, BufId)> = c
+            .queued
+            .iter()
+            .map(|(&off, (id, data, _))| (off, data.len() as u64, *id))
+            .collect();
+        let completed = |id: BufId| c.buffers.get(&id).is_some_and(|r| r.end != BufferEnd::Pending);
+        if let Err(v) = check_returned_data(
+            (s.snd_una, s.snd_nxt, s.snd_max),
+            conn,
+            now,
+            &chain,
+            &bounced,
+            completed,
+            c.next_offset,
+        ) {
+            Self::fail(ctx, v);
             return;
         }
         chain.set_origin_all(BufOrigin::ReturnedAtUpload);
@@ -876,14 +787,14 @@ impl HostStack {
             }
         };
         let seqs = (tcp.snd_una(), tcp.snd_nxt(), tcp.snd_max());
-        c.tcp = Some(tcp);
+        c.slot.tcp = Some(tcp);
         c.mode = Mode::Host;
         // Host-only conditions stayed here while the target ran the connection.
-        let host_only = std::mem::take(&mut c.pending);
-        c.pending = block.pending;
-        c.pending.extend(host_only);
-        c.rto_count = block.rto_count;
-        c.fr_count = block.fr_count;
+        let host_only = std::mem::take(&mut c.slot.pending);
+        c.slot.pending = block.pending;
+        c.slot.pending.extend(host_only);
+        c.slot.rto_count = block.rto_count;
+        c.slot.fr_count = block.fr_count;
         let queued = std::mem::take(&mut c.queued);
         let held = std::mem::take(&mut c.held);
         let close = c.close_requested.take();
@@ -921,6 +832,43 @@ impl HostStack {
                 self.name, conn.0, c.mode
             )),
         }
+    }
+}
+
+/// The host's side of running an engine: segments leave through `egress`, data and events
+/// go to the application, completions end the buffer's record, and giving up resets the
+/// connection (RFC 1122 §4.2.3.5: "close the connection" after R2).
+struct HostOwner<'a> {
+    egress: ActorId,
+    app: Option<ActorId>,
+    buffers: &'a mut BTreeMap<BufId, BufferRecord>,
+}
+
+impl OwnerPolicy for HostOwner<'_> {
+    fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
+        ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+    }
+
+    fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
+        if let Some(app) = self.app {
+            ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+        }
+    }
+
+    fn complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId) {
+        complete_buffer(ctx, self.buffers, self.app, conn, buf, SendStatus::Success);
+    }
+
+    fn give_up(&mut self, ctx: &mut Ctx<'_, Msg>, _conn: ConnId, tcp: &mut TcpConnection, out: &mut Output) {
+        // The host stack gives up: reset the connection.
+        tcp.abort(out);
+        for seg in out.segments.drain(..) {
+            self.transmit(ctx, seg);
+        }
+    }
+
+    fn event_sink(&self) -> Option<ActorId> {
+        self.app
     }
 }
 
@@ -983,7 +931,7 @@ impl Actor<Msg> for HostStack {
                 ctx.set_timer(c.open_at, u64::from(conn.0) << 8 | OPEN_TAG);
                 continue;
             }
-            if let Some(tcp) = c.tcp.as_mut() {
+            if let Some(tcp) = c.slot.tcp.as_mut() {
                 tcp.poll(now, &mut self.out);
             }
             self.flush(ctx, conn);
@@ -997,7 +945,7 @@ impl Actor<Msg> for HostStack {
             Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::SetReading { conn, reading } => {
                 let now = ctx.now();
-                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.slot.tcp.as_mut()) {
                     tcp.set_reading(reading);
                     tcp.poll(now, &mut self.out);
                     self.flush(ctx, conn);
@@ -1005,7 +953,7 @@ impl Actor<Msg> for HostStack {
             }
             Msg::AppRead { conn, bytes } => {
                 let now = ctx.now();
-                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+                if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.slot.tcp.as_mut()) {
                     tcp.consume(bytes);
                     tcp.poll(now, &mut self.out);
                     self.flush(ctx, conn);
@@ -1054,7 +1002,7 @@ impl Actor<Msg> for HostStack {
         if tag & 0xff == OPEN_TAG {
             // The connection's opening time: send the SYN (or start listening).
             let conn = ConnId((tag >> 8) as u32);
-            if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.tcp.as_mut()) {
+            if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.slot.tcp.as_mut()) {
                 tcp.poll(now, &mut self.out);
                 self.flush(ctx, conn);
             }
@@ -1062,11 +1010,7 @@ impl Actor<Msg> for HostStack {
         }
         let (conn, kind) = decode_tag(tag);
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        c.timers.fired(kind);
-        if let Some(tcp) = c.tcp.as_mut()
-            && c.mode == Mode::Host
-        {
-            tcp.on_timer(now, kind, &mut self.out);
+        if c.slot.timer_fired(now, kind, c.mode == Mode::Host, &mut self.out) {
             self.flush(ctx, conn);
         }
     }

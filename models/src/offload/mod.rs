@@ -38,6 +38,7 @@ mod nic;
 mod target;
 
 pub use monitor::{check_offload_block, check_upload_block};
+pub(crate) use monitor::{check_returned_data, check_returned_ts_time};
 pub use nic::NicResources;
 pub use target::{NicTcp, OffloadTarget, TargetConfig};
 

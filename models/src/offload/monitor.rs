@@ -2,15 +2,19 @@
 //! place, called by both sides. The host checks the blocks it hands over and gets back (§3,
 //! rules 1–5; rules 2, 31, 33 on the upload block); the target checks each batch of its
 //! engine's output against the send rules (9, 10, 12, 13, 19, 20, 25, 40, 42). A violation is a
-//! [`RuleViolation`] that ends the run naming the rule. Rule 32 (coverage of the returned data)
-//! is checked by the host where it holds the bounced sends (`host.rs`), and so is rule 33's
-//! returned TsTime, against the TsTime of the offload it keeps (rule 19).
+//! [`RuleViolation`] that ends the run naming the rule. The host also checks here rule 32
+//! (coverage of the returned data, against the bounced sends it holds;
+//! `SeqNum`s in a violation are the returned SndUna, SndNxt, SndMax) and rule 33's returned
+//! TsTime, against the TsTime of the offload it keeps (rule 19). The target's checks run through
+//! the engine slot's `OwnerPolicy::check` (`endpoint.rs`) before a batch takes effect.
 //!
 //! Each check has a negative test (`models/tests/it/rule_checks.rs`) through the test-only
 //! [`super::Fault`] switch.
 
 use super::{ConstState, DelegatedState, OffloadBlock, RuleViolation, TIMER_OFF, UploadBlock};
-use crate::segment::{BufId, SendCause};
+use crate::chain::SendChain;
+use crate::segment::{BufId, ConnId, SendCause};
+use crate::seq::SeqNum;
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
 use sim_core::SimTime;
 use std::collections::VecDeque;
@@ -323,4 +327,145 @@ pub fn check_offload_block(b: &OffloadBlock, now: SimTime) -> Result<(), RuleVio
         return Err(v(5, "data outstanding but Retransmit.TimeoutDelta is off (-1)".into()));
     }
     Ok(())
+}
+
+/// Rule 33: "TsTime = NicTime + NicDelta", the clock the host handed over (rule 19) carried
+/// on, so the returned TsTime is never behind `offloaded_ts_time`, the TsTime of the offload
+/// (`None`: no offload block kept, nothing to compare).
+pub(crate) fn check_returned_ts_time(
+    b: &UploadBlock,
+    offloaded_ts_time: Option<u32>,
+    now: SimTime,
+) -> Result<(), RuleViolation> {
+    let s = &b.state;
+    match offloaded_ts_time {
+        Some(at_offload) if b.consts.timestamps && (s.ts_time.wrapping_sub(at_offload) as i32) < 0 => {
+            Err(RuleViolation {
+                rule: 33,
+                time: now,
+                conn: b.conn,
+                seq: (s.snd_una, s.snd_nxt, s.snd_max),
+                message: format!(
+                    "returned TsTime {} is behind the TsTime {} handed over at the offload",
+                    s.ts_time, at_offload
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Rule 32 at upload: every byte from the returned SndUna to `posted_end`, the last byte the
+/// host ever posted, appears exactly once across the returned `chain` and the `bounced` sends
+/// (stream offset, length, buffer; in offset order), and "no NBL holding an unacked byte was
+/// completed SUCCESS" (`completed` says whether a buffer already ended).
+pub(crate) fn check_returned_data(
+    seq: (SeqNum, SeqNum, SeqNum),
+    conn: ConnId,
+    now: SimTime,
+    chain: &SendChain,
+    bounced: &[(u64, u64, BufId)],
+    completed: impl Fn(BufId) -> bool,
+    posted_end: u64,
+) -> Result<(), RuleViolation> {
+    let violation = |message: String| RuleViolation {
+        rule: 32,
+        time: now,
+        conn,
+        seq,
+        message,
+    };
+    let mut expect = chain.end_offset();
+    for &(off, len, _) in bounced {
+        if off != expect {
+            return Err(violation(format!(
+                "gap or overlap at stream offset {expect}: next returned/bounced byte is {off}"
+            )));
+        }
+        expect += len;
+    }
+    let returned = chain
+        .buffers()
+        .map(|b| b.id)
+        .chain(bounced.iter().map(|&(_, _, id)| id));
+    if let Some(id) = returned.into_iter().find(|id| completed(*id)) {
+        return Err(violation(format!(
+            "buffer {} was returned but had already completed",
+            id.0
+        )));
+    }
+    if expect != posted_end {
+        return Err(violation(format!(
+            "returned data ends at {expect}, the host posted up to {posted_end}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::BufOrigin;
+    use bytes::Bytes;
+
+    /// A returned chain holding buffers 1 and 2 (100 bytes each) from stream offset 1000.
+    fn returned_chain() -> SendChain {
+        let mut chain = SendChain::starting_at(1000);
+        chain.push(BufId(1), Bytes::from(vec![0; 100]), BufOrigin::ReturnedAtUpload);
+        chain.push(BufId(2), Bytes::from(vec![0; 100]), BufOrigin::ReturnedAtUpload);
+        chain
+    }
+
+    fn check(bounced: &[(u64, u64, BufId)], completed: &[u64], posted_end: u64) -> Result<(), RuleViolation> {
+        let seq = (SeqNum(0), SeqNum(0), SeqNum(0));
+        let done = |id: BufId| completed.contains(&id.0);
+        check_returned_data(
+            seq,
+            ConnId(7),
+            SimTime::ZERO,
+            &returned_chain(),
+            bounced,
+            done,
+            posted_end,
+        )
+    }
+
+    //= spec/chimney.md rule 32
+    #[test]
+    fn rule_32_returned_chain_and_bounced_sends_covering_every_posted_byte_pass() {
+        assert_eq!(check(&[(1200, 50, BufId(3))], &[], 1250), Ok(()));
+    }
+
+    //= spec/chimney.md rule 32 ("exactly once")
+    #[test]
+    fn rule_32_gap_between_returned_chain_and_bounced_send_is_a_violation() {
+        let v = check(&[(1210, 40, BufId(3))], &[], 1250).unwrap_err();
+        assert_eq!(v.rule, 32);
+        assert!(
+            v.message.contains("gap or overlap at stream offset 1200"),
+            "{}",
+            v.message
+        );
+    }
+
+    //= spec/chimney.md rule 32 ("no NBL holding an unacked byte was completed SUCCESS")
+    #[test]
+    fn rule_32_returned_buffer_that_already_completed_is_a_violation() {
+        let v = check(&[(1200, 50, BufId(3))], &[2], 1250).unwrap_err();
+        assert_eq!(v.rule, 32);
+        assert!(v.message.contains("buffer 2 was returned"), "{}", v.message);
+    }
+
+    //= spec/chimney.md rule 32 (every byte up to the last one posted)
+    #[test]
+    fn rule_32_returned_data_short_of_what_the_host_posted_is_a_violation() {
+        let v = check(&[], &[], 1250).unwrap_err();
+        assert_eq!(v.rule, 32);
+        assert!(
+            v.message
+                .contains("returned data ends at 1200, the host posted up to 1250"),
+            "{}",
+            v.message
+        );
+    }
 }

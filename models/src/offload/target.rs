@@ -39,12 +39,11 @@
 use super::monitor::{SendRules, check_output};
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
-use crate::endpoint::{ConnTimers, decode_tag, record_sample};
+use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
-use crate::trigger::{PendingAction, take_fired};
 use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime, TimerId};
 use std::collections::{BTreeMap, VecDeque};
@@ -144,11 +143,9 @@ enum Phase {
 struct TargetConn {
     host: ActorId,
     phase: Phase,
-    tcp: Option<TcpConnection>,
-    timers: ConnTimers,
-    pending: Vec<PendingAction>,
-    rto_count: u32,
-    fr_count: u32,
+    /// The engine, its timers, pending conditions and counters (engine absent until the
+    /// offload completes and after an abort).
+    slot: EngineSlot,
     /// The target decided to upload, and why (rules 18, 29, 46).
     upload_requested: Option<UploadReason>,
     rules: Option<SendRules>,
@@ -216,7 +213,7 @@ impl OffloadTarget {
 
     /// The target's engine for `conn`, while it runs the connection.
     pub fn connection(&self, conn: ConnId) -> Option<&TcpConnection> {
-        self.conns.get(&conn)?.tcp.as_ref()
+        self.conns.get(&conn)?.slot.tcp.as_ref()
     }
 
     /// Entries in use: every connection the target holds, whatever its phase (an offload
@@ -314,11 +311,7 @@ impl OffloadTarget {
             TargetConn {
                 host,
                 phase: Phase::Offloading(block),
-                tcp: None,
-                timers: ConnTimers::default(),
-                pending: Vec::new(),
-                rto_count: 0,
-                fr_count: 0,
+                slot: EngineSlot::new(None, ConnTimers::default()),
                 upload_requested: None,
                 rules: None,
                 aborted: None,
@@ -360,7 +353,7 @@ impl OffloadTarget {
             // RFC 6298 §2: "RTO <- SRTT + max (G, K*RTTVAR)" with G the NIC's tick.
             cfg.clock_granularity = SimDuration::from_nanos(tick_ns);
         }
-        c.timers = ConnTimers::with_tick(tick_ns);
+        c.slot.timers = ConnTimers::with_tick(tick_ns);
         c.sack_negotiated = consts.sack;
         let mut snap = state.to_snapshot(&consts, conn, self.cfg.ticks, &cfg);
         if nic.sack == Some(false) {
@@ -394,10 +387,10 @@ impl OffloadTarget {
             abort_requested: false,
             tsval_floor: snap.timestamps.map(|t| t.ts_time),
         });
-        c.tcp = Some(tcp);
-        c.pending = pending;
-        c.rto_count = rto_count;
-        c.fr_count = fr_count;
+        c.slot.tcp = Some(tcp);
+        c.slot.pending = pending;
+        c.slot.rto_count = rto_count;
+        c.slot.fr_count = fr_count;
         self.offloads_accepted += 1;
         ctx.send(
             c.host,
@@ -408,7 +401,7 @@ impl OffloadTarget {
                 reason: String::new(),
             },
         );
-        let tcp = c.tcp.as_mut().expect("just set");
+        let tcp = c.slot.tcp.as_mut().expect("just set");
         tcp.poll(now, &mut self.out);
         self.flush(ctx, conn);
     }
@@ -420,88 +413,39 @@ impl OffloadTarget {
         self.inject_fault(&mut out);
         let nxt_beyond_max = self.cfg.fault == Some(super::Fault::TargetSndNxtBeyondSndMax) && !out.segments.is_empty();
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.tcp.as_mut() else { return };
+        if c.slot.tcp.is_none() {
+            return;
+        }
         // Rule 40: "send nothing more" once an acceptable RST aborted the connection, from the
         // batch that processed the RST on.
         let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
-        if let Some(rules) = c.rules.as_mut()
-            && let Err(e) = check_output(rules, tcp, &out, aborted, nxt_beyond_max)
-        {
-            ctx.fail(Self::violation(now, conn, tcp, e.0, e.1));
+        let mut owner = TargetOwner {
+            egress: self.egress,
+            host: c.host,
+            txq: &mut self.txq,
+            resources: &self.cfg.resources,
+            indication_latency: self.cfg.indication_latency,
+            rules: c.rules.as_mut(),
+            aborted,
+            nxt_beyond_max,
+            completions: &mut c.completions,
+            coalesce_armed: &mut c.coalesce_armed,
+            upload_requested: &mut c.upload_requested,
+            batch_full: false,
+        };
+        let applied = c.slot.apply(ctx, conn, &mut out, &mut owner, &mut self.recorder);
+        if applied.failed {
             return;
         }
-        for seg in out.segments.drain(..) {
-            let delay = self.txq.delay(&self.cfg.resources, now, &seg);
-            ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
-        }
-        for (offset, data) in out.delivered.drain(..) {
-            ctx.send(c.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
-        }
-        for (from, to) in out.discarded.drain(..) {
-            self.recorder.discards.push(crate::record::DiscardRecord {
-                time: now,
-                conn,
-                from,
-                to,
-            });
-        }
-        let r = &self.cfg.resources;
-        for buf in out.completed.drain(..) {
-            self.txq.forget(conn, buf);
-            if r.coalesces() {
-                c.completions.push(buf);
-                continue;
-            }
-            ctx.send(
-                c.host,
-                SimDuration::ZERO,
-                Msg::SendCompleted {
-                    conn,
-                    buf,
-                    status: SendStatus::Success,
-                },
-            );
-        }
-        let batch_full = r.coalesce_count.is_some_and(|n| c.completions.len() >= n as usize);
-        if !c.completions.is_empty()
-            && !batch_full
-            && !c.coalesce_armed
-            && let Some(wait) = r.coalesce_time
-        {
-            c.coalesce_armed = true;
-            ctx.set_timer(now + wait, u64::from(conn.0) << 8 | COALESCE_DUE);
-        }
-        let mut reset = false;
-        for event in out.events.drain(..) {
-            match event {
-                ConnEvent::RtoFired { count } => {
-                    c.rto_count += 1;
-                    crate::endpoint::record_rto(&mut self.recorder.rto, tcp, now, count);
-                }
-                ConnEvent::FastRetransmit => c.fr_count += 1,
-                // Rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
-                // upload) instead of aborting".
-                ConnEvent::GiveUp if c.upload_requested.is_none() => {
-                    c.upload_requested = Some(UploadReason::TimeoutExpiration);
-                    ctx.send(
-                        c.host,
-                        self.cfg.indication_latency,
-                        Msg::RequestUpload {
-                            conn,
-                            reason: UploadReason::TimeoutExpiration,
-                        },
-                    );
-                }
-                ConnEvent::Reset => reset = true,
-                _ => {}
-            }
-            ctx.send(c.host, SimDuration::ZERO, Msg::ConnEvent { conn, event });
-        }
+        let reset = applied.reset;
+        let batch_full = owner.batch_full;
         if batch_full {
             self.deliver_completions(ctx, conn);
         }
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.tcp.as_mut() else { return };
+        if c.slot.tcp.is_none() {
+            return;
+        }
         if reset {
             // Rule 40: complete every pending send with REQUEST_ABORTED, send nothing more
             // (the successful completions held for coalescing go first, in order).
@@ -510,8 +454,8 @@ impl OffloadTarget {
             }
             let Some(c) = self.conns.get_mut(&conn) else { return };
             c.phase = Phase::Aborted;
-            c.timers.cancel_all(ctx);
-            let (snap, mut chain) = c.tcp.take().expect("present").into_parts(now);
+            c.slot.timers.cancel_all(ctx);
+            let (snap, mut chain) = c.slot.tcp.take().expect("present").into_parts(now);
             self.recorder.offload.push(OffloadRecord {
                 time: now,
                 conn,
@@ -533,8 +477,8 @@ impl OffloadTarget {
                 );
             }
         } else {
-            c.timers.sync(ctx, conn, tcp);
-            record_sample(&mut self.recorder.cc, tcp, now);
+            c.slot.settle(ctx, conn, Some(&mut self.recorder.cc));
+            let tcp = c.slot.tcp.as_ref().expect("running");
             // Rule 44: "Entering TIME_WAIT: the OT should request upload". A connection that
             // reached CLOSED through LAST_ACK has nothing left to run: its entry goes back too.
             if matches!(tcp.state(), TcpState::TimeWait | TcpState::Closed) && c.upload_requested.is_none() {
@@ -564,16 +508,9 @@ impl OffloadTarget {
 
     fn fire_conditions(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let Some(tcp) = c.tcp.as_ref() else { return };
-        if c.pending.is_empty() {
-            return;
-        }
-        for p in take_fired(&mut c.pending, tcp, c.rto_count, c.fr_count) {
-            self.recorder.triggers.push(crate::record::TriggerRecord {
-                time: ctx.now() + p.delay,
-                index: p.index,
-            });
-            ctx.send(p.executor, p.delay, p.message());
+        // The target carries out no action itself: every fired action is sent to its executor.
+        for p in c.slot.take_fired() {
+            dispatch(ctx, &mut self.recorder, p, None);
         }
     }
 
@@ -583,7 +520,7 @@ impl OffloadTarget {
         match self.conns.get_mut(&conn) {
             Some(c) if matches!(c.phase, Phase::Running) => {
                 c.last_active = now;
-                let tcp = c.tcp.as_mut().expect("running");
+                let tcp = c.slot.tcp.as_mut().expect("running");
                 tcp.on_segment(now, seg, &mut self.out);
                 self.flush(ctx, conn);
             }
@@ -611,7 +548,7 @@ impl OffloadTarget {
         match c.phase {
             Phase::Running if c.upload_requested.is_none() => {
                 c.last_active = now;
-                let tcp = c.tcp.as_mut().expect("running");
+                let tcp = c.slot.tcp.as_mut().expect("running");
                 if offset != tcp.chain().end_offset() {
                     let m = format!(
                         "send posted at stream offset {offset}, chain ends at {}",
@@ -672,14 +609,14 @@ impl OffloadTarget {
         match c.phase {
             Phase::Running => {
                 // Rule 30: "sends pending delayed ACKs, stops push/SWS/delayed-ACK timers".
-                let tcp = c.tcp.as_mut().expect("running");
+                let tcp = c.slot.tcp.as_mut().expect("running");
                 tcp.flush_ack(now, &mut self.out);
                 for seg in self.out.segments.drain(..) {
                     let delay = self.txq.delay(&self.cfg.resources, now, &seg);
                     ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
                 }
                 self.out.clear();
-                c.timers.cancel_all(ctx);
+                c.slot.timers.cancel_all(ctx);
                 c.phase = Phase::Uploading(reason);
                 self.recorder.offload.push(OffloadRecord {
                     time: now,
@@ -714,9 +651,9 @@ impl OffloadTarget {
                     state,
                     consts,
                     chain: None,
-                    pending: c.pending,
-                    rto_count: c.rto_count,
-                    fr_count: c.fr_count,
+                    pending: c.slot.pending,
+                    rto_count: c.slot.rto_count,
+                    fr_count: c.slot.fr_count,
                 };
                 ctx.send(
                     c.host,
@@ -737,7 +674,7 @@ impl OffloadTarget {
         self.deliver_completions(ctx, conn);
         let Some(c) = self.conns.remove(&conn) else { return };
         let Phase::Uploading(reason) = c.phase else { return };
-        let tcp = c.tcp.expect("uploading keeps the engine");
+        let tcp = c.slot.tcp.expect("uploading keeps the engine");
         let gave_up = tcp.gave_up();
         let (snap, chain) = tcp.into_parts(now);
         let (mut state, mut consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
@@ -758,9 +695,9 @@ impl OffloadTarget {
             state,
             consts,
             chain,
-            pending: c.pending,
-            rto_count: c.rto_count,
-            fr_count: c.fr_count,
+            pending: c.slot.pending,
+            rto_count: c.slot.rto_count,
+            fr_count: c.slot.fr_count,
         };
         if let Some(f) = fault {
             f.break_upload_block(&mut block);
@@ -886,7 +823,7 @@ impl OffloadTarget {
         let Some(c) = self.conns.get(&conn) else { return };
         let in_fin_wait_2 = matches!(c.phase, Phase::Running)
             && c.upload_requested.is_none()
-            && c.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
+            && c.slot.tcp.as_ref().is_some_and(|t| t.state() == TcpState::FinWait2);
         if in_fin_wait_2 {
             self.request_upload(ctx, conn, UploadReason::TimeoutExpiration);
         }
@@ -898,7 +835,7 @@ impl OffloadTarget {
         if !matches!(c.phase, Phase::Running) {
             return;
         }
-        let tcp = c.tcp.as_mut().expect("running");
+        let tcp = c.slot.tcp.as_mut().expect("running");
         if abortive {
             // Rule 42: abortive close sends RST; sends complete REQUEST_ABORTED (rule 40 path).
             if let Some(r) = c.rules.as_mut() {
@@ -912,6 +849,95 @@ impl OffloadTarget {
             tcp.poll(now, &mut self.out);
         }
         self.flush(ctx, conn);
+    }
+}
+
+/// The target's side of running an engine: segments wait in the NIC's transmit queue,
+/// data and events go up to the host stack, completions may be coalesced, and giving up asks
+/// for an upload (rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
+/// upload) instead of aborting").
+struct TargetOwner<'a> {
+    egress: ActorId,
+    host: ActorId,
+    txq: &'a mut super::nic::TxQueue,
+    resources: &'a super::NicResources,
+    indication_latency: SimDuration,
+    /// The send-rule state of the checks (absent before the offload completes).
+    rules: Option<&'a mut SendRules>,
+    /// Rule 40: nothing may be sent (the connection is aborted, or this batch resets it).
+    aborted: bool,
+    /// The test-only fault that moves SndNxt beyond SndMax is on.
+    nxt_beyond_max: bool,
+    completions: &'a mut Vec<BufId>,
+    coalesce_armed: &'a mut bool,
+    upload_requested: &'a mut Option<UploadReason>,
+    /// The coalesced completions reached their batch size (delivered after the events).
+    batch_full: bool,
+}
+
+impl OwnerPolicy for TargetOwner<'_> {
+    fn check(&mut self, tcp: &TcpConnection, out: &Output) -> Result<(), (u8, String)> {
+        match self.rules.as_deref_mut() {
+            Some(rules) => check_output(rules, tcp, out, self.aborted, self.nxt_beyond_max),
+            None => Ok(()),
+        }
+    }
+
+    fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
+        let delay = self.txq.delay(self.resources, ctx.now(), &seg);
+        ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
+    }
+
+    fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
+        ctx.send(self.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+    }
+
+    fn complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId) {
+        self.txq.forget(conn, buf);
+        if self.resources.coalesces() {
+            self.completions.push(buf);
+            return;
+        }
+        ctx.send(
+            self.host,
+            SimDuration::ZERO,
+            Msg::SendCompleted {
+                conn,
+                buf,
+                status: SendStatus::Success,
+            },
+        );
+    }
+
+    fn completions_done(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId) {
+        let r = self.resources;
+        self.batch_full = r.coalesce_count.is_some_and(|n| self.completions.len() >= n as usize);
+        if !self.completions.is_empty()
+            && !self.batch_full
+            && !*self.coalesce_armed
+            && let Some(wait) = r.coalesce_time
+        {
+            *self.coalesce_armed = true;
+            ctx.set_timer(ctx.now() + wait, u64::from(conn.0) << 8 | COALESCE_DUE);
+        }
+    }
+
+    fn give_up(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, _tcp: &mut TcpConnection, _out: &mut Output) {
+        if self.upload_requested.is_none() {
+            *self.upload_requested = Some(UploadReason::TimeoutExpiration);
+            ctx.send(
+                self.host,
+                self.indication_latency,
+                Msg::RequestUpload {
+                    conn,
+                    reason: UploadReason::TimeoutExpiration,
+                },
+            );
+        }
+    }
+
+    fn event_sink(&self) -> Option<ActorId> {
+        Some(self.host)
     }
 }
 
@@ -951,10 +977,9 @@ impl Actor<Msg> for OffloadTarget {
                 let (conn, kind) = decode_tag(tag);
                 let now = ctx.now();
                 let Some(c) = self.conns.get_mut(&conn) else { return };
-                c.timers.fired(kind);
                 c.last_active = now;
-                if let (Phase::Running, Some(tcp)) = (&c.phase, c.tcp.as_mut()) {
-                    tcp.on_timer(now, kind, &mut self.out);
+                let running = matches!(c.phase, Phase::Running);
+                if c.slot.timer_fired(now, kind, running, &mut self.out) {
                     self.flush(ctx, conn);
                 }
             }
