@@ -299,6 +299,25 @@ impl CcChart {
             Dash::Dashed,
             RWND.stroke_width(2),
         )?;
+        // A clipped rwnd says so on the line itself, not only in the legend.
+        let rwnd_max = rwnd.iter().map(|p| p.1).fold(0.0, f64::max);
+        if rwnd_max > y_max
+            && let Some(&(t, _)) = rwnd.iter().find(|p| p.1 > y_max)
+        {
+            let (px, py) = chart.backend_coord(&(t.max(a), y_max / div));
+            let (ox, oy) = chart.plotting_area().get_base_pixel();
+            let (ru, rd) = byte_unit(rwnd_max);
+            let label = format!("rwnd off scale (up to {:.1} {ru})", rwnd_max / rd);
+            chart
+                .plotting_area()
+                .strip_coord_spec()
+                .draw(&Text::new(
+                    label,
+                    (px - ox + 6, py - oy + 4),
+                    (FONT, caption_size.min(15) - 2).into_font().color(&DARK),
+                ))
+                .s()?;
+        }
         chart
             .draw_series(LineSeries::new(steps(&flight, div, b), FLIGHT.stroke_width(1)))
             .s()?;

@@ -152,22 +152,18 @@ fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
 }
 
 /// Keeps the first and last point of each time slice when there are more than [`MAX_MARKS`].
-fn decimate_line(pts: Vec<(f64, f64)>, t_max: f64) -> Vec<(f64, f64)> {
+fn decimate_line<T>(pts: Vec<T>, time: impl Fn(&T) -> f64, t_max: f64) -> Vec<T> {
     if pts.len() <= MAX_MARKS || t_max <= 0.0 {
         return pts;
     }
-    let bucket = |t: f64| (t / t_max * BUCKETS).floor() as i64;
+    let bucket = |p: &T| (time(p) / t_max * BUCKETS).floor() as i64;
+    let buckets: Vec<i64> = pts.iter().map(bucket).collect();
     let n = pts.len();
-    let mut out = Vec::new();
-    for i in 0..n {
-        let b = bucket(pts[i].0);
-        let first = i == 0 || bucket(pts[i - 1].0) != b;
-        let last = i + 1 == n || bucket(pts[i + 1].0) != b;
-        if first || last {
-            out.push(pts[i]);
-        }
-    }
-    out
+    pts.into_iter()
+        .enumerate()
+        .filter(|&(i, _)| i == 0 || i + 1 == n || buckets[i - 1] != buckets[i] || buckets[i + 1] != buckets[i])
+        .map(|(_, p)| p)
+        .collect()
 }
 
 /// A handover to zoom on: time [s], half-width of the window [s], label.
@@ -182,8 +178,8 @@ pub(crate) struct Zoom {
 pub(crate) struct TimeSeq {
     pub title: String,
     pub segs: Vec<SegMark>,
-    /// Cumulative ACK at the sender, advances only: (time [s], relative ack [bytes]).
-    pub acks: Vec<(f64, f64)>,
+    /// The ACKs advancing the cumulative ACK at the sender (the ACK line's steps).
+    pub acks: Vec<AckMark>,
     /// Receive-window line: (time [s], ACK + window [bytes]), at each change.
     pub window: Vec<(f64, f64)>,
     /// SACK blocks as bars (kind `First(Host)`, provenance unused).
@@ -331,13 +327,13 @@ impl TimeSeq {
             }
         }
         let marks = peer_acks(view, conn);
-        let mut acks: Vec<(f64, f64)> = Vec::new();
+        let mut acks: Vec<AckMark> = Vec::new();
         let mut window: Vec<(f64, f64)> = Vec::new();
         let mut sacks = Vec::new();
         let mut dups = Vec::new();
         for a in &marks {
-            if acks.last().is_none_or(|&(_, prev)| a.ack > prev) {
-                acks.push((a.t, a.ack));
+            if acks.last().is_none_or(|prev| a.ack > prev.ack) {
+                acks.push(a.clone());
             }
             let right = a.ack + a.wnd;
             if window.last().is_none_or(|&(_, prev)| right != prev) {
@@ -383,8 +379,8 @@ impl TimeSeq {
         TimeSeq {
             title,
             segs,
-            acks: decimate_line(acks, t_max),
-            window: decimate_line(window, t_max),
+            acks: decimate_line(acks, |a| a.t, t_max),
+            window: decimate_line(window, |p| p.0, t_max),
             sacks,
             dups,
             events: event_lines(offload, conn),
@@ -409,11 +405,16 @@ impl TimeSeq {
         v
     }
 
+    /// The cumulative ACK line: (time [s], relative ack [bytes]) at each advance.
+    fn ack_line(&self) -> Vec<(f64, f64)> {
+        self.acks.iter().map(|a| (a.t, a.ack)).collect()
+    }
+
     fn t_max(&self) -> f64 {
         self.segs
             .iter()
             .map(|s| s.t)
-            .chain(self.acks.iter().map(|a| a.0))
+            .chain(self.acks.iter().map(|a| a.t))
             .chain(self.window.iter().map(|a| a.0))
             .chain(self.events.iter().map(|e| e.0))
             .fold(0.0, f64::max)
@@ -490,7 +491,7 @@ impl TimeSeq {
         (a, b): (f64, f64),
         div: f64,
         top: f64,
-        mut tips: Option<&mut Vec<String>>,
+        tips: Option<&mut Vec<String>>,
         marker_scale: bool,
     ) -> Result<(), String> {
         let inside = |t: f64| t >= a && t <= b;
@@ -498,11 +499,14 @@ impl TimeSeq {
         let tick = |s: &SegMark, c: RGBColor, w: u32| {
             PathElement::new(vec![(s.t, yc(s.lo)), (s.t, yc(s.hi))], c.stroke_width(w))
         };
-        let mut tip_line = |chart: &Ctx<'_, '_, DB>, s: &SegMark, title: String| {
-            if let Some(tips) = tips.as_deref_mut() {
+        // Tooltip elements, kept when `tips` asks for them.
+        let want = tips.is_some();
+        let mut out: Vec<String> = Vec::new();
+        let tip_line = |out: &mut Vec<String>, chart: &Ctx<'_, '_, DB>, s: &SegMark, title: String| {
+            if want {
                 let (x1, y1) = chart.backend_coord(&(s.t, yc(s.lo)));
                 let (x2, y2) = chart.backend_coord(&(s.t, yc(s.hi)));
-                tips.push(format!(
+                out.push(format!(
                     r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000" stroke-opacity="0" stroke-width="7"><title>{}</title></line>"##,
                     xml_escape(&title)
                 ));
@@ -521,21 +525,30 @@ impl TimeSeq {
             if s.n > 1 {
                 t.push_str(&format!(" ({} blocks merged)", s.n));
             }
-            tip_line(chart, s, t);
+            tip_line(&mut out, chart, s, t);
         }
         for s in self.segs.iter().filter(|s| inside(s.t)) {
             if let SegKind::First(who) = s.kind {
                 let c = if who == Sender::Host { FIRST } else { FIRST_TARGET };
                 chart.draw_series([tick(s, c, 2)]).s()?;
-                tip_line(chart, s, seg_title(s));
+                tip_line(&mut out, chart, s, seg_title(s));
             }
         }
         chart
             .draw_series(LineSeries::new(
-                step_points(&self.acks, a, b, div, top),
+                step_points(&self.ack_line(), a, b, div, top),
                 BLACK.stroke_width(2),
             ))
             .s()?;
+        if want {
+            for k in self.acks.iter().filter(|k| inside(k.t)) {
+                let (x, y) = chart.backend_coord(&(k.t, yc(k.ack)));
+                out.push(format!(
+                    r##"<circle cx="{x}" cy="{y}" r="4" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
+                    xml_escape(&ack_title("ACK", k))
+                ));
+            }
+        }
         // Marker size shrinks with the number of markers (5 px up to 150 of them, then with
         // 1/sqrt(n), at least 2 px), so that a long lossy run is not a solid band of crosses.
         let marker = |n: usize| {
@@ -569,7 +582,7 @@ impl TimeSeq {
                 }
                 SegKind::First(_) => continue,
             }
-            tip_line(chart, s, seg_title(s));
+            tip_line(&mut out, chart, s, seg_title(s));
         }
         // Duplicate-ACK ticks: a short vertical tick standing on the ACK line.
         for d in self.dups.iter().filter(|d| inside(d.t)) {
@@ -577,14 +590,17 @@ impl TimeSeq {
             chart
                 .draw_series([EmptyElement::at(at) + PathElement::new(vec![(0, 0), (0, -9)], DUP.stroke_width(2))])
                 .s()?;
-            if let Some(tips) = tips.as_deref_mut() {
+            if want {
                 let (x, y) = chart.backend_coord(&at);
-                tips.push(format!(
+                out.push(format!(
                     r##"<circle cx="{x}" cy="{}" r="5" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
                     y - 5,
                     xml_escape(&ack_title("dup ACK", d))
                 ));
             }
+        }
+        if let Some(tips) = tips {
+            tips.extend(out);
         }
         Ok(())
     }
@@ -615,7 +631,7 @@ impl TimeSeq {
             .chain(self.sacks.iter())
             .filter(|s| inside(s.t))
             .flat_map(|s| [s.lo, s.hi])
-            .chain(hold(&self.acks))
+            .chain(hold(&self.ack_line()))
             .collect();
         let data_hi = ys.iter().copied().fold(0.0, f64::max);
         let data_lo = if zoom {

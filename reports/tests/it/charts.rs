@@ -138,6 +138,22 @@ fn time_sequence_chart_draws_window_line_sack_blocks_and_one_tick_per_dup_ack() 
     let t = titles(&svg);
     assert_eq!(t.iter().filter(|s| s.starts_with("dup ACK ")).count(), dups);
     assert_eq!(t.iter().filter(|s| s.starts_with("SACK block ")).count(), blocks);
+    // Each advance of the cumulative ACK (a step of the ACK line) has its tooltip.
+    let mut advances = 0;
+    let mut highest = i64::MIN;
+    for r in &acks {
+        let a: i64 = r["ack"].parse().unwrap();
+        if a > highest {
+            highest = a;
+            advances += 1;
+        }
+    }
+    // acks.csv lists pure ACKs; the chart also starts the line at the SYN-ACK (ack 0), whose
+    // window is not scaled (RFC 7323 §2.2: "The window field in a segment where the SYN bit
+    // is set ... MUST NOT be scaled").
+    let ack_tips: Vec<&&str> = t.iter().filter(|s| s.starts_with("ACK ")).collect();
+    assert_eq!(ack_tips.len(), advances + 1);
+    assert!(ack_tips[0].ends_with(" ack 0 window 65535 B"), "{}", ack_tips[0]);
     // A dup ACK's tooltip names its SACK blocks and its scaled window.
     let dup = t.iter().find(|s| s.starts_with("dup ACK ")).unwrap();
     assert!(dup.contains(" SACK "), "{dup}");
