@@ -166,6 +166,22 @@ fn decimate_line<T>(pts: Vec<T>, time: impl Fn(&T) -> f64, t_max: f64) -> Vec<T>
         .collect()
 }
 
+/// Keeps one duplicate ACK per time slice and ACK number when there are more than
+/// [`MAX_MARKS`] (their ticks would coincide at the rendered resolution).
+fn decimate_dups(dups: Vec<AckMark>, t_max: f64) -> Vec<AckMark> {
+    if dups.len() <= MAX_MARKS || t_max <= 0.0 {
+        return dups;
+    }
+    let bucket = |t: f64| (t / t_max * BUCKETS).floor() as i64;
+    let mut out: Vec<AckMark> = Vec::new();
+    for d in dups {
+        if out.last().is_none_or(|l| bucket(l.t) != bucket(d.t) || l.ack != d.ack) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// A handover to zoom on: time [s], half-width of the window [s], label.
 #[derive(Clone, Debug)]
 pub(crate) struct Zoom {
@@ -184,8 +200,9 @@ pub(crate) struct TimeSeq {
     pub window: Vec<(f64, f64)>,
     /// SACK blocks as bars (kind `First(Host)`, provenance unused).
     pub sacks: Vec<SegMark>,
-    /// Duplicate ACKs.
+    /// Duplicate ACKs (decimated) and how many there were.
     pub dups: Vec<AckMark>,
+    pub dup_count: usize,
     /// Vertical event lines: (time [s], label).
     pub events: Vec<(f64, String)>,
     /// Handovers with a zoom panel (at most [`MAX_ZOOMS`]) and how many there were.
@@ -363,6 +380,9 @@ impl TimeSeq {
             .fold(0.0, f64::max);
         let (segs, merged) = decimate_segs(segs, t_max);
         let (sacks, merged_sacks) = decimate_segs(sacks, t_max);
+        let dup_count = dups.len();
+        let dups = decimate_dups(dups, t_max);
+        let merged_dups = dup_count - dups.len();
         let ours: Vec<&Handover> = handovers.iter().filter(|h| h.conn == conn).collect();
         let zooms = ours
             .iter()
@@ -383,10 +403,11 @@ impl TimeSeq {
             window: decimate_line(window, |p| p.0, t_max),
             sacks,
             dups,
+            dup_count,
             events: event_lines(offload, conn),
             zooms,
             handovers: ours.len(),
-            merged: merged + merged_sacks,
+            merged: merged + merged_sacks + merged_dups,
             tips: Mutex::new(Vec::new()),
         }
     }
@@ -584,17 +605,25 @@ impl TimeSeq {
             }
             tip_line(&mut out, chart, s, seg_title(s));
         }
-        // Duplicate-ACK ticks: a short vertical tick standing on the ACK line.
+        // Duplicate-ACK ticks: a short vertical tick standing on the ACK line (9 px, shorter
+        // when there are many, like the markers).
+        let dup_h = if marker_scale {
+            (9.0 * (150.0 / self.dups.len().max(1) as f64).sqrt())
+                .clamp(4.0, 9.0)
+                .round() as i32
+        } else {
+            9
+        };
         for d in self.dups.iter().filter(|d| inside(d.t)) {
             let at = (d.t, yc(d.ack));
             chart
-                .draw_series([EmptyElement::at(at) + PathElement::new(vec![(0, 0), (0, -9)], DUP.stroke_width(2))])
+                .draw_series([EmptyElement::at(at) + PathElement::new(vec![(0, 0), (0, -dup_h)], DUP.stroke_width(2))])
                 .s()?;
             if want {
                 let (x, y) = chart.backend_coord(&at);
                 out.push(format!(
                     r##"<circle cx="{x}" cy="{}" r="5" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
-                    y - 5,
+                    y - dup_h / 2,
                     xml_escape(&ack_title("dup ACK", d))
                 ));
             }
@@ -731,7 +760,7 @@ impl Chart for TimeSeq {
         }
         if !self.dups.is_empty() {
             items.push(LegendItem::new(
-                format!("duplicate ACK ({})", self.dups.len()),
+                format!("duplicate ACK ({})", self.dup_count),
                 Mark::Tick(DUP, 2),
             ));
         }
@@ -793,5 +822,46 @@ impl Chart for TimeSeq {
         }
         s.push_str("</g>\n");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AckMark, BUCKETS, MAX_MARKS, decimate_dups, rwnd_series};
+
+    fn dup(t: f64, ack: f64) -> AckMark {
+        AckMark {
+            t,
+            ack,
+            wnd: 65_535.0,
+            dup: true,
+            sacks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn duplicate_acks_are_drawn_one_by_one_up_to_the_limit_then_one_per_slice_and_ack() {
+        let few: Vec<AckMark> = (0..MAX_MARKS).map(|i| dup(i as f64 * 1e-6, 1000.0)).collect();
+        assert_eq!(decimate_dups(few, 1.0).len(), MAX_MARKS);
+        // 2 * MAX_MARKS dup ACKs of two ACK numbers, all in the first time slice: one each.
+        let t_max = 1.0;
+        let slice = t_max / BUCKETS;
+        let many: Vec<AckMark> = (0..2 * MAX_MARKS)
+            .map(|i| {
+                dup(
+                    slice * 0.5 * i as f64 / (2 * MAX_MARKS) as f64,
+                    if i < MAX_MARKS { 1000.0 } else { 2000.0 },
+                )
+            })
+            .collect();
+        let kept = decimate_dups(many, t_max);
+        assert_eq!(kept.iter().map(|d| d.ack).collect::<Vec<_>>(), vec![1000.0, 2000.0]);
+    }
+
+    #[test]
+    fn rwnd_series_keeps_each_change_of_the_advertised_window() {
+        let mut a = vec![dup(0.0, 0.0), dup(1.0, 10.0), dup(2.0, 20.0)];
+        a[2].wnd = 1000.0;
+        assert_eq!(rwnd_series(&a), vec![(0.0, 65_535.0), (2.0, 1000.0)]);
     }
 }
