@@ -12,8 +12,9 @@
 //!   SYN segments, RFC 7323 §2.2 "The window field in a segment where the SYN bit is set
 //!   ... MUST NOT be scaled"), each SACK block (RFC 2018 §3) as a vertical bar at the ACK's
 //!   time, and a duplicate-ACK tick where a pure ACK repeats the previous pure ACK's number
-//!   (the definition of `acks.csv`'s `dup` column; RFC 5681 §2's stricter definition also
-//!   asks for an unchanged window and outstanding data);
+//!   (the definition of `acks.csv`'s `dup` column, applied to the ACKs delivered intact to
+//!   the sender; RFC 5681 §2's stricter definition also asks for an unchanged window and
+//!   outstanding data);
 //! - offload/upload moments as labelled dashed vertical lines, and below the overview one
 //!   zoom panel per handover (the first [`MAX_ZOOMS`]), ±max(3 srtt, 10 ms) around it, so
 //!   the resend region is readable.
