@@ -19,10 +19,11 @@
 //!   zoom panel per handover (the first [`MAX_ZOOMS`]), ±max(3 srtt, 10 ms) around it, so
 //!   the resend region is readable.
 //!
-//! In the SVG each mark of the overview carries a `<title>` tooltip (time, sequence range,
-//! sender, source, cause, transmission number; for ACKs the ACK, window and SACK blocks):
-//! plotters' SVG backend writes no titles, so [`TimeSeq`] records each mark's pixel position
-//! while drawing and [`Chart::svg_overlay`] adds an invisible, hoverable element per mark.
+//! In the SVG each mark carries a `<title>` tooltip (time, sequence range, sender, source,
+//! cause, transmission number; for ACKs the ACK, window and SACK blocks): plotters' SVG
+//! backend writes no titles, so [`TimeSeq`] records each mark's pixel position while drawing
+//! and [`Chart::svg_overlay`] adds an invisible, hoverable element per mark, grouped per
+//! panel (`<g id="tooltips">` for the overview, `<g id="tooltips-zoom-<n>">` per zoom).
 //!
 //! Not shown: the receiver's view (arrivals), ACKs lost on the way back, the reverse
 //! direction's data.
@@ -211,8 +212,9 @@ pub(crate) struct TimeSeq {
     pub handovers: usize,
     /// Segment and SACK marks merged away by decimation (0 for runs drawn mark for mark).
     pub merged: usize,
-    /// Tooltips of the overview's marks recorded by the last `draw`: SVG elements.
-    tips: Mutex<Vec<String>>,
+    /// Tooltips recorded by the last `draw`, per panel: (SVG group id, elements): the
+    /// overview's in `tooltips`, the zooms' in `tooltips-zoom-<n>`.
+    tips: Mutex<Vec<(String, Vec<String>)>>,
 }
 
 /// Offload/upload event lines of a connection: (time [s], label).
@@ -635,13 +637,15 @@ impl TimeSeq {
         Ok(())
     }
 
-    /// Draws one panel: the overview (with events and tooltips) or a handover zoom.
+    /// Draws one panel: the overview (with events) or a handover zoom, recording its marks'
+    /// tooltips under the SVG group id `group`. Returns whether the window line was clipped.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         caption: &str,
         (a, b): (f64, f64),
         zoom: bool,
+        group: &str,
     ) -> Result<bool, String> {
         let inside = |t: f64| t >= a && t <= b;
         // The y range covers the data, ACK and SACK marks in the window; the window line is
@@ -697,8 +701,12 @@ impl TimeSeq {
             .draw()
             .s()?;
         let (xa, xb) = (chart.x_range().start, chart.x_range().end);
+        let mut tips = Vec::new();
+        self.draw_marks(&mut chart, (xa, xb), div, top, Some(&mut tips), !zoom)?;
+        if let Ok(mut t) = self.tips.lock() {
+            t.push((group.to_string(), tips));
+        }
         if zoom {
-            self.draw_marks(&mut chart, (xa, xb), div, top, None, false)?;
             let (y0, y1) = (chart.y_range().start, chart.y_range().end);
             for (t, _) in self.events.iter().filter(|e| e.0 >= xa && e.0 <= xb) {
                 chart
@@ -711,12 +719,7 @@ impl TimeSeq {
                     .s()?;
             }
         } else {
-            let mut tips = Vec::new();
-            self.draw_marks(&mut chart, (xa, xb), div, top, Some(&mut tips), true)?;
             draw_events(&mut chart, &self.events)?;
-            if let Ok(mut t) = self.tips.lock() {
-                *t = tips;
-            }
         }
         Ok(clipped)
     }
@@ -790,17 +793,21 @@ impl Chart for TimeSeq {
         let (w, _) = root.dim_in_pixel();
         let (plot, legend) = root.split_horizontally(w.saturating_sub(super::LEGEND_W));
         let t_max = self.t_max();
+        if let Ok(mut t) = self.tips.lock() {
+            t.clear();
+        }
         let clipped = if self.zooms.is_empty() {
-            self.panel(&plot, &self.title, (0.0, t_max), false)?
+            self.panel(&plot, &self.title, (0.0, t_max), false, "tooltips")?
         } else {
             let (_, h) = plot.dim_in_pixel();
             let (top, bottom) = plot.split_vertically(h * 62 / 100);
-            let clipped = self.panel(&top, &self.title, (0.0, t_max), false)?;
+            let mut clipped = self.panel(&top, &self.title, (0.0, t_max), false, "tooltips")?;
             let panels = bottom.split_evenly((1, self.zooms.len()));
-            for (z, area) in self.zooms.iter().zip(&panels) {
+            for (i, (z, area)) in self.zooms.iter().zip(&panels).enumerate() {
                 let (a, b) = ((z.t - z.half).max(0.0), (z.t + z.half).min(t_max.max(z.t)));
                 let caption = format!("{} at {:.4} s (±{:.0} ms)", z.label, z.t, z.half * 1e3);
-                self.panel(area, &caption, (a, b), true)?;
+                let group = format!("tooltips-zoom-{}", i + 1);
+                clipped |= self.panel(area, &caption, (a, b), true, &group)?;
             }
             clipped
         };
@@ -812,16 +819,16 @@ impl Chart for TimeSeq {
     }
 
     fn svg_overlay(&self) -> String {
-        let tips = self.tips.lock().map(|t| t.clone()).unwrap_or_default();
-        if tips.is_empty() {
-            return String::new();
+        let groups = self.tips.lock().map(|t| t.clone()).unwrap_or_default();
+        let mut s = String::new();
+        for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
+            s.push_str(&format!("<g id=\"{id}\">\n"));
+            for t in tips {
+                s.push_str(&t);
+                s.push('\n');
+            }
+            s.push_str("</g>\n");
         }
-        let mut s = String::from("<g id=\"tooltips\">\n");
-        for t in tips {
-            s.push_str(&t);
-            s.push('\n');
-        }
-        s.push_str("</g>\n");
         s
     }
 }

@@ -95,9 +95,20 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-/// The texts of the SVG's `<title>` elements.
+/// The texts of the `<title>` elements of the overview panel (SVG group `tooltips`).
 fn titles(svg: &str) -> Vec<&str> {
-    svg.split("<title>")
+    group_titles(svg, "tooltips")
+}
+
+/// The texts of the `<title>` elements in the SVG group with id `id`.
+fn group_titles<'a>(svg: &'a str, id: &str) -> Vec<&'a str> {
+    let open = format!("<g id=\"{id}\">");
+    let Some(start) = svg.find(&open) else {
+        return Vec::new();
+    };
+    let body = &svg[start + open.len()..];
+    body[..body.find("</g>").expect("closed group")]
+        .split("<title>")
         .skip(1)
         .map(|s| &s[..s.find("</title>").expect("closed title")])
         .collect()
@@ -264,4 +275,13 @@ fn time_sequence_chart_zooms_on_each_handover_and_colours_first_sends_by_sender(
         t.iter()
             .any(|s| s.starts_with("data ") && s.contains(" sender host source host_queue "))
     );
+    // The zooms' marks carry tooltips too: the first zoom (the offload) shows the resend
+    // region's retransmissions.
+    let z = group_titles(&svg, "tooltips-zoom-1");
+    assert!(
+        z.iter()
+            .any(|s| s.starts_with("retransmission ") && s.contains(" source delegated_resend ")),
+        "{z:?}"
+    );
+    assert!(!group_titles(&svg, "tooltips-zoom-2").is_empty());
 }
