@@ -154,10 +154,16 @@ fn page(title: &str, body: &str) -> String {
 }
 
 fn figure(out: &mut String, base: &str, stem: &str) {
+    // The time-sequence SVG carries a tooltip per mark; the embedded PNG cannot show them.
+    let svg = if stem.starts_with("timeseq-") {
+        "SVG, hover a mark for its details"
+    } else {
+        "SVG"
+    };
     let _ = writeln!(
         out,
         "<figure><a href=\"{b}{s}.svg\"><img src=\"{b}{s}.png\" alt=\"{a}\"></a><figcaption>{a} (<a \
-         href=\"{b}{s}.png\">PNG</a>, <a href=\"{b}{s}.svg\">SVG</a>)</figcaption></figure>",
+         href=\"{b}{s}.png\">PNG</a>, <a href=\"{b}{s}.svg\">{svg}</a>)</figcaption></figure>",
         b = href(base),
         s = href(stem),
         a = esc(stem)

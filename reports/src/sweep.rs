@@ -69,7 +69,13 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
             c.sender.host,
             c.receiver.host
         );
-        let ts = TimeSeq::new(format!("Time-sequence: {who}"), &view, &log.offload, c.conn);
+        let ts = TimeSeq::new(
+            format!("Time-sequence: {who}"),
+            &view,
+            &log.offload,
+            c.conn,
+            &report.offload.handover,
+        );
         let stem = info.conn_file_stem(c.conn);
         charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
@@ -79,6 +85,7 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
             c.conn,
             t_end,
             &report.offload.handover,
+            charts::rwnd_series(&charts::peer_acks(&view, c.conn)),
         );
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }

@@ -66,7 +66,7 @@ pub(crate) struct RunView<'a> {
 }
 
 /// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
-fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
+pub(crate) fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
     const M: i64 = 1 << 32;
     let base = reference.div_euclid(M) * M;
     let mut best = base + i64::from(rel32);

@@ -15,7 +15,7 @@ use super::timeseq::event_lines;
 use super::{
     Chart, DARK, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, tick_format, with_legend,
 };
-use super::{Shape, draw_marker};
+use super::{Dash, Shape, draw_dashed_path, draw_marker};
 use crate::metrics::{CcState, Handover};
 use models::record::{CcSample, OffloadEventKind, OffloadRecord};
 use plotters::coord::Shift;
@@ -26,6 +26,7 @@ const CWND: RGBColor = RGBColor(0, 114, 178);
 const SSTHRESH: RGBColor = RGBColor(213, 94, 0);
 const FLIGHT: RGBColor = RGBColor(0, 158, 115);
 const SHADE: RGBColor = RGBColor(255, 244, 214);
+const RWND: RGBColor = RGBColor(120, 120, 120);
 
 /// The chart's data: step series in bytes against time in seconds.
 pub(crate) struct CcChart {
@@ -34,6 +35,9 @@ pub(crate) struct CcChart {
     /// ssthresh, only while finite (below the "infinite" initial value).
     pub ssthresh: Vec<Vec<(f64, f64)>>,
     pub flight: Vec<(f64, f64)>,
+    /// The peer's advertised window (rwnd) as the ACKs arriving at the sender carry it,
+    /// scaled (RFC 7323 §2.2), at each change.
+    pub rwnd: Vec<(f64, f64)>,
     /// Intervals run by the offload target: [start, end) in seconds.
     pub offloaded: Vec<(f64, f64)>,
     pub events: Vec<(f64, String)>,
@@ -58,6 +62,7 @@ impl CcChart {
         conn: u32,
         t_end: f64,
         handovers: &[Handover],
+        rwnd: Vec<(f64, f64)>,
     ) -> CcChart {
         let samples: Vec<&CcSample> = cc.iter().filter(|c| c.conn.0 == conn).collect();
         let pts = |f: &dyn Fn(&CcSample) -> u32| {
@@ -103,11 +108,23 @@ impl CcChart {
             cwnd: pts(&|c| c.cwnd),
             ssthresh,
             flight: pts(&|c| c.flight),
+            rwnd,
             offloaded,
             events: event_lines(offload, conn),
             t_end,
             handovers: handovers.iter().filter(|h| h.conn == conn).cloned().collect(),
         }
+    }
+}
+
+/// The y axis top for congestion values up to `y_cc` and an rwnd up to `rwnd`: rwnd is
+/// shown in full unless it exceeds twice `y_cc` (it would flatten cwnd and flight), then
+/// clipped there (`true`: clipped, the legend says so).
+fn rwnd_top(y_cc: f64, rwnd: f64) -> (f64, bool) {
+    if y_cc <= 0.0 || rwnd <= 2.0 * y_cc {
+        (y_cc.max(rwnd), false)
+    } else {
+        (2.0 * y_cc, true)
     }
 }
 
@@ -230,12 +247,14 @@ impl CcChart {
             .map(|r| (in_win(r), r.last().map_or(a, |p| p.0).min(b)))
             .filter(|(r, _)| !r.is_empty())
             .collect();
-        let y_max = cwnd
+        let rwnd = in_win(&self.rwnd);
+        let y_cc = cwnd
             .iter()
             .chain(flight.iter())
             .chain(ss.iter().flat_map(|r| &r.0))
             .map(|p| p.1)
             .fold(0.0, f64::max);
+        let (y_max, _) = rwnd_top(y_cc, rwnd.iter().map(|p| p.1).fold(0.0, f64::max));
         let mut chart = ChartBuilder::on(area)
             .caption(caption, (FONT, caption_size))
             .margin(10)
@@ -266,6 +285,39 @@ impl CcChart {
                     .map(|&(s, e)| Rectangle::new([(s.max(x0), y0), (e.min(x1), y1)], SHADE.filled())),
             )
             .s()?;
+        let clip: Vec<(f64, f64)> = rwnd.iter().map(|&(t, v)| (t, v.min(y_max))).collect();
+        draw_dashed_path(
+            &chart.plotting_area().strip_coord_spec(),
+            &steps(&clip, div, b)
+                .iter()
+                .map(|p| {
+                    let (x, y) = chart.backend_coord(p);
+                    let (ox, oy) = chart.plotting_area().get_base_pixel();
+                    (x - ox, y - oy)
+                })
+                .collect::<Vec<_>>(),
+            Dash::Dashed,
+            RWND.stroke_width(2),
+        )?;
+        // A clipped rwnd says so on the line itself, not only in the legend.
+        let rwnd_max = rwnd.iter().map(|p| p.1).fold(0.0, f64::max);
+        if rwnd_max > y_max
+            && let Some(&(t, _)) = rwnd.iter().find(|p| p.1 > y_max)
+        {
+            let (px, py) = chart.backend_coord(&(t.max(a), y_max / div));
+            let (ox, oy) = chart.plotting_area().get_base_pixel();
+            let (ru, rd) = byte_unit(rwnd_max);
+            let label = format!("rwnd off scale (up to {:.1} {ru})", rwnd_max / rd);
+            chart
+                .plotting_area()
+                .strip_coord_spec()
+                .draw(&Text::new(
+                    label,
+                    (px - ox + 6, py - oy + 4),
+                    (FONT, caption_size.min(15) - 2).into_font().color(&DARK),
+                ))
+                .s()?;
+        }
         chart
             .draw_series(LineSeries::new(steps(&flight, div, b), FLIGHT.stroke_width(1)))
             .s()?;
@@ -380,6 +432,9 @@ impl Chart for CcChart {
             LegendItem::new("ssthresh", Mark::Line(SSTHRESH, 2)),
             LegendItem::new("bytes in flight", Mark::Line(FLIGHT, 1)),
         ];
+        if !self.rwnd.is_empty() {
+            items.push(LegendItem::new("rwnd (peer's advertised window)", Mark::Dashed(RWND)));
+        }
         if !self.offloaded.is_empty() {
             items.push(LegendItem::new("run by the offload target", Mark::Box(SHADE)));
         }
@@ -400,14 +455,24 @@ impl Chart for CcChart {
                 note.push(format!("(first {MAX_ZOOMS} of {})", self.handovers.len()));
             }
         }
-        let plot = with_legend(root, &items, &note)?;
-        let y_max = self
+        let y_cc = self
             .cwnd
             .iter()
             .chain(self.flight.iter())
             .chain(self.ssthresh.iter().flatten())
             .map(|p| p.1)
             .fold(0.0, f64::max);
+        let rwnd_max = self.rwnd.iter().map(|p| p.1).fold(0.0, f64::max);
+        let (y_max, clipped) = rwnd_top(y_cc, rwnd_max);
+        if clipped {
+            note.push(format!(
+                "rwnd (up to {:.1} {}) is clipped",
+                rwnd_max / byte_unit(rwnd_max).1,
+                byte_unit(rwnd_max).0
+            ));
+            note.push("at twice the largest cwnd/flight.".to_string());
+        }
+        let plot = with_legend(root, &items, &note)?;
         let unit = byte_unit(y_max);
         if !self.has_zooms() {
             return self.panel(&plot, &self.title, 22, (0.0, self.t_end), true, unit);

@@ -13,7 +13,7 @@ mod timeseq;
 pub(crate) use bars::StackedBars;
 pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
-pub(crate) use timeseq::TimeSeq;
+pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
 
 use crate::io::write_atomic;
 use crate::{ReportError, Result};
@@ -64,6 +64,12 @@ pub(crate) trait Chart {
 
     /// Draws the chart on `root` (already filled white).
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> std::result::Result<(), String>;
+
+    /// SVG elements added on top of the drawing (after the SVG `draw`, before `</svg>`):
+    /// hoverable marks with `<title>` tooltips, which plotters' SVG backend cannot write.
+    fn svg_overlay(&self) -> String {
+        String::new()
+    }
 }
 
 /// Renders `chart` to `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
@@ -80,6 +86,13 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
         root.fill(&WHITE).s().map_err(err)?;
         chart.draw(&root).map_err(err)?;
         root.present().s().map_err(err)?;
+    }
+    let overlay = chart.svg_overlay();
+    if !overlay.is_empty() {
+        let end = svg
+            .rfind("</svg>")
+            .ok_or_else(|| err("the SVG backend wrote no </svg>".into()))?;
+        svg.insert_str(end, &overlay);
     }
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
@@ -278,7 +291,7 @@ pub(crate) fn with_legend<DB: DrawingBackend>(
     Ok(plot)
 }
 
-fn draw_legend<DB: DrawingBackend>(
+pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     items: &[LegendItem],
     note: &[String],

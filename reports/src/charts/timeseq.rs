@@ -1,49 +1,110 @@
-//! Time-sequence graph (tcptrace style) of one connection's data direction, as seen at the
-//! first hop's ingress: each data segment is a vertical tick spanning its sequence range;
-//! first transmissions grey, retransmissions coloured by source with a triangle on top,
-//! segments dropped at ingress as red X, the cumulative ACK arriving at the sender as a black
-//! step line, offload/upload moments as labelled dashed vertical lines.
+//! Time-sequence graph (tcptrace / Stevens style) of one connection's data direction.
+//!
+//! What it shows, all in relative sequence numbers (stream offsets) against time:
+//! - each data segment as a vertical tick spanning its sequence range, as seen at the first
+//!   hop's ingress; first transmissions coloured by sender (host stack grey, offload target
+//!   brown), retransmissions coloured by source with a triangle on top, segments dropped at
+//!   ingress as red X;
+//! - the ACKs as they arrive at the sender: the cumulative ACK as a black step line, the
+//!   receive-window line (ACK + advertised window, RFC 793 §3.7 "the window ... indicates an
+//!   allowed number of octets that the sender may transmit"; the window field scaled by the
+//!   receiver's shift count when both SYNs carried the option, RFC 7323 §2.2, and unscaled in
+//!   SYN segments, RFC 7323 §2.2 "The window field in a segment where the SYN bit is set
+//!   ... MUST NOT be scaled"), each SACK block (RFC 2018 §3) as a vertical bar at the ACK's
+//!   time, and a duplicate-ACK tick where a pure ACK repeats the previous pure ACK's number
+//!   (the definition of `acks.csv`'s `dup` column, applied to the ACKs delivered intact to
+//!   the sender; RFC 5681 §2's stricter definition also asks for an unchanged window and
+//!   outstanding data);
+//! - offload/upload moments as labelled dashed vertical lines, and below the overview one
+//!   zoom panel per handover (the first [`MAX_ZOOMS`]), ±max(3 srtt, 10 ms) around it, so
+//!   the resend region is readable.
+//!
+//! In the SVG each mark carries a `<title>` tooltip (time, sequence range, sender, source,
+//! cause, transmission number; for ACKs the ACK, window and SACK blocks): plotters' SVG
+//! backend writes no titles, so [`TimeSeq`] records each mark's pixel position while drawing
+//! and [`Chart::svg_overlay`] adds an invisible, hoverable element per mark, grouped per
+//! panel (`<g id="tooltips">` for the overview, `<g id="tooltips-zoom-<n>">` per zoom).
+//!
+//! Not shown: the receiver's view (arrivals), ACKs lost on the way back, the reverse
+//! direction's data.
 //!
 //! **Decimation of large runs** (keeps a 10 MB run's SVG well under a few MB): when a class of
-//! marks (first transmissions; retransmissions of one source; drops) has more than
-//! [`MAX_MARKS`] entries, consecutive marks of that class that fall into the same one of
-//! [`BUCKETS`] equal time slices (about 2.4 per pixel column) and whose sequence ranges touch
-//! or overlap are merged into one tick spanning them (one triangle/cross per merged tick).
-//! Likewise an ACK line with more than [`MAX_MARKS`] steps keeps only the first and last ACK
-//! of each slice. Both are invisible at the rendered resolution; smaller runs are drawn
+//! marks (first transmissions of one sender; retransmissions of one source; drops; SACK
+//! bars) has more than [`MAX_MARKS`] entries, consecutive marks of that class that fall into
+//! the same one of [`BUCKETS`] equal time slices (about 2.4 per pixel column) and whose
+//! sequence ranges touch or overlap are merged into one tick spanning them (one
+//! triangle/cross per merged tick, one tooltip saying how many were merged). Likewise the
+//! ACK and window lines with more than [`MAX_MARKS`] steps keep only the first and last
+//! point of each slice. Both are invisible at the rendered resolution; smaller runs are drawn
 //! mark for mark. The chart's note says when decimation happened.
 
 use super::{
     Chart, DROP_RED, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, source_color,
-    source_label, tick_format, with_legend,
+    source_label, tick_format,
 };
 use crate::info::Dir;
-use crate::view::RunView;
+use crate::metrics::{Handover, cause_name, sender_name, source_name};
+use crate::view::{RunView, unwrap_rel};
 use models::record::{OffloadRecord, WireEvent};
-use models::segment::DataSource;
+use models::segment::{DataSource, SendCause, Sender};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use std::sync::Mutex;
 
-/// First transmissions: dark enough to see, lighter than the ACK line.
+/// First transmissions by the host stack: dark enough to see, lighter than the ACK line.
 const FIRST: RGBColor = RGBColor(110, 110, 110);
+/// First transmissions by the offload target.
+const FIRST_TARGET: RGBColor = RGBColor(140, 90, 40);
+/// The receive-window line (tcptrace draws it yellow; darker here to read on white).
+const WINDOW: RGBColor = RGBColor(200, 160, 0);
+/// SACK blocks.
+const SACK: RGBColor = RGBColor(150, 100, 220);
+/// Duplicate-ACK ticks.
+const DUP: RGBColor = RGBColor(230, 0, 120);
+
+/// At most this many handovers get a zoom panel (the first ones).
+pub(crate) const MAX_ZOOMS: usize = 3;
 
 /// How a segment is drawn.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum SegKind {
-    First,
+    /// A first transmission, by this sender.
+    First(Sender),
     Retx(DataSource),
     Dropped,
 }
 
-/// One data segment: time [s], sequence range [bytes].
+/// One data segment (or one SACK block): time [s], sequence range [bytes], provenance.
+#[derive(Clone, Debug)]
 pub(crate) struct SegMark {
     pub t: f64,
     pub lo: f64,
     pub hi: f64,
     pub kind: SegKind,
+    pub sender: Sender,
+    pub source: DataSource,
+    pub cause: SendCause,
+    pub tx: u32,
+    /// Marks merged into this one by decimation (1 when drawn as is).
+    pub n: u32,
 }
 
-/// Above this many marks of one class (or ACK steps), marks are merged per time slice.
+/// One ACK arriving at the data sender.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AckMark {
+    pub t: f64,
+    /// Cumulative ACK, relative [bytes].
+    pub ack: f64,
+    /// Advertised window, scaled [bytes].
+    pub wnd: f64,
+    /// A pure ACK repeating the previous pure ACK's number.
+    pub dup: bool,
+    /// SACK blocks, relative [left, right) [bytes].
+    pub sacks: Vec<(f64, f64)>,
+}
+
+/// Above this many marks of one class (or line points), marks are merged per time slice.
 pub(crate) const MAX_MARKS: usize = 4000;
 
 /// Number of time slices used when decimating.
@@ -52,9 +113,10 @@ pub(crate) const BUCKETS: f64 = 2000.0;
 /// Merges marks per the module's decimation rule; returns how many were merged away.
 fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
     let class = |k: SegKind| match k {
-        SegKind::First => 0usize,
-        SegKind::Dropped => 1,
-        SegKind::Retx(d) => 2 + d as usize,
+        SegKind::First(Sender::Host) => 0usize,
+        SegKind::First(Sender::OffloadTarget) => 1,
+        SegKind::Dropped => 2,
+        SegKind::Retx(d) => 3 + d as usize,
     };
     let mut counts = [0usize; 16];
     for s in &segs {
@@ -80,6 +142,7 @@ fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
             if bucket(m.t) == bucket(s.t) && s.lo <= m.hi && s.hi >= m.lo {
                 m.lo = m.lo.min(s.lo);
                 m.hi = m.hi.max(s.hi);
+                m.n += s.n;
                 continue;
             }
         }
@@ -90,35 +153,68 @@ fn decimate_segs(segs: Vec<SegMark>, t_max: f64) -> (Vec<SegMark>, usize) {
     (out, merged)
 }
 
-/// Keeps the first and last ACK of each time slice when there are more than [`MAX_MARKS`].
-fn decimate_acks(acks: Vec<(f64, f64)>, t_max: f64) -> Vec<(f64, f64)> {
-    if acks.len() <= MAX_MARKS || t_max <= 0.0 {
-        return acks;
+/// Keeps the first and last point of each time slice when there are more than [`MAX_MARKS`].
+fn decimate_line<T>(pts: Vec<T>, time: impl Fn(&T) -> f64, t_max: f64) -> Vec<T> {
+    if pts.len() <= MAX_MARKS || t_max <= 0.0 {
+        return pts;
+    }
+    let bucket = |p: &T| (time(p) / t_max * BUCKETS).floor() as i64;
+    let buckets: Vec<i64> = pts.iter().map(bucket).collect();
+    let n = pts.len();
+    pts.into_iter()
+        .enumerate()
+        .filter(|&(i, _)| i == 0 || i + 1 == n || buckets[i - 1] != buckets[i] || buckets[i + 1] != buckets[i])
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// Keeps one duplicate ACK per time slice and ACK number when there are more than
+/// [`MAX_MARKS`] (their ticks would coincide at the rendered resolution).
+fn decimate_dups(dups: Vec<AckMark>, t_max: f64) -> Vec<AckMark> {
+    if dups.len() <= MAX_MARKS || t_max <= 0.0 {
+        return dups;
     }
     let bucket = |t: f64| (t / t_max * BUCKETS).floor() as i64;
-    let n = acks.len();
-    let mut out = Vec::new();
-    for i in 0..n {
-        let b = bucket(acks[i].0);
-        let first = i == 0 || bucket(acks[i - 1].0) != b;
-        let last = i + 1 == n || bucket(acks[i + 1].0) != b;
-        if first || last {
-            out.push(acks[i]);
+    let mut out: Vec<AckMark> = Vec::new();
+    for d in dups {
+        if out.last().is_none_or(|l| bucket(l.t) != bucket(d.t) || l.ack != d.ack) {
+            out.push(d);
         }
     }
     out
+}
+
+/// A handover to zoom on: time [s], half-width of the window [s], label.
+#[derive(Clone, Debug)]
+pub(crate) struct Zoom {
+    pub t: f64,
+    pub half: f64,
+    pub label: String,
 }
 
 /// The time-sequence chart's data.
 pub(crate) struct TimeSeq {
     pub title: String,
     pub segs: Vec<SegMark>,
-    /// Cumulative ACK at the sender: (time [s], relative ack [bytes]).
-    pub acks: Vec<(f64, f64)>,
+    /// The ACKs advancing the cumulative ACK at the sender (the ACK line's steps).
+    pub acks: Vec<AckMark>,
+    /// Receive-window line: (time [s], ACK + window [bytes]), at each change.
+    pub window: Vec<(f64, f64)>,
+    /// SACK blocks as bars (kind `First(Host)`, provenance unused).
+    pub sacks: Vec<SegMark>,
+    /// Duplicate ACKs (decimated) and how many there were.
+    pub dups: Vec<AckMark>,
+    pub dup_count: usize,
     /// Vertical event lines: (time [s], label).
     pub events: Vec<(f64, String)>,
-    /// Segment marks merged away by decimation (0 for runs drawn mark for mark).
+    /// Handovers with a zoom panel (at most [`MAX_ZOOMS`]) and how many there were.
+    pub zooms: Vec<Zoom>,
+    pub handovers: usize,
+    /// Segment and SACK marks merged away by decimation (0 for runs drawn mark for mark).
     pub merged: usize,
+    /// Tooltips recorded by the last `draw`, per panel: (SVG group id, elements): the
+    /// overview's in `tooltips`, the zooms' in `tooltips-zoom-<n>`.
+    tips: Mutex<Vec<(String, Vec<String>)>>,
 }
 
 /// Offload/upload event lines of a connection: (time [s], label).
@@ -141,51 +237,181 @@ pub(crate) fn event_lines(offload: &[OffloadRecord], conn: u32) -> Vec<(f64, Str
         .collect()
 }
 
+/// The receiver's window shift count as the sender applies it: RFC 7323 §2.2, scaling is in
+/// effect only when both SYNs carried the Window Scale option; 0 otherwise.
+fn window_shift(view: &RunView<'_>, conn: u32) -> u8 {
+    let (mut ours, mut theirs) = (None, None);
+    for x in view.conn(conn).filter(|x| x.r.header.flags.syn) {
+        match x.dir {
+            Dir::Forward => ours = ours.or(x.r.header.window_scale),
+            Dir::Reverse => theirs = theirs.or(x.r.header.window_scale),
+        }
+    }
+    match (ours, theirs) {
+        (Some(_), Some(s)) => s.min(14),
+        _ => 0,
+    }
+}
+
+/// The ACKs of `conn`'s receiver as they arrive (intact) at the data sender, in time order
+/// (ties in log order), with their window scaled and SACK blocks made relative.
+pub(crate) fn peer_acks(view: &RunView<'_>, conn: u32) -> Vec<AckMark> {
+    let shift = window_shift(view, conn);
+    let mut arrivals: Vec<_> = view
+        .conn(conn)
+        .filter(|x| x.dir == Dir::Reverse && x.is_arrival() && x.ack_rel.is_some())
+        .collect();
+    arrivals.sort_by_key(|x| x.r.time);
+    let mut last_pure: Option<i64> = None;
+    let mut out = Vec::with_capacity(arrivals.len());
+    for x in arrivals {
+        let h = &x.r.header;
+        let Some(ack) = x.ack_rel else { continue };
+        // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e., a
+        // <SYN> or <SYN,ACK>) MUST NOT be scaled."
+        let wnd = if h.flags.syn {
+            f64::from(h.window)
+        } else {
+            f64::from(u32::from(h.window) << shift)
+        };
+        let f = h.flags;
+        let pure = h.len == 0 && !f.syn && !f.fin && !f.rst;
+        let dup = pure && last_pure == Some(ack);
+        if pure {
+            last_pure = Some(ack);
+        }
+        // SACK blocks name the data sender's sequence space: relative to the same ISN + 1
+        // as the ACK number (the raw ACK minus its relative value's low 32 bits), unwrapped
+        // next to it.
+        let base = h.ack.0.wrapping_sub(ack as u32);
+        let sacks = h.sack[..usize::from(h.sack_blocks.min(4))]
+            .iter()
+            .map(|&(l, r)| {
+                let rel = |s: models::seq::SeqNum| unwrap_rel(s.0.wrapping_sub(base), ack) as f64;
+                (rel(l), rel(r))
+            })
+            .collect();
+        out.push(AckMark {
+            t: x.r.time.as_secs_f64(),
+            ack: ack as f64,
+            wnd,
+            dup,
+            sacks,
+        });
+    }
+    out
+}
+
+/// The peer's advertised window (rwnd) over time at the sender: (time [s], bytes), at each
+/// change.
+pub(crate) fn rwnd_series(acks: &[AckMark]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for a in acks {
+        if out.last().is_none_or(|p| p.1 != a.wnd) {
+            out.push((a.t, a.wnd));
+        }
+    }
+    out
+}
+
 impl TimeSeq {
     /// Extracts connection `conn`'s data from a classified run.
-    pub fn new(title: String, view: &RunView<'_>, offload: &[OffloadRecord], conn: u32) -> TimeSeq {
+    pub fn new(
+        title: String,
+        view: &RunView<'_>,
+        offload: &[OffloadRecord],
+        conn: u32,
+        handovers: &[Handover],
+    ) -> TimeSeq {
         let mut segs = Vec::new();
-        let mut acks: Vec<(f64, f64)> = Vec::new();
         for x in view.conn(conn) {
-            let t = x.r.time.as_secs_f64();
             if x.dir == Dir::Forward && x.is_data() && x.is_first_hop_ingress() {
                 let p = &x.r.provenance;
                 let kind = match x.r.event {
                     WireEvent::Dropped(_) => SegKind::Dropped,
                     _ if p.is_retransmission => SegKind::Retx(p.source),
-                    _ => SegKind::First,
+                    _ => SegKind::First(p.sender),
                 };
                 let lo = x.seq_rel as f64;
                 segs.push(SegMark {
-                    t,
+                    t: x.r.time.as_secs_f64(),
                     lo,
                     hi: lo + f64::from(x.r.header.len),
                     kind,
+                    sender: p.sender,
+                    source: p.source,
+                    cause: p.cause,
+                    tx: p.tx_number,
+                    n: 1,
                 });
             }
-            if x.dir == Dir::Reverse
-                && x.is_arrival()
-                && let Some(a) = x.ack_rel
-            {
-                let a = a as f64;
-                if acks.last().is_none_or(|&(_, prev)| a > prev) {
-                    acks.push((t, a));
-                }
+        }
+        let marks = peer_acks(view, conn);
+        let mut acks: Vec<AckMark> = Vec::new();
+        let mut window: Vec<(f64, f64)> = Vec::new();
+        let mut sacks = Vec::new();
+        let mut dups = Vec::new();
+        for a in &marks {
+            if acks.last().is_none_or(|prev| a.ack > prev.ack) {
+                acks.push(a.clone());
+            }
+            let right = a.ack + a.wnd;
+            if window.last().is_none_or(|&(_, prev)| right != prev) {
+                window.push((a.t, right));
+            }
+            for &(lo, hi) in &a.sacks {
+                sacks.push(SegMark {
+                    t: a.t,
+                    lo,
+                    hi,
+                    kind: SegKind::First(Sender::Host),
+                    sender: Sender::Host,
+                    source: DataSource::None,
+                    cause: SendCause::Control,
+                    tx: 0,
+                    n: 1,
+                });
+            }
+            if a.dup {
+                dups.push(a.clone());
             }
         }
         let t_max = segs
             .iter()
             .map(|s| s.t)
-            .chain(acks.iter().map(|a| a.0))
+            .chain(marks.iter().map(|a| a.t))
             .fold(0.0, f64::max);
         let (segs, merged) = decimate_segs(segs, t_max);
-        let acks = decimate_acks(acks, t_max);
+        let (sacks, merged_sacks) = decimate_segs(sacks, t_max);
+        let dup_count = dups.len();
+        let dups = decimate_dups(dups, t_max);
+        let merged_dups = dup_count - dups.len();
+        let ours: Vec<&Handover> = handovers.iter().filter(|h| h.conn == conn).collect();
+        let zooms = ours
+            .iter()
+            .take(MAX_ZOOMS)
+            .map(|h| {
+                let srtt = h.before.map_or(0.0, |s| s.srtt_ns as f64 / 1e9);
+                Zoom {
+                    t: h.time_ns as f64 / 1e9,
+                    half: (3.0 * srtt).max(0.010),
+                    label: h.kind.clone(),
+                }
+            })
+            .collect();
         TimeSeq {
             title,
             segs,
-            acks,
+            acks: decimate_line(acks, |a| a.t, t_max),
+            window: decimate_line(window, |p| p.0, t_max),
+            sacks,
+            dups,
+            dup_count,
             events: event_lines(offload, conn),
-            merged,
+            zooms,
+            handovers: ours.len(),
+            merged: merged + merged_sacks + merged_dups,
+            tips: Mutex::new(Vec::new()),
         }
     }
 
@@ -202,11 +428,324 @@ impl TimeSeq {
         v.dedup();
         v
     }
+
+    /// The cumulative ACK line: (time [s], relative ack [bytes]) at each advance.
+    fn ack_line(&self) -> Vec<(f64, f64)> {
+        self.acks.iter().map(|a| (a.t, a.ack)).collect()
+    }
+
+    fn t_max(&self) -> f64 {
+        self.segs
+            .iter()
+            .map(|s| s.t)
+            .chain(self.acks.iter().map(|a| a.t))
+            .chain(self.window.iter().map(|a| a.0))
+            .chain(self.events.iter().map(|e| e.0))
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Escapes text for an SVG `<title>`.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A segment's tooltip: time, sequence range, sender, source, cause, transmission number.
+pub(crate) fn seg_title(s: &SegMark) -> String {
+    let what = match s.kind {
+        SegKind::First(_) => "data",
+        SegKind::Retx(_) => "retransmission",
+        SegKind::Dropped => "dropped at ingress",
+    };
+    let mut t = format!(
+        "{what} t={:.6} s seq {}..{} sender {} source {} cause {} tx {}",
+        s.t,
+        s.lo,
+        s.hi,
+        sender_name(s.sender),
+        source_name(s.source),
+        cause_name(s.cause),
+        s.tx
+    );
+    if s.n > 1 {
+        t.push_str(&format!(" ({} segments merged, the first one's provenance)", s.n));
+    }
+    t
+}
+
+/// An ACK's tooltip.
+fn ack_title(what: &str, a: &AckMark) -> String {
+    let mut t = format!("{what} t={:.6} s ack {} window {} B", a.t, a.ack, a.wnd);
+    for (l, r) in &a.sacks {
+        t.push_str(&format!(" SACK {l}..{r}"));
+    }
+    t
+}
+
+/// Step-line points of `pts` over [a, b]: the value holding at `a` first, then each change,
+/// held until `b`; values clamped to `top`.
+fn step_points(pts: &[(f64, f64)], a: f64, b: f64, div: f64, top: f64) -> Vec<(f64, f64)> {
+    let y = |v: f64| (v / div).min(top);
+    let mut out = Vec::new();
+    let mut prev: Option<f64> = pts.iter().rev().find(|p| p.0 < a).map(|p| p.1);
+    if let Some(v) = prev {
+        out.push((a, y(v)));
+    }
+    for &(t, v) in pts.iter().filter(|p| p.0 >= a && p.0 <= b) {
+        if let Some(pv) = prev {
+            out.push((t, y(pv)));
+        }
+        out.push((t, y(v)));
+        prev = Some(v);
+    }
+    if let Some(v) = prev {
+        out.push((b, y(v)));
+    }
+    out
+}
+
+type Ctx<'a, 'b, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+impl TimeSeq {
+    /// Draws the marks inside [a, b] (x) below `top` (y, in the axis unit) on `chart`; with
+    /// `tips`, records each mark's tooltip element in pixel coordinates.
+    fn draw_marks<DB: DrawingBackend>(
+        &self,
+        chart: &mut Ctx<'_, '_, DB>,
+        (a, b): (f64, f64),
+        div: f64,
+        top: f64,
+        tips: Option<&mut Vec<String>>,
+        marker_scale: bool,
+    ) -> Result<(), String> {
+        let inside = |t: f64| t >= a && t <= b;
+        let yc = |v: f64| (v / div).min(top);
+        let tick = |s: &SegMark, c: RGBColor, w: u32| {
+            PathElement::new(vec![(s.t, yc(s.lo)), (s.t, yc(s.hi))], c.stroke_width(w))
+        };
+        // Tooltip elements, kept when `tips` asks for them.
+        let want = tips.is_some();
+        let mut out: Vec<String> = Vec::new();
+        let tip_line = |out: &mut Vec<String>, chart: &Ctx<'_, '_, DB>, s: &SegMark, title: String| {
+            if want {
+                let (x1, y1) = chart.backend_coord(&(s.t, yc(s.lo)));
+                let (x2, y2) = chart.backend_coord(&(s.t, yc(s.hi)));
+                out.push(format!(
+                    r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000" stroke-opacity="0" stroke-width="7"><title>{}</title></line>"##,
+                    xml_escape(&title)
+                ));
+            }
+        };
+        // Window line first (behind), then SACK bars, first transmissions, the ACK line.
+        chart
+            .draw_series(LineSeries::new(
+                step_points(&self.window, a, b, div, top),
+                WINDOW.stroke_width(2),
+            ))
+            .s()?;
+        for s in self.sacks.iter().filter(|s| inside(s.t)) {
+            chart.draw_series([tick(s, SACK, 3)]).s()?;
+            let mut t = format!("SACK block t={:.6} s {}..{}", s.t, s.lo, s.hi);
+            if s.n > 1 {
+                t.push_str(&format!(" ({} blocks merged)", s.n));
+            }
+            tip_line(&mut out, chart, s, t);
+        }
+        for s in self.segs.iter().filter(|s| inside(s.t)) {
+            if let SegKind::First(who) = s.kind {
+                let c = if who == Sender::Host { FIRST } else { FIRST_TARGET };
+                chart.draw_series([tick(s, c, 2)]).s()?;
+                tip_line(&mut out, chart, s, seg_title(s));
+            }
+        }
+        chart
+            .draw_series(LineSeries::new(
+                step_points(&self.ack_line(), a, b, div, top),
+                BLACK.stroke_width(2),
+            ))
+            .s()?;
+        if want {
+            for k in self.acks.iter().filter(|k| inside(k.t)) {
+                let (x, y) = chart.backend_coord(&(k.t, yc(k.ack)));
+                out.push(format!(
+                    r##"<circle cx="{x}" cy="{y}" r="4" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
+                    xml_escape(&ack_title("ACK", k))
+                ));
+            }
+        }
+        // Marker size shrinks with the number of markers (5 px up to 150 of them, then with
+        // 1/sqrt(n), at least 2 px), so that a long lossy run is not a solid band of crosses.
+        let marker = |n: usize| {
+            if marker_scale {
+                (5.0 * (150.0 / n.max(1) as f64).sqrt()).clamp(2.0, 5.0).round() as i32
+            } else {
+                5
+            }
+        };
+        let n_retx = self.segs.iter().filter(|s| matches!(s.kind, SegKind::Retx(_))).count();
+        let n_drop = self.segs.iter().filter(|s| s.kind == SegKind::Dropped).count();
+        let (r_retx, r_drop) = (marker(n_retx), marker(n_drop));
+        for s in self.segs.iter().filter(|s| inside(s.t)) {
+            match s.kind {
+                SegKind::Retx(src) => {
+                    let c = source_color(src);
+                    chart.draw_series([tick(s, c, 3)]).s()?;
+                    chart
+                        .draw_series([TriangleMarker::new((s.t, yc(s.hi)), r_retx, c.filled())])
+                        .s()?;
+                }
+                SegKind::Dropped => {
+                    let w = if r_drop >= 4 { 2 } else { 1 };
+                    chart
+                        .draw_series([Cross::new(
+                            (s.t, yc((s.lo + s.hi) / 2.0)),
+                            r_drop,
+                            DROP_RED.stroke_width(w),
+                        )])
+                        .s()?;
+                }
+                SegKind::First(_) => continue,
+            }
+            tip_line(&mut out, chart, s, seg_title(s));
+        }
+        // Duplicate-ACK ticks: a short vertical tick standing on the ACK line (9 px, shorter
+        // when there are many, like the markers).
+        let dup_h = if marker_scale {
+            (9.0 * (150.0 / self.dups.len().max(1) as f64).sqrt())
+                .clamp(4.0, 9.0)
+                .round() as i32
+        } else {
+            9
+        };
+        for d in self.dups.iter().filter(|d| inside(d.t)) {
+            let at = (d.t, yc(d.ack));
+            chart
+                .draw_series([EmptyElement::at(at) + PathElement::new(vec![(0, 0), (0, -dup_h)], DUP.stroke_width(2))])
+                .s()?;
+            if want {
+                let (x, y) = chart.backend_coord(&at);
+                out.push(format!(
+                    r##"<circle cx="{x}" cy="{}" r="5" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
+                    y - dup_h / 2,
+                    xml_escape(&ack_title("dup ACK", d))
+                ));
+            }
+        }
+        if let Some(tips) = tips {
+            tips.extend(out);
+        }
+        Ok(())
+    }
+
+    /// Draws one panel: the overview (with events) or a handover zoom, recording its marks'
+    /// tooltips under the SVG group id `group`. Returns whether the window line was clipped.
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        caption: &str,
+        (a, b): (f64, f64),
+        zoom: bool,
+        group: &str,
+    ) -> Result<bool, String> {
+        let inside = |t: f64| t >= a && t <= b;
+        // The y range covers the data, ACK and SACK marks in the window; the window line is
+        // clipped at the top when it runs above them (said in the legend note).
+        let hold = |pts: &[(f64, f64)]| -> Vec<f64> {
+            pts.iter()
+                .rev()
+                .find(|p| p.0 < a)
+                .into_iter()
+                .chain(pts.iter().filter(|p| inside(p.0)))
+                .map(|p| p.1)
+                .collect()
+        };
+        let ys: Vec<f64> = self
+            .segs
+            .iter()
+            .chain(self.sacks.iter())
+            .filter(|s| inside(s.t))
+            .flat_map(|s| [s.lo, s.hi])
+            .chain(hold(&self.ack_line()))
+            .collect();
+        let data_hi = ys.iter().copied().fold(0.0, f64::max);
+        let data_lo = if zoom {
+            ys.iter().copied().fold(data_hi, f64::min)
+        } else {
+            0.0
+        };
+        let wnd_hi = hold(&self.window).into_iter().fold(0.0, f64::max);
+        // Room above the data for the window line: up to a quarter of the span more.
+        let span = (data_hi - data_lo).max(1.0);
+        let y_hi = wnd_hi.min(data_hi + 0.25 * span).max(data_hi);
+        let clipped = wnd_hi > y_hi;
+        let (unit, div) = byte_unit(if zoom { y_hi - data_lo } else { y_hi }.max(data_hi));
+        let range = padded(data_lo / div, y_hi / div);
+        let top = range.end;
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, (FONT, if zoom { 15 } else { 22 }))
+            .margin(if zoom { 8 } else { 12 })
+            .x_label_area_size(if zoom { 40 } else { 50 })
+            .y_label_area_size(80)
+            .build_cartesian_2d(padded(a, b), range)
+            .s()?;
+        chart
+            .configure_mesh()
+            .x_desc("Time [s]")
+            .y_desc(format!("Relative sequence number [{unit}]"))
+            .x_labels(if zoom { 4 } else { 10 })
+            .x_label_formatter(&tick_format(b - a))
+            .y_label_formatter(&tick_format((y_hi - data_lo) / div))
+            .axis_desc_style((FONT, if zoom { 13 } else { 16 }))
+            .label_style((FONT, if zoom { 12 } else { 13 }))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .s()?;
+        let (xa, xb) = (chart.x_range().start, chart.x_range().end);
+        let mut tips = Vec::new();
+        self.draw_marks(&mut chart, (xa, xb), div, top, Some(&mut tips), !zoom)?;
+        if let Ok(mut t) = self.tips.lock() {
+            t.push((group.to_string(), tips));
+        }
+        if zoom {
+            let (y0, y1) = (chart.y_range().start, chart.y_range().end);
+            for (t, _) in self.events.iter().filter(|e| e.0 >= xa && e.0 <= xb) {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(*t, y0), (*t, y1)],
+                        6,
+                        4,
+                        EVENT_PURPLE.stroke_width(2),
+                    ))
+                    .s()?;
+            }
+        } else {
+            draw_events(&mut chart, &self.events)?;
+        }
+        Ok(clipped)
+    }
 }
 
 impl Chart for TimeSeq {
+    fn size(&self) -> (u32, u32) {
+        if self.zooms.is_empty() {
+            (1280, 720)
+        } else {
+            (1280, 1000)
+        }
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let mut items = vec![LegendItem::new("first transmission", Mark::Tick(FIRST, 2))];
+        let mut items = Vec::new();
+        let senders = |who: Sender| self.segs.iter().any(|s| s.kind == SegKind::First(who));
+        if senders(Sender::Host) || !senders(Sender::OffloadTarget) {
+            items.push(LegendItem::new("first transmission: host", Mark::Tick(FIRST, 2)));
+        }
+        if senders(Sender::OffloadTarget) {
+            items.push(LegendItem::new(
+                "first transmission: offload target",
+                Mark::Tick(FIRST_TARGET, 2),
+            ));
+        }
         for s in self.sources() {
             items.push(LegendItem::new(
                 format!("retx: {}", source_label(s)),
@@ -217,91 +756,120 @@ impl Chart for TimeSeq {
             items.push(LegendItem::new("dropped at ingress", Mark::Cross(DROP_RED)));
         }
         items.push(LegendItem::new("cumulative ACK at sender", Mark::Line(BLACK, 2)));
+        if !self.window.is_empty() {
+            items.push(LegendItem::new("receive window (ACK + wnd)", Mark::Line(WINDOW, 2)));
+        }
+        if !self.sacks.is_empty() {
+            items.push(LegendItem::new("SACK block", Mark::Tick(SACK, 3)));
+        }
+        if !self.dups.is_empty() {
+            items.push(LegendItem::new(
+                format!("duplicate ACK ({})", self.dup_count),
+                Mark::Tick(DUP, 2),
+            ));
+        }
         if !self.events.is_empty() {
             items.push(LegendItem::new("offload / upload", Mark::Dashed(EVENT_PURPLE)));
         }
         let mut note = vec![
-            "Captured at the first hop's ingress.".to_string(),
+            "Data at the first hop's ingress,".to_string(),
+            "ACKs as they arrive at the sender.".to_string(),
             "Sequence = stream offset.".to_string(),
+            "SVG: hover a mark for its details.".to_string(),
         ];
         if self.merged > 0 {
             note.push(format!("Large run: {} adjacent marks merged", self.merged));
             note.push("per 1/2000 of the time axis.".to_string());
         }
-        let plot = with_legend(root, &items, &note)?;
-        let t_max = self
-            .segs
-            .iter()
-            .map(|s| s.t)
-            .chain(self.acks.iter().map(|a| a.0))
-            .chain(self.events.iter().map(|e| e.0))
-            .fold(0.0, f64::max);
-        let y_max = self
-            .segs
-            .iter()
-            .map(|s| s.hi)
-            .chain(self.acks.iter().map(|a| a.1))
-            .fold(0.0, f64::max);
-        let (unit, div) = byte_unit(y_max);
-        let mut chart = ChartBuilder::on(&plot)
-            .caption(&self.title, (FONT, 22))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(padded(0.0, t_max), padded(0.0, y_max / div))
-            .s()?;
-        chart
-            .configure_mesh()
-            .x_desc("Time [s]")
-            .y_desc(format!("Relative sequence number [{unit}]"))
-            .y_label_formatter(&tick_format(y_max / div))
-            .axis_desc_style((FONT, 16))
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .s()?;
-        let tick = |s: &SegMark, c: RGBColor, w: u32| {
-            PathElement::new(vec![(s.t, s.lo / div), (s.t, s.hi / div)], c.stroke_width(w))
+        if !self.zooms.is_empty() {
+            note.push("Below: zoom on each handover.".to_string());
+            if self.handovers > self.zooms.len() {
+                note.push(format!("(first {} of {})", self.zooms.len(), self.handovers));
+            }
+        }
+        // The clipping note needs the overview drawn; the legend strip is drawn first, so
+        // work the clipping out the same way the panel does: draw the panels on the plot
+        // area, then the legend with the note.
+        let (w, _) = root.dim_in_pixel();
+        let (plot, legend) = root.split_horizontally(w.saturating_sub(super::LEGEND_W));
+        let t_max = self.t_max();
+        if let Ok(mut t) = self.tips.lock() {
+            t.clear();
+        }
+        let clipped = if self.zooms.is_empty() {
+            self.panel(&plot, &self.title, (0.0, t_max), false, "tooltips")?
+        } else {
+            let (_, h) = plot.dim_in_pixel();
+            let (top, bottom) = plot.split_vertically(h * 62 / 100);
+            let mut clipped = self.panel(&top, &self.title, (0.0, t_max), false, "tooltips")?;
+            let panels = bottom.split_evenly((1, self.zooms.len()));
+            for (i, (z, area)) in self.zooms.iter().zip(&panels).enumerate() {
+                let (a, b) = ((z.t - z.half).max(0.0), (z.t + z.half).min(t_max.max(z.t)));
+                let caption = format!("{} at {:.4} s (±{:.0} ms)", z.label, z.t, z.half * 1e3);
+                let group = format!("tooltips-zoom-{}", i + 1);
+                clipped |= self.panel(area, &caption, (a, b), true, &group)?;
+            }
+            clipped
         };
-        chart
-            .draw_series(
-                self.segs
-                    .iter()
-                    .filter(|s| s.kind == SegKind::First)
-                    .map(|s| tick(s, FIRST, 2)),
-            )
-            .s()?;
-        // ACK line as steps: horizontal until the next ACK advance.
-        let mut steps = Vec::with_capacity(self.acks.len() * 2);
-        for (i, &(t, a)) in self.acks.iter().enumerate() {
-            if i > 0 {
-                steps.push((t, self.acks[i - 1].1 / div));
-            }
-            steps.push((t, a / div));
+        if clipped {
+            note.push("The window line runs above the".to_string());
+            note.push("top: clipped there.".to_string());
         }
-        chart.draw_series(LineSeries::new(steps, BLACK.stroke_width(2))).s()?;
-        // Marker size shrinks with the number of markers (5 px up to 150 of them, then with
-        // 1/sqrt(n), at least 2 px), so that a long lossy run is not a solid band of crosses.
-        let marker = |n: usize| (5.0 * (150.0 / n.max(1) as f64).sqrt()).clamp(2.0, 5.0).round() as i32;
-        let n_retx = self.segs.iter().filter(|s| matches!(s.kind, SegKind::Retx(_))).count();
-        let n_drop = self.segs.iter().filter(|s| s.kind == SegKind::Dropped).count();
-        let (r_retx, r_drop) = (marker(n_retx), marker(n_drop));
-        for s in &self.segs {
-            if let SegKind::Retx(src) = s.kind {
-                let c = source_color(src);
-                chart.draw_series([tick(s, c, 3)]).s()?;
-                chart
-                    .draw_series([TriangleMarker::new((s.t, s.hi / div), r_retx, c.filled())])
-                    .s()?;
+        super::draw_legend(&legend, &items, &note)
+    }
+
+    fn svg_overlay(&self) -> String {
+        let groups = self.tips.lock().map(|t| t.clone()).unwrap_or_default();
+        let mut s = String::new();
+        for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
+            s.push_str(&format!("<g id=\"{id}\">\n"));
+            for t in tips {
+                s.push_str(&t);
+                s.push('\n');
             }
+            s.push_str("</g>\n");
         }
-        chart
-            .draw_series(self.segs.iter().filter(|s| s.kind == SegKind::Dropped).map(|s| {
-                let w = if r_drop >= 4 { 2 } else { 1 };
-                Cross::new((s.t, (s.lo + s.hi) / 2.0 / div), r_drop, DROP_RED.stroke_width(w))
-            }))
-            .s()?;
-        draw_events(&mut chart, &self.events)?;
-        Ok(())
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AckMark, BUCKETS, MAX_MARKS, decimate_dups, rwnd_series};
+
+    fn dup(t: f64, ack: f64) -> AckMark {
+        AckMark {
+            t,
+            ack,
+            wnd: 65_535.0,
+            dup: true,
+            sacks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn duplicate_acks_are_drawn_one_by_one_up_to_the_limit_then_one_per_slice_and_ack() {
+        let few: Vec<AckMark> = (0..MAX_MARKS).map(|i| dup(i as f64 * 1e-6, 1000.0)).collect();
+        assert_eq!(decimate_dups(few, 1.0).len(), MAX_MARKS);
+        // 2 * MAX_MARKS dup ACKs of two ACK numbers, all in the first time slice: one each.
+        let t_max = 1.0;
+        let slice = t_max / BUCKETS;
+        let many: Vec<AckMark> = (0..2 * MAX_MARKS)
+            .map(|i| {
+                dup(
+                    slice * 0.5 * i as f64 / (2 * MAX_MARKS) as f64,
+                    if i < MAX_MARKS { 1000.0 } else { 2000.0 },
+                )
+            })
+            .collect();
+        let kept = decimate_dups(many, t_max);
+        assert_eq!(kept.iter().map(|d| d.ack).collect::<Vec<_>>(), vec![1000.0, 2000.0]);
+    }
+
+    #[test]
+    fn rwnd_series_keeps_each_change_of_the_advertised_window() {
+        let mut a = vec![dup(0.0, 0.0), dup(1.0, 10.0), dup(2.0, 20.0)];
+        a[2].wnd = 1000.0;
+        assert_eq!(rwnd_series(&a), vec![(0.0, 65_535.0), (2.0, 1000.0)]);
     }
 }

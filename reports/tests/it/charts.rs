@@ -2,7 +2,9 @@
 
 use reports::testdata::offload_mid_transfer;
 use reports::write_run;
+use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
@@ -18,8 +20,9 @@ fn run_charts_render_with_text_in_png_and_svg() {
     write_run(d.path(), &info, &log).unwrap();
     for stem in ["timeseq-conn0", "cc-conn0", "retx-by-source"] {
         let png = fs::read(d.path().join(format!("{stem}.png"))).unwrap();
-        // The cc chart grows a row of handover zoom panels (this run offloads and uploads).
-        let height = if stem == "cc-conn0" { 1000 } else { 720 };
+        // The time-sequence and cc charts grow a row of handover zoom panels (this run offloads
+        // and uploads).
+        let height = if stem == "retx-by-source" { 720 } else { 1000 };
         assert_eq!(png_size(&png), (1280, height), "{stem}");
         // Not blank: a white 1280x720 image compresses to a few kB.
         assert!(png.len() > 20_000, "{stem}.png is only {} bytes", png.len());
@@ -60,4 +63,225 @@ fn run_charts_render_with_text_in_png_and_svg() {
     // The handover the zoom panels describe is the one in summary.json: the target continued
     // the host's state here.
     assert!(!cc.contains("state changed"));
+}
+
+/// Runs [`SACK_SCENARIO`](super::pcap::SACK_SCENARIO) (SACK, window scale 7, two data
+/// segments lost once) and writes its folder into `dir`.
+fn sack_run(dir: &Path) {
+    let s = scenarios::parse(super::pcap::SACK_SCENARIO, "sack_capture.ron").unwrap_or_else(|e| panic!("{e}"));
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        run_id: "sack".into(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    write_run(dir, &info, &o.log).unwrap();
+}
+
+/// The rows of a CSV file as maps from column name to value.
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            head.iter()
+                .map(|h| h.to_string())
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The texts of the `<title>` elements of the overview panel (SVG group `tooltips`).
+fn titles(svg: &str) -> Vec<&str> {
+    group_titles(svg, "tooltips")
+}
+
+/// The texts of the `<title>` elements in the SVG group with id `id`.
+fn group_titles<'a>(svg: &'a str, id: &str) -> Vec<&'a str> {
+    let open = format!("<g id=\"{id}\">");
+    let Some(start) = svg.find(&open) else {
+        return Vec::new();
+    };
+    let body = &svg[start + open.len()..];
+    body[..body.find("</g>").expect("closed group")]
+        .split("<title>")
+        .skip(1)
+        .map(|s| &s[..s.find("</title>").expect("closed title")])
+        .collect()
+}
+
+/// The ACKs that reach the data sender: `acks.csv` rows delivered on the link into `c1`'s
+/// client (the reverse direction of the scenario's only link).
+fn acks_at_sender(dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let rows = csv_rows(&dir.join("acks.csv"));
+    // The sender's own pure ACKs (handshake, FIN) are delivered on the other link: they
+    // carry ack 0 and 1 (relative); the receiver's ACKs carry data offsets.
+    let reverse = rows
+        .iter()
+        .find(|r| r["event"] == "delivered" && r["ack"].parse::<i64>().unwrap() > 1000)
+        .expect("an ACK of data")["link"]
+        .clone();
+    rows.into_iter()
+        .filter(|r| r["event"] == "delivered" && r["link"] == reverse)
+        .collect()
+}
+
+/// tcptrace-style time-sequence chart of a SACK run with losses: one duplicate-ACK tick per
+/// `dup=true` ACK reaching the sender (the `acks.csv` definition), one bar per SACK block
+/// those ACKs carry (RFC 2018 §3), and the receive-window line ACK + window scaled by the
+/// receiver's shift count (RFC 7323 §2.2: both SYNs carried Window Scale 7, so the
+/// 256 KiB buffer is advertised above the unscaled 65535 limit).
+#[test]
+fn time_sequence_chart_draws_window_line_sack_blocks_and_one_tick_per_dup_ack() {
+    let d = tempfile::tempdir().unwrap();
+    sack_run(d.path());
+    super::keep(d.path(), "sack_run");
+    let acks = acks_at_sender(d.path());
+    let dups = acks.iter().filter(|r| r["dup"] == "true").count();
+    let blocks: usize = acks.iter().map(|r| r["sack_blocks"].parse::<usize>().unwrap()).sum();
+    assert!(dups >= 3, "two losses make duplicate ACKs: {dups}");
+    assert!(blocks >= 4, "the losses make SACK blocks: {blocks}");
+    let svg = fs::read_to_string(d.path().join("timeseq-c1.svg")).unwrap();
+    let t = titles(&svg);
+    assert_eq!(t.iter().filter(|s| s.starts_with("dup ACK ")).count(), dups);
+    assert_eq!(t.iter().filter(|s| s.starts_with("SACK block ")).count(), blocks);
+    // Each advance of the cumulative ACK (a step of the ACK line) has its tooltip.
+    let mut advances = 0;
+    let mut highest = i64::MIN;
+    for r in &acks {
+        let a: i64 = r["ack"].parse().unwrap();
+        if a > highest {
+            highest = a;
+            advances += 1;
+        }
+    }
+    // acks.csv lists pure ACKs; the chart also starts the line at the SYN-ACK (ack 0), whose
+    // window is not scaled (RFC 7323 §2.2: "The window field in a segment where the SYN bit
+    // is set ... MUST NOT be scaled").
+    let ack_tips: Vec<&&str> = t.iter().filter(|s| s.starts_with("ACK ")).collect();
+    assert_eq!(ack_tips.len(), advances + 1);
+    assert!(ack_tips[0].ends_with(" ack 0 window 65535 B"), "{}", ack_tips[0]);
+    // A dup ACK's tooltip names its SACK blocks and its scaled window.
+    let dup = t.iter().find(|s| s.starts_with("dup ACK ")).unwrap();
+    assert!(dup.contains(" SACK "), "{dup}");
+    let wnd: u64 = dup
+        .split(" window ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wnd > 65_535 && wnd <= 256 * 1024, "scaled window {wnd}");
+    for label in [
+        "receive window (ACK + wnd)",
+        "SACK block",
+        &format!("duplicate ACK ({dups})"),
+    ] {
+        assert!(svg.contains(label), "legend lacks {label:?}");
+    }
+    // The window line is drawn: a polyline in its colour.
+    assert!(svg.contains(r##"<polyline fill="none" opacity="1" stroke="#C8A000""##));
+    // The congestion chart carries rwnd next to cwnd.
+    let cc = fs::read_to_string(d.path().join("cc-c1.svg")).unwrap();
+    assert!(cc.contains("rwnd (peer&apos;s advertised window)") || cc.contains("rwnd (peer's advertised window)"));
+}
+
+/// Issue 15: "SVG elements carry `<title>` tooltips (time, seq, source, cause)". The
+/// retransmission of the first lost segment carries exactly the provenance `segments.csv`
+/// gives it, in the same vocabulary.
+#[test]
+fn time_sequence_marks_carry_tooltips_with_time_seq_sender_source_and_cause() {
+    let d = tempfile::tempdir().unwrap();
+    sack_run(d.path());
+    let rows = csv_rows(&d.path().join("segments.csv"));
+    let first_hop = rows.iter().find(|r| r["dir"] == "data" && r["len"] != "0").unwrap()["link"].clone();
+    let retx = rows
+        .iter()
+        .find(|r| {
+            r["link"] == first_hop && r["event"] == "sent" && r["seq"] == "2920" && r["is_retransmission"] == "true"
+        })
+        .expect("the retransmission of offset 2920");
+    let secs = retx["time_ns"].parse::<u64>().unwrap() as f64 / 1e9;
+    let hi = 2920 + retx["len"].parse::<u64>().unwrap();
+    let expected = format!(
+        "retransmission t={secs:.6} s seq 2920..{hi} sender {} source {} cause {} tx {}",
+        retx["sender"], retx["source"], retx["cause"], retx["tx_number"]
+    );
+    let svg = fs::read_to_string(d.path().join("timeseq-c1.svg")).unwrap();
+    let t = titles(&svg);
+    assert!(
+        t.contains(&expected.as_str()),
+        "no tooltip {expected:?} among {:?}",
+        &t[..t.len().min(20)]
+    );
+    // Every data segment sent at the first hop has its tooltip (no decimation in a small run).
+    let data = rows
+        .iter()
+        .filter(|r| r["link"] == first_hop && r["dir"] == "data" && r["len"] != "0" && r["event"] != "delivered")
+        .count();
+    let seg_tips = t
+        .iter()
+        .filter(|s| s.starts_with("data ") || s.starts_with("retransmission ") || s.starts_with("dropped "))
+        .count();
+    assert_eq!(seg_tips, data);
+}
+
+/// Determinism: the same run renders byte-identical PNG and SVG files twice.
+#[test]
+fn per_run_charts_are_byte_identical_when_rendered_twice() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sack_run(a.path());
+    sack_run(b.path());
+    for stem in ["timeseq-c1", "cc-c1"] {
+        for ext in ["png", "svg"] {
+            let f = format!("{stem}.{ext}");
+            assert!(
+                fs::read(a.path().join(&f)).unwrap() == fs::read(b.path().join(&f)).unwrap(),
+                "{f} differs"
+            );
+        }
+    }
+}
+
+/// Each handover gets a zoom panel of ±max(3 srtt, 10 ms) on the time-sequence chart, and
+/// the offload target's first transmissions are coloured apart from the host's.
+#[test]
+fn time_sequence_chart_zooms_on_each_handover_and_colours_first_sends_by_sender() {
+    let (info, log) = offload_mid_transfer(1, 5);
+    let d = tempfile::tempdir().unwrap();
+    write_run(d.path(), &info, &log).unwrap();
+    super::keep(d.path(), "offload_mid_transfer");
+    let svg = fs::read_to_string(d.path().join("timeseq-conn0.svg")).unwrap();
+    for label in [
+        "offload at 0.",
+        "upload at 0.",
+        "first transmission: host",
+        "first transmission: offload target",
+    ] {
+        assert!(svg.contains(label), "time-sequence chart lacks {label:?}");
+    }
+    let t = titles(&svg);
+    assert!(
+        t.iter()
+            .any(|s| s.starts_with("data ") && s.contains(" sender offload_target source delegated_unsent "))
+    );
+    assert!(
+        t.iter()
+            .any(|s| s.starts_with("data ") && s.contains(" sender host source host_queue "))
+    );
+    // The zooms' marks carry tooltips too: the first zoom (the offload) shows the resend
+    // region's retransmissions.
+    let z = group_titles(&svg, "tooltips-zoom-1");
+    assert!(
+        z.iter()
+            .any(|s| s.starts_with("retransmission ") && s.contains(" source delegated_resend ")),
+        "{z:?}"
+    );
+    assert!(!group_titles(&svg, "tooltips-zoom-2").is_empty());
 }

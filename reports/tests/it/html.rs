@@ -74,6 +74,8 @@ fn report_links_resolve_and_images_load_in_a_browser() {
     write_report(&run).unwrap();
     let html = fs::read_to_string(run.join("report/index.html")).unwrap();
     assert!(html.contains("timeseq-conn0.png") && html.contains("client-_switch.pcapng"));
+    // The time-sequence chart's tooltips live in its SVG: the caption sends the reader there.
+    assert!(html.contains("timeseq-conn0.svg\">SVG, hover a mark for its details</a>"));
     check_links(&run.join("report"), &html);
     browser_loads_every_image(d.path());
 }

@@ -556,7 +556,7 @@ fn wireshark_lua_dissector_turns_provenance_into_fields() {
 
 /// A SACK connection whose 3rd and 6th data segments are lost once: the receiver's ACKs carry
 /// SACK blocks.
-const SACK_SCENARIO: &str = r#"(
+pub(crate) const SACK_SCENARIO: &str = r#"(
     name: "sack_capture",
     description: "SACK blocks on the wire.",
     seed: 3,
