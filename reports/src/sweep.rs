@@ -7,7 +7,7 @@
 //! DIR/aggregate.{csv,json}        per parameter point: n, mean, sd, 95% CI, min, max, seeds needed
 //! DIR/paired.csv                  paired differences between variants (by seed index), with the
 //!                                 paired t-test's p-value
-//! DIR/charts/*.{png,svg}          retransmissions by source, metrics vs parameters
+//! DIR/charts/*.{png,svg}          retransmissions by source and by cause, metrics vs parameters
 //! DIR/runs/<run_id>/...           each run's folder (write_run)
 //! DIR/report/index.html           write_report: findings, key chart, tables
 //! DIR/report/runs/<run_id>.html   write_report: one page per run
@@ -22,6 +22,7 @@ use crate::view::RunView;
 use crate::{Artifacts, Result, csvout, pcap};
 use models::record::RunLog;
 use models::segment::DataSource;
+use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,14 +91,28 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
     let bars = retx_bars(
-        format!("Retransmissions by source: {} ({})", info.scenario, info.run_id),
+        RetxSplit::Source,
+        format!(
+            "Retransmissions by the buffer region they came from: {} ({})",
+            info.scenario, info.run_id
+        ),
         "Run",
         vec![info.run_id.clone()],
         &[vec![(&report, 1.0)]],
         None,
+        None,
     );
     charts::render(dir, "retx-by-source", &bars)?;
     Ok(report)
+}
+
+/// What a retransmission bar chart splits its bars by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetxSplit {
+    /// The buffer region the first byte came from (`retransmissions.by_source`).
+    Source,
+    /// Why it was sent (`retransmissions.by_cause`).
+    Cause,
 }
 
 /// Layers for the by-source bars: the summary's five sources with the resend region split
@@ -118,44 +133,120 @@ fn source_layers(r: &RunReport) -> [(DataSource, f64); 6] {
     ]
 }
 
-/// Stacked bars of mean retransmissions by source per category; `groups[i]` holds the runs of
-/// category i with their weights (1/n for a mean).
+/// The causes in display order (bottom to top): plain words with the rule or RFC clause as a
+/// subtitle, colour (Okabe–Ito), and the count in a run.
+#[allow(clippy::type_complexity)]
+const CAUSES: [(&str, RGBColor, fn(&crate::metrics::ByCause) -> u64); 7] = [
+    (
+        "third duplicate ACK\nfast retransmit, RFC 5681 §3.2",
+        RGBColor(0, 114, 178),
+        |c| c.fast_retransmit,
+    ),
+    (
+        "partial ACK in recovery\nNewReno, RFC 6582 §3.2",
+        RGBColor(86, 180, 233),
+        |c| c.partial_ack,
+    ),
+    (
+        "loss detected by SACK\nSACK recovery, RFC 6675 §5",
+        RGBColor(0, 158, 115),
+        |c| c.sack_recovery,
+    ),
+    (
+        "retransmission timeout\nRTO and go-back-N, RFC 6298 §5",
+        RGBColor(213, 94, 0),
+        |c| c.rto,
+    ),
+    (
+        "zero-window probe\nrepeats a byte, RFC 9293 §3.8.6.1",
+        RGBColor(240, 228, 66),
+        |c| c.probe,
+    ),
+    (
+        "new owner's resend after handover\n[SndNxt, SndMax), rule 12",
+        RGBColor(204, 121, 167),
+        |c| c.resend_region,
+    ),
+    (
+        "untagged (sent as new data)\nshould be 0: a defect if shown",
+        RGBColor(120, 120, 120),
+        |c| c.new_data,
+    ),
+];
+
+/// A run's retransmissions split `split`'s way: (legend label, colour, count) bottom to top.
+fn retx_layers(split: RetxSplit, r: &RunReport) -> Vec<(String, RGBColor, f64)> {
+    match split {
+        RetxSplit::Source => source_layers(r)
+            .iter()
+            .map(|&(src, v)| (charts::source_legend(src).to_string(), charts::source_color(src), v))
+            .collect(),
+        RetxSplit::Cause => CAUSES
+            .iter()
+            .map(|(l, c, f)| (l.to_string(), *c, f(&r.retransmissions.by_cause) as f64))
+            .collect(),
+    }
+}
+
+/// Stacked bars of mean retransmissions split by source or cause per category; `groups[i]`
+/// holds the runs of category i with their weights (1/n for a mean). `whiskers`: the 95%
+/// interval of the mean total per category (see [`crate::stats::count_ci95`]).
 fn retx_bars(
+    split: RetxSplit,
     title: String,
     x_label: &str,
     categories: Vec<String>,
     groups: &[Vec<(&RunReport, f64)>],
     whiskers: Option<Vec<Option<(f64, f64)>>>,
+    grouping: Option<charts::Grouping>,
 ) -> StackedBars {
-    let order = source_layers(&RunReport::default()).map(|(s, _)| s);
-    let layers = order
-        .iter()
+    let blank = retx_layers(split, &RunReport::default());
+    let mut layers: Vec<(String, RGBColor, Vec<f64>)> = blank
+        .into_iter()
         .enumerate()
-        .map(|(k, &src)| {
+        .map(|(k, (label, colour, _))| {
             let vals = groups
                 .iter()
                 .map(|g| {
                     let mut sum = 0.0;
                     for (r, w) in g {
-                        sum += source_layers(r)[k].1 * w;
+                        sum += retx_layers(split, r)[k].2 * w;
                     }
                     sum
                 })
                 .collect();
-            (charts::source_label(src).to_string(), charts::source_color(src), vals)
+            (label, colour, vals)
         })
         .collect();
+    // The untagged layer only when something is in it (it should never be).
+    if split == RetxSplit::Cause
+        && let Some(last) = layers.last()
+        && last.2.iter().all(|v| *v == 0.0)
+    {
+        layers.pop();
+    }
     let mut note = vec!["Counted at the first hop (rule 12).".to_string()];
     if whiskers.is_some() {
-        note.push("Bars: mean across seeds.".to_string());
+        note.extend(
+            [
+                "Bars: mean per run across seeds.",
+                "Whiskers: 95% CI of the mean total:",
+                "Student t across seeds, cut at 0,",
+                "widened to the exact Poisson (Garwood)",
+                "interval where that is wider, so rare",
+                "counts (0 in every seed) keep an interval.",
+            ]
+            .map(String::from),
+        );
     }
     StackedBars {
         title,
-        y_label: "Retransmitted segments".into(),
+        y_label: "Retransmitted segments per run".into(),
         x_label: x_label.into(),
         categories,
         layers,
-        whiskers: whiskers.map(|w| ("total: min-max across seeds".to_string(), w)),
+        whiskers: whiskers.map(|w| ("total: 95% CI of the mean".to_string(), w)),
+        grouping,
         note,
     }
 }
@@ -434,11 +525,42 @@ pub(crate) fn numeric_axes(agg: &Aggregate) -> Vec<String> {
 fn ci_point(p: &crate::aggregate::PointAggregate, metric: &str, x: f64) -> Option<CiPoint> {
     let (_, _, scale) = metric_label(metric);
     let s = p.metric(metric)?.summary?;
+    let ci = if is_count(metric) {
+        crate::stats::count_ci95(&s)
+    } else {
+        s.ci95_lo.zip(s.ci95_hi)
+    };
     Some(CiPoint {
         x,
         mean: s.mean * scale,
-        ci: s.ci95_lo.zip(s.ci95_hi).map(|(a, b)| (a * scale, b * scale)),
+        ci: ci.map(|(a, b)| (a * scale, b * scale)),
     })
+}
+
+/// Whether `metric` counts events per run (its interval is [`crate::stats::count_ci95`]).
+pub(crate) fn is_count(metric: &str) -> bool {
+    metric.starts_with("retransmissions.")
+        || matches!(metric, "rto_count" | "spurious_retransmissions")
+        || metric.ends_with(".rto_count")
+}
+
+/// The chart note lines saying which 95% interval the whiskers of `metric` are.
+fn interval_note(metric: &str) -> Vec<String> {
+    let lines: &[&str] = if is_count(metric) {
+        &[
+            "Mean with 95% CI: Student t cut at 0,",
+            "widened to the exact Poisson interval",
+            "where wider (rare counts).",
+        ]
+    } else {
+        &["Mean with 95% CI (Student t)."]
+    };
+    lines.iter().map(|l| l.to_string()).collect()
+}
+
+/// The value of `axis` in `params` ("–" if the point lacks it).
+fn param<'a>(params: &'a [(String, String)], axis: &str) -> &'a str {
+    params.iter().find(|(k, _)| k == axis).map_or("–", |(_, v)| v.as_str())
 }
 
 pub(crate) fn metric_axis_label(metric: &str) -> (String, String) {
@@ -466,46 +588,69 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
             rs.into_iter().map(|r| (r, w)).collect()
         })
         .collect();
-    let whiskers = agg
+    let whiskers: Vec<Option<(f64, f64)>> = agg
         .points
         .iter()
         .map(|p| {
             p.metric("retransmissions.total")
                 .and_then(|m| m.summary)
-                .map(|s| (s.min, s.max))
+                .and_then(|s| crate::stats::count_ci95(&s))
         })
         .collect();
     let scenario = runs.first().map_or("", |r| r.scenario.as_str());
-    // One label line per axis (values only; the axis names are in the x description).
+    // With two or more axes the bars are grouped by the first (outer) one, written once under
+    // its group; each bar is labelled with the other axes' values, one line per axis.
+    let outer = (agg.axes.len() >= 2).then(|| agg.axes[0].clone());
+    let inner: Vec<&String> = agg.axes.iter().filter(|a| Some(*a) != outer.as_ref()).collect();
     let x_label = if agg.axes.is_empty() {
         "Parameter point".to_string()
     } else {
-        format!("Parameter point ({})", agg.axes.join(" / "))
+        format!(
+            "Parameter point ({})",
+            inner.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" / ")
+        )
     };
-    let cats = agg
+    let cats: Vec<String> = agg
         .points
         .iter()
         .map(|p| {
             if p.params.is_empty() {
                 p.label.clone()
             } else {
-                agg.axes
-                    .iter()
-                    .map(|a| p.params.iter().find(|(k, _)| k == a).map_or("–", |(_, v)| v.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                inner.iter().map(|a| param(&p.params, a)).collect::<Vec<_>>().join("\n")
             }
         })
         .collect();
-    let bars = retx_bars(
-        format!("Retransmissions by source: {scenario}"),
-        &x_label,
-        cats,
-        &groups,
-        Some(whiskers),
-    );
-    charts::render(dir, "retx-by-source", &bars)?;
-    written.push("retx-by-source".to_string());
+    let grouping = || {
+        outer.as_ref().map(|a| charts::Grouping {
+            axis: a.clone(),
+            values: agg.points.iter().map(|p| param(&p.params, a).to_string()).collect(),
+        })
+    };
+    for (split, stem, what) in [
+        (
+            RetxSplit::Source,
+            "retx-by-source",
+            "Retransmissions by the buffer region they came from",
+        ),
+        (
+            RetxSplit::Cause,
+            "retx-by-cause",
+            "Retransmissions by why they were sent",
+        ),
+    ] {
+        let bars = retx_bars(
+            split,
+            format!("{what}: {scenario}"),
+            &x_label,
+            cats.clone(),
+            &groups,
+            Some(whiskers.clone()),
+            grouping(),
+        );
+        charts::render(dir, stem, &bars)?;
+        written.push(stem.to_string());
+    }
     let numeric = numeric_axes(agg);
     for metric in KEY_METRICS {
         let (label, y_label) = metric_axis_label(metric);
@@ -523,10 +668,8 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
         } else {
             format!("{lo}-{hi}")
         };
-        let note = vec![
-            "Mean with 95% CI (Student t).".to_string(),
-            format!("n = {n} seeds per point."),
-        ];
+        let mut note = interval_note(metric);
+        note.push(format!("n = {n} seeds per point."));
         if numeric.is_empty() {
             let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
             let pts = agg

@@ -285,3 +285,71 @@ fn time_sequence_chart_zooms_on_each_handover_and_colours_first_sends_by_sender(
     );
     assert!(!group_titles(&svg, "tooltips-zoom-2").is_empty());
 }
+
+/// A sweep over two axes (`offload` outer, `hop_delay_ms` inner) x 3 seeds, without run
+/// folders, written into `dir`.
+fn two_axis_sweep(dir: &Path) {
+    let mut runs = Vec::new();
+    for offload in ["none", "mid"] {
+        for d in [2, 5] {
+            for s in 0..3 {
+                let (mut info, log) = offload_mid_transfer(s, d);
+                info.params.insert(0, ("offload".into(), offload.into()));
+                info.run_id = format!("{offload}-{}", info.run_id);
+                runs.push(reports::RunReport::from_log(&info, &log).unwrap());
+            }
+        }
+    }
+    reports::write_sweep(dir, &runs).unwrap();
+}
+
+/// Issue 15: retransmissions by cause beside by source, per parameter point; bars grouped by
+/// the outer axis (its value written once per group); legends in plain words with the chimney
+/// region or RFC clause as a subtitle; whiskers the 95% count interval, said in the note.
+#[test]
+fn sweep_retransmission_charts_by_source_and_cause_group_bars_by_the_outer_axis() {
+    let d = tempfile::tempdir().unwrap();
+    two_axis_sweep(d.path());
+    let charts = d.path().join("charts");
+    let by_source = fs::read_to_string(charts.join("retx-by-source.svg")).unwrap();
+    let by_cause = fs::read_to_string(charts.join("retx-by-cause.svg")).unwrap();
+    for svg in [&by_source, &by_cause] {
+        // Each outer value once, under its group; the inner axis on each bar.
+        assert_eq!(svg.matches("offload = none").count(), 1, "{svg}");
+        assert_eq!(svg.matches("offload = mid").count(), 1);
+        assert!(svg.contains("Parameter point (hop_delay_ms)"));
+        assert!(svg.contains("total: 95% CI of the mean"));
+        assert!(svg.contains("exact Poisson (Garwood)"));
+        assert!(svg.contains("Retransmitted segments per run"));
+    }
+    assert!(by_source.contains("Retransmissions by the buffer region they came from: synthetic-offload-mid-transfer"));
+    for label in [
+        "never-sent data in the delegated chain",
+        "[SndMax, end)",
+        "[SndNxt, SndMax)",
+    ] {
+        assert!(by_source.contains(label), "by-source legend lacks {label:?}");
+    }
+    assert!(by_cause.contains("Retransmissions by why they were sent: synthetic-offload-mid-transfer"));
+    for label in [
+        "third duplicate ACK",
+        "fast retransmit, RFC 5681 §3.2",
+        "retransmission timeout",
+        "RTO and go-back-N, RFC 6298 §5",
+    ] {
+        assert!(by_cause.contains(label), "by-cause legend lacks {label:?}");
+    }
+    // The synthetic log tags its resends as new data: shown, never folded into another cause.
+    assert!(by_cause.contains("untagged (sent as new data)"));
+    assert!(by_cause.contains("should be 0: a defect if shown"));
+    let sweep: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.path().join("sweep.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = sweep["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(&listed[..2], ["retx-by-source", "retx-by-cause"]);
+    super::keep(&charts, "two-axis-sweep-charts");
+}
