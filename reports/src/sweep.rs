@@ -439,6 +439,12 @@ pub(crate) const KEY_METRICS: [&str; 6] = [
 /// `runs` are in sweep order (the order points and values appear in every output); write
 /// each run's folder first with [`write_run`] into [`run_dir`].
 pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
+    write_sweep_with(dir, runs, &LineCharts::default())
+}
+
+/// [`write_sweep`] with the line charts drawn as `lines` says (e.g. which axes are
+/// probabilities, shown in %).
+pub fn write_sweep_with(dir: &Path, runs: &[RunReport], lines: &LineCharts) -> Result<Aggregate> {
     let agg = Aggregate::from_runs(runs, Aggregate::DEFAULT_TARGET);
     let examples = crate::example_runs(runs);
     let rows: Vec<ResultRow> = runs
@@ -471,7 +477,7 @@ pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
         })
         .collect();
     write_atomic(&dir.join("paired.csv"), &csv_bytes(&paired)?)?;
-    let charts = sweep_charts(&dir.join("charts"), runs, &agg)?;
+    let charts = sweep_charts(&dir.join("charts"), runs, &agg, lines)?;
     let first = runs.first();
     let meta = SweepMeta {
         scenario: first.map(|r| r.scenario.clone()).unwrap_or_default(),
@@ -573,7 +579,7 @@ pub(crate) fn metric_axis_label(metric: &str) -> (String, String) {
     (label.clone(), format!("{label} [{unit}]"))
 }
 
-fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<String>> {
+fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate, lines: &LineCharts) -> Result<Vec<String>> {
     let mut written = Vec::new();
     // Retransmissions by source: one bar per point, mean across successful seeds.
     let groups: Vec<Vec<(&RunReport, f64)>> = agg
@@ -651,94 +657,128 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
         charts::render(dir, stem, &bars)?;
         written.push(stem.to_string());
     }
-    let numeric = numeric_axes(agg);
-    for metric in KEY_METRICS {
-        let (label, y_label) = metric_axis_label(metric);
-        let ns: Vec<u64> = agg
-            .points
-            .iter()
-            .filter_map(|p| p.metric(metric)?.summary.map(|s| s.n))
-            .collect();
-        let (lo, hi) = (
-            ns.iter().min().copied().unwrap_or(0),
-            ns.iter().max().copied().unwrap_or(0),
-        );
-        let n = if lo == hi {
-            format!("{lo}")
-        } else {
-            format!("{lo}-{hi}")
-        };
-        let mut note = interval_note(metric);
-        note.push(format!("n = {n} seeds per point."));
-        if numeric.is_empty() {
-            let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
-            let pts = agg
-                .points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| ci_point(p, metric, i as f64))
-                .collect();
-            let chart = CiChart {
-                title: format!("{label}: {scenario}"),
-                y_label,
-                x: XAxis::Categories("Parameter point".into(), cats),
-                series: vec![CiSeries {
-                    label: scenario.to_string(),
-                    points: pts,
-                }],
-                note,
-                non_negative: true,
+    written.extend(line_charts(dir, agg, scenario, lines)?);
+    Ok(written)
+}
+
+/// How the sweep's line charts (a metric's mean with its 95% CI against a numeric axis) are
+/// drawn: `report --x AXIS --series AXIS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineCharts {
+    /// The x axis (a numeric sweep axis); default: one chart per numeric axis.
+    pub x: Option<String>,
+    /// The axis whose values are the lines (any other axis), the remaining axes giving one
+    /// chart per combination of their values; default: one line per combination of all the
+    /// other axes.
+    pub series: Option<String>,
+    /// Axes whose values are probabilities, shown as % on the x axis.
+    pub percent: Vec<String>,
+}
+
+impl LineCharts {
+    /// True when the axes are chosen (not the default charts).
+    pub fn chosen(&self) -> bool {
+        self.x.is_some() || self.series.is_some()
+    }
+
+    /// Checks the choice against the sweep's axes: the x axis must be a numeric axis, the
+    /// series axis another axis of the sweep.
+    pub(crate) fn check(&self, agg: &Aggregate) -> Result<()> {
+        let numeric = numeric_axes(agg);
+        let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        if let Some(x) = &self.x
+            && !numeric.contains(x)
+        {
+            let why = if agg.axes.contains(x) {
+                "is not numeric (or takes one value)"
+            } else {
+                "is not an axis of this sweep"
             };
-            let stem = format!("{}-by-point", sanitize(metric));
-            charts::render(dir, &stem, &chart)?;
-            written.push(stem);
-            continue;
+            return Err(crate::ReportError::Invalid(format!(
+                "--x {x}: {why}; the numeric axes are: {}",
+                list(&numeric)
+            )));
         }
-        for axis in &numeric {
-            // One line per variant: the other parameters.
-            let mut series: Vec<CiSeries> = Vec::new();
-            for p in &agg.points {
-                let Some(x) = p
-                    .params
-                    .iter()
-                    .find(|(k, _)| k == axis)
-                    .and_then(|(_, v)| v.parse::<f64>().ok())
-                else {
-                    continue;
-                };
-                let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
-                let name = if others.is_empty() {
-                    scenario.to_string()
-                } else {
-                    crate::info::params_label(&others)
-                };
-                let Some(pt) = ci_point(p, metric, x) else { continue };
-                match series.iter_mut().find(|s| s.label == name) {
-                    Some(s) => s.points.push(pt),
-                    None => series.push(CiSeries {
-                        label: name,
-                        points: vec![pt],
-                    }),
-                }
+        if let Some(s) = &self.series {
+            if !agg.axes.contains(s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: not an axis of this sweep; its axes are: {}",
+                    list(&agg.axes)
+                )));
             }
-            for s in &mut series {
-                s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            if self.x.as_ref() == Some(s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: the same axis as --x; choose another of: {}",
+                    list(&agg.axes.iter().filter(|a| *a != s).cloned().collect::<Vec<_>>())
+                )));
             }
-            let chart = CiChart {
-                title: format!("{label} vs {axis}: {scenario}"),
-                y_label: y_label.clone(),
-                x: XAxis::Numeric(axis.clone()),
-                series,
-                note: note.clone(),
-                non_negative: true,
-            };
-            let stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
-            charts::render(dir, &stem, &chart)?;
-            written.push(stem);
+            if self.x.is_none() && !numeric.iter().any(|a| a != s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: no other numeric axis to draw against (numeric axes: {})",
+                    list(&numeric)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One (axis, value) of a point.
+type Param = (String, String);
+
+/// The value of `axis` at a point as a number, if it is one.
+fn num_param(params: &[(String, String)], axis: &str) -> Option<f64> {
+    params.iter().find(|(k, _)| k == axis)?.1.parse().ok()
+}
+
+/// One line per `line_of(point)` (its label), its points at the x axis' values, sorted by x.
+fn series_of(
+    agg: &Aggregate,
+    axis: &str,
+    metric: &str,
+    keep: &dyn Fn(&[Param]) -> bool,
+    line_of: &dyn Fn(&[Param]) -> String,
+) -> Vec<CiSeries> {
+    let mut series: Vec<CiSeries> = Vec::new();
+    for p in agg.points.iter().filter(|p| keep(&p.params)) {
+        let Some(x) = num_param(&p.params, axis) else { continue };
+        let Some(pt) = ci_point(p, metric, x) else { continue };
+        let name = line_of(&p.params);
+        match series.iter_mut().find(|s| s.label == name) {
+            Some(s) => s.points.push(pt),
+            None => series.push(CiSeries {
+                label: name,
+                points: vec![pt],
+            }),
         }
     }
-    // One flow against another: goodput per connection, one line per connection (and per
-    // variant of the other parameters), when the runs have several connections.
+    for s in &mut series {
+        s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    series
+}
+
+/// Writes the line charts into `dir` as `opts` chooses and returns their stems in display
+/// order: per key metric (and goodput per connection for multi-connection runs) against the
+/// x axis. Default stems `<metric>-vs-<x>`; with a series axis `<metric>-vs-<x>-by-<series>`,
+/// plus `-at-<other axes' values>` when other axes remain.
+pub(crate) fn line_charts(dir: &Path, agg: &Aggregate, scenario: &str, opts: &LineCharts) -> Result<Vec<String>> {
+    opts.check(agg)?;
+    let mut written = Vec::new();
+    let numeric = numeric_axes(agg);
+    let xs: Vec<String> = match (&opts.x, &opts.series) {
+        (Some(x), _) => vec![x.clone()],
+        (None, Some(s)) => numeric.iter().filter(|a| *a != s).cloned().collect(),
+        (None, None) => numeric.clone(),
+    };
+    let x_axis = |axis: &str| {
+        if opts.percent.iter().any(|a| a == axis) {
+            XAxis::Percent(axis.to_string())
+        } else {
+            XAxis::Numeric(axis.to_string())
+        }
+    };
+    // Goodput per connection when the runs have several connections.
     let conns: Vec<String> = agg
         .points
         .first()
@@ -754,53 +794,157 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
                 .collect()
         })
         .unwrap_or_default();
-    if conns.len() < 2 {
+    let mut metrics: Vec<(String, Option<String>)> = KEY_METRICS.iter().map(|m| (m.to_string(), None)).collect();
+    if let Some(c) = conns.first().filter(|_| conns.len() >= 2) {
+        metrics.push((format!("conn.{c}.goodput_bps"), Some(c.clone())));
+    }
+    if numeric.is_empty() && !opts.chosen() {
+        // No numeric axis: each key metric per point, side by side.
+        for metric in KEY_METRICS {
+            let (label, y_label) = metric_axis_label(metric);
+            let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
+            let pts = agg
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| ci_point(p, metric, i as f64))
+                .collect();
+            let mut note = interval_note(metric);
+            note.push(seeds_note(agg, metric));
+            let chart = CiChart {
+                title: format!("{label}: {scenario}"),
+                y_label,
+                x: XAxis::Categories("Parameter point".into(), cats),
+                series: vec![CiSeries {
+                    label: scenario.to_string(),
+                    points: pts,
+                }],
+                note,
+                non_negative: true,
+            };
+            let stem = format!("{}-by-point", sanitize(metric));
+            charts::render(dir, &stem, &chart)?;
+            written.push(stem);
+        }
         return Ok(written);
     }
-    for axis in &numeric {
-        let mut series: Vec<CiSeries> = Vec::new();
-        for p in &agg.points {
-            let Some(x) = p
-                .params
+    for (metric, conn) in &metrics {
+        // Per connection: one line per connection in one chart (default only).
+        if conn.is_some() && opts.series.is_some() {
+            continue;
+        }
+        for axis in &xs {
+            // The other axes: the series axis gives the lines; the rest give one chart per
+            // combination (with a series axis) or join the line label (without).
+            let rest: Vec<&String> = agg
+                .axes
                 .iter()
-                .find(|(k, _)| k == axis)
-                .and_then(|(_, v)| v.parse::<f64>().ok())
-            else {
-                continue;
-            };
-            let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
-            for c in &conns {
-                let name = if others.is_empty() {
-                    c.clone()
-                } else {
-                    format!("{c}, {}", crate::info::params_label(&others))
-                };
-                let Some(pt) = ci_point(p, &format!("conn.{c}.goodput_bps"), x) else {
-                    continue;
-                };
-                match series.iter_mut().find(|s| s.label == name) {
-                    Some(s) => s.points.push(pt),
-                    None => series.push(CiSeries {
-                        label: name,
-                        points: vec![pt],
-                    }),
+                .filter(|a| *a != axis && Some(*a) != opts.series.as_ref())
+                .collect();
+            let panels: Vec<Vec<(String, String)>> = match &opts.series {
+                Some(_) if !rest.is_empty() => {
+                    let mut v: Vec<Vec<(String, String)>> = Vec::new();
+                    for p in &agg.points {
+                        let at: Vec<(String, String)> =
+                            p.params.iter().filter(|(k, _)| rest.contains(&k)).cloned().collect();
+                        if !v.contains(&at) {
+                            v.push(at);
+                        }
+                    }
+                    v
                 }
+                _ => vec![Vec::new()],
+            };
+            for at in &panels {
+                let keep = |params: &[(String, String)]| at.iter().all(|kv| params.contains(kv));
+                let series = if conn.is_some() {
+                    let mut all = Vec::new();
+                    for c in &conns {
+                        let line = |params: &[(String, String)]| {
+                            let others: Vec<(String, String)> =
+                                params.iter().filter(|(k, _)| k != axis).cloned().collect();
+                            if others.is_empty() {
+                                c.clone()
+                            } else {
+                                format!("{c}, {}", crate::info::params_label(&others))
+                            }
+                        };
+                        all.extend(series_of(agg, axis, &format!("conn.{c}.goodput_bps"), &keep, &line));
+                    }
+                    all
+                } else {
+                    let line = |params: &[(String, String)]| match &opts.series {
+                        Some(s) => format!("{s}={}", param(params, s)),
+                        None => {
+                            let others: Vec<(String, String)> =
+                                params.iter().filter(|(k, _)| k != axis).cloned().collect();
+                            if others.is_empty() {
+                                scenario.to_string()
+                            } else {
+                                crate::info::params_label(&others)
+                            }
+                        }
+                    };
+                    series_of(agg, axis, metric, &keep, &line)
+                };
+                let (title, y_label, stem, mut note) = if conn.is_some() {
+                    (
+                        format!("Goodput per connection vs {axis}: {scenario}"),
+                        "Goodput [Mbit/s]".to_string(),
+                        format!("conn-goodput-vs-{}", sanitize(axis)),
+                        vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
+                    )
+                } else {
+                    let (label, y_label) = metric_axis_label(metric);
+                    let mut title = format!("{label} vs {axis}");
+                    let mut stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
+                    if let Some(s) = &opts.series {
+                        title.push_str(&format!(", one line per {s}"));
+                        stem.push_str(&format!("-by-{}", sanitize(s)));
+                    }
+                    if !at.is_empty() {
+                        let l = crate::info::params_label(at);
+                        title.push_str(&format!(" at {l}"));
+                        stem.push_str(&format!("-at-{}", sanitize(&l)));
+                    }
+                    title.push_str(&format!(": {scenario}"));
+                    let mut note = interval_note(metric);
+                    note.push(seeds_note(agg, metric));
+                    (title, y_label, stem, note)
+                };
+                if opts.percent.iter().any(|a| a == axis) {
+                    note.push(format!("{axis} is a probability, shown in %."));
+                }
+                let chart = CiChart {
+                    title,
+                    y_label,
+                    x: x_axis(axis),
+                    series,
+                    note,
+                    non_negative: true,
+                };
+                charts::render(dir, &stem, &chart)?;
+                written.push(stem);
             }
         }
-        for s in &mut series {
-            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
-        }
-        let chart = CiChart {
-            title: format!("Goodput per connection vs {axis}: {scenario}"),
-            y_label: "Goodput [Mbit/s]".into(),
-            x: XAxis::Numeric(axis.clone()),
-            series,
-            note: vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
-            non_negative: true,
-        };
-        let stem = format!("conn-goodput-vs-{}", sanitize(axis));
-        charts::render(dir, &stem, &chart)?;
-        written.push(stem);
     }
     Ok(written)
+}
+
+/// "n = ... seeds per point." for `metric`.
+fn seeds_note(agg: &Aggregate, metric: &str) -> String {
+    let ns: Vec<u64> = agg
+        .points
+        .iter()
+        .filter_map(|p| p.metric(metric)?.summary.map(|s| s.n))
+        .collect();
+    let (lo, hi) = (
+        ns.iter().min().copied().unwrap_or(0),
+        ns.iter().max().copied().unwrap_or(0),
+    );
+    if lo == hi {
+        format!("n = {lo} seeds per point.")
+    } else {
+        format!("n = {lo}-{hi} seeds per point.")
+    }
 }

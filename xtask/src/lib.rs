@@ -148,6 +148,14 @@ enum Command {
     Report {
         /// Sweep folder.
         dir: PathBuf,
+        /// Draw the line charts against this numeric sweep axis (default: one set of charts
+        /// per numeric axis). Probabilities are shown in %.
+        #[arg(long, value_name = "AXIS")]
+        x: Option<String>,
+        /// One line per value of this sweep axis (default: one line per combination of the
+        /// other axes); any remaining axes give one chart per combination of their values.
+        #[arg(long, value_name = "AXIS")]
+        series: Option<String>,
     },
     /// Compare two sweep folders metric by metric (difference, CI overlap), with charts.
     Compare {
@@ -306,13 +314,18 @@ fn dispatch(command: Command) -> Result<Done> {
             })
         }
         Command::Check { files, set, json } => check(&files, &set, json).map(|()| Done::Ok),
-        Command::Report { dir } => {
+        Command::Report { dir, x, series } => {
             if !dir.is_dir() {
                 bail!("{}: no such folder", dir.display());
             }
             let _lock = folder::lock(&dir, "report")?;
             check_reportable(&dir)?;
-            reports::write_report(&dir)?;
+            let lines = reports::LineCharts {
+                x,
+                series,
+                percent: sweep::probability_axes(&dir)?,
+            };
+            reports::write_report_with(&dir, &lines)?;
             if !dir.join("results.json").is_file() {
                 // A run folder: its report is one of its files now.
                 folder::mark_complete(&dir)?;

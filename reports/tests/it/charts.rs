@@ -353,3 +353,110 @@ fn sweep_retransmission_charts_by_source_and_cause_group_bars_by_the_outer_axis(
     assert_eq!(&listed[..2], ["retx-by-source", "retx-by-cause"]);
     super::keep(&charts, "two-axis-sweep-charts");
 }
+
+/// A sweep over `offload` (none, mid) x `loss` (0, 0.02, a probability) x `nic` (x, y) x 2
+/// seeds, without run folders, written into `dir`. Loss 0.02 runs the 5 ms hop delay, so the
+/// metrics change along `loss`.
+fn three_axis_sweep(dir: &Path) {
+    let mut runs = Vec::new();
+    for offload in ["none", "mid"] {
+        for (loss, d) in [("0", 2), ("0.02", 5)] {
+            for nic in ["x", "y"] {
+                for s in 0..2 {
+                    let (mut info, log) = offload_mid_transfer(s, d);
+                    info.params = vec![
+                        ("offload".into(), offload.into()),
+                        ("loss".into(), loss.into()),
+                        ("nic".into(), nic.into()),
+                        ("seed".into(), s.to_string()),
+                    ];
+                    info.run_id = format!("{offload}-{loss}-{nic}-s{s}");
+                    runs.push(reports::RunReport::from_log(&info, &log).unwrap());
+                }
+            }
+        }
+    }
+    reports::write_sweep(dir, &runs).unwrap();
+}
+
+fn line_charts(x: Option<&str>, series: Option<&str>) -> reports::LineCharts {
+    reports::LineCharts {
+        x: x.map(String::from),
+        series: series.map(String::from),
+        percent: vec!["loss".into()],
+    }
+}
+
+/// Issue 15: `report --x loss --series offload` draws every key metric against loss with one
+/// line per offload value, one chart per value of the remaining axis (nic); loss, a
+/// probability, reads in % on the axis; the report shows these charts instead of the default
+/// ones.
+#[test]
+fn report_draws_line_charts_against_the_chosen_x_axis_with_one_line_per_series_value() {
+    let d = tempfile::tempdir().unwrap();
+    three_axis_sweep(d.path());
+    reports::write_report_with(d.path(), &line_charts(Some("loss"), Some("offload"))).unwrap();
+    let charts = d.path().join("charts");
+    for nic in ["x", "y"] {
+        let stem = format!("goodput_bps-vs-loss-by-offload-at-nic_{nic}");
+        let svg = fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert!(
+            svg.contains(&format!("Goodput vs loss, one line per offload at nic={nic}")),
+            "{svg}"
+        );
+        for text in [
+            "loss [%]",
+            "2 %",
+            "offload=none",
+            "offload=mid",
+            "loss is a probability, shown in %.",
+        ] {
+            assert!(svg.contains(text), "{stem} lacks {text:?}");
+        }
+        // Not the probability itself on the axis.
+        assert!(!svg.contains(">0.02<"));
+    }
+    let html = fs::read_to_string(d.path().join("report/index.html")).unwrap();
+    assert!(html.contains("goodput_bps-vs-loss-by-offload-at-nic_x.png"));
+    assert!(html.contains("retx-by-cause.png"));
+    // The default line charts (one line per combination of the other axes) are not shown.
+    assert!(!html.contains("goodput_bps-vs-loss.png"), "default charts still shown");
+    // Without --x: against every numeric axis but the series one (here loss again).
+    reports::write_report_with(d.path(), &line_charts(None, Some("nic"))).unwrap();
+    let html = fs::read_to_string(d.path().join("report/index.html")).unwrap();
+    assert!(html.contains("goodput_bps-vs-loss-by-nic-at-offload_mid.png"), "{html}");
+    super::keep(&charts, "chosen-axes-charts");
+}
+
+/// Issue 15 ("bad input gets a clear error"): an axis choice that does not fit the sweep
+/// names the axes that do, and writes no report.
+#[test]
+fn report_refuses_an_x_or_series_axis_the_sweep_cannot_draw() {
+    let d = tempfile::tempdir().unwrap();
+    three_axis_sweep(d.path());
+    let err = |x: Option<&str>, s: Option<&str>| {
+        reports::write_report_with(d.path(), &line_charts(x, s))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(Some("offload"), None);
+    assert!(
+        e.contains("--x offload: is not numeric") && e.contains("the numeric axes are: loss"),
+        "{e}"
+    );
+    let e = err(Some("delay"), None);
+    assert!(e.contains("--x delay: is not an axis of this sweep"), "{e}");
+    let e = err(Some("loss"), Some("loss"));
+    assert!(
+        e.contains("--series loss: the same axis as --x; choose another of: offload, nic"),
+        "{e}"
+    );
+    let e = err(Some("loss"), Some("queue"));
+    assert!(
+        e.contains("--series queue: not an axis of this sweep; its axes are: offload, loss, nic"),
+        "{e}"
+    );
+    let e = err(None, Some("loss"));
+    assert!(e.contains("--series loss: no other numeric axis"), "{e}");
+    assert!(!d.path().join("report/index.html").exists());
+}
