@@ -37,7 +37,8 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
 /// `<link>.pcapng` per link direction, one `<conn>-sender.pcapng` per connection, and the
 /// charts `timeseq-<conn>`, `cc-<conn>` (per connection, named as the scenario names it, else
-/// `conn<N>`) and `retx-by-source`, each as PNG and SVG. Captures are headers-only (see
+/// `conn<N>`), `flows` (throughput per connection and bottleneck queues) and `retx-by-source`,
+/// each as PNG and SVG. Captures are headers-only (see
 /// [`write_run_with`] for the other artefact levels).
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
     write_run_with(dir, info, log, &Artifacts::all())
@@ -90,6 +91,38 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         );
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
+    // Throughput per connection and the bottleneck queues, on one time axis.
+    let t_flows = t_end.max(1e-6);
+    let mut queues = Vec::new();
+    let mut quiet_links = 0;
+    let deepest = log.queue.iter().map(|q| q.packets).max().unwrap_or(0);
+    for l in 0..info.links.len() {
+        let link = models::record::LinkId(l as u16);
+        match charts::queue_peaks(&log.queue, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
+            Some(p) => queues.push((info.link_name(link), p)),
+            None => quiet_links += 1,
+        }
+    }
+    let flows = charts::FlowsChart {
+        title: format!("Throughput and queues: {} ({})", info.scenario, info.run_id),
+        throughput: info
+            .conns
+            .iter()
+            .map(|c| {
+                (
+                    info.conn_name(c.conn),
+                    charts::throughput(&log.delivery, c.conn, t_flows, charts::RATE_BINS),
+                )
+            })
+            .collect(),
+        queues,
+        quiet_links,
+        queue_samples: !log.queue.is_empty(),
+        bin_s: t_flows / charts::FLOW_BINS as f64,
+        rate_bin_s: t_flows / charts::RATE_BINS as f64,
+        t_end: t_flows,
+    };
+    charts::render(dir, "flows", &flows)?;
     let bars = retx_bars(
         RetxSplit::Source,
         format!(

@@ -8,11 +8,13 @@
 mod bars;
 mod cc;
 mod ci;
+mod flows;
 mod timeseq;
 
 pub(crate) use bars::{Grouping, StackedBars};
 pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
+pub(crate) use flows::{BINS as FLOW_BINS, FlowsChart, RATE_BINS, queue_peaks, throughput};
 pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
 
 use crate::io::write_atomic;

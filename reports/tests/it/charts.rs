@@ -460,3 +460,37 @@ fn report_refuses_an_x_or_series_axis_the_sweep_cannot_draw() {
     assert!(e.contains("--series loss: no other numeric axis"), "{e}");
     assert!(!d.path().join("report/index.html").exists());
 }
+
+/// Issue 15 ("congestion chart: throughput over time per connection; queue occupancy per
+/// bottleneck"): the dumbbell's four flows share the 10 Mbit/s `mid` link, whose queue
+/// builds; the flows chart draws a goodput line per connection (named as in the scenario) and
+/// that bottleneck's queue, and leaves out (saying so) the access links that never queue.
+#[test]
+fn flows_chart_draws_goodput_per_connection_and_each_bottleneck_queue() {
+    let d = tempfile::tempdir().unwrap();
+    let r = super::pcap::real_run("dumbbell_offload_mix", &[("loss", "0.0")], 0, d.path());
+    let svg = fs::read_to_string(d.path().join("flows.svg")).unwrap();
+    assert!(svg.contains(&format!("Throughput and queues: dumbbell_offload_mix ({})", r.run_id)));
+    for c in &r.connections {
+        assert!(
+            svg.contains(&format!("{}: goodput", c.name)),
+            "no goodput line for {}",
+            c.name
+        );
+    }
+    super::keep(d.path(), "flows-chart");
+    assert!(svg.contains("queue mid:r1-&gt;r2"), "bottleneck queue missing");
+    assert!(!svg.contains("queue a1:s1-&gt;r1"), "an access link is no bottleneck");
+    for text in [
+        "Goodput [Mbit/s]",
+        "Queue [packets]",
+        "Time [s]",
+        "link directions not drawn",
+        "largest queue an arriving",
+    ] {
+        assert!(svg.contains(text), "flows chart lacks {text:?}");
+    }
+    let png = fs::read(d.path().join("flows.png")).unwrap();
+    assert_eq!(png_size(&png), (1280, 900));
+    super::keep(d.path(), "flows-chart");
+}
