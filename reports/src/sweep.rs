@@ -584,7 +584,7 @@ pub(crate) fn is_count(metric: &str) -> bool {
 }
 
 /// The chart note lines saying which 95% interval the whiskers of `metric` are.
-fn interval_note(metric: &str) -> Vec<String> {
+pub(crate) fn interval_note(metric: &str) -> Vec<String> {
     let lines: &[&str] = if is_count(metric) {
         &[
             "Mean with 95% CI: Student t cut at 0,",

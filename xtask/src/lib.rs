@@ -163,7 +163,9 @@ enum Command {
         a: PathBuf,
         /// Folder compared with it.
         b: PathBuf,
-        /// Where to write the comparison (default: target/offsim/compare).
+        /// Where to write the comparison (default: target/offsim/compare/<A>-vs-<B>). Must be
+        /// new, empty, or an earlier comparison of the same two folders: never overwritten
+        /// otherwise.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print the comparison rows as JSON on stdout instead of the table.
@@ -694,7 +696,17 @@ fn check(files: &[PathBuf], sets: &[SetArg], json: bool) -> Result<()> {
 }
 
 fn compare(a: &Path, b: &Path, out: Option<PathBuf>, json: bool) -> Result<()> {
-    let out = out.unwrap_or_else(|| PathBuf::from("target/offsim/compare"));
+    // Default: one folder per pair under target/offsim/compare, so that comparing another pair
+    // never lands in (and is never refused by) an earlier comparison's folder.
+    let name = |p: &Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "folder".into())
+    };
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("target/offsim/compare").join(reports::sanitize(&format!("{}-vs-{}", name(a), name(b))))
+    });
     let _lock = folder::lock(&out, "compare")?;
     let rows = reports::compare(a, b, &out)?;
     if json {

@@ -158,6 +158,16 @@ pub(crate) fn source_legend(s: DataSource) -> &'static str {
     }
 }
 
+/// Up to five names joined with ", ", then "and N more".
+pub(crate) fn ellipsize_list(names: &[String]) -> String {
+    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        format!("{shown} and {} more", names.len() - 5)
+    } else {
+        shown
+    }
+}
+
 /// Neutral colours.
 pub(crate) const DARK: RGBColor = RGBColor(40, 40, 40);
 pub(crate) const DROP_RED: RGBColor = RGBColor(220, 20, 60);
