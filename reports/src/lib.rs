@@ -69,6 +69,7 @@ pub use metrics::{
     FlowReport, Handover, LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts,
     action_outcomes, jain_index,
 };
+pub use pcap::CAPTURE_EPOCH_NS;
 pub use stats::{Summary, count_ci95, poisson_mean_ci95, seeds_for_half_width};
 pub use sweep::{LineCharts, run_dir, write_run, write_run_with, write_sweep, write_sweep_with};
 
