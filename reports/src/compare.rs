@@ -1,7 +1,9 @@
 //! [`compare`]: two sweep result folders, metric by metric, per matching parameter point.
 //!
-//! Output folder: `compare.json`, `compare.csv`, `charts/<metric>.{png,svg}` (both folders'
-//! means with 95% CIs side by side per point), `summary.txt` and `index.html`.
+//! Output folder: `comparison.json` (which two folders), `compare.json`, `compare.csv`,
+//! `charts/<metric>.{png,svg}` (both folders' means with 95% CIs side by side per point),
+//! `summary.txt` and `index.html`. A previous comparison is never silently overwritten: the
+//! output folder must be new, empty, or an earlier comparison of the same two folders.
 //!
 //! Runs of A and B with the same seed are paired (the same seed draws the same random numbers,
 //! so their difference is the change's effect without the seed's noise): each row carries the
@@ -142,12 +144,75 @@ pub(crate) fn summary(rows: &[CompareRow]) -> Vec<String> {
         .collect()
 }
 
+/// The file naming the two folders a comparison folder compares.
+pub const COMPARISON_MARK: &str = "comparison.json";
+
+/// `comparison.json`: the two folders compared, as absolute paths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ComparisonMark {
+    /// Folder A (baseline).
+    a: String,
+    /// Folder B.
+    b: String,
+}
+
+/// Checks that `out` may receive the comparison of `a` and `b`: it is missing, empty (hidden
+/// files such as the lock aside), or holds an earlier comparison of the same two folders
+/// (then replaced). Anything else is refused, saying what the folder holds.
+fn claim_out(a: &Path, b: &Path, out: &Path) -> Result<ComparisonMark> {
+    let canon = |p: &Path| {
+        std::fs::canonicalize(p)
+            .map(|c| c.display().to_string())
+            .map_err(|e| crate::ReportError::io("resolve", p, e))
+    };
+    let mark = ComparisonMark {
+        a: canon(a)?,
+        b: canon(b)?,
+    };
+    let mut held: Vec<String> = match std::fs::read_dir(out) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(crate::ReportError::io("list", out, e)),
+    };
+    if held.is_empty() {
+        return Ok(mark);
+    }
+    held.sort();
+    let earlier: Option<ComparisonMark> = std::fs::read(out.join(COMPARISON_MARK))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    match earlier {
+        Some(m) if m == mark => Ok(mark),
+        Some(m) => Err(crate::ReportError::Invalid(format!(
+            "{}: holds the comparison of {} and {}, not of {} and {}; not overwriting it (choose another --out, \
+             or remove that folder)",
+            out.display(),
+            m.a,
+            m.b,
+            mark.a,
+            mark.b
+        ))),
+        None => Err(crate::ReportError::Invalid(format!(
+            "{}: not empty and not a comparison (no {COMPARISON_MARK}; it holds {}); not overwriting it (choose a \
+             new or empty --out)",
+            out.display(),
+            crate::charts::ellipsize_list(&held)
+        ))),
+    }
+}
+
 /// Compares the sweep folders `a` and `b` (each written by [`crate::write_sweep`]) and writes
 /// the comparison into `out`. Points are matched by their parameters; points present in only
 /// one folder are skipped. Returns the rows in (A's point order, metric order).
+/// Refuses an `out` that holds anything but an earlier comparison of the same two folders.
 pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
     let aa = Aggregate::read(&a.join("aggregate.json"))?;
     let ab = Aggregate::read(&b.join("aggregate.json"))?;
+    let mark = claim_out(a, b, out)?;
     let name = |p: &Path| {
         p.file_name()
             .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
@@ -180,6 +245,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
             rows.push(row(&pa.label, m, pa, pb));
         }
     }
+    write_json(&out.join(COMPARISON_MARK), &mark)?;
     write_json(&out.join("compare.json"), &rows)?;
     write_atomic(&out.join("compare.csv"), &csv_bytes(&rows)?)?;
     let cats: Vec<String> = pairs.iter().map(|(p, _)| p.label.clone()).collect();
@@ -195,10 +261,15 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
                 .filter_map(|(i, pq)| {
                     let p = if side == 0 { pq.0 } else { pq.1 };
                     let s = p.metric(metric)?.summary?;
+                    let ci = if crate::sweep::is_count(metric) {
+                        crate::stats::count_ci95(&s)
+                    } else {
+                        s.ci95_lo.zip(s.ci95_hi)
+                    };
                     Some(CiPoint {
                         x: i as f64,
                         mean: s.mean * scale,
-                        ci: s.ci95_lo.zip(s.ci95_hi).map(|(l, h)| (l * scale, h * scale)),
+                        ci: ci.map(|(l, h)| (l * scale, h * scale)),
                     })
                 })
                 .collect(),
@@ -208,7 +279,7 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Vec<CompareRow>> {
             y_label,
             x: XAxis::Categories("Parameter point".into(), cats.clone()),
             series: vec![series_of(0, &na), series_of(1, &nb)],
-            note: vec!["Mean with 95% CI (Student t).".to_string()],
+            note: crate::sweep::interval_note(metric),
             non_negative: true,
         };
         let stem = sanitize(metric);

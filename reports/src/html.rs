@@ -9,7 +9,7 @@ use crate::aggregate::Aggregate;
 use crate::compare::CompareRow;
 use crate::io::{read_json, write_atomic};
 use crate::metrics::RunReport;
-use crate::sweep::{KEY_METRICS, ResultRow, SweepMeta};
+use crate::sweep::{KEY_METRICS, LineCharts, ResultRow, SweepMeta};
 use crate::{ReportError, Result};
 use std::fmt::Write as _;
 use std::fs;
@@ -197,8 +197,25 @@ fn file_links(out: &mut String, dir: &Path, base: &str) {
 /// Writes `dir/report/index.html` for a sweep folder (with `results.json`, see
 /// [`crate::write_sweep`]) or a single run's folder (with `summary.json`).
 pub fn write_report(dir: &Path) -> Result<()> {
+    write_report_with(dir, &LineCharts::default())
+}
+
+/// [`write_report`] with the sweep's line charts drawn as `lines` chooses (`report --x AXIS
+/// --series AXIS`): those charts are written into `charts/` beside the sweep's own and the
+/// report shows them instead of the default line charts. An axis choice that does not fit
+/// the sweep is an error naming the axes that do; a run folder takes no choice.
+pub fn write_report_with(dir: &Path, lines: &LineCharts) -> Result<()> {
     let html = if dir.join("results.json").exists() {
-        let (html, runs) = sweep_page(dir)?;
+        let line_charts = if lines.chosen() {
+            let agg = Aggregate::read(&dir.join("aggregate.json"))?;
+            let scenario = read_json::<SweepMeta>(&dir.join("sweep.json"))
+                .map(|m| m.scenario)
+                .unwrap_or_default();
+            Some(crate::sweep::line_charts(&dir.join("charts"), &agg, &scenario, lines)?)
+        } else {
+            None
+        };
+        let (html, runs) = sweep_page(dir, line_charts)?;
         // Per-run pages: `report/runs/<run>.html`, rewritten whole so none is left from an
         // earlier report of a run no longer in the sweep.
         let pages = dir.join("report").join("runs");
@@ -210,6 +227,12 @@ pub fn write_report(dir: &Path) -> Result<()> {
         }
         html
     } else if dir.join("summary.json").exists() {
+        if lines.chosen() {
+            return Err(ReportError::Invalid(format!(
+                "{}: a run folder has no sweep axes to choose (--x/--series apply to a sweep folder)",
+                dir.display()
+            )));
+        }
         run_page(dir, &RunReport::read(&dir.join("summary.json"))?, "../", None, None)
     } else {
         return Err(ReportError::Invalid(format!(
@@ -942,14 +965,20 @@ fn findings_section(b: &mut String, agg: &Aggregate, meta: &SweepMeta) {
 }
 
 /// The sweep page and its per-run pages (paths relative to `report/`).
-fn sweep_page(dir: &Path) -> Result<(String, Vec<(String, String)>)> {
+/// `line_charts`: the line charts to show instead of the sweep's own (the stems in
+/// `sweep.json` that are not retransmission bars).
+fn sweep_page(dir: &Path, line_charts: Option<Vec<String>>) -> Result<(String, Vec<(String, String)>)> {
     let rows: Vec<ResultRow> = read_json(&dir.join("results.json"))?;
     let agg = Aggregate::read(&dir.join("aggregate.json"))?;
-    let meta: SweepMeta = if dir.join("sweep.json").exists() {
+    let mut meta: SweepMeta = if dir.join("sweep.json").exists() {
         read_json(&dir.join("sweep.json"))?
     } else {
         Default::default()
     };
+    if let Some(lines) = line_charts {
+        meta.charts.retain(|c| c.starts_with("retx-by-"));
+        meta.charts.extend(lines);
+    }
     let mut pages = Vec::new();
     for r in &rows {
         let run = dir.join(&r.dir);

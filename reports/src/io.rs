@@ -125,7 +125,7 @@ pub(crate) fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
 
 /// A file-name-safe version of `name`: ASCII letters, digits, `-`, `_` and `.` are kept,
 /// everything else becomes `_`; an empty or dot-only result becomes `_`.
-pub(crate) fn sanitize(name: &str) -> String {
+pub fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {

@@ -61,16 +61,17 @@ pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValu
 pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs, prune_run};
 pub use compare::{CompareRow, compare};
 pub use error::ReportError;
-pub use html::write_report;
+pub use html::{write_report, write_report_with};
 pub use info::{ConnInfo, ConnOutcome, Endpoint, FlowInfo, LinkInfo, LinkStats, Outcome, RunInfo};
-pub use io::write_atomic;
+pub use io::{sanitize, write_atomic};
 pub use metrics::{
     ActionOutcome, BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness,
     FlowReport, Handover, LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts,
     action_outcomes, jain_index,
 };
-pub use stats::{Summary, seeds_for_half_width};
-pub use sweep::{run_dir, write_run, write_run_with, write_sweep};
+pub use pcap::CAPTURE_EPOCH_NS;
+pub use stats::{Summary, count_ci95, poisson_mean_ci95, seeds_for_half_width};
+pub use sweep::{LineCharts, run_dir, write_run, write_run_with, write_sweep, write_sweep_with};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

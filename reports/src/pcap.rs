@@ -44,8 +44,10 @@
 //! keeps every byte. Not reproduced: the real IPv4 ID
 //! (a per-file counter per source address; offload-target segments use 0x8000-0xFFFF, host
 //! segments 0x0000-0x7FFF, chimney rule 15). MAC addresses are `02:00:<IPv4 address>`.
-//! Timestamps are simulation time in nanoseconds since the run started (`if_tsresol` = 9),
-//! i.e. they read as 1970-01-01.
+//! Timestamps are simulation time in nanoseconds (`if_tsresol` = 9) counted from a fixed
+//! capture epoch, [`CAPTURE_EPOCH_NS`] = 2000-01-01T00:00:00Z: the run starts at that instant
+//! in every capture, so Wireshark's absolute times read as a plausible date (not 1970) while
+//! staying deterministic, and `frame.time_relative` is simulation time.
 //!
 //! Every packet's comment carries its provenance (the connection by its scenario name, its id
 //! when unnamed), e.g.
@@ -75,6 +77,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::time::Duration;
+
+/// The capture epoch: 2000-01-01T00:00:00Z in nanoseconds since 1970-01-01T00:00:00Z (UTC,
+/// 10,957 days of 86,400 s). Simulation time 0 is this instant in every pcapng file.
+pub const CAPTURE_EPOCH_NS: u64 = 946_684_800 * 1_000_000_000;
 use xxhash_rust::xxh3::{Xxh3DefaultBuilder, xxh3_64};
 
 /// What happened to a captured segment after ingress.
@@ -364,7 +370,8 @@ fn write_pcap(
         options: vec![
             SectionHeaderOption::UserApplication(Cow::Owned(format!("offsim {} ({})", info.version, info.commit))),
             SectionHeaderOption::Comment(Cow::Owned(format!(
-                "scenario={} run_id={} seed={} {what}; timestamps are simulation time",
+                "scenario={} run_id={} seed={} {what}; timestamps are simulation time from \
+                 2000-01-01T00:00:00Z (the run starts then)",
                 info.scenario, info.run_id, info.seed
             ))),
         ],
@@ -419,7 +426,7 @@ fn write_pcap(
         }
         w.write_pcapng_block(EnhancedPacketBlock {
             interface_id: 0,
-            timestamp: Duration::from_nanos(x.r.time.0),
+            timestamp: Duration::from_nanos(CAPTURE_EPOCH_NS + x.r.time.0),
             original_len,
             data: Cow::Owned(data),
             options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],

@@ -2,7 +2,7 @@
 //! the values are given, so results never depend on thread count or hashing.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
 
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom (`t_{0.975, df}`).
 pub(crate) fn t975(df: u64) -> f64 {
@@ -106,6 +106,34 @@ pub fn seeds_for_half_width(sd: f64, target: f64) -> Option<u64> {
     (n <= 1_000_000).then_some(n)
 }
 
+/// Exact (Garwood) 95% interval of a Poisson mean per seed, from `sum` events counted over
+/// `n` seeds: `[χ²(0.025; 2·sum) / 2n, χ²(0.975; 2·sum + 2) / 2n]`, with 0 as the lower end
+/// when `sum` is 0. Never below 0 and never empty, so a count of rare events (0 in every
+/// seed) still shows how many events per run the seeds cannot rule out. `None` for `n = 0`.
+pub fn poisson_mean_ci95(sum: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let q = |df: f64, p: f64| ChiSquared::new(df).map_or(f64::NAN, |c| c.inverse_cdf(p)) / 2.0;
+    let lo = if sum == 0 { 0.0 } else { q(2.0 * sum as f64, 0.025) };
+    let hi = q(2.0 * sum as f64 + 2.0, 0.975);
+    Some((lo / n as f64, hi / n as f64))
+}
+
+/// The report's one interval for the mean of an event count across seeds (retransmissions,
+/// RTO expiries, ...): the Student-t 95% CI cut at 0, widened to the exact Poisson interval
+/// ([`poisson_mean_ci95`]) where that is wider on either side. The t interval carries the
+/// spread between seeds (which may exceed Poisson's); the Poisson one keeps rare counts
+/// honest (a t interval of 0 ± 0 after 0 events in 5 seeds would claim certainty).
+pub fn count_ci95(s: &Summary) -> Option<(f64, f64)> {
+    let sum = (s.mean * s.n as f64).round().max(0.0) as u64;
+    let (plo, phi) = poisson_mean_ci95(sum, s.n)?;
+    Some(match s.ci95_lo.zip(s.ci95_hi) {
+        Some((lo, hi)) => (lo.max(0.0).min(plo), hi.max(phi)),
+        None => (plo, phi),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +170,33 @@ mod tests {
         assert!(t975(n - 2) * 10.0 / ((n - 1) as f64).sqrt() > 2.0);
         assert_eq!(seeds_for_half_width(0.0, 1.0), Some(2));
         assert_eq!(seeds_for_half_width(1.0, 0.0), None);
+    }
+
+    #[test]
+    fn poisson_interval_matches_garwood_tables_and_respects_zero() {
+        // Garwood (1936) exact 95% limits: 0 events -> [0, 3.689], 10 -> [4.795, 18.39].
+        let (lo, hi) = poisson_mean_ci95(0, 1).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 3.689).abs() < 1e-3, "{hi}");
+        let (lo, hi) = poisson_mean_ci95(10, 1).unwrap();
+        assert!((lo - 4.795).abs() < 1e-3 && (hi - 18.39).abs() < 1e-2, "{lo} {hi}");
+        // Per seed: 10 events over 5 seeds.
+        let (lo, hi) = poisson_mean_ci95(10, 5).unwrap();
+        assert!((lo - 0.959).abs() < 1e-3 && (hi - 3.678).abs() < 1e-2, "{lo} {hi}");
+        assert_eq!(poisson_mean_ci95(3, 0), None);
+    }
+
+    #[test]
+    fn count_interval_is_never_negative_and_never_narrower_than_either_part() {
+        // 0 events in every seed: t says 0 ± 0, the count interval says up to 3.689/5 per run.
+        let zero = Summary::of(&[0.0; 5]).unwrap();
+        let (lo, hi) = count_ci95(&zero).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 3.689 / 5.0).abs() < 1e-3, "{hi}");
+        // Widely spread counts: the t interval is wider above and crosses 0 below (cut at 0).
+        let spread = Summary::of(&[0.0, 0.0, 0.0, 0.0, 40.0]).unwrap();
+        let (lo, hi) = count_ci95(&spread).unwrap();
+        assert_eq!(lo, 0.0);
+        assert_eq!(hi, spread.ci95_hi.unwrap());
     }
 }

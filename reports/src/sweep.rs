@@ -7,7 +7,7 @@
 //! DIR/aggregate.{csv,json}        per parameter point: n, mean, sd, 95% CI, min, max, seeds needed
 //! DIR/paired.csv                  paired differences between variants (by seed index), with the
 //!                                 paired t-test's p-value
-//! DIR/charts/*.{png,svg}          retransmissions by source, metrics vs parameters
+//! DIR/charts/*.{png,svg}          retransmissions by source and by cause, metrics vs parameters
 //! DIR/runs/<run_id>/...           each run's folder (write_run)
 //! DIR/report/index.html           write_report: findings, key chart, tables
 //! DIR/report/runs/<run_id>.html   write_report: one page per run
@@ -22,6 +22,7 @@ use crate::view::RunView;
 use crate::{Artifacts, Result, csvout, pcap};
 use models::record::RunLog;
 use models::segment::DataSource;
+use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,8 @@ pub fn run_dir(sweep_dir: &Path, run_id: &str) -> PathBuf {
 /// `summary.json`, `segments.csv`, `acks.csv`, `cc.csv`, `buffers.csv`, one
 /// `<link>.pcapng` per link direction, one `<conn>-sender.pcapng` per connection, and the
 /// charts `timeseq-<conn>`, `cc-<conn>` (per connection, named as the scenario names it, else
-/// `conn<N>`) and `retx-by-source`, each as PNG and SVG. Captures are headers-only (see
+/// `conn<N>`), `flows` (throughput per connection and bottleneck queues) and `retx-by-source`,
+/// each as PNG and SVG. Captures are headers-only (see
 /// [`write_run_with`] for the other artefact levels).
 pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> {
     write_run_with(dir, info, log, &Artifacts::all())
@@ -89,15 +91,61 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         );
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
+    // Throughput per connection and the bottleneck queues, on one time axis.
+    let t_flows = t_end.max(1e-6);
+    let mut queues = Vec::new();
+    let mut quiet_links = 0;
+    let deepest = log.queue.iter().map(|q| q.packets).max().unwrap_or(0);
+    for l in 0..info.links.len() {
+        let link = models::record::LinkId(l as u16);
+        match charts::queue_peaks(&log.queue, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
+            Some(p) => queues.push((info.link_name(link), p)),
+            None => quiet_links += 1,
+        }
+    }
+    let flows = charts::FlowsChart {
+        title: format!("Throughput and queues: {} ({})", info.scenario, info.run_id),
+        throughput: info
+            .conns
+            .iter()
+            .map(|c| {
+                (
+                    info.conn_name(c.conn),
+                    charts::throughput(&log.delivery, c.conn, t_flows, charts::RATE_BINS),
+                )
+            })
+            .collect(),
+        queues,
+        quiet_links,
+        queue_samples: !log.queue.is_empty(),
+        bin_s: t_flows / charts::FLOW_BINS as f64,
+        rate_bin_s: t_flows / charts::RATE_BINS as f64,
+        t_end: t_flows,
+    };
+    charts::render(dir, "flows", &flows)?;
     let bars = retx_bars(
-        format!("Retransmissions by source: {} ({})", info.scenario, info.run_id),
+        RetxSplit::Source,
+        format!(
+            "Retransmissions by the buffer region they came from: {} ({})",
+            info.scenario, info.run_id
+        ),
         "Run",
         vec![info.run_id.clone()],
         &[vec![(&report, 1.0)]],
         None,
+        None,
     );
     charts::render(dir, "retx-by-source", &bars)?;
     Ok(report)
+}
+
+/// What a retransmission bar chart splits its bars by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetxSplit {
+    /// The buffer region the first byte came from (`retransmissions.by_source`).
+    Source,
+    /// Why it was sent (`retransmissions.by_cause`).
+    Cause,
 }
 
 /// Layers for the by-source bars: the summary's five sources with the resend region split
@@ -118,44 +166,120 @@ fn source_layers(r: &RunReport) -> [(DataSource, f64); 6] {
     ]
 }
 
-/// Stacked bars of mean retransmissions by source per category; `groups[i]` holds the runs of
-/// category i with their weights (1/n for a mean).
+/// The causes in display order (bottom to top): plain words with the rule or RFC clause as a
+/// subtitle, colour (Okabe–Ito), and the count in a run.
+#[allow(clippy::type_complexity)]
+const CAUSES: [(&str, RGBColor, fn(&crate::metrics::ByCause) -> u64); 7] = [
+    (
+        "third duplicate ACK\nfast retransmit, RFC 5681 §3.2",
+        RGBColor(0, 114, 178),
+        |c| c.fast_retransmit,
+    ),
+    (
+        "partial ACK in recovery\nNewReno, RFC 6582 §3.2",
+        RGBColor(86, 180, 233),
+        |c| c.partial_ack,
+    ),
+    (
+        "loss detected by SACK\nSACK recovery, RFC 6675 §5",
+        RGBColor(0, 158, 115),
+        |c| c.sack_recovery,
+    ),
+    (
+        "retransmission timeout\nRTO and go-back-N, RFC 6298 §5",
+        RGBColor(213, 94, 0),
+        |c| c.rto,
+    ),
+    (
+        "zero-window probe\nrepeats a byte, RFC 9293 §3.8.6.1",
+        RGBColor(240, 228, 66),
+        |c| c.probe,
+    ),
+    (
+        "new owner's resend after handover\n[SndNxt, SndMax), rule 12",
+        RGBColor(204, 121, 167),
+        |c| c.resend_region,
+    ),
+    (
+        "untagged (sent as new data)\nshould be 0: a defect if shown",
+        RGBColor(120, 120, 120),
+        |c| c.new_data,
+    ),
+];
+
+/// A run's retransmissions split `split`'s way: (legend label, colour, count) bottom to top.
+fn retx_layers(split: RetxSplit, r: &RunReport) -> Vec<(String, RGBColor, f64)> {
+    match split {
+        RetxSplit::Source => source_layers(r)
+            .iter()
+            .map(|&(src, v)| (charts::source_legend(src).to_string(), charts::source_color(src), v))
+            .collect(),
+        RetxSplit::Cause => CAUSES
+            .iter()
+            .map(|(l, c, f)| (l.to_string(), *c, f(&r.retransmissions.by_cause) as f64))
+            .collect(),
+    }
+}
+
+/// Stacked bars of mean retransmissions split by source or cause per category; `groups[i]`
+/// holds the runs of category i with their weights (1/n for a mean). `whiskers`: the 95%
+/// interval of the mean total per category (see [`crate::stats::count_ci95`]).
 fn retx_bars(
+    split: RetxSplit,
     title: String,
     x_label: &str,
     categories: Vec<String>,
     groups: &[Vec<(&RunReport, f64)>],
     whiskers: Option<Vec<Option<(f64, f64)>>>,
+    grouping: Option<charts::Grouping>,
 ) -> StackedBars {
-    let order = source_layers(&RunReport::default()).map(|(s, _)| s);
-    let layers = order
-        .iter()
+    let blank = retx_layers(split, &RunReport::default());
+    let mut layers: Vec<(String, RGBColor, Vec<f64>)> = blank
+        .into_iter()
         .enumerate()
-        .map(|(k, &src)| {
+        .map(|(k, (label, colour, _))| {
             let vals = groups
                 .iter()
                 .map(|g| {
                     let mut sum = 0.0;
                     for (r, w) in g {
-                        sum += source_layers(r)[k].1 * w;
+                        sum += retx_layers(split, r)[k].2 * w;
                     }
                     sum
                 })
                 .collect();
-            (charts::source_label(src).to_string(), charts::source_color(src), vals)
+            (label, colour, vals)
         })
         .collect();
+    // The untagged layer only when something is in it (it should never be).
+    if split == RetxSplit::Cause
+        && let Some(last) = layers.last()
+        && last.2.iter().all(|v| *v == 0.0)
+    {
+        layers.pop();
+    }
     let mut note = vec!["Counted at the first hop (rule 12).".to_string()];
     if whiskers.is_some() {
-        note.push("Bars: mean across seeds.".to_string());
+        note.extend(
+            [
+                "Bars: mean per run across seeds.",
+                "Whiskers: 95% CI of the mean total:",
+                "Student t across seeds, cut at 0,",
+                "widened to the exact Poisson (Garwood)",
+                "interval where that is wider, so rare",
+                "counts (0 in every seed) keep an interval.",
+            ]
+            .map(String::from),
+        );
     }
     StackedBars {
         title,
-        y_label: "Retransmitted segments".into(),
+        y_label: "Retransmitted segments per run".into(),
         x_label: x_label.into(),
         categories,
         layers,
-        whiskers: whiskers.map(|w| ("total: min-max across seeds".to_string(), w)),
+        whiskers: whiskers.map(|w| ("total: 95% CI of the mean".to_string(), w)),
+        grouping,
         note,
     }
 }
@@ -348,6 +472,12 @@ pub(crate) const KEY_METRICS: [&str; 6] = [
 /// `runs` are in sweep order (the order points and values appear in every output); write
 /// each run's folder first with [`write_run`] into [`run_dir`].
 pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
+    write_sweep_with(dir, runs, &LineCharts::default())
+}
+
+/// [`write_sweep`] with the line charts drawn as `lines` says (e.g. which axes are
+/// probabilities, shown in %).
+pub fn write_sweep_with(dir: &Path, runs: &[RunReport], lines: &LineCharts) -> Result<Aggregate> {
     let agg = Aggregate::from_runs(runs, Aggregate::DEFAULT_TARGET);
     let examples = crate::example_runs(runs);
     let rows: Vec<ResultRow> = runs
@@ -380,7 +510,7 @@ pub fn write_sweep(dir: &Path, runs: &[RunReport]) -> Result<Aggregate> {
         })
         .collect();
     write_atomic(&dir.join("paired.csv"), &csv_bytes(&paired)?)?;
-    let charts = sweep_charts(&dir.join("charts"), runs, &agg)?;
+    let charts = sweep_charts(&dir.join("charts"), runs, &agg, lines)?;
     let first = runs.first();
     let meta = SweepMeta {
         scenario: first.map(|r| r.scenario.clone()).unwrap_or_default(),
@@ -434,11 +564,42 @@ pub(crate) fn numeric_axes(agg: &Aggregate) -> Vec<String> {
 fn ci_point(p: &crate::aggregate::PointAggregate, metric: &str, x: f64) -> Option<CiPoint> {
     let (_, _, scale) = metric_label(metric);
     let s = p.metric(metric)?.summary?;
+    let ci = if is_count(metric) {
+        crate::stats::count_ci95(&s)
+    } else {
+        s.ci95_lo.zip(s.ci95_hi)
+    };
     Some(CiPoint {
         x,
         mean: s.mean * scale,
-        ci: s.ci95_lo.zip(s.ci95_hi).map(|(a, b)| (a * scale, b * scale)),
+        ci: ci.map(|(a, b)| (a * scale, b * scale)),
     })
+}
+
+/// Whether `metric` counts events per run (its interval is [`crate::stats::count_ci95`]).
+pub(crate) fn is_count(metric: &str) -> bool {
+    metric.starts_with("retransmissions.")
+        || matches!(metric, "rto_count" | "spurious_retransmissions")
+        || metric.ends_with(".rto_count")
+}
+
+/// The chart note lines saying which 95% interval the whiskers of `metric` are.
+pub(crate) fn interval_note(metric: &str) -> Vec<String> {
+    let lines: &[&str] = if is_count(metric) {
+        &[
+            "Mean with 95% CI: Student t cut at 0,",
+            "widened to the exact Poisson interval",
+            "where wider (rare counts).",
+        ]
+    } else {
+        &["Mean with 95% CI (Student t)."]
+    };
+    lines.iter().map(|l| l.to_string()).collect()
+}
+
+/// The value of `axis` in `params` ("–" if the point lacks it).
+fn param<'a>(params: &'a [(String, String)], axis: &str) -> &'a str {
+    params.iter().find(|(k, _)| k == axis).map_or("–", |(_, v)| v.as_str())
 }
 
 pub(crate) fn metric_axis_label(metric: &str) -> (String, String) {
@@ -451,7 +612,7 @@ pub(crate) fn metric_axis_label(metric: &str) -> (String, String) {
     (label.clone(), format!("{label} [{unit}]"))
 }
 
-fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<String>> {
+fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate, lines: &LineCharts) -> Result<Vec<String>> {
     let mut written = Vec::new();
     // Retransmissions by source: one bar per point, mean across successful seeds.
     let groups: Vec<Vec<(&RunReport, f64)>> = agg
@@ -466,136 +627,191 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
             rs.into_iter().map(|r| (r, w)).collect()
         })
         .collect();
-    let whiskers = agg
+    let whiskers: Vec<Option<(f64, f64)>> = agg
         .points
         .iter()
         .map(|p| {
             p.metric("retransmissions.total")
                 .and_then(|m| m.summary)
-                .map(|s| (s.min, s.max))
+                .and_then(|s| crate::stats::count_ci95(&s))
         })
         .collect();
     let scenario = runs.first().map_or("", |r| r.scenario.as_str());
-    // One label line per axis (values only; the axis names are in the x description).
+    // With two or more axes the bars are grouped by the first (outer) one, written once under
+    // its group; each bar is labelled with the other axes' values, one line per axis.
+    let outer = (agg.axes.len() >= 2).then(|| agg.axes[0].clone());
+    let inner: Vec<&String> = agg.axes.iter().filter(|a| Some(*a) != outer.as_ref()).collect();
     let x_label = if agg.axes.is_empty() {
         "Parameter point".to_string()
     } else {
-        format!("Parameter point ({})", agg.axes.join(" / "))
+        format!(
+            "Parameter point ({})",
+            inner.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" / ")
+        )
     };
-    let cats = agg
+    let cats: Vec<String> = agg
         .points
         .iter()
         .map(|p| {
             if p.params.is_empty() {
                 p.label.clone()
             } else {
-                agg.axes
-                    .iter()
-                    .map(|a| p.params.iter().find(|(k, _)| k == a).map_or("–", |(_, v)| v.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                inner.iter().map(|a| param(&p.params, a)).collect::<Vec<_>>().join("\n")
             }
         })
         .collect();
-    let bars = retx_bars(
-        format!("Retransmissions by source: {scenario}"),
-        &x_label,
-        cats,
-        &groups,
-        Some(whiskers),
-    );
-    charts::render(dir, "retx-by-source", &bars)?;
-    written.push("retx-by-source".to_string());
-    let numeric = numeric_axes(agg);
-    for metric in KEY_METRICS {
-        let (label, y_label) = metric_axis_label(metric);
-        let ns: Vec<u64> = agg
-            .points
-            .iter()
-            .filter_map(|p| p.metric(metric)?.summary.map(|s| s.n))
-            .collect();
-        let (lo, hi) = (
-            ns.iter().min().copied().unwrap_or(0),
-            ns.iter().max().copied().unwrap_or(0),
+    let grouping = || {
+        outer.as_ref().map(|a| charts::Grouping {
+            axis: a.clone(),
+            values: agg.points.iter().map(|p| param(&p.params, a).to_string()).collect(),
+        })
+    };
+    for (split, stem, what) in [
+        (
+            RetxSplit::Source,
+            "retx-by-source",
+            "Retransmissions by the buffer region they came from",
+        ),
+        (
+            RetxSplit::Cause,
+            "retx-by-cause",
+            "Retransmissions by why they were sent",
+        ),
+    ] {
+        let bars = retx_bars(
+            split,
+            format!("{what}: {scenario}"),
+            &x_label,
+            cats.clone(),
+            &groups,
+            Some(whiskers.clone()),
+            grouping(),
         );
-        let n = if lo == hi {
-            format!("{lo}")
-        } else {
-            format!("{lo}-{hi}")
-        };
-        let note = vec![
-            "Mean with 95% CI (Student t).".to_string(),
-            format!("n = {n} seeds per point."),
-        ];
-        if numeric.is_empty() {
-            let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
-            let pts = agg
-                .points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| ci_point(p, metric, i as f64))
-                .collect();
-            let chart = CiChart {
-                title: format!("{label}: {scenario}"),
-                y_label,
-                x: XAxis::Categories("Parameter point".into(), cats),
-                series: vec![CiSeries {
-                    label: scenario.to_string(),
-                    points: pts,
-                }],
-                note,
-                non_negative: true,
+        charts::render(dir, stem, &bars)?;
+        written.push(stem.to_string());
+    }
+    written.extend(line_charts(dir, agg, scenario, lines)?);
+    Ok(written)
+}
+
+/// How the sweep's line charts (a metric's mean with its 95% CI against a numeric axis) are
+/// drawn: `report --x AXIS --series AXIS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineCharts {
+    /// The x axis (a numeric sweep axis); default: one chart per numeric axis.
+    pub x: Option<String>,
+    /// The axis whose values are the lines (any other axis), the remaining axes giving one
+    /// chart per combination of their values; default: one line per combination of all the
+    /// other axes.
+    pub series: Option<String>,
+    /// Axes whose values are probabilities, shown as % on the x axis.
+    pub percent: Vec<String>,
+}
+
+impl LineCharts {
+    /// True when the axes are chosen (not the default charts).
+    pub fn chosen(&self) -> bool {
+        self.x.is_some() || self.series.is_some()
+    }
+
+    /// Checks the choice against the sweep's axes: the x axis must be a numeric axis, the
+    /// series axis another axis of the sweep.
+    pub(crate) fn check(&self, agg: &Aggregate) -> Result<()> {
+        let numeric = numeric_axes(agg);
+        let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        if let Some(x) = &self.x
+            && !numeric.contains(x)
+        {
+            let why = if agg.axes.contains(x) {
+                "is not numeric (or takes one value)"
+            } else {
+                "is not an axis of this sweep"
             };
-            let stem = format!("{}-by-point", sanitize(metric));
-            charts::render(dir, &stem, &chart)?;
-            written.push(stem);
-            continue;
+            return Err(crate::ReportError::Invalid(format!(
+                "--x {x}: {why}; the numeric axes are: {}",
+                list(&numeric)
+            )));
         }
-        for axis in &numeric {
-            // One line per variant: the other parameters.
-            let mut series: Vec<CiSeries> = Vec::new();
-            for p in &agg.points {
-                let Some(x) = p
-                    .params
-                    .iter()
-                    .find(|(k, _)| k == axis)
-                    .and_then(|(_, v)| v.parse::<f64>().ok())
-                else {
-                    continue;
-                };
-                let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
-                let name = if others.is_empty() {
-                    scenario.to_string()
-                } else {
-                    crate::info::params_label(&others)
-                };
-                let Some(pt) = ci_point(p, metric, x) else { continue };
-                match series.iter_mut().find(|s| s.label == name) {
-                    Some(s) => s.points.push(pt),
-                    None => series.push(CiSeries {
-                        label: name,
-                        points: vec![pt],
-                    }),
-                }
+        if let Some(s) = &self.series {
+            if !agg.axes.contains(s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: not an axis of this sweep; its axes are: {}",
+                    list(&agg.axes)
+                )));
             }
-            for s in &mut series {
-                s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            if self.x.as_ref() == Some(s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: the same axis as --x; choose another of: {}",
+                    list(&agg.axes.iter().filter(|a| *a != s).cloned().collect::<Vec<_>>())
+                )));
             }
-            let chart = CiChart {
-                title: format!("{label} vs {axis}: {scenario}"),
-                y_label: y_label.clone(),
-                x: XAxis::Numeric(axis.clone()),
-                series,
-                note: note.clone(),
-                non_negative: true,
-            };
-            let stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
-            charts::render(dir, &stem, &chart)?;
-            written.push(stem);
+            if self.x.is_none() && !numeric.iter().any(|a| a != s) {
+                return Err(crate::ReportError::Invalid(format!(
+                    "--series {s}: no other numeric axis to draw against (numeric axes: {})",
+                    list(&numeric)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One (axis, value) of a point.
+type Param = (String, String);
+
+/// The value of `axis` at a point as a number, if it is one.
+fn num_param(params: &[(String, String)], axis: &str) -> Option<f64> {
+    params.iter().find(|(k, _)| k == axis)?.1.parse().ok()
+}
+
+/// One line per `line_of(point)` (its label), its points at the x axis' values, sorted by x.
+fn series_of(
+    agg: &Aggregate,
+    axis: &str,
+    metric: &str,
+    keep: &dyn Fn(&[Param]) -> bool,
+    line_of: &dyn Fn(&[Param]) -> String,
+) -> Vec<CiSeries> {
+    let mut series: Vec<CiSeries> = Vec::new();
+    for p in agg.points.iter().filter(|p| keep(&p.params)) {
+        let Some(x) = num_param(&p.params, axis) else { continue };
+        let Some(pt) = ci_point(p, metric, x) else { continue };
+        let name = line_of(&p.params);
+        match series.iter_mut().find(|s| s.label == name) {
+            Some(s) => s.points.push(pt),
+            None => series.push(CiSeries {
+                label: name,
+                points: vec![pt],
+            }),
         }
     }
-    // One flow against another: goodput per connection, one line per connection (and per
-    // variant of the other parameters), when the runs have several connections.
+    for s in &mut series {
+        s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    series
+}
+
+/// Writes the line charts into `dir` as `opts` chooses and returns their stems in display
+/// order: per key metric (and goodput per connection for multi-connection runs) against the
+/// x axis. Default stems `<metric>-vs-<x>`; with a series axis `<metric>-vs-<x>-by-<series>`,
+/// plus `-at-<other axes' values>` when other axes remain.
+pub(crate) fn line_charts(dir: &Path, agg: &Aggregate, scenario: &str, opts: &LineCharts) -> Result<Vec<String>> {
+    opts.check(agg)?;
+    let mut written = Vec::new();
+    let numeric = numeric_axes(agg);
+    let xs: Vec<String> = match (&opts.x, &opts.series) {
+        (Some(x), _) => vec![x.clone()],
+        (None, Some(s)) => numeric.iter().filter(|a| *a != s).cloned().collect(),
+        (None, None) => numeric.clone(),
+    };
+    let x_axis = |axis: &str| {
+        if opts.percent.iter().any(|a| a == axis) {
+            XAxis::Percent(axis.to_string())
+        } else {
+            XAxis::Numeric(axis.to_string())
+        }
+    };
+    // Goodput per connection when the runs have several connections.
     let conns: Vec<String> = agg
         .points
         .first()
@@ -611,53 +827,157 @@ fn sweep_charts(dir: &Path, runs: &[RunReport], agg: &Aggregate) -> Result<Vec<S
                 .collect()
         })
         .unwrap_or_default();
-    if conns.len() < 2 {
+    let mut metrics: Vec<(String, Option<String>)> = KEY_METRICS.iter().map(|m| (m.to_string(), None)).collect();
+    if let Some(c) = conns.first().filter(|_| conns.len() >= 2) {
+        metrics.push((format!("conn.{c}.goodput_bps"), Some(c.clone())));
+    }
+    if numeric.is_empty() && !opts.chosen() {
+        // No numeric axis: each key metric per point, side by side.
+        for metric in KEY_METRICS {
+            let (label, y_label) = metric_axis_label(metric);
+            let cats: Vec<String> = agg.points.iter().map(|p| p.label.clone()).collect();
+            let pts = agg
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| ci_point(p, metric, i as f64))
+                .collect();
+            let mut note = interval_note(metric);
+            note.push(seeds_note(agg, metric));
+            let chart = CiChart {
+                title: format!("{label}: {scenario}"),
+                y_label,
+                x: XAxis::Categories("Parameter point".into(), cats),
+                series: vec![CiSeries {
+                    label: scenario.to_string(),
+                    points: pts,
+                }],
+                note,
+                non_negative: true,
+            };
+            let stem = format!("{}-by-point", sanitize(metric));
+            charts::render(dir, &stem, &chart)?;
+            written.push(stem);
+        }
         return Ok(written);
     }
-    for axis in &numeric {
-        let mut series: Vec<CiSeries> = Vec::new();
-        for p in &agg.points {
-            let Some(x) = p
-                .params
+    for (metric, conn) in &metrics {
+        // Per connection: one line per connection in one chart (default only).
+        if conn.is_some() && opts.series.is_some() {
+            continue;
+        }
+        for axis in &xs {
+            // The other axes: the series axis gives the lines; the rest give one chart per
+            // combination (with a series axis) or join the line label (without).
+            let rest: Vec<&String> = agg
+                .axes
                 .iter()
-                .find(|(k, _)| k == axis)
-                .and_then(|(_, v)| v.parse::<f64>().ok())
-            else {
-                continue;
-            };
-            let others: Vec<(String, String)> = p.params.iter().filter(|(k, _)| k != axis).cloned().collect();
-            for c in &conns {
-                let name = if others.is_empty() {
-                    c.clone()
-                } else {
-                    format!("{c}, {}", crate::info::params_label(&others))
-                };
-                let Some(pt) = ci_point(p, &format!("conn.{c}.goodput_bps"), x) else {
-                    continue;
-                };
-                match series.iter_mut().find(|s| s.label == name) {
-                    Some(s) => s.points.push(pt),
-                    None => series.push(CiSeries {
-                        label: name,
-                        points: vec![pt],
-                    }),
+                .filter(|a| *a != axis && Some(*a) != opts.series.as_ref())
+                .collect();
+            let panels: Vec<Vec<(String, String)>> = match &opts.series {
+                Some(_) if !rest.is_empty() => {
+                    let mut v: Vec<Vec<(String, String)>> = Vec::new();
+                    for p in &agg.points {
+                        let at: Vec<(String, String)> =
+                            p.params.iter().filter(|(k, _)| rest.contains(&k)).cloned().collect();
+                        if !v.contains(&at) {
+                            v.push(at);
+                        }
+                    }
+                    v
                 }
+                _ => vec![Vec::new()],
+            };
+            for at in &panels {
+                let keep = |params: &[(String, String)]| at.iter().all(|kv| params.contains(kv));
+                let series = if conn.is_some() {
+                    let mut all = Vec::new();
+                    for c in &conns {
+                        let line = |params: &[(String, String)]| {
+                            let others: Vec<(String, String)> =
+                                params.iter().filter(|(k, _)| k != axis).cloned().collect();
+                            if others.is_empty() {
+                                c.clone()
+                            } else {
+                                format!("{c}, {}", crate::info::params_label(&others))
+                            }
+                        };
+                        all.extend(series_of(agg, axis, &format!("conn.{c}.goodput_bps"), &keep, &line));
+                    }
+                    all
+                } else {
+                    let line = |params: &[(String, String)]| match &opts.series {
+                        Some(s) => format!("{s}={}", param(params, s)),
+                        None => {
+                            let others: Vec<(String, String)> =
+                                params.iter().filter(|(k, _)| k != axis).cloned().collect();
+                            if others.is_empty() {
+                                scenario.to_string()
+                            } else {
+                                crate::info::params_label(&others)
+                            }
+                        }
+                    };
+                    series_of(agg, axis, metric, &keep, &line)
+                };
+                let (title, y_label, stem, mut note) = if conn.is_some() {
+                    (
+                        format!("Goodput per connection vs {axis}: {scenario}"),
+                        "Goodput [Mbit/s]".to_string(),
+                        format!("conn-goodput-vs-{}", sanitize(axis)),
+                        vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
+                    )
+                } else {
+                    let (label, y_label) = metric_axis_label(metric);
+                    let mut title = format!("{label} vs {axis}");
+                    let mut stem = format!("{}-vs-{}", sanitize(metric), sanitize(axis));
+                    if let Some(s) = &opts.series {
+                        title.push_str(&format!(", one line per {s}"));
+                        stem.push_str(&format!("-by-{}", sanitize(s)));
+                    }
+                    if !at.is_empty() {
+                        let l = crate::info::params_label(at);
+                        title.push_str(&format!(" at {l}"));
+                        stem.push_str(&format!("-at-{}", sanitize(&l)));
+                    }
+                    title.push_str(&format!(": {scenario}"));
+                    let mut note = interval_note(metric);
+                    note.push(seeds_note(agg, metric));
+                    (title, y_label, stem, note)
+                };
+                if opts.percent.iter().any(|a| a == axis) {
+                    note.push(format!("{axis} is a probability, shown in %."));
+                }
+                let chart = CiChart {
+                    title,
+                    y_label,
+                    x: x_axis(axis),
+                    series,
+                    note,
+                    non_negative: true,
+                };
+                charts::render(dir, &stem, &chart)?;
+                written.push(stem);
             }
         }
-        for s in &mut series {
-            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
-        }
-        let chart = CiChart {
-            title: format!("Goodput per connection vs {axis}: {scenario}"),
-            y_label: "Goodput [Mbit/s]".into(),
-            x: XAxis::Numeric(axis.clone()),
-            series,
-            note: vec!["Mean with 95% CI (Student t), one line per connection.".to_string()],
-            non_negative: true,
-        };
-        let stem = format!("conn-goodput-vs-{}", sanitize(axis));
-        charts::render(dir, &stem, &chart)?;
-        written.push(stem);
     }
     Ok(written)
+}
+
+/// "n = ... seeds per point." for `metric`.
+fn seeds_note(agg: &Aggregate, metric: &str) -> String {
+    let ns: Vec<u64> = agg
+        .points
+        .iter()
+        .filter_map(|p| p.metric(metric)?.summary.map(|s| s.n))
+        .collect();
+    let (lo, hi) = (
+        ns.iter().min().copied().unwrap_or(0),
+        ns.iter().max().copied().unwrap_or(0),
+    );
+    if lo == hi {
+        format!("n = {lo} seeds per point.")
+    } else {
+        format!("n = {lo}-{hi} seeds per point.")
+    }
 }

@@ -148,6 +148,14 @@ enum Command {
     Report {
         /// Sweep folder.
         dir: PathBuf,
+        /// Draw the line charts against this numeric sweep axis (default: one set of charts
+        /// per numeric axis). Probabilities are shown in %.
+        #[arg(long, value_name = "AXIS")]
+        x: Option<String>,
+        /// One line per value of this sweep axis (default: one line per combination of the
+        /// other axes); any remaining axes give one chart per combination of their values.
+        #[arg(long, value_name = "AXIS")]
+        series: Option<String>,
     },
     /// Compare two sweep folders metric by metric (difference, CI overlap), with charts.
     Compare {
@@ -155,7 +163,9 @@ enum Command {
         a: PathBuf,
         /// Folder compared with it.
         b: PathBuf,
-        /// Where to write the comparison (default: target/offsim/compare).
+        /// Where to write the comparison (default: target/offsim/compare/<A>-vs-<B>). Must be
+        /// new, empty, or an earlier comparison of the same two folders: never overwritten
+        /// otherwise.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print the comparison rows as JSON on stdout instead of the table.
@@ -306,13 +316,18 @@ fn dispatch(command: Command) -> Result<Done> {
             })
         }
         Command::Check { files, set, json } => check(&files, &set, json).map(|()| Done::Ok),
-        Command::Report { dir } => {
+        Command::Report { dir, x, series } => {
             if !dir.is_dir() {
                 bail!("{}: no such folder", dir.display());
             }
             let _lock = folder::lock(&dir, "report")?;
             check_reportable(&dir)?;
-            reports::write_report(&dir)?;
+            let lines = reports::LineCharts {
+                x,
+                series,
+                percent: sweep::probability_axes(&dir)?,
+            };
+            reports::write_report_with(&dir, &lines)?;
             if !dir.join("results.json").is_file() {
                 // A run folder: its report is one of its files now.
                 folder::mark_complete(&dir)?;
@@ -681,7 +696,17 @@ fn check(files: &[PathBuf], sets: &[SetArg], json: bool) -> Result<()> {
 }
 
 fn compare(a: &Path, b: &Path, out: Option<PathBuf>, json: bool) -> Result<()> {
-    let out = out.unwrap_or_else(|| PathBuf::from("target/offsim/compare"));
+    // Default: one folder per pair under target/offsim/compare, so that comparing another pair
+    // never lands in (and is never refused by) an earlier comparison's folder.
+    let name = |p: &Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "folder".into())
+    };
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("target/offsim/compare").join(reports::sanitize(&format!("{}-vs-{}", name(a), name(b))))
+    });
     let _lock = folder::lock(&out, "compare")?;
     let rows = reports::compare(a, b, &out)?;
     if json {

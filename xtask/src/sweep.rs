@@ -455,11 +455,51 @@ fn is_atomic_temp(name: &str) -> bool {
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Writes the sweep-level results and the HTML report.
+/// Writes the sweep-level results and the HTML report (probability axes in % on the charts).
 fn finish(out: &Path, reports: &[RunReport]) -> Result<()> {
-    reports::write_sweep(out, reports)?;
+    let lines = reports::LineCharts {
+        percent: probability_axes(out)?,
+        ..Default::default()
+    };
+    reports::write_sweep_with(out, reports, &lines)?;
     reports::write_report(out)?;
     Ok(())
+}
+
+/// Field paths (their ends) the scenario validator checks as probabilities in [0, 1]
+/// (`scenarios/src/validate.rs`, `prob`): an axis setting one is drawn in %.
+const PROBABILITY_FIELDS: [&str; 8] = [
+    ".Bernoulli.p",
+    ".GilbertElliott.p_good_to_bad",
+    ".GilbertElliott.p_bad_to_good",
+    ".GilbertElliott.loss_good",
+    ".GilbertElliott.loss_bad",
+    ".Reorder.fraction",
+    ".Duplicate.p",
+    ".Corrupt.p",
+];
+
+/// The axes of the sweep in folder `dir` (its `manifest.json` scenario) whose path sets a
+/// probability. A folder without a manifest (written by an older build) has none.
+pub(crate) fn probability_axes(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join("manifest.json");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path)?).with_context(|| format!("{}: not JSON", path.display()))?;
+    let text = m["scenario_text"]
+        .as_str()
+        .with_context(|| format!("{}: no scenario_text", path.display()))?;
+    let scenario = scenarios::parse(text, &path)?;
+    Ok(scenario
+        .sweep
+        .map(|s| s.axes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| PROBABILITY_FIELDS.iter().any(|f| a.path.ends_with(f)))
+        .map(|a| a.name)
+        .collect())
 }
 
 /// Combines shard folders into one sweep folder, identical to the unsharded sweep's. Every

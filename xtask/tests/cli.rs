@@ -384,3 +384,36 @@ fn offsim_binary_has_the_same_commands() {
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).contains("Usage: offsim check"));
 }
+
+/// Issue 15: `report DIR --x AXIS --series AXIS` redraws the line charts against the chosen
+/// axes; loss (a Bernoulli probability in the scenario) reads in % on every line chart, the
+/// sweep's own too; an axis the sweep cannot draw against is refused with the ones it can.
+#[test]
+fn report_chooses_the_x_and_series_axes_and_shows_probabilities_in_percent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sweep");
+    let out_s = out.to_str().unwrap();
+    // The loss 1.0 point fails on purpose (exit status 3); its seed still reports.
+    fails(
+        &["sweep", SWEEP, "--seeds", "1", "--artifacts", "summary", "--out", out_s],
+        3,
+    );
+    let charts = out.join("charts");
+    let own = std::fs::read_to_string(charts.join("goodput_bps-vs-loss.svg")).unwrap();
+    assert!(
+        own.contains("loss [%]") && own.contains("2 %"),
+        "the sweep's own chart: loss not in %"
+    );
+    ok(&["report", out_s, "--x", "loss", "--series", "offload"]);
+    let chosen = std::fs::read_to_string(charts.join("goodput_bps-vs-loss-by-offload.svg")).unwrap();
+    for text in ["loss [%]", "offload=none", "offload=mid", "one line per offload"] {
+        assert!(chosen.contains(text), "chosen chart lacks {text:?}");
+    }
+    let html = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    assert!(html.contains("goodput_bps-vs-loss-by-offload.png"));
+    let bad = fails(&["report", out_s, "--x", "offload"], 1);
+    assert!(
+        bad.contains("--x offload: is not numeric (or takes one value); the numeric axes are: loss"),
+        "{bad}"
+    );
+}

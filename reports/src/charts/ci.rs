@@ -27,6 +27,8 @@ pub(crate) struct CiSeries {
 pub(crate) enum XAxis {
     /// A numeric parameter; its name and unit as the axis label.
     Numeric(String),
+    /// A numeric parameter that is a probability: ticks in %, the label gets "[%]".
+    Percent(String),
     /// Categories at x = 0, 1, ...; series are dodged side by side, not joined.
     Categories(String, Vec<String>),
 }
@@ -69,8 +71,8 @@ impl CiChart {
         let centred = i as f64 - (ns as f64 - 1.0) / 2.0;
         match self.x {
             XAxis::Categories(..) => centred * (0.6 / ns as f64),
-            XAxis::Numeric(_) if ns < 2 => 0.0,
-            XAxis::Numeric(_) => {
+            XAxis::Numeric(_) | XAxis::Percent(_) if ns < 2 => 0.0,
+            XAxis::Numeric(_) | XAxis::Percent(_) => {
                 let mut xs: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).collect();
                 xs.sort_by(f64::total_cmp);
                 xs.dedup();
@@ -117,10 +119,10 @@ impl Chart for CiChart {
         let mut note = self.note.clone();
         if self.series.len() > 1 {
             note.push(match self.x {
-                XAxis::Numeric(_) => "Variants are offset slightly in x".to_string(),
+                XAxis::Numeric(_) | XAxis::Percent(_) => "Variants are offset slightly in x".to_string(),
                 XAxis::Categories(..) => "Series side by side per category.".to_string(),
             });
-            if matches!(self.x, XAxis::Numeric(_)) {
+            if matches!(self.x, XAxis::Numeric(_) | XAxis::Percent(_)) {
                 note.push("so none hides another.".to_string());
             }
         }
@@ -150,14 +152,19 @@ impl Chart for CiChart {
             padded(y_base, y_hi)
         };
         let (x_range, x_desc) = match &self.x {
-            XAxis::Numeric(d) => {
+            XAxis::Numeric(d) | XAxis::Percent(d) => {
                 // Room on both sides so end points, their whiskers and the dodge clear the frame.
                 let pad = if x_hi > x_lo {
                     0.08 * (x_hi - x_lo)
                 } else {
                     x_hi.abs().max(1.0) * 0.5
                 };
-                ((x_lo - pad)..(x_hi + pad), d.clone())
+                let desc = if matches!(self.x, XAxis::Percent(_)) {
+                    format!("{d} [%]")
+                } else {
+                    d.clone()
+                };
+                ((x_lo - pad)..(x_hi + pad), desc)
             }
             XAxis::Categories(d, c) => (-0.5..(c.len().max(1) as f64 - 0.5), d.clone()),
         };
@@ -171,8 +178,10 @@ impl Chart for CiChart {
             .s()?;
         let (pw, _) = plot.dim_in_pixel();
         let x_fmt = tick_format(x_range_span);
+        let pct_fmt = tick_format(x_range_span * 100.0);
         let fmt = |v: &f64| match &self.x {
             XAxis::Numeric(_) => x_fmt(v),
+            XAxis::Percent(_) => format!("{} %", pct_fmt(&(v * 100.0))),
             XAxis::Categories(_, c) => {
                 let i = v.round();
                 let max_chars = ((pw as f64 - 110.0) / c.len().max(1) as f64 / 7.5).max(4.0) as usize;
@@ -204,7 +213,7 @@ impl Chart for CiChart {
             (a - ox, b - oy)
         };
         // Lines first, then whiskers, then markers on top, so no line hides a marker.
-        if matches!(self.x, XAxis::Numeric(_)) {
+        if matches!(self.x, XAxis::Numeric(_) | XAxis::Percent(_)) {
             for (i, s) in self.series.iter().enumerate() {
                 let d = self.dodge(i);
                 let pts: Vec<(i32, i32)> = s.points.iter().map(|p| px(p.x + d, p.mean)).collect();

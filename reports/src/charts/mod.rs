@@ -8,11 +8,13 @@
 mod bars;
 mod cc;
 mod ci;
+mod flows;
 mod timeseq;
 
-pub(crate) use bars::StackedBars;
+pub(crate) use bars::{Grouping, StackedBars};
 pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
+pub(crate) use flows::{BINS as FLOW_BINS, FlowsChart, RATE_BINS, queue_peaks, throughput};
 pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
 
 use crate::io::write_atomic;
@@ -140,6 +142,29 @@ pub(crate) fn source_label(s: DataSource) -> &'static str {
         DataSource::DelegatedUnsent => "delegated unsent [SndMax,end)",
         DataSource::PostedAfterOffload => "posted after offload",
         DataSource::ReturnedAtUpload => "returned at upload",
+    }
+}
+
+/// A source in plain words, with its region of the delegated chain (chimney spec) as a
+/// subtitle line, for bar-chart legends.
+pub(crate) fn source_legend(s: DataSource) -> &'static str {
+    match s {
+        DataSource::None | DataSource::HostQueue => "the host stack's own queue\nnot delegated",
+        DataSource::DelegatedUnacked => "sent, unacked, in the delegated chain\n[SndUna, SndNxt)",
+        DataSource::DelegatedResend => "to resend, in the delegated chain\n[SndNxt, SndMax)",
+        DataSource::DelegatedUnsent => "never-sent data in the delegated chain\n[SndMax, end)",
+        DataSource::PostedAfterOffload => "posted to the target after offload\nnew sends after the handover",
+        DataSource::ReturnedAtUpload => "returned by the target at upload\nback in the host queue",
+    }
+}
+
+/// Up to five names joined with ", ", then "and N more".
+pub(crate) fn ellipsize_list(names: &[String]) -> String {
+    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        format!("{shown} and {} more", names.len() - 5)
+    } else {
+        shown
     }
 }
 
@@ -299,8 +324,12 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let font = (FONT, 14).into_font().color(&BLACK);
     let top = 60;
     let row = 24;
-    for (i, it) in items.iter().enumerate() {
-        let y = top + row * i as i32;
+    // A label's lines after the first (`\n`) are a smaller grey subtitle below it, e.g. the
+    // chimney region of a plain-words source name.
+    let sub = (FONT, 12).into_font().color(&RGBColor(90, 90, 90));
+    let mut y = top - row;
+    for it in items {
+        y += row;
         let (x0, x1, xm) = (8, 40, 24);
         match it.mark {
             Mark::Line(c, w) => area
@@ -348,11 +377,20 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
             }
             Mark::Shape(c, shape) => draw_marker(area, (xm, y), shape, c, 5)?,
         }
-        area.draw(&Text::new(it.label.clone(), (x1 + 8, y - 8), font.clone()))
-            .s()?;
+        let mut lines = it.label.split('\n');
+        area.draw(&Text::new(
+            lines.next().unwrap_or("").to_string(),
+            (x1 + 8, y - 8),
+            font.clone(),
+        ))
+        .s()?;
+        for l in lines {
+            y += 16;
+            area.draw(&Text::new(l.to_string(), (x1 + 8, y - 6), sub.clone())).s()?;
+        }
     }
     let small = (FONT, 12).into_font().color(&DARK);
-    let y0 = top + row * items.len() as i32 + 16;
+    let y0 = y + row + 16;
     for (i, line) in note.iter().enumerate() {
         area.draw(&Text::new(line.clone(), (8, y0 + 18 * i as i32), small.clone()))
             .s()?;

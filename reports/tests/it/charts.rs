@@ -285,3 +285,212 @@ fn time_sequence_chart_zooms_on_each_handover_and_colours_first_sends_by_sender(
     );
     assert!(!group_titles(&svg, "tooltips-zoom-2").is_empty());
 }
+
+/// A sweep over two axes (`offload` outer, `hop_delay_ms` inner) x 3 seeds, without run
+/// folders, written into `dir`.
+fn two_axis_sweep(dir: &Path) {
+    let mut runs = Vec::new();
+    for offload in ["none", "mid"] {
+        for d in [2, 5] {
+            for s in 0..3 {
+                let (mut info, log) = offload_mid_transfer(s, d);
+                info.params.insert(0, ("offload".into(), offload.into()));
+                info.run_id = format!("{offload}-{}", info.run_id);
+                runs.push(reports::RunReport::from_log(&info, &log).unwrap());
+            }
+        }
+    }
+    reports::write_sweep(dir, &runs).unwrap();
+}
+
+/// Issue 15: retransmissions by cause beside by source, per parameter point; bars grouped by
+/// the outer axis (its value written once per group); legends in plain words with the chimney
+/// region or RFC clause as a subtitle; whiskers the 95% count interval, said in the note.
+#[test]
+fn sweep_retransmission_charts_by_source_and_cause_group_bars_by_the_outer_axis() {
+    let d = tempfile::tempdir().unwrap();
+    two_axis_sweep(d.path());
+    let charts = d.path().join("charts");
+    let by_source = fs::read_to_string(charts.join("retx-by-source.svg")).unwrap();
+    let by_cause = fs::read_to_string(charts.join("retx-by-cause.svg")).unwrap();
+    for svg in [&by_source, &by_cause] {
+        // Each outer value once, under its group; the inner axis on each bar.
+        assert_eq!(svg.matches("offload = none").count(), 1, "{svg}");
+        assert_eq!(svg.matches("offload = mid").count(), 1);
+        assert!(svg.contains("Parameter point (hop_delay_ms)"));
+        assert!(svg.contains("total: 95% CI of the mean"));
+        assert!(svg.contains("exact Poisson (Garwood)"));
+        assert!(svg.contains("Retransmitted segments per run"));
+    }
+    assert!(by_source.contains("Retransmissions by the buffer region they came from: synthetic-offload-mid-transfer"));
+    for label in [
+        "never-sent data in the delegated chain",
+        "[SndMax, end)",
+        "[SndNxt, SndMax)",
+    ] {
+        assert!(by_source.contains(label), "by-source legend lacks {label:?}");
+    }
+    assert!(by_cause.contains("Retransmissions by why they were sent: synthetic-offload-mid-transfer"));
+    for label in [
+        "third duplicate ACK",
+        "fast retransmit, RFC 5681 §3.2",
+        "retransmission timeout",
+        "RTO and go-back-N, RFC 6298 §5",
+    ] {
+        assert!(by_cause.contains(label), "by-cause legend lacks {label:?}");
+    }
+    // The synthetic log tags its resends as new data: shown, never folded into another cause.
+    assert!(by_cause.contains("untagged (sent as new data)"));
+    assert!(by_cause.contains("should be 0: a defect if shown"));
+    let sweep: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.path().join("sweep.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = sweep["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(&listed[..2], ["retx-by-source", "retx-by-cause"]);
+    super::keep(&charts, "two-axis-sweep-charts");
+}
+
+/// A sweep over `offload` (none, mid) x `loss` (0, 0.02, a probability) x `nic` (x, y) x 2
+/// seeds, without run folders, written into `dir`. Loss 0.02 runs the 5 ms hop delay, so the
+/// metrics change along `loss`.
+fn three_axis_sweep(dir: &Path) {
+    let mut runs = Vec::new();
+    for offload in ["none", "mid"] {
+        for (loss, d) in [("0", 2), ("0.02", 5)] {
+            for nic in ["x", "y"] {
+                for s in 0..2 {
+                    let (mut info, log) = offload_mid_transfer(s, d);
+                    info.params = vec![
+                        ("offload".into(), offload.into()),
+                        ("loss".into(), loss.into()),
+                        ("nic".into(), nic.into()),
+                        ("seed".into(), s.to_string()),
+                    ];
+                    info.run_id = format!("{offload}-{loss}-{nic}-s{s}");
+                    runs.push(reports::RunReport::from_log(&info, &log).unwrap());
+                }
+            }
+        }
+    }
+    reports::write_sweep(dir, &runs).unwrap();
+}
+
+fn line_charts(x: Option<&str>, series: Option<&str>) -> reports::LineCharts {
+    reports::LineCharts {
+        x: x.map(String::from),
+        series: series.map(String::from),
+        percent: vec!["loss".into()],
+    }
+}
+
+/// Issue 15: `report --x loss --series offload` draws every key metric against loss with one
+/// line per offload value, one chart per value of the remaining axis (nic); loss, a
+/// probability, reads in % on the axis; the report shows these charts instead of the default
+/// ones.
+#[test]
+fn report_draws_line_charts_against_the_chosen_x_axis_with_one_line_per_series_value() {
+    let d = tempfile::tempdir().unwrap();
+    three_axis_sweep(d.path());
+    reports::write_report_with(d.path(), &line_charts(Some("loss"), Some("offload"))).unwrap();
+    let charts = d.path().join("charts");
+    for nic in ["x", "y"] {
+        let stem = format!("goodput_bps-vs-loss-by-offload-at-nic_{nic}");
+        let svg = fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert!(
+            svg.contains(&format!("Goodput vs loss, one line per offload at nic={nic}")),
+            "{svg}"
+        );
+        for text in [
+            "loss [%]",
+            "2 %",
+            "offload=none",
+            "offload=mid",
+            "loss is a probability, shown in %.",
+        ] {
+            assert!(svg.contains(text), "{stem} lacks {text:?}");
+        }
+        // Not the probability itself on the axis.
+        assert!(!svg.contains(">0.02<"));
+    }
+    let html = fs::read_to_string(d.path().join("report/index.html")).unwrap();
+    assert!(html.contains("goodput_bps-vs-loss-by-offload-at-nic_x.png"));
+    assert!(html.contains("retx-by-cause.png"));
+    // The default line charts (one line per combination of the other axes) are not shown.
+    assert!(!html.contains("goodput_bps-vs-loss.png"), "default charts still shown");
+    // Without --x: against every numeric axis but the series one (here loss again).
+    reports::write_report_with(d.path(), &line_charts(None, Some("nic"))).unwrap();
+    let html = fs::read_to_string(d.path().join("report/index.html")).unwrap();
+    assert!(html.contains("goodput_bps-vs-loss-by-nic-at-offload_mid.png"), "{html}");
+    super::keep(&charts, "chosen-axes-charts");
+}
+
+/// Issue 15 ("bad input gets a clear error"): an axis choice that does not fit the sweep
+/// names the axes that do, and writes no report.
+#[test]
+fn report_refuses_an_x_or_series_axis_the_sweep_cannot_draw() {
+    let d = tempfile::tempdir().unwrap();
+    three_axis_sweep(d.path());
+    let err = |x: Option<&str>, s: Option<&str>| {
+        reports::write_report_with(d.path(), &line_charts(x, s))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(Some("offload"), None);
+    assert!(
+        e.contains("--x offload: is not numeric") && e.contains("the numeric axes are: loss"),
+        "{e}"
+    );
+    let e = err(Some("delay"), None);
+    assert!(e.contains("--x delay: is not an axis of this sweep"), "{e}");
+    let e = err(Some("loss"), Some("loss"));
+    assert!(
+        e.contains("--series loss: the same axis as --x; choose another of: offload, nic"),
+        "{e}"
+    );
+    let e = err(Some("loss"), Some("queue"));
+    assert!(
+        e.contains("--series queue: not an axis of this sweep; its axes are: offload, loss, nic"),
+        "{e}"
+    );
+    let e = err(None, Some("loss"));
+    assert!(e.contains("--series loss: no other numeric axis"), "{e}");
+    assert!(!d.path().join("report/index.html").exists());
+}
+
+/// Issue 15 ("congestion chart: throughput over time per connection; queue occupancy per
+/// bottleneck"): the dumbbell's four flows share the 10 Mbit/s `mid` link, whose queue
+/// builds; the flows chart draws a goodput line per connection (named as in the scenario) and
+/// that bottleneck's queue, and leaves out (saying so) the access links that never queue.
+#[test]
+fn flows_chart_draws_goodput_per_connection_and_each_bottleneck_queue() {
+    let d = tempfile::tempdir().unwrap();
+    let r = super::pcap::real_run("dumbbell_offload_mix", &[("loss", "0.0")], 0, d.path());
+    let svg = fs::read_to_string(d.path().join("flows.svg")).unwrap();
+    assert!(svg.contains(&format!("Throughput and queues: dumbbell_offload_mix ({})", r.run_id)));
+    for c in &r.connections {
+        assert!(
+            svg.contains(&format!("{}: goodput", c.name)),
+            "no goodput line for {}",
+            c.name
+        );
+    }
+    super::keep(d.path(), "flows-chart");
+    assert!(svg.contains("queue mid:r1-&gt;r2"), "bottleneck queue missing");
+    assert!(!svg.contains("queue a1:s1-&gt;r1"), "an access link is no bottleneck");
+    for text in [
+        "Goodput [Mbit/s]",
+        "Queue [packets]",
+        "Time [s]",
+        "link directions not drawn",
+        "largest queue an arriving",
+    ] {
+        assert!(svg.contains(text), "flows chart lacks {text:?}");
+    }
+    let png = fs::read(d.path().join("flows.png")).unwrap();
+    assert_eq!(png_size(&png), (1280, 900));
+    super::keep(d.path(), "flows-chart");
+}

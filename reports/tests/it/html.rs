@@ -67,7 +67,10 @@ fn report_links_resolve_and_images_load_in_a_browser() {
     assert!(!html.contains("0.00000"), "float noise in the report");
     // Every run's sender-side capture is linked.
     assert!(html.contains("/conn0-sender.pcapng\">conn0-sender.pcapng</a>"));
-    assert_eq!(attrs(&html, "src").len(), 7, "one image per sweep chart");
+    assert_eq!(attrs(&html, "src").len(), 8, "one image per sweep chart");
+    // Retransmissions by cause beside by source, first among the charts.
+    let charts = &html[at(">Charts</h2>")..];
+    assert!(charts.find("retx-by-cause.png").unwrap() < charts.find("goodput_bps-vs-hop_delay_ms.png").unwrap());
     check_links(&d.path().join("report"), &html);
     // A run folder gets its own report.
     let run = d.path().join("runs/hop5ms-s1");

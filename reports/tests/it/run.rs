@@ -168,6 +168,8 @@ fn run_folder_is_complete_and_byte_identical() {
             "cc.csv",
             "client-_switch.pcapng",
             "conn0-sender.pcapng",
+            "flows.png",
+            "flows.svg",
             "retx-by-source.png",
             "retx-by-source.svg",
             "segments.csv",

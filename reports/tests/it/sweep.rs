@@ -215,3 +215,51 @@ fn compare_pairs_runs_by_seed_and_summarises_what_differs() {
         "{text}"
     );
 }
+
+/// Issue 15: `compare A B` never silently overwrites a previous comparison. The same two
+/// folders again: replaced (a re-run); another pair into that folder, or a folder holding
+/// anything else: refused before writing, saying what the folder holds.
+#[test]
+fn compare_never_overwrites_another_comparison_or_other_files() {
+    let (a, b, c, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    one_point(a.path(), 5, 0..3);
+    one_point(b.path(), 6, 0..3);
+    one_point(c.path(), 8, 0..3);
+    let cmp = out.path().join("cmp");
+    compare(a.path(), b.path(), &cmp).unwrap();
+    let mark: serde_json::Value = serde_json::from_slice(&fs::read(cmp.join("comparison.json")).unwrap()).unwrap();
+    let canon = |p: &Path| fs::canonicalize(p).unwrap().display().to_string();
+    assert_eq!(mark, serde_json::json!({"a": canon(a.path()), "b": canon(b.path())}));
+    let before = fs::read(cmp.join("summary.txt")).unwrap();
+    // The same pair again: an update of the same comparison.
+    compare(a.path(), b.path(), &cmp).unwrap();
+    // Another pair: refused, the earlier comparison untouched.
+    let e = compare(a.path(), c.path(), &cmp).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(
+            "holds the comparison of {} and {}, not of {} and {}; not overwriting it",
+            canon(a.path()),
+            canon(b.path()),
+            canon(a.path()),
+            canon(c.path())
+        )),
+        "{e}"
+    );
+    assert_eq!(fs::read(cmp.join("summary.txt")).unwrap(), before);
+    // A folder that is no comparison: refused, its files untouched.
+    let other = out.path().join("notes");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("index.html"), "mine").unwrap();
+    let e = compare(a.path(), b.path(), &other).unwrap_err().to_string();
+    assert!(
+        e.contains("not empty and not a comparison (no comparison.json; it holds index.html); not overwriting it"),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(other.join("index.html")).unwrap(), "mine");
+    assert!(!other.join("compare.json").exists());
+}
