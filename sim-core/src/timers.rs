@@ -19,6 +19,12 @@
 //!
 //! All three pop in exactly the same order (a property test checks it), so the
 //! choice never changes a run.
+//!
+//! Measured (`cargo xtask bench --only kernel`, 2-core VM, best of 5): `Deferred` beats
+//! `Lazy` by ~25 % at 4 actors and ties it from 100 to 10,000 actors and on the 100 MB
+//! transfer, so `Lazy` stays the default. At 10,000 actors / 50,000 messages in flight
+//! the timer path is not what costs: `perf` puts ~2/3 of the cycles in popping the
+//! *message* heap (50,000 × 40-byte entries, ~16 levels), with `Deferred` as with `Lazy`.
 
 use crate::time::SimTime;
 use priority_queue::PriorityQueue;
