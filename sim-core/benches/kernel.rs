@@ -21,7 +21,7 @@ fn timer_churn_bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events));
     g.sample_size(10);
     for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
-        for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
+        for kind in TimerQueueKind::ALL {
             let name = format!("{kind:?} actors={actors} in_flight={in_flight}");
             g.bench_function(name, |b| {
                 b.iter(|| black_box(timer_churn(actors, in_flight, events, kind)))

@@ -2,7 +2,7 @@
 
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
-use crate::timers::{LazyTimers, PqTimers, TimerQueue};
+use crate::timers::{DeferredTimers, LazyTimers, PqTimers, TimerQueue};
 use crate::trace::{Dispatch, RunTrace, TraceEvent, TraceSink, Tracer};
 use std::any::Any;
 use std::cmp::Ordering;
@@ -323,7 +323,7 @@ impl<M> Ctx<'_, M> {
     }
 }
 
-/// Which timer queue a simulation uses (see [`crate::timers`]). Both give identical runs;
+/// Which timer queue a simulation uses (see [`crate::timers`]). All give identical runs;
 /// they differ only in speed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TimerQueueKind {
@@ -332,12 +332,20 @@ pub enum TimerQueueKind {
     Lazy,
     /// `priority-queue`'s indexed heap with exact cancel and reschedule.
     Indexed,
+    /// Binary heap in which a reset to a later time touches no heap entry.
+    Deferred,
 }
 
-/// Static dispatch over the two timer queues.
+impl TimerQueueKind {
+    /// Every kind, for tests and benchmarks that compare them.
+    pub const ALL: [TimerQueueKind; 3] = [TimerQueueKind::Lazy, TimerQueueKind::Indexed, TimerQueueKind::Deferred];
+}
+
+/// Static dispatch over the timer queues.
 enum Timers {
     Lazy(LazyTimers),
     Indexed(PqTimers),
+    Deferred(DeferredTimers),
 }
 
 impl Timers {
@@ -345,6 +353,7 @@ impl Timers {
         match kind {
             TimerQueueKind::Lazy => Timers::Lazy(LazyTimers::default()),
             TimerQueueKind::Indexed => Timers::Indexed(PqTimers::default()),
+            TimerQueueKind::Deferred => Timers::Deferred(DeferredTimers::default()),
         }
     }
     #[inline]
@@ -352,6 +361,7 @@ impl Timers {
         match self {
             Timers::Lazy(q) => q.arm(slot, at, seq),
             Timers::Indexed(q) => q.arm(slot, at, seq),
+            Timers::Deferred(q) => q.arm(slot, at, seq),
         }
     }
     #[inline]
@@ -359,6 +369,7 @@ impl Timers {
         match self {
             Timers::Lazy(q) => q.disarm(slot),
             Timers::Indexed(q) => q.disarm(slot),
+            Timers::Deferred(q) => q.disarm(slot),
         }
     }
     #[inline]
@@ -366,6 +377,7 @@ impl Timers {
         match self {
             Timers::Lazy(q) => q.peek(),
             Timers::Indexed(q) => q.peek(),
+            Timers::Deferred(q) => q.peek(),
         }
     }
     #[inline]
@@ -373,12 +385,14 @@ impl Timers {
         match self {
             Timers::Lazy(q) => q.pop(),
             Timers::Indexed(q) => q.pop(),
+            Timers::Deferred(q) => q.pop(),
         }
     }
     fn len(&self) -> usize {
         match self {
             Timers::Lazy(q) => q.len(),
             Timers::Indexed(q) => q.len(),
+            Timers::Deferred(q) => q.len(),
         }
     }
 }

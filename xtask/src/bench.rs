@@ -105,7 +105,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         };
         row("ping_pong (queue of 1)".into(), best, median);
         for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
-            for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
+            for kind in TimerQueueKind::ALL {
                 let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
                 row(
                     format!("timer_churn {kind:?} actors={actors} in_flight={in_flight}"),

@@ -62,8 +62,7 @@ proptest! {
     /// Messages and timers interleave exactly as a sort by (time, insertion index) says.
     #[test]
     fn dispatch_order_matches_reference(script in proptest::collection::vec((any::<bool>(), 0u64..20), 0..200),
-                                        indexed in any::<bool>()) {
-        let kind = if indexed { TimerQueueKind::Indexed } else { TimerQueueKind::Lazy };
+                                        kind in proptest::sample::select(TimerQueueKind::ALL.to_vec())) {
         let mut sim: Simulation<u64> = Simulation::with_timer_queue(0, kind);
         let a = sim.add_actor("s", Box::new(Scripted { script: script.clone(), seen: vec![] }));
         sim.run().unwrap();

@@ -59,7 +59,7 @@ fn scenario(kind: TimerQueueKind) -> Timed {
 
 #[test]
 fn cancelled_timer_never_fires_and_reset_timer_fires_once_at_its_new_time() {
-    for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
+    for kind in TimerQueueKind::ALL {
         let t = scenario(kind);
         assert_eq!(t.fired, vec![(SimTime(300), 0xB)], "{kind:?}");
         assert_eq!(t.results, vec![true, false, true, false], "{kind:?}");
@@ -88,7 +88,7 @@ impl Actor<u64> for Rto {
 
 #[test]
 fn a_timer_reset_on_every_message_fires_once_after_the_last() {
-    for kind in [TimerQueueKind::Lazy, TimerQueueKind::Indexed] {
+    for kind in TimerQueueKind::ALL {
         let mut sim: Simulation<u64> = Simulation::with_timer_queue(0, kind);
         let a = sim.add_actor("rto", Box::new(Rto::default()));
         for i in 0..10_000u64 {
