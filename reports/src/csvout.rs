@@ -4,8 +4,7 @@
 //! relative to the ISN + 1 of their side, i.e. stream offsets (a SYN is -1). `segments.csv` and
 //! `acks.csv` list wire events by time (ties in log order); `cc.csv` leaves `ssthresh` empty
 //! while it is unset (at or above 2^30 bytes, the "arbitrarily high" initial value). The `conn` column
-//! of `segments.csv`, `acks.csv` and `cc.csv` names the connection as the scenario does (its id
-//! when it has no name); `buffers.csv` keeps the id, as `summary.json` does.
+//! of every table names the connection as the scenario does (its id when it has no name).
 
 use crate::ReportError;
 use crate::Result;
@@ -184,7 +183,11 @@ pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffer
         snd_max: rel(c.conn, c.snd_max),
     });
     stream_csv(&dir.join("cc.csv"), cc)?;
-    stream_csv(&dir.join("buffers.csv"), buffers)?;
+    let rows = buffers.iter().map(|b| BufferRow {
+        conn: info.conn_column(b.conn),
+        life: b,
+    });
+    stream_csv(&dir.join("buffers.csv"), rows)?;
     if !log.queue.is_empty() {
         let rows = log.queue.iter().map(|q| QueueRow {
             time_ns: q.time.0,
@@ -195,6 +198,31 @@ pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffer
         stream_csv(&dir.join("queues.csv"), rows)?;
     }
     Ok(())
+}
+
+/// One row of `buffers.csv`: a [`BufferLife`] with the connection named as the scenario names it.
+struct BufferRow<'a> {
+    conn: String,
+    life: &'a BufferLife,
+}
+
+impl serde::Serialize for BufferRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let b = self.life;
+        let mut r = s.serialize_struct("BufferRow", 10)?;
+        r.serialize_field("conn", &self.conn)?;
+        r.serialize_field("buf", &b.buf)?;
+        r.serialize_field("len", &b.len)?;
+        r.serialize_field("stream_offset", &b.stream_offset)?;
+        r.serialize_field("posted_ns", &b.posted_ns)?;
+        r.serialize_field("offloaded_ns", &b.offloaded_ns)?;
+        r.serialize_field("returned_ns", &b.returned_ns)?;
+        r.serialize_field("ended_ns", &b.ended_ns)?;
+        r.serialize_field("end", &b.end)?;
+        r.serialize_field("pinned_ns", &b.pinned_ns)?;
+        r.end()
+    }
 }
 
 /// One row of `queues.csv`: a link direction's queue as a packet arriving at it left it.

@@ -150,4 +150,8 @@ fn cbr_flow_results_are_reported_apart_from_the_connections() {
         segments.lines().skip(1).all(|l| l.split(',').nth(conn) == Some("c1")),
         "flow packets are not connection segments; the conn column names the connection"
     );
+    // One vocabulary: buffers.csv names the connection as the scenario does, too.
+    let buffers = std::fs::read_to_string(dir.path().join("buffers.csv")).unwrap();
+    assert!(buffers.lines().count() > 1, "{buffers}");
+    assert!(buffers.lines().skip(1).all(|l| l.starts_with("c1,")), "{buffers}");
 }
