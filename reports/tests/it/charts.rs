@@ -68,16 +68,7 @@ fn run_charts_render_with_text_in_png_and_svg() {
 /// Runs [`SACK_SCENARIO`](super::pcap::SACK_SCENARIO) (SACK, window scale 7, two data
 /// segments lost once) and writes its folder into `dir`.
 fn sack_run(dir: &Path) {
-    let s = scenarios::parse(super::pcap::SACK_SCENARIO, "sack_capture.ron").unwrap_or_else(|e| panic!("{e}"));
-    let o = scenarios::build(&s).unwrap().run();
-    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
-    let mut info = reports::RunInfo {
-        scenario: s.name.clone(),
-        run_id: "sack".into(),
-        ..reports::RunInfo::default()
-    };
-    info.record_outcome(&s, &o);
-    write_run(dir, &info, &o.log).unwrap();
+    super::pcap::write_scenario_run(super::pcap::SACK_SCENARIO, "sack", dir);
 }
 
 /// The rows of a CSV file as maps from column name to value.

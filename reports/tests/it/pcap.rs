@@ -5,6 +5,7 @@ use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use models::pattern::pattern_bytes;
 use models::record::{LinkId, WireEvent};
 use models::segment::ConnId;
+use models::testbed::Outcome;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use reports::testdata::offload_mid_transfer;
 use reports::{Artifacts, RunReport, SNAP_LEN, write_run, write_run_with};
@@ -588,6 +589,27 @@ pub(crate) const SACK_SCENARIO: &str = r#"(
     applications: [(name: "bulk", conn: "c1", bytes: "200 kB")],
 )"#;
 
+/// Runs the scenario `text` (which must complete with every byte verified) and writes its run
+/// folder into `dir` under `run_id`; returns the run and the path of its sender-side capture.
+pub(crate) fn write_scenario_run(text: &str, run_id: &str, dir: &Path) -> (Outcome, std::path::PathBuf) {
+    let s = scenarios::parse(text, format!("{run_id}.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let o = scenarios::build(&s).unwrap().run();
+    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
+    let mut info = reports::RunInfo {
+        scenario: s.name.clone(),
+        run_id: run_id.into(),
+        ..reports::RunInfo::default()
+    };
+    info.record_outcome(&s, &o);
+    write_run(dir, &info, &o.log).unwrap();
+    let file = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
+        .expect("sender-side capture");
+    (o, file)
+}
+
 /// Issue 10: "tshark reads SACK blocks ... from offsim's captures". The sender-side capture
 /// carries the SYN options and every SACK block the receiver sent, as Wireshark decodes them.
 #[test]
@@ -595,22 +617,8 @@ fn tshark_reads_syn_options_and_sack_blocks() {
     let Some(_) = tool("tshark", "tshark_reads_syn_options_and_sack_blocks") else {
         return;
     };
-    let s = scenarios::parse(SACK_SCENARIO, "sack_capture.ron").unwrap_or_else(|e| panic!("{e}"));
-    let o = scenarios::build(&s).unwrap().run();
-    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
-    let mut info = reports::RunInfo {
-        scenario: s.name.clone(),
-        run_id: "sack".into(),
-        ..reports::RunInfo::default()
-    };
-    info.record_outcome(&s, &o);
     let d = tempfile::tempdir().unwrap();
-    write_run(d.path(), &info, &o.log).unwrap();
-    let file = fs::read_dir(d.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
-        .expect("sender-side capture");
+    let (o, file) = write_scenario_run(SACK_SCENARIO, "sack", d.path());
     let fields = |filter: &str, fields: &[&str]| -> Vec<String> {
         let mut cmd = Command::new("tshark");
         cmd.arg("-n")
@@ -668,22 +676,8 @@ fn tshark_reads_timestamps_and_sack_blocks_together() {
         return;
     };
     let text = SACK_SCENARIO.replace("sack: true,", "sack: true, timestamps: true,");
-    let s = scenarios::parse(&text, "ts_capture.ron").unwrap_or_else(|e| panic!("{e}"));
-    let o = scenarios::build(&s).unwrap().run();
-    assert!(o.end.is_ok() && o.integrity_ok(), "{:?}", o.end);
-    let mut info = reports::RunInfo {
-        scenario: s.name.clone(),
-        run_id: "ts".into(),
-        ..reports::RunInfo::default()
-    };
-    info.record_outcome(&s, &o);
     let d = tempfile::tempdir().unwrap();
-    write_run(d.path(), &info, &o.log).unwrap();
-    let file = fs::read_dir(d.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("-sender.pcapng"))
-        .expect("sender-side capture");
+    let (o, file) = write_scenario_run(&text, "ts", d.path());
     let frames = tshark_count(&file, "tcp");
     assert!(frames > 100);
     assert_eq!(
