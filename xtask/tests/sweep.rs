@@ -13,6 +13,9 @@
 //! process. `OFFSIM_COMMIT` pins the recorded commit so a commit made while the tests run
 //! cannot make two sweeps differ.
 
+#[path = "common/trees.rs"]
+mod trees;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -89,25 +92,6 @@ fn counts(o: &Output) -> (usize, usize, usize) {
     (nums[0], nums[1], nums[2])
 }
 
-/// Every file under `dir` (relative path -> bytes). Folders are implied by their files.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
-            let e = e.unwrap();
-            let p = e.path();
-            if e.file_type().unwrap().is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 /// Every path (files and folders) under `dir`, relative.
 fn all_paths(dir: &Path) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -124,26 +108,11 @@ fn all_paths(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Fails with the files that are missing, extra or different (not their bytes).
+/// [`trees::assert_same_tree`], and the folder holds at least the files a sweep writes.
+#[track_caller]
 fn assert_same_tree(expected: &Path, actual: &Path, what: &str) {
-    let a = tree(expected);
-    let b = tree(actual);
-    let missing: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
-    let extra: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let differ: Vec<&String> = a
-        .iter()
-        .filter(|(k, v)| b.get(*k).is_some_and(|w| w != *v))
-        .map(|(k, _)| k)
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty() && differ.is_empty(),
-        "{what}: {} differs from {}\nmissing: {missing:?}\nextra: {extra:?}\ndifferent ({}): {:?}",
-        actual.display(),
-        expected.display(),
-        differ.len(),
-        differ.iter().take(12).collect::<Vec<_>>()
-    );
-    assert!(a.len() > RUNS * 5, "{what}: suspiciously few files ({})", a.len());
+    let files = trees::assert_same_tree(expected, actual, what);
+    assert!(files > RUNS * 5, "{what}: suspiciously few files ({files})");
 }
 
 /// Leftovers of an interrupted write: `*.partial` folders, `.NAME.tmpPID` files.

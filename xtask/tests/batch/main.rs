@@ -8,10 +8,12 @@
 mod exit;
 mod folders;
 mod roundtrip;
+#[path = "../common/trees.rs"]
+mod trees;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use trees::{assert_same_tree, tree};
 
 /// The commit every sweep of these tests records.
 const COMMIT: &str = "0123456789ab";
@@ -92,58 +94,6 @@ fn assert_status(o: &Output, code: i32) {
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 temp path")
-}
-
-/// Every file under `dir` (relative path -> bytes).
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
-            let e = e.unwrap();
-            let p = e.path();
-            if e.file_type().unwrap().is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-/// Fails with the files that are missing, extra or different, showing the first differing
-/// line of up to three files.
-#[track_caller]
-fn assert_same_tree(expected: &Path, actual: &Path, what: &str) {
-    let a = tree(expected);
-    let b = tree(actual);
-    let missing: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
-    let extra: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let differ: Vec<&String> = a
-        .iter()
-        .filter(|(k, v)| b.get(*k).is_some_and(|w| w != *v))
-        .map(|(k, _)| k)
-        .collect();
-    let first_lines: Vec<String> = differ
-        .iter()
-        .take(3)
-        .map(|k| {
-            let (x, y) = (String::from_utf8_lossy(&a[*k]), String::from_utf8_lossy(&b[*k]));
-            let line = x.lines().zip(y.lines()).find(|(l, m)| l != m);
-            format!("{k}: {line:?}")
-        })
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty() && differ.is_empty(),
-        "{what}: {} differs from {}\nmissing: {missing:?}\nextra: {extra:?}\ndifferent ({}): {:?}\n{}",
-        actual.display(),
-        expected.display(),
-        differ.len(),
-        differ.iter().take(12).collect::<Vec<_>>(),
-        first_lines.join("\n")
-    );
 }
 
 /// Run folders whose name has no `.partial` suffix.
