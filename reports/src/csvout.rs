@@ -10,8 +10,9 @@ use crate::ReportError;
 use crate::Result;
 use crate::info::{Dir, RunInfo};
 use crate::io::{AtomicFile, stream_csv};
-use crate::metrics::{BufferLife, cause_name, drop_reason_name, rel_snd, sender_name, source_name};
+use crate::metrics::{BufferLife, rel_snd};
 use crate::view::RunView;
+use crate::vocab::Named;
 use models::record::{RunLog, WireEvent};
 use models::segment::Flags;
 use serde::Serialize;
@@ -108,7 +109,7 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
         let h = &r.header;
         let p = &r.provenance;
         let (drop_reason, corrupted, duplicate) = match r.event {
-            WireEvent::Dropped(d) => (drop_reason_name(d), false, false),
+            WireEvent::Dropped(d) => (d.key(), false, false),
             WireEvent::Delivered { corrupted, duplicate } => ("", corrupted, duplicate),
             WireEvent::Sent => ("", false, false),
         };
@@ -129,9 +130,9 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
             flags: flag_letters(h.flags),
             window: h.window,
             sack_blocks: h.sack_blocks,
-            sender: sender_name(p.sender),
-            source: source_name(p.source),
-            cause: cause_name(p.cause),
+            sender: p.sender.key(),
+            source: p.source.key(),
+            cause: p.cause.key(),
             buf: p.buf.map(|b| b.0),
             tx_number: p.tx_number,
             is_retransmission: p.is_retransmission,
@@ -172,7 +173,7 @@ pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffer
     let cc = log.cc.iter().map(|c| CcRow {
         time_ns: c.time.0,
         conn: info.conn_column(c.conn.0),
-        sender: sender_name(c.sender),
+        sender: c.sender.key(),
         cwnd: c.cwnd,
         ssthresh: (c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh),
         srtt_ns: c.srtt_ns,

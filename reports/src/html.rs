@@ -10,6 +10,7 @@ use crate::compare::CompareRow;
 use crate::io::{read_json, write_atomic};
 use crate::metrics::RunReport;
 use crate::sweep::{KEY_METRICS, LineCharts, ResultRow, SweepMeta};
+use crate::vocab::Named;
 use crate::{ReportError, Result};
 use std::fmt::Write as _;
 use std::fs;
@@ -265,8 +266,8 @@ fn summary_table(out: &mut String, r: &RunReport) {
         ("goodput [Mbit/s]".into(), num(r.goodput_bps.map(|g| g / 1e6))),
         ("retransmissions".into(), rt.total.to_string()),
     ];
-    for (k, v) in rt.by_source.entries() {
-        rows.push((format!("&nbsp;&nbsp;source {k}"), v.to_string()));
+    for (source, v) in rt.by_source.entries() {
+        rows.push((format!("&nbsp;&nbsp;source {}", source.key()), v.to_string()));
     }
     rows.push((
         "&nbsp;&nbsp;of which delegated_resend".into(),
@@ -527,32 +528,25 @@ fn connections_table(b: &mut String, r: &RunReport) {
     }
 }
 
-/// One row of the overview table: (column header, metric key, show `± half-width`).
-const OVERVIEW: [(&str, &str, bool); 11] = [
-    ("Goodput [Mbit/s]", "goodput_bps", true),
-    ("Completion time [s]", "completion_time_s", true),
-    ("total", "retransmissions.total", true),
-    ("host queue", "retransmissions.by_source.host_queue", false),
-    (
-        "delegated unacked",
-        "retransmissions.by_source.delegated_unacked",
-        false,
-    ),
-    ("delegated unsent", "retransmissions.by_source.delegated_unsent", false),
-    (
-        "posted after offload",
-        "retransmissions.by_source.posted_after_offload",
-        false,
-    ),
-    (
-        "returned at upload",
-        "retransmissions.by_source.returned_at_upload",
-        false,
-    ),
-    ("RTO expiries", "rto_count", true),
-    ("spurious retx", "spurious_retransmissions", true),
-    ("p99 pinned [ms]", "pinned_p99_ms", true),
-];
+/// The overview table's metric columns: (column header, metric key, show `± half-width`). The
+/// source columns are `summary.json`'s `by_source` buckets, headed by their keys.
+fn overview_columns() -> Vec<(String, String, bool)> {
+    let mut cols = vec![
+        ("Goodput [Mbit/s]".to_string(), "goodput_bps".to_string(), true),
+        ("Completion time [s]".into(), "completion_time_s".into(), true),
+        ("total".into(), "retransmissions.total".into(), true),
+    ];
+    for (source, _) in crate::metrics::BySource::default().entries() {
+        let key = source.key();
+        cols.push((key.replace('_', " "), format!("retransmissions.by_source.{key}"), false));
+    }
+    cols.extend([
+        ("RTO expiries".into(), "rto_count".into(), true),
+        ("spurious retx".into(), "spurious_retransmissions".into(), true),
+        ("p99 pinned [ms]".into(), "pinned_p99_ms".into(), true),
+    ]);
+    cols
+}
 
 /// The values an axis takes across the points, in order of first appearance.
 fn axis_values(agg: &Aggregate, axis: &str) -> Vec<String> {
@@ -676,7 +670,8 @@ fn overview(b: &mut String, agg: &Aggregate) {
          time [s]</th><th colspan=\"6\">Retransmissions [segments per run]</th><th rowspan=\"2\">RTO \
          expiries</th><th rowspan=\"2\">Spurious retx</th><th rowspan=\"2\">p99 pinned [ms]</th></tr>\n<tr>",
     );
-    for (h, _, _) in &OVERVIEW[2..8] {
+    let columns = overview_columns();
+    for (h, _, _) in &columns[2..8] {
         let _ = write!(b, "<th>{h}</th>");
     }
     b.push_str("</tr>\n");
@@ -693,10 +688,10 @@ fn overview(b: &mut String, agg: &Aggregate) {
             String::new()
         };
         let _ = write!(b, "<td>{n} / {}{integrity}</td>", p.failed.len());
-        for (_, key, with_ci) in OVERVIEW {
+        for (_, key, with_ci) in &columns {
             let (_, scale) = metric_head(key);
             let s = p.metric(key).and_then(|m| m.summary);
-            let text = if with_ci {
+            let text = if *with_ci {
                 pm(
                     s.map(|s| s.mean * scale),
                     s.and_then(|s| s.ci95_half_width).map(|h| h * scale),

@@ -56,6 +56,7 @@ mod stats;
 mod sweep;
 pub mod testdata;
 mod view;
+mod vocab;
 
 pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
 pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs, prune_run};
@@ -72,6 +73,7 @@ pub use metrics::{
 pub use pcap::CAPTURE_EPOCH_NS;
 pub use stats::{Summary, count_ci95, poisson_mean_ci95, seeds_for_half_width};
 pub use sweep::{LineCharts, run_dir, write_run, write_run_with, write_sweep, write_sweep_with};
+pub use vocab::{Named, RETX_CAUSES, Term};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

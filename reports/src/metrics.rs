@@ -37,6 +37,7 @@
 use crate::Result;
 use crate::info::{Dir, Outcome, RunInfo};
 use crate::view::{Rec, RunView};
+use crate::vocab::Named;
 use models::record::{BufferEnd, CcSample, DiscardRecord, DropReason, OffloadEventKind, RunLog, WireEvent};
 use models::segment::{ConnId, DataSource, SendCause, Sender};
 use serde::{Deserialize, Serialize};
@@ -58,15 +59,21 @@ pub struct BySource {
 }
 
 impl BySource {
-    /// Buckets in display order with their keys.
-    pub fn entries(&self) -> [(&'static str, u64); 5] {
+    /// Buckets in display order, each with the source that names it (its key is the field's
+    /// name in `summary.json`).
+    pub fn entries(&self) -> [(DataSource, u64); 5] {
         [
-            ("host_queue", self.host_queue),
-            ("delegated_unacked", self.delegated_unacked),
-            ("delegated_unsent", self.delegated_unsent),
-            ("posted_after_offload", self.posted_after_offload),
-            ("returned_at_upload", self.returned_at_upload),
+            (DataSource::HostQueue, self.host_queue),
+            (DataSource::DelegatedUnacked, self.delegated_unacked),
+            (DataSource::DelegatedUnsent, self.delegated_unsent),
+            (DataSource::PostedAfterOffload, self.posted_after_offload),
+            (DataSource::ReturnedAtUpload, self.returned_at_upload),
         ]
+    }
+
+    /// Counts `n` retransmissions from source `s`.
+    pub(crate) fn add(&mut self, s: DataSource, n: u64) {
+        *self.slot(s) += n;
     }
 
     fn slot(&mut self, s: DataSource) -> &mut u64 {
@@ -102,6 +109,17 @@ pub struct ByCause {
 }
 
 impl ByCause {
+    /// The count of cause `c` (`Control` shares the `new_data` bucket).
+    pub fn get(&self, c: SendCause) -> u64 {
+        let mut copy = *self;
+        *copy.slot(c)
+    }
+
+    /// Counts `n` retransmissions with cause `c`.
+    pub(crate) fn add(&mut self, c: SendCause, n: u64) {
+        *self.slot(c) += n;
+    }
+
     fn slot(&mut self, c: SendCause) -> &mut u64 {
         match c {
             SendCause::FastRetransmit => &mut self.fast_retransmit,
@@ -678,47 +696,6 @@ fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
     }
 }
 
-pub(crate) fn drop_reason_name(r: DropReason) -> &'static str {
-    match r {
-        DropReason::QueueFull => "queue_full",
-        DropReason::RandomLoss => "random_loss",
-        DropReason::BurstLoss => "burst_loss",
-        DropReason::Scripted => "scripted",
-    }
-}
-
-pub(crate) fn source_name(s: DataSource) -> &'static str {
-    match s {
-        DataSource::None => "none",
-        DataSource::HostQueue => "host_queue",
-        DataSource::DelegatedUnacked => "delegated_unacked",
-        DataSource::DelegatedResend => "delegated_resend",
-        DataSource::DelegatedUnsent => "delegated_unsent",
-        DataSource::PostedAfterOffload => "posted_after_offload",
-        DataSource::ReturnedAtUpload => "returned_at_upload",
-    }
-}
-
-pub(crate) fn cause_name(c: SendCause) -> &'static str {
-    match c {
-        SendCause::NewData => "new_data",
-        SendCause::FastRetransmit => "fast_retransmit",
-        SendCause::PartialAck => "partial_ack",
-        SendCause::Rto => "rto",
-        SendCause::WindowProbe => "probe",
-        SendCause::SackRecovery => "sack_recovery",
-        SendCause::Control => "control",
-        SendCause::ResendRegion => "resend_region",
-    }
-}
-
-pub(crate) fn sender_name(s: Sender) -> &'static str {
-    match s {
-        Sender::Host => "host",
-        Sender::OffloadTarget => "offload_target",
-    }
-}
-
 /// Relative value (stream offset) of a sequence number of the data sender of `conn` (SndUna
 /// etc.), taken as a signed 32-bit distance from ISN + 1.
 pub(crate) fn rel_snd(info: &RunInfo, conn: ConnId, s: models::seq::SeqNum) -> i64 {
@@ -1008,7 +985,7 @@ fn link_reports(info: &RunInfo, log: &RunLog) -> Vec<LinkReport> {
                 DropReason::Scripted,
             ]
             .into_iter()
-            .map(|r| (drop_reason_name(r).to_string(), d.get(r)))
+            .map(|r| (r.key().to_string(), d.get(r)))
             .collect();
             let capacity_bits = st.rate_bps as f64 * run_ns as f64 / 1e9;
             LinkReport {
@@ -1041,7 +1018,7 @@ fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmi
         let p = &r.provenance;
         match r.event {
             WireEvent::Dropped(reason) => {
-                *seg.dropped.entry(drop_reason_name(reason).to_string()).or_insert(0) += 1;
+                *seg.dropped.entry(reason.key().to_string()).or_insert(0) += 1;
             }
             WireEvent::Delivered { corrupted, duplicate } => {
                 seg.corrupted += u64::from(corrupted);
@@ -1069,9 +1046,9 @@ fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmi
         }
         retx.total += 1;
         retx.bytes += u64::from(r.header.len);
-        *retx.by_source.slot(p.source) += 1;
+        retx.by_source.add(p.source, 1);
         retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
-        *retx.by_cause.slot(p.cause) += 1;
+        retx.by_cause.add(p.cause, 1);
         match p.sender {
             Sender::Host => retx.by_sender.host += 1,
             Sender::OffloadTarget => retx.by_sender.offload_target += 1,

@@ -61,8 +61,8 @@
 
 use crate::info::{Dir, RunInfo};
 use crate::io::{AtomicFile, sanitize};
-use crate::metrics::{cause_name, drop_reason_name, sender_name, source_name};
 use crate::view::{Rec, RunView};
+use crate::vocab::Named;
 use crate::{ReportError, Result, SNAP_LEN};
 use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
 use models::pattern::pattern_bytes;
@@ -95,7 +95,7 @@ pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) 
     let p = &x.r.provenance;
     let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
-        s.push_str(&format!("DROPPED: {}; ", drop_reason_name(d)));
+        s.push_str(&format!("DROPPED: {}; ", d.key()));
     }
     if let Some((corrupted, duplicated)) = later {
         if corrupted {
@@ -108,15 +108,15 @@ pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) 
     s.push_str(&format!(
         "conn={} sender={} source={}",
         info.conn_column(p.conn.0),
-        sender_name(p.sender),
-        source_name(p.source)
+        p.sender.key(),
+        p.source.key()
     ));
     if let Some(b) = p.buf {
         s.push_str(&format!(" buf={}", b.0));
     }
     s.push_str(&format!(
         " cause={} tx={} retransmission={} stream_offset={} event={}",
-        cause_name(p.cause),
+        p.cause.key(),
         p.tx_number,
         if p.is_retransmission { "yes" } else { "no" },
         x.r.header.stream_offset,

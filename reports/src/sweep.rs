@@ -19,6 +19,7 @@ use crate::info::RunInfo;
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
 use crate::metrics::{RunReport, metric_label};
 use crate::view::RunView;
+use crate::vocab::{Named, RETX_CAUSES};
 use crate::{Artifacts, Result, csvout, pcap};
 use models::record::RunLog;
 use models::segment::DataSource;
@@ -166,57 +167,22 @@ fn source_layers(r: &RunReport) -> [(DataSource, f64); 6] {
     ]
 }
 
-/// The causes in display order (bottom to top): plain words with the rule or RFC clause as a
-/// subtitle, colour (Okabe–Ito), and the count in a run.
-#[allow(clippy::type_complexity)]
-const CAUSES: [(&str, RGBColor, fn(&crate::metrics::ByCause) -> u64); 7] = [
-    (
-        "third duplicate ACK\nfast retransmit, RFC 5681 §3.2",
-        RGBColor(0, 114, 178),
-        |c| c.fast_retransmit,
-    ),
-    (
-        "partial ACK in recovery\nNewReno, RFC 6582 §3.2",
-        RGBColor(86, 180, 233),
-        |c| c.partial_ack,
-    ),
-    (
-        "loss detected by SACK\nSACK recovery, RFC 6675 §5",
-        RGBColor(0, 158, 115),
-        |c| c.sack_recovery,
-    ),
-    (
-        "retransmission timeout\nRTO and go-back-N, RFC 6298 §5",
-        RGBColor(213, 94, 0),
-        |c| c.rto,
-    ),
-    (
-        "zero-window probe\nrepeats a byte, RFC 9293 §3.8.6.1",
-        RGBColor(240, 228, 66),
-        |c| c.probe,
-    ),
-    (
-        "new owner's resend after handover\n[SndNxt, SndMax), rule 12",
-        RGBColor(204, 121, 167),
-        |c| c.resend_region,
-    ),
-    (
-        "untagged (sent as new data)\nshould be 0: a defect if shown",
-        RGBColor(120, 120, 120),
-        |c| c.new_data,
-    ),
-];
-
 /// A run's retransmissions split `split`'s way: (legend label, colour, count) bottom to top.
 fn retx_layers(split: RetxSplit, r: &RunReport) -> Vec<(String, RGBColor, f64)> {
     match split {
         RetxSplit::Source => source_layers(r)
             .iter()
-            .map(|&(src, v)| (charts::source_legend(src).to_string(), charts::source_color(src), v))
+            .map(|&(src, v)| (src.legend().to_string(), src.colour(), v))
             .collect(),
-        RetxSplit::Cause => CAUSES
+        RetxSplit::Cause => RETX_CAUSES
             .iter()
-            .map(|(l, c, f)| (l.to_string(), *c, f(&r.retransmissions.by_cause) as f64))
+            .map(|&c| {
+                (
+                    c.legend().to_string(),
+                    c.colour(),
+                    r.retransmissions.by_cause.get(c) as f64,
+                )
+            })
             .collect(),
     }
 }

@@ -59,6 +59,20 @@ fn known<'n>(names: impl Iterator<Item = &'n str>) -> String {
     }
 }
 
+/// The ends of the field paths that hold a probability in [0, 1] (checked here; a sweep axis
+/// setting one is drawn in % by the reports). The validator's probability check asserts
+/// that its field is one of these, and a test sets each to 2 and expects each error.
+pub const PROBABILITY_FIELDS: [&str; 8] = [
+    ".Bernoulli.p",
+    ".GilbertElliott.p_good_to_bad",
+    ".GilbertElliott.p_bad_to_good",
+    ".GilbertElliott.loss_good",
+    ".GilbertElliott.loss_bad",
+    ".Reorder.fraction",
+    ".Duplicate.p",
+    ".Corrupt.p",
+];
+
 fn safe_name(n: &str) -> bool {
     !n.is_empty()
         && n.chars()
@@ -70,7 +84,9 @@ impl<'a> Validator<'a> {
         self.errors.push(ValidationError::new(field, msg));
     }
 
+    /// Checks a probability; `field` ends with one of [`PROBABILITY_FIELDS`].
     fn prob(&mut self, field: String, p: f64) {
+        debug_assert!(PROBABILITY_FIELDS.iter().any(|f| field.ends_with(f)), "{field}");
         if !(0.0..=1.0).contains(&p) {
             self.err(field, format!("must be a probability in [0, 1], got {p}"));
         }

@@ -26,6 +26,7 @@ mod tools;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use overrides::{OnlyArg, SetArg};
+use reports::Named;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -512,8 +513,8 @@ fn print_run(r: &reports::RunReport, out: &Path) {
         r.rto_count,
         r.spurious_retransmissions
     );
-    for (k, v) in x.by_source.entries() {
-        say!("  {k:<22}{v}");
+    for (source, v) in x.by_source.entries() {
+        say!("  {:<22}{v}", source.key());
     }
     say!("  (of which [SndNxt,SndMax) resend: {})", x.delegated_resend);
     if r.connections.len() > 1 {
@@ -531,7 +532,7 @@ fn print_run(r: &reports::RunReport, out: &Path) {
                 .entries()
                 .iter()
                 .filter(|(_, v)| *v > 0)
-                .map(|(k, v)| format!("{k} {v}"))
+                .map(|(source, v)| format!("{} {v}", source.key()))
                 .collect();
             say!(
                 "  {:<8}{:<18}{:<10}{:<7}{:>9} {:>15}  retx {} [{}], {} RTOs",

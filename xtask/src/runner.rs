@@ -36,7 +36,9 @@ impl RunContext {
         }
     }
 
-    /// The command that reproduces run `spec` alone.
+    /// The command that reproduces run `spec` alone. Always `cargo xtask`, also under the
+    /// `offsim` name: it is recorded in the run's files, which must not depend on the name
+    /// that ran them (a sweep resumed or merged by the other name stays byte-identical).
     pub fn command(&self, spec: &RunSpec) -> String {
         let mut c = format!("cargo xtask run {} --run {}", self.scenario_path, spec.run_id);
         for s in &self.sets {

@@ -466,19 +466,6 @@ fn finish(out: &Path, reports: &[RunReport]) -> Result<()> {
     Ok(())
 }
 
-/// Field paths (their ends) the scenario validator checks as probabilities in [0, 1]
-/// (`scenarios/src/validate.rs`, `prob`): an axis setting one is drawn in %.
-const PROBABILITY_FIELDS: [&str; 8] = [
-    ".Bernoulli.p",
-    ".GilbertElliott.p_good_to_bad",
-    ".GilbertElliott.p_bad_to_good",
-    ".GilbertElliott.loss_good",
-    ".GilbertElliott.loss_bad",
-    ".Reorder.fraction",
-    ".Duplicate.p",
-    ".Corrupt.p",
-];
-
 /// The axes of the sweep in folder `dir` (its `manifest.json` scenario) whose path sets a
 /// probability. A folder without a manifest (written by an older build) has none.
 pub(crate) fn probability_axes(dir: &Path) -> Result<Vec<String>> {
@@ -497,7 +484,7 @@ pub(crate) fn probability_axes(dir: &Path) -> Result<Vec<String>> {
         .map(|s| s.axes)
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| PROBABILITY_FIELDS.iter().any(|f| a.path.ends_with(f)))
+        .filter(|a| scenarios::PROBABILITY_FIELDS.iter().any(|f| a.path.ends_with(f)))
         .map(|a| a.name)
         .collect())
 }

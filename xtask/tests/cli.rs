@@ -383,6 +383,14 @@ fn offsim_binary_has_the_same_commands() {
     let usage = offsim(&["check"]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).contains("Usage: offsim check"));
+    // The reproduce command is recorded in the run's files: the same under either name.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = offsim(&["run", ONE_RUN, "--artifacts", "summary", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let command = summary["command"].as_str().unwrap();
+    assert!(command.starts_with("cargo xtask run "), "{command}");
 }
 
 /// Issue 15: `report DIR --x AXIS --series AXIS` redraws the line charts against the chosen

@@ -17,6 +17,7 @@ use super::{
 };
 use super::{Dash, Shape, draw_dashed_path, draw_marker};
 use crate::metrics::{CcState, Handover};
+use crate::vocab::Named;
 use models::record::{CcSample, OffloadEventKind, OffloadRecord};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -199,10 +200,7 @@ const BEFORE: Shape = Shape::Circle;
 const AFTER: Shape = Shape::Triangle;
 
 fn owner(s: &CcState) -> &'static str {
-    match s.sender {
-        models::segment::Sender::Host => "host",
-        models::segment::Sender::OffloadTarget => "target",
-    }
+    s.sender.label()
 }
 
 /// `a → b unit` in the chart's byte unit, or `a unit (same)`.

@@ -19,7 +19,6 @@ pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
 
 use crate::io::write_atomic;
 use crate::{ReportError, Result};
-use models::segment::DataSource;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -119,43 +118,6 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String
         wr.finish().s()?;
     }
     Ok(out)
-}
-
-/// Okabe–Ito colours (colour-blind safe), one per retransmission source.
-pub(crate) fn source_color(s: DataSource) -> RGBColor {
-    match s {
-        DataSource::None | DataSource::HostQueue => RGBColor(0, 114, 178),
-        DataSource::DelegatedUnacked => RGBColor(213, 94, 0),
-        DataSource::DelegatedResend => RGBColor(204, 121, 167),
-        DataSource::DelegatedUnsent => RGBColor(0, 158, 115),
-        DataSource::PostedAfterOffload => RGBColor(230, 159, 0),
-        DataSource::ReturnedAtUpload => RGBColor(86, 180, 233),
-    }
-}
-
-/// Human label of a source for legends.
-pub(crate) fn source_label(s: DataSource) -> &'static str {
-    match s {
-        DataSource::None | DataSource::HostQueue => "host queue",
-        DataSource::DelegatedUnacked => "delegated [SndUna,SndNxt)",
-        DataSource::DelegatedResend => "delegated resend [SndNxt,SndMax)",
-        DataSource::DelegatedUnsent => "delegated unsent [SndMax,end)",
-        DataSource::PostedAfterOffload => "posted after offload",
-        DataSource::ReturnedAtUpload => "returned at upload",
-    }
-}
-
-/// A source in plain words, with its region of the delegated chain (chimney spec) as a
-/// subtitle line, for bar-chart legends.
-pub(crate) fn source_legend(s: DataSource) -> &'static str {
-    match s {
-        DataSource::None | DataSource::HostQueue => "the host stack's own queue\nnot delegated",
-        DataSource::DelegatedUnacked => "sent, unacked, in the delegated chain\n[SndUna, SndNxt)",
-        DataSource::DelegatedResend => "to resend, in the delegated chain\n[SndNxt, SndMax)",
-        DataSource::DelegatedUnsent => "never-sent data in the delegated chain\n[SndMax, end)",
-        DataSource::PostedAfterOffload => "posted to the target after offload\nnew sends after the handover",
-        DataSource::ReturnedAtUpload => "returned by the target at upload\nback in the host queue",
-    }
 }
 
 /// Up to five names joined with ", ", then "and N more".

@@ -38,13 +38,11 @@
 //! point of each slice. Both are invisible at the rendered resolution; smaller runs are drawn
 //! mark for mark. The chart's note says when decimation happened.
 
-use super::{
-    Chart, DROP_RED, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, source_color,
-    source_label, tick_format,
-};
+use super::{Chart, DROP_RED, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, tick_format};
 use crate::info::Dir;
-use crate::metrics::{Handover, cause_name, sender_name, source_name};
+use crate::metrics::Handover;
 use crate::view::{RunView, unwrap_rel};
+use crate::vocab::Named;
 use models::record::{OffloadRecord, WireEvent};
 use models::segment::{DataSource, SendCause, Sender};
 use plotters::coord::Shift;
@@ -52,10 +50,6 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::sync::Mutex;
 
-/// First transmissions by the host stack: dark enough to see, lighter than the ACK line.
-const FIRST: RGBColor = RGBColor(110, 110, 110);
-/// First transmissions by the offload target.
-const FIRST_TARGET: RGBColor = RGBColor(140, 90, 40);
 /// The receive-window line (tcptrace draws it yellow; darker here to read on white).
 const WINDOW: RGBColor = RGBColor(200, 160, 0);
 /// SACK blocks.
@@ -462,9 +456,9 @@ pub(crate) fn seg_title(s: &SegMark) -> String {
         s.t,
         s.lo,
         s.hi,
-        sender_name(s.sender),
-        source_name(s.source),
-        cause_name(s.cause),
+        s.sender.key(),
+        s.source.key(),
+        s.cause.key(),
         s.tx
     );
     if s.n > 1 {
@@ -553,7 +547,7 @@ impl TimeSeq {
         }
         for s in self.segs.iter().filter(|s| inside(s.t)) {
             if let SegKind::First(who) = s.kind {
-                let c = if who == Sender::Host { FIRST } else { FIRST_TARGET };
+                let c = who.colour();
                 chart.draw_series([tick(s, c, 2)]).s()?;
                 tip_line(&mut out, chart, s, seg_title(s));
             }
@@ -588,7 +582,7 @@ impl TimeSeq {
         for s in self.segs.iter().filter(|s| inside(s.t)) {
             match s.kind {
                 SegKind::Retx(src) => {
-                    let c = source_color(src);
+                    let c = src.colour();
                     chart.draw_series([tick(s, c, 3)]).s()?;
                     chart
                         .draw_series([TriangleMarker::new((s.t, yc(s.hi)), r_retx, c.filled())])
@@ -738,18 +732,21 @@ impl Chart for TimeSeq {
         let mut items = Vec::new();
         let senders = |who: Sender| self.segs.iter().any(|s| s.kind == SegKind::First(who));
         if senders(Sender::Host) || !senders(Sender::OffloadTarget) {
-            items.push(LegendItem::new("first transmission: host", Mark::Tick(FIRST, 2)));
+            items.push(LegendItem::new(
+                format!("first transmission: {}", Sender::Host.label()),
+                Mark::Tick(Sender::Host.colour(), 2),
+            ));
         }
         if senders(Sender::OffloadTarget) {
             items.push(LegendItem::new(
-                "first transmission: offload target",
-                Mark::Tick(FIRST_TARGET, 2),
+                format!("first transmission: {}", Sender::OffloadTarget.label()),
+                Mark::Tick(Sender::OffloadTarget.colour(), 2),
             ));
         }
         for s in self.sources() {
             items.push(LegendItem::new(
-                format!("retx: {}", source_label(s)),
-                Mark::TickTriangle(source_color(s)),
+                format!("retx: {}", s.label()),
+                Mark::TickTriangle(s.colour()),
             ));
         }
         if self.segs.iter().any(|s| s.kind == SegKind::Dropped) {

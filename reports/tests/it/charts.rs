@@ -51,8 +51,8 @@ fn run_charts_render_with_text_in_png_and_svg() {
         "old owner&apos;s last sample",
         "offload at 0.",
         "upload at 0.",
-        "host → target:",
-        "target → host:",
+        "host → offload target:",
+        "offload target → host:",
         "continued",
     ] {
         assert!(

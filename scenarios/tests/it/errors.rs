@@ -134,6 +134,36 @@ fn zero_rate() {
     );
 }
 
+/// Every probability field the validator checks is in `PROBABILITY_FIELDS` (the list the
+/// reports use to draw such axes in %), and every listed field is checked.
+#[test]
+fn every_probability_field_is_checked_and_listed() {
+    let all = "Bernoulli(p: 2.0), GilbertElliott(p_good_to_bad: 2.0, p_bad_to_good: 2.0, loss_good: 2.0, loss_bad: 2.0), \
+               Reorder(fraction: 2.0, extra_delay: \"1 ms\"), Duplicate(p: 2.0), Corrupt(p: 2.0)";
+    let e = error_with("Bernoulli(p: 0.01)", all);
+    let flagged: Vec<&str> = e
+        .lines()
+        .filter(|l| l.contains("must be a probability in [0, 1], got 2"))
+        .collect();
+    assert_eq!(flagged.len(), scenarios::PROBABILITY_FIELDS.len(), "{e}");
+    for field in scenarios::PROBABILITY_FIELDS {
+        assert!(
+            flagged
+                .iter()
+                .any(|l| l.contains(&format!("impairments[{}]{field}:", field_index(field)))),
+            "{field} not checked: {e}"
+        );
+    }
+}
+
+/// The impairment's position in the list set by `every_probability_field_is_checked_and_listed`.
+fn field_index(field: &str) -> usize {
+    ["Bernoulli", "GilbertElliott", "Reorder", "Duplicate", "Corrupt"]
+        .iter()
+        .position(|k| field.starts_with(&format!(".{k}.")))
+        .unwrap()
+}
+
 #[test]
 fn probabilities_outside_0_1() {
     assert_eq!(
