@@ -8,9 +8,10 @@
 //! bytes), rate, delay and impairments are the link's own ([`crate::link`]), so queue drops
 //! at a router are recorded on that link direction as `Dropped(QueueFull)`.
 //!
-//! Segments carry no IP addresses (only ports, see [`crate::segment`]); the world gives every
-//! connection endpoint a port of its own, so the forwarding table is keyed by destination
-//! port: one host route per endpoint, filled from the static routes computed at build time
+//! Segments carry no IP addresses (only ports, see [`crate::segment`]); the world gives each
+//! port to one host (a host's listening port, or a client end's own port, see
+//! [`crate::world::MAX_CONN_ID`]), so the forwarding table is keyed by destination port: one
+//! route per port, filled from the static routes computed at build time
 //! ([`crate::world::routing`]).
 //!
 //! # What is NOT modelled

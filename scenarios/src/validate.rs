@@ -200,8 +200,18 @@ impl<'a> Validator<'a> {
             self.err(
                 "connections",
                 format!(
-                    "at most {max} connections (each gets its own ports), got {}",
+                    "at most {max} connections (each client end gets its own port), got {}",
                     s.connections.len()
+                ),
+            );
+        }
+        if s.hosts.len() > models::world::MAX_HOSTS {
+            self.err(
+                "hosts",
+                format!(
+                    "at most {} hosts (each listens on its own port), got {}",
+                    models::world::MAX_HOSTS,
+                    s.hosts.len()
                 ),
             );
         }

@@ -20,7 +20,7 @@ pub struct BenchArgs {
     pub json: bool,
     /// Run only these parts: `kernel`, `transfer` (the core-alone transfer), `process` (the
     /// default whole-process cases) or whole-process case names (comma list), e.g.
-    /// `--only transfer_1GiB,conns_9999_100G_1s`. Default: kernel, transfer and process.
+    /// `--only transfer_1GiB,conns_10000_100G_1s`. Default: kernel, transfer and process.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }

@@ -117,12 +117,18 @@ pub struct FlowResult {
 }
 
 /// Constant-bit-rate flow `k` (in the order added) carries connection id `FLOW_ID_BASE + k`
-/// and ports `50000 + k` → `55000 + k` (TCP connections use `40000 + id` → `5000 + id`).
+/// and ports `50000 + k` → `55000 + k` (see [`MAX_CONN_ID`] for the TCP connections' ports).
 pub const FLOW_ID_BASE: u32 = 1_000_000;
 
-/// The largest connection id: connection `id` uses ports `40000 + id` (client) and
-/// `5000 + id` (server), which must stay below the flows' `50000 + k`.
-pub const MAX_CONN_ID: u32 = 9_999;
+/// The largest connection id. Segments carry ports but no addresses, and routers forward by
+/// destination port, so a port belongs to one host: the server end of every connection a host
+/// serves listens on that host's port `5000 + k` (`k`: the host's position in the world, like
+/// one listening socket), and the client end of connection `id` uses port `10000 + id - 1`
+/// (unique, below the flows' `50000 + k`). Every connection's 4-tuple is distinct.
+pub const MAX_CONN_ID: u32 = 40_000;
+
+/// The most hosts a world may have: each has its own listening port in `5000..10000`.
+pub const MAX_HOSTS: usize = 5_000;
 
 /// Why a world cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -146,14 +152,17 @@ pub enum WorldError {
         /// Its id.
         id: u32,
     },
-    /// A connection id outside 1..=[`MAX_CONN_ID`] (ports are derived from it).
-    #[error("connection `{conn}`: id {id} is outside 1..={MAX_CONN_ID} (its ports are 40000 + id and 5000 + id)")]
+    /// A connection id outside 1..=[`MAX_CONN_ID`] (its client port is derived from it).
+    #[error("connection `{conn}`: id {id} is outside 1..={MAX_CONN_ID} (its client port is 10000 + id - 1)")]
     ConnIdRange {
         /// The connection.
         conn: String,
         /// Its id.
         id: u32,
     },
+    /// More hosts than listening ports (see [`MAX_HOSTS`]).
+    #[error("{0} hosts: at most {MAX_HOSTS} (each listens on its own port in 5000..10000)")]
+    TooManyHosts(usize),
     /// A timeline step names something that does not exist.
     #[error("timeline[{index}]: {message}")]
     Timeline {
@@ -347,6 +356,9 @@ impl World {
     /// Checks the topology, computes the routes and lays out the actors.
     pub fn build(&self) -> Result<Built, WorldError> {
         let host = |n: &str| self.hosts.iter().position(|h| h.name == n);
+        if self.hosts.len() > MAX_HOSTS {
+            return Err(WorldError::TooManyHosts(self.hosts.len()));
+        }
         let mut pairs = Vec::new();
         for (i, c) in self.conns.iter().enumerate() {
             for n in [&c.client, &c.server] {
@@ -561,8 +573,9 @@ impl Built {
         self.out_of(host, l)
     }
 
-    fn ports(c: &ConnSpec) -> (u16, u16) {
-        (40_000 + c.id.0 as u16, 5_000 + c.id.0 as u16)
+    /// (client port, server port) of connection `c` (see [`MAX_CONN_ID`]).
+    fn ports(&self, c: &ConnSpec, server: &str) -> (u16, u16) {
+        (10_000 + (c.id.0 - 1) as u16, 5_000 + self.host_index(server) as u16)
     }
 
     fn flow_ports(k: usize) -> (u16, u16) {
@@ -594,7 +607,7 @@ impl Built {
             let mut rng = sim.rng_stream(&format!("conn/{}/isn", spec.id.0));
             let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
             let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
-            let (port_a, port_b) = Self::ports(spec);
+            let (port_a, port_b) = self.ports(spec, &c.server);
             let (sender, sink) = ids.apps[i];
             stacks[self.host_index(&c.client)].add_connection_at(
                 TcpConnection::connect(spec.tcp, spec.id, port_a, port_b, isn_a),
@@ -659,7 +672,7 @@ impl Built {
             let name = &w.routers[i];
             let mut table = BTreeMap::new();
             for c in &w.conns {
-                let (client_port, server_port) = Self::ports(&c.spec);
+                let (client_port, server_port) = self.ports(&c.spec, &c.server);
                 for (port, host) in [(client_port, &c.client), (server_port, &c.server)] {
                     if let Some(l) = self.routes.next_hop(name, host) {
                         table.insert(port, self.out_of(name, l));

@@ -254,3 +254,47 @@ fn cbr_flow_sends_at_its_rate_along_its_path() {
     }
     assert_eq!(sent_at.len(), 500 * path.len(), "nowhere else");
 }
+
+/// A world is not limited to 9,999 connections: 10,001 connections (the largest id
+/// included) from three hosts through a router all deliver every byte; the server end of
+/// every connection a host serves listens on that host's one port and each client end has
+/// its own, so every 4-tuple is distinct and the router's table has a route per port.
+#[test]
+fn ten_thousand_connections_share_a_router_and_deliver_every_byte() {
+    use models::world::MAX_CONN_ID;
+    let access = wire(1000, 1, 100_000);
+    let mut w = World::new(3);
+    w.host("a1").host("a2").host("b").router("r");
+    for h in ["a1", "a2", "b"] {
+        w.duplex(&format!("e-{h}"), h, "r", &access);
+    }
+    let ids = (1..=10_000).chain([MAX_CONN_ID]);
+    for (k, id) in ids.enumerate() {
+        let client = if k % 2 == 0 { "a1" } else { "a2" };
+        w.conn(format!("c{id}"), client, "b", conn_spec(id, 100));
+    }
+    let (_, out) = run(&w);
+    assert_eq!(out.conns.len(), 10_001);
+    let server_ports: std::collections::BTreeSet<u16> = out.conns.iter().map(|c| c.ports.1).collect();
+    assert_eq!(server_ports.len(), 1, "b listens on one port");
+    let tuples: std::collections::BTreeSet<(&str, u16, &str, u16)> = out
+        .conns
+        .iter()
+        .map(|c| (c.client.as_str(), c.ports.0, c.server.as_str(), c.ports.1))
+        .collect();
+    assert_eq!(tuples.len(), 10_001, "every 4-tuple is distinct");
+    assert!(out.conns.iter().all(|c| c.delivered == 100));
+    assert_eq!(out.routers[0].1.unroutable, 0);
+}
+
+/// A connection id above the largest is refused with the rule that limits it.
+#[test]
+fn a_connection_id_beyond_the_port_range_is_refused() {
+    let mut w = dumbbell(10, 1000, &[]);
+    w.conn("c3", "a1", "b", conn_spec(models::world::MAX_CONN_ID + 1, 1000));
+    let err = w.build().map(|_| ()).expect_err("refused").to_string();
+    assert!(
+        err.contains("is outside 1..=40000 (its client port is 10000 + id - 1)"),
+        "{err}"
+    );
+}
