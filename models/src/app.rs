@@ -23,11 +23,10 @@
 //! periods, traffic without congestion control (every application runs over TCP).
 
 use crate::msg::{Action, Msg, SendStatus};
-use crate::pattern::{first_mismatch, pattern_bytes};
+use crate::pattern::{first_mismatch, pattern_slice};
 use crate::record::{DeliveryRecord, ReadRecord, Recorder};
 use crate::segment::{BufId, ConnId};
 use crate::tcp::ConnEvent;
-use bytes::Bytes;
 use sim_core::{Actor, ActorId, Ctx, RngStream, SimDuration, SimTime, TimerId};
 
 /// How big each write is.
@@ -193,7 +192,7 @@ impl BulkSender {
             return false;
         }
         let len = self.next_size().min(cap);
-        let data = Bytes::from(pattern_bytes(self.conn, self.written, len as usize));
+        let data = pattern_slice(self.conn, self.written, len as usize);
         let buf = BufId(self.next_buf);
         self.next_buf += 1;
         self.written += len;

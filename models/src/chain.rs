@@ -203,6 +203,19 @@ impl SendChain {
         if last <= first.end_offset() {
             return Some(first.data.slice(start..start + len));
         }
+        // Consecutive writes of a pattern are adjacent slices of one table: join them without
+        // copying (crate::pattern); anything else is copied.
+        let mut run = first.data.slice(start..);
+        for b in self.bufs.range(i + 1..) {
+            let hi = (last.min(b.end_offset()) - b.stream_offset) as usize;
+            match crate::pattern::join(&run, &b.data.slice(..hi)) {
+                Some(longer) => run = longer,
+                None => break,
+            }
+            if b.stream_offset + hi as u64 == last {
+                return Some(run);
+            }
+        }
         let mut joined = BytesMut::with_capacity(len);
         let mut at = offset;
         while at < last {

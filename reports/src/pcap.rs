@@ -65,7 +65,7 @@ use crate::view::{Rec, RunView};
 use crate::vocab::Named;
 use crate::{ReportError, Result, SNAP_LEN};
 use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
-use models::pattern::pattern_bytes;
+use models::pattern::pattern_slice;
 use models::record::{LinkId, SegmentHeader, WireEvent};
 use models::segment::{Provenance, Sender};
 use pcap_file::pcapng::PcapNgWriter;
@@ -168,7 +168,7 @@ fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
     let b = b
         .options(&opts)
         .map_err(|e| ReportError::Pcap(format!("building TCP options: {e}")))?;
-    let payload = pattern_bytes(p.conn, h.stream_offset, h.len as usize);
+    let payload = pattern_slice(p.conn, h.stream_offset, h.len as usize);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, &payload)
         .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;

@@ -50,3 +50,46 @@ proptest! {
         prop_assert!(loss + corrupt > 0.06 || out.integrity_ok(), "{:?}", out.end);
     }
 }
+
+/// The sink's checks fire: bytes from the wrong place of the stream (shifted by a 64 KiB
+/// write, by a 1 MiB send buffer), bytes of another connection, a gap and more bytes than were
+/// sent each end the run naming the connection and the stream offset.
+#[test]
+fn the_sink_rejects_misplaced_foreign_missing_and_extra_bytes() {
+    use models::app::{ReadRate, Sink};
+    use models::msg::Msg;
+    use models::pattern::pattern_slice;
+    use models::segment::ConnId;
+    use sim_core::{SimTime, Simulation};
+    let c = ConnId(4);
+    let deliver = |offset: u64, data: bytes::Bytes| Msg::Delivered { conn: c, offset, data };
+    let run = |msgs: Vec<Msg>| -> String {
+        let mut sim: Simulation<Msg> = Simulation::new(1);
+        let sink = sim.add_actor(
+            "sink",
+            Box::new(Sink::new(c, sim_core::ActorId(0), 3000, ReadRate::Unlimited)),
+        );
+        for m in msgs {
+            sim.schedule(SimTime::ZERO, sink, m);
+        }
+        sim.run().map(|_| String::new()).unwrap_or_else(|e| e.to_string())
+    };
+    let good = |off: u64, len: usize| deliver(off, pattern_slice(c, off, len));
+    assert_eq!(run(vec![good(0, 1000), good(1000, 2000)]), "", "the right bytes pass");
+    for shift in [64 << 10, 1 << 20] {
+        let e = run(vec![good(0, 1000), deliver(1000, pattern_slice(c, 1000 + shift, 500))]);
+        assert!(
+            e.contains("integrity: conn 4 byte at stream offset 1000 differs from what was sent"),
+            "{e}"
+        );
+    }
+    let e = run(vec![deliver(0, pattern_slice(ConnId(5), 0, 100))]);
+    assert!(e.contains("integrity: conn 4 byte at stream offset 0 differs"), "{e}");
+    let e = run(vec![good(0, 1000), good(1500, 100)]);
+    assert!(
+        e.contains("delivered stream offset 1500, expected 1000 (gap or duplicate)"),
+        "{e}"
+    );
+    let e = run(vec![good(0, 3000), good(3000, 1)]);
+    assert!(e.contains("received 3001 bytes, only 3000 were sent"), "{e}");
+}
