@@ -1009,11 +1009,7 @@ fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmi
     let mut seg = SegmentCounts::default();
     let mut odd_source = 0u64;
     let mut odd_cause = 0u64;
-    for x in view
-        .recs
-        .iter()
-        .filter(|x| conn.is_none_or(|c| x.r.provenance.conn == c))
-    {
+    for x in records(view, conn) {
         let r = x.r;
         let p = &r.provenance;
         match r.event {
@@ -1059,20 +1055,27 @@ fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmi
     (seg, retx, odd_source, odd_cause)
 }
 
+/// The records of the whole run (`conn` = `None`) or of one connection, in log order: one
+/// connection's are visited through the view's index, so per-connection metrics cost what the
+/// connection recorded, not what the run did (1,000 connections: 93 % of a run's CPU before).
+fn records<'v, 'a>(view: &'v RunView<'a>, conn: Option<ConnId>) -> Box<dyn Iterator<Item = &'v Rec<'a>> + 'v> {
+    match conn {
+        Some(c) => Box::new(view.conn(c.0)),
+        None => Box::new(view.recs.iter()),
+    }
+}
+
 /// (spurious retransmissions, already-held bytes in retransmissions) of the whole run
 /// (`conn` = `None`) or of one connection.
 fn spurious(view: &RunView<'_>, conn: Option<ConnId>, discards: &[DiscardRecord]) -> (u64, u64) {
     // What each receiver did not keep, by (connection, arrival time).
     let mut discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>> = BTreeMap::new();
-    for d in discards {
+    for d in discards.iter().filter(|d| conn.is_none_or(|c| d.conn == c)) {
         discarded.entry((d.conn, d.time.0)).or_default().push((d.from, d.to));
     }
     let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
     let (mut n, mut bytes) = (0, 0);
-    let arrivals = view
-        .recs
-        .iter()
-        .filter(|x: &&Rec<'_>| conn.is_none_or(|c| x.r.provenance.conn == c) && x.is_data() && x.is_arrival());
+    let arrivals = records(view, conn).filter(|x| x.is_data() && x.is_arrival());
     for x in arrivals {
         let s = x.r.header.stream_offset;
         let e = s + u64::from(x.r.header.len);
