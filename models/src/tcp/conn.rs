@@ -1,5 +1,5 @@
 //! One TCP connection: RFC 793 §3.9 event processing with one `process_<state>` fn per state,
-//! the application calls (SEND, CLOSE, ABORT), the four timers, and the snapshot a handover
+//! the application calls (SEND, CLOSE, ABORT), the four timers, and the [`Tcb`] a handover
 //! (offload or upload) moves between the host stack and the offload target.
 //!
 //! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18, 19.
@@ -13,8 +13,9 @@ use super::receiver::{AckUrgency, Receiver};
 use super::rtt::RttEstimator;
 use super::sack::Scoreboard;
 use super::sender::TxCounts;
+use super::tcb::{ReceiveSequence, RetransmitState, SendSequence, Tcb, TimestampState};
 use super::{ConnEvent, Output, TcpConfig, TcpState, TcpStats, TimerKind};
-use crate::chain::{BufOrigin, DelegationMarks, SendChain};
+use crate::chain::{BufOrigin, SendChain};
 use crate::record::CcSample;
 use crate::segment::{BufId, ConnId, Segment, SendCause, Sender, TcpOptions};
 use crate::seq::SeqNum;
@@ -32,9 +33,9 @@ pub enum SendError {
     Closing,
 }
 
-/// Why a snapshot could not become a connection (spec/chimney.md §3).
+/// Why a handed-over TCB could not become a connection (spec/chimney.md §3).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SnapshotError {
+pub enum HandoverError {
     /// Rule 1: only ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT, CLOSING and LAST_ACK can move (and
     /// TIME_WAIT back to the host, rule 44).
     #[error("state {0:?} cannot be handed over (chimney rule 1)")]
@@ -59,97 +60,6 @@ pub enum SnapshotError {
     },
 }
 
-/// The connection state that moves at a handover (spec/chimney.md §1 CONST + DELEGATED, in
-/// offsim's units: nanoseconds and unscaled bytes). Not carried: the SACK scoreboard, the RTT
-/// measurement in progress, delayed-ACK state, out-of-order received data, per-byte
-/// transmission counts (bytes below SndMax count as sent once).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TcpSnapshot {
-    /// Connection id.
-    pub conn: ConnId,
-    /// Local port.
-    pub local_port: u16,
-    /// Remote port.
-    pub remote_port: u16,
-    /// RFC 793 state.
-    pub state: TcpState,
-    /// SND.UNA.
-    pub snd_una: SeqNum,
-    /// SND.NXT.
-    pub snd_nxt: SeqNum,
-    /// SND.MAX: one past the highest sequence number sent.
-    pub snd_max: SeqNum,
-    /// Peer's window [bytes, scaled].
-    pub snd_wnd: u32,
-    /// Largest peer window seen [bytes].
-    pub max_snd_wnd: u32,
-    /// SND.WL1.
-    pub snd_wl1: SeqNum,
-    /// SND.WL2 (not delegated by chimney; `None` = initialise to SND.UNA, rule 14).
-    pub snd_wl2: Option<SeqNum>,
-    /// Congestion window [bytes].
-    pub cwnd: u32,
-    /// Slow-start threshold [bytes].
-    pub ssthresh: u32,
-    /// NewReno `recover` and the recovery flag (not delegated by chimney; `None` applies the
-    /// spec/chimney.md §8 handover policy).
-    pub recovery: Option<(SeqNum, bool)>,
-    /// Consecutive duplicate ACKs.
-    pub dup_acks: u32,
-    /// Smoothed RTT [ns], `None` before the first sample.
-    pub srtt: Option<SimDuration>,
-    /// RTT variation [ns].
-    pub rttvar: SimDuration,
-    /// Current RTO [ns], backoff included.
-    pub rto: SimDuration,
-    /// Backoff exponent (chimney `Retransmit.Count`).
-    pub backoff: u32,
-    /// Time spent resending the current segment (chimney `TotalRT`) [ns].
-    pub total_rt: SimDuration,
-    /// Timeouts of the current segment (for the give-up limit).
-    pub rto_retries: u32,
-    /// Window probes in the current persist round (chimney `SndWndProbeCount`).
-    pub probe_count: u32,
-    /// Time left on the retransmission timer (`None` = off; chimney `TimeoutDelta`).
-    pub retransmit_in: Option<SimDuration>,
-    /// Time left on the persist timer.
-    pub persist_in: Option<SimDuration>,
-    /// Sender MSS [bytes].
-    pub smss: u32,
-    /// Shift applied to the peer's window field.
-    pub snd_wscale: u8,
-    /// Shift applied to our window field.
-    pub rcv_wscale: u8,
-    /// SACK negotiated.
-    pub sack_permitted: bool,
-    /// Our FIN is queued after the chain's data (CLOSE was called).
-    pub fin_queued: bool,
-    /// RCV.NXT.
-    pub rcv_nxt: SeqNum,
-    /// Right edge of the receive window last advertised.
-    pub rcv_adv: SeqNum,
-    /// Receive stream offset of RCV.NXT (bytes delivered so far).
-    pub rcv_delivered: u64,
-    /// The peer's FIN was received.
-    pub peer_fin: bool,
-    /// RFC 7323 timestamp state (chimney CONST flag TIMESTAMP: `Some` when negotiated;
-    /// DELEGATED TsRecent, TsRecentAge, TsTime, rule 19).
-    pub timestamps: Option<TsSnapshot>,
-}
-
-/// The RFC 7323 timestamp state that moves at a handover (spec/chimney.md §1 DELEGATED
-/// "TsRecent, TsRecentAge, TsTime (host clock + host timestamp delta)", rule 19).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TsSnapshot {
-    /// TS.Recent, the peer's TSval to echo (`None` before one was seen).
-    pub ts_recent: Option<u32>,
-    /// Time since TS.Recent was last set [ns] (TsRecentAge).
-    pub ts_recent_age: SimDuration,
-    /// TsTime: the TSval the old owner would send at the snapshot's moment (its clock plus
-    /// its delta) [timestamp ticks, 1 ms].
-    pub ts_time: u32,
-}
-
 /// How far the offload target's timestamp clock (NicTime, spec/chimney.md rule 19) lags the
 /// host's [ms]. Both tick at 1 ms; the NIC's clock started later (its own power-on), so
 /// only NicDelta = TsTime - NicTime keeps the TSvals continuous across a handover: a target
@@ -163,21 +73,6 @@ fn owner_ts_clock(sender: Sender, now: SimTime) -> u32 {
     match sender {
         Sender::Host => host,
         Sender::OffloadTarget => host.wrapping_sub(NIC_TS_CLOCK_LAG_MS),
-    }
-}
-
-impl TcpSnapshot {
-    /// The delegated chain's regions (spec/chimney.md §2) for a chain whose first byte is this
-    /// snapshot's SND.UNA.
-    pub fn delegation_marks(&self, chain: &SendChain) -> DelegationMarks {
-        let front = chain.front_offset();
-        let data = chain.len();
-        let at = |s: SeqNum| front + u64::from(s.wrapping_since(self.snd_una)).min(data);
-        DelegationMarks {
-            snd_nxt: at(self.snd_nxt),
-            snd_max: at(self.snd_max),
-            chain_end: chain.end_offset(),
-        }
     }
 }
 
@@ -319,96 +214,82 @@ impl TcpConnection {
         Self::new(cfg, conn, local_port, remote_port, isn, TcpState::Listen)
     }
 
-    /// Rebuilds a connection from a handover snapshot and the send chain whose first byte is
-    /// `snap.snd_una` (spec/chimney.md §3 checks). Timers resume from the deltas at `now`
-    /// (rule 17). `sender` says who runs it from now on.
-    pub fn from_snapshot(
+    /// Rebuilds a connection from a handed-over [`Tcb`] and the send chain whose first byte is
+    /// `tcb.snd.snd_una` (spec/chimney.md §3 checks). Timers resume from the deltas at `now`
+    /// (rule 17). `sender` says who runs it from now on. The TCB is taken as it is: what
+    /// chimney does not delegate (SND.WL2, `recover`) was filled in by whoever built it (the
+    /// conversion layer, [`crate::offload::DelegatedState::to_tcb`]).
+    pub fn from_tcb(
         cfg: TcpConfig,
         sender: Sender,
-        snap: &TcpSnapshot,
+        tcb: &Tcb,
         chain: SendChain,
         now: SimTime,
-    ) -> Result<Self, SnapshotError> {
+    ) -> Result<Self, HandoverError> {
         use TcpState::*;
+        let Tcb {
+            conn,
+            local_port,
+            remote_port,
+            state,
+            snd,
+            rcv,
+            cong,
+            rtx,
+            ts,
+        } = *tcb;
         // TIME_WAIT is accepted too: a connection the offload target gives back after entering
         // it (chimney rule 44: "Entering TIME_WAIT: the OT should request upload") finishes its
         // 2*MSL on the host. Rule 1 keeps it from being offloaded (checked by the host).
         if !matches!(
-            snap.state,
+            state,
             Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck | TimeWait
         ) {
-            return Err(SnapshotError::State(snap.state));
+            return Err(HandoverError::State(state));
         }
-        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
+        let (una, nxt, max) = (snd.snd_una, snd.snd_nxt, snd.snd_max);
         if !(una <= nxt && nxt <= max) {
-            return Err(SnapshotError::Order { una, nxt, max });
+            return Err(HandoverError::Order { una, nxt, max });
         }
         let outstanding = max.wrapping_since(una);
-        let fin_acked = matches!(snap.state, FinWait2 | TimeWait);
-        let fin_sent = snap.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
+        let fin_acked = matches!(state, FinWait2 | TimeWait);
+        let fin_sent = snd.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
         let needed = outstanding - u32::from(fin_sent);
         if !fin_acked && chain.len() < u64::from(needed) {
-            return Err(SnapshotError::ChainTooShort {
+            return Err(HandoverError::ChainTooShort {
                 chain: chain.len(),
                 needed,
             });
         }
-        let mut c = Self::new(cfg, snap.conn, snap.local_port, snap.remote_port, una, snap.state);
+        let mut c = Self::new(cfg, conn, local_port, remote_port, una, state);
         c.passive = false;
         c.sender = sender;
         (c.snd_una, c.snd_nxt, c.snd_max) = (una, nxt, max);
-        c.snd_wnd = snap.snd_wnd;
-        c.max_snd_wnd = snap.max_snd_wnd.max(snap.snd_wnd);
-        c.snd_wl1 = snap.snd_wl1;
-        // Chimney rule 14: "an OT-initialised WL2 (suggest WL2 := SndUna)".
-        c.snd_wl2 = snap.snd_wl2.unwrap_or(una);
-        c.smss = snap.smss.max(1);
-        (c.snd_wscale, c.rcv_wscale) = (snap.snd_wscale.min(14), snap.rcv_wscale.min(14));
-        c.wscale_ok = snap.snd_wscale != 0 || snap.rcv_wscale != 0;
-        c.sack_ok = snap.sack_permitted;
-        c.cc = NewReno::new(c.smss, snap.cwnd, una)
+        c.snd_wnd = snd.snd_wnd;
+        c.max_snd_wnd = snd.max_snd_wnd.max(snd.snd_wnd);
+        (c.snd_wl1, c.snd_wl2) = (snd.snd_wl1, snd.snd_wl2);
+        c.smss = snd.smss.max(1);
+        (c.snd_wscale, c.rcv_wscale) = (snd.snd_wscale.min(14), rcv.rcv_wscale.min(14));
+        c.wscale_ok = snd.snd_wscale != 0 || rcv.rcv_wscale != 0;
+        c.sack_ok = snd.sack_permitted;
+        c.fin_queued = snd.fin_queued;
+        c.fin_acked = fin_acked;
+        c.cc = NewReno::new(c.smss, cong.cwnd, una)
             .with_increase(cfg.ca_increase)
             .with_validation(cfg.cwnd_validation)
             .with_congestion_control(cfg.congestion_control);
-        c.cc.ssthresh = snap.ssthresh;
-        c.cc.dup_acks = snap.dup_acks;
-        (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
-            // spec/chimney.md §8 handover policy [INF]: "if DupAckCount >= threshold at offload,
-            // assume recovery with recover = SndMax - 1; else recover = SndUna - 1".
-            // Refinement [INF] for a handover after a timeout (Retransmit.Count > 0, or a
-            // go-back-N resend in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a
-            // retransmit timeout, record the highest sequence number transmitted in the variable
-            // recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight
-            // would start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole
-            // resend region out at once.
-            // The refinement is tested first: duplicate ACKs still counted from the flight
-            // before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2 step
-            // 6: "... and exit the fast recovery procedure if applicable").
-            if snap.backoff > 0 || nxt < max {
-                (max.sub(1), false)
-            } else if snap.dup_acks >= cfg.dupack_threshold {
-                (max.sub(1), true)
-            } else {
-                // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582
-                // test "covers more than recover" read exactly (ACK - 1 > recover, see
-                // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
-                // recover <= SndUna - 2.
-                (una.sub(2), false)
-            }
-        });
-        c.rtt.restore(snap.srtt, snap.rttvar, snap.rto, snap.backoff);
-        c.total_rt = snap.total_rt;
-        c.rto_retries = snap.rto_retries;
-        c.probe_count = snap.probe_count;
-        c.retransmit_at = snap.retransmit_in.map(|d| now + d);
-        c.persist_at = snap.persist_in.map(|d| now + d);
-        if snap.state == TimeWait {
+        c.cc.restore(&cong);
+        c.rtt.restore(rtx.srtt, rtx.rttvar, rtx.rto, rtx.backoff);
+        c.total_rt = rtx.total_rt;
+        c.rto_retries = rtx.rto_retries;
+        c.probe_count = rtx.probe_count;
+        c.retransmit_at = rtx.retransmit_in.map(|d| now + d);
+        c.persist_at = rtx.persist_in.map(|d| now + d);
+        if state == TimeWait {
             // RFC 793 TIME-WAIT: the timer restarts; a full 2*MSL is the conservative choice.
             (c.retransmit_at, c.persist_at) = (None, None);
             c.time_wait_at = Some(now + cfg.time_wait);
         }
-        c.fin_queued = snap.fin_queued;
-        c.fin_acked = fin_acked;
         // Issue 11 defect 7: transmission counts travel with the chain.
         let mut chain = chain;
         c.tx = chain.take_tx_counts();
@@ -419,10 +300,10 @@ impl TcpConnection {
             c.resend_cause = SendCause::ResendRegion;
         }
         c.syn_tx = 1;
-        c.rcv = Receiver::new(snap.rcv_nxt, snap.rcv_delivered);
-        c.rcv.rcv_adv = snap.rcv_adv.max(snap.rcv_nxt);
-        c.rcv.fin_received = snap.peer_fin;
-        if let Some(ts) = snap.timestamps {
+        c.rcv = Receiver::new(rcv.rcv_nxt, rcv.rcv_delivered);
+        c.rcv.rcv_adv = rcv.rcv_adv.max(rcv.rcv_nxt);
+        c.rcv.fin_received = rcv.peer_fin;
+        if let Some(ts) = ts {
             // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
             // segment" -- by whoever runs the connection.
             c.ts_ok = true;
@@ -436,50 +317,53 @@ impl TcpConnection {
             c.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(sender, now));
             // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
             // acknowledged at most RCV.NXT, the best value the handover gives.
-            c.last_ack_sent = snap.rcv_nxt;
+            c.last_ack_sent = rcv.rcv_nxt;
         }
         c.set_ts_clock(now);
         Ok(c)
     }
 
-    /// The state a handover moves (see [`TcpSnapshot`]); timers as deltas from `now`.
-    pub fn snapshot(&self, now: SimTime) -> TcpSnapshot {
-        let delta = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
-        TcpSnapshot {
+    /// The TCB a handover moves (see [`Tcb`]); timers as the time left on them at `now`.
+    pub fn tcb(&self, now: SimTime) -> Tcb {
+        let left = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
+        Tcb {
             conn: self.conn,
             local_port: self.local_port,
             remote_port: self.remote_port,
             state: self.state,
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_max: self.snd_max,
-            snd_wnd: self.snd_wnd,
-            max_snd_wnd: self.max_snd_wnd,
-            snd_wl1: self.snd_wl1,
-            snd_wl2: Some(self.snd_wl2),
-            cwnd: self.cc.cwnd,
-            ssthresh: self.cc.ssthresh,
-            recovery: Some((self.cc.recover, self.cc.in_recovery)),
-            dup_acks: self.cc.dup_acks,
-            srtt: self.rtt.srtt,
-            rttvar: self.rtt.rttvar,
-            rto: self.rtt.rto,
-            backoff: self.rtt.backoff,
-            total_rt: self.total_rt,
-            rto_retries: self.rto_retries,
-            probe_count: self.probe_count,
-            retransmit_in: delta(self.retransmit_at),
-            persist_in: delta(self.persist_at),
-            smss: self.smss,
-            snd_wscale: self.snd_wscale,
-            rcv_wscale: self.rcv_wscale,
-            sack_permitted: self.sack_ok,
-            fin_queued: self.fin_queued,
-            rcv_nxt: self.rcv.rcv_nxt,
-            rcv_adv: self.rcv.rcv_adv,
-            rcv_delivered: self.rcv.delivered,
-            peer_fin: self.rcv.fin_received,
-            timestamps: self.ts_ok.then(|| TsSnapshot {
+            snd: SendSequence {
+                snd_una: self.snd_una,
+                snd_nxt: self.snd_nxt,
+                snd_max: self.snd_max,
+                snd_wnd: self.snd_wnd,
+                max_snd_wnd: self.max_snd_wnd,
+                snd_wl1: self.snd_wl1,
+                snd_wl2: self.snd_wl2,
+                smss: self.smss,
+                snd_wscale: self.snd_wscale,
+                sack_permitted: self.sack_ok,
+                fin_queued: self.fin_queued,
+            },
+            rcv: ReceiveSequence {
+                rcv_nxt: self.rcv.rcv_nxt,
+                rcv_adv: self.rcv.rcv_adv,
+                rcv_wscale: self.rcv_wscale,
+                rcv_delivered: self.rcv.delivered,
+                peer_fin: self.rcv.fin_received,
+            },
+            cong: self.cc.state(),
+            rtx: RetransmitState {
+                srtt: self.rtt.srtt,
+                rttvar: self.rtt.rttvar,
+                rto: self.rtt.rto,
+                backoff: self.rtt.backoff,
+                total_rt: self.total_rt,
+                rto_retries: self.rto_retries,
+                probe_count: self.probe_count,
+                retransmit_in: left(self.retransmit_at),
+                persist_in: left(self.persist_at),
+            },
+            ts: self.ts_ok.then(|| TimestampState {
                 ts_recent: self.ts_recent,
                 ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
                 // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
@@ -488,12 +372,13 @@ impl TcpConnection {
         }
     }
 
-    /// Ends this engine's life for a handover: its snapshot and its send chain.
-    pub fn into_parts(self, now: SimTime) -> (TcpSnapshot, SendChain) {
-        let snap = self.snapshot(now);
+    /// Ends this engine's life for a handover: its TCB and its send chain (with the per-byte
+    /// transmission counts attached).
+    pub fn into_parts(self, now: SimTime) -> (Tcb, SendChain) {
+        let tcb = self.tcb(now);
         let mut chain = self.chain;
         chain.set_tx_counts(self.tx);
-        (snap, chain)
+        (tcb, chain)
     }
 
     /// A copy of the send chain to hand over while this engine stays frozen (offload: the
