@@ -88,18 +88,11 @@ pub struct TcpConnection {
     /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
     pub(super) passive: bool,
     pub(super) iss: SeqNum,
-    pub(super) snd_una: SeqNum,
-    pub(super) snd_nxt: SeqNum,
-    pub(super) snd_max: SeqNum,
-    pub(super) snd_wnd: u32,
-    pub(super) max_snd_wnd: u32,
-    pub(super) snd_wl1: SeqNum,
-    pub(super) snd_wl2: SeqNum,
-    pub(super) snd_wscale: u8,
+    /// RFC 793 §3.2 send sequence variables and send options: moved whole at a handover
+    /// ([`Tcb::snd`]).
+    pub(super) snd: SendSequence,
     pub(super) rcv_wscale: u8,
     pub(super) wscale_ok: bool,
-    pub(super) sack_ok: bool,
-    pub(super) smss: u32,
     pub(super) cc: NewReno,
     pub(super) rtt: RttEstimator,
     pub(super) total_rt: SimDuration,
@@ -110,7 +103,6 @@ pub struct TcpConnection {
     pub(super) probes_unanswered: u32,
     /// Cause recorded on resends of `[snd_nxt, snd_max)`.
     pub(super) resend_cause: SendCause,
-    pub(super) fin_queued: bool,
     pub(super) fin_acked: bool,
     pub(super) gave_up: bool,
     pub(super) chain: SendChain,
@@ -157,18 +149,21 @@ impl TcpConnection {
             state,
             passive: state == TcpState::Listen,
             iss: isn,
-            snd_una: isn,
-            snd_nxt: isn,
-            snd_max: isn,
-            snd_wnd: 0,
-            max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: isn,
-            snd_wscale: 0,
+            snd: SendSequence {
+                snd_una: isn,
+                snd_nxt: isn,
+                snd_max: isn,
+                snd_wnd: 0,
+                max_snd_wnd: 0,
+                snd_wl1: SeqNum(0),
+                snd_wl2: isn,
+                smss,
+                snd_wscale: 0,
+                sack_permitted: false,
+                fin_queued: false,
+            },
             rcv_wscale: 0,
             wscale_ok: false,
-            sack_ok: false,
-            smss,
             cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
                 .with_increase(cfg.ca_increase)
                 .with_validation(cfg.cwnd_validation)
@@ -179,7 +174,6 @@ impl TcpConnection {
             probe_count: 0,
             probes_unanswered: 0,
             resend_cause: SendCause::NewData,
-            fin_queued: false,
             fin_acked: false,
             gave_up: false,
             chain: SendChain::new(),
@@ -264,17 +258,19 @@ impl TcpConnection {
         let mut c = Self::new(cfg, conn, local_port, remote_port, una, state);
         c.passive = false;
         c.sender = sender;
-        (c.snd_una, c.snd_nxt, c.snd_max) = (una, nxt, max);
-        c.snd_wnd = snd.snd_wnd;
-        c.max_snd_wnd = snd.max_snd_wnd.max(snd.snd_wnd);
-        (c.snd_wl1, c.snd_wl2) = (snd.snd_wl1, snd.snd_wl2);
-        c.smss = snd.smss.max(1);
-        (c.snd_wscale, c.rcv_wscale) = (snd.snd_wscale.min(14), rcv.rcv_wscale.min(14));
+        // The send sequence variables move whole; a window never below SND.WND, an SMSS of at
+        // least one byte and RFC 7323 §2.3's shift limit ("MUST use 14 instead") keep a
+        // hand-made TCB from breaking the engine.
+        c.snd = SendSequence {
+            max_snd_wnd: snd.max_snd_wnd.max(snd.snd_wnd),
+            smss: snd.smss.max(1),
+            snd_wscale: snd.snd_wscale.min(14),
+            ..snd
+        };
+        c.rcv_wscale = rcv.rcv_wscale.min(14);
         c.wscale_ok = snd.snd_wscale != 0 || rcv.rcv_wscale != 0;
-        c.sack_ok = snd.sack_permitted;
-        c.fin_queued = snd.fin_queued;
         c.fin_acked = fin_acked;
-        c.cc = NewReno::new(c.smss, cong.cwnd, una)
+        c.cc = NewReno::new(c.snd.smss, cong.cwnd, una)
             .with_increase(cfg.ca_increase)
             .with_validation(cfg.cwnd_validation)
             .with_congestion_control(cfg.congestion_control);
@@ -331,19 +327,7 @@ impl TcpConnection {
             local_port: self.local_port,
             remote_port: self.remote_port,
             state: self.state,
-            snd: SendSequence {
-                snd_una: self.snd_una,
-                snd_nxt: self.snd_nxt,
-                snd_max: self.snd_max,
-                snd_wnd: self.snd_wnd,
-                max_snd_wnd: self.max_snd_wnd,
-                snd_wl1: self.snd_wl1,
-                snd_wl2: self.snd_wl2,
-                smss: self.smss,
-                snd_wscale: self.snd_wscale,
-                sack_permitted: self.sack_ok,
-                fin_queued: self.fin_queued,
-            },
+            snd: self.snd,
             rcv: ReceiveSequence {
                 rcv_nxt: self.rcv.rcv_nxt,
                 rcv_adv: self.rcv.rcv_adv,
@@ -395,7 +379,7 @@ impl TcpConnection {
     /// RFC 793 SEND: appends one application write to the send chain and returns its stream
     /// offset. Call [`TcpConnection::poll`] afterwards to transmit.
     pub fn send(&mut self, id: BufId, data: Bytes, origin: BufOrigin) -> Result<u64, SendError> {
-        if self.fin_queued {
+        if self.snd.fin_queued {
             return Err(SendError::Closing);
         }
         match self.state {
@@ -412,13 +396,13 @@ impl TcpConnection {
             // RFC 793 CLOSE, LISTEN/SYN-SENT: "Delete the TCB, enter CLOSED state".
             TcpState::Listen | TcpState::SynSent => self.enter_closed(),
             // "SYN-RECEIVED: ... queue for processing after entering ESTABLISHED state."
-            TcpState::SynReceived => self.fin_queued = true,
+            TcpState::SynReceived => self.snd.fin_queued = true,
             TcpState::Established => {
-                self.fin_queued = true;
+                self.snd.fin_queued = true;
                 self.state = TcpState::FinWait1;
             }
             TcpState::CloseWait => {
-                self.fin_queued = true;
+                self.snd.fin_queued = true;
                 self.state = TcpState::LastAck;
             }
             _ => {}
@@ -429,7 +413,7 @@ impl TcpConnection {
     /// CLOSED. The send chain stays for the caller to fail (see [`TcpConnection::into_parts`]).
     pub fn abort(&mut self, out: &mut Output) {
         if self.state.is_synchronized() || self.state == TcpState::SynReceived {
-            self.send_rst(self.snd_nxt, None, out);
+            self.send_rst(self.snd.snd_nxt, None, out);
         }
         self.enter_closed();
     }
@@ -539,15 +523,15 @@ impl TcpConnection {
     }
 
     fn on_retransmit_timeout(&mut self, now: SimTime, out: &mut Output) {
-        if self.gave_up || self.snd_max == self.snd_una {
+        if self.gave_up || self.snd.snd_max == self.snd.snd_una {
             return;
         }
-        if self.state.is_synchronized() && self.snd_wnd == 0 && self.data_end() != self.snd_una {
+        if self.state.is_synchronized() && self.snd.snd_wnd == 0 && self.data_end() != self.snd.snd_una {
             // The peer's window is closed: it holds all it can take, so this is not a loss.
             // Go back to SND.UNA and probe (BSD does the same); RFC 1122 §4.2.2.17: "the sending
             // TCP MUST allow the connection to stay open" while the probes are answered, which a
             // timeout count would not.
-            self.snd_nxt = self.snd_una;
+            self.snd.snd_nxt = self.snd.snd_una;
             self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
             return;
         }
@@ -571,15 +555,15 @@ impl TcpConnection {
         } else {
             // Data actually outstanding: below SND.NXT. Above it, after an earlier go-back-N,
             // lies data not resent since that timeout, deemed lost (RFC 5681 eq. (4)).
-            let outstanding = self.snd_nxt.wrapping_since(self.snd_una);
-            self.cc.on_rto(outstanding, self.snd_max, self.rto_retries == 1);
+            let outstanding = self.snd.snd_nxt.wrapping_since(self.snd.snd_una);
+            self.cc.on_rto(outstanding, self.snd.snd_max, self.rto_retries == 1);
             // RFC 2018 §8: "After a retransmit timeout the data sender SHOULD turn off all of
             // the SACKed bits, since the timeout might indicate that the data receiver has
             // reneged." Go-back-N then resends from SND.UNA, SACKed or not.
             self.sack.clear();
             // BSD-style go-back-N (spec/chimney.md §8): "SndNxt := SndUna, SndMax kept, which
             // yields the SndNxt < SndMax handover".
-            self.snd_nxt = self.snd_una;
+            self.snd.snd_nxt = self.snd.snd_una;
             self.resend_cause = SendCause::Rto;
             self.retransmit_on_timeout(now, out);
         }
@@ -592,17 +576,18 @@ impl TcpConnection {
         if self.gave_up || !self.state.is_synchronized() || self.fin_acked {
             return;
         }
-        if self.snd_wnd > 0 {
+        if self.snd.snd_wnd > 0 {
             // RFC 1122 §4.2.3.4 (4): the SWS override timeout: send what the window allows.
-            let avail = self.data_end().since(self.snd_nxt).unwrap_or(0);
+            let avail = self.data_end().since(self.snd.snd_nxt).unwrap_or(0);
             let usable = self
+                .snd
                 .snd_una
-                .add(self.snd_wnd.min(self.cc.cwnd))
-                .since(self.snd_nxt)
+                .add(self.snd.snd_wnd.min(self.cc.cwnd))
+                .since(self.snd.snd_nxt)
                 .unwrap_or(0);
-            let len = avail.min(usable).min(self.smss);
+            let len = avail.min(usable).min(self.snd.smss);
             if len > 0 {
-                self.send_data(now, self.snd_nxt, len, false, SendCause::NewData, out);
+                self.send_data(now, self.snd.snd_nxt, len, false, SendCause::NewData, out);
             }
             return;
         }
@@ -622,7 +607,7 @@ impl TcpConnection {
         // when a zero window has existed for the retransmission timeout period, and SHOULD
         // increase exponentially the interval between successive probes."
         self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
-        self.send_data(now, self.snd_una, len, false, SendCause::WindowProbe, out);
+        self.send_data(now, self.snd.snd_una, len, false, SendCause::WindowProbe, out);
     }
 
     fn give_up(&mut self, out: &mut Output) {
@@ -715,9 +700,9 @@ impl TcpConnection {
         self.rcv = Receiver::new(seg.seq.add(1), 0);
         self.rcv.reading = reading;
         self.negotiate(now, &seg.options);
-        self.snd_wnd = u32::from(seg.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = seg.seq;
+        self.snd.snd_wnd = u32::from(seg.window);
+        self.snd.max_snd_wnd = self.snd.snd_wnd;
+        self.snd.snd_wl1 = seg.seq;
         self.state = TcpState::SynReceived;
         // The SYN,ACK goes out from `transmit` (SND.MAX is still ISS).
     }
@@ -725,7 +710,7 @@ impl TcpConnection {
     fn process_syn_sent(&mut self, now: SimTime, seg: &Segment, out: &mut Output) {
         // RFC 793 SYN-SENT, first: "If SEG.ACK =< ISS, or SEG.ACK > SND.NXT, send a reset
         // (unless the RST bit is set, if so drop the segment and return)".
-        if seg.flags.ack && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+        if seg.flags.ack && (seg.ack <= self.iss || seg.ack > self.snd.snd_max) {
             if !seg.flags.rst {
                 self.send_rst(seg.ack, None, out);
             }
@@ -749,7 +734,7 @@ impl TcpConnection {
         if seg.flags.ack {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
             // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
-            self.snd_una = seg.ack;
+            self.snd.snd_una = seg.ack;
             self.rtt.on_ack(seg.ack, now);
             self.retransmit_at = None;
             // RFC 7323 §2.2: the window of a SYN,ACK is not scaled.
@@ -759,8 +744,8 @@ impl TcpConnection {
         } else {
             // "Otherwise enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
             // <CTL=SYN,ACK> and send it." (simultaneous open)
-            self.snd_wnd = u32::from(seg.window);
-            self.snd_wl1 = seg.seq;
+            self.snd.snd_wnd = u32::from(seg.window);
+            self.snd.snd_wl1 = seg.seq;
             self.state = TcpState::SynReceived;
             self.send_syn(now, out);
         }
@@ -778,14 +763,14 @@ impl TcpConnection {
         // RFC 793 SYN-RECEIVED, fifth: "If SND.UNA =< SEG.ACK =< SND.NXT then enter ESTABLISHED
         // state and continue processing ... If the segment acknowledgment is not acceptable,
         // form a reset segment, <SEQ=SEG.ACK><CTL=RST>".
-        if !(self.snd_una < seg.ack && seg.ack <= self.snd_max) {
+        if !(self.snd.snd_una < seg.ack && seg.ack <= self.snd.snd_max) {
             self.send_rst(seg.ack, None, out);
             return;
         }
-        self.snd_una = seg.ack;
+        self.snd.snd_una = seg.ack;
         self.rtt.on_ack(seg.ack, now);
         self.retransmit_at = None;
-        self.set_window(&seg, u32::from(seg.window) << self.snd_wscale);
+        self.set_window(&seg, u32::from(seg.window) << self.snd.snd_wscale);
         self.establish(out);
         match self.state {
             TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
@@ -953,23 +938,23 @@ impl TcpConnection {
         let ack = seg.ack;
         // Chimney rule 13: "Ack > SndMax: send an ACK, drop the segment." (RFC 793: "If the ACK
         // acks something not yet sent (SEG.ACK > SND.NXT) then send an ACK, drop the segment")
-        if ack > self.snd_max {
+        if ack > self.snd.snd_max {
             self.ack_now = true;
             return false;
         }
         // Chimney rule 13: "Ack < SndUna (stale, e.g. a late forwarded segment): ignore, not a
         // dup ACK". RFC 793: "If the ACK is a duplicate (SEG.ACK < SND.UNA), it can be ignored."
-        if ack < self.snd_una {
+        if ack < self.snd.snd_una {
             return true;
         }
         self.probes_unanswered = 0;
-        let seg_wnd = u32::from(seg.window) << self.snd_wscale;
-        let newly_sacked = if self.sack_ok {
+        let seg_wnd = u32::from(seg.window) << self.snd.snd_wscale;
+        let newly_sacked = if self.snd.sack_permitted {
             self.sack_update(&seg.options)
         } else {
             0
         };
-        if ack == self.snd_una {
+        if ack == self.snd.snd_una {
             // RFC 5681 §2: a DUPLICATE ACKNOWLEDGMENT when "(a) the receiver of the ACK has
             // outstanding data, (b) the incoming acknowledgment carries no data, (c) the SYN and
             // FIN bits are both off, (d) the acknowledgment number is equal to the greatest
@@ -979,14 +964,14 @@ impl TcpConnection {
             // (a) "outstanding data" is data the retransmission timer covers: while the
             // persist timer runs, the only byte outstanding is a zero-window probe, and the
             // ACKs answering it say "window still closed", not "a segment is missing".
-            let outstanding = self.snd_max != self.snd_una && self.persist_at.is_none();
-            let dup = if self.sack_ok && !seg.options.sack_blocks.is_empty() {
+            let outstanding = self.snd.snd_max != self.snd.snd_una && self.persist_at.is_none();
+            let dup = if self.snd.sack_permitted && !seg.options.sack_blocks.is_empty() {
                 // RFC 6675 §2: with SACK, "a segment that arrives carrying a SACK block that
                 // identifies previously unacknowledged and un-SACKed octets between HighACK and
                 // HighData" (only ACKs that do not move SND.UNA are counted here).
                 outstanding && newly_sacked > 0
             } else {
-                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd_wnd
+                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd.snd_wnd
             };
             self.update_window(seg, seg_wnd);
             if dup {
@@ -1000,20 +985,20 @@ impl TcpConnection {
     }
 
     fn on_dup_ack(&mut self, now: SimTime, out: &mut Output) {
-        let flight = self.snd_max.wrapping_since(self.snd_una);
+        let flight = self.snd.snd_max.wrapping_since(self.snd.snd_una);
         match self
             .cc
-            .on_dup_ack(self.snd_una, flight, self.snd_max, self.cfg.dupack_threshold)
+            .on_dup_ack(self.snd.snd_una, flight, self.snd.snd_max, self.cfg.dupack_threshold)
         {
             DupAckAction::FastRetransmit => self.fast_retransmit(now, out),
             DupAckAction::Inflated => {}
             DupAckAction::None => {
                 // RFC 6675 §5 step (4): recovery also starts "if IsLost (HighACK + 1)" before
                 // DupThresh duplicate ACKs arrived.
-                if self.sack_ok
+                if self.snd.sack_permitted
                     && !self.cc.in_recovery
                     && self.sack_first_lost()
-                    && self.cc.enter_recovery(self.snd_una, flight, self.snd_max)
+                    && self.cc.enter_recovery(self.snd.snd_una, flight, self.snd.snd_max)
                 {
                     self.fast_retransmit(now, out);
                 }
@@ -1026,7 +1011,7 @@ impl TcpConnection {
     fn fast_retransmit(&mut self, now: SimTime, out: &mut Output) {
         self.stats.fast_retransmits += 1;
         out.events.push(ConnEvent::FastRetransmit);
-        if self.sack_ok {
+        if self.snd.sack_permitted {
             // RFC 6675 §5 (4.2) "ssthresh = cwnd = (FlightSize / 2)"; (4.3) "Retransmit the
             // first data segment presumed dropped -- the segment starting with sequence number
             // HighACK + 1. To prevent repeated retransmission of the same data ..., set both
@@ -1035,7 +1020,7 @@ impl TcpConnection {
             self.sack.in_recovery = true;
             let una = self.chain.front_offset();
             self.retransmit_first(now, SendCause::FastRetransmit, out);
-            let resent = self.smss.min(self.snd_max.wrapping_since(self.snd_una));
+            let resent = self.snd.smss.min(self.snd.snd_max.wrapping_since(self.snd.snd_una));
             self.sack.high_rxt = una + u64::from(resent);
             return;
         }
@@ -1045,7 +1030,7 @@ impl TcpConnection {
 
     /// `snd_una < ack <= snd_max`: new data acknowledged.
     fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, seg_tsecr: Option<u32>, out: &mut Output) {
-        let acked = ack.wrapping_since(self.snd_una);
+        let acked = ack.wrapping_since(self.snd.snd_una);
         let data = self.chain.len().min(super::sender::MAX_MAPPED_DATA) as u32;
         if acked > data {
             // Only our FIN occupies sequence space after the data.
@@ -1056,9 +1041,9 @@ impl TcpConnection {
             // caused the ACK", retransmitted or not (the echo says which copy arrived).
             Some(echo) => {
                 let ms = self.ts_clock.wrapping_sub(echo);
-                let flight = self.snd_max.wrapping_since(self.snd_una);
+                let flight = self.snd.snd_max.wrapping_since(self.snd.snd_una);
                 // RFC 7323 Appendix G: "ExpectedSamples = ceiling(FlightSize / (SMSS * 2))".
-                let expected = flight.div_ceil(2 * self.smss).max(1);
+                let expected = flight.div_ceil(2 * self.snd.smss).max(1);
                 self.rtt
                     .sample_weighted(SimDuration::from_millis(u64::from(ms)), expected);
             }
@@ -1069,14 +1054,14 @@ impl TcpConnection {
             .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
         self.tx.trim_below(front + u64::from(acked));
         self.sack.trim_below(self.chain.front_offset());
-        self.snd_una = ack;
+        self.snd.snd_una = ack;
         // Chimney rule 13: "if ack > SndNxt, set SndNxt = ack (never resend acked bytes)".
-        if self.snd_nxt < ack {
-            self.snd_nxt = ack;
+        if self.snd.snd_nxt < ack {
+            self.snd.snd_nxt = ack;
         }
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
-        let flight = self.snd_max.wrapping_since(ack);
+        let flight = self.snd.snd_max.wrapping_since(ack);
         self.cc
             .set_clock(now.as_nanos(), self.rtt.srtt.map_or(0, |d| d.as_nanos()));
         let action = self.cc.on_new_ack(ack, acked, flight);
@@ -1099,7 +1084,7 @@ impl TcpConnection {
             }
             AckAction::None => {}
         }
-        if self.snd_una == self.snd_max {
+        if self.snd.snd_una == self.snd.snd_max {
             // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
             // retransmission timer."
             self.retransmit_at = None;
@@ -1116,23 +1101,23 @@ impl TcpConnection {
     fn update_window(&mut self, seg: &Segment, seg_wnd: u32) {
         // RFC 793: "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set
         // SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
-        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= seg.ack) {
+        if self.snd.snd_wl1 < seg.seq || (self.snd.snd_wl1 == seg.seq && self.snd.snd_wl2 <= seg.ack) {
             self.set_window(seg, seg_wnd);
         }
     }
 
     fn set_window(&mut self, seg: &Segment, wnd: u32) {
-        self.snd_wnd = wnd;
-        self.snd_wl1 = seg.seq;
-        self.snd_wl2 = seg.ack;
-        self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+        self.snd.snd_wnd = wnd;
+        self.snd.snd_wl1 = seg.seq;
+        self.snd.snd_wl2 = seg.ack;
+        self.snd.max_snd_wnd = self.snd.max_snd_wnd.max(wnd);
         if wnd > 0 && self.persist_at.is_some() {
             // The window opened: the persist round ends. A probe byte the receiver did not
             // take is resent at once as part of normal sending.
             self.persist_at = None;
             self.probe_count = 0;
-            if self.snd_max != self.snd_una {
-                self.snd_nxt = self.snd_una;
+            if self.snd.snd_max != self.snd.snd_una {
+                self.snd.snd_nxt = self.snd.snd_una;
                 // Issue 11 defect 8: the byte resent here was a window probe.
                 self.resend_cause = SendCause::WindowProbe;
             }
@@ -1176,8 +1161,8 @@ impl TcpConnection {
         // RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
         // implementations MUST assume a default send MSS of 536".
         let peer_mss = opts.mss.filter(|m| *m > 0).unwrap_or(536);
-        self.smss = u32::from(peer_mss.min(self.cfg.mss)).max(1);
-        self.cc.smss = self.smss;
+        self.snd.smss = u32::from(peer_mss.min(self.cfg.mss)).max(1);
+        self.cc.smss = self.snd.smss;
         // RFC 7323 §2.2: scaling is enabled only if both sides sent the option; §2.3: "If a
         // Window Scale option is received with a shift.cnt value larger than 14, the TCP SHOULD
         // log the error but MUST use 14 instead of the specified value."
@@ -1185,16 +1170,16 @@ impl TcpConnection {
             (Some(ours), Some(theirs)) => {
                 self.wscale_ok = true;
                 self.rcv_wscale = ours.min(14);
-                self.snd_wscale = theirs.min(14);
+                self.snd.snd_wscale = theirs.min(14);
             }
             _ => {
                 self.wscale_ok = false;
                 self.rcv_wscale = 0;
-                self.snd_wscale = 0;
+                self.snd.snd_wscale = 0;
             }
         }
         // RFC 2018 §2: SACK is used only if both sides sent SACK-permitted.
-        self.sack_ok = self.cfg.sack && opts.sack_permitted;
+        self.snd.sack_permitted = self.cfg.sack && opts.sack_permitted;
         // RFC 7323 §3.2: "Once TSopt has been successfully negotiated, that is both <SYN> and
         // <SYN,ACK> contain TSopt, the TSopt MUST be sent in every non-<RST> segment".
         self.ts_ok = self.cfg.timestamps && opts.timestamp.is_some();
@@ -1208,15 +1193,15 @@ impl TcpConnection {
         // RFC 5681 §3.1: "If the SYN or SYN/ACK is lost, the initial window used by a sender
         // after a correctly transmitted SYN MUST be one segment".
         let iw = if self.syn_tx > 1 {
-            self.smss
+            self.snd.smss
         } else {
-            self.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
+            self.snd.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
         };
-        self.cc = NewReno::new(self.smss, iw, self.iss)
+        self.cc = NewReno::new(self.snd.smss, iw, self.iss)
             .with_increase(self.cfg.ca_increase)
             .with_validation(self.cfg.cwnd_validation)
             .with_congestion_control(self.cfg.congestion_control);
-        self.state = if self.fin_queued {
+        self.state = if self.snd.fin_queued {
             TcpState::FinWait1
         } else {
             TcpState::Established
@@ -1245,10 +1230,10 @@ impl TcpConnection {
             ssthresh: self.cc.ssthresh,
             srtt_ns: self.rtt.srtt.map_or(0, |d| d.as_nanos()),
             rto_ns: self.rtt.rto.as_nanos(),
-            flight: self.snd_max.wrapping_since(self.snd_una),
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_max: self.snd_max,
+            flight: self.snd.snd_max.wrapping_since(self.snd.snd_una),
+            snd_una: self.snd.snd_una,
+            snd_nxt: self.snd.snd_nxt,
+            snd_max: self.snd.snd_max,
         }
     }
 
@@ -1278,31 +1263,31 @@ impl TcpConnection {
     }
     /// SND.UNA: oldest unacknowledged sequence number.
     pub fn snd_una(&self) -> SeqNum {
-        self.snd_una
+        self.snd.snd_una
     }
     /// SND.NXT: next sequence number to send.
     pub fn snd_nxt(&self) -> SeqNum {
-        self.snd_nxt
+        self.snd.snd_nxt
     }
     /// SND.MAX: one past the highest sequence number sent.
     pub fn snd_max(&self) -> SeqNum {
-        self.snd_max
+        self.snd.snd_max
     }
     /// SND.WND: the peer's window [bytes, scaled].
     pub fn snd_wnd(&self) -> u32 {
-        self.snd_wnd
+        self.snd.snd_wnd
     }
     /// Largest peer window seen [bytes].
     pub fn max_snd_wnd(&self) -> u32 {
-        self.max_snd_wnd
+        self.snd.max_snd_wnd
     }
     /// SND.WL1: segment sequence number of the last window update.
     pub fn snd_wl1(&self) -> SeqNum {
-        self.snd_wl1
+        self.snd.snd_wl1
     }
     /// SND.WL2: segment acknowledgment number of the last window update.
     pub fn snd_wl2(&self) -> SeqNum {
-        self.snd_wl2
+        self.snd.snd_wl2
     }
     /// Congestion window [bytes].
     pub fn cwnd(&self) -> u32 {
@@ -1358,15 +1343,15 @@ impl TcpConnection {
     }
     /// Effective sender MSS [bytes].
     pub fn smss(&self) -> u32 {
-        self.smss
+        self.snd.smss
     }
     /// (peer's window shift, our window shift); both 0 unless negotiated.
     pub fn window_scales(&self) -> (u8, u8) {
-        (self.snd_wscale, self.rcv_wscale)
+        (self.snd.snd_wscale, self.rcv_wscale)
     }
     /// SACK negotiated.
     pub fn sack_permitted(&self) -> bool {
-        self.sack_ok
+        self.snd.sack_permitted
     }
     /// Bytes delivered in order to the application so far.
     pub fn delivered(&self) -> u64 {
