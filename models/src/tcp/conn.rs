@@ -13,7 +13,7 @@ use super::receiver::{AckUrgency, Receiver};
 use super::rtt::RttEstimator;
 use super::sack::Scoreboard;
 use super::sender::TxCounts;
-use super::tcb::{ReceiveSequence, RetransmitState, SendSequence, Tcb, TimestampState};
+use super::tcb::{RetransmitState, SendSequence, Tcb, TimestampState};
 use super::{ConnEvent, Output, TcpConfig, TcpState, TcpStats, TimerKind};
 use crate::chain::{BufOrigin, SendChain};
 use crate::record::CcSample;
@@ -275,12 +275,7 @@ impl TcpConnection {
             .with_validation(cfg.cwnd_validation)
             .with_congestion_control(cfg.congestion_control);
         c.cc.restore(&cong);
-        c.rtt.restore(rtx.srtt, rtx.rttvar, rtx.rto, rtx.backoff);
-        c.total_rt = rtx.total_rt;
-        c.rto_retries = rtx.rto_retries;
-        c.probe_count = rtx.probe_count;
-        c.retransmit_at = rtx.retransmit_in.map(|d| now + d);
-        c.persist_at = rtx.persist_in.map(|d| now + d);
+        c.resume_retransmit(&rtx, now);
         if state == TimeWait {
             // RFC 793 TIME-WAIT: the timer restarts; a full 2*MSL is the conservative choice.
             (c.retransmit_at, c.persist_at) = (None, None);
@@ -296,63 +291,83 @@ impl TcpConnection {
             c.resend_cause = SendCause::ResendRegion;
         }
         c.syn_tx = 1;
-        c.rcv = Receiver::new(rcv.rcv_nxt, rcv.rcv_delivered);
-        c.rcv.rcv_adv = rcv.rcv_adv.max(rcv.rcv_nxt);
-        c.rcv.fin_received = rcv.peer_fin;
+        c.rcv = Receiver::resume(&rcv);
         if let Some(ts) = ts {
-            // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
-            // segment" -- by whoever runs the connection.
-            c.ts_ok = true;
-            c.ts_recent = ts.ts_recent;
-            c.ts_recent_at = ts
-                .ts_recent
-                .map(|_| SimTime(now.as_nanos().saturating_sub(ts.ts_recent_age.as_nanos())));
-            // Chimney rule 19: "NicDelta = TsTime - NicTime at offload; TSval = NicTime +
-            // NicDelta. TSval therefore never goes backwards across a handover" (the host does
-            // the same with its clock at upload, rule 33).
-            c.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(sender, now));
-            // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
-            // acknowledged at most RCV.NXT, the best value the handover gives.
-            c.last_ack_sent = rcv.rcv_nxt;
+            c.resume_timestamps(&ts, now);
         }
         c.set_ts_clock(now);
         Ok(c)
     }
 
+    /// Takes over the RFC 6298 estimate and the retransmission and persist timers of a
+    /// handed-over TCB: each timer expires the time left on it after `now` (chimney rule 17:
+    /// "retransmit expiry at T_offload + TimeoutDelta; Count is the backoff exponent already
+    /// used").
+    fn resume_retransmit(&mut self, rtx: &RetransmitState, now: SimTime) {
+        self.rtt.restore(rtx.srtt, rtx.rttvar, rtx.rto, rtx.backoff);
+        self.total_rt = rtx.total_rt;
+        self.rto_retries = rtx.rto_retries;
+        self.probe_count = rtx.probe_count;
+        self.retransmit_at = rtx.retransmit_in.map(|d| now + d);
+        self.persist_at = rtx.persist_in.map(|d| now + d);
+    }
+
+    /// The RFC 6298 estimate and the timers as the time left on them at `now`.
+    fn retransmit_state(&self, now: SimTime) -> RetransmitState {
+        let left = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
+        RetransmitState {
+            srtt: self.rtt.srtt,
+            rttvar: self.rtt.rttvar,
+            rto: self.rtt.rto,
+            backoff: self.rtt.backoff,
+            total_rt: self.total_rt,
+            rto_retries: self.rto_retries,
+            probe_count: self.probe_count,
+            retransmit_in: left(self.retransmit_at),
+            persist_in: left(self.persist_at),
+        }
+    }
+
+    /// Takes over the RFC 7323 state of a handed-over TCB at `now` (chimney rule 19).
+    fn resume_timestamps(&mut self, ts: &TimestampState, now: SimTime) {
+        // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
+        // segment" -- by whoever runs the connection.
+        self.ts_ok = true;
+        self.ts_recent = ts.ts_recent;
+        self.ts_recent_at = ts
+            .ts_recent
+            .map(|_| SimTime(now.as_nanos().saturating_sub(ts.ts_recent_age.as_nanos())));
+        // Chimney rule 19: "NicDelta = TsTime - NicTime at offload; TSval = NicTime +
+        // NicDelta. TSval therefore never goes backwards across a handover" (the host does
+        // the same with its clock at upload, rule 33).
+        self.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(self.sender, now));
+        // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
+        // acknowledged at most RCV.NXT, the best value the handover gives.
+        self.last_ack_sent = self.rcv.rcv_nxt;
+    }
+
+    /// The RFC 7323 state a handover moves, at `now` (`None` when not negotiated).
+    fn timestamp_state(&self, now: SimTime) -> Option<TimestampState> {
+        self.ts_ok.then(|| TimestampState {
+            ts_recent: self.ts_recent,
+            ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
+            // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
+            ts_time: owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta),
+        })
+    }
+
     /// The TCB a handover moves (see [`Tcb`]); timers as the time left on them at `now`.
     pub fn tcb(&self, now: SimTime) -> Tcb {
-        let left = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
         Tcb {
             conn: self.conn,
             local_port: self.local_port,
             remote_port: self.remote_port,
             state: self.state,
             snd: self.snd,
-            rcv: ReceiveSequence {
-                rcv_nxt: self.rcv.rcv_nxt,
-                rcv_adv: self.rcv.rcv_adv,
-                rcv_wscale: self.rcv_wscale,
-                rcv_delivered: self.rcv.delivered,
-                peer_fin: self.rcv.fin_received,
-            },
+            rcv: self.rcv.sequence(self.rcv_wscale),
             cong: self.cc.state(),
-            rtx: RetransmitState {
-                srtt: self.rtt.srtt,
-                rttvar: self.rtt.rttvar,
-                rto: self.rtt.rto,
-                backoff: self.rtt.backoff,
-                total_rt: self.total_rt,
-                rto_retries: self.rto_retries,
-                probe_count: self.probe_count,
-                retransmit_in: left(self.retransmit_at),
-                persist_in: left(self.persist_at),
-            },
-            ts: self.ts_ok.then(|| TimestampState {
-                ts_recent: self.ts_recent,
-                ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
-                // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
-                ts_time: owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta),
-            }),
+            rtx: self.retransmit_state(now),
+            ts: self.timestamp_state(now),
         }
     }
 
