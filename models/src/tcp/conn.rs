@@ -77,61 +77,87 @@ fn owner_ts_clock(sender: Sender, now: SimTime) -> u32 {
 }
 
 /// One endpoint of a TCP connection (sans-IO; see [`crate::tcp`]).
+///
+/// Its state falls in two parts. What a handover moves is the transmission control block
+/// ([`Tcb`], built by [`TcpConnection::tcb`] and resumed by [`TcpConnection::from_tcb`]): the
+/// send sequence variables, held here as the very [`SendSequence`] the TCB carries; the
+/// receive sequence variables inside [`Receiver`], the congestion state inside [`NewReno`] and
+/// the RFC 6298 estimate inside [`RttEstimator`] (each the module of its RFC, which hands its
+/// group over: `Receiver::sequence`/`resume`, `NewReno::state`/`restore`); the retransmission
+/// and persist timers with their counters; the RFC 7323 timestamp state. Everything else never
+/// moves (see [`crate::tcp::tcb`] for why): the configuration, the owner, the SACK scoreboard,
+/// the RTT measurement in progress, delayed-ACK state, out-of-order data, the idle clock and
+/// the counters.
 #[derive(Clone, Debug)]
 pub struct TcpConnection {
-    pub(super) cfg: TcpConfig,
+    // ----- moved at a handover (the TCB) -------------------------------------------------
     pub(super) conn: ConnId,
-    pub(super) sender: Sender,
     pub(super) local_port: u16,
     pub(super) remote_port: u16,
+    /// RFC 793 state.
     pub(super) state: TcpState,
-    /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
-    pub(super) passive: bool,
-    pub(super) iss: SeqNum,
-    /// RFC 793 §3.2 send sequence variables and send options: moved whole at a handover
-    /// ([`Tcb::snd`]).
+    /// RFC 793 §3.2 send sequence variables and send options: moved whole ([`Tcb::snd`]).
     pub(super) snd: SendSequence,
-    pub(super) rcv_wscale: u8,
-    pub(super) wscale_ok: bool,
-    pub(super) cc: NewReno,
-    pub(super) rtt: RttEstimator,
-    pub(super) total_rt: SimDuration,
-    pub(super) rto_retries: u32,
-    pub(super) probe_count: u32,
-    /// Probes sent since the last acceptable ACK (RFC 1122 §4.2.2.17: never give up while the
-    /// peer answers them).
-    pub(super) probes_unanswered: u32,
-    /// Cause recorded on resends of `[snd_nxt, snd_max)`.
-    pub(super) resend_cause: SendCause,
-    pub(super) fin_acked: bool,
-    pub(super) gave_up: bool,
-    pub(super) chain: SendChain,
-    pub(super) tx: TxCounts,
-    /// RFC 6675 scoreboard (used only when SACK was negotiated; empty after a handover).
-    pub(super) sack: Scoreboard,
-    pub(super) syn_tx: u32,
+    /// RCV.NXT, the advertised edge and the receive stream ([`Tcb::rcv`], with `rcv_wscale`),
+    /// plus out-of-order data and the reader's state, which do not move.
     pub(super) rcv: Receiver,
-    pub(super) ack_now: bool,
-    pub(super) unacked_segs: u32,
+    /// Shift applied to our window field (RFC 7323).
+    pub(super) rcv_wscale: u8,
+    /// cwnd, ssthresh, `recover` ([`Tcb::cong`]), plus CUBIC's and byte counting's own state,
+    /// which does not move.
+    pub(super) cc: NewReno,
+    /// SRTT, RTTVAR, RTO and its backoff ([`Tcb::rtx`]), plus the measurement in progress,
+    /// which does not move.
+    pub(super) rtt: RttEstimator,
+    /// Chimney `TotalRT`: time spent resending the current segment.
+    pub(super) total_rt: SimDuration,
+    /// Timeouts of the current segment (the give-up count, chimney rule 18).
+    pub(super) rto_retries: u32,
+    /// Window probes in the current persist round (chimney `SndWndProbeCount`).
+    pub(super) probe_count: u32,
     pub(super) retransmit_at: Option<SimTime>,
     pub(super) persist_at: Option<SimTime>,
-    pub(super) delayed_ack_at: Option<SimTime>,
-    pub(super) time_wait_at: Option<SimTime>,
-    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
-    /// handed over: a handed-over connection restarts only after it has sent once.
-    pub(super) last_data_sent: Option<SimTime>,
-    /// RFC 7323 timestamps negotiated.
+    /// RFC 7323 timestamps negotiated ([`Tcb::ts`] is `Some`).
     pub(super) ts_ok: bool,
     /// RFC 7323 TS.Recent: the timestamp to echo (`None` before a TSval was seen).
     pub(super) ts_recent: Option<u32>,
-    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent.
-    pub(super) last_ack_sent: SeqNum,
     /// When TS.Recent was last set (TsRecentAge at a handover; RFC 7323 §5.5's 24-day
     /// invalidation is not modelled).
     pub(super) ts_recent_at: Option<SimTime>,
     /// Spec/chimney.md rule 19 NicDelta: added to the owner's raw clock to give TSval
     /// (0 for a connection the host opened).
     pub(super) ts_delta: u32,
+    // ----- never moved (rebuilt or reset by the new owner) -------------------------------
+    pub(super) cfg: TcpConfig,
+    pub(super) sender: Sender,
+    /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
+    pub(super) passive: bool,
+    pub(super) iss: SeqNum,
+    /// Window scaling negotiated (derived from the shifts at a handover).
+    pub(super) wscale_ok: bool,
+    /// Probes sent since the last acceptable ACK (RFC 1122 §4.2.2.17: never give up while the
+    /// peer answers them).
+    pub(super) probes_unanswered: u32,
+    /// Cause recorded on resends of `[snd_nxt, snd_max)` (derived from the TCB at a handover).
+    pub(super) resend_cause: SendCause,
+    /// Our FIN is acknowledged (derived from the state at a handover).
+    pub(super) fin_acked: bool,
+    pub(super) gave_up: bool,
+    /// The send chain: moves beside the TCB, with the per-byte transmission counts `tx`.
+    pub(super) chain: SendChain,
+    pub(super) tx: TxCounts,
+    /// RFC 6675 scoreboard (used only when SACK was negotiated; empty after a handover).
+    pub(super) sack: Scoreboard,
+    pub(super) syn_tx: u32,
+    pub(super) ack_now: bool,
+    pub(super) unacked_segs: u32,
+    pub(super) delayed_ack_at: Option<SimTime>,
+    pub(super) time_wait_at: Option<SimTime>,
+    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
+    /// handed over: a handed-over connection restarts only after it has sent once.
+    pub(super) last_data_sent: Option<SimTime>,
+    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent (RCV.NXT at a handover).
+    pub(super) last_ack_sent: SeqNum,
     /// The timestamp clock at the current call [ms] (TSval of what is sent now).
     pub(super) ts_clock: u32,
     pub(super) stats: TcpStats,

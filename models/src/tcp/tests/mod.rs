@@ -1341,6 +1341,49 @@ fn tcb_round_trip_mid_resend_continues_on_the_offload_target() {
     assert_eq!(net.completed.len(), 1);
 }
 
+/// A send chain of `bytes` bytes whose first byte is stream offset 0.
+fn chain_of(bytes: u32) -> SendChain {
+    let mut chain = SendChain::new();
+    chain.push(BufId(1), Bytes::from(vec![7u8; bytes as usize]), BufOrigin::Delegated);
+    chain
+}
+
+//= spec/chimney.md rule 8
+//# offload immediately followed by upload with no traffic returns equal SndUna, SndNxt, SndMax,
+//# CWnd, SsThresh, SRtt(x8), RttVar(x4), Count, and TimeoutDelta minus time elapsed
+#[test]
+fn every_tcb_group_survives_an_engine_round_trip() {
+    let t = ms(5_000);
+    let closing_in_recovery = Tcb::established(CONN, A_PORT, B_PORT, ISN_A, ISN_B)
+        .with_state(TcpState::FinWait1)
+        .with_fin_queued()
+        .with_sent(4 * MSS, 6 * MSS + 1)
+        .with_snd_wnd(48 * MSS, 64 * MSS)
+        .with_window_update(ISN_B.add(17), ISN_A.sub(3))
+        .with_window_scale(7, 5, 30_000)
+        .with_smss(MSS)
+        .with_sack(true)
+        .with_cwnd(5 * MSS, 3 * MSS)
+        .with_recovery(4, ISN_A.add(6 * MSS), true)
+        .with_rtt(Some(RTT), SimDuration::from_millis(3), SimDuration::from_millis(400))
+        .with_timeouts(1, SimDuration::from_millis(200))
+        .with_retransmit_in(Some(SimDuration::from_millis(150)))
+        .with_timestamps(TimestampState {
+            ts_recent: Some(99),
+            ts_recent_age: SimDuration::from_millis(12),
+            ts_time: 4_000_000_000,
+        });
+    let persisting = Tcb::established(CONN, A_PORT, B_PORT, ISN_A, ISN_B)
+        .with_sent(1, 1)
+        .in_persist(3, SimDuration::from_millis(700));
+    for (tcb, bytes) in [(closing_in_recovery, 6 * MSS), (persisting, 5 * MSS)] {
+        for sender in [Sender::Host, Sender::OffloadTarget] {
+            let engine = TcpConnection::from_tcb(cfg(), sender, &tcb, chain_of(bytes), t).expect("valid TCB");
+            assert_eq!(engine.tcb(t), tcb, "{sender:?}");
+        }
+    }
+}
+
 #[test]
 fn from_tcb_checks_the_chimney_invariants() {
     let net = established_pair();
