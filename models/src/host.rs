@@ -30,8 +30,8 @@ use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
-    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, check_offload_block,
-    check_returned_data, check_returned_ts_time, check_upload_block,
+    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RecoveryInference, RuleViolation, Ticks, UploadBlock,
+    check_offload_block, check_returned_data, check_returned_ts_time, check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
@@ -747,7 +747,8 @@ impl HostStack {
             seq: (s.snd_una, s.snd_nxt, s.snd_max),
             message,
         };
-        let tcb = s.to_tcb(&block.consts, conn, self.ticks, &c.cfg);
+        // The host follows spec/chimney.md §8 as written for a connection returned in recovery.
+        let tcb = s.to_tcb(&block.consts, conn, self.ticks, &c.cfg, RecoveryInference::Current);
         let mut chain = match block.chain {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),

@@ -25,7 +25,7 @@
 //! rejected; §8, `recover` after a handover follows the spec's policy, refined for a handover
 //! after a timeout (Count > 0 or SndNxt < SndMax gives `recover = SndMax - 1`, RFC 6582 §3.2
 //! step 6, tested before the DupAckCount test), see
-//! [`handover_recovery`]; on the target, a handover in fast recovery
+//! [`RecoveryInference::infer`]; on the target, a handover in fast recovery
 //! follows its [`RecoveryInference`] policy; §9, the Retransmit fields carry the persist state
 //! when SndWnd == 0 (Count is then a persist round, not an RTO backoff); rule 33, a target that
 //! gave up returns TimeoutDelta 0; rule 19, the NIC's timestamp clock (NicTime) ticks at 1 ms
@@ -223,12 +223,20 @@ impl DelegatedState {
 
     /// The TCB the receiving side rebuilds from the chimney fields. What is not delegated (§1)
     /// is filled in here: SND.WL2 by rule 14 and the NewReno recovery state by the §8 handover
-    /// policy (see [`handover_recovery`]; an offload target may then apply its
-    /// [`RecoveryInference`]). RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`,
-    /// bounded by the receiving side's `cfg` (min/max RTO; its initial RTO before any sample),
-    /// and backed off by Count unless SndWnd == 0, when Count is the persist round (rule 17)
-    /// and the RTO is not backed off.
-    pub fn to_tcb(&self, c: &ConstState, conn: ConnId, ticks: Ticks, cfg: &TcpConfig) -> Tcb {
+    /// policy, with `recovery` deciding a handover in fast recovery (see
+    /// [`RecoveryInference::infer`]; the host stack follows §8 as written,
+    /// [`RecoveryInference::Current`]). RTO is recomputed per §8: `RTO = SRtt/8 + max(G,
+    /// RttVar)`, bounded by the receiving side's `cfg` (min/max RTO; its initial RTO before
+    /// any sample), and backed off by Count unless SndWnd == 0, when Count is the persist round
+    /// (rule 17) and the RTO is not backed off.
+    pub fn to_tcb(
+        &self,
+        c: &ConstState,
+        conn: ConnId,
+        ticks: Ticks,
+        cfg: &TcpConfig,
+        recovery: RecoveryInference,
+    ) -> Tcb {
         let (min_rto, max_rto) = (cfg.min_rto, cfg.max_rto);
         let srtt =
             (self.srtt != 0).then(|| SimDuration::from_nanos(ticks.to_duration(u32::from(self.srtt)).as_nanos() / 8));
@@ -254,11 +262,17 @@ impl DelegatedState {
             base.saturating_mul(1u64 << count.min(30)).min(max_rto)
         };
         let backoff = if zero_window { 0 } else { count };
-        let dup_acks = u32::from(self.dup_ack_count);
-        let (recover, in_recovery) = handover_recovery(
+        let mut cong = CongestionState {
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+            recover: self.snd_una,
+            in_recovery: false,
+            dup_acks: u32::from(self.dup_ack_count),
+        };
+        recovery.infer(
             (self.snd_una, self.snd_nxt, self.snd_max),
             backoff,
-            dup_acks,
+            &mut cong,
             cfg.dupack_threshold,
         );
         Tcb {
@@ -288,13 +302,7 @@ impl DelegatedState {
                 rcv_delivered: c.rcv_delivered,
                 peer_fin: c.peer_fin,
             },
-            cong: CongestionState {
-                cwnd: self.cwnd,
-                ssthresh: self.ssthresh,
-                recover,
-                in_recovery,
-                dup_acks,
-            },
+            cong,
             rtx: RetransmitState {
                 srtt,
                 rttvar,
@@ -314,39 +322,6 @@ impl DelegatedState {
                 ts_time: self.ts_time,
             }),
         }
-    }
-}
-
-/// The NewReno `recover` point and recovery flag the receiving side assumes at a handover
-/// (spec/chimney.md §1: not delegated), from SndUna/SndNxt/SndMax, the backoff exponent
-/// (`Retransmit.Count` outside a zero window) and DupAckCount.
-///
-/// spec/chimney.md §8 handover policy \[INF\]: "if DupAckCount >= threshold at offload, assume
-/// recovery with recover = SndMax - 1; else recover = SndUna - 1 (so a fresh dup-ACK run may
-/// enter)". Refinement \[INF\] for a handover after a timeout (Count > 0, or a go-back-N resend
-/// in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a retransmit timeout, record
-/// the highest sequence number transmitted in the variable recover". Without it, the duplicate
-/// ACKs still arriving for the pre-timeout flight would start a fast retransmit with cwnd =
-/// FlightSize/2 + 3*SMSS and burst the whole resend region out at once. The refinement is
-/// tested first: duplicate ACKs still counted from the flight before a timeout do not mean the
-/// sender is in fast recovery (RFC 6582 §3.2 step 6: "... and exit the fast recovery procedure
-/// if applicable").
-pub fn handover_recovery(
-    (una, nxt, max): (SeqNum, SeqNum, SeqNum),
-    backoff: u32,
-    dup_acks: u32,
-    dupack_threshold: u32,
-) -> (SeqNum, bool) {
-    if backoff > 0 || nxt < max {
-        (max.sub(1), false)
-    } else if dup_acks >= dupack_threshold {
-        (max.sub(1), true)
-    } else {
-        // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582 test
-        // "covers more than recover" read exactly (ACK - 1 > recover, see
-        // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
-        // recover <= SndUna - 2.
-        (una.sub(2), false)
     }
 }
 
@@ -459,27 +434,52 @@ impl RecoveryInference {
         RecoveryInference::KeepRecoverAtHighestSent,
     ];
 
-    /// Sets the recovery state of `tcb` (rebuilt from the delegated fields by
-    /// [`DelegatedState::to_tcb`]) by this policy, when the delegated state says the host is in
-    /// fast recovery; otherwise leaves the §8 handover policy's result ([`handover_recovery`]).
-    pub fn apply(self, tcb: &mut Tcb, dupack_threshold: u32) {
-        let (una, nxt, max) = (tcb.snd.snd_una, tcb.snd.snd_nxt, tcb.snd.snd_max);
-        let cong = &mut tcb.cong;
-        let after_timeout = tcb.rtx.backoff > 0 || nxt < max;
-        if after_timeout || cong.dup_acks < dupack_threshold || una == max {
-            return;
-        }
-        (cong.recover, cong.in_recovery) = match self {
-            RecoveryInference::Current => (max.sub(1), true),
-            RecoveryInference::EndRecovery => {
-                cong.cwnd = cong.cwnd.min(cong.ssthresh);
-                cong.dup_acks = 0;
-                (max.sub(1), false)
-            }
-            RecoveryInference::KeepRecoverAtHighestSent => {
-                let flight = max.wrapping_since(una);
-                let at_entry = cong.ssthresh.saturating_mul(2).clamp(1, flight);
-                (una.add(at_entry).sub(1), true)
+    /// Sets the NewReno `recover` point and recovery flag the receiving side assumes at a
+    /// handover (spec/chimney.md §1: not delegated), from SndUna/SndNxt/SndMax, the backoff
+    /// exponent (`Retransmit.Count` outside a zero window) and DupAckCount (in `cong`); this
+    /// policy decides only a handover in fast recovery.
+    ///
+    /// spec/chimney.md §8 handover policy \[INF\]: "if DupAckCount >= threshold at offload,
+    /// assume recovery with recover = SndMax - 1; else recover = SndUna - 1 (so a fresh dup-ACK
+    /// run may enter)". Refinement \[INF\] for a handover after a timeout (Count > 0, or a
+    /// go-back-N resend in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a
+    /// retransmit timeout, record the highest sequence number transmitted in the variable
+    /// recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight would
+    /// start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole resend
+    /// region out at once. The refinement is tested first: duplicate ACKs still counted from
+    /// the flight before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2
+    /// step 6: "... and exit the fast recovery procedure if applicable").
+    pub fn infer(
+        self,
+        (una, nxt, max): (SeqNum, SeqNum, SeqNum),
+        backoff: u32,
+        cong: &mut CongestionState,
+        dupack_threshold: u32,
+    ) {
+        (cong.recover, cong.in_recovery) = if backoff > 0 || nxt < max {
+            (max.sub(1), false)
+        } else if cong.dup_acks < dupack_threshold {
+            // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582 test
+            // "covers more than recover" read exactly (ACK - 1 > recover, see
+            // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
+            // recover <= SndUna - 2.
+            (una.sub(2), false)
+        } else if una == max {
+            // In recovery with nothing outstanding: §8 as written, whatever the policy.
+            (max.sub(1), true)
+        } else {
+            match self {
+                RecoveryInference::Current => (max.sub(1), true),
+                RecoveryInference::EndRecovery => {
+                    cong.cwnd = cong.cwnd.min(cong.ssthresh);
+                    cong.dup_acks = 0;
+                    (max.sub(1), false)
+                }
+                RecoveryInference::KeepRecoverAtHighestSent => {
+                    let flight = max.wrapping_since(una);
+                    let at_entry = cong.ssthresh.saturating_mul(2).clamp(1, flight);
+                    (una.add(at_entry).sub(1), true)
+                }
             }
         };
     }

@@ -355,12 +355,11 @@ impl OffloadTarget {
         }
         c.slot.timers = ConnTimers::with_tick(tick_ns);
         c.sack_negotiated = consts.sack;
-        let mut tcb = state.to_tcb(&consts, conn, self.cfg.ticks, &cfg);
+        let mut tcb = state.to_tcb(&consts, conn, self.cfg.ticks, &cfg, self.cfg.recovery_inference);
         if nic.sack == Some(false) {
             // A NIC without SACK ignores the peer's SACK blocks (RFC 2018 is optional).
             tcb.snd.sack_permitted = false;
         }
-        self.cfg.recovery_inference.apply(&mut tcb, cfg.dupack_threshold);
         let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
         let marks = chain.delegation_marks();
         let posted: VecDeque<(BufId, u64)> = chain.buffers().map(|b| (b.id, b.end_offset())).collect();

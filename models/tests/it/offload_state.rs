@@ -5,7 +5,8 @@
 use bytes::Bytes;
 use models::chain::{BufOrigin, SendChain};
 use models::offload::{
-    DelegatedState, OffloadBlock, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block, check_upload_block,
+    DelegatedState, OffloadBlock, RecoveryInference, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block,
+    check_upload_block,
 };
 use models::segment::{BufId, ConnId, Sender};
 use models::seq::SeqNum;
@@ -210,7 +211,7 @@ fn round_trip(snap: &Tcb, elapsed: SimDuration) -> (DelegatedState, DelegatedSta
     let ticks = Ticks::default();
     let c = cfg();
     let (sent, consts) = DelegatedState::from_tcb(snap, 1_000_000, ticks);
-    let rebuilt = sent.to_tcb(&consts, snap.conn, ticks, &c);
+    let rebuilt = sent.to_tcb(&consts, snap.conn, ticks, &c, RecoveryInference::Current);
     let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
     let target = TcpConnection::from_tcb(c, Sender::OffloadTarget, &rebuilt, chain(bytes), T0).unwrap();
     let back = target.tcb(T0 + elapsed);
@@ -270,7 +271,7 @@ fn srtt_and_rttvar_saturate_at_ushort() {
 fn rebuilt(snap: &Tcb) -> TcpConnection {
     let c = cfg();
     let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
-    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c);
+    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c, RecoveryInference::Current);
     let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
     TcpConnection::from_tcb(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
 }
@@ -325,7 +326,7 @@ fn recover_follows_the_handover_policy() {
 /// [`rebuilt`] with the receiving side's own TCP settings.
 fn rebuilt_with(snap: &Tcb, c: TcpConfig) -> TcpConnection {
     let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
-    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c);
+    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c, RecoveryInference::Current);
     let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
     TcpConnection::from_tcb(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
 }
@@ -405,7 +406,13 @@ fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
         (123_456, 1_500, TS_TIME)
     );
     assert!(b.consts.timestamps, "CONST Flags.TIMESTAMP");
-    let rebuilt = b.state.to_tcb(&b.consts, ConnId(1), Ticks::default(), &cfg());
+    let rebuilt = b.state.to_tcb(
+        &b.consts,
+        ConnId(1),
+        Ticks::default(),
+        &cfg(),
+        RecoveryInference::Current,
+    );
     let ts = rebuilt.ts.expect("TIMESTAMP flag set");
     assert_eq!((ts.ts_recent, ts.ts_time), (Some(123_456), TS_TIME));
     assert_eq!(ts.ts_recent_age, SimDuration::from_millis(1_500));
@@ -425,6 +432,12 @@ fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
     // Without the flag nothing is carried and the option stays off.
     let plain = block(&tcb(3 * MSS, 3 * MSS, 0, 0), Some(chain(5_000)));
     assert!(!plain.consts.timestamps);
-    let back = plain.state.to_tcb(&plain.consts, ConnId(1), Ticks::default(), &cfg());
+    let back = plain.state.to_tcb(
+        &plain.consts,
+        ConnId(1),
+        Ticks::default(),
+        &cfg(),
+        RecoveryInference::Current,
+    );
     assert_eq!(back.ts, None);
 }
