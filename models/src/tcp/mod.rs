@@ -8,6 +8,7 @@
 //! together with its [`SendChain`](crate::chain::SendChain).
 //!
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
+//! [`tcb`] is the transmission control block a handover moves, and what stays behind;
 //! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery, with
 //! RFC 9438 CUBIC window growth in [`cc::cubic`];
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;

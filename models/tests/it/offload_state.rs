@@ -385,6 +385,54 @@ fn handover_after_a_timeout_is_not_rebuilt_as_fast_recovery() {
     }
 }
 
+/// The TCB the receiving side rebuilds from `t` with recovery-inference `policy`.
+fn converted(t: &Tcb, policy: RecoveryInference) -> Tcb {
+    let (state, consts) = DelegatedState::from_tcb(t, 1_000_000, Ticks::default());
+    state.to_tcb(&consts, t.conn, Ticks::default(), &cfg(), policy)
+}
+
+//= spec/chimney.md §1
+//# Not delegated at all: SND.WL2, the NewReno `recover` point / "in fast recovery" flag
+#[test]
+fn the_recovery_inference_policy_decides_only_a_handover_in_fast_recovery() {
+    // In fast recovery: 8 MSS outstanding, ssthresh 3 MSS (the host entered with a flight of
+    // 6 MSS and sent 2 MSS more during its recovery), cwnd inflated to 5 MSS.
+    let in_fr = tcb(8 * MSS, 8 * MSS, 0, 3).with_cwnd(5 * MSS, 3 * MSS);
+    let cong = |p| converted(&in_fr, p).cong;
+    let max = UNA.add(8 * MSS);
+    let current = cong(RecoveryInference::Current);
+    assert_eq!(
+        (current.recover, current.in_recovery),
+        (max.sub(1), true),
+        "§8 as written"
+    );
+    let ended = cong(RecoveryInference::EndRecovery);
+    assert_eq!((ended.recover, ended.in_recovery), (max.sub(1), false));
+    assert_eq!(
+        (ended.cwnd, ended.dup_acks),
+        (3 * MSS, 0),
+        "RFC 6582 §3.2 step 3 deflation"
+    );
+    let kept = cong(RecoveryInference::KeepRecoverAtHighestSent);
+    assert_eq!(
+        (kept.recover, kept.in_recovery),
+        (UNA.add(6 * MSS).sub(1), true),
+        "recover at the highest sequence sent on entry: SndUna + 2 * SsThresh - 1"
+    );
+    // Anywhere else every policy gives the §8 result: after a timeout, outside recovery, and
+    // in recovery with nothing outstanding.
+    for (t, expected) in [
+        (tcb(MSS, 8 * MSS, 1, 3), (max.sub(1), false)),
+        (tcb(8 * MSS, 8 * MSS, 0, 1), (UNA.sub(2), false)),
+        (tcb(0, 0, 0, 3), (UNA.sub(1), true)),
+    ] {
+        for policy in RecoveryInference::ALL {
+            let c = converted(&t, policy).cong;
+            assert_eq!((c.recover, c.in_recovery), expected, "{policy:?} {t:?}");
+        }
+    }
+}
+
 // ----- rule 19: timestamps ----------------------------------------------------------------------
 
 //= spec/chimney.md §1
