@@ -15,6 +15,14 @@
 //! "retransmit expiry at T_offload + TimeoutDelta"), so a TCB means the same at any moment it
 //! is resumed.
 //!
+//! In chimney terms (spec/chimney.md §1: "CONST never changes; CACHED stays host-owned
+//! (changed by update, not returned at upload); DELEGATED is OT-owned from offload to upload
+//! and is returned at upload") the TCB is the DELEGATED state (State, RcvNxt, SndUna, SndNxt,
+//! SndMax, SndWnd, MaxSndWnd, SendWL1, CWnd, SsThresh, SRtt, RttVar, TsRecent, TsRecentAge,
+//! TsTime, TotalRT, DupAckCount, SndWndProbeCount, Retransmit) plus the CONST state (ports,
+//! RemoteMss, the window shifts, the SACK and TIMESTAMP flags) plus the receive-half
+//! bookkeeping offsim needs; the CACHED state is the receiving side's own [`TcpConfig`](super::TcpConfig).
+//!
 //! The TCB is the one thing a handover moves between engines ([`TcpConnection::tcb`] and
 //! [`TcpConnection::from_tcb`](super::TcpConnection::from_tcb)), together with the send chain.
 //! Between the host and the offload target it crosses the chimney interface, where
