@@ -30,8 +30,8 @@ use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
-    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RuleViolation, Ticks, UploadBlock, check_offload_block,
-    check_returned_data, check_returned_ts_time, check_upload_block,
+    DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RecoveryInference, RuleViolation, Ticks, UploadBlock,
+    check_offload_block, check_returned_data, check_returned_ts_time, check_upload_block,
 };
 use crate::record::{BufferEnd, BufferRecord, OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
@@ -526,12 +526,12 @@ impl HostStack {
             ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
         }
         self.out.clear();
-        let snap = tcp.snapshot(now);
-        let (state, consts) = DelegatedState::from_snapshot(&snap, tcp.chain().front_offset(), self.ticks);
+        let tcb = tcp.tcb(now);
+        let (state, consts) = DelegatedState::from_tcb(&tcb, tcp.chain().front_offset(), self.ticks);
         // The host's own buffers: `Bytes` clones share the memory (no copy). The host keeps its
         // engine frozen until the target answers, so a refusal leaves it untouched (rule 37).
         let mut chain: SendChain = tcp.handover_chain();
-        let marks = snap.delegation_marks(&chain);
+        let marks = tcb.delegation_marks(&chain);
         chain.set_origin_all(BufOrigin::Delegated);
         chain.set_delegation_marks(Some(marks));
         let chain = (!chain.is_empty()).then_some(chain);
@@ -576,7 +576,7 @@ impl HostStack {
             now,
             conn,
             OffloadEventKind::OffloadInitiated,
-            Some((snap.snd_una, snap.snd_nxt, snap.snd_max)),
+            Some((tcb.snd.snd_una, tcb.snd.snd_nxt, tcb.snd.snd_max)),
         );
         ctx.send(target, SimDuration::ZERO, Msg::InitiateOffload(Box::new(block)));
     }
@@ -747,7 +747,8 @@ impl HostStack {
             seq: (s.snd_una, s.snd_nxt, s.snd_max),
             message,
         };
-        let snap = s.to_snapshot(&block.consts, conn, self.ticks, &c.cfg);
+        // The host follows spec/chimney.md §8 as written for a connection returned in recovery.
+        let tcb = s.to_tcb(&block.consts, conn, self.ticks, &c.cfg, RecoveryInference::Current);
         let mut chain = match block.chain {
             Some(chain) => chain,
             None => SendChain::starting_at(block.consts.snd_una_offset),
@@ -779,7 +780,7 @@ impl HostStack {
             }
         }
         // Rule 36: resume at the returned SndNxt with the returned timer.
-        let tcp = match TcpConnection::from_snapshot(c.cfg, Sender::Host, &snap, chain, now) {
+        let tcp = match TcpConnection::from_tcb(c.cfg, Sender::Host, &tcb, chain, now) {
             Ok(t) => t,
             Err(e) => {
                 Self::fail(ctx, violation(31, format!("returned state cannot be resumed: {e:?}")));

@@ -6,8 +6,10 @@
 //! The host stack and the offload target run the same TCP engine ([`crate::tcp`]); what
 //! differs is who owns the connection and the send chain. State crosses the interface in
 //! chimney units ([`DelegatedState`]: host ticks, SRtt×8 and RttVar×4 as USHORT), so it is
-//! quantised exactly as a real target would receive it; the engine's own snapshot
-//! ([`TcpSnapshot`]) is rebuilt from those fields on the other side.
+//! quantised exactly as a real target would receive it; the engine's transmission control
+//! block ([`Tcb`]) is rebuilt from those fields on the other side. [`DelegatedState::from_tcb`]
+//! and [`DelegatedState::to_tcb`] are the one conversion layer: units (ticks, offsets) and the
+//! rules for what chimney does not delegate (14, 17, 19, the §8 recovery policy) live there.
 //!
 //! Not modelled: receive-side chimney (buffered receive data, receive posts and
 //! indications), keep-alive, neighbor and path state
@@ -23,7 +25,7 @@
 //! rejected; §8, `recover` after a handover follows the spec's policy, refined for a handover
 //! after a timeout (Count > 0 or SndNxt < SndMax gives `recover = SndMax - 1`, RFC 6582 §3.2
 //! step 6, tested before the DupAckCount test), see
-//! [`crate::tcp::TcpConnection::from_snapshot`]; on the target, a handover in fast recovery
+//! [`RecoveryInference::infer`]; on the target, a handover in fast recovery
 //! follows its [`RecoveryInference`] policy; §9, the Retransmit fields carry the persist state
 //! when SndWnd == 0 (Count is then a persist round, not an RTO backoff); rule 33, a target that
 //! gave up returns TimeoutDelta 0; rule 19, the NIC's timestamp clock (NicTime) ticks at 1 ms
@@ -45,7 +47,9 @@ pub use target::{NicTcp, OffloadTarget, TargetConfig};
 use crate::chain::SendChain;
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
-use crate::tcp::{TcpConfig, TcpSnapshot, TcpState, TsSnapshot};
+use crate::tcp::{
+    CongestionState, ReceiveSequence, RetransmitState, SendSequence, Tcb, TcpConfig, TcpState, TimestampState,
+};
 use crate::trigger::PendingAction;
 use sim_core::{ActorId, SimDuration, SimTime};
 use std::fmt;
@@ -165,64 +169,74 @@ pub struct ConstState {
 }
 
 impl DelegatedState {
-    /// The chimney view of an engine snapshot taken at the moment of hand-over.
-    pub fn from_snapshot(s: &TcpSnapshot, snd_una_offset: u64, ticks: Ticks) -> (DelegatedState, ConstState) {
+    /// The chimney view of an engine's TCB taken at the moment of hand-over.
+    pub fn from_tcb(t: &Tcb, snd_una_offset: u64, ticks: Ticks) -> (DelegatedState, ConstState) {
         let ushort = |d: SimDuration, k: u64| ticks.from_duration(d.saturating_mul(k)).min(u32::from(u16::MAX)) as u16;
+        let (snd, rcv, cong, rtx) = (&t.snd, &t.rcv, &t.cong, &t.rtx);
         // Rule 17: when SndWnd == 0 the Retransmit fields carry the persist state.
-        let (count, delta) = if s.snd_wnd == 0 && s.persist_in.is_some() {
-            (s.probe_count, s.persist_in)
+        let (count, delta) = if snd.snd_wnd == 0 && rtx.persist_in.is_some() {
+            (rtx.probe_count, rtx.persist_in)
         } else {
-            (s.backoff, s.retransmit_in)
+            (rtx.backoff, rtx.retransmit_in)
         };
         let state = DelegatedState {
-            state: s.state,
-            rcv_nxt: s.rcv_nxt,
-            rcv_wnd: s.rcv_adv.wrapping_since(s.rcv_nxt),
-            snd_una: s.snd_una,
-            snd_nxt: s.snd_nxt,
-            snd_max: s.snd_max,
-            snd_wnd: s.snd_wnd,
-            max_snd_wnd: s.max_snd_wnd,
-            send_wl1: s.snd_wl1,
-            cwnd: s.cwnd,
-            ssthresh: s.ssthresh,
-            srtt: s.srtt.map_or(0, |d| ushort(d, 8).max(1)),
-            rttvar: ushort(s.rttvar, 4),
-            total_rt: ticks.from_duration(s.total_rt),
-            dup_ack_count: s.dup_acks.min(255) as u8,
-            snd_wnd_probe_count: s.probe_count.min(255) as u8,
+            state: t.state,
+            rcv_nxt: rcv.rcv_nxt,
+            rcv_wnd: rcv.rcv_adv.wrapping_since(rcv.rcv_nxt),
+            snd_una: snd.snd_una,
+            snd_nxt: snd.snd_nxt,
+            snd_max: snd.snd_max,
+            snd_wnd: snd.snd_wnd,
+            max_snd_wnd: snd.max_snd_wnd,
+            send_wl1: snd.snd_wl1,
+            cwnd: cong.cwnd,
+            ssthresh: cong.ssthresh,
+            srtt: rtx.srtt.map_or(0, |d| ushort(d, 8).max(1)),
+            rttvar: ushort(rtx.rttvar, 4),
+            total_rt: ticks.from_duration(rtx.total_rt),
+            dup_ack_count: cong.dup_acks.min(255) as u8,
+            snd_wnd_probe_count: rtx.probe_count.min(255) as u8,
             retransmit: TimerState {
                 count: count.min(255) as u8,
                 timeout_delta: delta.map_or(TIMER_OFF, |d| ticks.from_duration(d)),
             },
-            ts_recent: s.timestamps.and_then(|t| t.ts_recent).unwrap_or(0),
-            ts_recent_age: s.timestamps.map_or(0, |t| ticks.from_duration(t.ts_recent_age)),
-            ts_time: s.timestamps.map_or(0, |t| t.ts_time),
+            ts_recent: t.ts.and_then(|ts| ts.ts_recent).unwrap_or(0),
+            ts_recent_age: t.ts.map_or(0, |ts| ticks.from_duration(ts.ts_recent_age)),
+            ts_time: t.ts.map_or(0, |ts| ts.ts_time),
         };
         let consts = ConstState {
-            local_port: s.local_port,
-            remote_port: s.remote_port,
-            remote_mss: s.smss,
-            snd_wind_scale: s.snd_wscale,
-            rcv_wind_scale: s.rcv_wscale,
-            sack: s.sack_permitted,
-            timestamps: s.timestamps.is_some(),
-            fin_queued: s.fin_queued,
-            rcv_adv: s.rcv_adv,
-            rcv_delivered: s.rcv_delivered,
-            peer_fin: s.peer_fin,
+            local_port: t.local_port,
+            remote_port: t.remote_port,
+            remote_mss: snd.smss,
+            snd_wind_scale: snd.snd_wscale,
+            rcv_wind_scale: rcv.rcv_wscale,
+            sack: snd.sack_permitted,
+            timestamps: t.ts.is_some(),
+            fin_queued: snd.fin_queued,
+            rcv_adv: rcv.rcv_adv,
+            rcv_delivered: rcv.rcv_delivered,
+            peer_fin: rcv.peer_fin,
             snd_una_offset,
         };
         (state, consts)
     }
 
-    /// The engine snapshot the receiving side rebuilds from the chimney fields. `recovery`
-    /// and SND.WL2 are not delegated (§1): the engine applies the §8 hand-over policy and
-    /// rule 14. RTO is recomputed per §8: `RTO = SRtt/8 + max(G, RttVar)`, bounded by the
-    /// receiving side's `cfg` (min/max RTO; its initial RTO before any sample), and backed off
-    /// by Count unless SndWnd == 0, when Count is the persist round (rule 17) and the RTO is
-    /// not backed off.
-    pub fn to_snapshot(&self, c: &ConstState, conn: ConnId, ticks: Ticks, cfg: &TcpConfig) -> TcpSnapshot {
+    /// The TCB the receiving side rebuilds from the chimney fields. What is not delegated (§1)
+    /// is filled in here: SND.WL2 by rule 14 and the NewReno recovery state by the §8 handover
+    /// policy, with `recovery` deciding a handover in fast recovery (see
+    /// [`RecoveryInference::infer`]; the host stack follows §8 as written,
+    /// [`RecoveryInference::Current`]). RTO is recomputed per §8: `RTO = SRtt/8 + max(G,
+    /// RttVar)`, bounded by the receiving side's `cfg` (min/max RTO; its initial RTO before
+    /// any sample), and backed off by Count unless SndWnd == 0, when Count is the persist round
+    /// (rule 17) and the RTO is not backed off.
+    pub fn to_tcb(
+        &self,
+        c: &ConstState,
+        conn: ConnId,
+        ticks: Ticks,
+        cfg: &TcpConfig,
+        recovery: RecoveryInference,
+    ) -> Tcb {
         let (min_rto, max_rto) = (cfg.min_rto, cfg.max_rto);
         let srtt =
             (self.srtt != 0).then(|| SimDuration::from_nanos(ticks.to_duration(u32::from(self.srtt)).as_nanos() / 8));
@@ -247,43 +261,62 @@ impl DelegatedState {
         } else {
             base.saturating_mul(1u64 << count.min(30)).min(max_rto)
         };
-        TcpSnapshot {
+        let backoff = if zero_window { 0 } else { count };
+        let mut cong = CongestionState {
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+            recover: self.snd_una,
+            in_recovery: false,
+            dup_acks: u32::from(self.dup_ack_count),
+        };
+        recovery.infer(
+            (self.snd_una, self.snd_nxt, self.snd_max),
+            backoff,
+            &mut cong,
+            cfg.dupack_threshold,
+        );
+        Tcb {
             conn,
             local_port: c.local_port,
             remote_port: c.remote_port,
             state: self.state,
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_max: self.snd_max,
-            snd_wnd: self.snd_wnd,
-            max_snd_wnd: self.max_snd_wnd,
-            snd_wl1: self.send_wl1,
-            snd_wl2: None,
-            cwnd: self.cwnd,
-            ssthresh: self.ssthresh,
-            recovery: None,
-            dup_acks: u32::from(self.dup_ack_count),
-            srtt,
-            rttvar,
-            rto,
-            backoff: if zero_window { 0 } else { count },
-            total_rt: ticks.to_duration(self.total_rt),
-            rto_retries: if zero_window { 0 } else { count },
-            probe_count: u32::from(self.snd_wnd_probe_count),
-            retransmit_in: if zero_window { None } else { delta },
-            persist_in: if zero_window { delta } else { None },
-            smss: c.remote_mss,
-            snd_wscale: c.snd_wind_scale,
-            rcv_wscale: c.rcv_wind_scale,
-            sack_permitted: c.sack,
-            fin_queued: c.fin_queued,
-            rcv_nxt: self.rcv_nxt,
-            rcv_adv: self.rcv_nxt.add(self.rcv_wnd),
-            rcv_delivered: c.rcv_delivered,
-            peer_fin: c.peer_fin,
+            snd: SendSequence {
+                snd_una: self.snd_una,
+                snd_nxt: self.snd_nxt,
+                snd_max: self.snd_max,
+                snd_wnd: self.snd_wnd,
+                max_snd_wnd: self.max_snd_wnd,
+                snd_wl1: self.send_wl1,
+                // Chimney rule 14: "Window update uses SendWL1 and an OT-initialised WL2
+                // (suggest WL2 := SndUna)".
+                snd_wl2: self.snd_una,
+                smss: c.remote_mss,
+                snd_wscale: c.snd_wind_scale,
+                sack_permitted: c.sack,
+                fin_queued: c.fin_queued,
+            },
+            rcv: ReceiveSequence {
+                rcv_nxt: self.rcv_nxt,
+                rcv_adv: self.rcv_nxt.add(self.rcv_wnd),
+                rcv_wscale: c.rcv_wind_scale,
+                rcv_delivered: c.rcv_delivered,
+                peer_fin: c.peer_fin,
+            },
+            cong,
+            rtx: RetransmitState {
+                srtt,
+                rttvar,
+                rto,
+                backoff,
+                total_rt: ticks.to_duration(self.total_rt),
+                rto_retries: backoff,
+                probe_count: u32::from(self.snd_wnd_probe_count),
+                retransmit_in: if zero_window { None } else { delta },
+                persist_in: if zero_window { delta } else { None },
+            },
             // Rule 19: with Flags.TIMESTAMP set, the receiving side continues the clock from
             // TsTime and echoes TsRecent. TsRecent is valid from the SYN on (RFC 7323 §4.3).
-            timestamps: c.timestamps.then(|| TsSnapshot {
+            ts: c.timestamps.then(|| TimestampState {
                 ts_recent: Some(self.ts_recent),
                 ts_recent_age: ticks.to_duration(self.ts_recent_age),
                 ts_time: self.ts_time,
@@ -401,28 +434,54 @@ impl RecoveryInference {
         RecoveryInference::KeepRecoverAtHighestSent,
     ];
 
-    /// Sets the recovery state of `snap` (rebuilt from the delegated fields) by this policy,
-    /// when the delegated state says the host is in fast recovery; otherwise leaves it to the
-    /// engine's §8 handover policy.
-    pub fn apply(self, snap: &mut TcpSnapshot, dupack_threshold: u32) {
-        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
-        let after_timeout = snap.backoff > 0 || nxt < max;
-        if after_timeout || snap.dup_acks < dupack_threshold || una == max {
-            return;
-        }
-        snap.recovery = Some(match self {
-            RecoveryInference::Current => (max.sub(1), true),
-            RecoveryInference::EndRecovery => {
-                snap.cwnd = snap.cwnd.min(snap.ssthresh);
-                snap.dup_acks = 0;
-                (max.sub(1), false)
+    /// Sets the NewReno `recover` point and recovery flag the receiving side assumes at a
+    /// handover (spec/chimney.md §1: not delegated), from SndUna/SndNxt/SndMax, the backoff
+    /// exponent (`Retransmit.Count` outside a zero window) and DupAckCount (in `cong`); this
+    /// policy decides only a handover in fast recovery.
+    ///
+    /// spec/chimney.md §8 handover policy \[INF\]: "if DupAckCount >= threshold at offload,
+    /// assume recovery with recover = SndMax - 1; else recover = SndUna - 1 (so a fresh dup-ACK
+    /// run may enter)". Refinement \[INF\] for a handover after a timeout (Count > 0, or a
+    /// go-back-N resend in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a
+    /// retransmit timeout, record the highest sequence number transmitted in the variable
+    /// recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight would
+    /// start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole resend
+    /// region out at once. The refinement is tested first: duplicate ACKs still counted from
+    /// the flight before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2
+    /// step 6: "... and exit the fast recovery procedure if applicable").
+    pub fn infer(
+        self,
+        (una, nxt, max): (SeqNum, SeqNum, SeqNum),
+        backoff: u32,
+        cong: &mut CongestionState,
+        dupack_threshold: u32,
+    ) {
+        (cong.recover, cong.in_recovery) = if backoff > 0 || nxt < max {
+            (max.sub(1), false)
+        } else if cong.dup_acks < dupack_threshold {
+            // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582 test
+            // "covers more than recover" read exactly (ACK - 1 > recover, see
+            // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
+            // recover <= SndUna - 2.
+            (una.sub(2), false)
+        } else if una == max {
+            // In recovery with nothing outstanding: §8 as written, whatever the policy.
+            (max.sub(1), true)
+        } else {
+            match self {
+                RecoveryInference::Current => (max.sub(1), true),
+                RecoveryInference::EndRecovery => {
+                    cong.cwnd = cong.cwnd.min(cong.ssthresh);
+                    cong.dup_acks = 0;
+                    (max.sub(1), false)
+                }
+                RecoveryInference::KeepRecoverAtHighestSent => {
+                    let flight = max.wrapping_since(una);
+                    let at_entry = cong.ssthresh.saturating_mul(2).clamp(1, flight);
+                    (una.add(at_entry).sub(1), true)
+                }
             }
-            RecoveryInference::KeepRecoverAtHighestSent => {
-                let flight = max.wrapping_since(una);
-                let at_entry = snap.ssthresh.saturating_mul(2).clamp(1, flight);
-                (una.add(at_entry).sub(1), true)
-            }
-        });
+        };
     }
 }
 

@@ -355,29 +355,28 @@ impl OffloadTarget {
         }
         c.slot.timers = ConnTimers::with_tick(tick_ns);
         c.sack_negotiated = consts.sack;
-        let mut snap = state.to_snapshot(&consts, conn, self.cfg.ticks, &cfg);
+        let mut tcb = state.to_tcb(&consts, conn, self.cfg.ticks, &cfg, self.cfg.recovery_inference);
         if nic.sack == Some(false) {
             // A NIC without SACK ignores the peer's SACK blocks (RFC 2018 is optional).
-            snap.sack_permitted = false;
+            tcb.snd.sack_permitted = false;
         }
-        self.cfg.recovery_inference.apply(&mut snap, cfg.dupack_threshold);
         let chain = chain.unwrap_or_else(|| SendChain::starting_at(consts.snd_una_offset));
         let marks = chain.delegation_marks();
         let posted: VecDeque<(BufId, u64)> = chain.buffers().map(|b| (b.id, b.end_offset())).collect();
         let una = chain.front_offset();
         // Rule 17: timers resume from the delegated values, counted from the snapshot.
-        let tcp = match TcpConnection::from_snapshot(cfg, Sender::OffloadTarget, &snap, chain, snapshot_time) {
+        let tcp = match TcpConnection::from_tcb(cfg, Sender::OffloadTarget, &tcb, chain, snapshot_time) {
             Ok(t) => t,
             Err(e) => {
                 ctx.fail(format!("{}: delegated state rejected: {e:?}", self.name));
                 return;
             }
         };
-        let at = |s: crate::seq::SeqNum| una + u64::from(s.wrapping_since(snap.snd_una));
-        let (snd_nxt0, snd_max0) = marks.map_or((at(snap.snd_nxt), at(snap.snd_max)), |m| (m.snd_nxt, m.snd_max));
+        let at = |s: crate::seq::SeqNum| una + u64::from(s.wrapping_since(tcb.snd.snd_una));
+        let (snd_nxt0, snd_max0) = marks.map_or((at(tcb.snd.snd_nxt), at(tcb.snd.snd_max)), |m| (m.snd_nxt, m.snd_max));
         c.rules = Some(SendRules {
             snd_nxt0,
-            zero_window0: snap.snd_wnd == 0,
+            zero_window0: tcb.snd.snd_wnd == 0,
             first_sent: false,
             frontier: snd_nxt0,
             una,
@@ -385,7 +384,7 @@ impl OffloadTarget {
             recovery_started: false,
             sent_max: snd_max0,
             abort_requested: false,
-            tsval_floor: snap.timestamps.map(|t| t.ts_time),
+            tsval_floor: tcb.ts.map(|t| t.ts_time),
         });
         c.slot.tcp = Some(tcp);
         c.slot.pending = pending;
@@ -455,16 +454,16 @@ impl OffloadTarget {
             let Some(c) = self.conns.get_mut(&conn) else { return };
             c.phase = Phase::Aborted;
             c.slot.timers.cancel_all(ctx);
-            let (snap, mut chain) = c.slot.tcp.take().expect("present").into_parts(now);
+            let (tcb, mut chain) = c.slot.tcp.take().expect("present").into_parts(now);
             self.recorder.offload.push(OffloadRecord {
                 time: now,
                 conn,
                 kind: OffloadEventKind::Aborted,
-                snd_una: snap.snd_una,
-                snd_nxt: snap.snd_nxt,
-                snd_max: snap.snd_max,
+                snd_una: tcb.snd.snd_una,
+                snd_nxt: tcb.snd.snd_nxt,
+                snd_max: tcb.snd.snd_max,
             });
-            c.aborted = Some(DelegatedState::from_snapshot(&snap, chain.end_offset(), self.cfg.ticks));
+            c.aborted = Some(DelegatedState::from_tcb(&tcb, chain.end_offset(), self.cfg.ticks));
             for b in chain.drain() {
                 ctx.send(
                     c.host,
@@ -676,8 +675,8 @@ impl OffloadTarget {
         let Phase::Uploading(reason) = c.phase else { return };
         let tcp = c.slot.tcp.expect("uploading keeps the engine");
         let gave_up = tcp.gave_up();
-        let (snap, chain) = tcp.into_parts(now);
-        let (mut state, mut consts) = DelegatedState::from_snapshot(&snap, chain.front_offset(), self.cfg.ticks);
+        let (tcb, chain) = tcp.into_parts(now);
+        let (mut state, mut consts) = DelegatedState::from_tcb(&tcb, chain.front_offset(), self.cfg.ticks);
         // CONST state is returned as it was handed over (a NIC without SACK did not use it).
         consts.sack = c.sack_negotiated;
         let fault = self.cfg.fault;

@@ -1,5 +1,5 @@
 //! One TCP connection: RFC 793 §3.9 event processing with one `process_<state>` fn per state,
-//! the application calls (SEND, CLOSE, ABORT), the four timers, and the snapshot a handover
+//! the application calls (SEND, CLOSE, ABORT), the four timers, and the [`Tcb`] a handover
 //! (offload or upload) moves between the host stack and the offload target.
 //!
 //! Read first: RFC 793 §3.9 "SEGMENT ARRIVES", spec/chimney.md rules 1-4, 13, 14, 17, 18, 19.
@@ -13,8 +13,9 @@ use super::receiver::{AckUrgency, Receiver};
 use super::rtt::RttEstimator;
 use super::sack::Scoreboard;
 use super::sender::TxCounts;
+use super::tcb::{RetransmitState, SendSequence, Tcb, TimestampState};
 use super::{ConnEvent, Output, TcpConfig, TcpState, TcpStats, TimerKind};
-use crate::chain::{BufOrigin, DelegationMarks, SendChain};
+use crate::chain::{BufOrigin, SendChain};
 use crate::record::CcSample;
 use crate::segment::{BufId, ConnId, Segment, SendCause, Sender, TcpOptions};
 use crate::seq::SeqNum;
@@ -32,9 +33,9 @@ pub enum SendError {
     Closing,
 }
 
-/// Why a snapshot could not become a connection (spec/chimney.md §3).
+/// Why a handed-over TCB could not become a connection (spec/chimney.md §3).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SnapshotError {
+pub enum HandoverError {
     /// Rule 1: only ESTABLISHED, FIN_WAIT_1/2, CLOSE_WAIT, CLOSING and LAST_ACK can move (and
     /// TIME_WAIT back to the host, rule 44).
     #[error("state {0:?} cannot be handed over (chimney rule 1)")]
@@ -59,97 +60,6 @@ pub enum SnapshotError {
     },
 }
 
-/// The connection state that moves at a handover (spec/chimney.md §1 CONST + DELEGATED, in
-/// offsim's units: nanoseconds and unscaled bytes). Not carried: the SACK scoreboard, the RTT
-/// measurement in progress, delayed-ACK state, out-of-order received data, per-byte
-/// transmission counts (bytes below SndMax count as sent once).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TcpSnapshot {
-    /// Connection id.
-    pub conn: ConnId,
-    /// Local port.
-    pub local_port: u16,
-    /// Remote port.
-    pub remote_port: u16,
-    /// RFC 793 state.
-    pub state: TcpState,
-    /// SND.UNA.
-    pub snd_una: SeqNum,
-    /// SND.NXT.
-    pub snd_nxt: SeqNum,
-    /// SND.MAX: one past the highest sequence number sent.
-    pub snd_max: SeqNum,
-    /// Peer's window [bytes, scaled].
-    pub snd_wnd: u32,
-    /// Largest peer window seen [bytes].
-    pub max_snd_wnd: u32,
-    /// SND.WL1.
-    pub snd_wl1: SeqNum,
-    /// SND.WL2 (not delegated by chimney; `None` = initialise to SND.UNA, rule 14).
-    pub snd_wl2: Option<SeqNum>,
-    /// Congestion window [bytes].
-    pub cwnd: u32,
-    /// Slow-start threshold [bytes].
-    pub ssthresh: u32,
-    /// NewReno `recover` and the recovery flag (not delegated by chimney; `None` applies the
-    /// spec/chimney.md §8 handover policy).
-    pub recovery: Option<(SeqNum, bool)>,
-    /// Consecutive duplicate ACKs.
-    pub dup_acks: u32,
-    /// Smoothed RTT [ns], `None` before the first sample.
-    pub srtt: Option<SimDuration>,
-    /// RTT variation [ns].
-    pub rttvar: SimDuration,
-    /// Current RTO [ns], backoff included.
-    pub rto: SimDuration,
-    /// Backoff exponent (chimney `Retransmit.Count`).
-    pub backoff: u32,
-    /// Time spent resending the current segment (chimney `TotalRT`) [ns].
-    pub total_rt: SimDuration,
-    /// Timeouts of the current segment (for the give-up limit).
-    pub rto_retries: u32,
-    /// Window probes in the current persist round (chimney `SndWndProbeCount`).
-    pub probe_count: u32,
-    /// Time left on the retransmission timer (`None` = off; chimney `TimeoutDelta`).
-    pub retransmit_in: Option<SimDuration>,
-    /// Time left on the persist timer.
-    pub persist_in: Option<SimDuration>,
-    /// Sender MSS [bytes].
-    pub smss: u32,
-    /// Shift applied to the peer's window field.
-    pub snd_wscale: u8,
-    /// Shift applied to our window field.
-    pub rcv_wscale: u8,
-    /// SACK negotiated.
-    pub sack_permitted: bool,
-    /// Our FIN is queued after the chain's data (CLOSE was called).
-    pub fin_queued: bool,
-    /// RCV.NXT.
-    pub rcv_nxt: SeqNum,
-    /// Right edge of the receive window last advertised.
-    pub rcv_adv: SeqNum,
-    /// Receive stream offset of RCV.NXT (bytes delivered so far).
-    pub rcv_delivered: u64,
-    /// The peer's FIN was received.
-    pub peer_fin: bool,
-    /// RFC 7323 timestamp state (chimney CONST flag TIMESTAMP: `Some` when negotiated;
-    /// DELEGATED TsRecent, TsRecentAge, TsTime, rule 19).
-    pub timestamps: Option<TsSnapshot>,
-}
-
-/// The RFC 7323 timestamp state that moves at a handover (spec/chimney.md §1 DELEGATED
-/// "TsRecent, TsRecentAge, TsTime (host clock + host timestamp delta)", rule 19).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TsSnapshot {
-    /// TS.Recent, the peer's TSval to echo (`None` before one was seen).
-    pub ts_recent: Option<u32>,
-    /// Time since TS.Recent was last set [ns] (TsRecentAge).
-    pub ts_recent_age: SimDuration,
-    /// TsTime: the TSval the old owner would send at the snapshot's moment (its clock plus
-    /// its delta) [timestamp ticks, 1 ms].
-    pub ts_time: u32,
-}
-
 /// How far the offload target's timestamp clock (NicTime, spec/chimney.md rule 19) lags the
 /// host's [ms]. Both tick at 1 ms; the NIC's clock started later (its own power-on), so
 /// only NicDelta = TsTime - NicTime keeps the TSvals continuous across a handover: a target
@@ -166,85 +76,88 @@ fn owner_ts_clock(sender: Sender, now: SimTime) -> u32 {
     }
 }
 
-impl TcpSnapshot {
-    /// The delegated chain's regions (spec/chimney.md §2) for a chain whose first byte is this
-    /// snapshot's SND.UNA.
-    pub fn delegation_marks(&self, chain: &SendChain) -> DelegationMarks {
-        let front = chain.front_offset();
-        let data = chain.len();
-        let at = |s: SeqNum| front + u64::from(s.wrapping_since(self.snd_una)).min(data);
-        DelegationMarks {
-            snd_nxt: at(self.snd_nxt),
-            snd_max: at(self.snd_max),
-            chain_end: chain.end_offset(),
-        }
-    }
-}
-
 /// One endpoint of a TCP connection (sans-IO; see [`crate::tcp`]).
+///
+/// Its state falls in two parts. What a handover moves is the transmission control block
+/// ([`Tcb`], built by [`TcpConnection::tcb`] and resumed by [`TcpConnection::from_tcb`]): the
+/// send sequence variables, held here as the very [`SendSequence`] the TCB carries; the
+/// receive sequence variables inside [`Receiver`], the congestion state inside [`NewReno`] and
+/// the RFC 6298 estimate inside [`RttEstimator`] (each the module of its RFC, which hands its
+/// group over: `Receiver::sequence`/`resume`, `NewReno::state`/`restore`); the retransmission
+/// and persist timers with their counters; the RFC 7323 timestamp state. Everything else never
+/// moves (see [`crate::tcp::tcb`] for why): the configuration, the owner, the SACK scoreboard,
+/// the RTT measurement in progress, delayed-ACK state, out-of-order data, the idle clock and
+/// the counters.
 #[derive(Clone, Debug)]
 pub struct TcpConnection {
-    pub(super) cfg: TcpConfig,
+    // ----- moved at a handover (the TCB) -------------------------------------------------
     pub(super) conn: ConnId,
-    pub(super) sender: Sender,
     pub(super) local_port: u16,
     pub(super) remote_port: u16,
+    /// RFC 793 state.
     pub(super) state: TcpState,
-    /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
-    pub(super) passive: bool,
-    pub(super) iss: SeqNum,
-    pub(super) snd_una: SeqNum,
-    pub(super) snd_nxt: SeqNum,
-    pub(super) snd_max: SeqNum,
-    pub(super) snd_wnd: u32,
-    pub(super) max_snd_wnd: u32,
-    pub(super) snd_wl1: SeqNum,
-    pub(super) snd_wl2: SeqNum,
-    pub(super) snd_wscale: u8,
-    pub(super) rcv_wscale: u8,
-    pub(super) wscale_ok: bool,
-    pub(super) sack_ok: bool,
-    pub(super) smss: u32,
-    pub(super) cc: NewReno,
-    pub(super) rtt: RttEstimator,
-    pub(super) total_rt: SimDuration,
-    pub(super) rto_retries: u32,
-    pub(super) probe_count: u32,
-    /// Probes sent since the last acceptable ACK (RFC 1122 §4.2.2.17: never give up while the
-    /// peer answers them).
-    pub(super) probes_unanswered: u32,
-    /// Cause recorded on resends of `[snd_nxt, snd_max)`.
-    pub(super) resend_cause: SendCause,
-    pub(super) fin_queued: bool,
-    pub(super) fin_acked: bool,
-    pub(super) gave_up: bool,
-    pub(super) chain: SendChain,
-    pub(super) tx: TxCounts,
-    /// RFC 6675 scoreboard (used only when SACK was negotiated; empty after a handover).
-    pub(super) sack: Scoreboard,
-    pub(super) syn_tx: u32,
+    /// RFC 793 §3.2 send sequence variables and send options: moved whole ([`Tcb::snd`]).
+    pub(super) snd: SendSequence,
+    /// RCV.NXT, the advertised edge and the receive stream ([`Tcb::rcv`], with `rcv_wscale`),
+    /// plus out-of-order data and the reader's state, which do not move.
     pub(super) rcv: Receiver,
-    pub(super) ack_now: bool,
-    pub(super) unacked_segs: u32,
+    /// Shift applied to our window field (RFC 7323).
+    pub(super) rcv_wscale: u8,
+    /// cwnd, ssthresh, `recover` ([`Tcb::cong`]), plus CUBIC's and byte counting's own state,
+    /// which does not move.
+    pub(super) cc: NewReno,
+    /// SRTT, RTTVAR, RTO and its backoff ([`Tcb::rtx`]), plus the measurement in progress,
+    /// which does not move.
+    pub(super) rtt: RttEstimator,
+    /// Chimney `TotalRT`: time spent resending the current segment.
+    pub(super) total_rt: SimDuration,
+    /// Timeouts of the current segment (the give-up count, chimney rule 18).
+    pub(super) rto_retries: u32,
+    /// Window probes in the current persist round (chimney `SndWndProbeCount`).
+    pub(super) probe_count: u32,
     pub(super) retransmit_at: Option<SimTime>,
     pub(super) persist_at: Option<SimTime>,
-    pub(super) delayed_ack_at: Option<SimTime>,
-    pub(super) time_wait_at: Option<SimTime>,
-    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
-    /// handed over: a handed-over connection restarts only after it has sent once.
-    pub(super) last_data_sent: Option<SimTime>,
-    /// RFC 7323 timestamps negotiated.
+    /// RFC 7323 timestamps negotiated ([`Tcb::ts`] is `Some`).
     pub(super) ts_ok: bool,
     /// RFC 7323 TS.Recent: the timestamp to echo (`None` before a TSval was seen).
     pub(super) ts_recent: Option<u32>,
-    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent.
-    pub(super) last_ack_sent: SeqNum,
     /// When TS.Recent was last set (TsRecentAge at a handover; RFC 7323 §5.5's 24-day
     /// invalidation is not modelled).
     pub(super) ts_recent_at: Option<SimTime>,
     /// Spec/chimney.md rule 19 NicDelta: added to the owner's raw clock to give TSval
     /// (0 for a connection the host opened).
     pub(super) ts_delta: u32,
+    // ----- never moved (rebuilt or reset by the new owner) -------------------------------
+    pub(super) cfg: TcpConfig,
+    pub(super) sender: Sender,
+    /// Built by `listen` (RFC 793: an RST in SYN-RECEIVED returns it to LISTEN).
+    pub(super) passive: bool,
+    pub(super) iss: SeqNum,
+    /// Window scaling negotiated (derived from the shifts at a handover).
+    pub(super) wscale_ok: bool,
+    /// Probes sent since the last acceptable ACK (RFC 1122 §4.2.2.17: never give up while the
+    /// peer answers them).
+    pub(super) probes_unanswered: u32,
+    /// Cause recorded on resends of `[snd_nxt, snd_max)` (derived from the TCB at a handover).
+    pub(super) resend_cause: SendCause,
+    /// Our FIN is acknowledged (derived from the state at a handover).
+    pub(super) fin_acked: bool,
+    pub(super) gave_up: bool,
+    /// The send chain: moves beside the TCB, with the per-byte transmission counts `tx`.
+    pub(super) chain: SendChain,
+    pub(super) tx: TxCounts,
+    /// RFC 6675 scoreboard (used only when SACK was negotiated; empty after a handover).
+    pub(super) sack: Scoreboard,
+    pub(super) syn_tx: u32,
+    pub(super) ack_now: bool,
+    pub(super) unacked_segs: u32,
+    pub(super) delayed_ack_at: Option<SimTime>,
+    pub(super) time_wait_at: Option<SimTime>,
+    /// When data (or a FIN) was last sent, for the restart after idle (RFC 5681 §4.1). Not
+    /// handed over: a handed-over connection restarts only after it has sent once.
+    pub(super) last_data_sent: Option<SimTime>,
+    /// RFC 7323 Last.ACK.sent: the ACK field of the last segment sent (RCV.NXT at a handover).
+    pub(super) last_ack_sent: SeqNum,
     /// The timestamp clock at the current call [ms] (TSval of what is sent now).
     pub(super) ts_clock: u32,
     pub(super) stats: TcpStats,
@@ -262,18 +175,21 @@ impl TcpConnection {
             state,
             passive: state == TcpState::Listen,
             iss: isn,
-            snd_una: isn,
-            snd_nxt: isn,
-            snd_max: isn,
-            snd_wnd: 0,
-            max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: isn,
-            snd_wscale: 0,
+            snd: SendSequence {
+                snd_una: isn,
+                snd_nxt: isn,
+                snd_max: isn,
+                snd_wnd: 0,
+                max_snd_wnd: 0,
+                snd_wl1: SeqNum(0),
+                snd_wl2: isn,
+                smss,
+                snd_wscale: 0,
+                sack_permitted: false,
+                fin_queued: false,
+            },
             rcv_wscale: 0,
             wscale_ok: false,
-            sack_ok: false,
-            smss,
             cc: NewReno::new(smss, smss.saturating_mul(cfg.initial_window_segments.max(1)), isn)
                 .with_increase(cfg.ca_increase)
                 .with_validation(cfg.cwnd_validation)
@@ -284,7 +200,6 @@ impl TcpConnection {
             probe_count: 0,
             probes_unanswered: 0,
             resend_cause: SendCause::NewData,
-            fin_queued: false,
             fin_acked: false,
             gave_up: false,
             chain: SendChain::new(),
@@ -319,96 +234,79 @@ impl TcpConnection {
         Self::new(cfg, conn, local_port, remote_port, isn, TcpState::Listen)
     }
 
-    /// Rebuilds a connection from a handover snapshot and the send chain whose first byte is
-    /// `snap.snd_una` (spec/chimney.md §3 checks). Timers resume from the deltas at `now`
-    /// (rule 17). `sender` says who runs it from now on.
-    pub fn from_snapshot(
+    /// Rebuilds a connection from a handed-over [`Tcb`] and the send chain whose first byte is
+    /// `tcb.snd.snd_una` (spec/chimney.md §3 checks). Timers resume from the deltas at `now`
+    /// (rule 17). `sender` says who runs it from now on. The TCB is taken as it is: what
+    /// chimney does not delegate (SND.WL2, `recover`) was filled in by whoever built it (the
+    /// conversion layer, [`crate::offload::DelegatedState::to_tcb`]).
+    pub fn from_tcb(
         cfg: TcpConfig,
         sender: Sender,
-        snap: &TcpSnapshot,
+        tcb: &Tcb,
         chain: SendChain,
         now: SimTime,
-    ) -> Result<Self, SnapshotError> {
+    ) -> Result<Self, HandoverError> {
         use TcpState::*;
+        let Tcb {
+            conn,
+            local_port,
+            remote_port,
+            state,
+            snd,
+            rcv,
+            cong,
+            rtx,
+            ts,
+        } = *tcb;
         // TIME_WAIT is accepted too: a connection the offload target gives back after entering
         // it (chimney rule 44: "Entering TIME_WAIT: the OT should request upload") finishes its
         // 2*MSL on the host. Rule 1 keeps it from being offloaded (checked by the host).
         if !matches!(
-            snap.state,
+            state,
             Established | FinWait1 | FinWait2 | CloseWait | Closing | LastAck | TimeWait
         ) {
-            return Err(SnapshotError::State(snap.state));
+            return Err(HandoverError::State(state));
         }
-        let (una, nxt, max) = (snap.snd_una, snap.snd_nxt, snap.snd_max);
+        let (una, nxt, max) = (snd.snd_una, snd.snd_nxt, snd.snd_max);
         if !(una <= nxt && nxt <= max) {
-            return Err(SnapshotError::Order { una, nxt, max });
+            return Err(HandoverError::Order { una, nxt, max });
         }
         let outstanding = max.wrapping_since(una);
-        let fin_acked = matches!(snap.state, FinWait2 | TimeWait);
-        let fin_sent = snap.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
+        let fin_acked = matches!(state, FinWait2 | TimeWait);
+        let fin_sent = snd.fin_queued && !fin_acked && u64::from(outstanding) == chain.len() + 1;
         let needed = outstanding - u32::from(fin_sent);
         if !fin_acked && chain.len() < u64::from(needed) {
-            return Err(SnapshotError::ChainTooShort {
+            return Err(HandoverError::ChainTooShort {
                 chain: chain.len(),
                 needed,
             });
         }
-        let mut c = Self::new(cfg, snap.conn, snap.local_port, snap.remote_port, una, snap.state);
+        let mut c = Self::new(cfg, conn, local_port, remote_port, una, state);
         c.passive = false;
         c.sender = sender;
-        (c.snd_una, c.snd_nxt, c.snd_max) = (una, nxt, max);
-        c.snd_wnd = snap.snd_wnd;
-        c.max_snd_wnd = snap.max_snd_wnd.max(snap.snd_wnd);
-        c.snd_wl1 = snap.snd_wl1;
-        // Chimney rule 14: "an OT-initialised WL2 (suggest WL2 := SndUna)".
-        c.snd_wl2 = snap.snd_wl2.unwrap_or(una);
-        c.smss = snap.smss.max(1);
-        (c.snd_wscale, c.rcv_wscale) = (snap.snd_wscale.min(14), snap.rcv_wscale.min(14));
-        c.wscale_ok = snap.snd_wscale != 0 || snap.rcv_wscale != 0;
-        c.sack_ok = snap.sack_permitted;
-        c.cc = NewReno::new(c.smss, snap.cwnd, una)
+        // The send sequence variables move whole; a window never below SND.WND, an SMSS of at
+        // least one byte and RFC 7323 §2.3's shift limit ("MUST use 14 instead") keep a
+        // hand-made TCB from breaking the engine.
+        c.snd = SendSequence {
+            max_snd_wnd: snd.max_snd_wnd.max(snd.snd_wnd),
+            smss: snd.smss.max(1),
+            snd_wscale: snd.snd_wscale.min(14),
+            ..snd
+        };
+        c.rcv_wscale = rcv.rcv_wscale.min(14);
+        c.wscale_ok = snd.snd_wscale != 0 || rcv.rcv_wscale != 0;
+        c.fin_acked = fin_acked;
+        c.cc = NewReno::new(c.snd.smss, cong.cwnd, una)
             .with_increase(cfg.ca_increase)
             .with_validation(cfg.cwnd_validation)
             .with_congestion_control(cfg.congestion_control);
-        c.cc.ssthresh = snap.ssthresh;
-        c.cc.dup_acks = snap.dup_acks;
-        (c.cc.recover, c.cc.in_recovery) = snap.recovery.unwrap_or_else(|| {
-            // spec/chimney.md §8 handover policy [INF]: "if DupAckCount >= threshold at offload,
-            // assume recovery with recover = SndMax - 1; else recover = SndUna - 1".
-            // Refinement [INF] for a handover after a timeout (Retransmit.Count > 0, or a
-            // go-back-N resend in progress: SndNxt < SndMax): RFC 6582 §3.2 step 6, "After a
-            // retransmit timeout, record the highest sequence number transmitted in the variable
-            // recover". Without it, the duplicate ACKs still arriving for the pre-timeout flight
-            // would start a fast retransmit with cwnd = FlightSize/2 + 3*SMSS and burst the whole
-            // resend region out at once.
-            // The refinement is tested first: duplicate ACKs still counted from the flight
-            // before a timeout do not mean the sender is in fast recovery (RFC 6582 §3.2 step
-            // 6: "... and exit the fast recovery procedure if applicable").
-            if snap.backoff > 0 || nxt < max {
-                (max.sub(1), false)
-            } else if snap.dup_acks >= cfg.dupack_threshold {
-                (max.sub(1), true)
-            } else {
-                // "recover = SndUna - 1 (so a fresh dup-ACK run may enter)": with the RFC 6582
-                // test "covers more than recover" read exactly (ACK - 1 > recover, see
-                // `NewReno::enter_recovery`), a dup-ACK run at SndUna enters only with
-                // recover <= SndUna - 2.
-                (una.sub(2), false)
-            }
-        });
-        c.rtt.restore(snap.srtt, snap.rttvar, snap.rto, snap.backoff);
-        c.total_rt = snap.total_rt;
-        c.rto_retries = snap.rto_retries;
-        c.probe_count = snap.probe_count;
-        c.retransmit_at = snap.retransmit_in.map(|d| now + d);
-        c.persist_at = snap.persist_in.map(|d| now + d);
-        if snap.state == TimeWait {
+        c.cc.restore(&cong);
+        c.resume_retransmit(&rtx, now);
+        if state == TimeWait {
             // RFC 793 TIME-WAIT: the timer restarts; a full 2*MSL is the conservative choice.
             (c.retransmit_at, c.persist_at) = (None, None);
             c.time_wait_at = Some(now + cfg.time_wait);
         }
-        c.fin_queued = snap.fin_queued;
-        c.fin_acked = fin_acked;
         // Issue 11 defect 7: transmission counts travel with the chain.
         let mut chain = chain;
         c.tx = chain.take_tx_counts();
@@ -419,48 +317,31 @@ impl TcpConnection {
             c.resend_cause = SendCause::ResendRegion;
         }
         c.syn_tx = 1;
-        c.rcv = Receiver::new(snap.rcv_nxt, snap.rcv_delivered);
-        c.rcv.rcv_adv = snap.rcv_adv.max(snap.rcv_nxt);
-        c.rcv.fin_received = snap.peer_fin;
-        if let Some(ts) = snap.timestamps {
-            // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
-            // segment" -- by whoever runs the connection.
-            c.ts_ok = true;
-            c.ts_recent = ts.ts_recent;
-            c.ts_recent_at = ts
-                .ts_recent
-                .map(|_| SimTime(now.as_nanos().saturating_sub(ts.ts_recent_age.as_nanos())));
-            // Chimney rule 19: "NicDelta = TsTime - NicTime at offload; TSval = NicTime +
-            // NicDelta. TSval therefore never goes backwards across a handover" (the host does
-            // the same with its clock at upload, rule 33).
-            c.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(sender, now));
-            // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
-            // acknowledged at most RCV.NXT, the best value the handover gives.
-            c.last_ack_sent = snap.rcv_nxt;
+        c.rcv = Receiver::resume(&rcv);
+        if let Some(ts) = ts {
+            c.resume_timestamps(&ts, now);
         }
         c.set_ts_clock(now);
         Ok(c)
     }
 
-    /// The state a handover moves (see [`TcpSnapshot`]); timers as deltas from `now`.
-    pub fn snapshot(&self, now: SimTime) -> TcpSnapshot {
-        let delta = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
-        TcpSnapshot {
-            conn: self.conn,
-            local_port: self.local_port,
-            remote_port: self.remote_port,
-            state: self.state,
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_max: self.snd_max,
-            snd_wnd: self.snd_wnd,
-            max_snd_wnd: self.max_snd_wnd,
-            snd_wl1: self.snd_wl1,
-            snd_wl2: Some(self.snd_wl2),
-            cwnd: self.cc.cwnd,
-            ssthresh: self.cc.ssthresh,
-            recovery: Some((self.cc.recover, self.cc.in_recovery)),
-            dup_acks: self.cc.dup_acks,
+    /// Takes over the RFC 6298 estimate and the retransmission and persist timers of a
+    /// handed-over TCB: each timer expires the time left on it after `now` (chimney rule 17:
+    /// "retransmit expiry at T_offload + TimeoutDelta; Count is the backoff exponent already
+    /// used").
+    fn resume_retransmit(&mut self, rtx: &RetransmitState, now: SimTime) {
+        self.rtt.restore(rtx.srtt, rtx.rttvar, rtx.rto, rtx.backoff);
+        self.total_rt = rtx.total_rt;
+        self.rto_retries = rtx.rto_retries;
+        self.probe_count = rtx.probe_count;
+        self.retransmit_at = rtx.retransmit_in.map(|d| now + d);
+        self.persist_at = rtx.persist_in.map(|d| now + d);
+    }
+
+    /// The RFC 6298 estimate and the timers as the time left on them at `now`.
+    fn retransmit_state(&self, now: SimTime) -> RetransmitState {
+        let left = |t: Option<SimTime>| t.map(|t| t.saturating_since(now));
+        RetransmitState {
             srtt: self.rtt.srtt,
             rttvar: self.rtt.rttvar,
             rto: self.rtt.rto,
@@ -468,32 +349,61 @@ impl TcpConnection {
             total_rt: self.total_rt,
             rto_retries: self.rto_retries,
             probe_count: self.probe_count,
-            retransmit_in: delta(self.retransmit_at),
-            persist_in: delta(self.persist_at),
-            smss: self.smss,
-            snd_wscale: self.snd_wscale,
-            rcv_wscale: self.rcv_wscale,
-            sack_permitted: self.sack_ok,
-            fin_queued: self.fin_queued,
-            rcv_nxt: self.rcv.rcv_nxt,
-            rcv_adv: self.rcv.rcv_adv,
-            rcv_delivered: self.rcv.delivered,
-            peer_fin: self.rcv.fin_received,
-            timestamps: self.ts_ok.then(|| TsSnapshot {
-                ts_recent: self.ts_recent,
-                ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
-                // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
-                ts_time: owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta),
-            }),
+            retransmit_in: left(self.retransmit_at),
+            persist_in: left(self.persist_at),
         }
     }
 
-    /// Ends this engine's life for a handover: its snapshot and its send chain.
-    pub fn into_parts(self, now: SimTime) -> (TcpSnapshot, SendChain) {
-        let snap = self.snapshot(now);
+    /// Takes over the RFC 7323 state of a handed-over TCB at `now` (chimney rule 19).
+    fn resume_timestamps(&mut self, ts: &TimestampState, now: SimTime) {
+        // RFC 7323 §3.2: once negotiated, "the TSopt MUST be sent in every non-<RST>
+        // segment" -- by whoever runs the connection.
+        self.ts_ok = true;
+        self.ts_recent = ts.ts_recent;
+        self.ts_recent_at = ts
+            .ts_recent
+            .map(|_| SimTime(now.as_nanos().saturating_sub(ts.ts_recent_age.as_nanos())));
+        // Chimney rule 19: "NicDelta = TsTime - NicTime at offload; TSval = NicTime +
+        // NicDelta. TSval therefore never goes backwards across a handover" (the host does
+        // the same with its clock at upload, rule 33).
+        self.ts_delta = ts.ts_time.wrapping_sub(owner_ts_clock(self.sender, now));
+        // RFC 7323 §4.3 (3) compares SEG.SEQ with Last.ACK.sent: the old owner's last ACK
+        // acknowledged at most RCV.NXT, the best value the handover gives.
+        self.last_ack_sent = self.rcv.rcv_nxt;
+    }
+
+    /// The RFC 7323 state a handover moves, at `now` (`None` when not negotiated).
+    fn timestamp_state(&self, now: SimTime) -> Option<TimestampState> {
+        self.ts_ok.then(|| TimestampState {
+            ts_recent: self.ts_recent,
+            ts_recent_age: self.ts_recent_at.map_or(SimDuration::ZERO, |t| now.saturating_since(t)),
+            // Chimney rule 33: "TsTime = NicTime + NicDelta" (the TSval sent now).
+            ts_time: owner_ts_clock(self.sender, now).wrapping_add(self.ts_delta),
+        })
+    }
+
+    /// The TCB a handover moves (see [`Tcb`]); timers as the time left on them at `now`.
+    pub fn tcb(&self, now: SimTime) -> Tcb {
+        Tcb {
+            conn: self.conn,
+            local_port: self.local_port,
+            remote_port: self.remote_port,
+            state: self.state,
+            snd: self.snd,
+            rcv: self.rcv.sequence(self.rcv_wscale),
+            cong: self.cc.state(),
+            rtx: self.retransmit_state(now),
+            ts: self.timestamp_state(now),
+        }
+    }
+
+    /// Ends this engine's life for a handover: its TCB and its send chain (with the per-byte
+    /// transmission counts attached).
+    pub fn into_parts(self, now: SimTime) -> (Tcb, SendChain) {
+        let tcb = self.tcb(now);
         let mut chain = self.chain;
         chain.set_tx_counts(self.tx);
-        (snap, chain)
+        (tcb, chain)
     }
 
     /// A copy of the send chain to hand over while this engine stays frozen (offload: the
@@ -510,7 +420,7 @@ impl TcpConnection {
     /// RFC 793 SEND: appends one application write to the send chain and returns its stream
     /// offset. Call [`TcpConnection::poll`] afterwards to transmit.
     pub fn send(&mut self, id: BufId, data: Bytes, origin: BufOrigin) -> Result<u64, SendError> {
-        if self.fin_queued {
+        if self.snd.fin_queued {
             return Err(SendError::Closing);
         }
         match self.state {
@@ -527,13 +437,13 @@ impl TcpConnection {
             // RFC 793 CLOSE, LISTEN/SYN-SENT: "Delete the TCB, enter CLOSED state".
             TcpState::Listen | TcpState::SynSent => self.enter_closed(),
             // "SYN-RECEIVED: ... queue for processing after entering ESTABLISHED state."
-            TcpState::SynReceived => self.fin_queued = true,
+            TcpState::SynReceived => self.snd.fin_queued = true,
             TcpState::Established => {
-                self.fin_queued = true;
+                self.snd.fin_queued = true;
                 self.state = TcpState::FinWait1;
             }
             TcpState::CloseWait => {
-                self.fin_queued = true;
+                self.snd.fin_queued = true;
                 self.state = TcpState::LastAck;
             }
             _ => {}
@@ -544,7 +454,7 @@ impl TcpConnection {
     /// CLOSED. The send chain stays for the caller to fail (see [`TcpConnection::into_parts`]).
     pub fn abort(&mut self, out: &mut Output) {
         if self.state.is_synchronized() || self.state == TcpState::SynReceived {
-            self.send_rst(self.snd_nxt, None, out);
+            self.send_rst(self.snd.snd_nxt, None, out);
         }
         self.enter_closed();
     }
@@ -654,15 +564,15 @@ impl TcpConnection {
     }
 
     fn on_retransmit_timeout(&mut self, now: SimTime, out: &mut Output) {
-        if self.gave_up || self.snd_max == self.snd_una {
+        if self.gave_up || self.snd.snd_max == self.snd.snd_una {
             return;
         }
-        if self.state.is_synchronized() && self.snd_wnd == 0 && self.data_end() != self.snd_una {
+        if self.state.is_synchronized() && self.snd.snd_wnd == 0 && self.data_end() != self.snd.snd_una {
             // The peer's window is closed: it holds all it can take, so this is not a loss.
             // Go back to SND.UNA and probe (BSD does the same); RFC 1122 §4.2.2.17: "the sending
             // TCP MUST allow the connection to stay open" while the probes are answered, which a
             // timeout count would not.
-            self.snd_nxt = self.snd_una;
+            self.snd.snd_nxt = self.snd.snd_una;
             self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
             return;
         }
@@ -686,15 +596,15 @@ impl TcpConnection {
         } else {
             // Data actually outstanding: below SND.NXT. Above it, after an earlier go-back-N,
             // lies data not resent since that timeout, deemed lost (RFC 5681 eq. (4)).
-            let outstanding = self.snd_nxt.wrapping_since(self.snd_una);
-            self.cc.on_rto(outstanding, self.snd_max, self.rto_retries == 1);
+            let outstanding = self.snd.snd_nxt.wrapping_since(self.snd.snd_una);
+            self.cc.on_rto(outstanding, self.snd.snd_max, self.rto_retries == 1);
             // RFC 2018 §8: "After a retransmit timeout the data sender SHOULD turn off all of
             // the SACKed bits, since the timeout might indicate that the data receiver has
             // reneged." Go-back-N then resends from SND.UNA, SACKed or not.
             self.sack.clear();
             // BSD-style go-back-N (spec/chimney.md §8): "SndNxt := SndUna, SndMax kept, which
             // yields the SndNxt < SndMax handover".
-            self.snd_nxt = self.snd_una;
+            self.snd.snd_nxt = self.snd.snd_una;
             self.resend_cause = SendCause::Rto;
             self.retransmit_on_timeout(now, out);
         }
@@ -707,17 +617,18 @@ impl TcpConnection {
         if self.gave_up || !self.state.is_synchronized() || self.fin_acked {
             return;
         }
-        if self.snd_wnd > 0 {
+        if self.snd.snd_wnd > 0 {
             // RFC 1122 §4.2.3.4 (4): the SWS override timeout: send what the window allows.
-            let avail = self.data_end().since(self.snd_nxt).unwrap_or(0);
+            let avail = self.data_end().since(self.snd.snd_nxt).unwrap_or(0);
             let usable = self
+                .snd
                 .snd_una
-                .add(self.snd_wnd.min(self.cc.cwnd))
-                .since(self.snd_nxt)
+                .add(self.snd.snd_wnd.min(self.cc.cwnd))
+                .since(self.snd.snd_nxt)
                 .unwrap_or(0);
-            let len = avail.min(usable).min(self.smss);
+            let len = avail.min(usable).min(self.snd.smss);
             if len > 0 {
-                self.send_data(now, self.snd_nxt, len, false, SendCause::NewData, out);
+                self.send_data(now, self.snd.snd_nxt, len, false, SendCause::NewData, out);
             }
             return;
         }
@@ -737,7 +648,7 @@ impl TcpConnection {
         // when a zero window has existed for the retransmission timeout period, and SHOULD
         // increase exponentially the interval between successive probes."
         self.persist_at = Some(now + self.rtt.persist_interval(self.probe_count));
-        self.send_data(now, self.snd_una, len, false, SendCause::WindowProbe, out);
+        self.send_data(now, self.snd.snd_una, len, false, SendCause::WindowProbe, out);
     }
 
     fn give_up(&mut self, out: &mut Output) {
@@ -830,9 +741,9 @@ impl TcpConnection {
         self.rcv = Receiver::new(seg.seq.add(1), 0);
         self.rcv.reading = reading;
         self.negotiate(now, &seg.options);
-        self.snd_wnd = u32::from(seg.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = seg.seq;
+        self.snd.snd_wnd = u32::from(seg.window);
+        self.snd.max_snd_wnd = self.snd.snd_wnd;
+        self.snd.snd_wl1 = seg.seq;
         self.state = TcpState::SynReceived;
         // The SYN,ACK goes out from `transmit` (SND.MAX is still ISS).
     }
@@ -840,7 +751,7 @@ impl TcpConnection {
     fn process_syn_sent(&mut self, now: SimTime, seg: &Segment, out: &mut Output) {
         // RFC 793 SYN-SENT, first: "If SEG.ACK =< ISS, or SEG.ACK > SND.NXT, send a reset
         // (unless the RST bit is set, if so drop the segment and return)".
-        if seg.flags.ack && (seg.ack <= self.iss || seg.ack > self.snd_max) {
+        if seg.flags.ack && (seg.ack <= self.iss || seg.ack > self.snd.snd_max) {
             if !seg.flags.rst {
                 self.send_rst(seg.ack, None, out);
             }
@@ -864,7 +775,7 @@ impl TcpConnection {
         if seg.flags.ack {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
             // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
-            self.snd_una = seg.ack;
+            self.snd.snd_una = seg.ack;
             self.rtt.on_ack(seg.ack, now);
             self.retransmit_at = None;
             // RFC 7323 §2.2: the window of a SYN,ACK is not scaled.
@@ -874,8 +785,8 @@ impl TcpConnection {
         } else {
             // "Otherwise enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
             // <CTL=SYN,ACK> and send it." (simultaneous open)
-            self.snd_wnd = u32::from(seg.window);
-            self.snd_wl1 = seg.seq;
+            self.snd.snd_wnd = u32::from(seg.window);
+            self.snd.snd_wl1 = seg.seq;
             self.state = TcpState::SynReceived;
             self.send_syn(now, out);
         }
@@ -893,14 +804,14 @@ impl TcpConnection {
         // RFC 793 SYN-RECEIVED, fifth: "If SND.UNA =< SEG.ACK =< SND.NXT then enter ESTABLISHED
         // state and continue processing ... If the segment acknowledgment is not acceptable,
         // form a reset segment, <SEQ=SEG.ACK><CTL=RST>".
-        if !(self.snd_una < seg.ack && seg.ack <= self.snd_max) {
+        if !(self.snd.snd_una < seg.ack && seg.ack <= self.snd.snd_max) {
             self.send_rst(seg.ack, None, out);
             return;
         }
-        self.snd_una = seg.ack;
+        self.snd.snd_una = seg.ack;
         self.rtt.on_ack(seg.ack, now);
         self.retransmit_at = None;
-        self.set_window(&seg, u32::from(seg.window) << self.snd_wscale);
+        self.set_window(&seg, u32::from(seg.window) << self.snd.snd_wscale);
         self.establish(out);
         match self.state {
             TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
@@ -1068,23 +979,23 @@ impl TcpConnection {
         let ack = seg.ack;
         // Chimney rule 13: "Ack > SndMax: send an ACK, drop the segment." (RFC 793: "If the ACK
         // acks something not yet sent (SEG.ACK > SND.NXT) then send an ACK, drop the segment")
-        if ack > self.snd_max {
+        if ack > self.snd.snd_max {
             self.ack_now = true;
             return false;
         }
         // Chimney rule 13: "Ack < SndUna (stale, e.g. a late forwarded segment): ignore, not a
         // dup ACK". RFC 793: "If the ACK is a duplicate (SEG.ACK < SND.UNA), it can be ignored."
-        if ack < self.snd_una {
+        if ack < self.snd.snd_una {
             return true;
         }
         self.probes_unanswered = 0;
-        let seg_wnd = u32::from(seg.window) << self.snd_wscale;
-        let newly_sacked = if self.sack_ok {
+        let seg_wnd = u32::from(seg.window) << self.snd.snd_wscale;
+        let newly_sacked = if self.snd.sack_permitted {
             self.sack_update(&seg.options)
         } else {
             0
         };
-        if ack == self.snd_una {
+        if ack == self.snd.snd_una {
             // RFC 5681 §2: a DUPLICATE ACKNOWLEDGMENT when "(a) the receiver of the ACK has
             // outstanding data, (b) the incoming acknowledgment carries no data, (c) the SYN and
             // FIN bits are both off, (d) the acknowledgment number is equal to the greatest
@@ -1094,14 +1005,14 @@ impl TcpConnection {
             // (a) "outstanding data" is data the retransmission timer covers: while the
             // persist timer runs, the only byte outstanding is a zero-window probe, and the
             // ACKs answering it say "window still closed", not "a segment is missing".
-            let outstanding = self.snd_max != self.snd_una && self.persist_at.is_none();
-            let dup = if self.sack_ok && !seg.options.sack_blocks.is_empty() {
+            let outstanding = self.snd.snd_max != self.snd.snd_una && self.persist_at.is_none();
+            let dup = if self.snd.sack_permitted && !seg.options.sack_blocks.is_empty() {
                 // RFC 6675 §2: with SACK, "a segment that arrives carrying a SACK block that
                 // identifies previously unacknowledged and un-SACKed octets between HighACK and
                 // HighData" (only ACKs that do not move SND.UNA are counted here).
                 outstanding && newly_sacked > 0
             } else {
-                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd_wnd
+                outstanding && seg.is_empty() && !seg.flags.syn && !seg.flags.fin && seg_wnd == self.snd.snd_wnd
             };
             self.update_window(seg, seg_wnd);
             if dup {
@@ -1115,20 +1026,20 @@ impl TcpConnection {
     }
 
     fn on_dup_ack(&mut self, now: SimTime, out: &mut Output) {
-        let flight = self.snd_max.wrapping_since(self.snd_una);
+        let flight = self.snd.snd_max.wrapping_since(self.snd.snd_una);
         match self
             .cc
-            .on_dup_ack(self.snd_una, flight, self.snd_max, self.cfg.dupack_threshold)
+            .on_dup_ack(self.snd.snd_una, flight, self.snd.snd_max, self.cfg.dupack_threshold)
         {
             DupAckAction::FastRetransmit => self.fast_retransmit(now, out),
             DupAckAction::Inflated => {}
             DupAckAction::None => {
                 // RFC 6675 §5 step (4): recovery also starts "if IsLost (HighACK + 1)" before
                 // DupThresh duplicate ACKs arrived.
-                if self.sack_ok
+                if self.snd.sack_permitted
                     && !self.cc.in_recovery
                     && self.sack_first_lost()
-                    && self.cc.enter_recovery(self.snd_una, flight, self.snd_max)
+                    && self.cc.enter_recovery(self.snd.snd_una, flight, self.snd.snd_max)
                 {
                     self.fast_retransmit(now, out);
                 }
@@ -1141,7 +1052,7 @@ impl TcpConnection {
     fn fast_retransmit(&mut self, now: SimTime, out: &mut Output) {
         self.stats.fast_retransmits += 1;
         out.events.push(ConnEvent::FastRetransmit);
-        if self.sack_ok {
+        if self.snd.sack_permitted {
             // RFC 6675 §5 (4.2) "ssthresh = cwnd = (FlightSize / 2)"; (4.3) "Retransmit the
             // first data segment presumed dropped -- the segment starting with sequence number
             // HighACK + 1. To prevent repeated retransmission of the same data ..., set both
@@ -1150,7 +1061,7 @@ impl TcpConnection {
             self.sack.in_recovery = true;
             let una = self.chain.front_offset();
             self.retransmit_first(now, SendCause::FastRetransmit, out);
-            let resent = self.smss.min(self.snd_max.wrapping_since(self.snd_una));
+            let resent = self.snd.smss.min(self.snd.snd_max.wrapping_since(self.snd.snd_una));
             self.sack.high_rxt = una + u64::from(resent);
             return;
         }
@@ -1160,7 +1071,7 @@ impl TcpConnection {
 
     /// `snd_una < ack <= snd_max`: new data acknowledged.
     fn on_new_ack(&mut self, now: SimTime, ack: SeqNum, seg_tsecr: Option<u32>, out: &mut Output) {
-        let acked = ack.wrapping_since(self.snd_una);
+        let acked = ack.wrapping_since(self.snd.snd_una);
         let data = self.chain.len().min(super::sender::MAX_MAPPED_DATA) as u32;
         if acked > data {
             // Only our FIN occupies sequence space after the data.
@@ -1171,9 +1082,9 @@ impl TcpConnection {
             // caused the ACK", retransmitted or not (the echo says which copy arrived).
             Some(echo) => {
                 let ms = self.ts_clock.wrapping_sub(echo);
-                let flight = self.snd_max.wrapping_since(self.snd_una);
+                let flight = self.snd.snd_max.wrapping_since(self.snd.snd_una);
                 // RFC 7323 Appendix G: "ExpectedSamples = ceiling(FlightSize / (SMSS * 2))".
-                let expected = flight.div_ceil(2 * self.smss).max(1);
+                let expected = flight.div_ceil(2 * self.snd.smss).max(1);
                 self.rtt
                     .sample_weighted(SimDuration::from_millis(u64::from(ms)), expected);
             }
@@ -1184,14 +1095,14 @@ impl TcpConnection {
             .ack_to(front + u64::from(acked.min(data)), &mut out.completed);
         self.tx.trim_below(front + u64::from(acked));
         self.sack.trim_below(self.chain.front_offset());
-        self.snd_una = ack;
+        self.snd.snd_una = ack;
         // Chimney rule 13: "if ack > SndNxt, set SndNxt = ack (never resend acked bytes)".
-        if self.snd_nxt < ack {
-            self.snd_nxt = ack;
+        if self.snd.snd_nxt < ack {
+            self.snd.snd_nxt = ack;
         }
         self.rto_retries = 0;
         self.total_rt = SimDuration::ZERO;
-        let flight = self.snd_max.wrapping_since(ack);
+        let flight = self.snd.snd_max.wrapping_since(ack);
         self.cc
             .set_clock(now.as_nanos(), self.rtt.srtt.map_or(0, |d| d.as_nanos()));
         let action = self.cc.on_new_ack(ack, acked, flight);
@@ -1214,7 +1125,7 @@ impl TcpConnection {
             }
             AckAction::None => {}
         }
-        if self.snd_una == self.snd_max {
+        if self.snd.snd_una == self.snd.snd_max {
             // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
             // retransmission timer."
             self.retransmit_at = None;
@@ -1231,23 +1142,23 @@ impl TcpConnection {
     fn update_window(&mut self, seg: &Segment, seg_wnd: u32) {
         // RFC 793: "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set
         // SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
-        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= seg.ack) {
+        if self.snd.snd_wl1 < seg.seq || (self.snd.snd_wl1 == seg.seq && self.snd.snd_wl2 <= seg.ack) {
             self.set_window(seg, seg_wnd);
         }
     }
 
     fn set_window(&mut self, seg: &Segment, wnd: u32) {
-        self.snd_wnd = wnd;
-        self.snd_wl1 = seg.seq;
-        self.snd_wl2 = seg.ack;
-        self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+        self.snd.snd_wnd = wnd;
+        self.snd.snd_wl1 = seg.seq;
+        self.snd.snd_wl2 = seg.ack;
+        self.snd.max_snd_wnd = self.snd.max_snd_wnd.max(wnd);
         if wnd > 0 && self.persist_at.is_some() {
             // The window opened: the persist round ends. A probe byte the receiver did not
             // take is resent at once as part of normal sending.
             self.persist_at = None;
             self.probe_count = 0;
-            if self.snd_max != self.snd_una {
-                self.snd_nxt = self.snd_una;
+            if self.snd.snd_max != self.snd.snd_una {
+                self.snd.snd_nxt = self.snd.snd_una;
                 // Issue 11 defect 8: the byte resent here was a window probe.
                 self.resend_cause = SendCause::WindowProbe;
             }
@@ -1291,8 +1202,8 @@ impl TcpConnection {
         // RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
         // implementations MUST assume a default send MSS of 536".
         let peer_mss = opts.mss.filter(|m| *m > 0).unwrap_or(536);
-        self.smss = u32::from(peer_mss.min(self.cfg.mss)).max(1);
-        self.cc.smss = self.smss;
+        self.snd.smss = u32::from(peer_mss.min(self.cfg.mss)).max(1);
+        self.cc.smss = self.snd.smss;
         // RFC 7323 §2.2: scaling is enabled only if both sides sent the option; §2.3: "If a
         // Window Scale option is received with a shift.cnt value larger than 14, the TCP SHOULD
         // log the error but MUST use 14 instead of the specified value."
@@ -1300,16 +1211,16 @@ impl TcpConnection {
             (Some(ours), Some(theirs)) => {
                 self.wscale_ok = true;
                 self.rcv_wscale = ours.min(14);
-                self.snd_wscale = theirs.min(14);
+                self.snd.snd_wscale = theirs.min(14);
             }
             _ => {
                 self.wscale_ok = false;
                 self.rcv_wscale = 0;
-                self.snd_wscale = 0;
+                self.snd.snd_wscale = 0;
             }
         }
         // RFC 2018 §2: SACK is used only if both sides sent SACK-permitted.
-        self.sack_ok = self.cfg.sack && opts.sack_permitted;
+        self.snd.sack_permitted = self.cfg.sack && opts.sack_permitted;
         // RFC 7323 §3.2: "Once TSopt has been successfully negotiated, that is both <SYN> and
         // <SYN,ACK> contain TSopt, the TSopt MUST be sent in every non-<RST> segment".
         self.ts_ok = self.cfg.timestamps && opts.timestamp.is_some();
@@ -1323,15 +1234,15 @@ impl TcpConnection {
         // RFC 5681 §3.1: "If the SYN or SYN/ACK is lost, the initial window used by a sender
         // after a correctly transmitted SYN MUST be one segment".
         let iw = if self.syn_tx > 1 {
-            self.smss
+            self.snd.smss
         } else {
-            self.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
+            self.snd.smss.saturating_mul(self.cfg.initial_window_segments.max(1))
         };
-        self.cc = NewReno::new(self.smss, iw, self.iss)
+        self.cc = NewReno::new(self.snd.smss, iw, self.iss)
             .with_increase(self.cfg.ca_increase)
             .with_validation(self.cfg.cwnd_validation)
             .with_congestion_control(self.cfg.congestion_control);
-        self.state = if self.fin_queued {
+        self.state = if self.snd.fin_queued {
             TcpState::FinWait1
         } else {
             TcpState::Established
@@ -1360,10 +1271,10 @@ impl TcpConnection {
             ssthresh: self.cc.ssthresh,
             srtt_ns: self.rtt.srtt.map_or(0, |d| d.as_nanos()),
             rto_ns: self.rtt.rto.as_nanos(),
-            flight: self.snd_max.wrapping_since(self.snd_una),
-            snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
-            snd_max: self.snd_max,
+            flight: self.snd.snd_max.wrapping_since(self.snd.snd_una),
+            snd_una: self.snd.snd_una,
+            snd_nxt: self.snd.snd_nxt,
+            snd_max: self.snd.snd_max,
         }
     }
 
@@ -1393,31 +1304,31 @@ impl TcpConnection {
     }
     /// SND.UNA: oldest unacknowledged sequence number.
     pub fn snd_una(&self) -> SeqNum {
-        self.snd_una
+        self.snd.snd_una
     }
     /// SND.NXT: next sequence number to send.
     pub fn snd_nxt(&self) -> SeqNum {
-        self.snd_nxt
+        self.snd.snd_nxt
     }
     /// SND.MAX: one past the highest sequence number sent.
     pub fn snd_max(&self) -> SeqNum {
-        self.snd_max
+        self.snd.snd_max
     }
     /// SND.WND: the peer's window [bytes, scaled].
     pub fn snd_wnd(&self) -> u32 {
-        self.snd_wnd
+        self.snd.snd_wnd
     }
     /// Largest peer window seen [bytes].
     pub fn max_snd_wnd(&self) -> u32 {
-        self.max_snd_wnd
+        self.snd.max_snd_wnd
     }
     /// SND.WL1: segment sequence number of the last window update.
     pub fn snd_wl1(&self) -> SeqNum {
-        self.snd_wl1
+        self.snd.snd_wl1
     }
     /// SND.WL2: segment acknowledgment number of the last window update.
     pub fn snd_wl2(&self) -> SeqNum {
-        self.snd_wl2
+        self.snd.snd_wl2
     }
     /// Congestion window [bytes].
     pub fn cwnd(&self) -> u32 {
@@ -1473,15 +1384,15 @@ impl TcpConnection {
     }
     /// Effective sender MSS [bytes].
     pub fn smss(&self) -> u32 {
-        self.smss
+        self.snd.smss
     }
     /// (peer's window shift, our window shift); both 0 unless negotiated.
     pub fn window_scales(&self) -> (u8, u8) {
-        (self.snd_wscale, self.rcv_wscale)
+        (self.snd.snd_wscale, self.rcv_wscale)
     }
     /// SACK negotiated.
     pub fn sack_permitted(&self) -> bool {
-        self.sack_ok
+        self.snd.sack_permitted
     }
     /// Bytes delivered in order to the application so far.
     pub fn delivered(&self) -> u64 {

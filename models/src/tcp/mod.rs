@@ -3,10 +3,12 @@
 //!
 //! Read first: RFC 793 §3.9 (event processing), RFC 5681 (congestion control), RFC 6298 (RTO),
 //! RFC 6582 (NewReno), spec/chimney.md §1-2 and §8. The same engine runs on the host stack and
-//! on the offload target: [`TcpConnection::snapshot`] and [`TcpConnection::from_snapshot`] move a
-//! connection between them together with its [`SendChain`](crate::chain::SendChain).
+//! on the offload target: [`TcpConnection::tcb`] and [`TcpConnection::from_tcb`] move a
+//! connection between them as one [`Tcb`] (RFC 793 §3.2 "Transmission Control Block", [`tcb`])
+//! together with its [`SendChain`](crate::chain::SendChain).
 //!
 //! Layout: [`conn`] holds the connection and one `process_<state>` fn per RFC 793 state;
+//! [`tcb`] is the transmission control block a handover moves, and what stays behind;
 //! [`rtt`] is RFC 6298; [`cc`] is RFC 5681/6582 congestion control and loss recovery, with
 //! RFC 9438 CUBIC window growth in [`cc::cubic`];
 //! [`receiver`] is reassembly, the receive window, delayed ACKs and RFC 2018 SACK blocks;
@@ -26,7 +28,7 @@
 //!
 //! Timestamps (RFC 7323, when configured): TSval/TSecr on every segment with a 1 ms timestamp
 //! clock, RTTM with the Appendix G weighting, PAWS. Carried at a handover (chimney rule 19):
-//! the snapshot holds TS.Recent, its age and TsTime (the TSval the old owner would send now),
+//! the TCB holds TS.Recent, its age and TsTime (the TSval the old owner would send now),
 //! and the new owner sends `TSval = its clock + (TsTime - its clock at the handover)`; the
 //! offload target's clock lags the host's by [`NIC_TS_CLOCK_LAG_MS`]. Not modelled: RFC 7323
 //! §5.5's invalidation of a TS.Recent older than 24 days.
@@ -43,13 +45,15 @@ pub mod receiver;
 pub mod rtt;
 pub mod sack;
 pub mod sender;
+pub mod tcb;
 #[cfg(test)]
 mod tests;
 pub mod theory;
 
 pub use cc::{CaIncrease, CongestionControl, RestartAfterIdle};
-pub use conn::{NIC_TS_CLOCK_LAG_MS, SnapshotError, TcpConnection, TcpSnapshot, TsSnapshot};
+pub use conn::{HandoverError, NIC_TS_CLOCK_LAG_MS, TcpConnection};
 pub use sender::TxCounts;
+pub use tcb::{CongestionState, ReceiveSequence, RetransmitState, SendSequence, Tcb, TimestampState};
 
 use crate::segment::{BufId, Segment};
 use bytes::Bytes;

@@ -10,6 +10,7 @@
 //! paused (then delivered bytes occupy the buffer and close the window). What it does not model:
 //! reneging on SACKed data, D-SACK (RFC 2883), receive-buffer auto-tuning, PAWS.
 
+use super::tcb::ReceiveSequence;
 use crate::seq::SeqNum;
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -72,6 +73,27 @@ impl Receiver {
             delivered,
             reading: true,
             ..Self::default()
+        }
+    }
+
+    /// A receiver continuing a handed-over connection ([`crate::tcp::Tcb::rcv`]): nothing held
+    /// out of order (receive-side chimney is not modelled), nothing unread.
+    pub fn resume(seq: &ReceiveSequence) -> Self {
+        Receiver {
+            rcv_adv: seq.rcv_adv.max(seq.rcv_nxt),
+            fin_received: seq.peer_fin,
+            ..Receiver::new(seq.rcv_nxt, seq.rcv_delivered)
+        }
+    }
+
+    /// The receive sequence variables a handover moves, with our window shift `rcv_wscale`.
+    pub fn sequence(&self, rcv_wscale: u8) -> ReceiveSequence {
+        ReceiveSequence {
+            rcv_nxt: self.rcv_nxt,
+            rcv_adv: self.rcv_adv,
+            rcv_wscale,
+            rcv_delivered: self.delivered,
+            peer_fin: self.fin_received,
         }
     }
 

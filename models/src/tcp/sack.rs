@@ -213,8 +213,12 @@ impl TcpConnection {
     pub(super) fn sack_update(&mut self, opts: &TcpOptions) -> u64 {
         let mut newly = 0;
         for &(left, right) in &opts.sack_blocks {
-            let lo = left.max(self.snd_una);
-            let hi = if right > self.snd_max { self.snd_max } else { right };
+            let lo = left.max(self.snd.snd_una);
+            let hi = if right > self.snd.snd_max {
+                self.snd.snd_max
+            } else {
+                right
+            };
             if left >= right || lo >= hi {
                 continue;
             }
@@ -228,40 +232,40 @@ impl TcpConnection {
     /// (RFC 6675 §5 step (4): an ACK may start recovery before DupThresh duplicate ACKs).
     pub(super) fn sack_first_lost(&self) -> bool {
         let una = self.chain.front_offset();
-        self.sack.is_lost(una, self.cfg.dupack_threshold, self.smss)
+        self.sack.is_lost(una, self.cfg.dupack_threshold, self.snd.smss)
     }
 
     /// RFC 6675 §5 step (C): "If cwnd - pipe >= 1 SMSS, the sender SHOULD transmit one or more
     /// segments" chosen by `NextSeg()`, each adding its length to pipe, until it no longer holds.
     pub(super) fn sack_send(&mut self, now: SimTime, out: &mut super::Output) {
-        let (thresh, smss) = (self.cfg.dupack_threshold, self.smss);
+        let (thresh, smss) = (self.cfg.dupack_threshold, self.snd.smss);
         loop {
             let una = self.chain.front_offset();
-            let max = self.offset_of(self.snd_max);
+            let max = self.offset_of(self.snd.snd_max);
             let pipe = self.sack.pipe(una, max, thresh, smss);
             if u64::from(self.cc.cwnd) < pipe + u64::from(smss) {
                 return;
             }
             let data_end = self.data_end();
-            let right = self.snd_una.add(self.snd_wnd);
-            let avail = data_end.since(self.snd_max).unwrap_or(0);
-            let usable = right.since(self.snd_max).unwrap_or(0);
+            let right = self.snd.snd_una.add(self.snd.snd_wnd);
+            let avail = data_end.since(self.snd.snd_max).unwrap_or(0);
+            let usable = right.since(self.snd.snd_max).unwrap_or(0);
             let new_len = avail.min(usable).min(smss);
             match self.sack.next_seg(una, max, new_len > 0, thresh, smss) {
                 NextSeg::Retransmit { off, len } => {
                     // (C.2) "HighRxt MUST be set to the highest sequence number of the
                     // retransmitted segment".
                     self.sack.high_rxt = self.sack.high_rxt.max(off + u64::from(len));
-                    let seq = self.snd_una.add((off - una) as u32);
+                    let seq = self.snd.snd_una.add((off - una) as u32);
                     // A FIN already sent rides again on the segment that reaches it.
-                    let fin = self.fin_queued && self.snd_max > data_end && seq.add(len) == data_end;
+                    let fin = self.snd.fin_queued && self.snd.snd_max > data_end && seq.add(len) == data_end;
                     self.send_data(now, seq, len, fin, SendCause::SackRecovery, out);
                 }
                 NextSeg::NewData => {
                     // (C.3) "HighData must be updated to reflect the transmission of previously
                     // unsent data" (send_data moves SND.MAX).
-                    let fin = self.fin_queued && self.snd_max.add(new_len) == data_end;
-                    self.send_data(now, self.snd_max, new_len, fin, SendCause::NewData, out);
+                    let fin = self.snd.fin_queued && self.snd.snd_max.add(new_len) == data_end;
+                    self.send_data(now, self.snd.snd_max, new_len, fin, SendCause::NewData, out);
                 }
                 NextSeg::Nothing => return,
             }

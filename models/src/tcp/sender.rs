@@ -76,12 +76,12 @@ impl TcpConnection {
     /// number once the application closed). Valid in synchronized states before our FIN is
     /// acknowledged.
     pub(super) fn data_end(&self) -> SeqNum {
-        self.snd_una.add(self.chain.len().min(MAX_MAPPED_DATA) as u32)
+        self.snd.snd_una.add(self.chain.len().min(MAX_MAPPED_DATA) as u32)
     }
 
     /// Stream offset of sequence number `seq` (synchronized states; `seq` near SND.UNA).
     pub(super) fn offset_of(&self, seq: SeqNum) -> u64 {
-        let d = i64::from(seq.0.wrapping_sub(self.snd_una.0) as i32);
+        let d = i64::from(seq.0.wrapping_sub(self.snd.snd_una.0) as i32);
         (self.chain.front_offset() as i64 + d).max(0) as u64
     }
 
@@ -129,7 +129,7 @@ impl TcpConnection {
             self.rcv.rcv_adv = self.rcv.rcv_adv.max(self.rcv.rcv_nxt.add(u32::from(seg.window)));
         } else if seg.flags.ack {
             seg.window = self.advertise();
-            if self.sack_ok {
+            if self.snd.sack_permitted {
                 // RFC 2018 §3: at most 4 blocks fit in the 40 option bytes, 3 with the 10 bytes
                 // (12 with padding) of the Timestamps option.
                 seg.options.sack_blocks = self.rcv.sack_blocks(if self.ts_ok { 3 } else { 4 });
@@ -177,7 +177,7 @@ impl TcpConnection {
         // RFC 7323 §2.2: a SYN,ACK carries the option only if the SYN did.
         let offer = !ack || self.wscale_ok;
         seg.options.window_scale = self.cfg.window_scale.filter(|_| offer).map(|s| s.min(14));
-        seg.options.sack_permitted = self.cfg.sack && (!ack || self.sack_ok);
+        seg.options.sack_permitted = self.cfg.sack && (!ack || self.snd.sack_permitted);
         seg.provenance.tx_number = self.syn_tx;
         seg.provenance.is_retransmission = self.syn_tx > 0;
         if self.syn_tx == 0 {
@@ -187,8 +187,8 @@ impl TcpConnection {
             self.rtt.cancel_timing();
         }
         self.syn_tx += 1;
-        self.snd_nxt = self.iss.add(1);
-        self.snd_max = self.iss.add(1);
+        self.snd.snd_nxt = self.iss.add(1);
+        self.snd.snd_max = self.iss.add(1);
         if self.retransmit_at.is_none() {
             self.retransmit_at = Some(now + self.rtt.rto);
         }
@@ -198,7 +198,7 @@ impl TcpConnection {
     /// Sends a pure ACK `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
     pub(super) fn send_ack(&mut self, out: &mut super::Output) {
         let seg = self.header(
-            self.snd_nxt,
+            self.snd.snd_nxt,
             Flags {
                 ack: true,
                 ..Flags::default()
@@ -239,7 +239,7 @@ impl TcpConnection {
             return;
         };
         let end = seq.add(len + u32::from(fin));
-        let is_retx = seq < self.snd_max;
+        let is_retx = seq < self.snd.snd_max;
         let mut seg = self.header(
             seq,
             Flags {
@@ -254,7 +254,9 @@ impl TcpConnection {
             // Chimney rule 12: "a segment counts as retransmitted if it carries at least one
             // octet sent before".
             seg.provenance.tx_number = 1 + self.tx.get(off);
-            let sent_before = self.offset_of(self.snd_max).min(off + u64::from(len + u32::from(fin)));
+            let sent_before = self
+                .offset_of(self.snd.snd_max)
+                .min(off + u64::from(len + u32::from(fin)));
             self.tx.record(off, sent_before);
             // RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
             // retransmitted".
@@ -276,8 +278,8 @@ impl TcpConnection {
         };
         seg.payload = payload;
         self.last_data_sent = Some(now);
-        self.snd_nxt = self.snd_nxt.max(end);
-        self.snd_max = self.snd_max.max(end);
+        self.snd.snd_nxt = self.snd.snd_nxt.max(end);
+        self.snd.snd_max = self.snd.snd_max.max(end);
         // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
         // retransmission), if the timer is not running, start it running so that it will
         // expire after RTO seconds"
@@ -296,12 +298,12 @@ impl TcpConnection {
     /// sending anything never sent before.
     pub(super) fn retransmit_first(&mut self, now: SimTime, cause: SendCause, out: &mut super::Output) {
         let data_end = self.data_end();
-        let data = data_end.since(self.snd_una).unwrap_or(0);
-        let sent = self.snd_max.wrapping_since(self.snd_una);
-        let len = self.smss.min(data).min(sent);
-        let fin = self.fin_queued && sent > data && self.snd_una.add(len) == data_end;
+        let data = data_end.since(self.snd.snd_una).unwrap_or(0);
+        let sent = self.snd.snd_max.wrapping_since(self.snd.snd_una);
+        let len = self.snd.smss.min(data).min(sent);
+        let fin = self.snd.fin_queued && sent > data && self.snd.snd_una.add(len) == data_end;
         if len > 0 || fin {
-            self.send_data(now, self.snd_una, len, fin, cause, out);
+            self.send_data(now, self.snd.snd_una, len, fin, cause, out);
         }
     }
 
@@ -310,11 +312,11 @@ impl TcpConnection {
     /// the send window is zero").
     pub(super) fn retransmit_on_timeout(&mut self, now: SimTime, out: &mut super::Output) {
         let data_end = self.data_end();
-        let avail = data_end.since(self.snd_nxt).unwrap_or(0);
-        let len = self.smss.min(avail).min(self.snd_wnd.max(1));
-        let fin = self.fin_queued && self.snd_nxt.add(len) == data_end;
+        let avail = data_end.since(self.snd.snd_nxt).unwrap_or(0);
+        let len = self.snd.smss.min(avail).min(self.snd.snd_wnd.max(1));
+        let fin = self.snd.fin_queued && self.snd.snd_nxt.add(len) == data_end;
         if len > 0 || fin {
-            self.send_data(now, self.snd_nxt, len, fin, SendCause::Rto, out);
+            self.send_data(now, self.snd.snd_nxt, len, fin, SendCause::Rto, out);
         }
     }
 
@@ -328,25 +330,25 @@ impl TcpConnection {
                 .cc
                 .cwnd
                 .saturating_add(self.limited_transmit_allowance())
-                .min(self.snd_wnd);
-            let right = self.snd_una.add(wnd);
-            let avail = data_end.since(self.snd_nxt).unwrap_or(0);
-            let usable = right.since(self.snd_nxt).unwrap_or(0);
-            let len = avail.min(usable).min(self.smss);
-            let fin = self.fin_queued && self.snd_nxt.add(len) == data_end;
+                .min(self.snd.snd_wnd);
+            let right = self.snd.snd_una.add(wnd);
+            let avail = data_end.since(self.snd.snd_nxt).unwrap_or(0);
+            let usable = right.since(self.snd.snd_nxt).unwrap_or(0);
+            let len = avail.min(usable).min(self.snd.smss);
+            let fin = self.snd.fin_queued && self.snd.snd_nxt.add(len) == data_end;
             if len == 0 && !fin {
                 return;
             }
-            let resend = self.snd_nxt < self.snd_max;
+            let resend = self.snd.snd_nxt < self.snd.snd_max;
             // RFC 1122 §4.2.3.4 (sender SWS avoidance): send only if "(1) a maximum-sized segment
             // can be sent", "(2) ... all queued data can be sent now" or "(3) at least a
             // fraction Fs [1/2] of the maximum window can be sent"; (4) is the persist timer.
-            let sws_ok = len == self.smss || len == avail || len >= self.max_snd_wnd / 2;
+            let sws_ok = len == self.snd.smss || len == avail || len >= self.snd.max_snd_wnd / 2;
             if len > 0 && !resend && !sws_ok {
                 return;
             }
             let cause = if resend { self.resend_cause } else { SendCause::NewData };
-            self.send_data(now, self.snd_nxt, len, fin, cause, out);
+            self.send_data(now, self.snd.snd_nxt, len, fin, cause, out);
         }
     }
 
@@ -361,8 +363,8 @@ impl TcpConnection {
             && !self.cc.in_recovery
             && dups > 0
             && dups < self.cfg.dupack_threshold
-            && self.snd_nxt == self.snd_max;
-        if on { dups.min(2) * self.smss } else { 0 }
+            && self.snd.snd_nxt == self.snd.snd_max;
+        if on { dups.min(2) * self.snd.smss } else { 0 }
     }
 
     /// RFC 5681 §4.1 restart window: "TCP SHOULD set cwnd to no more than RW before beginning
@@ -370,14 +372,14 @@ impl TcpConnection {
     /// timeout" (nothing outstanding and data waiting: a sender about to burst).
     fn restart_if_idle(&mut self, now: SimTime) {
         let Some(last) = self.last_data_sent else { return };
-        if self.snd_una != self.snd_max || self.data_end() <= self.snd_nxt {
+        if self.snd.snd_una != self.snd.snd_max || self.data_end() <= self.snd.snd_nxt {
             return;
         }
         let idle = now.saturating_since(last);
         if idle <= self.rtt.rto {
             return;
         }
-        let iw = self.smss.saturating_mul(self.cfg.initial_window_segments.max(1));
+        let iw = self.snd.smss.saturating_mul(self.cfg.initial_window_segments.max(1));
         self.cc.restart_after_idle(
             self.cfg.restart_after_idle,
             iw,
@@ -391,8 +393,8 @@ impl TcpConnection {
     /// Arms the persist timer when data waits but nothing is in flight to clock it out, and
     /// keeps the retransmission timer running exactly while data is outstanding.
     pub(super) fn arm_send_timers(&mut self, now: SimTime) {
-        let in_flight = self.snd_max != self.snd_una;
-        let waiting = self.data_end() > self.snd_nxt;
+        let in_flight = self.snd.snd_max != self.snd.snd_una;
+        let waiting = self.data_end() > self.snd.snd_nxt;
         if !in_flight {
             // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
             // retransmission timer."
@@ -413,7 +415,7 @@ impl TcpConnection {
         match self.state {
             TcpState::Closed | TcpState::Listen => return,
             TcpState::SynSent | TcpState::SynReceived => {
-                if self.snd_max == self.iss && !self.gave_up {
+                if self.snd.snd_max == self.iss && !self.gave_up {
                     self.send_syn(now, out);
                 }
             }
@@ -437,7 +439,7 @@ impl TcpConnection {
 
     /// The payload a window probe carries: one byte at SND.UNA.
     pub(super) fn probe_payload_len(&self) -> u32 {
-        u32::from(self.data_end() != self.snd_una)
+        u32::from(self.data_end() != self.snd.snd_una)
     }
 
     /// Payload of `len` bytes at `seq`, for tests and the offload target's content checks.

@@ -5,11 +5,12 @@
 use bytes::Bytes;
 use models::chain::{BufOrigin, SendChain};
 use models::offload::{
-    DelegatedState, OffloadBlock, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block, check_upload_block,
+    DelegatedState, OffloadBlock, RecoveryInference, TIMER_OFF, Ticks, UploadBlock, UploadReason, check_offload_block,
+    check_upload_block,
 };
 use models::segment::{BufId, ConnId, Sender};
 use models::seq::SeqNum;
-use models::tcp::{NIC_TS_CLOCK_LAG_MS, TcpConfig, TcpConnection, TcpSnapshot, TcpState, TsSnapshot};
+use models::tcp::{NIC_TS_CLOCK_LAG_MS, Tcb, TcpConfig, TcpConnection, TcpState, TimestampState};
 use sim_core::{ActorId, SimDuration, SimTime};
 
 const MSS: u32 = 1460;
@@ -23,45 +24,24 @@ fn cfg() -> TcpConfig {
     }
 }
 
-/// A host snapshot mid-transfer: `sent` bytes outstanding of which `[nxt, sent)` is a resend
-/// in progress, `backoff` timeouts so far, `dup_acks` duplicate ACKs.
-fn snapshot(nxt: u32, sent: u32, backoff: u32, dup_acks: u32) -> TcpSnapshot {
-    TcpSnapshot {
-        conn: ConnId(1),
-        local_port: 40_001,
-        remote_port: 5_001,
-        state: TcpState::Established,
-        snd_una: UNA,
-        snd_nxt: UNA.add(nxt),
-        snd_max: UNA.add(sent),
-        snd_wnd: 200_000,
-        max_snd_wnd: 262_144,
-        snd_wl1: SeqNum(77),
-        snd_wl2: Some(UNA),
-        cwnd: 3 * MSS,
-        ssthresh: 20 * MSS,
-        recovery: Some((UNA.add(sent).sub(1), dup_acks >= 3)),
-        dup_acks,
-        srtt: Some(SimDuration::from_micros(43_625)),
-        rttvar: SimDuration::from_micros(11_250),
-        rto: SimDuration::from_millis(200 << backoff),
-        backoff,
-        total_rt: SimDuration::from_millis(600),
-        rto_retries: backoff,
-        probe_count: 0,
-        retransmit_in: Some(SimDuration::from_micros(123_456)),
-        persist_in: None,
-        smss: MSS,
-        snd_wscale: 7,
-        rcv_wscale: 7,
-        sack_permitted: false,
-        fin_queued: false,
-        rcv_nxt: SeqNum(77),
-        rcv_adv: SeqNum(77 + 262_144),
-        rcv_delivered: 0,
-        peer_fin: false,
-        timestamps: None,
-    }
+/// A host TCB mid-transfer: `sent` bytes outstanding of which `[nxt, sent)` is a resend in
+/// progress, `backoff` timeouts so far, `dup_acks` duplicate ACKs.
+fn tcb(nxt: u32, sent: u32, backoff: u32, dup_acks: u32) -> Tcb {
+    Tcb::established(ConnId(1), 40_001, 5_001, UNA, SeqNum(77))
+        .with_sent(nxt, sent)
+        .with_snd_wnd(200_000, 262_144)
+        .with_window_update(SeqNum(77), UNA)
+        .with_window_scale(7, 7, 262_144)
+        .with_smss(MSS)
+        .with_cwnd(3 * MSS, 20 * MSS)
+        .with_recovery(dup_acks, UNA.add(sent).sub(1), dup_acks >= 3)
+        .with_rtt(
+            Some(SimDuration::from_micros(43_625)),
+            SimDuration::from_micros(11_250),
+            SimDuration::from_millis(200 << backoff),
+        )
+        .with_timeouts(backoff, SimDuration::from_millis(600))
+        .with_retransmit_in(Some(SimDuration::from_micros(123_456)))
 }
 
 /// A chain of `bytes` bytes in 1000-byte buffers starting at stream offset 1_000_000.
@@ -78,8 +58,8 @@ fn chain(bytes: u64) -> SendChain {
     c
 }
 
-fn block(snap: &TcpSnapshot, chain: Option<SendChain>) -> OffloadBlock {
-    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+fn block(snap: &Tcb, chain: Option<SendChain>) -> OffloadBlock {
+    let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
     OffloadBlock {
         conn: ConnId(1),
         host: ActorId(0),
@@ -114,17 +94,14 @@ fn rule_01_only_synchronized_open_states_can_be_offloaded() {
         TcpState::SynReceived,
         TcpState::TimeWait,
     ] {
-        let s = TcpSnapshot {
-            state,
-            ..snapshot(3 * MSS, 3 * MSS, 0, 0)
-        };
+        let s = tcb(3 * MSS, 3 * MSS, 0, 0).with_state(state);
         assert_eq!(
             rule_of(check_offload_block(&block(&s, Some(chain(5_000))), T0)),
             1,
             "{state:?}"
         );
     }
-    let ok = snapshot(3 * MSS, 3 * MSS, 0, 0);
+    let ok = tcb(3 * MSS, 3 * MSS, 0, 0);
     assert_eq!(check_offload_block(&block(&ok, Some(chain(5_000))), T0), Ok(()));
 }
 
@@ -132,10 +109,7 @@ fn rule_01_only_synchronized_open_states_can_be_offloaded() {
 //# SndUna <= SndNxt <= SndMax.
 #[test]
 fn rule_02_sequence_order() {
-    let s = TcpSnapshot {
-        snd_nxt: UNA.add(4 * MSS),
-        ..snapshot(0, 3 * MSS, 0, 0)
-    };
+    let s = tcb(4 * MSS, 3 * MSS, 0, 0);
     assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(10_000))), T0)), 2);
 }
 
@@ -143,7 +117,7 @@ fn rule_02_sequence_order() {
 //# chain bytes C >= (SndMax - SndUna) - F
 #[test]
 fn rule_03_chain_must_hold_the_outstanding_bytes() {
-    let s = snapshot(3 * MSS, 3 * MSS, 0, 0);
+    let s = tcb(3 * MSS, 3 * MSS, 0, 0);
     assert_eq!(
         rule_of(check_offload_block(&block(&s, Some(chain(u64::from(3 * MSS) - 1))), T0)),
         3
@@ -153,11 +127,9 @@ fn rule_03_chain_must_hold_the_outstanding_bytes() {
         Ok(())
     );
     // A FIN sent and unacknowledged takes a sequence number but no chain byte (F = 1).
-    let fin = TcpSnapshot {
-        state: TcpState::FinWait1,
-        fin_queued: true,
-        ..snapshot(3 * MSS + 1, 3 * MSS + 1, 0, 0)
-    };
+    let fin = tcb(3 * MSS + 1, 3 * MSS + 1, 0, 0)
+        .with_state(TcpState::FinWait1)
+        .with_fin_queued();
     assert_eq!(
         check_offload_block(&block(&fin, Some(chain(u64::from(3 * MSS)))), T0),
         Ok(())
@@ -168,13 +140,9 @@ fn rule_03_chain_must_hold_the_outstanding_bytes() {
 //# Chain NULL => SndMax - SndUna <= F; ... decide tolerate vs reject
 #[test]
 fn rule_04_no_chain_with_outstanding_data_is_rejected() {
-    let s = snapshot(MSS, MSS, 0, 0);
+    let s = tcb(MSS, MSS, 0, 0);
     assert_eq!(rule_of(check_offload_block(&block(&s, None), T0)), 4);
-    let fin_only = TcpSnapshot {
-        state: TcpState::LastAck,
-        fin_queued: true,
-        ..snapshot(1, 1, 0, 0)
-    };
+    let fin_only = tcb(1, 1, 0, 0).with_state(TcpState::LastAck).with_fin_queued();
     assert_eq!(check_offload_block(&block(&fin_only, None), T0), Ok(()));
 }
 
@@ -182,19 +150,10 @@ fn rule_04_no_chain_with_outstanding_data_is_rejected() {
 //# SndUna != SndMax with SndWnd > 0 should carry a finite delta
 #[test]
 fn rule_05_outstanding_data_needs_a_running_timer() {
-    let s = TcpSnapshot {
-        retransmit_in: None,
-        ..snapshot(MSS, MSS, 0, 0)
-    };
+    let s = tcb(MSS, MSS, 0, 0).with_retransmit_in(None);
     assert_eq!(rule_of(check_offload_block(&block(&s, Some(chain(2_000))), T0)), 5);
     // Zero window: the fields carry the persist state instead (rule 17); no violation.
-    let zero = TcpSnapshot {
-        snd_wnd: 0,
-        retransmit_in: None,
-        persist_in: Some(SimDuration::from_millis(400)),
-        probe_count: 2,
-        ..snapshot(1, 1, 0, 0)
-    };
+    let zero = tcb(1, 1, 0, 0).in_persist(2, SimDuration::from_millis(400));
     let b = block(&zero, Some(chain(2_000)));
     assert_eq!(check_offload_block(&b, T0), Ok(()));
     assert_eq!((b.state.retransmit.count, b.state.retransmit.timeout_delta), (2, 400));
@@ -202,8 +161,8 @@ fn rule_05_outstanding_data_needs_a_running_timer() {
 
 // ----- rules 31, 33: the checks on an upload block --------------------------------------------
 
-fn upload(snap: &TcpSnapshot, chain_front: u64, bytes: u64) -> UploadBlock {
-    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
+fn upload(snap: &Tcb, chain_front: u64, bytes: u64) -> UploadBlock {
+    let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
     let mut c = SendChain::starting_at(chain_front);
     if bytes > 0 {
         c.push(BufId(0), Bytes::from(vec![0; bytes as usize]), BufOrigin::Delegated);
@@ -225,15 +184,12 @@ fn upload(snap: &TcpSnapshot, chain_front: u64, bytes: u64) -> UploadBlock {
 //# sequence SndUna
 #[test]
 fn rule_31_returned_chain_starts_at_snd_una_and_covers_the_flight() {
-    let s = snapshot(2 * MSS, 2 * MSS, 0, 0);
+    let s = tcb(2 * MSS, 2 * MSS, 0, 0);
     assert_eq!(check_upload_block(&upload(&s, 1_000_000, 4_000), T0), Ok(()));
     assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_001, 4_000), T0)), 31);
     assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_000, 2_000), T0)), 31);
     assert_eq!(rule_of(check_upload_block(&upload(&s, 1_000_000, 0), T0)), 31);
-    let idle = TcpSnapshot {
-        retransmit_in: None,
-        ..snapshot(0, 0, 0, 0)
-    };
+    let idle = tcb(0, 0, 0, 0).with_retransmit_in(None);
     assert_eq!(check_upload_block(&upload(&idle, 1_000_000, 0), T0), Ok(()));
 }
 
@@ -241,10 +197,7 @@ fn rule_31_returned_chain_starts_at_snd_una_and_covers_the_flight() {
 //# Returned timers: TimeoutDelta -1 if the timer was off, 0 = host timer fires immediately
 #[test]
 fn rule_33_returned_timer_is_running_while_data_is_outstanding() {
-    let s = TcpSnapshot {
-        retransmit_in: None,
-        ..snapshot(MSS, MSS, 0, 0)
-    };
+    let s = tcb(MSS, MSS, 0, 0).with_retransmit_in(None);
     let b = upload(&s, 1_000_000, 2_000);
     assert_eq!(b.state.retransmit.timeout_delta, TIMER_OFF);
     assert_eq!(rule_of(check_upload_block(&b, T0)), 33);
@@ -254,15 +207,15 @@ fn rule_33_returned_timer_is_running_while_data_is_outstanding() {
 
 /// Hands `snap` over (chimney units, a target engine), runs nothing for `elapsed`, and hands it
 /// back: the state the host would get.
-fn round_trip(snap: &TcpSnapshot, elapsed: SimDuration) -> (DelegatedState, DelegatedState) {
+fn round_trip(snap: &Tcb, elapsed: SimDuration) -> (DelegatedState, DelegatedState) {
     let ticks = Ticks::default();
     let c = cfg();
-    let (sent, consts) = DelegatedState::from_snapshot(snap, 1_000_000, ticks);
-    let rebuilt = sent.to_snapshot(&consts, snap.conn, ticks, &c);
-    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
-    let target = TcpConnection::from_snapshot(c, Sender::OffloadTarget, &rebuilt, chain(bytes), T0).unwrap();
-    let back = target.snapshot(T0 + elapsed);
-    let (returned, _) = DelegatedState::from_snapshot(&back, target.chain().front_offset(), ticks);
+    let (sent, consts) = DelegatedState::from_tcb(snap, 1_000_000, ticks);
+    let rebuilt = sent.to_tcb(&consts, snap.conn, ticks, &c, RecoveryInference::Current);
+    let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
+    let target = TcpConnection::from_tcb(c, Sender::OffloadTarget, &rebuilt, chain(bytes), T0).unwrap();
+    let back = target.tcb(T0 + elapsed);
+    let (returned, _) = DelegatedState::from_tcb(&back, target.chain().front_offset(), ticks);
     (sent, returned)
 }
 
@@ -277,7 +230,7 @@ fn rule_08_round_trip_returns_the_same_state() {
         (8 * MSS, 8 * MSS, 0, 3),
         (0, 0, 0, 0),
     ] {
-        let snap = snapshot(nxt, sent, backoff, dups);
+        let snap = tcb(nxt, sent, backoff, dups);
         let (s, r) = round_trip(&snap, SimDuration::from_millis(7));
         assert_eq!((r.snd_una, r.snd_nxt, r.snd_max), (s.snd_una, s.snd_nxt, s.snd_max));
         assert_eq!((r.cwnd, r.ssthresh), (s.cwnd, s.ssthresh));
@@ -296,7 +249,7 @@ fn rule_08_round_trip_returns_the_same_state() {
         assert_eq!(r.total_rt, s.total_rt);
     }
     // The units: 43.625 ms SRTT is 349 ticks x8; 11.25 ms RTTVAR is 45 ticks x4.
-    let (s, _) = round_trip(&snapshot(0, 0, 0, 0), SimDuration::ZERO);
+    let (s, _) = round_trip(&tcb(0, 0, 0, 0), SimDuration::ZERO);
     assert_eq!((s.srtt, s.rttvar), (349, 45));
 }
 
@@ -304,30 +257,30 @@ fn rule_08_round_trip_returns_the_same_state() {
 //# SRtt and RttVar cross the interface pre-scaled (x8, x4) and are only USHORT
 #[test]
 fn srtt_and_rttvar_saturate_at_ushort() {
-    let snap = TcpSnapshot {
-        srtt: Some(SimDuration::from_secs(20)),
-        rttvar: SimDuration::from_secs(20),
-        ..snapshot(0, 0, 0, 0)
-    };
-    let (s, _) = DelegatedState::from_snapshot(&snap, 0, Ticks::default());
+    let snap = tcb(0, 0, 0, 0).with_rtt(
+        Some(SimDuration::from_secs(20)),
+        SimDuration::from_secs(20),
+        SimDuration::from_millis(200),
+    );
+    let (s, _) = DelegatedState::from_tcb(&snap, 0, Ticks::default());
     assert_eq!((s.srtt, s.rttvar), (u16::MAX, u16::MAX));
 }
 
 // ----- what the receiving side rebuilds ---------------------------------------------------------
 
-fn rebuilt(snap: &TcpSnapshot) -> TcpConnection {
+fn rebuilt(snap: &Tcb) -> TcpConnection {
     let c = cfg();
-    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
-    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), &c);
-    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
-    TcpConnection::from_snapshot(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
+    let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
+    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c, RecoveryInference::Current);
+    let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
+    TcpConnection::from_tcb(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
 }
 
 //= spec/chimney.md rule 14
 //# Window update uses SendWL1 and an OT-initialised WL2 (suggest WL2 := SndUna)
 #[test]
 fn rule_14_wl2_starts_at_snd_una() {
-    let t = rebuilt(&snapshot(MSS, 2 * MSS, 0, 0));
+    let t = rebuilt(&tcb(MSS, 2 * MSS, 0, 0));
     assert_eq!((t.snd_wl1(), t.snd_wl2()), (SeqNum(77), UNA));
 }
 
@@ -335,7 +288,7 @@ fn rule_14_wl2_starts_at_snd_una() {
 //# retransmit expiry at T_offload + TimeoutDelta; Count is the backoff exponent already used
 #[test]
 fn rule_17_timer_and_backoff_resume_from_the_delegated_fields() {
-    let t = rebuilt(&snapshot(MSS, 8 * MSS, 2, 0));
+    let t = rebuilt(&tcb(MSS, 8 * MSS, 2, 0));
     // 123.456 ms is 123 whole ticks.
     assert_eq!(
         t.deadline(models::tcp::TimerKind::Retransmit),
@@ -352,18 +305,18 @@ fn rule_17_timer_and_backoff_resume_from_the_delegated_fields() {
 //# recover = SndMax - 1; else recover = SndUna - 1 (so a fresh dup-ACK run may enter)
 #[test]
 fn recover_follows_the_handover_policy() {
-    let in_fr = rebuilt(&snapshot(8 * MSS, 8 * MSS, 0, 3));
+    let in_fr = rebuilt(&tcb(8 * MSS, 8 * MSS, 0, 3));
     assert!(in_fr.in_recovery());
     assert_eq!(in_fr.recover(), UNA.add(8 * MSS).sub(1));
     assert_eq!(in_fr.dup_acks(), 3);
-    let calm = rebuilt(&snapshot(8 * MSS, 8 * MSS, 0, 1));
+    let calm = rebuilt(&tcb(8 * MSS, 8 * MSS, 0, 1));
     assert!(!calm.in_recovery());
     // "So a fresh dup-ACK run may enter": RFC 6582's "covers more than recover" read exactly
     // (ACK - 1 > recover) needs recover <= SndUna - 2 for duplicate ACKs at SndUna.
     assert_eq!(calm.recover(), UNA.sub(2));
     // offsim's refinement after a timeout (RFC 6582 §3.2 step 6): recover = SndMax - 1, so the
     // duplicate ACKs of the pre-timeout flight do not start a fast retransmit.
-    for after_rto in [snapshot(MSS, 8 * MSS, 1, 0), snapshot(MSS, 8 * MSS, 0, 0)] {
+    for after_rto in [tcb(MSS, 8 * MSS, 1, 0), tcb(MSS, 8 * MSS, 0, 0)] {
         let t = rebuilt(&after_rto);
         assert!(!t.in_recovery());
         assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
@@ -371,11 +324,11 @@ fn recover_follows_the_handover_policy() {
 }
 
 /// [`rebuilt`] with the receiving side's own TCP settings.
-fn rebuilt_with(snap: &TcpSnapshot, c: TcpConfig) -> TcpConnection {
-    let (state, consts) = DelegatedState::from_snapshot(snap, 1_000_000, Ticks::default());
-    let s = state.to_snapshot(&consts, snap.conn, Ticks::default(), &c);
-    let bytes = u64::from(snap.snd_max.wrapping_since(snap.snd_una)) + 10_000;
-    TcpConnection::from_snapshot(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
+fn rebuilt_with(snap: &Tcb, c: TcpConfig) -> TcpConnection {
+    let (state, consts) = DelegatedState::from_tcb(snap, 1_000_000, Ticks::default());
+    let s = state.to_tcb(&consts, snap.conn, Ticks::default(), &c, RecoveryInference::Current);
+    let bytes = u64::from(snap.snd.snd_max.wrapping_since(snap.snd.snd_una)) + 10_000;
+    TcpConnection::from_tcb(c, Sender::OffloadTarget, &s, chain(bytes), T0).unwrap()
 }
 
 //= spec/chimney.md rule 17
@@ -384,16 +337,7 @@ fn rebuilt_with(snap: &TcpSnapshot, c: TcpConfig) -> TcpConnection {
 #[test]
 fn zero_window_persist_count_is_not_rebuilt_as_an_rto_backoff() {
     // Issue 11 defect 4: four persist rounds at the host (Count = 4) came back as RTO << 4.
-    let snap = TcpSnapshot {
-        snd_wnd: 0,
-        probe_count: 4,
-        retransmit_in: None,
-        persist_in: Some(SimDuration::from_millis(900)),
-        rto: SimDuration::from_millis(200),
-        backoff: 0,
-        rto_retries: 0,
-        ..snapshot(0, 0, 0, 0)
-    };
+    let snap = tcb(0, 0, 0, 0).in_persist(4, SimDuration::from_millis(900));
     let t = rebuilt(&snap);
     assert_eq!(t.probe_count(), 4, "the persist round travels");
     assert_eq!(t.backoff(), 0, "no RTO backoff was used");
@@ -413,24 +357,16 @@ fn zero_window_persist_count_is_not_rebuilt_as_an_rto_backoff() {
 #[test]
 fn rto_before_any_rtt_sample_is_the_connections_initial_rto() {
     // Issue 11 defect 10: the RTO was rebuilt as a hard-coded 1 s whatever the connection used.
-    let snap = TcpSnapshot {
-        srtt: None,
-        rttvar: SimDuration::ZERO,
-        rto: SimDuration::from_secs(3),
-        ..snapshot(MSS, MSS, 0, 0)
-    };
+    let snap = tcb(MSS, MSS, 0, 0).with_rtt(None, SimDuration::ZERO, SimDuration::from_secs(3));
     let c = TcpConfig {
         initial_rto: SimDuration::from_secs(3),
         ..cfg()
     };
     assert_eq!(rebuilt_with(&snap, c).rto(), SimDuration::from_secs(3));
     // Backed off once before the handover: 6 s.
-    let once = TcpSnapshot {
-        rto: SimDuration::from_secs(6),
-        backoff: 1,
-        rto_retries: 1,
-        ..snap
-    };
+    let once = snap
+        .with_rtt(None, SimDuration::ZERO, SimDuration::from_secs(6))
+        .with_timeouts(1, SimDuration::from_millis(600));
     assert_eq!(rebuilt_with(&once, c).rto(), SimDuration::from_secs(6));
 }
 
@@ -442,10 +378,58 @@ fn handover_after_a_timeout_is_not_rebuilt_as_fast_recovery() {
     // sequence number transmitted in the variable recover") must be applied before the
     // DupAckCount >= threshold test: duplicate ACKs still counted from the pre-timeout flight
     // do not mean the host is in fast recovery.
-    for after_rto in [snapshot(MSS, 8 * MSS, 1, 3), snapshot(MSS, 8 * MSS, 0, 4)] {
+    for after_rto in [tcb(MSS, 8 * MSS, 1, 3), tcb(MSS, 8 * MSS, 0, 4)] {
         let t = rebuilt(&after_rto);
         assert!(!t.in_recovery(), "{after_rto:?}");
         assert_eq!(t.recover(), UNA.add(8 * MSS).sub(1));
+    }
+}
+
+/// The TCB the receiving side rebuilds from `t` with recovery-inference `policy`.
+fn converted(t: &Tcb, policy: RecoveryInference) -> Tcb {
+    let (state, consts) = DelegatedState::from_tcb(t, 1_000_000, Ticks::default());
+    state.to_tcb(&consts, t.conn, Ticks::default(), &cfg(), policy)
+}
+
+//= spec/chimney.md §1
+//# Not delegated at all: SND.WL2, the NewReno `recover` point / "in fast recovery" flag
+#[test]
+fn the_recovery_inference_policy_decides_only_a_handover_in_fast_recovery() {
+    // In fast recovery: 8 MSS outstanding, ssthresh 3 MSS (the host entered with a flight of
+    // 6 MSS and sent 2 MSS more during its recovery), cwnd inflated to 5 MSS.
+    let in_fr = tcb(8 * MSS, 8 * MSS, 0, 3).with_cwnd(5 * MSS, 3 * MSS);
+    let cong = |p| converted(&in_fr, p).cong;
+    let max = UNA.add(8 * MSS);
+    let current = cong(RecoveryInference::Current);
+    assert_eq!(
+        (current.recover, current.in_recovery),
+        (max.sub(1), true),
+        "§8 as written"
+    );
+    let ended = cong(RecoveryInference::EndRecovery);
+    assert_eq!((ended.recover, ended.in_recovery), (max.sub(1), false));
+    assert_eq!(
+        (ended.cwnd, ended.dup_acks),
+        (3 * MSS, 0),
+        "RFC 6582 §3.2 step 3 deflation"
+    );
+    let kept = cong(RecoveryInference::KeepRecoverAtHighestSent);
+    assert_eq!(
+        (kept.recover, kept.in_recovery),
+        (UNA.add(6 * MSS).sub(1), true),
+        "recover at the highest sequence sent on entry: SndUna + 2 * SsThresh - 1"
+    );
+    // Anywhere else every policy gives the §8 result: after a timeout, outside recovery, and
+    // in recovery with nothing outstanding.
+    for (t, expected) in [
+        (tcb(MSS, 8 * MSS, 1, 3), (max.sub(1), false)),
+        (tcb(8 * MSS, 8 * MSS, 0, 1), (UNA.sub(2), false)),
+        (tcb(0, 0, 0, 3), (UNA.sub(1), true)),
+    ] {
+        for policy in RecoveryInference::ALL {
+            let c = converted(&t, policy).cong;
+            assert_eq!((c.recover, c.in_recovery), expected, "{policy:?} {t:?}");
+        }
     }
 }
 
@@ -458,14 +442,11 @@ fn handover_after_a_timeout_is_not_rebuilt_as_fast_recovery() {
 #[test]
 fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
     const TS_TIME: u32 = 4_000_000_000; // near the wrap of the 32-bit clock
-    let host = TcpSnapshot {
-        timestamps: Some(TsSnapshot {
-            ts_recent: Some(123_456),
-            ts_recent_age: SimDuration::from_micros(1_500_700),
-            ts_time: TS_TIME,
-        }),
-        ..snapshot(3 * MSS, 3 * MSS, 0, 0)
-    };
+    let host = tcb(3 * MSS, 3 * MSS, 0, 0).with_timestamps(TimestampState {
+        ts_recent: Some(123_456),
+        ts_recent_age: SimDuration::from_micros(1_500_700),
+        ts_time: TS_TIME,
+    });
     let b = block(&host, Some(chain(5_000)));
     // Chimney units: ticks (1000 per second) for the age, the clock values as they are.
     assert_eq!(
@@ -473,18 +454,20 @@ fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
         (123_456, 1_500, TS_TIME)
     );
     assert!(b.consts.timestamps, "CONST Flags.TIMESTAMP");
-    let rebuilt = b.state.to_snapshot(&b.consts, ConnId(1), Ticks::default(), &cfg());
-    let ts = rebuilt.timestamps.expect("TIMESTAMP flag set");
+    let rebuilt = b.state.to_tcb(
+        &b.consts,
+        ConnId(1),
+        Ticks::default(),
+        &cfg(),
+        RecoveryInference::Current,
+    );
+    let ts = rebuilt.ts.expect("TIMESTAMP flag set");
     assert_eq!((ts.ts_recent, ts.ts_time), (Some(123_456), TS_TIME));
     assert_eq!(ts.ts_recent_age, SimDuration::from_millis(1_500));
     // The target (whose own clock lags the host's by an hour) continues the host's clock: 250
     // ms later its TsTime has moved on by 250, and TsRecent has aged by as much.
-    let ot =
-        TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &rebuilt, chain(5_000), T0).expect("valid snapshot");
-    let later = ot
-        .snapshot(T0 + SimDuration::from_millis(250))
-        .timestamps
-        .expect("still on");
+    let ot = TcpConnection::from_tcb(cfg(), Sender::OffloadTarget, &rebuilt, chain(5_000), T0).expect("valid TCB");
+    let later = ot.tcb(T0 + SimDuration::from_millis(250)).ts.expect("still on");
     assert_eq!(
         later.ts_time,
         TS_TIME.wrapping_add(250),
@@ -495,10 +478,14 @@ fn rule_19_timestamp_state_crosses_in_chimney_units_and_the_clock_continues() {
         (Some(123_456), SimDuration::from_millis(1_750))
     );
     // Without the flag nothing is carried and the option stays off.
-    let plain = block(&snapshot(3 * MSS, 3 * MSS, 0, 0), Some(chain(5_000)));
+    let plain = block(&tcb(3 * MSS, 3 * MSS, 0, 0), Some(chain(5_000)));
     assert!(!plain.consts.timestamps);
-    let back = plain
-        .state
-        .to_snapshot(&plain.consts, ConnId(1), Ticks::default(), &cfg());
-    assert_eq!(back.timestamps, None);
+    let back = plain.state.to_tcb(
+        &plain.consts,
+        ConnId(1),
+        Ticks::default(),
+        &cfg(),
+        RecoveryInference::Current,
+    );
+    assert_eq!(back.ts, None);
 }

@@ -20,6 +20,7 @@
 
 pub mod cubic;
 
+use super::tcb::CongestionState;
 use crate::seq::SeqNum;
 use cubic::Cubic;
 
@@ -150,6 +151,26 @@ impl NewReno {
             cubic: None,
             clock_us: (0, 0),
         }
+    }
+
+    /// The state a handover moves ([`crate::tcp::Tcb::cong`]).
+    pub fn state(&self) -> CongestionState {
+        CongestionState {
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+            recover: self.recover,
+            in_recovery: self.in_recovery,
+            dup_acks: self.dup_acks,
+        }
+    }
+
+    /// Takes over a handed-over state (CUBIC's W_max was set from the cwnd given to
+    /// [`NewReno::new`], which should be `s.cwnd`).
+    pub fn restore(&mut self, s: &CongestionState) {
+        self.cwnd = s.cwnd;
+        self.ssthresh = s.ssthresh;
+        self.dup_acks = s.dup_acks;
+        (self.recover, self.in_recovery) = (s.recover, s.in_recovery);
     }
 
     /// This state growing the window with `algorithm`. CUBIC starts from what is known: W_max

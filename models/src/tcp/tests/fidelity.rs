@@ -240,12 +240,12 @@ fn a_handed_over_cubic_connection_restarts_its_epoch_with_w_max_at_its_cwnd() {
     net.run_until(net.now + SimDuration::from_millis(100));
     let before = net.a.cc.cubic.expect("cubic");
     assert!(before.epoch_start_us.is_some(), "in congestion avoidance");
-    let snap = net.a.snapshot(net.now);
-    let moved = TcpConnection::from_snapshot(c, Sender::OffloadTarget, &snap, net.a.chain().clone(), net.now)
-        .expect("valid snapshot");
+    let tcb = net.a.tcb(net.now);
+    let moved =
+        TcpConnection::from_tcb(c, Sender::OffloadTarget, &tcb, net.a.chain().clone(), net.now).expect("valid TCB");
     let after = moved.cc.cubic.expect("cubic on the target");
-    assert_eq!((after.w_max, after.epoch_start_us), (u64::from(snap.cwnd), None));
-    assert_eq!((moved.cwnd(), moved.ssthresh()), (snap.cwnd, snap.ssthresh));
+    assert_eq!((after.w_max, after.epoch_start_us), (u64::from(tcb.cong.cwnd), None));
+    assert_eq!((moved.cwnd(), moved.ssthresh()), (tcb.cong.cwnd, tcb.cong.ssthresh));
     net.a = moved;
     net.run_until(net.now + SimDuration::from_secs(3));
     net.assert_clean();

@@ -1157,9 +1157,9 @@ fn a_handed_over_connection_starts_with_an_empty_scoreboard() {
     net.write(Side::A, 10 * MSS as usize);
     run_to_event(&mut net, |e| *e == ConnEvent::FastRetransmit).expect("fast retransmit");
     assert!(!net.a.sack.is_empty() && net.a.sack.in_recovery);
-    let snap = net.a.snapshot(net.now);
-    let moved = TcpConnection::from_snapshot(sack_cfg(), Sender::OffloadTarget, &snap, net.a.chain().clone(), net.now)
-        .expect("valid snapshot");
+    let tcb = net.a.tcb(net.now);
+    let moved = TcpConnection::from_tcb(sack_cfg(), Sender::OffloadTarget, &tcb, net.a.chain().clone(), net.now)
+        .expect("valid TCB");
     assert!(moved.sack.is_empty() && !moved.sack.in_recovery);
     assert!(
         moved.in_recovery() && !moved.cc.sack_recovery,
@@ -1302,7 +1302,7 @@ fn karn_no_rtt_sample_from_a_retransmitted_segment() {
 // ----- handover --------------------------------------------------------------------------
 
 #[test]
-fn snapshot_round_trip_mid_resend_continues_on_the_offload_target() {
+fn tcb_round_trip_mid_resend_continues_on_the_offload_target() {
     let mut net = established_pair();
     net.drop_if(|from, seg| from == Side::A && !seg.is_empty() && seg.provenance.tx_number == 0);
     net.write(Side::A, 6 * MSS as usize);
@@ -1311,16 +1311,16 @@ fn snapshot_round_trip_mid_resend_continues_on_the_offload_target() {
     assert!(net.a.snd_nxt() < net.a.snd_max());
     let t = net.now;
     let host = std::mem::replace(&mut net.a, TcpConnection::listen(cfg(), CONN, 1, 1, SeqNum(0)));
-    let (snap, mut chain) = host.into_parts(t);
-    let marks = snap.delegation_marks(&chain);
+    let (tcb, mut chain) = host.into_parts(t);
+    let marks = tcb.delegation_marks(&chain);
     assert_eq!(
         (marks.snd_nxt, marks.snd_max, marks.chain_end),
         (u64::from(MSS), u64::from(6 * MSS), u64::from(6 * MSS))
     );
     chain.set_origin_all(BufOrigin::Delegated);
     chain.set_delegation_marks(Some(marks));
-    let ot = TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &snap, chain, t).expect("valid snapshot");
-    assert_eq!(ot.snapshot(t), snap, "chimney rule 8: round trip with no traffic");
+    let ot = TcpConnection::from_tcb(cfg(), Sender::OffloadTarget, &tcb, chain, t).expect("valid TCB");
+    assert_eq!(ot.tcb(t), tcb, "chimney rule 8: round trip with no traffic");
     net.a = ot;
     net.drop = None;
     net.run_until(t + SimDuration::from_secs(1));
@@ -1341,34 +1341,69 @@ fn snapshot_round_trip_mid_resend_continues_on_the_offload_target() {
     assert_eq!(net.completed.len(), 1);
 }
 
+/// A send chain of `bytes` bytes whose first byte is stream offset 0.
+fn chain_of(bytes: u32) -> SendChain {
+    let mut chain = SendChain::new();
+    chain.push(BufId(1), Bytes::from(vec![7u8; bytes as usize]), BufOrigin::Delegated);
+    chain
+}
+
+//= spec/chimney.md rule 8
+//# offload immediately followed by upload with no traffic returns equal SndUna, SndNxt, SndMax,
+//# CWnd, SsThresh, SRtt(x8), RttVar(x4), Count, and TimeoutDelta minus time elapsed
 #[test]
-fn from_snapshot_checks_the_chimney_invariants() {
+fn every_tcb_group_survives_an_engine_round_trip() {
+    let t = ms(5_000);
+    let closing_in_recovery = Tcb::established(CONN, A_PORT, B_PORT, ISN_A, ISN_B)
+        .with_state(TcpState::FinWait1)
+        .with_fin_queued()
+        .with_sent(4 * MSS, 6 * MSS + 1)
+        .with_snd_wnd(48 * MSS, 64 * MSS)
+        .with_window_update(ISN_B.add(17), ISN_A.sub(3))
+        .with_window_scale(7, 5, 30_000)
+        .with_smss(MSS)
+        .with_sack(true)
+        .with_cwnd(5 * MSS, 3 * MSS)
+        .with_recovery(4, ISN_A.add(6 * MSS), true)
+        .with_rtt(Some(RTT), SimDuration::from_millis(3), SimDuration::from_millis(400))
+        .with_timeouts(1, SimDuration::from_millis(200))
+        .with_retransmit_in(Some(SimDuration::from_millis(150)))
+        .with_timestamps(TimestampState {
+            ts_recent: Some(99),
+            ts_recent_age: SimDuration::from_millis(12),
+            ts_time: 4_000_000_000,
+        });
+    let persisting = Tcb::established(CONN, A_PORT, B_PORT, ISN_A, ISN_B)
+        .with_sent(1, 1)
+        .in_persist(3, SimDuration::from_millis(700));
+    for (tcb, bytes) in [(closing_in_recovery, 6 * MSS), (persisting, 5 * MSS)] {
+        for sender in [Sender::Host, Sender::OffloadTarget] {
+            let engine = TcpConnection::from_tcb(cfg(), sender, &tcb, chain_of(bytes), t).expect("valid TCB");
+            assert_eq!(engine.tcb(t), tcb, "{sender:?}");
+        }
+    }
+}
+
+#[test]
+fn from_tcb_checks_the_chimney_invariants() {
     let net = established_pair();
-    let snap = net.a.snapshot(net.now);
-    let bad_state = TcpSnapshot {
-        state: TcpState::SynSent,
-        ..snap
-    };
+    let tcb = net.a.tcb(net.now);
+    let from = |t: &Tcb| TcpConnection::from_tcb(cfg(), Sender::OffloadTarget, t, SendChain::new(), net.now);
     assert_eq!(
-        TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &bad_state, SendChain::new(), net.now).err(),
-        Some(SnapshotError::State(TcpState::SynSent))
+        from(&tcb.with_state(TcpState::SynSent)).err(),
+        Some(HandoverError::State(TcpState::SynSent))
     );
-    let bad_order = TcpSnapshot {
-        snd_nxt: snap.snd_una.add(5),
-        ..snap
+    let bad_order = Tcb {
+        snd: SendSequence {
+            snd_nxt: tcb.snd.snd_una.add(5),
+            ..tcb.snd
+        },
+        ..tcb
     };
+    assert!(matches!(from(&bad_order), Err(HandoverError::Order { .. })));
     assert!(matches!(
-        TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &bad_order, SendChain::new(), net.now),
-        Err(SnapshotError::Order { .. })
-    ));
-    let short = TcpSnapshot {
-        snd_nxt: snap.snd_una.add(5),
-        snd_max: snap.snd_una.add(5),
-        ..snap
-    };
-    assert!(matches!(
-        TcpConnection::from_snapshot(cfg(), Sender::OffloadTarget, &short, SendChain::new(), net.now),
-        Err(SnapshotError::ChainTooShort { .. })
+        from(&tcb.with_sent(5, 5)),
+        Err(HandoverError::ChainTooShort { .. })
     ));
 }
 
