@@ -66,7 +66,7 @@ pub const CASES: &[Case] = &[
     Case {
         name: "conns_10000_100G_1s",
         what: "run: 10,000 connections sharing 100 Gbit/s, 1% loss, target limit 1000, 1 simulated s, \
-               summary (opt-in: with the 1 MiB send buffer per connection the simulation alone holds ~10 GB)",
+               summary (opt-in: long)",
         default: false,
         scenario: Some(|| conns_scenario(10_000, "1 GB", "100 Gbit/s", Some(1000), "1 s")),
         args: &["run", "{scenario}", "--out", "{out}", "--artifacts", "summary"],
