@@ -87,6 +87,8 @@ struct HostConn {
     offload_after_upload: bool,
     /// When the connection opens (its SYN leaves, if it is the active side).
     open_at: SimTime,
+    /// A [`Msg::Push`] is on its way: writes of this instant are queued, not yet transmitted.
+    push_pending: bool,
 }
 
 /// The host TCP stack actor.
@@ -159,6 +161,7 @@ impl HostStack {
                 close_requested: None,
                 upload_requested: false,
                 offload_when_open: false,
+                push_pending: false,
                 offload_after_upload: false,
                 open_at,
             },
@@ -347,8 +350,11 @@ impl HostStack {
                     ctx.fail(format!("{}: write on conn {} refused: {e:?}", self.name, conn.0));
                     return;
                 }
-                tcp.poll(now, &mut self.out);
-                self.flush(ctx, conn);
+                // Transmit once every write of this instant is queued (Msg::Push).
+                if !c.push_pending {
+                    c.push_pending = true;
+                    ctx.send(ctx.me(), SimDuration::ZERO, Msg::Push(conn));
+                }
             }
             // Rule 21: the host queues application sends itself while the offload is in flight.
             Mode::Offloading | Mode::Uploading => {
@@ -944,6 +950,15 @@ impl Actor<Msg> for HostStack {
             Msg::Segment(seg) => self.on_wire(ctx, *seg),
             Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
             Msg::AppClose(conn) => self.close(ctx, conn, false, false),
+            Msg::Push(conn) => {
+                let now = ctx.now();
+                let Some(c) = self.conns.get_mut(&conn) else { return };
+                c.push_pending = false;
+                if let Some(tcp) = c.slot.tcp.as_mut() {
+                    tcp.poll(now, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
             Msg::SetReading { conn, reading } => {
                 let now = ctx.now();
                 if let Some(tcp) = self.conns.get_mut(&conn).and_then(|c| c.slot.tcp.as_mut()) {

@@ -86,6 +86,11 @@ pub enum Msg {
     },
     /// Application → host stack: close after all data (FIN).
     AppClose(ConnId),
+    /// An engine's owner → itself, at the instant of a send request: transmit what the
+    /// requests posted at this instant queued. Deferring the transmission to after every
+    /// request of the instant lets small writes coalesce into full segments (as ns-3's
+    /// `SendPendingData` scheduled after `Send`, and Linux's autocorking, do).
+    Push(ConnId),
     /// Application → host stack: start or stop reading (a stopped reader lets the receive
     /// window close).
     SetReading {
@@ -205,6 +210,7 @@ impl Message for Msg {
             Msg::TerminateOffloadComplete(_) => 17,
             Msg::OffloadDisconnect { .. } => 18,
             Msg::AppRead { .. } => 19,
+            Msg::Push(_) => 20,
         }
     }
 
@@ -232,7 +238,7 @@ impl Message for Msg {
                 offset,
                 data,
             } => [c(conn) | data.len() as u64, buf.0 ^ offset.rotate_left(32)],
-            Msg::AppClose(conn) | Msg::TerminateOffload(conn) => [c(conn), 0],
+            Msg::AppClose(conn) | Msg::TerminateOffload(conn) | Msg::Push(conn) => [c(conn), 0],
             Msg::SetReading { conn, reading } => [c(conn), *reading as u64],
             Msg::AppRead { conn, bytes } => [c(conn), *bytes],
             Msg::Delivered { conn, offset, data } => [c(conn) | data.len() as u64, *offset],

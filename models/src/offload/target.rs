@@ -161,6 +161,9 @@ struct TargetConn {
     coalesce_armed: bool,
     /// When the connection last had traffic or a timer (least recently active upload).
     last_active: SimTime,
+    /// A [`Msg::Push`] is on its way: sends posted at this instant are queued, not yet
+    /// transmitted.
+    push_pending: bool,
 }
 
 /// The offload target actor.
@@ -320,6 +323,7 @@ impl OffloadTarget {
                 completions: Vec::new(),
                 coalesce_armed: false,
                 last_active: ctx.now(),
+                push_pending: false,
             },
         );
     }
@@ -564,8 +568,11 @@ impl OffloadTarget {
                 if let Some(r) = c.rules.as_mut() {
                     r.posted.push_back((buf, end));
                 }
-                tcp.poll(now, &mut self.out);
-                self.flush(ctx, conn);
+                // Transmit once every send posted at this instant is queued (Msg::Push).
+                if !c.push_pending {
+                    c.push_pending = true;
+                    ctx.send(ctx.me(), SimDuration::ZERO, Msg::Push(conn));
+                }
             }
             // Rule 29: once an upload is decided or asked for, sends bounce.
             Phase::Running | Phase::Uploading(_) => ctx.send(
@@ -952,6 +959,17 @@ impl Actor<Msg> for OffloadTarget {
                 offset,
                 data,
             } => self.post(ctx, conn, buf, offset, data),
+            Msg::Push(conn) => {
+                let now = ctx.now();
+                let Some(c) = self.conns.get_mut(&conn) else { return };
+                c.push_pending = false;
+                if matches!(c.phase, Phase::Running)
+                    && let Some(tcp) = c.slot.tcp.as_mut()
+                {
+                    tcp.poll(now, &mut self.out);
+                    self.flush(ctx, conn);
+                }
+            }
             Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
             Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
             Msg::Action(Action::TargetUpload(conn)) => self.request_upload(ctx, conn, UploadReason::UploadRequested),

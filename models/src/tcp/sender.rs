@@ -289,9 +289,10 @@ impl TcpConnection {
         self.emit(seg, out);
     }
 
-    /// PSH on the last segment of each application write (chimney rule 15).
+    /// PSH on the segment that carries the last byte of an application write (chimney rule 15:
+    /// "PSH recommended on each NBL boundary"), also when it began in an earlier write.
     fn ends_a_buffer(&self, off: u64, len: u32) -> bool {
-        len > 0 && self.chain.contiguous_from(off) == u64::from(len)
+        len > 0 && self.chain.contiguous_from(off + u64::from(len) - 1) == 1
     }
 
     /// Resends the first unacknowledged segment (fast retransmit, NewReno partial ACK), without

@@ -64,3 +64,43 @@ fn syn_and_fin_timeouts_are_recorded_as_rto_expiries() {
     let what: Vec<(RtoSegment, u32)> = out.log.rto.iter().map(|r| (r.segment, r.backoff)).collect();
     assert_eq!(what, vec![(RtoSegment::Syn, 1), (RtoSegment::Fin, 1)]);
 }
+
+/// Writes posted in one instant coalesce: 50 kB written as 50,000 one-byte writes at once
+/// leave as full-sized segments (the initial window is 10 segments, RFC 5681 §3.1, not 10
+/// one-byte writes or 14,600 of them), so a clean link with a 100-packet queue drops nothing;
+/// the same holds after an offload for sends posted to the target (rule 22). ns-3 schedules
+/// `SendPendingData` after `Send` for the same reason.
+#[test]
+fn small_writes_of_one_instant_leave_as_full_segments() {
+    use models::app::WriteSize;
+    use models::record::WireEvent;
+    for offload in [false, true] {
+        let mut t = bed(50_000);
+        t.conns[0].bulk.write_size = WriteSize::Fixed(1);
+        t.conns[0].bulk.send_buffer = 100_000;
+        let t = if offload {
+            at(t, When::At(ms(1)), Step::Offload(C))
+        } else {
+            t
+        };
+        let out = t.run();
+        assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+        let data: Vec<u32> = out
+            .log
+            .wire
+            .iter()
+            .filter(|w| w.header.len > 0 && w.event == WireEvent::Sent && !w.provenance.is_retransmission)
+            .map(|w| w.header.len)
+            .collect();
+        assert!(
+            out.log.wire.iter().all(|w| !matches!(w.event, WireEvent::Dropped(_))),
+            "offload {offload}: drops on a clean link"
+        );
+        // 50,000 bytes in 1460-byte segments: 34 full ones and the rest, the last with PSH
+        // (it carries the last byte of a write, rule 15).
+        assert_eq!(data.len(), 35, "offload {offload}: {data:?}");
+        assert!(data[..34].iter().all(|&l| l == 1460), "offload {offload}: {data:?}");
+        let last = out.log.wire.iter().rfind(|w| w.header.len > 0).unwrap();
+        assert!(last.header.flags.psh, "offload {offload}: no PSH on the last segment");
+    }
+}
