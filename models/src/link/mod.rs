@@ -11,9 +11,11 @@
 //!   Packets are sent FIFO, back to back.
 //! - **Propagation**: a fixed delay added after serialization; arrival = end of
 //!   serialization + delay (+ a reordering model's extra delay).
-//! - **Drop-tail queue**: the queue holds the packets waiting for or in serialization, limited
-//!   in packets or in bytes ([`QueueLimit`]). Occupancy at `now` is exact: departures are kept
-//!   in order and leave the queue at the instant their serialization ends.
+//! - **Drop-tail queue**: the queue holds the packets waiting for serialization, limited in
+//!   packets or in bytes ([`QueueLimit`]); the packet being serialized has left it (as with
+//!   ns-3's `DropTailQueue` in front of a `PointToPointNetDevice`, or Linux's `pfifo`/`bfifo`
+//!   in front of a NIC). Occupancy at `now` is exact: departures are kept in order and leave
+//!   the link at the instant their serialization ends.
 //! - **Impairments** ([`Impairment`]): random loss (Bernoulli, Gilbert–Elliott), scripted drops
 //!   (by packet number, by stream offset and transmission, by flags), reordering, duplication,
 //!   corruption. As in netem, they are decided when the packet enters the link, before the
@@ -53,12 +55,12 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Actor, ActorId, Ctx, SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// How the drop-tail queue is limited. The queue holds the packets waiting for serialization
-/// and the one being serialized.
+/// How the drop-tail queue is limited. The queue holds the packets waiting for serialization,
+/// not the one being serialized: a link holds at most the limit plus that one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum QueueLimit {
-    /// At most this many packets (0 drops everything).
+    /// At most this many packets waiting (0 drops everything: every packet passes the queue).
     Packets(u32),
     /// At most this many wire bytes in total (a packet that would exceed it is dropped).
     Bytes(u64),
@@ -319,9 +321,13 @@ impl LinkModel {
             Ok(effect) => effect,
             Err(reason) => return self.dropped(reason),
         };
+        // After `drain`, the first departure is the packet in serialization: it has left the
+        // queue, the others wait in it.
+        let serializing = self.departures.front().map_or(0, |&(_, b)| b);
+        let waiting = self.departures.len().saturating_sub(1);
         let fits = match self.config.queue {
-            QueueLimit::Packets(n) => self.departures.len() < n as usize,
-            QueueLimit::Bytes(n) => self.queued_bytes.saturating_add(wire) <= n,
+            QueueLimit::Packets(n) => waiting < n as usize,
+            QueueLimit::Bytes(n) => (self.queued_bytes - serializing).saturating_add(wire) <= n,
         };
         if !fits {
             return self.dropped(DropReason::QueueFull);

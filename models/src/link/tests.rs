@@ -244,14 +244,16 @@ fn occupancy_is_exact_at_departure_instants() {
 // Drop-tail
 // ---------------------------------------------------------------------------------------------
 
+/// `Packets(2)`: two packets wait while a third is serialized (the one in serialization has
+/// left the queue, as in ns-3 and Linux's pfifo).
 #[test]
 fn drop_tail_by_packets() {
     let mut b = Bench::new(config(QueueLimit::Packets(2)));
     for n in 0..4 {
-        b.send(0, full(n));
+        b.send(0, full(n)); // 0 in serialization, 1 and 2 wait, 3 dropped
     }
-    b.send(SER_FULL - 1, full(4)); // both still queued: dropped
-    b.send(SER_FULL, full(5)); // the first just left: accepted
+    b.send(SER_FULL - 1, full(4)); // 1 and 2 still wait: dropped
+    b.send(SER_FULL, full(5)); // 0 just left, 1 in serialization: accepted
     b.run();
     let mss = u64::from(MSS);
     assert_eq!(
@@ -259,28 +261,34 @@ fn drop_tail_by_packets() {
         vec![
             (SER_FULL + DELAY, 0),
             (2 * SER_FULL + DELAY, mss),
-            (3 * SER_FULL + DELAY, 5 * mss)
+            (3 * SER_FULL + DELAY, 2 * mss),
+            (4 * SER_FULL + DELAY, 5 * mss)
         ]
     );
     let c = b.link().counters();
-    assert_eq!(c.dropped.queue_full, 3);
-    assert_eq!(c.dropped.total(), 3);
-    assert_eq!((c.packets_in, c.accepted, c.max_queue_packets), (6, 3, 2));
+    assert_eq!(c.dropped.queue_full, 2);
+    assert_eq!(c.dropped.total(), 2);
+    assert_eq!((c.packets_in, c.accepted, c.max_queue_packets), (6, 4, 3));
 }
 
 #[test]
 fn drop_tail_by_bytes() {
-    const LIMIT: u64 = 2 * WIRE_FULL + WIRE_ACK;
+    const LIMIT: u64 = WIRE_FULL + 2 * WIRE_ACK;
     let mut b = Bench::new(config(QueueLimit::Bytes(LIMIT)));
-    b.send(0, full(0));
-    b.send(0, full(1));
-    b.send(0, full(2)); // 4500 > 3040: dropped
-    b.send(0, ack()); // exactly 3040: accepted
-    b.send(0, ack()); // 3080: dropped
+    b.send(0, full(0)); // in serialization: not in the queue
+    b.send(0, full(1)); // waits: 1500
+    b.send(0, full(2)); // 3000 > 1580: dropped
+    b.send(0, ack()); // 1540: accepted
+    b.send(0, ack()); // exactly 1580: accepted
+    b.send(0, ack()); // 1620: dropped
     b.run();
     let c = *b.link().counters();
-    assert_eq!((c.accepted, c.dropped.queue_full), (3, 2));
-    assert_eq!((c.max_queue_packets, c.max_queue_bytes), (3, LIMIT));
+    assert_eq!((c.accepted, c.dropped.queue_full), (4, 2));
+    assert_eq!(
+        (c.max_queue_packets, c.max_queue_bytes),
+        (4, WIRE_FULL + LIMIT),
+        "the link holds the queue and the packet in serialization"
+    );
     let events: Vec<WireEvent> = b
         .link()
         .recorder()
@@ -292,7 +300,14 @@ fn drop_tail_by_bytes() {
     let drop = WireEvent::Dropped(DropReason::QueueFull);
     assert_eq!(
         events,
-        vec![WireEvent::Sent, WireEvent::Sent, drop, WireEvent::Sent, drop]
+        vec![
+            WireEvent::Sent,
+            WireEvent::Sent,
+            drop,
+            WireEvent::Sent,
+            WireEvent::Sent,
+            drop
+        ]
     );
 }
 
@@ -400,11 +415,12 @@ fn drop_packets_counts_every_packet_entering_the_link() {
     for n in 0..4 {
         b.send(n * 2 * SER_FULL, full(n));
     }
-    b.send(6 * SER_FULL + 1, full(4)); // queue full (packet 4 in service): dropped, but counted
-    b.send(20 * SER_FULL, full(5));
+    b.send(6 * SER_FULL + 1, full(4)); // packet 4 in service: waits
+    b.send(6 * SER_FULL + 1, full(5)); // queue full: dropped, but counted
+    b.send(20 * SER_FULL, full(6));
     b.run();
     let offsets: Vec<u64> = b.arrivals().iter().map(|&(_, o)| o / u64::from(MSS)).collect();
-    assert_eq!(offsets, vec![0, 1, 3, 5]);
+    assert_eq!(offsets, vec![0, 1, 3, 4, 6]);
     let d = b.link().counters().dropped;
     assert_eq!((d.scripted, d.queue_full), (1, 1));
 }
@@ -736,14 +752,15 @@ fn link_control_changes_the_impairment_list_and_queue() {
     b.control(T_QUEUE, LinkControl::SetQueue(QueueLimit::Packets(1)));
     b.control(T_QUEUE, LinkControl::AddImpairment(Impairment::Corrupt { p: 1.0 }));
     b.send(T_QUEUE, full(4));
-    b.send(T_QUEUE, full(5)); // queue of one: dropped
+    b.send(T_QUEUE, full(5)); // waits in the queue of one
+    b.send(T_QUEUE, full(6)); // queue of one full: dropped
     b.run();
     let got: Vec<(u64, bool)> = b
         .got()
         .iter()
         .map(|(_, s)| (s.provenance.stream_offset / 1460, s.corrupted))
         .collect();
-    assert_eq!(got, vec![(0, false), (3, false), (4, true)]);
+    assert_eq!(got, vec![(0, false), (3, false), (4, true), (5, true)]);
     let d = b.link().counters().dropped;
     assert_eq!((d.random_loss, d.queue_full), (2, 1));
     assert_eq!(

@@ -76,9 +76,10 @@ fn router_output_queue_drops_only_at_the_bottleneck() {
             assert_eq!(*n, 0, "{name} dropped: {drops:?}");
         }
     }
+    // Eight waiting in the queue, one in serialization.
     assert_eq!(
         out.link_counters[out.links.iter().position(|l| l == "mid:r1->r2").unwrap()].max_queue_packets,
-        8
+        9
     );
 }
 
