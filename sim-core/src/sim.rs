@@ -375,9 +375,9 @@ impl Timers {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EventQueueKind {
     /// `BinaryHeap`.
-    #[default]
     Heap,
     /// Ladder queue, O(1) amortised (a binary heap while it holds few events).
+    #[default]
     Ladder,
 }
 
