@@ -300,12 +300,13 @@ impl<M> Ctx<'_, M> {
 /// they differ only in speed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TimerQueueKind {
-    /// Lazy-deletion `BinaryHeap`: the default, fastest in `cargo xtask bench`.
-    #[default]
+    /// Lazy-deletion `BinaryHeap` (the default until the kernel bounded the timer minimum).
     Lazy,
     /// `priority-queue`'s indexed heap with exact cancel and reschedule.
     Indexed,
-    /// Binary heap in which a reset to a later time touches no heap entry.
+    /// Binary heap in which a reset to a later time touches no heap entry: the default,
+    /// fastest in `cargo xtask bench` (see [`crate::timers`]).
+    #[default]
     Deferred,
 }
 
