@@ -1,9 +1,10 @@
-//! Kernel benchmarks: message ping-pong, and timer churn at realistic queue sizes with both
-//! timer queues. Throughput is reported in events per second.
+//! Kernel benchmarks: message ping-pong, and timer churn at realistic queue sizes with every
+//! timer queue (on the default event queue) and on the heap event queue for comparison.
+//! Throughput is reported in events per second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sim_core::TimerQueueKind;
-use sim_core::workloads::{ping_pong, timer_churn};
+use sim_core::workloads::{ping_pong_with, timer_churn, timer_churn_with};
+use sim_core::{EventQueueKind, TimerQueueKind};
 use std::hint::black_box;
 
 fn ping_pong_bench(c: &mut Criterion) {
@@ -11,7 +12,11 @@ fn ping_pong_bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("ping_pong");
     g.throughput(Throughput::Elements(events));
     g.sample_size(20);
-    g.bench_function("1M events", |b| b.iter(|| black_box(ping_pong(events))));
+    for queue in EventQueueKind::ALL {
+        g.bench_function(format!("1M events, {queue:?} event queue"), |b| {
+            b.iter(|| black_box(ping_pong_with(events, queue)))
+        });
+    }
     g.finish();
 }
 
@@ -27,6 +32,11 @@ fn timer_churn_bench(c: &mut Criterion) {
                 b.iter(|| black_box(timer_churn(actors, in_flight, events, kind)))
             });
         }
+        let (kind, queue) = (TimerQueueKind::default(), EventQueueKind::Heap);
+        g.bench_function(
+            format!("{kind:?} {queue:?} events actors={actors} in_flight={in_flight}"),
+            |b| b.iter(|| black_box(timer_churn_with(actors, in_flight, events, kind, queue))),
+        );
     }
     g.finish();
 }

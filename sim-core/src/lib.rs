@@ -10,6 +10,7 @@
 //! sequence of events, hence the same [`Fingerprint`], on any machine. The
 //! kernel reads no wall clock, uses no global RNG, and iterates no hash map.
 
+pub mod events;
 mod rng;
 mod sim;
 mod time;
@@ -19,8 +20,8 @@ pub mod workloads;
 
 pub use rng::RngStream;
 pub use sim::{
-    Actor, ActorId, Ctx, DEFAULT_CHECKPOINT_EVERY, Limits, Message, RunEnd, SimError, Simulation, TimerId,
-    TimerQueueKind,
+    Actor, ActorId, Ctx, DEFAULT_CHECKPOINT_EVERY, EventQueueKind, Limits, Message, RunEnd, SimError, Simulation,
+    TimerId, TimerQueueKind,
 };
 pub use time::{SimDuration, SimTime};
 pub use trace::{Fingerprint, RunTrace, TraceEvent, TraceSink};

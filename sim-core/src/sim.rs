@@ -1,12 +1,11 @@
 //! The simulation: actors, the event queue, timers, limits, and the dispatch loop.
 
+use crate::events::{EventQueue, HeapQueue, LadderQueue};
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
 use crate::timers::{DeferredTimers, LazyTimers, PqTimers, TimerQueue};
 use crate::trace::{Dispatch, RunTrace, TraceEvent, TraceSink, Tracer};
 use std::any::Any;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::fmt;
 
 /// Identifies an actor within one simulation (its index, in the order actors were added).
@@ -129,33 +128,13 @@ pub enum SimError {
     },
 }
 
-/// A queued message. Ordered by (time, seq): seq is a global insertion counter shared with
-/// timers, because neither heap is FIFO on equal keys and simultaneous events must run in
-/// the order they were scheduled.
-struct Pending<M> {
-    time: SimTime,
-    seq: u64,
+/// A queued message: who gets it, from whom. The event queue keys it by (time, seq): seq is
+/// a global insertion counter shared with timers, because no queue is FIFO on equal keys by
+/// itself and simultaneous events must run in the order they were scheduled.
+struct Delivery<M> {
     to: ActorId,
     from: Option<ActorId>,
     msg: M,
-}
-
-impl<M> PartialEq for Pending<M> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl<M> Eq for Pending<M> {}
-impl<M> PartialOrd for Pending<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for Pending<M> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 struct TimerSlot {
@@ -171,7 +150,7 @@ struct Kernel<M> {
     /// Index of the event being dispatched.
     event_index: u64,
     seq: u64,
-    queue: BinaryHeap<Pending<M>>,
+    queue: Events<Delivery<M>>,
     timers: Timers,
     slots: Vec<TimerSlot>,
     free_slots: Vec<u32>,
@@ -192,13 +171,7 @@ impl<M> Kernel<M> {
 
     fn push(&mut self, time: SimTime, to: ActorId, from: Option<ActorId>, msg: M) {
         let seq = self.next_seq();
-        self.queue.push(Pending {
-            time,
-            seq,
-            to,
-            from,
-            msg,
-        });
+        self.queue.push(time, seq, Delivery { to, from, msg });
     }
 
     fn slot_of(&self, id: TimerId) -> Option<usize> {
@@ -327,12 +300,13 @@ impl<M> Ctx<'_, M> {
 /// they differ only in speed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TimerQueueKind {
-    /// Lazy-deletion `BinaryHeap`: the default, fastest in `cargo xtask bench`.
-    #[default]
+    /// Lazy-deletion `BinaryHeap` (the default until the kernel bounded the timer minimum).
     Lazy,
     /// `priority-queue`'s indexed heap with exact cancel and reschedule.
     Indexed,
-    /// Binary heap in which a reset to a later time touches no heap entry.
+    /// Binary heap in which a reset to a later time touches no heap entry: the default,
+    /// fastest in `cargo xtask bench` (see [`crate::timers`]).
+    #[default]
     Deferred,
 }
 
@@ -381,6 +355,14 @@ impl Timers {
         }
     }
     #[inline]
+    fn peek_bound(&self) -> Option<(SimTime, u64)> {
+        match self {
+            Timers::Lazy(q) => q.peek_bound(),
+            Timers::Indexed(q) => q.peek_bound(),
+            Timers::Deferred(q) => q.peek_bound(),
+        }
+    }
+    #[inline]
     fn pop(&mut self) -> Option<(SimTime, u64, u32)> {
         match self {
             Timers::Lazy(q) => q.pop(),
@@ -393,6 +375,64 @@ impl Timers {
             Timers::Lazy(q) => q.len(),
             Timers::Indexed(q) => q.len(),
             Timers::Deferred(q) => q.len(),
+        }
+    }
+}
+
+/// Which event queue a simulation keeps its messages in (see [`crate::events`]). Both give
+/// identical runs; they differ only in speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EventQueueKind {
+    /// `BinaryHeap`.
+    Heap,
+    /// Ladder queue, O(1) amortised (a binary heap while it holds few events).
+    #[default]
+    Ladder,
+}
+
+impl EventQueueKind {
+    /// Every kind, for tests and benchmarks that compare them.
+    pub const ALL: [EventQueueKind; 2] = [EventQueueKind::Heap, EventQueueKind::Ladder];
+}
+
+/// Static dispatch over the event queues.
+enum Events<T> {
+    Heap(HeapQueue<T>),
+    Ladder(LadderQueue<T>),
+}
+
+impl<T> Events<T> {
+    fn new(kind: EventQueueKind) -> Self {
+        match kind {
+            EventQueueKind::Heap => Events::Heap(HeapQueue::default()),
+            EventQueueKind::Ladder => Events::Ladder(LadderQueue::default()),
+        }
+    }
+    #[inline]
+    fn push(&mut self, time: SimTime, seq: u64, item: T) {
+        match self {
+            Events::Heap(q) => q.push(time, seq, item),
+            Events::Ladder(q) => q.push(time, seq, item),
+        }
+    }
+    #[inline]
+    fn peek_key(&mut self) -> Option<(SimTime, u64)> {
+        match self {
+            Events::Heap(q) => q.peek_key(),
+            Events::Ladder(q) => q.peek_key(),
+        }
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<(SimTime, u64, T)> {
+        match self {
+            Events::Heap(q) => q.pop(),
+            Events::Ladder(q) => q.pop(),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Events::Heap(q) => q.len(),
+            Events::Ladder(q) => q.len(),
         }
     }
 }
@@ -419,6 +459,11 @@ impl<M: Message> Simulation<M> {
 
     /// An empty simulation using the given timer queue.
     pub fn with_timer_queue(seed: u64, timer_queue: TimerQueueKind) -> Self {
+        Self::with_queues(seed, timer_queue, EventQueueKind::default())
+    }
+
+    /// An empty simulation using the given timer and event queues.
+    pub fn with_queues(seed: u64, timer_queue: TimerQueueKind, event_queue: EventQueueKind) -> Self {
         Simulation {
             seed,
             actors: Vec::new(),
@@ -427,7 +472,7 @@ impl<M: Message> Simulation<M> {
                 now: SimTime::ZERO,
                 event_index: 0,
                 seq: 0,
-                queue: BinaryHeap::new(),
+                queue: Events::new(event_queue),
                 timers: Timers::new(timer_queue),
                 slots: Vec::new(),
                 free_slots: Vec::new(),
@@ -529,8 +574,15 @@ impl<M: Message> Simulation<M> {
             if let Some(result) = self.check_end() {
                 return result;
             }
-            let next_msg = self.kernel.queue.peek().map(|p| (p.time, p.seq));
-            let next_timer = self.kernel.timers.peek().map(|(t, s, _)| (t, s));
+            let next_msg = self.kernel.queue.peek_key();
+            // The exact next timer is looked for only when no message comes before a bound
+            // on it (why: settling a timer heap's top costs a heap pop, and with thousands
+            // of timers reset on every message it would cost one per event).
+            let next_timer = match (next_msg, self.kernel.timers.peek_bound()) {
+                (_, None) => None,
+                (Some(m), Some(bound)) if m < bound => None,
+                _ => self.kernel.timers.peek().map(|(t, s, _)| (t, s)),
+            };
             let next = match (next_msg, next_timer) {
                 (None, None) => return Ok(RunEnd::Idle),
                 (Some(m), None) => m,
@@ -560,8 +612,8 @@ impl<M: Message> Simulation<M> {
                 });
             }
             if Some(next) == next_msg {
-                let p = self.kernel.queue.pop().expect("peeked");
-                self.dispatch_message(p);
+                let (time, _, d) = self.kernel.queue.pop().expect("peeked");
+                self.dispatch_message(time, d);
             } else {
                 let (time, _, slot) = self.kernel.timers.pop().expect("peeked");
                 self.dispatch_timer(time, slot);
@@ -599,12 +651,12 @@ impl<M: Message> Simulation<M> {
     }
 
     #[inline]
-    fn dispatch_message(&mut self, p: Pending<M>) {
-        self.kernel.now = p.time;
+    fn dispatch_message(&mut self, time: SimTime, p: Delivery<M>) {
+        self.kernel.now = time;
         self.kernel.event_index = self.tracer.events;
         self.tracer.record(TraceEvent {
             index: self.tracer.events,
-            time: p.time,
+            time,
             actor: p.to,
             dispatch: Dispatch::Message { from: p.from },
             kind: p.msg.kind(),

@@ -8,8 +8,8 @@
 //!   fingerprint depends on the seed.
 
 use crate::{
-    Actor, ActorId, Ctx, Limits, RngStream, RunTrace, SimDuration, SimTime, Simulation, TimerId, TimerQueueKind,
-    TraceSink,
+    Actor, ActorId, Ctx, EventQueueKind, Limits, RngStream, RunTrace, SimDuration, SimTime, Simulation, TimerId,
+    TimerQueueKind, TraceSink,
 };
 
 /// What a workload run reports.
@@ -41,7 +41,12 @@ impl Actor<u64> for Pinger {
 
 /// Two actors exchange one message `events` times.
 pub fn ping_pong(events: u64) -> WorkloadResult {
-    let mut sim: Simulation<u64> = Simulation::new(1);
+    ping_pong_with(events, EventQueueKind::default())
+}
+
+/// As [`ping_pong`], on the given event queue.
+pub fn ping_pong_with(events: u64, queue: EventQueueKind) -> WorkloadResult {
+    let mut sim: Simulation<u64> = Simulation::with_queues(1, TimerQueueKind::default(), queue);
     sim.set_limits(Limits {
         max_time: None,
         max_events: None,
@@ -102,8 +107,9 @@ fn churn_sim(
     in_flight: usize,
     seed: Option<u64>,
     kind: TimerQueueKind,
+    queue: EventQueueKind,
 ) -> (Simulation<u64>, Vec<ActorId>) {
-    let mut sim: Simulation<u64> = Simulation::with_timer_queue(seed.unwrap_or(0), kind);
+    let mut sim: Simulation<u64> = Simulation::with_queues(seed.unwrap_or(0), kind, queue);
     let ids: Vec<ActorId> = (0..actors)
         .map(|i| {
             let next = ActorId(((i + 1) % actors) as u32);
@@ -136,12 +142,23 @@ fn churn_sim(
 /// `in_flight` messages circulate among `actors` actors for `events` events; every message
 /// resets its receiver's timer.
 pub fn timer_churn(actors: usize, in_flight: usize, events: u64, kind: TimerQueueKind) -> WorkloadResult {
-    run_churn(actors, in_flight, events, None, kind, None)
+    timer_churn_with(actors, in_flight, events, kind, EventQueueKind::default())
+}
+
+/// As [`timer_churn`], on the given timer and event queues.
+pub fn timer_churn_with(
+    actors: usize,
+    in_flight: usize,
+    events: u64,
+    kind: TimerQueueKind,
+    queue: EventQueueKind,
+) -> WorkloadResult {
+    run_churn(actors, in_flight, events, None, (kind, queue), None)
 }
 
 /// As [`timer_churn`], with message delays drawn from each actor's named stream of `seed`.
 pub fn jittered(seed: u64, events: u64, sink: Option<Box<dyn TraceSink>>) -> WorkloadResult {
-    run_churn(8, 4, events, Some(seed), TimerQueueKind::default(), sink)
+    run_churn(8, 4, events, Some(seed), Default::default(), sink)
 }
 
 fn run_churn(
@@ -149,10 +166,10 @@ fn run_churn(
     in_flight: usize,
     events: u64,
     seed: Option<u64>,
-    kind: TimerQueueKind,
+    (kind, queue): (TimerQueueKind, EventQueueKind),
     sink: Option<Box<dyn TraceSink>>,
 ) -> WorkloadResult {
-    let (mut sim, ids) = churn_sim(actors, in_flight, seed, kind);
+    let (mut sim, ids) = churn_sim(actors, in_flight, seed, kind, queue);
     sim.set_trace_sink(sink);
     sim.set_limits(Limits {
         max_time: None,

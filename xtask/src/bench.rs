@@ -5,8 +5,8 @@
 
 use anyhow::Result;
 use serde_json::json;
-use sim_core::TimerQueueKind;
-use sim_core::workloads::{ping_pong, timer_churn};
+use sim_core::workloads::{ping_pong, ping_pong_with, timer_churn, timer_churn_with};
+use sim_core::{EventQueueKind, TimerQueueKind};
 use std::time::Instant;
 
 /// Options of `cargo xtask bench`.
@@ -104,6 +104,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             kernel.push(json!({ "name": name, "best_events_per_s": best, "median_events_per_s": median }));
         };
         row("ping_pong (queue of 1)".into(), best, median);
+        // The event queue the default one replaced, for comparison (sim_core::events).
+        let (best, median) = best_rate(args.reps, || ping_pong_with(5_000_000, EventQueueKind::Heap).events);
+        row("ping_pong, Heap event queue".into(), best, median);
         for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
             for kind in TimerQueueKind::ALL {
                 let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
@@ -113,6 +116,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     median,
                 );
             }
+            let (best, median) = best_rate(args.reps, || {
+                timer_churn_with(actors, in_flight, 1_000_000, TimerQueueKind::Lazy, EventQueueKind::Heap).events
+            });
+            row(
+                format!("timer_churn Lazy, Heap event queue, actors={actors} in_flight={in_flight}"),
+                best,
+                median,
+            );
         }
     }
     let transfer = if part("transfer") {

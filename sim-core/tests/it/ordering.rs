@@ -2,7 +2,8 @@
 
 use proptest::prelude::*;
 use sim_core::{
-    Actor, ActorId, Ctx, Limits, RunEnd, SimDuration, SimError, SimTime, Simulation, TimerId, TimerQueueKind,
+    Actor, ActorId, Ctx, EventQueueKind, Limits, RunEnd, SimDuration, SimError, SimTime, Simulation, TimerId,
+    TimerQueueKind,
 };
 
 /// Records (time, label) of everything it receives.
@@ -61,9 +62,10 @@ impl Actor<u64> for Scripted {
 proptest! {
     /// Messages and timers interleave exactly as a sort by (time, insertion index) says.
     #[test]
-    fn dispatch_order_matches_reference(script in proptest::collection::vec((any::<bool>(), 0u64..20), 0..200),
-                                        kind in proptest::sample::select(TimerQueueKind::ALL.to_vec())) {
-        let mut sim: Simulation<u64> = Simulation::with_timer_queue(0, kind);
+    fn dispatch_order_matches_reference(script in proptest::collection::vec((any::<bool>(), 0u64..20), 0..400),
+                                        kind in proptest::sample::select(TimerQueueKind::ALL.to_vec()),
+                                        queue in proptest::sample::select(EventQueueKind::ALL.to_vec())) {
+        let mut sim: Simulation<u64> = Simulation::with_queues(0, kind, queue);
         let a = sim.add_actor("s", Box::new(Scripted { script: script.clone(), seen: vec![] }));
         sim.run().unwrap();
         let mut want: Vec<(u64, usize)> = script.iter().enumerate().map(|(i, &(_, t))| (t, i)).collect();
