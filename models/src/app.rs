@@ -396,7 +396,8 @@ impl Sink {
         self.received
     }
 
-    /// When the last expected byte arrived.
+    /// When the application had the last expected byte: its arrival, or for a limited reader
+    /// its read.
     pub fn completed_at(&self) -> Option<SimTime> {
         self.completed_at
     }
@@ -443,6 +444,9 @@ impl Sink {
         if n > 0 {
             r.read += n;
             r.backlog -= n;
+            if r.read == self.expected && self.completed_at.is_none() {
+                self.completed_at = Some(now);
+            }
             self.recorder.reads.push(ReadRecord {
                 time: now,
                 conn: self.conn,
@@ -513,7 +517,9 @@ impl Actor<Msg> for Sink {
                     conn: self.conn,
                     bytes: self.received,
                 });
-                if self.received == self.expected && self.completed_at.is_none() {
+                // A sink that reads at once has the bytes now; a limited reader when it reads
+                // them (`read_tick`).
+                if self.received == self.expected && self.completed_at.is_none() && self.reader.is_none() {
                     self.completed_at = Some(now);
                 }
                 if let Some(r) = self.reader.as_mut() {

@@ -58,3 +58,37 @@ fn limited_sink_reads_at_its_rate_within_1_percent_over_any_second() {
         "delivered by {done}, {least} s at the earliest"
     );
 }
+
+/// The transfer completes when the application has read its last byte, not when that byte
+/// reached the receive buffer: a reader of `RATE` bytes/s needs `TOTAL / RATE` seconds from its
+/// first read, and completion is its last read. (Found by the red team: completion was the
+/// arrival, a receive buffer's worth of reading early.)
+#[test]
+fn a_limited_reader_completes_when_it_reads_the_last_byte() {
+    let out = slow_reader().run();
+    assert!(out.integrity_ok(), "{:?} {:?}", out.end, out.conns);
+    let first = out.log.reads.first().expect("reads").time;
+    let last = out.log.reads.last().unwrap();
+    assert_eq!(last.bytes, TOTAL);
+    let done = out.conns[0].completed_at.unwrap();
+    assert_eq!(done, last.time, "completion is the last read");
+    let least = TOTAL as f64 / RATE as f64 - 0.1;
+    assert!(
+        done.saturating_since(first).as_secs_f64() >= least,
+        "read everything {} s after the first read; {least} s at the earliest",
+        done.saturating_since(first).as_secs_f64()
+    );
+}
+
+/// A run stopped by its time limit after every byte was verified kept its integrity; it did
+/// not complete (the reader was still reading), and its outcome says why it stopped.
+#[test]
+fn a_time_limit_after_the_last_byte_arrived_is_not_an_integrity_failure() {
+    let mut t = slow_reader();
+    t.limits.max_time = Some(SimTime::ZERO + SimDuration::from_millis(7_500));
+    let out = t.run();
+    assert!(out.end.is_err(), "stopped by the time limit: {:?}", out.end);
+    assert_eq!(out.conns[0].delivered, TOTAL, "every byte arrived and was verified");
+    assert!(out.integrity_ok());
+    assert_eq!(out.conns[0].completed_at, None, "not everything was read");
+}
