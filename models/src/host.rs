@@ -83,6 +83,10 @@ struct HostConn {
     upload_requested: bool,
     /// An offload asked for during the handshake (rule 1: deferred until it completes).
     offload_when_open: bool,
+    /// A scenario close (`Some(abortive)`) of the passive side asked for before its peer's SYN
+    /// arrived: deferred until the connection is established (closing then would close the
+    /// listening socket, and the peer's SYN would be answered by a reset).
+    close_when_open: Option<bool>,
     /// An offload asked for while an upload was in flight (deferred until it completes).
     offload_after_upload: bool,
     /// When the connection opens (its SYN leaves, if it is the active side).
@@ -161,6 +165,7 @@ impl HostStack {
                 close_requested: None,
                 upload_requested: false,
                 offload_when_open: false,
+                close_when_open: None,
                 push_pending: false,
                 offload_after_upload: false,
                 open_at,
@@ -251,7 +256,11 @@ impl HostStack {
         c.slot.settle(ctx, conn, samples);
         let open = c.slot.tcp.as_ref().is_some_and(|t| t.state().is_synchronized());
         let deferred = c.offload_when_open && open;
+        let close = if open { c.close_when_open.take() } else { None };
         self.fire_conditions(ctx, conn);
+        if let Some(abortive) = close {
+            self.close(ctx, conn, abortive, false);
+        }
         if deferred {
             if let Some(c) = self.conns.get_mut(&conn) {
                 c.offload_when_open = false;
@@ -411,6 +420,12 @@ impl HostStack {
         match c.mode {
             Mode::Host => {
                 let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
+                if scenario && tcp.state() == TcpState::Listen {
+                    c.close_when_open = Some(abortive || c.close_when_open == Some(true));
+                    let action = if abortive { "abort" } else { "close" };
+                    self.deferred(now, conn, action, "the connection is established");
+                    return;
+                }
                 if abortive {
                     tcp.abort(&mut self.out);
                 } else {

@@ -521,3 +521,26 @@ fn rule_43_remote_fin_while_the_target_keeps_sending() {
     assert_eq!(fin.provenance.sender, Sender::OffloadTarget);
     assert_eq!(fin.header.seq.add(fin.header.len), seq_at(&out, 1_000_000));
 }
+
+/// A peer close asked for before the client's SYN reached the listening side waits for the
+/// connection (closing then would close the listening socket, RFC 9293 §3.10.4 "LISTEN STATE:
+/// Any outstanding RECEIVEs are returned ... delete TCB", and the SYN would be reset): it is
+/// recorded as deferred, the transfer completes, and the peer's FIN follows the handshake.
+/// (Found by the red team: 0 bytes moved and the action said "applied".)
+#[test]
+fn a_peer_close_before_the_syn_arrives_waits_for_the_connection() {
+    use models::record::OffloadEventKind;
+    let out = at(obed(200_000), When::At(ms(1)), Step::PeerClose(C)).run();
+    assert_complete(&out);
+    assert!(
+        out.log.offload.iter().any(|o| matches!(
+            &o.kind,
+            OffloadEventKind::ActionDeferred { action, until } if action == "close" && until == "the connection is established"
+        )),
+        "{:?}",
+        out.log.offload
+    );
+    let peer_fin = arrivals(&out, REV).into_iter().find(|w| w.header.flags.fin);
+    assert!(peer_fin.is_some(), "the peer closed its side once connected");
+    assert!(out.log.wire.iter().all(|w| !w.header.flags.rst), "no reset");
+}
