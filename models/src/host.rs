@@ -420,6 +420,23 @@ impl HostStack {
         match c.mode {
             Mode::Host => {
                 let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
+                let closing = matches!(
+                    tcp.state(),
+                    TcpState::FinWait1
+                        | TcpState::FinWait2
+                        | TcpState::Closing
+                        | TcpState::LastAck
+                        | TcpState::TimeWait
+                );
+                if scenario && !abortive && closing {
+                    self.skipped(
+                        now,
+                        conn,
+                        "close",
+                        "the connection is already closing (its FIN is queued or sent)",
+                    );
+                    return;
+                }
                 if scenario && tcp.state() == TcpState::Listen {
                     c.close_when_open = Some(abortive || c.close_when_open == Some(true));
                     let action = if abortive { "abort" } else { "close" };

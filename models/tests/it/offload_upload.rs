@@ -544,3 +544,22 @@ fn a_peer_close_before_the_syn_arrives_waits_for_the_connection() {
     assert!(peer_fin.is_some(), "the peer closed its side once connected");
     assert!(out.log.wire.iter().all(|w| !w.header.flags.rst), "no reset");
 }
+
+/// A second close of a connection already closing has no effect and says so (nothing silent;
+/// found by the red team: both were reported applied).
+#[test]
+fn a_second_close_is_reported_as_skipped() {
+    use models::record::OffloadEventKind;
+    let mut t = obed(200_000);
+    t.conns[0].bulk.close_when_done = false;
+    let t = at(t, When::At(ms(100)), Step::Close(C));
+    let out = at(t, When::At(ms(150)), Step::Close(C)).run();
+    let skipped: Vec<_> = out
+        .log
+        .offload
+        .iter()
+        .filter(|o| matches!(&o.kind, OffloadEventKind::ActionSkipped { action, .. } if action == "close"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{:?}", out.log.offload);
+    assert_eq!(skipped[0].time, ms(150));
+}
