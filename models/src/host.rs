@@ -249,6 +249,17 @@ impl HostStack {
         out.clear();
         self.out = out;
         if applied.gave_up || applied.reset {
+            let tcp = c.slot.tcp.as_ref();
+            let seqs = tcp.map(|t| (t.snd_una(), t.snd_nxt(), t.snd_max()));
+            let reason = if applied.gave_up {
+                format!(
+                    "gave up after {} retransmissions of one segment (RFC 1122 §4.2.3.5 R2) and sent a reset",
+                    c.cfg.max_retransmissions
+                )
+            } else {
+                "a reset (RST) arrived".to_string()
+            };
+            self.record_offload(ctx.now(), conn, OffloadEventKind::Ended { reason }, seqs);
             self.enter_closed(ctx, conn);
             return;
         }

@@ -181,6 +181,12 @@ pub enum OffloadEventKind {
     UploadCompleted,
     /// The connection was aborted by an RST (rule 40).
     Aborted,
+    /// The host stack ended the connection before it closed normally: its engine gave up
+    /// (the retransmission limit, RFC 1122 §4.2.3.5 R2) and sent a reset, or a reset arrived.
+    Ended {
+        /// Why.
+        reason: String,
+    },
     /// A scenario action on the connection waits for the connection's current transition
     /// (nothing is silent: it takes effect later).
     ActionDeferred {

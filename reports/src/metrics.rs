@@ -689,6 +689,7 @@ fn kind_name(k: &OffloadEventKind) -> (&'static str, Option<String>) {
         OffloadEventKind::UploadInitiated { reason } => ("upload_initiated", Some(reason.clone())),
         OffloadEventKind::UploadCompleted => ("upload_completed", None),
         OffloadEventKind::Aborted => ("aborted", None),
+        OffloadEventKind::Ended { reason } => ("ended", Some(reason.clone())),
         OffloadEventKind::ActionDeferred { action, until } => {
             ("action_deferred", Some(format!("{action} until {until}")))
         }

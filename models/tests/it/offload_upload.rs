@@ -563,3 +563,22 @@ fn a_second_close_is_reported_as_skipped() {
     assert_eq!(skipped.len(), 1, "{:?}", out.log.offload);
     assert_eq!(skipped[0].time, ms(150));
 }
+
+/// A host stack that gives up (RFC 1122 §4.2.3.5 R2: "the connection MUST be closed" after R2
+/// retransmissions) records why, with the send state at that moment: the lifecycle log has an
+/// `Ended` event instead of an unexplained reset (found by the red team).
+#[test]
+fn a_host_that_gives_up_records_why() {
+    let mut t = obed(1_000_000);
+    t.conns[0].tcp.max_retransmissions = 2;
+    let out = black_hole(t, Direction::Forward, ms(300), ms(60_000)).run();
+    assert!(!out.integrity_ok());
+    let ended = events(&out, |k| matches!(k, OffloadEventKind::Ended { .. }));
+    assert_eq!(ended.len(), 1, "{:?}", out.log.offload);
+    let OffloadEventKind::Ended { reason } = &ended[0].kind else {
+        unreachable!()
+    };
+    assert!(reason.contains("gave up after 2 retransmissions"), "{reason}");
+    assert!(ended[0].snd_una < ended[0].snd_max, "data was outstanding");
+    assert!(out.log.wire.iter().any(|w| w.header.flags.rst), "the reset went out");
+}

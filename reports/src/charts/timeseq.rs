@@ -224,6 +224,7 @@ pub(crate) fn event_lines(offload: &[OffloadRecord], conn: u32) -> Vec<(f64, Str
                 K::UploadInitiated { .. } => "upload requested",
                 K::UploadCompleted => "upload",
                 K::Aborted => "abort",
+                K::Ended { .. } => "ended",
                 K::OffloadInitiated | K::ActionDeferred { .. } | K::ActionSkipped { .. } => return None,
             };
             Some((o.time.as_secs_f64(), l.to_string()))
