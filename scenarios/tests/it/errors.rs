@@ -2,7 +2,7 @@
 //! semantic errors, the field path.
 
 /// A small valid scenario; tests break one thing at a time by text replacement.
-const BASE: &str = r#"// base
+pub(crate) const BASE: &str = r#"// base
 (
     name: "base",
     description: "A valid base scenario.",
