@@ -1,7 +1,7 @@
 //! Bad inputs found by the red team (/work/redteam): each test names the behaviour and
 //! gives the exact message, with file:line:col, what is wrong and what is allowed.
 
-use crate::errors::{BASE, sweep_error};
+use crate::errors::{BASE, error_with, sweep_error};
 
 // ---- Two sweep axes on one field. ----
 
@@ -56,4 +56,55 @@ fn axes_on_sibling_fields_are_accepted() {
     );
     let s = scenarios::parse(&text, "ok.ron").unwrap();
     assert_eq!(scenarios::expand(&s).unwrap().len(), 4);
+}
+
+// ---- Names whose file names collide. ----
+
+/// `cé` and `cü` both became `c_-sender.pcapng` and `timeseq-c_.svg`: the second connection's
+/// files overwrote the first's (red team `collide.ron`).
+#[test]
+fn connection_names_with_one_file_name_are_rejected() {
+    assert_eq!(
+        error_with(
+            "(name: \"c1\", client: \"host\", server: \"peer\")]",
+            "(name: \"c1\", client: \"host\", server: \"peer\"), (name: \"cé\", client: \"host\", server: \"peer\"), \
+             (name: \"cü\", client: \"host\", server: \"peer\")]"
+        ),
+        "bad.ron:16:118: connections[2].name: connection names `cé` (connections[1]) and `cü` both become the file \
+         name `c_`, so their report files would overwrite each other; file names keep ASCII letters, digits, `-`, \
+         `_` and `.` and turn every other character into `_`: make the names differ in those"
+    );
+}
+
+/// The same for hosts, links and applications, whose names also name report files.
+#[test]
+fn host_link_and_application_names_with_one_file_name_are_rejected() {
+    let e = error_with(
+        "(name: \"peer\"),",
+        "(name: \"peer\"), (name: \"pe er\"), (name: \"pe/er\"),",
+    );
+    assert!(
+        e.contains("hosts[3].name: host names `pe er` (hosts[2]) and `pe/er` both become the file name `pe_er`"),
+        "{e}"
+    );
+    let e = error_with(
+        "applications: [(name: \"bulk\", conn: \"c1\", bytes: \"1 MiB\")]",
+        "applications: [(name: \"bulk\", conn: \"c1\", bytes: \"1 MiB\"), (name: \"bulk?\", conn: \"c1\", bytes: \"1 MiB\"), \
+         (name: \"bulk*\", conn: \"c1\", bytes: \"1 MiB\")]",
+    );
+    assert!(
+        e.contains("applications[2].name: application names `bulk?` (applications[1]) and `bulk*` both become"),
+        "{e}"
+    );
+    let e = error_with(
+        "reverse: (rate: \"10 Mbit/s\", delay: \"20 ms\"),\n    )],",
+        "reverse: (rate: \"10 Mbit/s\", delay: \"20 ms\"),\n    ), (name: \"l:0\", a: \"host\", b: \"peer\", \
+         forward: (rate: \"1 Mbit/s\", delay: \"1 ms\"), reverse: (rate: \"1 Mbit/s\", delay: \"1 ms\")), \
+         (name: \"l;0\", a: \"host\", b: \"peer\", forward: (rate: \"1 Mbit/s\", delay: \"1 ms\"), \
+         reverse: (rate: \"1 Mbit/s\", delay: \"1 ms\"))],",
+    );
+    assert!(
+        e.contains("links[2].name: link names `l:0` (links[1]) and `l;0` both become the file name `l_0`"),
+        "{e}"
+    );
 }
