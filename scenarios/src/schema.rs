@@ -651,7 +651,9 @@ pub enum ReadRate {
     Limited(Rate),
 }
 
-/// One scripted action: when `when` first holds, wait `delay`, then do `action`.
+/// One scripted action: when `when` first holds, wait `delay`, then do `action`. Actions due
+/// at the same instant run in their order in the timeline (`Offload` then `Upload`, both
+/// `At("100 ms")`, offloads first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineEntry {

@@ -938,7 +938,7 @@ impl<'a> Validator<'a> {
                         self.err(
                             format!("{af}.Upload"),
                             format!(
-                                "uploads `{c}` before any Offload(\"{c}\") (entries with At triggers are ordered by time, others by their order in the timeline)"
+                                "uploads `{c}` before any Offload(\"{c}\") (entries with At triggers run in time order, equal times and other triggers in their order in the timeline)"
                             ),
                         );
                     }
@@ -994,7 +994,11 @@ impl<'a> Validator<'a> {
         tl.iter().enumerate().any(|(i, e)| {
             matches!(&e.action, Action::Offload(c) if c == conn)
                 && match (at(i), at(j)) {
-                    (Some(ti), Some(tj)) => ti < tj,
+                    // Equal times run in timeline order: the world schedules `At` entries in
+                    // list order and the kernel dispatches equal-time events by insertion
+                    // sequence (sim-core's (time, seq) key), so an Offload listed first at the
+                    // same instant runs first (red team, off_up_same.ron).
+                    (Some(ti), Some(tj)) => ti < tj || (ti == tj && i < j),
                     _ => i < j,
                 }
         })

@@ -108,3 +108,42 @@ fn host_link_and_application_names_with_one_file_name_are_rejected() {
         "{e}"
     );
 }
+
+// ---- An Offload and an Upload at one time. ----
+
+/// `Offload` then `Upload` of `c1`, both `At("2 s")`: the kernel runs equal-time events in
+/// the order they were scheduled (sim-core: key (time, insertion seq)), and the world
+/// schedules `At` entries in timeline order, so the offload runs first. The check said
+/// "uploads `c1` before any Offload" (red team `off_up_same.ron`, `latency0.ron`).
+#[test]
+fn offload_and_upload_at_one_time_run_in_file_order() {
+    scenarios::parse(
+        &BASE.replace("At(\"1 s\"), action: Offload", "At(\"2 s\"), action: Offload"),
+        "ok.ron",
+    )
+    .unwrap();
+    // `At("1 s")` with a 1 s delay is the same instant.
+    scenarios::parse(
+        &BASE
+            .replace(
+                "(when: At(\"2 s\"), action: Upload(\"c1\"))",
+                "(when: At(\"1 s\"), delay: \"1 s\", action: Upload(\"c1\"))",
+            )
+            .replace("At(\"1 s\"), action: Offload", "At(\"2 s\"), action: Offload"),
+        "ok.ron",
+    )
+    .unwrap();
+}
+
+/// Listed the other way round at one time, the upload runs first: still rejected.
+#[test]
+fn upload_listed_before_an_offload_at_the_same_time_is_rejected() {
+    assert_eq!(
+        error_with(
+            "(when: At(\"1 s\"), action: Offload(\"c1\")),\n        (when: At(\"2 s\"), action: Upload(\"c1\")),",
+            "(when: At(\"2 s\"), action: Upload(\"c1\")),\n        (when: At(\"2 s\"), action: Offload(\"c1\")),"
+        ),
+        "bad.ron:19:35: timeline[0].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers \
+         run in time order, equal times and other triggers in their order in the timeline)"
+    );
+}
