@@ -38,7 +38,7 @@
 //! - Variants such as "offloaded vs not" are an axis on a timeline entry's trigger with
 //!   `Never` as one value, or an axis replacing the whole `timeline`.
 
-use crate::load::{ScenarioError, ValidationError, ron_options};
+use crate::load::{ScenarioError, ValidationError, number_hint, ron_options};
 use crate::schema::Scenario;
 use crate::tree::{self, Seg};
 use crate::validate::validate_base;
@@ -214,7 +214,7 @@ pub(crate) fn set_path(base: &Scenario, segs: &[Seg], value: &str) -> Result<Sce
     let spliced = format!("{}{}{}", &text[..node.start], value, &text[node.end..]);
     let mut out: Scenario = ron_options()
         .from_str(&spliced)
-        .map_err(|e| SetError::Type(e.code.to_string()))?;
+        .map_err(|e| SetError::Type(number_hint(&spliced, &e).map_or_else(|| e.code.to_string(), |h| h.1)))?;
     out.sweep = None;
     Ok(out)
 }

@@ -147,3 +147,98 @@ fn upload_listed_before_an_offload_at_the_same_time_is_rejected() {
          run in time order, equal times and other triggers in their order in the timeline)"
     );
 }
+
+// ---- Numbers that do not fit an integer field say the field's range. ----
+
+const U64_MAX: &str = "18446744073709551615";
+
+/// ron says only "Integer is out of bounds"; the message names the number and the range of
+/// the field's type, found by trying each integer width at that place.
+#[test]
+fn an_integer_out_of_range_names_the_fields_range() {
+    assert_eq!(
+        error_with("seed: 7", "seed: -1"),
+        "bad.ron:5:11: `-1` is out of range: expected an integer in 0..=18446744073709551615"
+    );
+    assert_eq!(
+        error_with("seed: 7", "seed: 18446744073709551616"),
+        "bad.ron:5:11: `18446744073709551616` is out of range: expected an integer in 0..=18446744073709551615"
+    );
+    let conn = "(name: \"c1\", client: \"host\", server: \"peer\")";
+    let with = |extra: &str| format!("(name: \"c1\", client: \"host\", server: \"peer\", {extra})");
+    assert_eq!(
+        error_with(conn, &with("isn: 4294967296")),
+        "bad.ron:16:69: `4294967296` is out of range: expected an integer in 0..=4294967295"
+    );
+    for field in ["initial_window", "dupack_threshold"] {
+        let e = error_with(conn, &with(&format!("{field}: {U64_MAX}")));
+        assert!(
+            e.ends_with(&format!(
+                "`{U64_MAX}` is out of range: expected an integer in 0..=4294967295"
+            )),
+            "{e}"
+        );
+    }
+    let e = error_with(
+        conn,
+        &with(&format!("delayed_ack: On(timeout: \"40 ms\", every: {U64_MAX})")),
+    );
+    assert!(e.ends_with("expected an integer in 0..=4294967295"), "{e}");
+    for field in ["max_connections", "max_retransmissions"] {
+        let e = error_with(
+            "offload_target: (name: \"nic\")",
+            &format!("offload_target: (name: \"nic\", {field}: {U64_MAX})"),
+        );
+        assert!(e.ends_with("expected an integer in 0..=4294967295"), "{field}: {e}");
+    }
+    assert_eq!(
+        error_with(
+            "reverse: (rate: \"10 Mbit/s\", delay: \"20 ms\")",
+            &format!("reverse: (rate: \"10 Mbit/s\", delay: \"20 ms\", queue: Packets({U64_MAX}))")
+        ),
+        format!("bad.ron:14:69: `{U64_MAX}` is out of range: expected an integer in 0..=4294967295")
+    );
+}
+
+/// `1460.5` or `1e3` for an integer field: ron said "Expected comma" or "Invalid digit".
+#[test]
+fn a_fraction_or_exponent_for_an_integer_field_says_integer_expected() {
+    let conn = "(name: \"c1\", client: \"host\", server: \"peer\")";
+    let with = |extra: &str| format!("(name: \"c1\", client: \"host\", server: \"peer\", {extra})");
+    assert_eq!(
+        error_with(conn, &with("mss: 1460.5")),
+        "bad.ron:16:69: `1460.5` is not an integer: expected an integer in 0..=4294967295"
+    );
+    assert_eq!(
+        error_with(conn, &with("mss: 1e3")),
+        "bad.ron:16:69: `1e3` is not an integer: expected an integer in 0..=4294967295"
+    );
+    // A sweep value (red team `ax_float_int.ron`).
+    assert_eq!(
+        sweep_error("(axes: [(name: \"m\", path: \"connections[0].mss\", values: [1460.5, 1000])])"),
+        "bad.ron:22:69: sweep.axes[0].values[0]: `1460.5` does not fit `connections[0].mss`: `1460.5` is not an \
+         integer: expected an integer in 0..=4294967295"
+    );
+}
+
+/// A float field keeps taking exponents and integers.
+#[test]
+fn float_fields_still_take_integers_and_exponents() {
+    scenarios::parse(&BASE.replace("Bernoulli(p: 0.01)", "Bernoulli(p: 1e-2)"), "ok.ron").unwrap();
+    let e = error_with("Bernoulli(p: 0.01)", "Bernoulli(p: 2)");
+    assert!(e.ends_with("must be a probability in [0, 1], got 2"), "{e}");
+}
+
+/// A UTF-8 byte order mark (some Windows editors write one) failed at 1:1 with "Expected
+/// opening `(`"; it is skipped, and positions stay those the editor shows.
+#[test]
+fn a_byte_order_mark_is_skipped_and_positions_stay_right() {
+    scenarios::parse(&format!("\u{feff}{BASE}"), "bom.ron").unwrap();
+    let bad = format!("\u{feff}{}", BASE.replace("// base\n", "(name: 1"));
+    let e = scenarios::parse(&bad, "bom.ron").unwrap_err().to_string();
+    assert_eq!(e, "bom.ron:1:7: Expected string");
+    let without = scenarios::parse(&bad['\u{feff}'.len_utf8()..], "bom.ron")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, without);
+}
