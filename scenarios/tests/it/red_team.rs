@@ -242,3 +242,21 @@ fn a_byte_order_mark_is_skipped_and_positions_stay_right() {
         .to_string();
     assert_eq!(e, without);
 }
+
+/// `"1e30 Gbit/s"` said `unknown unit "e30 Gbit/s"` (red team `rate_huge.ron`).
+#[test]
+fn an_exponent_in_a_unit_string_says_exponents_are_not_accepted() {
+    assert_eq!(
+        error_with(
+            "rate: \"10 Mbit/s\", delay: \"20 ms\", impairments",
+            "rate: \"1e30 Gbit/s\", delay: \"20 ms\", impairments"
+        ),
+        "bad.ron:13:26: invalid rate \"1e30 Gbit/s\": exponents are not accepted (`1e30`): write the number in plain \
+         decimal before the unit, e.g. \"10 Mbit/s\", \"1 Gbit/s\", \"500 kbit/s\", \"125 kB/s\""
+    );
+    assert_eq!(
+        error_with("delay: \"20 ms\", impairments", "delay: \"2.5E-3 s\", impairments"),
+        "bad.ron:13:46: invalid duration \"2.5E-3 s\": exponents are not accepted (`2.5E-3`): write the number in \
+         plain decimal before the unit, e.g. \"20 ms\", \"1.5 s\", \"250 us\", \"100 ns\""
+    );
+}
