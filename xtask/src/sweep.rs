@@ -125,10 +125,24 @@ pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>, sets: &[SetArg]) -> Re
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let scenario = scenarios::parse(&text, file.display().to_string())?;
     let mut scenario = crate::overrides::apply_sets(file, scenario, sets)?;
+    // The file itself validated, so what fails now is due to the `--set`s: each error names
+    // the file and the `--set` on its field (or all of them), like the other `--set` errors.
     scenarios::validate(&scenario).map_err(|errors| {
         anyhow::anyhow!(
             "{}",
-            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+            errors
+                .iter()
+                .map(|e| if sets.is_empty() {
+                    format!("{}: {e}", file.display())
+                } else {
+                    format!(
+                        "{}: {}: {e}",
+                        file.display(),
+                        crate::overrides::sets_behind(&e.field, sets)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })?;
     if let Some(SeedsArg(s)) = seeds {

@@ -145,6 +145,38 @@ fn set_errors_name_the_path_and_what_is_allowed() {
     assert!(invalid.contains("impairments[0]"), "{invalid}");
 }
 
+/// A `--set` value of the right type that validation rejects said only
+/// "connections[0].mss: must be in 64..=65495 bytes, got 1", without the file or the `--set`
+/// that caused it (red team); it names both, like the other `--set` errors.
+#[test]
+fn a_set_value_that_validation_rejects_names_the_file_and_the_set() {
+    let e = fails(&["check", ONE_RUN, "--set", "connections[0].mss=1"], 1);
+    assert!(
+        e.contains(&format!(
+            "{ONE_RUN}: --set connections[0].mss=1: connections[0].mss: must be in 64..=65495 bytes, got 1"
+        )),
+        "{e}"
+    );
+    // An error elsewhere that the `--set`s caused together names them all.
+    let e = fails(
+        &[
+            "check",
+            ONE_RUN,
+            "--set",
+            "connections[0].initial_rto=\"2 s\"",
+            "--set",
+            "connections[0].max_rto=\"1 s\"",
+        ],
+        1,
+    );
+    assert!(
+        e.contains(&format!(
+            "{ONE_RUN}: --set connections[0].initial_rto=\"2 s\": connections[0].initial_rto: 2 s is above max_rto 1 s"
+        )),
+        "{e}"
+    );
+}
+
 #[test]
 fn sweep_with_set_and_only_runs_the_subset_with_the_change_and_records_both() {
     let tmp = tempfile::tempdir().unwrap();
