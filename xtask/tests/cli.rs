@@ -307,6 +307,36 @@ fn json_outputs_parse_for_scripts() {
     }
 }
 
+/// `compare` given a run folder said "read DIR/aggregate.json: No such file or directory
+/// (os error 2): No such file or directory (os error 2)" (red team): it says once which
+/// folder is not a sweep folder, why, and what compare takes.
+#[test]
+fn compare_given_a_run_folder_says_it_takes_sweep_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    run_json(&run, &[]);
+    let r = run.to_str().unwrap();
+    let e = fails(&["compare", r, r, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert_eq!(
+        e,
+        format!(
+            "error: compare: A `{r}` is a run folder (summary.json, no aggregate.json): compare takes two sweep \
+             folders written by `sweep` (each holds aggregate.json); to compare single runs, run `sweep` on each \
+             scenario (a scenario without a sweep section is a sweep of one run) and compare those folders\n"
+        )
+    );
+    let missing = tmp.path().join("nothing");
+    let m = missing.to_str().unwrap();
+    let e = fails(&["compare", r, m, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert!(e.contains(&format!("compare: A `{r}` is a run folder")), "{e}");
+    assert_eq!(e.matches("os error").count(), 0, "{e}");
+    let e = fails(&["compare", m, m, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert!(
+        e.starts_with(&format!("error: compare: A `{m}` does not exist: compare takes")),
+        "{e}"
+    );
+}
+
 #[test]
 fn seeds_ranges_are_half_open_or_inclusive_with_equals() {
     let seeds = |arg: &str| -> Vec<u64> {
