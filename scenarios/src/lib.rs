@@ -87,4 +87,4 @@ pub use build::{BuildError, build};
 pub use load::{Location, ScenarioError, ValidationError, load, parse};
 pub use schema::Scenario;
 pub use sweep::{RunSpec, Sweep, expand, run_table, set_field};
-pub use validate::{PROBABILITY_FIELDS, validate};
+pub use validate::{PROBABILITY_FIELDS, file_stem, validate};

@@ -109,14 +109,23 @@ pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
     parse(&text, path)
 }
 
-/// Parses and validates scenario `text`; `path_for_messages` prefixes every error.
+/// Parses and validates scenario `text`; `path_for_messages` prefixes every error. A UTF-8
+/// byte order mark at the start is skipped (editors do not show it, so line and column
+/// numbers stay those the user sees).
 pub fn parse(text: &str, path_for_messages: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let path = path_for_messages.as_ref().display().to_string();
-    let scenario: Scenario = ron_options().from_str(text).map_err(|e| ScenarioError::Parse {
-        path: path.clone(),
-        line: e.span.start.line,
-        col: e.span.start.col,
-        message: e.code.to_string(),
+    let scenario: Scenario = ron_options().from_str(text).map_err(|e| {
+        let ((line, col), message) = match number_hint(text, &e) {
+            Some((start, hint)) => (tree::line_col(text, start), hint),
+            None => ((e.span.start.line, e.span.start.col), e.code.to_string()),
+        };
+        ScenarioError::Parse {
+            path: path.clone(),
+            line,
+            col,
+            message,
+        }
     })?;
     validate(&scenario).map_err(|errors| ScenarioError::Invalid {
         path,
@@ -137,4 +146,113 @@ fn locate(text: &str, mut errors: Vec<ValidationError>) -> Vec<ValidationError> 
         }
     }
     errors
+}
+
+/// Byte offset of a 1-based (line, column in characters) position of `src`.
+fn offset_of(src: &str, line: usize, col: usize) -> Option<usize> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        src.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let rest = &src[line_start..];
+    let in_line = rest
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    Some(line_start + in_line)
+}
+
+/// Whether `c` can be part of a RON number literal (`-1`, `1_000`, `0x1F`, `1.5e3`).
+fn number_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-')
+}
+
+/// The byte span of the number literal at or just before `offset` (ron reports an integer
+/// out of bounds at its start, and `1460.5` for an integer field at the `.`).
+fn number_around(src: &str, offset: usize) -> Option<(usize, usize)> {
+    let offset = offset.min(src.len());
+    let start = src[..offset]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| number_char(c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    let end = src[offset..]
+        .char_indices()
+        .find(|&(_, c)| !number_char(c))
+        .map_or(src.len(), |(i, _)| offset + i);
+    let token = &src[start..end];
+    let digits = token.trim_start_matches(['-', '+']);
+    digits.starts_with(|c: char| c.is_ascii_digit()).then_some((start, end))
+}
+
+/// Whether the scenario text with `candidate` in place of `src[start..end]` reads past the
+/// candidate: ron either accepts the whole text or stops at a later error.
+fn fits(src: &str, start: usize, end: usize, candidate: &str) -> bool {
+    let spliced = format!("{}{candidate}{}", &src[..start], &src[end..]);
+    match ron_options().from_str::<Scenario>(&spliced) {
+        Ok(_) => true,
+        Err(e) => {
+            offset_of(&spliced, e.span.start.line, e.span.start.col).is_none_or(|at| at > start + candidate.len())
+        }
+    }
+}
+
+/// The integer range of the field whose value is `src[start..end]`, found by trying the
+/// bounds of each integer width there; `None` if the field is not an integer field (it takes
+/// `0.5`, or it does not take `0`).
+fn integer_range(src: &str, start: usize, end: usize) -> Option<(i128, u128)> {
+    if !fits(src, start, end, "0") || fits(src, start, end, "0.5") {
+        return None;
+    }
+    let max = [
+        u8::MAX.into(),
+        u16::MAX.into(),
+        u32::MAX.into(),
+        u64::MAX.into(),
+        u128::MAX,
+    ]
+    .into_iter()
+    .take_while(|m: &u128| fits(src, start, end, &m.to_string()))
+    .last()?;
+    let min = [
+        -1,
+        i8::MIN.into(),
+        i16::MIN.into(),
+        i32::MIN.into(),
+        i64::MIN.into(),
+        i128::MIN,
+    ]
+    .into_iter()
+    .take_while(|m: &i128| fits(src, start, end, &m.to_string()))
+    .last()
+    .map_or(0, |m| if m == -1 { i128::from(i8::MIN) } else { m });
+    Some((min, max))
+}
+
+/// A message saying what is allowed for a number that does not fit an integer field: out of
+/// the field's range (ron says only "Integer is out of bounds"), or not an integer
+/// (`1460.5`, `1e3`: ron says "Expected comma" or "Invalid digit"). `None` for any other
+/// error, which keeps ron's message. Returns the number's byte offset and the message.
+pub(crate) fn number_hint(src: &str, e: &ron::error::SpannedError) -> Option<(usize, String)> {
+    let at = offset_of(src, e.span.start.line, e.span.start.col)?;
+    let (start, end) = number_around(src, at)?;
+    let token = &src[start..end];
+    // A deserializer's own message (a unit string such as "0.5 B") is kept.
+    if matches!(e.code, ron::Error::Message(_)) || src[..start].ends_with('"') {
+        return None;
+    }
+    let out_of_bounds = matches!(e.code, ron::Error::IntegerOutOfBounds);
+    let not_integer = !token.starts_with("0x") && token.contains(['.', 'e', 'E']);
+    if !out_of_bounds && !not_integer {
+        return None;
+    }
+    let (min, max) = integer_range(src, start, end)?;
+    let what = if out_of_bounds {
+        "is out of range"
+    } else {
+        "is not an integer"
+    };
+    Some((start, format!("`{token}` {what}: expected an integer in {min}..={max}")))
 }

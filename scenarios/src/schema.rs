@@ -95,7 +95,8 @@ impl RunLimits {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
-    /// Unique host name.
+    /// Unique host name. Report files are named after it (ASCII letters,
+    /// digits, `-`, `_`, `.` kept, anything else `_`), so two names must differ there too.
     pub name: String,
     /// The host's offload target, if it has one.
     #[serde(default)]
@@ -230,7 +231,8 @@ fn default_max_retransmissions() -> u32 {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
-    /// Unique link name.
+    /// Unique link name. Report files are named after it (ASCII letters,
+    /// digits, `-`, `_`, `.` kept, anything else `_`), so two names must differ there too.
     pub name: String,
     /// One end (host or router name).
     pub a: String,
@@ -361,7 +363,8 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
-    /// Unique connection name.
+    /// Unique connection name. Report files are named after it (ASCII letters,
+    /// digits, `-`, `_`, `.` kept, anything else `_`), so two names must differ there too.
     pub name: String,
     /// Host that opens the connection and sends the application data.
     pub client: String,
@@ -553,7 +556,8 @@ fn default_packet_size() -> Size {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
-    /// Unique application name.
+    /// Unique application name. Report files are named after it (ASCII letters,
+    /// digits, `-`, `_`, `.` kept, anything else `_`), so two names must differ there too.
     pub name: String,
     /// The connection it writes to.
     pub conn: String,
@@ -647,7 +651,9 @@ pub enum ReadRate {
     Limited(Rate),
 }
 
-/// One scripted action: when `when` first holds, wait `delay`, then do `action`.
+/// One scripted action: when `when` first holds, wait `delay`, then do `action`. Actions due
+/// at the same instant run in their order in the timeline (`Offload` then `Upload`, both
+/// `At("100 ms")`, offloads first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineEntry {

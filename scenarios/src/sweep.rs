@@ -21,8 +21,9 @@
 //!   positional value), and either `values` (any RON values that fit the field, e.g. a whole
 //!   trigger or a whole `timeline` list) or `range: Range(start, end, step)` (numbers, end
 //!   inclusive, computed in exact decimal). Optional `labels` name the values in tables.
-//!   Setting a path replaces the value there; axes are applied in order, so a later axis
-//!   may refine what an earlier one set.
+//!   Setting a path replaces the value there. No two axes may set the same field, nor one a
+//!   field inside the other's (`links[0].forward` and `links[0].forward.delay`): the later
+//!   would silently override the earlier in every run.
 //! - **Seeds**: `Count(n)` gives seeds `seed, seed+1, …, seed+n-1` (wrapping), where `seed`
 //!   is the scenario's base seed; `List([..])` gives exactly those. Seed index i therefore
 //!   has the same seed in every variant (common random numbers). Default `Count(1)`.
@@ -37,7 +38,7 @@
 //! - Variants such as "offloaded vs not" are an axis on a timeline entry's trigger with
 //!   `Never` as one value, or an axis replacing the whole `timeline`.
 
-use crate::load::{ScenarioError, ValidationError, ron_options};
+use crate::load::{ScenarioError, ValidationError, number_hint, ron_options};
 use crate::schema::Scenario;
 use crate::tree::{self, Seg};
 use crate::validate::validate_base;
@@ -213,7 +214,7 @@ pub(crate) fn set_path(base: &Scenario, segs: &[Seg], value: &str) -> Result<Sce
     let spliced = format!("{}{}{}", &text[..node.start], value, &text[node.end..]);
     let mut out: Scenario = ron_options()
         .from_str(&spliced)
-        .map_err(|e| SetError::Type(e.code.to_string()))?;
+        .map_err(|e| SetError::Type(number_hint(&spliced, &e).map_or_else(|| e.code.to_string(), |h| h.1)))?;
     out.sweep = None;
     Ok(out)
 }
@@ -315,12 +316,26 @@ fn range_values(r: &Range) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// Whether setting one path can change the value at the other: the paths are equal or one
+/// is a prefix of the other. A positional `.0` and an index `[0]` name the same step.
+fn paths_overlap(a: &[Seg], b: &[Seg]) -> bool {
+    fn step(s: &Seg) -> Seg {
+        match s {
+            Seg::Field(n) => n.parse().map_or_else(|_| s.clone(), Seg::Index),
+            Seg::Index(_) => s.clone(),
+        }
+    }
+    a.iter().zip(b).all(|(x, y)| step(x) == step(y))
+}
+
 /// Checks every axis against `base` and computes its values' canonical forms. Returns the
 /// axes that could be resolved and appends problems to `errors`. With `check_runs`, also
 /// validates the scenario with each single value applied.
 fn resolve_axes(base: &Scenario, check_runs: bool, errors: &mut Vec<ValidationError>) -> Vec<ResolvedAxis> {
     let Some(sweep) = &base.sweep else { return Vec::new() };
     let mut axes: Vec<ResolvedAxis> = Vec::new();
+    // (index, name, path) of every axis whose path parsed, for the overlap check.
+    let mut swept: Vec<(usize, &String, Vec<Seg>)> = Vec::new();
     for (i, axis) in sweep.axes.iter().enumerate() {
         let f = format!("sweep.axes[{i}]");
         let mut err = |field: String, msg: String| errors.push(ValidationError::new(field, msg));
@@ -345,6 +360,23 @@ fn resolve_axes(base: &Scenario, check_runs: bool, errors: &mut Vec<ValidationEr
                 continue;
             }
         };
+        // Two axes on one field, or one inside the other: the later axis overrides the earlier
+        // in every run while run tables label the runs with both (red team, ax_two_same_path).
+        if let Some((j, other, other_segs)) = swept.iter().find(|(_, _, o)| paths_overlap(o, &segs)) {
+            err(
+                format!("{f}.path"),
+                format!(
+                    "`{}` is also swept by axis `{}` (sweep.axes[{j}], path `{}`): the later axis would override \
+                     the earlier one in every run; give each axis its own field (no two axis paths may be equal or \
+                     one inside the other)",
+                    axis.path,
+                    other,
+                    tree::path_to_string(other_segs)
+                ),
+            );
+            continue;
+        }
+        swept.push((i, &axis.name, segs.clone()));
         if let Some(Seg::Field(root)) = segs.first()
             && (root == "sweep" || root == "name" || root == "seed")
         {

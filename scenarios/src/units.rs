@@ -118,6 +118,19 @@ fn parse_quantity(
     if num.is_empty() {
         return Err(err(format!("expected a number followed by a unit, e.g. {examples}")));
     }
+    // `1e30 Gbit/s`: the exponent was read as the start of an unknown unit "e30 Gbit/s"
+    // (red team, rate_huge.ron).
+    if let Some(rest) = unit.strip_prefix(['e', 'E']) {
+        let unsigned = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+        let digits = unsigned.len() - unsigned.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if !num.is_empty() && digits > 0 {
+            let exponent = &unit[..1 + (rest.len() - unsigned.len()) + digits];
+            return Err(err(format!(
+                "exponents are not accepted (`{num}{exponent}`): write the number in plain decimal before the unit, \
+                 e.g. {examples}"
+            )));
+        }
+    }
     if unit.is_empty() {
         return Err(err(format!(
             "missing unit; accepted units: {}; e.g. {examples}",

@@ -73,6 +73,28 @@ pub const PROBABILITY_FIELDS: [&str; 8] = [
     ".Corrupt.p",
 ];
 
+/// The file-name form of a name, exactly as the reports make it (`reports::io::sanitize`,
+/// which the xtask test `file_stems_match_the_reports` compares with this): ASCII letters,
+/// digits, `-`, `_` and `.` are kept, every other character becomes `_`, and a name of dots
+/// only gets a leading `_`.
+pub fn file_stem(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().all(|c| c == '.') {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
 fn safe_name(n: &str) -> bool {
     !n.is_empty()
         && n.chars()
@@ -105,6 +127,32 @@ impl<'a> Validator<'a> {
             self.err(field, format!("{kind} name must not be empty"));
         } else if let Some(j) = names[..idx].iter().position(|n| *n == name) {
             self.err(field, format!("duplicate {kind} name `{name}` (also {list}[{j}])"));
+        }
+    }
+
+    /// Checks that `names[idx]`, made a file name, differs from every earlier name's: the
+    /// reports name files after hosts, links, connections and applications, and two names
+    /// with one file name would overwrite each other's files (red team, collide.ron: `cé`
+    /// and `cü` both wrote `c_-sender.pcapng`).
+    fn distinct_file_stem(&mut self, field: String, kind: &str, list: &str, names: &[&str], idx: usize) {
+        let name = names[idx];
+        if name.is_empty() {
+            return; // reported by `unique`
+        }
+        let stem = file_stem(name);
+        if let Some(j) = names[..idx]
+            .iter()
+            .position(|n| !n.is_empty() && *n != name && file_stem(n) == stem)
+        {
+            self.err(
+                field,
+                format!(
+                    "{kind} names `{}` ({list}[{j}]) and `{name}` both become the file name `{stem}`, so their \
+                     report files would overwrite each other; file names keep ASCII letters, digits, `-`, `_` \
+                     and `.` and turn every other character into `_`: make the names differ in those",
+                    names[j]
+                ),
+            );
         }
     }
 
@@ -244,6 +292,7 @@ impl<'a> Validator<'a> {
             .collect();
         for (i, h) in s.hosts.iter().enumerate() {
             self.unique(format!("hosts[{i}].name"), "host", "hosts", &names, i);
+            self.distinct_file_stem(format!("hosts[{i}].name"), "host", "hosts", &names, i);
             let Some(t) = &h.offload_target else { continue };
             let f = format!("hosts[{i}].offload_target");
             if t.name.is_empty() {
@@ -437,6 +486,7 @@ impl<'a> Validator<'a> {
     fn link(&mut self, i: usize, l: &Link) {
         let names: Vec<&str> = self.s.links.iter().map(|l| l.name.as_str()).collect();
         self.unique(format!("links[{i}].name"), "link", "links", &names, i);
+        self.distinct_file_stem(format!("links[{i}].name"), "link", "links", &names, i);
         let a_ok = self.check_node(format!("links[{i}].a"), &l.a);
         let b_ok = self.check_node(format!("links[{i}].b"), &l.b);
         if a_ok && b_ok && l.a == l.b {
@@ -553,6 +603,7 @@ impl<'a> Validator<'a> {
         let f = format!("connections[{i}]");
         let names: Vec<&str> = self.s.connections.iter().map(|c| c.name.as_str()).collect();
         self.unique(format!("{f}.name"), "connection", "connections", &names, i);
+        self.distinct_file_stem(format!("{f}.name"), "connection", "connections", &names, i);
         let ok = self.check_host(format!("{f}.client"), &c.client) & self.check_host(format!("{f}.server"), &c.server);
         if ok && c.client == c.server {
             self.err(
@@ -678,6 +729,7 @@ impl<'a> Validator<'a> {
         let f = format!("applications[{i}]");
         let names: Vec<&str> = self.s.applications.iter().map(|a| a.name.as_str()).collect();
         self.unique(format!("{f}.name"), "application", "applications", &names, i);
+        self.distinct_file_stem(format!("{f}.name"), "application", "applications", &names, i);
         if self.check_conn(format!("{f}.conn"), &a.conn).is_some()
             && let Some(j) = self.s.applications[..i].iter().position(|o| o.conn == a.conn)
         {
@@ -886,7 +938,7 @@ impl<'a> Validator<'a> {
                         self.err(
                             format!("{af}.Upload"),
                             format!(
-                                "uploads `{c}` before any Offload(\"{c}\") (entries with At triggers are ordered by time, others by their order in the timeline)"
+                                "uploads `{c}` before any Offload(\"{c}\") (entries with At triggers run in time order, equal times and other triggers in their order in the timeline)"
                             ),
                         );
                     }
@@ -942,7 +994,11 @@ impl<'a> Validator<'a> {
         tl.iter().enumerate().any(|(i, e)| {
             matches!(&e.action, Action::Offload(c) if c == conn)
                 && match (at(i), at(j)) {
-                    (Some(ti), Some(tj)) => ti < tj,
+                    // Equal times run in timeline order: the world schedules `At` entries in
+                    // list order and the kernel dispatches equal-time events by insertion
+                    // sequence (sim-core's (time, seq) key), so an Offload listed first at the
+                    // same instant runs first (red team, off_up_same.ron).
+                    (Some(ti), Some(tj)) => ti < tj || (ti == tj && i < j),
                     _ => i < j,
                 }
         })

@@ -696,7 +696,36 @@ fn check(files: &[PathBuf], sets: &[SetArg], json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `dir` is what `compare` reads: a sweep folder with its `aggregate.json`. A run
+/// folder, a missing folder or an unfinished sweep gets one sentence saying which and what
+/// compare takes (red team: a run folder gave ron's "No such file or directory" twice).
+fn compare_input(which: &str, dir: &Path) -> Result<()> {
+    if dir.join("aggregate.json").is_file() {
+        return Ok(());
+    }
+    let why = if !dir.exists() {
+        "does not exist"
+    } else {
+        match folder::kind(dir) {
+            Ok(folder::Kind::Run(_)) => "is a run folder (summary.json, no aggregate.json)",
+            Ok(folder::Kind::Sweep(_)) => {
+                "is a sweep folder without aggregate.json (an unfinished sweep: finish it \
+                                           with `sweep FILE --out DIR --resume`)"
+            }
+            _ => "is not a sweep folder (no aggregate.json)",
+        }
+    };
+    bail!(
+        "compare: {which} `{}` {why}: compare takes two sweep folders written by `sweep` (each holds \
+         aggregate.json); to compare single runs, run `sweep` on each scenario (a scenario without a sweep \
+         section is a sweep of one run) and compare those folders",
+        dir.display()
+    )
+}
+
 fn compare(a: &Path, b: &Path, out: Option<PathBuf>, json: bool) -> Result<()> {
+    compare_input("A", a)?;
+    compare_input("B", b)?;
     // Default: one folder per pair under target/offsim/compare, so that comparing another pair
     // never lands in (and is never refused by) an earlier comparison's folder.
     let name = |p: &Path| {

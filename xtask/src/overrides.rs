@@ -52,6 +52,28 @@ pub fn apply_sets(file: &std::path::Path, mut scenario: Scenario, sets: &[SetArg
     Ok(scenario)
 }
 
+/// The `--set`s behind a validation error on `field`: the last one whose path is the field,
+/// inside it or around it (`--set PATH=VALUE`), or else all of them (`with --set A --set B`),
+/// which together made a scenario that was valid as written invalid.
+pub fn sets_behind(field: &str, sets: &[SetArg]) -> String {
+    let within = |inner: &str, outer: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    match sets
+        .iter()
+        .rev()
+        .find(|s| within(field, &s.path) || within(&s.path, field))
+    {
+        Some(s) => format!("--set {s}"),
+        None => {
+            let all: Vec<String> = sets.iter().map(|s| format!("--set {s}")).collect();
+            format!("with {}", all.join(" "))
+        }
+    }
+}
+
 /// A shell word: quoted with single quotes unless it is made of plain characters only.
 pub fn shell_word(s: &str) -> String {
     if !s.is_empty()

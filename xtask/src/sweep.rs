@@ -125,10 +125,24 @@ pub fn expand_file(file: &Path, seeds: Option<&SeedsArg>, sets: &[SetArg]) -> Re
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let scenario = scenarios::parse(&text, file.display().to_string())?;
     let mut scenario = crate::overrides::apply_sets(file, scenario, sets)?;
+    // The file itself validated, so what fails now is due to the `--set`s: each error names
+    // the file and the `--set` on its field (or all of them), like the other `--set` errors.
     scenarios::validate(&scenario).map_err(|errors| {
         anyhow::anyhow!(
             "{}",
-            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+            errors
+                .iter()
+                .map(|e| if sets.is_empty() {
+                    format!("{}: {e}", file.display())
+                } else {
+                    format!(
+                        "{}: {}: {e}",
+                        file.display(),
+                        crate::overrides::sets_behind(&e.field, sets)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })?;
     if let Some(SeedsArg(s)) = seeds {
@@ -625,5 +639,27 @@ mod tests {
         assert_eq!("4".parse::<SeedsArg>(), Ok(SeedsArg(Seeds::Count(4))));
         assert_eq!("2..4".parse::<SeedsArg>(), Ok(SeedsArg(Seeds::List(vec![2, 3]))));
         assert!("4..2".parse::<SeedsArg>().is_err());
+    }
+
+    /// The validator rejects names whose file names collide using `scenarios::file_stem`;
+    /// the reports write files with `reports::sanitize`. They must agree, or a collision
+    /// slips through (red team, collide.ron).
+    #[test]
+    fn file_stems_match_the_reports() {
+        for name in [
+            "c1",
+            "cé",
+            "cü",
+            "host A->switch",
+            "..",
+            ".",
+            "",
+            "a.b-c_d",
+            "日本",
+            "x/y\\z",
+            "é..",
+        ] {
+            assert_eq!(scenarios::file_stem(name), reports::sanitize(name), "{name:?}");
+        }
     }
 }

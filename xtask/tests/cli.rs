@@ -145,6 +145,38 @@ fn set_errors_name_the_path_and_what_is_allowed() {
     assert!(invalid.contains("impairments[0]"), "{invalid}");
 }
 
+/// A `--set` value of the right type that validation rejects said only
+/// "connections[0].mss: must be in 64..=65495 bytes, got 1", without the file or the `--set`
+/// that caused it (red team); it names both, like the other `--set` errors.
+#[test]
+fn a_set_value_that_validation_rejects_names_the_file_and_the_set() {
+    let e = fails(&["check", ONE_RUN, "--set", "connections[0].mss=1"], 1);
+    assert!(
+        e.contains(&format!(
+            "{ONE_RUN}: --set connections[0].mss=1: connections[0].mss: must be in 64..=65495 bytes, got 1"
+        )),
+        "{e}"
+    );
+    // An error elsewhere that the `--set`s caused together names them all.
+    let e = fails(
+        &[
+            "check",
+            ONE_RUN,
+            "--set",
+            "connections[0].initial_rto=\"2 s\"",
+            "--set",
+            "connections[0].max_rto=\"1 s\"",
+        ],
+        1,
+    );
+    assert!(
+        e.contains(&format!(
+            "{ONE_RUN}: --set connections[0].initial_rto=\"2 s\": connections[0].initial_rto: 2 s is above max_rto 1 s"
+        )),
+        "{e}"
+    );
+}
+
 #[test]
 fn sweep_with_set_and_only_runs_the_subset_with_the_change_and_records_both() {
     let tmp = tempfile::tempdir().unwrap();
@@ -273,6 +305,36 @@ fn json_outputs_parse_for_scripts() {
         assert!(r["metric"].is_string() && r["point"].is_string(), "{r}");
         assert!(r["diff"].is_null() || r["diff"].as_f64() == Some(0.0), "{r}");
     }
+}
+
+/// `compare` given a run folder said "read DIR/aggregate.json: No such file or directory
+/// (os error 2): No such file or directory (os error 2)" (red team): it says once which
+/// folder is not a sweep folder, why, and what compare takes.
+#[test]
+fn compare_given_a_run_folder_says_it_takes_sweep_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    run_json(&run, &[]);
+    let r = run.to_str().unwrap();
+    let e = fails(&["compare", r, r, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert_eq!(
+        e,
+        format!(
+            "error: compare: A `{r}` is a run folder (summary.json, no aggregate.json): compare takes two sweep \
+             folders written by `sweep` (each holds aggregate.json); to compare single runs, run `sweep` on each \
+             scenario (a scenario without a sweep section is a sweep of one run) and compare those folders\n"
+        )
+    );
+    let missing = tmp.path().join("nothing");
+    let m = missing.to_str().unwrap();
+    let e = fails(&["compare", r, m, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert!(e.contains(&format!("compare: A `{r}` is a run folder")), "{e}");
+    assert_eq!(e.matches("os error").count(), 0, "{e}");
+    let e = fails(&["compare", m, m, "--out", tmp.path().join("cmp").to_str().unwrap()], 1);
+    assert!(
+        e.starts_with(&format!("error: compare: A `{m}` does not exist: compare takes")),
+        "{e}"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! semantic errors, the field path.
 
 /// A small valid scenario; tests break one thing at a time by text replacement.
-const BASE: &str = r#"// base
+pub(crate) const BASE: &str = r#"// base
 (
     name: "base",
     description: "A valid base scenario.",
@@ -189,8 +189,8 @@ fn unknown_references() {
     assert_eq!(
         error_with("action: Offload(\"c1\")", "action: Offload(\"c2\")"),
         "bad.ron:19:35: timeline[0].action.Offload: unknown connection `c2`; known: `c1`\n\
-         bad.ron:20:35: timeline[1].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers are \
-         ordered by time, others by their order in the timeline)"
+         bad.ron:20:35: timeline[1].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers run \
+         in time order, equal times and other triggers in their order in the timeline)"
     );
     assert_eq!(
         error_with("conn: \"c1\", bytes", "conn: \"c9\", bytes"),
@@ -224,8 +224,8 @@ fn offload_needs_an_offload_target() {
 fn upload_before_offload() {
     assert_eq!(
         error_with("At(\"1 s\"), action: Offload", "At(\"3 s\"), action: Offload"),
-        "bad.ron:20:35: timeline[1].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers are \
-         ordered by time, others by their order in the timeline)"
+        "bad.ron:20:35: timeline[1].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers run \
+         in time order, equal times and other triggers in their order in the timeline)"
     );
     // A condition trigger is ordered by its place in the list.
     let ok = BASE.replace(

@@ -5,6 +5,7 @@ mod catalog;
 mod errors;
 mod fuzz;
 mod golden;
+mod red_team;
 mod settings;
 mod sweep;
 mod topology;

@@ -127,8 +127,8 @@ fn an_axis_can_replace_the_whole_timeline() {
     assert_eq!(
         e,
         "sweep.ron:12:65: sweep.axes[0].values[0]: with timeline = [(when: At(\"2 s\"), action: Upload(\"c1\"))]: \
-         timeline[0].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers are ordered by \
-         time, others by their order in the timeline)"
+         timeline[0].action.Upload: uploads `c1` before any Offload(\"c1\") (entries with At triggers run in time \
+         order, equal times and other triggers in their order in the timeline)"
     );
 }
 
