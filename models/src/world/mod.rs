@@ -45,7 +45,7 @@ use crate::tcp::TcpConnection;
 use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_SLICE, Step, When};
 use crate::trigger::PendingAction;
 use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
-use sim_core::{ActorId, Limits, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
+use sim_core::{ActorId, Limits, RngStream, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
 use std::collections::BTreeMap;
 
 /// A host: a TCP stack, optionally with an offload target.
@@ -643,13 +643,11 @@ impl Built {
                 }
             })
             .collect();
-        let mut results = Vec::new();
-        for (i, c) in w.conns.iter().enumerate() {
+        let results = self.conns_before_run();
+        for (i, (c, r)) in w.conns.iter().zip(&results).enumerate() {
             let spec = &c.spec;
-            let mut rng = sim.rng_stream(&format!("conn/{}/isn", spec.id.0));
-            let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
-            let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
-            let (port_a, port_b) = Self::ports(spec);
+            let (isn_a, isn_b) = r.isn;
+            let (port_a, port_b) = r.ports;
             let (sender, sink) = ids.apps[i];
             stacks[self.host_index(&c.client)].add_connection_at(
                 TcpConnection::connect(spec.tcp, spec.id, port_a, port_b, isn_a),
@@ -660,18 +658,6 @@ impl Built {
                 TcpConnection::listen(spec.peer_tcp, spec.id, port_b, port_a, isn_b),
                 Some(sink),
             );
-            results.push(ConnResult {
-                id: spec.id,
-                name: c.name.clone(),
-                client: c.client.clone(),
-                server: c.server.clone(),
-                expected: spec.bulk.total,
-                delivered: 0,
-                completed_at: None,
-                aborted: 0,
-                isn: (isn_a, isn_b),
-                ports: (port_a, port_b),
-            });
         }
         for (index, (when, step)) in w.timeline.iter().enumerate() {
             let (conn, condition, delay) = match when {
@@ -768,6 +754,57 @@ impl Built {
         let mut held = Held::default();
         let end = self.run_in_slices(&mut sim, &mut records, &mut held, slice);
         self.collect(sim, end, results, held, records)
+    }
+
+    /// The connections as a run starts them, known before it runs (reports classify records
+    /// with it while the run goes on): ids, names, hosts, ports and initial sequence numbers
+    /// (drawn from the run's named stream `conn/<id>/isn` unless the settings fix them);
+    /// nothing delivered yet.
+    pub fn conns_before_run(&self) -> Vec<ConnResult> {
+        let w = &self.world;
+        w.conns
+            .iter()
+            .map(|c| {
+                let spec = &c.spec;
+                let mut rng = RngStream::new(w.seed, &format!("conn/{}/isn", spec.id.0));
+                let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
+                let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
+                ConnResult {
+                    id: spec.id,
+                    name: c.name.clone(),
+                    client: c.client.clone(),
+                    server: c.server.clone(),
+                    expected: spec.bulk.total,
+                    delivered: 0,
+                    completed_at: None,
+                    aborted: 0,
+                    isn: (isn_a, isn_b),
+                    ports: Self::ports(spec),
+                }
+            })
+            .collect()
+    }
+
+    /// The link directions by [`LinkId`], known before the run: (names, (node left, node
+    /// entered), rate at the start [bit/s]).
+    #[allow(clippy::type_complexity)]
+    pub fn link_directions(&self) -> (Vec<String>, Vec<(String, String)>, Vec<u64>) {
+        let w = &self.world;
+        let mut names = Vec::new();
+        let mut ends = Vec::new();
+        let mut rates = Vec::new();
+        for &(l, d) in &self.layout.link_order {
+            let x = &w.links[l];
+            let (cfg, from, to) = if d == 0 {
+                (&x.ab, &x.a, &x.b)
+            } else {
+                (&x.ba, &x.b, &x.a)
+            };
+            names.push(cfg.name.clone());
+            ends.push((from.clone(), to.clone()));
+            rates.push(cfg.rate_bps);
+        }
+        (names, ends, rates)
     }
 
     fn link_actors(&self) -> impl Iterator<Item = ActorId> + '_ {
@@ -971,34 +1008,7 @@ impl Built {
             .link_actors()
             .map(|l| *sim.actor::<LinkActor>(l).expect("link").counters())
             .collect();
-        let link_ends = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 {
-                    (x.a.clone(), x.b.clone())
-                } else {
-                    (x.b.clone(), x.a.clone())
-                }
-            })
-            .collect();
-        let link_rates = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 { x.ab.rate_bps } else { x.ba.rate_bps }
-            })
-            .collect();
-        let links = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 { x.ab.name.clone() } else { x.ba.name.clone() }
-            })
-            .collect();
+        let (links, link_ends, link_rates) = self.link_directions();
         let mut routers: Vec<(String, RouterCounters)> = w
             .routers
             .iter()
