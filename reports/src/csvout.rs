@@ -91,7 +91,7 @@ struct CcRow {
 }
 
 /// Writes the per-packet tables `segments.csv` and `acks.csv` into `dir`, row by row.
-pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Result<()> {
+pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: &RunView) -> Result<()> {
     let names: Vec<String> = (0..=log.wire.iter().map(|w| w.link.0).max().unwrap_or(0))
         .map(|i| info.link_name(models::record::LinkId(i)))
         .collect();

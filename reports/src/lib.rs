@@ -51,6 +51,7 @@ mod html;
 mod info;
 mod io;
 mod metrics;
+mod online;
 mod pcap;
 mod stats;
 mod sweep;

@@ -91,7 +91,7 @@ struct Later {
 }
 
 /// The provenance comment of one captured segment.
-pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
+pub(crate) fn comment(info: &RunInfo, x: &Rec, later: Option<(bool, bool)>) -> String {
     let p = &x.r.provenance;
     let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
@@ -130,7 +130,7 @@ fn mac(ip: [u8; 4]) -> [u8; 6] {
 }
 
 /// Builds the Ethernet frame of one captured segment.
-fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
+fn frame(info: &RunInfo, x: &Rec, ip_id: u16) -> Result<Vec<u8>> {
     let h = &x.r.header;
     let p = &x.r.provenance;
     let ci = info
@@ -212,7 +212,7 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
 
 /// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,
 /// matching `Delivered` records to the earliest undelivered identical `Sent` one.
-fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
+fn fate(recs: &[&Rec]) -> BTreeMap<usize, Later> {
     // Lookups only; nothing iterates these maps. XXH3 rather than the default SipHash: the
     // keys are ours, not an attacker's, and hashing them was a tenth of writing a capture.
     let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>, Xxh3DefaultBuilder> = HashMap::default();
@@ -242,8 +242,8 @@ fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
 }
 
 /// One record to capture, with what to say about its fate.
-struct Captured<'r, 'a> {
-    x: &'r Rec<'a>,
+struct Captured<'r> {
+    x: &'r Rec,
     /// For a segment captured at ingress: (corrupted, duplicated) later in transit.
     later: Option<(bool, bool)>,
     /// Captured at its arrival (a `Delivered` record) rather than at ingress.
@@ -251,14 +251,14 @@ struct Captured<'r, 'a> {
 }
 
 /// The ingress-side fate of every `Sent` record, by index into `view.recs`.
-fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
+fn fates(view: &RunView) -> BTreeMap<usize, Later> {
     let mut by_link: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
     for (i, x) in view.recs.iter().enumerate() {
         by_link.entry(x.r.link.0).or_default().push(i);
     }
     let mut out = BTreeMap::new();
     for idx in by_link.values() {
-        let recs: Vec<&Rec<'_>> = idx.iter().map(|&i| &view.recs[i]).collect();
+        let recs: Vec<&Rec> = idx.iter().map(|&i| &view.recs[i]).collect();
         for (j, l) in fate(&recs) {
             out.insert(idx[j], l);
         }
@@ -270,7 +270,7 @@ fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
 /// `dir`; returns the file names (link files by link, then the sender-side files).
 /// `payload`: keep every payload byte; otherwise frames are cut at [`SNAP_LEN`] bytes and the
 /// comment carries the payload's fingerprint.
-pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payload: bool) -> Result<Vec<String>> {
+pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView, payload: bool) -> Result<Vec<String>> {
     let n_links = view
         .recs
         .iter()
@@ -290,7 +290,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payloa
             file = format!("{}-{id}.pcapng", sanitize(&name));
         }
         used.push(file.clone());
-        let items: Vec<Captured<'_, '_>> = view
+        let items: Vec<Captured<'_>> = view
             .recs
             .iter()
             .enumerate()
@@ -310,7 +310,7 @@ pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payloa
         written.push(file);
     }
     for c in &info.conns {
-        let mut items: Vec<Captured<'_, '_>> = view
+        let mut items: Vec<Captured<'_>> = view
             .conn_indexed(c.conn)
             .filter_map(|(i, x)| match x.dir {
                 Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
@@ -361,7 +361,7 @@ fn write_pcap(
     what: &str,
     if_name: &str,
     if_descr: &str,
-    items: &[Captured<'_, '_>],
+    items: &[Captured<'_>],
     payload: bool,
 ) -> Result<()> {
     let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
@@ -437,7 +437,7 @@ fn write_pcap(
 }
 
 /// The comment of a segment captured at its arrival.
-fn arrival_comment(info: &RunInfo, x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
+fn arrival_comment(info: &RunInfo, x: &Rec, corrupted: bool, duplicate: bool) -> String {
     let mut s = String::new();
     if corrupted {
         s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");

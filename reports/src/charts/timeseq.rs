@@ -239,7 +239,7 @@ pub(crate) fn event_lines(offload: &[OffloadRecord], conn: u32) -> Vec<(f64, Str
 
 /// The receiver's window shift count as the sender applies it: RFC 7323 §2.2, scaling is in
 /// effect only when both SYNs carried the Window Scale option; 0 otherwise.
-fn window_shift(view: &RunView<'_>, conn: u32) -> u8 {
+fn window_shift(view: &RunView, conn: u32) -> u8 {
     let (mut ours, mut theirs) = (None, None);
     for x in view.conn(conn).filter(|x| x.r.header.flags.syn) {
         match x.dir {
@@ -255,7 +255,7 @@ fn window_shift(view: &RunView<'_>, conn: u32) -> u8 {
 
 /// The ACKs of `conn`'s receiver as they arrive (intact) at the data sender, in time order
 /// (ties in log order), with their window scaled and SACK blocks made relative.
-pub(crate) fn peer_acks(view: &RunView<'_>, conn: u32) -> Vec<AckMark> {
+pub(crate) fn peer_acks(view: &RunView, conn: u32) -> Vec<AckMark> {
     let shift = window_shift(view, conn);
     let mut arrivals: Vec<_> = view
         .conn(conn)
@@ -316,13 +316,7 @@ pub(crate) fn rwnd_series(acks: &[AckMark]) -> Vec<(f64, f64)> {
 
 impl TimeSeq {
     /// Extracts connection `conn`'s data from a classified run.
-    pub fn new(
-        title: String,
-        view: &RunView<'_>,
-        offload: &[OffloadRecord],
-        conn: u32,
-        handovers: &[Handover],
-    ) -> TimeSeq {
+    pub fn new(title: String, view: &RunView, offload: &[OffloadRecord], conn: u32, handovers: &[Handover]) -> TimeSeq {
         let mut segs = Vec::new();
         for x in view.conn(conn) {
             if x.dir == Dir::Forward && x.is_data() && x.is_first_hop_ingress() {
