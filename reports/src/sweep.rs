@@ -19,7 +19,7 @@ use crate::info::RunInfo;
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
 use crate::metrics::{RunReport, metric_label};
 use crate::view::RunView;
-use crate::{Artifacts, Result, csvout, pcap};
+use crate::{Artifacts, Result};
 use models::record::RunLog;
 use models::segment::DataSource;
 use plotters::style::RGBColor;
@@ -47,21 +47,16 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
 /// [`write_run`] with a choice of artefacts: `summary.json` always (recording `artifacts`);
 /// `series`: `cc.csv`, `buffers.csv`; `pcap`: the per-packet records, `segments.csv`,
 /// `acks.csv` and the pcapng captures; `charts`: the charts.
+/// It is the streaming [`crate::RunWriter`] fed the whole log as one chunk.
 pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Artifacts) -> Result<RunReport> {
+    let mut w = crate::RunWriter::new(dir, info, artifacts)?;
+    w.try_chunk(log, sim_core::SimTime::MAX)?;
+    w.finish(info)
+}
+
+/// The per-run charts of the whole log `log` (see [`write_run`]).
+pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &RunReport) -> Result<()> {
     let view = RunView::new(info, log)?;
-    let mut report = RunReport::from_log(info, log)?;
-    report.artifacts = *artifacts;
-    write_json(&dir.join("summary.json"), &report)?;
-    if artifacts.series {
-        csvout::write_series_csvs(dir, info, log, &report.buffers.list)?;
-    }
-    if artifacts.pcap {
-        csvout::write_packet_csvs(dir, info, log, &view)?;
-        pcap::write_pcaps(dir, info, &view, artifacts.pcap_payload)?;
-    }
-    if !artifacts.charts {
-        return Ok(report);
-    }
     let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
     for c in &info.conns {
         let who = format!(
@@ -131,12 +126,11 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         ),
         "Run",
         vec![info.run_id.clone()],
-        &[vec![(&report, 1.0)]],
+        &[vec![(report, 1.0)]],
         None,
         None,
     );
-    charts::render(dir, "retx-by-source", &bars)?;
-    Ok(report)
+    charts::render(dir, "retx-by-source", &bars)
 }
 
 /// What a retransmission bar chart splits its bars by.

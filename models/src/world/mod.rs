@@ -565,6 +565,12 @@ impl Built {
         self.execute(None, Some(records), RECORD_SLICE)
     }
 
+    /// [`Built::run_streamed`] in slices of `slice` instead of [`RECORD_SLICE`] (for tests:
+    /// what a consumer makes of the chunks must not depend on the slice).
+    pub fn run_streamed_in_slices(&self, records: &mut dyn RecordSink, slice: SimDuration) -> Outcome {
+        self.execute(None, Some(records), slice)
+    }
+
     /// Runs without keeping what the actors record (see [`crate::testbed::Testbed::run_unrecorded`]).
     pub fn run_unrecorded(&self) -> Outcome {
         self.execute(None, None, RECORD_SLICE)
