@@ -14,11 +14,11 @@
 //! ```
 
 use crate::aggregate::Aggregate;
+use crate::charts::ChartInputs;
 use crate::charts::{self, CcChart, CiChart, CiPoint, CiSeries, StackedBars, TimeSeq, XAxis};
 use crate::info::RunInfo;
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
 use crate::metrics::{RunReport, metric_label};
-use crate::view::RunView;
 use crate::{Artifacts, Result};
 use models::record::RunLog;
 use models::segment::DataSource;
@@ -54,11 +54,10 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
     w.finish(info)
 }
 
-/// The per-run charts of the whole log `log` (see [`write_run`]).
-pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &RunReport) -> Result<()> {
-    let view = RunView::new(info, log)?;
-    let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
-    for c in &info.conns {
+/// The per-run charts (see [`write_run`]) from their inputs, built as the run's log came.
+pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, report: &RunReport) -> Result<()> {
+    let t_end = inputs.t_end;
+    for (c, s) in info.conns.iter().zip(&inputs.conns) {
         let who = format!(
             "{} {} ({} -> {})",
             info.scenario,
@@ -68,8 +67,8 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &Ru
         );
         let ts = TimeSeq::new(
             format!("Time-sequence: {who}"),
-            &view,
-            &log.offload,
+            s,
+            &inputs.offload,
             c.conn,
             &report.offload.handover,
         );
@@ -77,12 +76,12 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &Ru
         charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
             format!("Congestion state: {who}"),
-            &log.cc,
-            &log.offload,
+            &s.cc,
+            &inputs.offload,
             c.conn,
             t_end,
             &report.offload.handover,
-            charts::rwnd_series(&charts::peer_acks(&view, c.conn)),
+            s.rwnd.clone(),
         );
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
@@ -90,10 +89,11 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &Ru
     let t_flows = t_end.max(1e-6);
     let mut queues = Vec::new();
     let mut quiet_links = 0;
-    let deepest = log.queue.iter().map(|q| q.packets).max().unwrap_or(0);
+    let deepest = inputs.deepest;
     for l in 0..info.links.len() {
         let link = models::record::LinkId(l as u16);
-        match charts::queue_peaks(&log.queue, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
+        let samples = inputs.queue.get(l).map_or(&[][..], Vec::as_slice);
+        match charts::queue_peaks(samples, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
             Some(p) => queues.push((info.link_name(link), p)),
             None => quiet_links += 1,
         }
@@ -103,16 +103,17 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, log: &RunLog, report: &Ru
         throughput: info
             .conns
             .iter()
-            .map(|c| {
+            .zip(&inputs.conns)
+            .map(|(c, s)| {
                 (
                     info.conn_name(c.conn),
-                    charts::throughput(&log.delivery, c.conn, t_flows, charts::RATE_BINS),
+                    charts::throughput(&s.delivery, c.conn, t_flows, charts::RATE_BINS),
                 )
             })
             .collect(),
         queues,
         quiet_links,
-        queue_samples: !log.queue.is_empty(),
+        queue_samples: inputs.queue_samples,
         bin_s: t_flows / charts::FLOW_BINS as f64,
         rate_bin_s: t_flows / charts::RATE_BINS as f64,
         t_end: t_flows,

@@ -1,11 +1,11 @@
-//! A classified view of a run's wire records, shared by the metrics, CSV, pcapng and chart
-//! writers: each record's connection direction, whether its link is the first hop from the
+//! Wire records classified one at a time ([`Classifier`]), shared by the metrics, CSV,
+//! pcapng and chart writers: each record's connection direction, whether its link is the first hop from the
 //! segment's source host or the last hop into its destination host, and sequence/ACK numbers
 //! relative to the ISN (stream offsets).
 
 use crate::info::{ConnInfo, Dir, LinkInfo, RunInfo};
 use crate::{ReportError, Result};
-use models::record::{RunLog, WireEvent, WireRecord};
+use models::record::{WireEvent, WireRecord};
 use std::collections::BTreeMap;
 
 /// One wire record with its classification.
@@ -51,16 +51,6 @@ impl Rec {
         let f = self.r.header.flags;
         self.seq_rel + i64::from(self.r.header.len) + i64::from(f.syn) + i64::from(f.fin)
     }
-}
-
-/// The classified run.
-pub(crate) struct RunView {
-    /// Records in log order (kernel event index).
-    pub recs: Vec<Rec>,
-    /// Indices into `recs` of each connection's records, in log order: per-connection
-    /// writers visit their own records only, so their total cost does not grow with the
-    /// number of connections.
-    by_conn: BTreeMap<u32, Vec<u32>>,
 }
 
 /// (first_hop by link, last_hop by link, fallback for links beyond `info.links`) of one
@@ -196,39 +186,6 @@ pub(crate) fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
         }
     }
     best
-}
-
-impl RunView {
-    /// Classifies every wire record. Fails if a record names a connection `info` lacks.
-    pub fn new(info: &RunInfo, log: &RunLog) -> Result<Self> {
-        let mut classifier = Classifier::new(info);
-        let mut recs = Vec::with_capacity(log.wire.len());
-        let mut by_conn: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for r in &log.wire {
-            let Some((_, rec)) = classifier.classify(info, r)? else {
-                continue;
-            };
-            let index = u32::try_from(recs.len())
-                .map_err(|_| ReportError::Invalid("more than 2^32 wire records in one run".into()))?;
-            by_conn.entry(rec.r.provenance.conn.0).or_default().push(index);
-            recs.push(rec);
-        }
-        Ok(RunView { recs, by_conn })
-    }
-
-    /// Records of one connection with their indices into `recs`, in log order.
-    pub fn conn_indexed(&self, conn: u32) -> impl Iterator<Item = (usize, &Rec)> {
-        self.by_conn
-            .get(&conn)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|&i| (i as usize, &self.recs[i as usize]))
-    }
-
-    /// Records of one connection, in log order.
-    pub fn conn(&self, conn: u32) -> impl Iterator<Item = &Rec> {
-        self.conn_indexed(conn).map(|(_, x)| x)
-    }
 }
 
 #[cfg(test)]

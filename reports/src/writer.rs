@@ -6,9 +6,13 @@
 //! scenario (offload lifecycle, buffers, timeline). `summary.json` and `buffers.csv` are
 //! written at [`RunWriter::finish`].
 //!
-//! Not bounded yet: the charts (level `charts`) are drawn from the whole log, so with charts
-//! the writer keeps every chunk until the end.
+//! The charts (level `charts`) are drawn at the end from inputs built as the chunks come,
+//! bounded by chart resolution (`charts::series`).
 
+use crate::charts::ChartInputs;
+
+/// Points one chart series keeps before it is reduced per time bucket (`charts::series`).
+pub const CHART_POINTS_KEPT: usize = crate::charts::KEEP;
 use crate::csvout::{PacketCsvs, SeriesCsvs};
 use crate::info::RunInfo;
 use crate::io::write_json;
@@ -29,8 +33,8 @@ pub struct RunWriter {
     series: Option<SeriesCsvs>,
     packets: Option<PacketCsvs>,
     pcaps: Option<PcapWriter>,
-    /// The whole log, for the charts.
-    kept: Option<RunLog>,
+    /// The charts' inputs, bounded by chart resolution.
+    charts: Option<ChartInputs>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
     failed: Option<ReportError>,
 }
@@ -52,7 +56,7 @@ impl RunWriter {
                 .pcap
                 .then(|| PcapWriter::new(dir, info, artifacts.pcap_payload))
                 .transpose()?,
-            kept: artifacts.charts.then(RunLog::default),
+            charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
             failed: None,
         })
     }
@@ -71,10 +75,16 @@ impl RunWriter {
         if let Some(p) = &mut self.pcaps {
             p.chunk(info, &recs, through)?;
         }
-        if let Some(k) = &mut self.kept {
-            k.merge(log.clone());
+        if let Some(c) = &mut self.charts {
+            c.chunk(info, &recs, log, through);
         }
         Ok(())
+    }
+
+    /// Points the longest series of the chart inputs holds now (a series keeps at most
+    /// [`CHART_POINTS_KEPT`] after each chunk); 0 without charts.
+    pub fn longest_chart_series(&self) -> usize {
+        self.charts.as_ref().map_or(0, ChartInputs::longest)
     }
 
     /// Writes what is left and `summary.json`; `info` is the run's description after it ran
@@ -96,8 +106,9 @@ impl RunWriter {
         if let Some(p) = self.pcaps {
             p.finish(info)?;
         }
-        if let Some(log) = &self.kept {
-            crate::sweep::write_charts(&self.dir, info, log, &report)?;
+        if let Some(mut inputs) = self.charts {
+            inputs.chunk(info, &[], &RunLog::default(), SimTime::MAX);
+            crate::sweep::write_charts(&self.dir, info, &inputs, &report)?;
         }
         Ok(report)
     }

@@ -9,13 +9,15 @@ mod bars;
 mod cc;
 mod ci;
 mod flows;
+mod series;
 mod timeseq;
+pub(crate) use series::{ChartInputs, KEEP};
 
 pub(crate) use bars::{Grouping, StackedBars};
 pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
 pub(crate) use flows::{BINS as FLOW_BINS, FlowsChart, RATE_BINS, queue_peaks, throughput};
-pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
+pub(crate) use timeseq::TimeSeq;
 
 use crate::io::write_atomic;
 use crate::{ReportError, Result};

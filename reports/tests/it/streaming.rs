@@ -89,3 +89,49 @@ fn streamed_run_folders_equal_whole_log_ones() {
     // With charts, and the default slice.
     streamed_equals_whole("offload_then_upload", models::testbed::RECORD_SLICE, &Artifacts::all());
 }
+
+/// A run long enough that its series outgrow the charts' bound (about 35,000 data segments)
+/// keeps its chart inputs below it: at most `CHART_POINTS_KEPT` points per series, not one
+/// per segment.
+#[test]
+fn a_long_runs_chart_inputs_stay_below_the_bound() {
+    let text = r#"(
+    name: "long",
+    description: "50 MB at 1% loss over 100 Mbit/s",
+    seed: 1,
+    limits: (max_time: "600 s"),
+    hosts: [(name: "host"), (name: "peer")],
+    links: [(
+        name: "l0", a: "host", b: "peer",
+        forward: (rate: "100 Mbit/s", delay: "5 ms", queue: Packets(1000), impairments: [Bernoulli(p: 0.01)]),
+        reverse: (rate: "100 Mbit/s", delay: "5 ms", queue: Packets(1000)),
+    )],
+    connections: [(name: "c1", client: "host", server: "peer")],
+    applications: [(name: "bulk", conn: "c1", start: "0 s", bytes: "50 MB", write_size: Fixed("64 KiB"), timing: AllAtOnce)],
+    timeline: [],
+)"#;
+    let s = scenarios::parse(text, "long.ron").unwrap();
+    let built = scenarios::build(&s).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut info = RunInfo::default();
+    info.describe_run(&s, &built);
+    let charts_only: Artifacts = "charts".parse().unwrap();
+    let mut writer = RunWriter::new(dir.path(), &info, &charts_only).unwrap();
+    let out = built.run_streamed(&mut writer);
+    assert!(out.integrity_ok(), "{:?}", out.end);
+    let longest = writer.longest_chart_series();
+    info.record_outcome(&s, &out);
+    let report = writer.finish(&info).unwrap();
+    let segments = report.segments.data_sent;
+    assert!(
+        segments > reports::CHART_POINTS_KEPT as u64,
+        "the run is long enough to need the bound: {segments} data segments"
+    );
+    assert!(
+        longest <= reports::CHART_POINTS_KEPT,
+        "a series of {longest} points for {segments} data segments"
+    );
+    for chart in ["timeseq-c1.svg", "cc-c1.svg", "flows.svg"] {
+        assert!(dir.path().join(chart).exists(), "{chart} drawn");
+    }
+}
