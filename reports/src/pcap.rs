@@ -358,7 +358,13 @@ impl PcapWriter {
                     let matched = if duplicate {
                         l.last.get(&key).cloned()
                     } else {
-                        l.waiting.get_mut(&key).and_then(VecDeque::pop_front)
+                        let q = l.waiting.get_mut(&key);
+                        let f = q.and_then(VecDeque::pop_front);
+                        // An emptied entry goes: the map holds segments in flight only.
+                        if l.waiting.get(&key).is_some_and(VecDeque::is_empty) {
+                            l.waiting.remove(&key);
+                        }
+                        f
                     };
                     if let Some(f) = matched {
                         {
