@@ -20,18 +20,24 @@ use sim_core::SimTime;
 /// Points a series keeps before it is reduced.
 pub(crate) const KEEP: usize = 20_000;
 
+/// Buckets a run's span is cut into at the coarsest: the charts' own decimation slices.
+const MIN_BUCKETS: f64 = 2000.0;
+
 /// Reduces `v` (in time order) per bucket of `*width` seconds with `keep` (which returns a
-/// bucket's points to keep, in time order) until it holds at most `KEEP / 2` points, doubling
-/// the width as needed (the first width: the span over `KEEP / 8`). Returns how many points
-/// were dropped.
-fn bound<T>(v: &mut Vec<T>, width: &mut f64, t: impl Fn(&T) -> f64, keep: impl Fn(&[T]) -> Vec<T>) -> usize {
+/// bucket's points to keep, in time order; its flag says the bucket is as wide as the charts'
+/// own decimation slices, where marks that do not touch may merge too) until it holds at most
+/// `KEEP / 2` points, doubling the width as needed (the first width: the span over
+/// `KEEP / 8`). Returns how many points were dropped.
+fn bound<T>(v: &mut Vec<T>, width: &mut f64, t: impl Fn(&T) -> f64, keep: impl Fn(&[T], bool) -> Vec<T>) -> usize {
     if v.len() <= KEEP {
         return 0;
     }
     let before = v.len();
     loop {
+        let span = t(&v[v.len() - 1]) - t(&v[0]);
         if *width > 0.0 {
             let w = *width;
+            let coarse = w * MIN_BUCKETS >= span;
             let bucket = |x: &T| (t(x) / w).floor() as i64;
             let old = std::mem::take(v);
             let mut i = 0;
@@ -41,14 +47,15 @@ fn bound<T>(v: &mut Vec<T>, width: &mut f64, t: impl Fn(&T) -> f64, keep: impl F
                 while j < old.len() && bucket(&old[j]) == k {
                     j += 1;
                 }
-                v.extend(keep(&old[i..j]));
+                v.extend(keep(&old[i..j], coarse));
                 i = j;
             }
-            if v.len() <= KEEP / 2 {
+            // Each doubling halves the buckets and `keep` keeps a bounded number per bucket:
+            // this ends, at the latest with one bucket.
+            if v.len() <= KEEP / 2 || w > span {
                 return before - v.len();
             }
         }
-        let span = t(&v[v.len() - 1]) - t(&v[0]);
         *width = if *width > 0.0 {
             *width * 2.0
         } else {
@@ -78,8 +85,9 @@ fn line<T: Clone>(g: &[T], f: impl Fn(&T) -> f64) -> Vec<T> {
 }
 
 /// Segment (or SACK) ticks of a bucket: consecutive ticks of one class whose ranges touch
-/// merge into one spanning them.
-fn ticks(g: &[SegMark]) -> Vec<SegMark> {
+/// merge into one spanning them; in a `coarse` bucket every tick of a class does (a few
+/// retransmissions a pixel column apart may then draw as one taller tick).
+fn ticks(g: &[SegMark], coarse: bool) -> Vec<SegMark> {
     let class = |k: SegKind| match k {
         SegKind::First(Sender::Host) => 0usize,
         SegKind::First(Sender::OffloadTarget) => 1,
@@ -92,7 +100,7 @@ fn ticks(g: &[SegMark]) -> Vec<SegMark> {
         let c = class(s.kind).min(15);
         if let Some(i) = last[c] {
             let m = &mut out[i];
-            if s.lo <= m.hi && s.hi >= m.lo {
+            if coarse || (s.lo <= m.hi && s.hi >= m.lo) {
                 m.lo = m.lo.min(s.lo);
                 m.hi = m.hi.max(s.hi);
                 m.n += s.n;
@@ -263,40 +271,30 @@ impl ConnSeries {
         let [w0, w1, w2, w3, w4, w5, w6, w7] = w;
         self.merged += bound(&mut self.segs, w0, |s| s.t, ticks);
         self.merged += bound(&mut self.sacks, w1, |s| s.t, ticks);
-        self.merged += bound(
-            &mut self.dups,
-            w2,
-            |d| d.t,
-            |g| {
-                let mut out: Vec<AckMark> = Vec::new();
-                for d in g {
-                    if out.last().is_none_or(|l| l.ack != d.ack) {
-                        out.push(d.clone());
-                    }
+        // One duplicate ACK per ACK number (per bucket in a coarse one).
+        let dups = |g: &[AckMark], coarse: bool| {
+            let mut out: Vec<AckMark> = Vec::new();
+            for d in g {
+                if out.last().is_none_or(|l| !coarse && l.ack != d.ack) {
+                    out.push(d.clone());
                 }
-                out
-            },
-        );
-        bound(&mut self.acks, w3, |a| a.t, |g| line(g, |a| a.ack));
-        bound(&mut self.window, w4, |p| p.0, |g| line(g, |p| p.1));
-        bound(&mut self.rwnd, w5, |p| p.0, |g| line(g, |p| p.1));
-        bound(
-            &mut self.cc,
-            w6,
-            |c| c.time.as_secs_f64(),
-            |g| {
-                let [a, b] = extremes(g, |c| f64::from(c.cwnd));
-                let [c, d] = extremes(g, |c| f64::from(c.flight));
-                let [e, f] = extremes(g, |c| f64::from(c.ssthresh));
-                pick(g, vec![0, a, b, c, d, e, f, g.len() - 1])
-            },
-        );
-        bound(
-            &mut self.delivery,
-            w7,
-            |d| d.time.as_secs_f64(),
-            |g| vec![g[g.len() - 1]],
-        );
+            }
+            out
+        };
+        self.merged += bound(&mut self.dups, w2, |d| d.t, dups);
+        bound(&mut self.acks, w3, |a| a.t, |g, _| line(g, |a| a.ack));
+        bound(&mut self.window, w4, |p| p.0, |g, _| line(g, |p| p.1));
+        bound(&mut self.rwnd, w5, |p| p.0, |g, _| line(g, |p| p.1));
+        let samples = |g: &[CcSample], _| {
+            let [a, b] = extremes(g, |c| f64::from(c.cwnd));
+            let [c, d] = extremes(g, |c| f64::from(c.flight));
+            let [e, f] = extremes(g, |c| f64::from(c.ssthresh));
+            pick(g, vec![0, a, b, c, d, e, f, g.len() - 1])
+        };
+        bound(&mut self.cc, w6, |c| c.time.as_secs_f64(), samples);
+        // Deliveries are cumulative: a bucket's last one carries its bytes.
+        let last = |g: &[DeliveryRecord], _| vec![g[g.len() - 1]];
+        bound(&mut self.delivery, w7, |d| d.time.as_secs_f64(), last);
     }
 }
 
@@ -375,7 +373,7 @@ impl ChartInputs {
                 q,
                 w,
                 |q| q.time.as_secs_f64(),
-                |g| {
+                |g, _| {
                     let [_, hi] = extremes(g, |q| q.packets as f64);
                     vec![g[hi]]
                 },
@@ -399,5 +397,49 @@ impl ChartInputs {
             ]
         });
         conns.chain(self.queue.iter().map(Vec::len)).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retx(i: usize) -> SegMark {
+        // Retransmissions far apart in sequence space: no two ticks touch.
+        let lo = (i * 10_000) as f64;
+        SegMark {
+            t: i as f64 * 1e-3,
+            lo,
+            hi: lo + 1460.0,
+            kind: SegKind::Retx(DataSource::HostQueue),
+            sender: Sender::Host,
+            source: DataSource::HostQueue,
+            cause: SendCause::FastRetransmit,
+            tx: 2,
+            n: 1,
+        }
+    }
+
+    #[test]
+    fn ticks_that_never_touch_are_still_bounded() {
+        let mut v: Vec<SegMark> = (0..3 * KEEP).map(retx).collect();
+        let mut width = 0.0;
+        let dropped = bound(&mut v, &mut width, |s| s.t, ticks);
+        assert!(v.len() <= KEEP / 2, "{} ticks kept", v.len());
+        assert_eq!(dropped + v.len(), 3 * KEEP);
+        assert_eq!(
+            v.iter().map(|s| s.n as usize).sum::<usize>(),
+            3 * KEEP,
+            "every tick counted"
+        );
+    }
+
+    #[test]
+    fn a_series_within_the_bound_is_kept_as_is() {
+        let mut v: Vec<SegMark> = (0..KEEP).map(retx).collect();
+        let mut width = 0.0;
+        assert_eq!(bound(&mut v, &mut width, |s| s.t, ticks), 0);
+        assert_eq!(v.len(), KEEP);
+        assert_eq!(width, 0.0);
     }
 }
