@@ -685,7 +685,12 @@ impl Chart for TimeSeq {
     }
 
     fn svg_overlay(&self) -> String {
-        let groups = self.tips.lock().map(|t| t.clone()).unwrap_or_default();
+        // Taken, not copied: the tooltips of a long run are megabytes.
+        let groups = self
+            .tips
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         let mut s = String::new();
         for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
             s.push_str(&format!("<g id=\"{id}\">\n"));
