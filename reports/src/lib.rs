@@ -2,7 +2,10 @@
 //! bring to design reviews, and aggregates runs across seeds and sweeps.
 //!
 //! Per run ([`write_run`], into the run's folder; [`write_run_with`] writes only the
-//! [`Artifacts`] levels asked for, recorded in `summary.json`):
+//! [`Artifacts`] levels asked for, recorded in `summary.json`; both are a [`RunWriter`] fed
+//! the whole log as one chunk, and a simulation feeds it chunk by chunk as it runs, so a
+//! run's memory is bounded by the data in flight and the charts' resolution, not by the
+//! transfer):
 //! - `summary.json`: the computed [`RunReport`] (retransmissions by source and cause per
 //!   chimney rule 12, RTO expiries, spurious retransmissions, offload/upload times, per-buffer
 //!   pinned time) plus the run's self-description (params, version, commit, command, scenario,
