@@ -204,6 +204,13 @@ impl HostStack {
         r
     }
 
+    /// Takes what was recorded since the last call except the send-buffer lifetimes: a
+    /// buffer's record changes until the buffer ends, so those stay until
+    /// [`HostStack::take_recorder`] (a run's recording is taken slice by slice with this).
+    pub fn take_records(&mut self) -> Recorder {
+        std::mem::take(&mut self.recorder)
+    }
+
     /// Takes the delegated-state blocks sent and received so far, in order.
     pub fn take_handovers(&mut self) -> Vec<HandoverRecord> {
         std::mem::take(&mut self.handovers)

@@ -1,8 +1,11 @@
 //! What the actors record during a run, for reports: wire events per link direction,
 //! congestion-control samples, send-buffer lifetimes, offload/upload events, deliveries.
 //!
-//! Each actor keeps its own [`Recorder`]; after the run the wiring merges them into one
-//! [`RunLog`] ordered by kernel event index (the order things happened).
+//! Each actor keeps its own [`Recorder`]; the wiring takes them every slice of simulated time
+//! ([`crate::testbed::RECORD_SLICE`]), merges them into one [`RunLog`] chunk ordered by kernel
+//! event index (the order things happened) and hands the chunk to a [`RecordSink`]: a
+//! consumer that writes results as the run goes (memory bounded by a slice, not by the run),
+//! or a [`RunLog`] that keeps everything (the chunks concatenated are the whole-run log).
 
 use crate::segment::{BufId, ConnId, Flags, Provenance, Sender};
 use crate::seq::SeqNum;
@@ -124,6 +127,30 @@ pub struct CcSample {
     pub snd_nxt: SeqNum,
     /// See `snd_una`.
     pub snd_max: SeqNum,
+}
+
+impl CcSample {
+    /// Whether `other` shows the same sender state: what an actor compares before recording
+    /// a new sample of a connection (it records only changes; see `endpoint::record_sample`).
+    pub fn same_state(&self, other: &CcSample) -> bool {
+        (
+            self.cwnd,
+            self.ssthresh,
+            self.flight,
+            self.srtt_ns,
+            self.rto_ns,
+            self.sender,
+            self.snd_nxt,
+        ) == (
+            other.cwnd,
+            other.ssthresh,
+            other.flight,
+            other.srtt_ns,
+            other.rto_ns,
+            other.sender,
+            other.snd_nxt,
+        )
+    }
 }
 
 /// How a send buffer's life ended.
@@ -393,5 +420,27 @@ impl Recorder {
         self.discards.sort_by_key(|d| d.time);
         self.timeline.sort_by_key(|e| e.index);
         self.triggers.sort_by_key(|t| (t.time, t.index));
+    }
+}
+
+/// Receives a run's recording chunk by chunk while the run goes on.
+///
+/// Chunk `k` holds every record made by the events of slice `k` (kernel events at times in
+/// `(through of chunk k-1, through of chunk k]`), merged in actor order and sorted as
+/// [`Recorder::sort`] sorts: concatenating the chunks gives exactly the whole-run log. Three
+/// lists need the whole run to be ordered and are bounded by the scenario, not by the transfer,
+/// so they come in the last chunk only: `buffers` (a buffer's record changes until it ends),
+/// `timeline` and `triggers`.
+pub trait RecordSink {
+    /// One chunk. `through`: every record of a later chunk is stamped after this time (a
+    /// `Delivered` wire record of this chunk may be stamped later, at its arrival); the last
+    /// chunk has `through` = [`SimTime::MAX`].
+    fn chunk(&mut self, log: RunLog, through: SimTime);
+}
+
+/// Keeps every chunk: the whole-run log.
+impl RecordSink for RunLog {
+    fn chunk(&mut self, log: RunLog, _through: SimTime) {
+        self.merge(log);
     }
 }

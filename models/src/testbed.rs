@@ -12,7 +12,7 @@
 use crate::app::{BulkConfig, ReadRate, WriteSize, WriteTiming};
 use crate::link::{Impairment, LinkConfig, LinkControl, LinkCounters, QueueLimit};
 use crate::offload::{HandoverRecord, TargetConfig};
-use crate::record::RunLog;
+use crate::record::{RecordSink, RunLog};
 use crate::router::RouterCounters;
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -194,7 +194,9 @@ impl Outcome {
     }
 }
 
-/// How much simulated time [`Testbed::run_unrecorded`] runs between dropping recordings.
+/// How much simulated time a run goes between taking the actors' recordings (to hand them
+/// to a [`RecordSink`] as one chunk, or to drop them in [`Testbed::run_unrecorded`]): a run's
+/// memory for records follows one slice, not the run.
 pub const RECORD_SLICE: SimDuration = SimDuration::from_millis(100);
 
 /// What one [`bench_transfer`] run did, in simulated quantities (the caller times it).
@@ -284,7 +286,13 @@ impl Testbed {
 
     /// Runs the world once, streaming the trace to `sink`.
     pub fn run_traced(&self, sink: Option<Box<dyn TraceSink>>) -> Outcome {
-        self.execute(sink, true)
+        self.built().run_traced(sink)
+    }
+
+    /// Runs the world once, handing the recording to `records` chunk by chunk (see
+    /// [`crate::world::Built::run_streamed`]); [`Outcome::log`] is empty.
+    pub fn run_streamed(&self, records: &mut dyn RecordSink) -> Outcome {
+        self.built().run_streamed(records)
     }
 
     /// Runs the world once without keeping what the actors record: every [`RECORD_SLICE`] of
@@ -293,7 +301,7 @@ impl Testbed {
     /// per-connection results, link counters) is the one [`Testbed::run`] makes; only
     /// [`Outcome::log`] is empty.
     pub fn run_unrecorded(&self) -> Outcome {
-        self.execute(None, false)
+        self.built().run_unrecorded()
     }
 
     /// The same world as a [`World`]: hosts `host` (with target `nic` if any) and `peer`,
@@ -316,15 +324,11 @@ impl Testbed {
         w
     }
 
-    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
+    fn built(&self) -> crate::world::Built {
         // Two hosts joined by one link always route; only a repeated connection id fails.
-        let built = match self.world().build() {
+        match self.world().build() {
             Ok(built) => built,
             Err(e) => panic!("Testbed: {e}"),
-        };
-        match (sink, record) {
-            (sink, true) => built.run_traced(sink),
-            (_, false) => built.run_unrecorded(),
         }
     }
 }

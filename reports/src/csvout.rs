@@ -11,11 +11,13 @@ use crate::Result;
 use crate::info::{Dir, RunInfo};
 use crate::io::{AtomicFile, stream_csv};
 use crate::metrics::{BufferLife, rel_snd};
-use crate::view::RunView;
 use crate::vocab::Named;
+use crate::view::Rec;
 use models::record::{RunLog, WireEvent};
 use models::segment::Flags;
 use serde::Serialize;
+use sim_core::SimTime;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// tcpdump-style flag letters (`S`, `F`, `R`, `P`, `.` for ACK), e.g. `P.`.
@@ -91,21 +93,54 @@ struct CcRow {
     snd_max: i64,
 }
 
-/// Writes the per-packet tables `segments.csv` and `acks.csv` into `dir`, row by row.
-pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Result<()> {
-    let names: Vec<String> = (0..=log.wire.iter().map(|w| w.link.0).max().unwrap_or(0))
-        .map(|i| info.link_name(models::record::LinkId(i)))
-        .collect();
-    let mut segs = csv::Writer::from_writer(AtomicFile::create(&dir.join("segments.csv"))?);
-    let mut acks = csv::Writer::from_writer(AtomicFile::create(&dir.join("acks.csv"))?);
-    let mut last_ack: std::collections::BTreeMap<(u32, u16, &'static str), i64> = Default::default();
-    // Rows by time, ties in log order: the log is in kernel-event order, and a link records a
-    // segment's delivery (at its arrival time) while handling the event that sent it, so log
-    // order runs ahead of time. The stable sort keeps same-time events as logged.
-    let mut order: Vec<usize> = (0..view.recs.len()).collect();
-    order.sort_by_key(|&i| view.recs[i].r.time);
-    for x in order.iter().map(|&i| &view.recs[i]) {
-        let r = x.r;
+type CsvOut = csv::Writer<AtomicFile>;
+
+fn commit(w: CsvOut) -> Result<()> {
+    let file = w
+        .into_inner()
+        .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))?;
+    file.commit()
+}
+
+/// Writes the per-packet tables `segments.csv` and `acks.csv` row by row as the run's records
+/// come. Rows are by time, ties in log order: the log is in kernel-event order, and a link
+/// records a segment's delivery (at its arrival time) while handling the event that sent it,
+/// so log order runs ahead of time; the rows stamped after a chunk's `through` wait for the
+/// next chunks (segments in flight), and a stable sort keeps same-time events as logged.
+pub(crate) struct PacketCsvs {
+    segs: CsvOut,
+    acks: CsvOut,
+    /// The last ACK number per (connection, link, event), for the `dup` column.
+    last_ack: BTreeMap<(u32, u16, &'static str), i64>,
+    /// Records stamped after the last chunk's `through`, by time (ties in log order).
+    pending: Vec<Rec>,
+}
+
+impl PacketCsvs {
+    /// Starts `segments.csv` and `acks.csv` in `dir`.
+    pub fn new(dir: &Path) -> Result<Self> {
+        Ok(PacketCsvs {
+            segs: csv::Writer::from_writer(AtomicFile::create(&dir.join("segments.csv"))?),
+            acks: csv::Writer::from_writer(AtomicFile::create(&dir.join("acks.csv"))?),
+            last_ack: BTreeMap::new(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// One chunk's classified records, in log order.
+    pub fn chunk(&mut self, info: &RunInfo, recs: &[(usize, Rec)], through: SimTime) -> Result<()> {
+        self.pending.extend(recs.iter().map(|(_, x)| *x));
+        self.pending.sort_by_key(|x| x.r.time);
+        let n = self.pending.partition_point(|x| x.r.time <= through);
+        let rows: Vec<Rec> = self.pending.drain(..n).collect();
+        for x in &rows {
+            self.row(info, x)?;
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, info: &RunInfo, x: &Rec) -> Result<()> {
+        let r = &x.r;
         let h = &r.header;
         let p = &r.provenance;
         let (drop_reason, corrupted, duplicate) = match r.event {
@@ -113,11 +148,11 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
             WireEvent::Delivered { corrupted, duplicate } => ("", corrupted, duplicate),
             WireEvent::Sent => ("", false, false),
         };
-        let link = names[usize::from(r.link.0)].as_str();
-        segs.serialize(SegmentRow {
+        let link = info.link_name(r.link);
+        self.segs.serialize(SegmentRow {
             time_ns: r.time.0,
             event_index: r.event_index,
-            link,
+            link: &link,
             event: event_name(r.event),
             drop_reason,
             corrupted,
@@ -145,10 +180,10 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
             && !f.rst
         {
             let key = (p.conn.0, r.link.0, event_name(r.event));
-            let dup = last_ack.insert(key, ack) == Some(ack);
-            acks.serialize(AckRow {
+            let dup = self.last_ack.insert(key, ack) == Some(ack);
+            self.acks.serialize(AckRow {
                 time_ns: r.time.0,
-                link,
+                link: &link,
                 event: event_name(r.event),
                 conn: info.conn_column(p.conn.0),
                 ack,
@@ -157,48 +192,86 @@ pub(crate) fn write_packet_csvs(dir: &Path, info: &RunInfo, log: &RunLog, view: 
                 dup,
             })?;
         }
+        Ok(())
     }
-    for w in [segs, acks] {
-        let file = w
-            .into_inner()
-            .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))?;
-        file.commit()?;
+
+    /// Writes the rows left and closes both files.
+    pub fn finish(mut self, info: &RunInfo) -> Result<()> {
+        self.chunk(info, &[], SimTime::MAX)?;
+        commit(self.segs)?;
+        commit(self.acks)
     }
-    Ok(())
 }
 
-/// Writes the time series `cc.csv`, `buffers.csv` and (with queue samples) `queues.csv` into `dir`.
-pub(crate) fn write_series_csvs(dir: &Path, info: &RunInfo, log: &RunLog, buffers: &[BufferLife]) -> Result<()> {
-    let rel = |conn, s| rel_snd(info, conn, s);
-    let cc = log.cc.iter().map(|c| CcRow {
-        time_ns: c.time.0,
-        conn: info.conn_column(c.conn.0),
-        sender: c.sender.key(),
-        cwnd: c.cwnd,
-        ssthresh: (c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh),
-        srtt_ns: c.srtt_ns,
-        rto_ns: c.rto_ns,
-        flight: c.flight,
-        snd_una: rel(c.conn, c.snd_una),
-        snd_nxt: rel(c.conn, c.snd_nxt),
-        snd_max: rel(c.conn, c.snd_max),
-    });
-    stream_csv(&dir.join("cc.csv"), cc)?;
-    let rows = buffers.iter().map(|b| BufferRow {
-        conn: info.conn_column(b.conn),
-        life: b,
-    });
-    stream_csv(&dir.join("buffers.csv"), rows)?;
-    if !log.queue.is_empty() {
-        let rows = log.queue.iter().map(|q| QueueRow {
-            time_ns: q.time.0,
-            link: info.link_name(q.link),
-            packets: q.packets,
-            bytes: q.bytes,
-        });
-        stream_csv(&dir.join("queues.csv"), rows)?;
+/// Writes the time series `cc.csv` and (with queue samples) `queues.csv` as the run's records
+/// come, and `buffers.csv` at the end.
+pub(crate) struct SeriesCsvs {
+    dir: std::path::PathBuf,
+    cc: CsvOut,
+    /// Started at the first queue sample (a run without samples has no `queues.csv`).
+    queues: Option<CsvOut>,
+}
+
+impl SeriesCsvs {
+    /// Starts `cc.csv` in `dir`.
+    pub fn new(dir: &Path) -> Result<Self> {
+        Ok(SeriesCsvs {
+            dir: dir.to_path_buf(),
+            cc: csv::Writer::from_writer(AtomicFile::create(&dir.join("cc.csv"))?),
+            queues: None,
+        })
     }
-    Ok(())
+
+    /// One chunk of the log.
+    pub fn chunk(&mut self, info: &RunInfo, log: &RunLog) -> Result<()> {
+        let rel = |conn, s| rel_snd(info, conn, s);
+        for c in &log.cc {
+            self.cc.serialize(CcRow {
+                time_ns: c.time.0,
+                conn: info.conn_column(c.conn.0),
+                sender: c.sender.key(),
+                cwnd: c.cwnd,
+                ssthresh: (c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh),
+                srtt_ns: c.srtt_ns,
+                rto_ns: c.rto_ns,
+                flight: c.flight,
+                snd_una: rel(c.conn, c.snd_una),
+                snd_nxt: rel(c.conn, c.snd_nxt),
+                snd_max: rel(c.conn, c.snd_max),
+            })?;
+        }
+        if log.queue.is_empty() {
+            return Ok(());
+        }
+        if self.queues.is_none() {
+            self.queues = Some(csv::Writer::from_writer(AtomicFile::create(
+                &self.dir.join("queues.csv"),
+            )?));
+        }
+        let w = self.queues.as_mut().expect("started");
+        for q in &log.queue {
+            w.serialize(QueueRow {
+                time_ns: q.time.0,
+                link: info.link_name(q.link),
+                packets: q.packets,
+                bytes: q.bytes,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Closes `cc.csv` and `queues.csv` and writes `buffers.csv`.
+    pub fn finish(self, info: &RunInfo, buffers: &[BufferLife]) -> Result<()> {
+        commit(self.cc)?;
+        if let Some(q) = self.queues {
+            commit(q)?;
+        }
+        let rows = buffers.iter().map(|b| BufferRow {
+            conn: info.conn_column(b.conn),
+            life: b,
+        });
+        stream_csv(&self.dir.join("buffers.csv"), rows)
+    }
 }
 
 /// One row of `buffers.csv`: a [`BufferLife`] with the connection named as the scenario names it.

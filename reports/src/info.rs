@@ -211,6 +211,80 @@ impl RunInfo {
             .map(|c| c.completed_at.map(|t| t.as_nanos()))
             .collect::<Option<Vec<_>>>()
             .and_then(|v| v.into_iter().max());
+        let flows: Vec<(u32, &str, &str, &str)> = o
+            .flows
+            .iter()
+            .map(|f| (f.id.0, f.name.as_str(), f.from.as_str(), f.to.as_str()))
+            .collect();
+        self.set_topology(s, (&o.links, &o.link_ends), &o.conns, &flows);
+        self.conn_results = o
+            .conns
+            .iter()
+            .map(|c| ConnOutcome {
+                conn: c.id.0,
+                name: c.name.clone(),
+                client: c.client.clone(),
+                server: c.server.clone(),
+                bytes_expected: c.expected,
+                bytes_delivered: c.delivered,
+                completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
+                integrity_ok: o.end.is_ok() && c.delivered == c.expected && c.aborted == 0,
+            })
+            .collect();
+        self.link_stats = o
+            .link_counters
+            .iter()
+            .zip(&o.link_rates)
+            .map(|(c, rate)| LinkStats {
+                rate_bps: *rate,
+                packets_sent: c.accepted,
+                bytes_sent: c.bytes_accepted,
+                dropped: c.dropped,
+                max_queue_packets: c.max_queue_packets,
+            })
+            .collect();
+    }
+
+    /// Fills in what is known before the run (links, connections with their addresses, ports
+    /// and ISNs, flows, offload targets, the connections' names and expected bytes), so that
+    /// records can be classified while the run goes on; [`RunInfo::record_outcome`] fills in
+    /// the same values again (and the rest) after it.
+    pub fn describe_run(&mut self, s: &scenarios::Scenario, built: &models::world::Built) {
+        let (names, ends, _) = built.link_directions();
+        let conns = built.conns_before_run();
+        let flows: Vec<(u32, &str, &str, &str)> = built
+            .world()
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let id = models::world::FLOW_ID_BASE + k as u32;
+                (id, f.name.as_str(), f.from.as_str(), f.to.as_str())
+            })
+            .collect();
+        self.set_topology(s, (&names, &ends), &conns, &flows);
+        self.bytes_expected = conns.iter().map(|c| c.expected).sum();
+        self.conn_results = conns
+            .iter()
+            .map(|c| ConnOutcome {
+                conn: c.id.0,
+                name: c.name.clone(),
+                client: c.client.clone(),
+                server: c.server.clone(),
+                bytes_expected: c.expected,
+                ..ConnOutcome::default()
+            })
+            .collect();
+    }
+
+    /// Links, connections (addresses 10.0.x.y by host name order), flows and offload targets.
+    fn set_topology(
+        &mut self,
+        s: &scenarios::Scenario,
+        (links, link_ends): (&[String], &[(String, String)]),
+        conns: &[models::testbed::ConnResult],
+        flows: &[(u32, &str, &str, &str)],
+    ) {
         // Addresses 10.0.x.y by host name order (the two-host runs: 10.0.0.1 and 10.0.0.2).
         let mut hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
         hosts.sort_unstable();
@@ -218,18 +292,16 @@ impl RunInfo {
             let k = hosts.iter().position(|h| *h == host).unwrap_or(hosts.len()) + 1;
             [10, 0, (k >> 8) as u8, (k & 0xff) as u8]
         };
-        self.links = o
-            .links
+        self.links = links
             .iter()
-            .zip(&o.link_ends)
+            .zip(link_ends)
             .map(|(name, (from, to))| LinkInfo {
                 name: name.clone(),
                 from: from.clone(),
                 to: to.clone(),
             })
             .collect();
-        self.conns = o
-            .conns
+        self.conns = conns
             .iter()
             .map(|c| ConnInfo {
                 conn: c.id.0,
@@ -247,40 +319,13 @@ impl RunInfo {
                 },
             })
             .collect();
-        self.conn_results = o
-            .conns
+        self.flows = flows
             .iter()
-            .map(|c| ConnOutcome {
-                conn: c.id.0,
-                name: c.name.clone(),
-                client: c.client.clone(),
-                server: c.server.clone(),
-                bytes_expected: c.expected,
-                bytes_delivered: c.delivered,
-                completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
-                integrity_ok: o.end.is_ok() && c.delivered == c.expected && c.aborted == 0,
-            })
-            .collect();
-        self.flows = o
-            .flows
-            .iter()
-            .map(|f| FlowInfo {
-                conn: f.id.0,
-                name: f.name.clone(),
-                from: f.from.clone(),
-                to: f.to.clone(),
-            })
-            .collect();
-        self.link_stats = o
-            .link_counters
-            .iter()
-            .zip(&o.link_rates)
-            .map(|(c, rate)| LinkStats {
-                rate_bps: *rate,
-                packets_sent: c.accepted,
-                bytes_sent: c.bytes_accepted,
-                dropped: c.dropped,
-                max_queue_packets: c.max_queue_packets,
+            .map(|&(conn, name, from, to)| FlowInfo {
+                conn,
+                name: name.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
             })
             .collect();
         self.offload_targets = s

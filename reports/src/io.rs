@@ -33,6 +33,11 @@ const STREAM_BUF: usize = 256 * 1024;
 impl AtomicFile {
     /// Starts writing `path` (its directory is created if missing).
     pub(crate) fn create(path: &Path) -> Result<Self> {
+        Self::create_with(path, STREAM_BUF)
+    }
+
+    /// [`AtomicFile::create`] with a buffer of `capacity` bytes.
+    pub(crate) fn create_with(path: &Path, capacity: usize) -> Result<Self> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -47,7 +52,7 @@ impl AtomicFile {
         let tmp = dir.join(tmp_name);
         let f = fs::File::create(&tmp).map_err(|e| ReportError::io("create", &tmp, e))?;
         Ok(AtomicFile {
-            out: Some(std::io::BufWriter::with_capacity(STREAM_BUF, f)),
+            out: Some(std::io::BufWriter::with_capacity(capacity, f)),
             tmp,
             path: path.to_path_buf(),
         })

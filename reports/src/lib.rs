@@ -2,7 +2,10 @@
 //! bring to design reviews, and aggregates runs across seeds and sweeps.
 //!
 //! Per run ([`write_run`], into the run's folder; [`write_run_with`] writes only the
-//! [`Artifacts`] levels asked for, recorded in `summary.json`):
+//! [`Artifacts`] levels asked for, recorded in `summary.json`; both are a [`RunWriter`] fed
+//! the whole log as one chunk, and a simulation feeds it chunk by chunk as it runs, so a
+//! run's memory is bounded by the data in flight and the charts' resolution, not by the
+//! transfer):
 //! - `summary.json`: the computed [`RunReport`] (retransmissions by source and cause per
 //!   chimney rule 12, RTO expiries, spurious retransmissions, offload/upload times, per-buffer
 //!   pinned time) plus the run's self-description (params, version, commit, command, scenario,
@@ -51,12 +54,14 @@ mod html;
 mod info;
 mod io;
 mod metrics;
+mod online;
 mod pcap;
 mod stats;
 mod sweep;
 pub mod testdata;
 mod view;
 mod vocab;
+mod writer;
 
 pub use aggregate::{Aggregate, MetricStats, PairedDiff, PointAggregate, SeedValue};
 pub use artifacts::{Artifacts, LEVELS as ARTIFACT_LEVELS, SNAP_LEN, example_runs, prune_run};
@@ -74,6 +79,7 @@ pub use pcap::CAPTURE_EPOCH_NS;
 pub use stats::{Summary, count_ci95, poisson_mean_ci95, seeds_for_half_width};
 pub use sweep::{LineCharts, run_dir, write_run, write_run_with, write_sweep, write_sweep_with};
 pub use vocab::{Named, RETX_CAUSES, Term};
+pub use writer::{CHART_POINTS_KEPT, RunWriter};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

@@ -35,10 +35,12 @@
 //!   starting rate could carry until the last wire event).
 
 use crate::Result;
-use crate::info::{Dir, Outcome, RunInfo};
-use crate::view::{Rec, RunView};
+use crate::info::{Outcome, RunInfo};
+use crate::view::Rec;
 use crate::vocab::Named;
-use models::record::{BufferEnd, CcSample, DiscardRecord, DropReason, OffloadEventKind, RunLog, WireEvent};
+use models::record::{
+    BufferEnd, BufferRecord, CcSample, DropReason, OffloadEventKind, OffloadRecord, RunLog, WireEvent,
+};
 use models::segment::{ConnId, DataSource, SendCause, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -509,37 +511,6 @@ pub struct FlowReport {
     pub loss: Option<f64>,
 }
 
-fn flow_reports(info: &RunInfo, log: &RunLog) -> Vec<FlowReport> {
-    info.flows
-        .iter()
-        .map(|f| {
-            let (mut sent, mut delivered, mut bytes) = (0, 0, 0);
-            for r in log.wire.iter().filter(|r| r.provenance.conn.0 == f.conn) {
-                let Some(l) = info.links.get(usize::from(r.link.0)) else {
-                    continue;
-                };
-                match r.event {
-                    WireEvent::Sent if l.from == f.from => sent += 1,
-                    WireEvent::Delivered { corrupted: false, .. } if l.to == f.to => {
-                        delivered += 1;
-                        bytes += u64::from(r.header.len);
-                    }
-                    _ => {}
-                }
-            }
-            FlowReport {
-                name: f.name.clone(),
-                from: f.from.clone(),
-                to: f.to.clone(),
-                packets_sent: sent,
-                packets_delivered: delivered,
-                bytes_delivered: bytes,
-                loss: (sent > 0).then(|| 1.0 - delivered as f64 / sent as f64),
-            }
-        })
-        .collect()
-}
-
 /// One link direction over the run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkReport {
@@ -564,11 +535,11 @@ pub struct LinkReport {
 
 /// A set of disjoint half-open byte ranges.
 #[derive(Default)]
-struct RangeSet(BTreeMap<u64, u64>);
+pub(crate) struct RangeSet(BTreeMap<u64, u64>);
 
 impl RangeSet {
     /// How many bytes of [s, e) are already in the set.
-    fn covered(&self, s: u64, e: u64) -> u64 {
+    pub(crate) fn covered(&self, s: u64, e: u64) -> u64 {
         if s >= e {
             return 0;
         }
@@ -583,7 +554,7 @@ impl RangeSet {
         n
     }
 
-    fn insert(&mut self, mut s: u64, mut e: u64) {
+    pub(crate) fn insert(&mut self, mut s: u64, mut e: u64) {
         if s >= e {
             return;
         }
@@ -705,7 +676,7 @@ pub(crate) fn rel_snd(info: &RunInfo, conn: ConnId, s: models::seq::SeqNum) -> i
     })
 }
 
-fn cc_state(c: &CcSample) -> CcState {
+pub(crate) fn cc_state(c: &CcSample) -> CcState {
     CcState {
         sender: c.sender,
         time_ns: c.time.0,
@@ -719,72 +690,9 @@ fn cc_state(c: &CcSample) -> CcState {
 impl RunReport {
     /// Computes the summary of one run. Fails if the log names a connection `info` lacks.
     pub fn from_log(info: &RunInfo, log: &RunLog) -> Result<Self> {
-        let view = RunView::new(info, log)?;
-        let mut warnings = view.warnings.clone();
-        let (seg, retx, odd_source, odd_cause) = counts(&view, None);
-        if odd_source > 0 {
-            warnings.push(format!(
-                "{odd_source} retransmitted data segments had source None (counted as host_queue)"
-            ));
-        }
-        if odd_cause > 0 {
-            warnings.push(format!(
-                "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
-            ));
-        }
-        let rto_count = log.rto.len() as u64;
-        let (spurious, spurious_bytes) = spurious(&view, None, &log.discards);
-        let connections = connections(info, log, &view);
-        let fairness = Fairness::of(&connections);
-        let links = link_reports(info, log);
-        let end_ns = log
-            .wire
-            .iter()
-            .map(|w| w.time.0)
-            .chain(log.cc.iter().map(|c| c.time.0))
-            .max()
-            .unwrap_or(0);
-        let offload = offload_summary(info, log, end_ns);
-        let buffers = buffer_stats(log);
-        let span_ns = info
-            .completion_time_ns
-            .or_else(|| log.delivery.last().map(|d| d.time.0))
-            .filter(|&t| t > 0);
-        let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
-        Ok(RunReport {
-            scenario: info.scenario.clone(),
-            description: info.description.clone(),
-            run_id: info.run_id.clone(),
-            seed: info.seed,
-            seed_index: info.seed_index,
-            params: info.params.clone(),
-            fingerprint: info.fingerprint.clone(),
-            events: info.events,
-            outcome: info.outcome.clone(),
-            integrity_ok: info.integrity_ok,
-            bytes_expected: info.bytes_expected,
-            bytes_delivered: info.bytes_delivered,
-            completion_time_ns: info.completion_time_ns,
-            goodput_bps,
-            segments: seg,
-            retransmissions: retx,
-            rto_count,
-            spurious_retransmissions: spurious,
-            spurious_retransmitted_bytes: spurious_bytes,
-            offload,
-            buffers,
-            connections,
-            fairness,
-            links,
-            flows: flow_reports(info, log),
-            actions: action_outcomes(log),
-            warnings,
-            version: info.version.clone(),
-            commit: info.commit.clone(),
-            command: info.command.clone(),
-            scenario_text: info.scenario_text.clone(),
-            artifacts: crate::Artifacts::default(),
-        })
+        let mut m = crate::online::Metrics::new(info);
+        m.chunk(info, log, sim_core::SimTime::MAX)?;
+        Ok(m.finish(info))
     }
 
     /// A report for a run that produced no usable log (e.g. it failed before recording):
@@ -926,54 +834,9 @@ pub(crate) fn metric_label(key: &str) -> (&'static str, &'static str, f64) {
     }
 }
 
-/// Per-connection reports, in `info.conns` order.
-fn connections(info: &RunInfo, log: &RunLog, view: &RunView<'_>) -> Vec<ConnReport> {
-    info.conns
-        .iter()
-        .map(|ci| {
-            let id = ConnId(ci.conn);
-            let result = info.conn_results.iter().find(|r| r.conn == ci.conn);
-            // Without per-connection results the run's totals stand for its only connection.
-            let (name, delivered, completion, integrity) = match result {
-                Some(r) => (r.name.clone(), r.bytes_delivered, r.completion_time_ns, r.integrity_ok),
-                None => (
-                    format!("conn{}", ci.conn),
-                    info.bytes_delivered,
-                    info.completion_time_ns,
-                    info.integrity_ok,
-                ),
-            };
-            let (_, retx, _, _) = counts(view, Some(id));
-            let start = view.conn(ci.conn).map(|x| x.r.time.0).min().unwrap_or(0);
-            let end = completion.or_else(|| log.delivery.iter().rev().find(|d| d.conn == id).map(|d| d.time.0));
-            let goodput_bps = end
-                .map(|e| e.saturating_sub(start))
-                .filter(|&t| t > 0 && delivered > 0)
-                .map(|t| delivered as f64 * 8.0 * 1e9 / t as f64);
-            ConnReport {
-                name,
-                conn: ci.conn,
-                client: ci.sender.host.clone(),
-                server: ci.receiver.host.clone(),
-                offloaded: log
-                    .offload
-                    .iter()
-                    .any(|o| o.conn == id && o.kind == OffloadEventKind::OffloadCompleted),
-                bytes_delivered: delivered,
-                integrity_ok: integrity,
-                completion_time_ns: completion,
-                goodput_bps,
-                retransmissions: retx,
-                rto_count: log.rto.iter().filter(|r| r.conn == id).count() as u64,
-                spurious_retransmissions: spurious(view, Some(id), &log.discards).0,
-            }
-        })
-        .collect()
-}
-
 /// Per-link-direction reports, from the links' own counters.
-fn link_reports(info: &RunInfo, log: &RunLog) -> Vec<LinkReport> {
-    let run_ns = log.wire.iter().map(|w| w.time.0).max().unwrap_or(0);
+/// `run_ns`: the time of the last wire record.
+pub(crate) fn link_reports(info: &RunInfo, run_ns: u64) -> Vec<LinkReport> {
     info.links
         .iter()
         .zip(&info.link_stats)
@@ -1003,110 +866,60 @@ fn link_reports(info: &RunInfo, log: &RunLog) -> Vec<LinkReport> {
         .collect()
 }
 
-/// Segment and retransmission counts of the whole run (`conn` = `None`) or of one connection,
-/// with the numbers of retransmissions of unexpected source and cause.
-fn counts(view: &RunView<'_>, conn: Option<ConnId>) -> (SegmentCounts, Retransmissions, u64, u64) {
-    let mut retx = Retransmissions::default();
-    let mut seg = SegmentCounts::default();
-    let mut odd_source = 0u64;
-    let mut odd_cause = 0u64;
-    for x in records(view, conn) {
-        let r = x.r;
-        let p = &r.provenance;
-        match r.event {
-            WireEvent::Dropped(reason) => {
-                *seg.dropped.entry(reason.key().to_string()).or_insert(0) += 1;
-            }
-            WireEvent::Delivered { corrupted, duplicate } => {
-                seg.corrupted += u64::from(corrupted);
-                seg.duplicated += u64::from(duplicate);
-            }
-            WireEvent::Sent => {}
+/// Counts one classified wire record into segment and retransmission counts; returns
+/// (1, _) for a retransmission of unexpected source, (_, 1) of unexpected cause.
+pub(crate) fn count_record(seg: &mut SegmentCounts, retx: &mut Retransmissions, x: &Rec) -> (u64, u64) {
+    let r = &x.r;
+    let p = &r.provenance;
+    match r.event {
+        WireEvent::Dropped(reason) => {
+            *seg.dropped.entry(reason.key().to_string()).or_insert(0) += 1;
         }
-        if !x.is_data() {
-            let h = &r.header;
-            if x.is_first_hop_sent() && h.flags.ack && !h.flags.syn && !h.flags.fin && !h.flags.rst {
-                seg.acks_sent += 1;
-            }
-            continue;
+        WireEvent::Delivered { corrupted, duplicate } => {
+            seg.corrupted += u64::from(corrupted);
+            seg.duplicated += u64::from(duplicate);
         }
-        if x.is_first_hop_sent() {
-            seg.data_sent += 1;
-            seg.data_bytes_sent += u64::from(r.header.len);
-        }
-        if !p.is_retransmission || !x.first_hop {
-            continue;
-        }
-        if r.event != WireEvent::Sent {
-            retx.dropped_at_ingress += u64::from(x.is_first_hop_ingress());
-            continue;
-        }
-        retx.total += 1;
-        retx.bytes += u64::from(r.header.len);
-        retx.by_source.add(p.source, 1);
-        retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
-        retx.by_cause.add(p.cause, 1);
-        match p.sender {
-            Sender::Host => retx.by_sender.host += 1,
-            Sender::OffloadTarget => retx.by_sender.offload_target += 1,
-        }
-        odd_source += u64::from(p.source == DataSource::None);
-        odd_cause += u64::from(p.cause == SendCause::Control);
+        WireEvent::Sent => {}
     }
-    (seg, retx, odd_source, odd_cause)
+    if !x.is_data() {
+        let h = &r.header;
+        if x.is_first_hop_sent() && h.flags.ack && !h.flags.syn && !h.flags.fin && !h.flags.rst {
+            seg.acks_sent += 1;
+        }
+        return (0, 0);
+    }
+    if x.is_first_hop_sent() {
+        seg.data_sent += 1;
+        seg.data_bytes_sent += u64::from(r.header.len);
+    }
+    if !p.is_retransmission || !x.first_hop {
+        return (0, 0);
+    }
+    if r.event != WireEvent::Sent {
+        retx.dropped_at_ingress += u64::from(x.is_first_hop_ingress());
+        return (0, 0);
+    }
+    retx.total += 1;
+    retx.bytes += u64::from(r.header.len);
+    retx.by_source.add(p.source, 1);
+    retx.delegated_resend += u64::from(p.source == DataSource::DelegatedResend);
+    retx.by_cause.add(p.cause, 1);
+    match p.sender {
+        Sender::Host => retx.by_sender.host += 1,
+        Sender::OffloadTarget => retx.by_sender.offload_target += 1,
+    }
+    (
+        u64::from(p.source == DataSource::None),
+        u64::from(p.cause == SendCause::Control),
+    )
 }
 
-/// The records of the whole run (`conn` = `None`) or of one connection, in log order: one
-/// connection's are visited through the view's index, so per-connection metrics cost what the
-/// connection recorded, not what the run did (1,000 connections: 93 % of a run's CPU before).
-fn records<'v, 'a>(view: &'v RunView<'a>, conn: Option<ConnId>) -> Box<dyn Iterator<Item = &'v Rec<'a>> + 'v> {
-    match conn {
-        Some(c) => Box::new(view.conn(c.0)),
-        None => Box::new(view.recs.iter()),
-    }
-}
-
-/// (spurious retransmissions, already-held bytes in retransmissions) of the whole run
-/// (`conn` = `None`) or of one connection.
-fn spurious(view: &RunView<'_>, conn: Option<ConnId>, discards: &[DiscardRecord]) -> (u64, u64) {
-    // What each receiver did not keep, by (connection, arrival time).
-    let mut discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>> = BTreeMap::new();
-    for d in discards.iter().filter(|d| conn.is_none_or(|c| d.conn == c)) {
-        discarded.entry((d.conn, d.time.0)).or_default().push((d.from, d.to));
-    }
-    let mut held: BTreeMap<(ConnId, Dir), RangeSet> = BTreeMap::new();
-    let (mut n, mut bytes) = (0, 0);
-    let arrivals = records(view, conn).filter(|x| x.is_data() && x.is_arrival());
-    for x in arrivals {
-        let s = x.r.header.stream_offset;
-        let e = s + u64::from(x.r.header.len);
-        let set = held.entry((x.r.provenance.conn, x.dir)).or_default();
-        let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
-        if x.r.provenance.is_retransmission && !duplicate {
-            let c = set.covered(s, e);
-            bytes += c;
-            n += u64::from(c == e - s);
-        }
-        // Held from now on: the arrival less what the receiver discarded of it.
-        let mut kept = vec![(s, e)];
-        for &(ds, de) in discarded.get(&(x.r.provenance.conn, x.r.time.0)).into_iter().flatten() {
-            kept = kept
-                .into_iter()
-                .flat_map(|(ks, ke)| [(ks, ke.min(ds)), (ks.max(de), ke)])
-                .filter(|(ks, ke)| ks < ke)
-                .collect();
-        }
-        for (ks, ke) in kept {
-            set.insert(ks, ke);
-        }
-    }
-    (n, bytes)
-}
-
-fn offload_summary(info: &RunInfo, log: &RunLog, end_ns: u64) -> OffloadSummary {
+/// The lifecycle events of `offload` (in log order) with the first times and latencies;
+/// `offloaded_ns` and `handover` are left to the caller.
+pub(crate) fn offload_events(info: &RunInfo, offload: &[OffloadRecord]) -> OffloadSummary {
     let mut o = OffloadSummary::default();
     let first = |name: &str, events: &[OffloadEvent]| events.iter().find(|e| e.kind == name).map(|e| e.time_ns);
-    for ev in &log.offload {
+    for ev in offload {
         let (kind, reason) = kind_name(&ev.kind);
         o.events.push(OffloadEvent {
             time_ns: ev.time.0,
@@ -1130,54 +943,33 @@ fn offload_summary(info: &RunInfo, log: &RunLog, end_ns: u64) -> OffloadSummary 
         .upload_completed_ns
         .zip(o.upload_initiated_ns)
         .map(|(c, i)| c.saturating_sub(i));
-    // Offloaded intervals per connection.
+    o
+}
+
+/// Total time connections ran on a target: offload completed until upload completed,
+/// aborted, or `end_ns` [ns].
+pub(crate) fn offloaded_time(events: &[OffloadEvent], end_ns: u64) -> u64 {
+    let mut total = 0;
     let mut since: BTreeMap<u32, u64> = BTreeMap::new();
-    for e in &o.events {
+    for e in events {
         match e.kind.as_str() {
             "offload_completed" => {
                 since.insert(e.conn, e.time_ns);
             }
             "upload_completed" | "aborted" => {
                 if let Some(t) = since.remove(&e.conn) {
-                    o.offloaded_ns += e.time_ns.saturating_sub(t);
+                    total += e.time_ns.saturating_sub(t);
                 }
             }
             _ => {}
         }
     }
-    o.offloaded_ns += since.values().map(|&t| end_ns.saturating_sub(t)).sum::<u64>();
-    for e in &o.events {
-        let (kind, new_owner) = match e.kind.as_str() {
-            "offload_completed" => ("offload", Sender::OffloadTarget),
-            "upload_completed" => ("upload", Sender::Host),
-            _ => continue,
-        };
-        let of_conn = |c: &&CcSample| c.conn.0 == e.conn;
-        let before = log
-            .cc
-            .iter()
-            .filter(of_conn)
-            .rfind(|c| c.time.0 <= e.time_ns && c.sender != new_owner);
-        let after = log
-            .cc
-            .iter()
-            .filter(of_conn)
-            .find(|c| c.time.0 >= e.time_ns && c.sender == new_owner);
-        o.handover.push(Handover {
-            conn: e.conn,
-            kind: kind.to_string(),
-            time_ns: e.time_ns,
-            before: before.map(cc_state),
-            after: after.map(cc_state),
-        });
-    }
-    o
+    total + since.values().map(|&t| end_ns.saturating_sub(t)).sum::<u64>()
 }
 
-fn buffer_stats(log: &RunLog) -> BufferStats {
+/// Statistics of the buffer lifetimes `bufs` (ordered by connection and buffer).
+pub(crate) fn buffer_stats(bufs: &[BufferRecord]) -> BufferStats {
     let mut b = BufferStats::default();
-    let mut bufs: Vec<_> = log.buffers.iter().collect();
-    bufs.sort_by_key(|x| (x.conn, x.buf));
     let mut pinned = Vec::new();
     for x in bufs {
         let end = match x.end {

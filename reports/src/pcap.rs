@@ -61,7 +61,7 @@
 
 use crate::info::{Dir, RunInfo};
 use crate::io::{AtomicFile, sanitize};
-use crate::view::{Rec, RunView};
+use crate::view::Rec;
 use crate::vocab::Named;
 use crate::{ReportError, Result, SNAP_LEN};
 use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
@@ -73,9 +73,12 @@ use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPa
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness};
+use sim_core::SimTime;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// The capture epoch: 2000-01-01T00:00:00Z in nanoseconds since 1970-01-01T00:00:00Z (UTC,
@@ -91,7 +94,7 @@ struct Later {
 }
 
 /// The provenance comment of one captured segment.
-pub(crate) fn comment(info: &RunInfo, x: &Rec<'_>, later: Option<(bool, bool)>) -> String {
+pub(crate) fn comment(info: &RunInfo, x: &Rec, later: Option<(bool, bool)>) -> String {
     let p = &x.r.provenance;
     let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
@@ -130,7 +133,7 @@ fn mac(ip: [u8; 4]) -> [u8; 6] {
 }
 
 /// Builds the Ethernet frame of one captured segment.
-fn frame(info: &RunInfo, x: &Rec<'_>, ip_id: u16) -> Result<Vec<u8>> {
+fn frame(info: &RunInfo, x: &Rec, ip_id: u16) -> Result<Vec<u8>> {
     let h = &x.r.header;
     let p = &x.r.provenance;
     let ci = info
@@ -210,143 +213,271 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
     o
 }
 
-/// For each `Sent` record of a link (by index into `recs`), what happened to it in transit,
-/// matching `Delivered` records to the earliest undelivered identical `Sent` one.
-fn fate(recs: &[&Rec<'_>]) -> BTreeMap<usize, Later> {
-    // Lookups only; nothing iterates these maps. XXH3 rather than the default SipHash: the
-    // keys are ours, not an attacker's, and hashing them was a tenth of writing a capture.
-    let mut waiting: HashMap<(SegmentHeader, Provenance), VecDeque<usize>, Xxh3DefaultBuilder> = HashMap::default();
-    let mut last: HashMap<(SegmentHeader, Provenance), usize, Xxh3DefaultBuilder> = HashMap::default();
-    let mut out: BTreeMap<usize, Later> = BTreeMap::new();
-    for (i, x) in recs.iter().enumerate() {
-        let key = (x.r.header, x.r.provenance);
-        match x.r.event {
-            WireEvent::Sent => waiting.entry(key).or_default().push_back(i),
-            WireEvent::Dropped(_) => {}
-            WireEvent::Delivered { corrupted, duplicate } => {
-                let idx = if duplicate {
-                    last.get(&key).copied()
-                } else {
-                    waiting.get_mut(&key).and_then(|q| q.pop_front())
-                };
-                if let Some(j) = idx {
-                    last.insert(key, j);
-                    let e = out.entry(j).or_default();
-                    e.corrupted |= corrupted;
-                    e.duplicated |= duplicate;
-                }
-            }
-        }
-    }
-    out
+/// The fate of one `Sent` segment in transit, shared by its link capture and its
+/// sender-side capture: `Delivered` records are matched to the earliest undelivered identical
+/// `Sent` one of their link (a link-made duplicate to the last matched one).
+#[derive(Default)]
+struct Fate {
+    /// A `Delivered` record was matched to it.
+    matched: bool,
+    later: Later,
 }
 
+type Shared = Rc<RefCell<Fate>>;
+
 /// One record to capture, with what to say about its fate.
-struct Captured<'r, 'a> {
-    x: &'r Rec<'a>,
-    /// For a segment captured at ingress: (corrupted, duplicated) later in transit.
-    later: Option<(bool, bool)>,
+struct Captured {
+    x: Rec,
+    /// For a `Sent` segment captured at ingress: its fate.
+    fate: Option<Shared>,
     /// Captured at its arrival (a `Delivered` record) rather than at ingress.
     arrival: bool,
 }
 
-/// The ingress-side fate of every `Sent` record, by index into `view.recs`.
-fn fates(view: &RunView<'_>) -> BTreeMap<usize, Later> {
-    let mut by_link: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-    for (i, x) in view.recs.iter().enumerate() {
-        by_link.entry(x.r.link.0).or_default().push(i);
+impl Captured {
+    /// (corrupted, duplicated) later in transit, when a delivery was matched to it.
+    fn later(&self) -> Option<(bool, bool)> {
+        let f = self.fate.as_ref()?.borrow();
+        f.matched.then_some((f.later.corrupted, f.later.duplicated))
     }
-    let mut out = BTreeMap::new();
-    for idx in by_link.values() {
-        let recs: Vec<&Rec<'_>> = idx.iter().map(|&i| &view.recs[i]).collect();
-        for (j, l) in fate(&recs) {
-            out.insert(idx[j], l);
-        }
+
+    /// Its fate may still change: a `Sent` segment whose delivery is not logged yet.
+    fn open(&self) -> bool {
+        self.fate.as_ref().is_some_and(|f| !f.borrow().matched)
     }
-    out
 }
 
-/// Writes one pcapng per link direction and one sender-side pcapng per connection into
-/// `dir`; returns the file names (link files by link, then the sender-side files).
-/// `payload`: keep every payload byte; otherwise frames are cut at [`SNAP_LEN`] bytes and the
-/// comment carries the payload's fingerprint.
-pub(crate) fn write_pcaps(dir: &Path, info: &RunInfo, view: &RunView<'_>, payload: bool) -> Result<Vec<String>> {
-    let n_links = view
-        .recs
-        .iter()
-        .map(|x| usize::from(x.r.link.0) + 1)
-        .max()
-        .unwrap_or(0)
-        .max(info.links.len());
-    let fates = fates(view);
-    let later = |i: usize| fates.get(&i).map(|l| (l.corrupted, l.duplicated));
-    let mut used: Vec<String> = Vec::new();
-    let mut written = Vec::new();
-    for id in 0..n_links {
-        let link = LinkId(id as u16);
-        let name = info.link_name(link);
-        let mut file = format!("{}.pcapng", sanitize(&name));
-        if used.contains(&file) {
-            file = format!("{}-{id}.pcapng", sanitize(&name));
-        }
-        used.push(file.clone());
-        let items: Vec<Captured<'_, '_>> = view
-            .recs
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.r.link == link && !matches!(x.r.event, WireEvent::Delivered { .. }))
-            .map(|(i, x)| Captured {
-                x,
-                later: later(i),
-                arrival: false,
-            })
-            .collect();
-        let descr = info.links.iter().find(|l| l.name == name).map_or_else(
-            || format!("{name} (ingress)"),
-            |l| format!("{} -> {} (ingress)", l.from, l.to),
-        );
-        let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
-        write_pcap(&dir.join(&file), info, &what, &name, &descr, &items, payload)?;
-        written.push(file);
+/// Keys of [`LinkCapture`]'s lookups. Lookups only; nothing iterates these maps. XXH3 rather
+/// than the default SipHash: the keys are ours, not an attacker's, and hashing them was a
+/// tenth of writing a capture.
+type Key = (SegmentHeader, Provenance);
+
+/// One link direction's capture as the records come.
+struct LinkCapture {
+    out: PcapFile,
+    waiting: HashMap<Key, VecDeque<Shared>, Xxh3DefaultBuilder>,
+    /// The last matched `Sent` per key, for duplicates; a link logs a duplicate in the event
+    /// that sent the original, so this holds one chunk's matches only.
+    last: HashMap<Key, Shared, Xxh3DefaultBuilder>,
+    /// Captured segments not yet written, in log order.
+    queue: VecDeque<Captured>,
+}
+
+/// One connection's sender-side capture: frames in time order, arrivals first at equal times
+/// (a segment sent at t can be caused by one arriving at t, never the other way round: links
+/// have positive delay).
+struct SenderCapture {
+    out: Option<PcapFile>,
+    /// Captured frames not yet written: those stamped after the last chunk's `through`.
+    pending: Vec<Captured>,
+}
+
+/// Writes one pcapng per link direction and one sender-side pcapng per connection into a
+/// run's folder as the run's records come ([`PcapWriter::chunk`]), holding back only what
+/// may still be reordered or annotated: segments in flight.
+pub(crate) struct PcapWriter {
+    dir: std::path::PathBuf,
+    payload: bool,
+    links: Vec<LinkCapture>,
+    /// Link capture file names in use.
+    used: Vec<String>,
+    senders: Vec<SenderCapture>,
+}
+
+impl PcapWriter {
+    /// Starts the link captures of `info` (`payload`: keep every payload byte; otherwise
+    /// frames are cut at [`SNAP_LEN`] bytes and the comment carries the payload's fingerprint).
+    pub fn new(dir: &Path, info: &RunInfo, payload: bool) -> Result<Self> {
+        let mut w = PcapWriter {
+            dir: dir.to_path_buf(),
+            payload,
+            links: Vec::new(),
+            used: Vec::new(),
+            senders: info
+                .conns
+                .iter()
+                .map(|_| SenderCapture {
+                    out: None,
+                    pending: Vec::new(),
+                })
+                .collect(),
+        };
+        w.open_links(info, info.links.len())?;
+        Ok(w)
     }
-    for c in &info.conns {
-        let mut items: Vec<Captured<'_, '_>> = view
-            .conn_indexed(c.conn)
-            .filter_map(|(i, x)| match x.dir {
+
+    /// Opens the link captures up to link id `n` (exclusive), in id order.
+    fn open_links(&mut self, info: &RunInfo, n: usize) -> Result<()> {
+        while self.links.len() < n {
+            let id = self.links.len();
+            let name = info.link_name(LinkId(id as u16));
+            let mut file = format!("{}.pcapng", sanitize(&name));
+            if self.used.contains(&file) {
+                file = format!("{}-{id}.pcapng", sanitize(&name));
+            }
+            self.used.push(file.clone());
+            let descr = info.links.iter().find(|l| l.name == name).map_or_else(
+                || format!("{name} (ingress)"),
+                |l| format!("{} -> {} (ingress)", l.from, l.to),
+            );
+            let what = format!("link={name}; captured at link ingress (accepted and dropped segments)");
+            let out = PcapFile::create(
+                &self.dir.join(&file),
+                info,
+                &what,
+                &name,
+                &descr,
+                self.payload,
+                STREAM_BUF,
+            )?;
+            self.links.push(LinkCapture {
+                out,
+                waiting: HashMap::default(),
+                last: HashMap::default(),
+                queue: VecDeque::new(),
+            });
+        }
+        Ok(())
+    }
+
+    /// One chunk's classified records, in log order ([`models::record::RecordSink`]).
+    pub fn chunk(&mut self, info: &RunInfo, recs: &[(usize, Rec)], through: SimTime) -> Result<()> {
+        for &(ci, x) in recs {
+            let link = usize::from(x.r.link.0);
+            self.open_links(info, link + 1)?;
+            let l = &mut self.links[link];
+            let key = (x.r.header, x.r.provenance);
+            let fate = match x.r.event {
+                WireEvent::Sent => {
+                    let f = Shared::default();
+                    l.waiting.entry(key).or_default().push_back(f.clone());
+                    Some(f)
+                }
+                WireEvent::Dropped(_) => None,
+                WireEvent::Delivered { corrupted, duplicate } => {
+                    let matched = if duplicate {
+                        l.last.get(&key).cloned()
+                    } else {
+                        let q = l.waiting.get_mut(&key);
+                        let f = q.and_then(VecDeque::pop_front);
+                        // An emptied entry goes: the map holds segments in flight only.
+                        if l.waiting.get(&key).is_some_and(VecDeque::is_empty) {
+                            l.waiting.remove(&key);
+                        }
+                        f
+                    };
+                    if let Some(f) = matched {
+                        {
+                            let mut m = f.borrow_mut();
+                            m.matched = true;
+                            m.later.corrupted |= corrupted;
+                            m.later.duplicated |= duplicate;
+                        }
+                        l.last.insert(key, f);
+                    }
+                    None
+                }
+            };
+            if !matches!(x.r.event, WireEvent::Delivered { .. }) {
+                l.queue.push_back(Captured {
+                    x,
+                    fate: fate.clone(),
+                    arrival: false,
+                });
+            }
+            let item = match x.dir {
                 Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
                     x,
-                    later: later(i),
+                    fate,
                     arrival: false,
                 }),
                 Dir::Reverse if x.last_hop && matches!(x.r.event, WireEvent::Delivered { .. }) => Some(Captured {
                     x,
-                    later: None,
+                    fate: None,
                     arrival: true,
                 }),
                 _ => None,
-            })
-            .collect();
-        // The log orders a delivery at its ingress event; a capture is in time order. At equal
-        // times arrivals come first: a segment sent at t can be caused by one arriving at t,
-        // never the other way round (links have positive delay). The sort is stable, so
-        // records keep log order otherwise.
-        items.sort_by_key(|c| (c.x.r.time, !c.arrival));
-        let stem = info.conn_file_stem(c.conn);
-        let file = format!("{stem}-sender.pcapng");
-        let what = format!(
-            "conn={} ({}); sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
-             DROPPED), the peer's segments at their arrival",
-            c.conn,
-            info.conn_name(c.conn),
-            c.sender.host
-        );
-        let descr = format!("host {} (sender side of {})", c.sender.host, info.conn_name(c.conn));
-        let if_name = format!("{}-{stem}", c.sender.host);
-        write_pcap(&dir.join(&file), info, &what, &if_name, &descr, &items, payload)?;
-        written.push(file);
+            };
+            if let Some(item) = item {
+                self.senders[ci].pending.push(item);
+            }
+        }
+        self.flush(info, through)
     }
-    Ok(written)
+
+    /// Writes what can no longer change: link frames up to the first segment whose delivery
+    /// is not logged yet, sender-side frames stamped at or before `through`.
+    fn flush(&mut self, info: &RunInfo, through: SimTime) -> Result<()> {
+        let done = through == SimTime::MAX;
+        for l in &mut self.links {
+            l.last.clear();
+            while l.queue.front().is_some_and(|c| done || !c.open()) {
+                let c = l.queue.pop_front().expect("checked");
+                l.out.write(info, &c, self.payload)?;
+            }
+        }
+        for (ci, s) in self.senders.iter_mut().enumerate() {
+            if s.pending.is_empty() {
+                continue;
+            }
+            // Stable: the frames held back from earlier chunks come first in log order.
+            s.pending.sort_by_key(|c| (c.x.r.time, !c.arrival));
+            let n = s.pending.partition_point(|c| c.x.r.time <= through);
+            if n == 0 {
+                continue;
+            }
+            if s.out.is_none() {
+                s.out = Some(sender_file(&self.dir, info, ci, self.payload)?);
+            }
+            let out = s.out.as_mut().expect("opened");
+            for c in s.pending.drain(..n) {
+                out.write(info, &c, self.payload)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and closes every capture; returns the file names (link files by
+    /// link, then the sender-side files).
+    pub fn finish(mut self, info: &RunInfo) -> Result<Vec<String>> {
+        self.flush(info, SimTime::MAX)?;
+        let mut written = self.used.clone();
+        for l in self.links {
+            l.out.commit()?;
+        }
+        for (ci, s) in self.senders.into_iter().enumerate() {
+            let out = match s.out {
+                Some(out) => out,
+                None => sender_file(&self.dir, info, ci, self.payload)?,
+            };
+            out.commit()?;
+            written.push(format!("{}-sender.pcapng", info.conn_file_stem(info.conns[ci].conn)));
+        }
+        Ok(written)
+    }
 }
+
+/// Starts connection `ci`'s sender-side capture (a small buffer: one is open per connection).
+fn sender_file(dir: &Path, info: &RunInfo, ci: usize, payload: bool) -> Result<PcapFile> {
+    let c = &info.conns[ci];
+    let stem = info.conn_file_stem(c.conn);
+    let file = format!("{stem}-sender.pcapng");
+    let what = format!(
+        "conn={} ({}); sender-side capture at host {}: its segments at first-hop ingress (dropped ones marked \
+         DROPPED), the peer's segments at their arrival",
+        c.conn,
+        info.conn_name(c.conn),
+        c.sender.host
+    );
+    let descr = format!("host {} (sender side of {})", c.sender.host, info.conn_name(c.conn));
+    let if_name = format!("{}-{stem}", c.sender.host);
+    PcapFile::create(&dir.join(&file), info, &what, &if_name, &descr, payload, SENDER_BUF)
+}
+
+/// Buffer of a link capture file [bytes].
+const STREAM_BUF: usize = 256 * 1024;
+/// Buffer of a sender-side capture file [bytes] (one per connection is open at once).
+const SENDER_BUF: usize = 16 * 1024;
 
 /// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
 const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
@@ -354,50 +485,63 @@ const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 /// Offset of the TCP payload in a frame from [`frame`] (no IPv4 or TCP options).
 const TCP_PAYLOAD_AT: usize = 14 + 20 + 20;
 
-/// Writes one capture to `path`, block by block.
-fn write_pcap(
-    path: &Path,
-    info: &RunInfo,
-    what: &str,
-    if_name: &str,
-    if_descr: &str,
-    items: &[Captured<'_, '_>],
-    payload: bool,
-) -> Result<()> {
-    let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
-    let shb = SectionHeaderBlock {
-        endianness: Endianness::Little,
-        options: vec![
-            SectionHeaderOption::UserApplication(Cow::Owned(format!("offsim {} ({})", info.version, info.commit))),
-            SectionHeaderOption::Comment(Cow::Owned(format!(
-                "scenario={} run_id={} seed={} {what}; timestamps are simulation time from \
-                 2000-01-01T00:00:00Z (the run starts then)",
-                info.scenario, info.run_id, info.seed
-            ))),
-        ],
-        ..Default::default()
-    };
-    let mut w = PcapNgWriter::with_section_header(AtomicFile::create(path)?, shb).map_err(perr)?;
-    w.write_pcapng_block(InterfaceDescriptionBlock {
-        linktype: DataLink::ETHERNET,
-        // pcapng Interface Description Block SnapLen: "A value of zero signifies no limit."
-        snaplen: if payload { 0 } else { SNAP_LEN as u32 },
-        options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Owned(if_name.to_string())),
-            InterfaceDescriptionOption::IfDescription(Cow::Owned(if_descr.to_string())),
-            InterfaceDescriptionOption::IfTsResol(9),
-        ],
-    })
-    .map_err(perr)?;
-    let mut ip_ids: BTreeMap<([u8; 4], bool), u16> = BTreeMap::new();
-    for c in items {
-        let x = c.x;
+/// One capture being written, block by block.
+struct PcapFile {
+    w: PcapNgWriter<AtomicFile>,
+    /// IPv4 ID counters per (source address, sent by an offload target).
+    ip_ids: BTreeMap<([u8; 4], bool), u16>,
+}
+
+impl PcapFile {
+    fn create(
+        path: &Path,
+        info: &RunInfo,
+        what: &str,
+        if_name: &str,
+        if_descr: &str,
+        payload: bool,
+        buffer: usize,
+    ) -> Result<Self> {
+        let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
+        let shb = SectionHeaderBlock {
+            endianness: Endianness::Little,
+            options: vec![
+                SectionHeaderOption::UserApplication(Cow::Owned(format!("offsim {} ({})", info.version, info.commit))),
+                SectionHeaderOption::Comment(Cow::Owned(format!(
+                    "scenario={} run_id={} seed={} {what}; timestamps are simulation time from \
+                     2000-01-01T00:00:00Z (the run starts then)",
+                    info.scenario, info.run_id, info.seed
+                ))),
+            ],
+            ..Default::default()
+        };
+        let mut w = PcapNgWriter::with_section_header(AtomicFile::create_with(path, buffer)?, shb).map_err(perr)?;
+        w.write_pcapng_block(InterfaceDescriptionBlock {
+            linktype: DataLink::ETHERNET,
+            // pcapng Interface Description Block SnapLen: "A value of zero signifies no limit."
+            snaplen: if payload { 0 } else { SNAP_LEN as u32 },
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Owned(if_name.to_string())),
+                InterfaceDescriptionOption::IfDescription(Cow::Owned(if_descr.to_string())),
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        })
+        .map_err(perr)?;
+        Ok(PcapFile {
+            w,
+            ip_ids: BTreeMap::new(),
+        })
+    }
+
+    fn write(&mut self, info: &RunInfo, c: &Captured, payload: bool) -> Result<()> {
+        let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
+        let x = &c.x;
         let ci = info
             .conn(x.r.provenance.conn)
             .ok_or_else(|| ReportError::Invalid("unknown connection".into()))?;
         let src_ip = ci.ends(x.dir).0.ip;
         let ot = x.r.provenance.sender == Sender::OffloadTarget;
-        let ctr = ip_ids.entry((src_ip, ot)).or_insert(0);
+        let ctr = self.ip_ids.entry((src_ip, ot)).or_insert(0);
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
         let mut data = frame(info, x, id)?;
@@ -413,7 +557,7 @@ fn write_pcap(
             }
             arrival_comment(info, x, corrupted, duplicate)
         } else {
-            comment(info, x, c.later)
+            comment(info, x, c.later())
         };
         let original_len = data.len() as u32;
         if !payload && data.len() > SNAP_LEN {
@@ -424,20 +568,25 @@ fn write_pcap(
             text.push_str(&format!(" payload_xxh3={hash:016x}"));
             data.truncate(SNAP_LEN);
         }
-        w.write_pcapng_block(EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: Duration::from_nanos(CAPTURE_EPOCH_NS + x.r.time.0),
-            original_len,
-            data: Cow::Owned(data),
-            options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
-        })
-        .map_err(perr)?;
+        self.w
+            .write_pcapng_block(EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: Duration::from_nanos(CAPTURE_EPOCH_NS + x.r.time.0),
+                original_len,
+                data: Cow::Owned(data),
+                options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
+            })
+            .map_err(perr)?;
+        Ok(())
     }
-    w.into_inner().commit()
+
+    fn commit(self) -> Result<()> {
+        self.w.into_inner().commit()
+    }
 }
 
 /// The comment of a segment captured at its arrival.
-fn arrival_comment(info: &RunInfo, x: &Rec<'_>, corrupted: bool, duplicate: bool) -> String {
+fn arrival_comment(info: &RunInfo, x: &Rec, corrupted: bool, duplicate: bool) -> String {
     let mut s = String::new();
     if corrupted {
         s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");

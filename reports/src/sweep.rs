@@ -14,13 +14,13 @@
 //! ```
 
 use crate::aggregate::Aggregate;
+use crate::charts::ChartInputs;
 use crate::charts::{self, CcChart, CiChart, CiPoint, CiSeries, StackedBars, TimeSeq, XAxis};
 use crate::info::RunInfo;
 use crate::io::{csv_bytes, sanitize, write_atomic, write_json};
 use crate::metrics::{RunReport, metric_label};
-use crate::view::RunView;
 use crate::vocab::{Named, RETX_CAUSES};
-use crate::{Artifacts, Result, csvout, pcap};
+use crate::{Artifacts, Result};
 use models::record::RunLog;
 use models::segment::DataSource;
 use plotters::style::RGBColor;
@@ -48,23 +48,17 @@ pub fn write_run(dir: &Path, info: &RunInfo, log: &RunLog) -> Result<RunReport> 
 /// [`write_run`] with a choice of artefacts: `summary.json` always (recording `artifacts`);
 /// `series`: `cc.csv`, `buffers.csv`; `pcap`: the per-packet records, `segments.csv`,
 /// `acks.csv` and the pcapng captures; `charts`: the charts.
+/// It is the streaming [`crate::RunWriter`] fed the whole log as one chunk.
 pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Artifacts) -> Result<RunReport> {
-    let view = RunView::new(info, log)?;
-    let mut report = RunReport::from_log(info, log)?;
-    report.artifacts = *artifacts;
-    write_json(&dir.join("summary.json"), &report)?;
-    if artifacts.series {
-        csvout::write_series_csvs(dir, info, log, &report.buffers.list)?;
-    }
-    if artifacts.pcap {
-        csvout::write_packet_csvs(dir, info, log, &view)?;
-        pcap::write_pcaps(dir, info, &view, artifacts.pcap_payload)?;
-    }
-    if !artifacts.charts {
-        return Ok(report);
-    }
-    let t_end = log.wire.iter().map(|w| w.time.as_secs_f64()).fold(0.0, f64::max);
-    for c in &info.conns {
+    let mut w = crate::RunWriter::new(dir, info, artifacts)?;
+    w.try_chunk(log, sim_core::SimTime::MAX)?;
+    w.finish(info)
+}
+
+/// The per-run charts (see [`write_run`]) from their inputs, built as the run's log came.
+pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, report: &RunReport) -> Result<()> {
+    let t_end = inputs.t_end;
+    for (c, s) in info.conns.iter().zip(&inputs.conns) {
         let who = format!(
             "{} {} ({} -> {})",
             info.scenario,
@@ -74,8 +68,8 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         );
         let ts = TimeSeq::new(
             format!("Time-sequence: {who}"),
-            &view,
-            &log.offload,
+            s,
+            &inputs.offload,
             c.conn,
             &report.offload.handover,
         );
@@ -83,12 +77,12 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
             format!("Congestion state: {who}"),
-            &log.cc,
-            &log.offload,
+            &s.cc,
+            &inputs.offload,
             c.conn,
             t_end,
             &report.offload.handover,
-            charts::rwnd_series(&charts::peer_acks(&view, c.conn)),
+            s.rwnd.clone(),
         );
         charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
@@ -96,10 +90,11 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
     let t_flows = t_end.max(1e-6);
     let mut queues = Vec::new();
     let mut quiet_links = 0;
-    let deepest = log.queue.iter().map(|q| q.packets).max().unwrap_or(0);
+    let deepest = inputs.deepest;
     for l in 0..info.links.len() {
         let link = models::record::LinkId(l as u16);
-        match charts::queue_peaks(&log.queue, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
+        let samples = inputs.queue.get(l).map_or(&[][..], Vec::as_slice);
+        match charts::queue_peaks(samples, link.0, t_flows, charts::FLOW_BINS, deepest.div_ceil(4)) {
             Some(p) => queues.push((info.link_name(link), p)),
             None => quiet_links += 1,
         }
@@ -109,16 +104,17 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         throughput: info
             .conns
             .iter()
-            .map(|c| {
+            .zip(&inputs.conns)
+            .map(|(c, s)| {
                 (
                     info.conn_name(c.conn),
-                    charts::throughput(&log.delivery, c.conn, t_flows, charts::RATE_BINS),
+                    charts::throughput(&s.delivery, c.conn, t_flows, charts::RATE_BINS),
                 )
             })
             .collect(),
         queues,
         quiet_links,
-        queue_samples: !log.queue.is_empty(),
+        queue_samples: inputs.queue_samples,
         bin_s: t_flows / charts::FLOW_BINS as f64,
         rate_bin_s: t_flows / charts::RATE_BINS as f64,
         t_end: t_flows,
@@ -132,12 +128,11 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
         ),
         "Run",
         vec![info.run_id.clone()],
-        &[vec![(&report, 1.0)]],
+        &[vec![(report, 1.0)]],
         None,
         None,
     );
-    charts::render(dir, "retx-by-source", &bars)?;
-    Ok(report)
+    charts::render(dir, "retx-by-source", &bars)
 }
 
 /// What a retransmission bar chart splits its bars by.

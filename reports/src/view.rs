@@ -1,18 +1,18 @@
-//! A classified view of a run's wire records, shared by the metrics, CSV, pcapng and chart
-//! writers: each record's connection direction, whether its link is the first hop from the
+//! Wire records classified one at a time ([`Classifier`]), shared by the metrics, CSV,
+//! pcapng and chart writers: each record's connection direction, whether its link is the first hop from the
 //! segment's source host or the last hop into its destination host, and sequence/ACK numbers
 //! relative to the ISN (stream offsets).
 
 use crate::info::{ConnInfo, Dir, LinkInfo, RunInfo};
 use crate::{ReportError, Result};
-use models::record::{RunLog, WireEvent, WireRecord};
+use models::record::{WireEvent, WireRecord};
 use std::collections::BTreeMap;
 
 /// One wire record with its classification.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Rec<'a> {
+pub(crate) struct Rec {
     /// The record.
-    pub r: &'a WireRecord,
+    pub r: WireRecord,
     /// Sender-to-receiver or back.
     pub dir: Dir,
     /// The link leaves the segment's source host: transmissions are counted here.
@@ -25,7 +25,7 @@ pub(crate) struct Rec<'a> {
     pub ack_rel: Option<i64>,
 }
 
-impl Rec<'_> {
+impl Rec {
     /// A segment carrying payload.
     pub fn is_data(&self) -> bool {
         self.r.header.len > 0
@@ -53,34 +53,27 @@ impl Rec<'_> {
     }
 }
 
-/// The classified run.
-pub(crate) struct RunView<'a> {
-    /// Records in log order (kernel event index).
-    pub recs: Vec<Rec<'a>>,
-    /// Problems found while classifying (missing topology: fallbacks taken).
+/// (first_hop by link, last_hop by link, fallback for links beyond `info.links`) of one
+/// connection direction.
+type Hops = (Vec<bool>, Vec<bool>, bool, bool);
+
+/// Classifies wire records one at a time, in log order (a run's records as they come, chunk
+/// by chunk): what it keeps across records is per connection and direction (the highest
+/// sequence number seen, the reference for unwrapping 32-bit numbers), never per record.
+pub(crate) struct Classifier {
+    /// Problems found (missing topology: fallbacks taken).
     pub warnings: Vec<String>,
-    /// Indices into `recs` of each connection's records, in log order: per-connection
-    /// writers visit their own records only, so their total cost does not grow with the
-    /// number of connections.
-    by_conn: BTreeMap<u32, Vec<u32>>,
+    /// Per connection index, per direction (0 forward, 1 reverse).
+    hops: Vec<[Hops; 2]>,
+    /// Highest relative sequence end seen per (conn, dir).
+    hi: Vec<[i64; 2]>,
+    /// Connection ids of the cross-traffic flows (their records are no connection's).
+    flows: Vec<u32>,
 }
 
-/// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
-pub(crate) fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
-    const M: i64 = 1 << 32;
-    let base = reference.div_euclid(M) * M;
-    let mut best = base + i64::from(rel32);
-    for cand in [best - M, best + M] {
-        if (cand - reference).abs() < (best - reference).abs() {
-            best = cand;
-        }
-    }
-    best
-}
-
-impl<'a> RunView<'a> {
-    /// Classifies every wire record. Fails if a record names a connection `info` lacks.
-    pub fn new(info: &'a RunInfo, log: &'a RunLog) -> Result<Self> {
+impl Classifier {
+    /// A classifier for the run `info` describes (its links and connections).
+    pub fn new(info: &RunInfo) -> Self {
         let mut warnings = Vec::new();
         // Which hosts have a link leaving / entering them, to detect missing topology.
         let leaves = |host: &str| info.links.iter().any(|l| l.from == host);
@@ -112,9 +105,6 @@ impl<'a> RunView<'a> {
             let all = fallback.contains_key(host);
             info.links.iter().map(|l| all || end(l) == host).collect()
         };
-        // (first_hop by link, last_hop by link, fallback for links beyond info.links) per
-        // connection index and direction (0 forward, 1 reverse).
-        type Hops = (Vec<bool>, Vec<bool>, bool, bool);
         let hops: Vec<[Hops; 2]> = info
             .conns
             .iter()
@@ -130,77 +120,72 @@ impl<'a> RunView<'a> {
                 })
             })
             .collect();
-        // Highest relative sequence end seen per (conn, dir), the reference for unwrapping.
-        let mut hi: Vec<[i64; 2]> = vec![[0; 2]; info.conns.len()];
-        let mut recs = Vec::with_capacity(log.wire.len());
-        let mut by_conn: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for r in &log.wire {
-            let conn = r.provenance.conn;
-            // Cross traffic is no connection's: its packets are counted per flow, not here.
-            if info.flows.iter().any(|f| f.conn == conn.0) {
-                continue;
-            }
-            let ci_index = info.conn_index(conn).ok_or_else(|| {
-                ReportError::Invalid(format!(
-                    "wire record at {} ns names connection {} missing from RunInfo.conns",
-                    r.time.0, conn.0
-                ))
-            })?;
-            let ci: &ConnInfo = &info.conns[ci_index];
-            let dir = ci.dir(&r.header);
-            let (src, dst) = ci.ends(dir);
-            let d = usize::from(dir == Dir::Reverse);
-            let (first, last, first_all, last_all) = &hops[ci_index][d];
-            let link = usize::from(r.link.0);
-            let first_hop = first.get(link).copied().unwrap_or(*first_all);
-            let last_hop = last.get(link).copied().unwrap_or(*last_all);
-            let h = &r.header;
-            let own_hi = hi[ci_index][d];
-            let seq_rel = if h.len > 0 {
-                h.stream_offset as i64
-            } else {
-                unwrap_rel(h.seq.0.wrapping_sub(src.isn.wrapping_add(1)), own_hi)
-            };
-            let other_hi = hi[ci_index][1 - d];
-            let ack_rel = h
-                .flags
-                .ack
-                .then(|| unwrap_rel(h.ack.0.wrapping_sub(dst.isn.wrapping_add(1)), other_hi));
-            let rec = Rec {
-                r,
-                dir,
-                first_hop,
-                last_hop,
-                seq_rel,
-                ack_rel,
-            };
-            let e = &mut hi[ci_index][d];
-            *e = (*e).max(rec.seq_end_rel());
-            let index = u32::try_from(recs.len())
-                .map_err(|_| ReportError::Invalid("more than 2^32 wire records in one run".into()))?;
-            by_conn.entry(conn.0).or_default().push(index);
-            recs.push(rec);
-        }
-        Ok(RunView {
-            recs,
+        Classifier {
             warnings,
-            by_conn,
-        })
+            hops,
+            hi: vec![[0; 2]; info.conns.len()],
+            flows: info.flows.iter().map(|f| f.conn).collect(),
+        }
     }
 
-    /// Records of one connection with their indices into `recs`, in log order.
-    pub fn conn_indexed(&self, conn: u32) -> impl Iterator<Item = (usize, &Rec<'a>)> {
-        self.by_conn
-            .get(&conn)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|&i| (i as usize, &self.recs[i as usize]))
+    /// Classifies the next record of the log; `None` for cross traffic (counted per flow, not
+    /// here). Fails if the record names a connection `info` lacks.
+    pub fn classify(&mut self, info: &RunInfo, r: &WireRecord) -> Result<Option<(usize, Rec)>> {
+        let conn = r.provenance.conn;
+        if self.flows.contains(&conn.0) {
+            return Ok(None);
+        }
+        let ci_index = info.conn_index(conn).ok_or_else(|| {
+            ReportError::Invalid(format!(
+                "wire record at {} ns names connection {} missing from RunInfo.conns",
+                r.time.0, conn.0
+            ))
+        })?;
+        let ci: &ConnInfo = &info.conns[ci_index];
+        let dir = ci.dir(&r.header);
+        let (src, dst) = ci.ends(dir);
+        let d = usize::from(dir == Dir::Reverse);
+        let (first, last, first_all, last_all) = &self.hops[ci_index][d];
+        let link = usize::from(r.link.0);
+        let first_hop = first.get(link).copied().unwrap_or(*first_all);
+        let last_hop = last.get(link).copied().unwrap_or(*last_all);
+        let h = &r.header;
+        let own_hi = self.hi[ci_index][d];
+        let seq_rel = if h.len > 0 {
+            h.stream_offset as i64
+        } else {
+            unwrap_rel(h.seq.0.wrapping_sub(src.isn.wrapping_add(1)), own_hi)
+        };
+        let other_hi = self.hi[ci_index][1 - d];
+        let ack_rel = h
+            .flags
+            .ack
+            .then(|| unwrap_rel(h.ack.0.wrapping_sub(dst.isn.wrapping_add(1)), other_hi));
+        let rec = Rec {
+            r: *r,
+            dir,
+            first_hop,
+            last_hop,
+            seq_rel,
+            ack_rel,
+        };
+        let e = &mut self.hi[ci_index][d];
+        *e = (*e).max(rec.seq_end_rel());
+        Ok(Some((ci_index, rec)))
     }
+}
 
-    /// Records of one connection, in log order.
-    pub fn conn(&self, conn: u32) -> impl Iterator<Item = &Rec<'a>> {
-        self.conn_indexed(conn).map(|(_, x)| x)
+/// Unwraps a 32-bit relative number to the 64-bit value closest to `reference`.
+pub(crate) fn unwrap_rel(rel32: u32, reference: i64) -> i64 {
+    const M: i64 = 1 << 32;
+    let base = reference.div_euclid(M) * M;
+    let mut best = base + i64::from(rel32);
+    for cand in [best - M, best + M] {
+        if (cand - reference).abs() < (best - reference).abs() {
+            best = cand;
+        }
     }
+    best
 }
 
 #[cfg(test)]

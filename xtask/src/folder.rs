@@ -146,11 +146,11 @@ fn inventory(dir: &Path) -> Result<Marker> {
             if e.file_type()?.is_dir() {
                 walk(root, &path, out)?;
             } else {
-                let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let (bytes, hash) = hash_file(&path).with_context(|| format!("reading {}", path.display()))?;
                 out.push(MarkedFile {
                     path: rel.to_string_lossy().replace('\\', "/"),
-                    bytes: bytes.len() as u64,
-                    xxh3_128: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)),
+                    bytes,
+                    xxh3_128: format!("{hash:032x}"),
                 });
             }
         }
@@ -160,6 +160,24 @@ fn inventory(dir: &Path) -> Result<Marker> {
     walk(dir, dir, &mut files)?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Marker { files })
+}
+
+/// A file's size and XXH3-128, read in blocks (a run's captures and tables can be larger
+/// than the memory a run may use; the streamed digest is the one-shot one).
+fn hash_file(path: &Path) -> std::io::Result<(u64, u128)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            return Ok((n, h.digest128()));
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
 }
 
 /// Writes the completion marker of run folder `dir`, listing the files it holds now. Call it
@@ -273,6 +291,19 @@ pub fn clear(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Markers written before files were hashed in blocks stay valid: the streamed digest of
+    /// a file spanning several blocks is its one-shot XXH3-128.
+    #[test]
+    fn a_file_hashed_in_blocks_has_its_one_shot_digest() {
+        let d = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..700_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let p = d.path().join("big.pcapng");
+        std::fs::write(&p, &data).unwrap();
+        assert_eq!(hash_file(&p).unwrap(), (700_000, xxhash_rust::xxh3::xxh3_128(&data)));
+    }
 
     #[test]
     fn a_marker_detects_missing_extra_and_changed_files() {

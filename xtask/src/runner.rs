@@ -4,8 +4,10 @@
 //! breaks an invariant, or a model that panics ends as a run whose `summary.json` says
 //! `failed` with the error and seed; the caller carries on with the other runs.
 
+use models::record::{RecordSink, RunLog};
 use reports::{Outcome, RunInfo, RunReport};
 use scenarios::RunSpec;
+use sim_core::SimTime;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -82,29 +84,40 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         scenario_text: scenario_text(spec),
         ..RunInfo::default()
     };
-    let testbed = match scenarios::build(&spec.scenario) {
+    let built = match scenarios::build(&spec.scenario) {
         Ok(t) => t,
         Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}"), ctx),
     };
-    let outcome = match catch_unwind(AssertUnwindSafe(|| testbed.run())) {
+    let bare = info.clone();
+    // The run's files are written as the run goes: the writer classifies records with what
+    // is known before the run, and gets the rest when it is over.
+    info.describe_run(&spec.scenario, &built);
+    let mut sink = match reports::RunWriter::new(dir, &info, &ctx.artifacts) {
+        Ok(writer) => Guarded { writer, panic: None },
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut sink)));
+    let Guarded { writer, panic } = sink;
+    let outcome = match outcome {
         Ok(o) => o,
-        Err(panic) => {
-            return failed(dir, info, format!("a model panicked: {}", panic_message(&*panic)), ctx);
+        Err(p) => {
+            drop(writer);
+            clear_dir(dir)?;
+            return failed(dir, bare, format!("a model panicked: {}", panic_message(&*p)), ctx);
         }
     };
-    let bare = info.clone();
     info.record_outcome(&spec.scenario, &outcome);
     // Turning the log into files (metrics, pcapng, charts) can fail or panic on what this
     // simulation produced; that is this run's failure, not the sweep's: start the folder
     // afresh and record the error. A file-system error stays the caller's (disk full, ...).
-    let written = catch_unwind(AssertUnwindSafe(|| {
-        reports::write_run_with(dir, &info, &outcome.log, &ctx.artifacts)
-    }));
-    let error = match written {
-        Ok(Ok(report)) => return Ok(report),
-        Ok(Err(e @ reports::ReportError::Io { .. })) => return Err(e.into()),
-        Ok(Err(e)) => format!("writing the run's files failed: {e}"),
-        Err(panic) => format!("writing the run's files panicked: {}", panic_message(&*panic)),
+    let error = match panic {
+        Some(p) => format!("writing the run's files panicked: {p}"),
+        None => match catch_unwind(AssertUnwindSafe(|| writer.finish(&info))) {
+            Ok(Ok(report)) => return Ok(report),
+            Ok(Err(e @ reports::ReportError::Io { .. })) => return Err(e.into()),
+            Ok(Err(e)) => format!("writing the run's files failed: {e}"),
+            Err(panic) => format!("writing the run's files panicked: {}", panic_message(&*panic)),
+        },
     };
     clear_dir(dir)?;
     // Keep what identifies the simulation, drop what describes its (unwritable) log.
@@ -114,6 +127,26 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         ..bare
     };
     failed(dir, info, error, ctx)
+}
+
+/// The run's writer as the world's record consumer: a panic while writing a chunk is the
+/// writer's, not the model's; it stops the writer (later chunks are dropped) and is reported
+/// as this run's failure once the run is over.
+struct Guarded {
+    writer: reports::RunWriter,
+    panic: Option<String>,
+}
+
+impl RecordSink for Guarded {
+    fn chunk(&mut self, log: RunLog, through: SimTime) {
+        if self.panic.is_some() {
+            return;
+        }
+        let writer = &mut self.writer;
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| writer.chunk(log, through))) {
+            self.panic = Some(panic_message(&*p));
+        }
+    }
 }
 
 /// The resolved scenario as recorded in `summary.json` (`scenario_text`).

@@ -37,7 +37,7 @@ use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{LinkId, RunLog, TimelineEntry, TriggerRecord};
+use crate::record::{CcSample, LinkId, RecordSink, RunLog, TimelineEntry, TriggerRecord};
 use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -45,7 +45,7 @@ use crate::tcp::TcpConnection;
 use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_SLICE, Step, When};
 use crate::trigger::PendingAction;
 use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
-use sim_core::{ActorId, Limits, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
+use sim_core::{ActorId, Limits, RngStream, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
 use std::collections::BTreeMap;
 
 /// A host: a TCP stack, optionally with an offload target.
@@ -485,6 +485,36 @@ impl Layout {
     }
 }
 
+/// What a sliced run keeps until its last chunk: the lists only the whole run orders (see
+/// [`RecordSink`]) and the delegated-state blocks.
+#[derive(Default)]
+struct Held {
+    triggers: Vec<TriggerRecord>,
+    handovers: Vec<HandoverRecord>,
+    /// Each actor's last sender sample per connection, of the chunks taken so far.
+    last_sample: BTreeMap<(ActorId, ConnId), CcSample>,
+}
+
+impl Held {
+    /// An actor records a sender sample only when it differs from the connection's previous
+    /// sample in its recorder ([`CcSample::same_state`]); after a chunk was taken that list
+    /// is empty, so the first sample of each connection in the next chunk is recorded even
+    /// when unchanged. Dropping it here keeps the chunks equal to the unsliced log.
+    fn drop_repeated_samples(&mut self, actor: ActorId, cc: &mut Vec<CcSample>) {
+        let mut seen = std::collections::BTreeSet::new();
+        let last = &mut self.last_sample;
+        cc.retain(|s| {
+            if !seen.insert(s.conn) {
+                return true;
+            }
+            !last.get(&(actor, s.conn)).is_some_and(|p| p.same_state(s))
+        });
+        for s in cc.iter() {
+            last.insert((actor, s.conn), *s);
+        }
+    }
+}
+
 /// A checked world, ready to run (any number of times: each run starts afresh).
 #[derive(Clone, Debug)]
 pub struct Built {
@@ -519,17 +549,43 @@ impl Built {
 
     /// Runs the world once.
     pub fn run(&self) -> Outcome {
-        self.execute(None, true)
+        self.run_traced(None)
     }
 
-    /// Runs the world once, streaming the trace to `sink`.
+    /// Runs the world once, streaming the trace to `sink`; [`Outcome::log`] is the whole
+    /// run's log (the chunks of [`Built::run_streamed`] concatenated).
     pub fn run_traced(&self, sink: Option<Box<dyn TraceSink>>) -> Outcome {
-        self.execute(sink, true)
+        let mut log = RunLog::default();
+        let mut out = self.execute(sink, Some(&mut log), RECORD_SLICE);
+        out.log = log;
+        out
+    }
+
+    /// [`Built::run`] taking the recordings every `slice` of simulated time instead of every
+    /// [`RECORD_SLICE`] (for tests: neither the run nor its log depends on the slice).
+    pub fn run_sliced(&self, slice: SimDuration) -> Outcome {
+        let mut log = RunLog::default();
+        let mut out = self.execute(None, Some(&mut log), slice);
+        out.log = log;
+        out
+    }
+
+    /// Runs the world once, handing what the actors record to `records` chunk by chunk as
+    /// the run goes ([`RecordSink`]); [`Outcome::log`] is empty. The run itself is the one
+    /// [`Built::run`] makes.
+    pub fn run_streamed(&self, records: &mut dyn RecordSink) -> Outcome {
+        self.execute(None, Some(records), RECORD_SLICE)
+    }
+
+    /// [`Built::run_streamed`] in slices of `slice` instead of [`RECORD_SLICE`] (for tests:
+    /// what a consumer makes of the chunks must not depend on the slice).
+    pub fn run_streamed_in_slices(&self, records: &mut dyn RecordSink, slice: SimDuration) -> Outcome {
+        self.execute(None, Some(records), slice)
     }
 
     /// Runs without keeping what the actors record (see [`crate::testbed::Testbed::run_unrecorded`]).
     pub fn run_unrecorded(&self) -> Outcome {
-        self.execute(None, false)
+        self.execute(None, None, RECORD_SLICE)
     }
 
     fn host_index(&self, name: &str) -> usize {
@@ -582,11 +638,16 @@ impl Built {
         (50_000 + k as u16, 55_000 + k as u16)
     }
 
-    fn execute(&self, sink: Option<Box<dyn TraceSink>>, record: bool) -> Outcome {
+    fn execute(
+        &self,
+        trace: Option<Box<dyn TraceSink>>,
+        mut records: Option<&mut dyn RecordSink>,
+        slice: SimDuration,
+    ) -> Outcome {
         let (w, ids) = (&self.world, &self.layout);
         let mut sim: Simulation<Msg> = Simulation::new(w.seed);
         sim.set_limits(w.limits);
-        sim.set_trace_sink(sink);
+        sim.set_trace_sink(trace);
         let mut stacks: Vec<HostStack> = w
             .hosts
             .iter()
@@ -601,13 +662,11 @@ impl Built {
                 }
             })
             .collect();
-        let mut results = Vec::new();
-        for (i, c) in w.conns.iter().enumerate() {
+        let results = self.conns_before_run();
+        for (i, (c, r)) in w.conns.iter().zip(&results).enumerate() {
             let spec = &c.spec;
-            let mut rng = sim.rng_stream(&format!("conn/{}/isn", spec.id.0));
-            let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
-            let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
-            let (port_a, port_b) = self.ports(spec, &c.server);
+            let (isn_a, isn_b) = r.isn;
+            let (port_a, port_b) = r.ports;
             let (sender, sink) = ids.apps[i];
             stacks[self.host_index(&c.client)].add_connection_at(
                 TcpConnection::connect(spec.tcp, spec.id, port_a, port_b, isn_a),
@@ -618,18 +677,6 @@ impl Built {
                 TcpConnection::listen(spec.peer_tcp, spec.id, port_b, port_a, isn_b),
                 Some(sink),
             );
-            results.push(ConnResult {
-                id: spec.id,
-                name: c.name.clone(),
-                client: c.client.clone(),
-                server: c.server.clone(),
-                expected: spec.bulk.total,
-                delivered: 0,
-                completed_at: None,
-                aborted: 0,
-                isn: (isn_a, isn_b),
-                ports: (port_a, port_b),
-            });
         }
         for (index, (when, step)) in w.timeline.iter().enumerate() {
             let (conn, condition, delay) = match when {
@@ -723,40 +770,139 @@ impl Built {
                 }
             }
         }
-        let end = if record {
-            sim.run()
-        } else {
-            self.run_discarding(&mut sim)
-        };
-        self.collect(sim, end, results)
+        let mut held = Held::default();
+        let end = self.run_in_slices(&mut sim, &mut records, &mut held, slice);
+        self.collect(sim, end, results, held, records)
+    }
+
+    /// The connections as a run starts them, known before it runs (reports classify records
+    /// with it while the run goes on): ids, names, hosts, ports and initial sequence numbers
+    /// (drawn from the run's named stream `conn/<id>/isn` unless the settings fix them);
+    /// nothing delivered yet.
+    pub fn conns_before_run(&self) -> Vec<ConnResult> {
+        let w = &self.world;
+        w.conns
+            .iter()
+            .map(|c| {
+                let spec = &c.spec;
+                let mut rng = RngStream::new(w.seed, &format!("conn/{}/isn", spec.id.0));
+                let isn_a = SeqNum(spec.isn.0.unwrap_or_else(|| rng.next_u64() as u32));
+                let isn_b = SeqNum(spec.isn.1.unwrap_or_else(|| rng.next_u64() as u32));
+                ConnResult {
+                    id: spec.id,
+                    name: c.name.clone(),
+                    client: c.client.clone(),
+                    server: c.server.clone(),
+                    expected: spec.bulk.total,
+                    delivered: 0,
+                    completed_at: None,
+                    aborted: 0,
+                    isn: (isn_a, isn_b),
+                    ports: self.ports(spec, &c.server),
+                }
+            })
+            .collect()
+    }
+
+    /// The link directions by [`LinkId`], known before the run: (names, (node left, node
+    /// entered), rate at the start [bit/s]).
+    #[allow(clippy::type_complexity)]
+    pub fn link_directions(&self) -> (Vec<String>, Vec<(String, String)>, Vec<u64>) {
+        let w = &self.world;
+        let mut names = Vec::new();
+        let mut ends = Vec::new();
+        let mut rates = Vec::new();
+        for &(l, d) in &self.layout.link_order {
+            let x = &w.links[l];
+            let (cfg, from, to) = if d == 0 {
+                (&x.ab, &x.a, &x.b)
+            } else {
+                (&x.ba, &x.b, &x.a)
+            };
+            names.push(cfg.name.clone());
+            ends.push((from.clone(), to.clone()));
+            rates.push(cfg.rate_bps);
+        }
+        (names, ends, rates)
     }
 
     fn link_actors(&self) -> impl Iterator<Item = ActorId> + '_ {
         self.layout.link_order.iter().map(|&(l, d)| self.layout.links[l][d].0)
     }
 
-    /// Runs to the end in slices of simulated time, dropping the recordings after each.
-    fn run_discarding(&self, sim: &mut Simulation<Msg>) -> Result<RunEnd, SimError> {
+    /// Runs to the end in slices of [`RECORD_SLICE`] simulated time. After each slice the
+    /// actors' recordings are taken, merged and sorted into a chunk ([`Built::take_chunk`])
+    /// and handed to `records`, or dropped without one; the last chunk is handed over by
+    /// [`Built::collect`]. Slicing does not change the run: `run_until(t)` processes every
+    /// event at or before `t` and the next slice goes on from there, so the kernel sees the
+    /// same events in the same order (the fingerprint is the same), and every record of a
+    /// later slice is stamped after `t`.
+    fn run_in_slices(
+        &self,
+        sim: &mut Simulation<Msg>,
+        records: &mut Option<&mut dyn RecordSink>,
+        held: &mut Held,
+        slice: SimDuration,
+    ) -> Result<RunEnd, SimError> {
         let mut until = SimTime::ZERO;
         loop {
-            until = until.saturating_add(RECORD_SLICE);
+            until = until.saturating_add(slice);
             let end = sim.run_until(until);
-            for &(stack, nic) in &self.layout.hosts {
-                drop(sim.actor_mut::<HostStack>(stack).map(HostStack::take_recorder));
-                if let Some(nic) = nic {
-                    drop(sim.actor_mut::<OffloadTarget>(nic).map(OffloadTarget::take_recorder));
-                }
-            }
-            for link in self.link_actors() {
-                drop(sim.actor_mut::<LinkActor>(link).map(LinkActor::take_recorder));
-            }
-            for (_, sink) in &self.layout.apps {
-                drop(sim.actor_mut::<Sink>(*sink).map(Sink::take_recorder));
-            }
             if end != Ok(RunEnd::Paused) {
                 return end;
             }
+            let chunk = self.take_chunk(sim, held, false);
+            if let Some(sink) = records.as_mut() {
+                sink.chunk(chunk, until);
+            }
         }
+    }
+
+    /// Every actor's recording since the last call, merged in actor order (hosts by name,
+    /// each followed by its target; links; sinks) and sorted: one chunk of the run's log.
+    /// The lists only the whole run orders (see [`RecordSink`]) are kept in `held` and come
+    /// with the last chunk (`last`), with the send-buffer lifetimes.
+    fn take_chunk(&self, sim: &mut Simulation<Msg>, held: &mut Held, last: bool) -> RunLog {
+        let (w, ids) = (&self.world, &self.layout);
+        let mut log = RunLog::default();
+        for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
+            let (stack, nic) = ids.hosts[i];
+            let host = sim.actor_mut::<HostStack>(stack).expect("host");
+            let mut recorder = if last {
+                // The host checks an upload against its offload's block (rule 33): the blocks
+                // stay with it until the end.
+                held.handovers.extend(host.take_handovers());
+                host.take_recorder()
+            } else {
+                host.take_records()
+            };
+            held.drop_repeated_samples(stack, &mut recorder.cc);
+            // Sender samples describe a connection's data sender: keep those of the
+            // connections this host opened (a host that also receives records both ends).
+            let name = &w.hosts[i].name;
+            recorder
+                .cc
+                .retain(|s| w.conns.iter().any(|c| c.spec.id == s.conn && &c.client == name));
+            log.merge(recorder);
+            if let Some(nic) = nic {
+                let mut recorder = sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder();
+                held.drop_repeated_samples(nic, &mut recorder.cc);
+                log.merge(recorder);
+            }
+        }
+        for link in self.link_actors().collect::<Vec<_>>() {
+            log.merge(sim.actor_mut::<LinkActor>(link).expect("link").take_recorder());
+        }
+        for (_, sink) in &ids.apps {
+            log.merge(sim.actor_mut::<Sink>(*sink).expect("sink").take_recorder());
+        }
+        held.triggers.append(&mut log.triggers);
+        if last {
+            log.triggers = std::mem::take(&mut held.triggers);
+            self.record_timeline(&mut log, sim.now());
+        }
+        log.sort();
+        log
     }
 
     /// Which actor carries a step out, and the message that tells it.
@@ -861,71 +1007,27 @@ impl Built {
         mut sim: Simulation<Msg>,
         end: Result<RunEnd, SimError>,
         mut results: Vec<ConnResult>,
+        mut held: Held,
+        records: Option<&mut dyn RecordSink>,
     ) -> Outcome {
         let (w, ids) = (&self.world, &self.layout);
-        let mut log = RunLog::default();
-        let mut handovers = Vec::<HandoverRecord>::new();
-        for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
-            let (stack, nic) = ids.hosts[i];
-            let host = sim.actor_mut::<HostStack>(stack).expect("host");
-            handovers.extend(host.take_handovers());
-            let mut recorder = host.take_recorder();
-            // Sender samples describe a connection's data sender: keep those of the
-            // connections this host opened (a host that also receives records both ends).
-            let name = &w.hosts[i].name;
-            recorder
-                .cc
-                .retain(|s| w.conns.iter().any(|c| c.spec.id == s.conn && &c.client == name));
-            log.merge(recorder);
-            if let Some(nic) = nic {
-                log.merge(sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder());
-            }
+        let last = self.take_chunk(&mut sim, &mut held, true);
+        if let Some(sink) = records {
+            sink.chunk(last, SimTime::MAX);
         }
+        let mut handovers = held.handovers;
         handovers.sort_by_key(|h| h.time);
-        for link in self.link_actors().collect::<Vec<_>>() {
-            log.merge(sim.actor_mut::<LinkActor>(link).expect("link").take_recorder());
-        }
         for (i, (sender, sink)) in ids.apps.iter().enumerate() {
-            let s = sim.actor_mut::<Sink>(*sink).expect("sink");
+            let s = sim.actor::<Sink>(*sink).expect("sink");
             results[i].delivered = s.received();
             results[i].completed_at = s.completed_at();
-            log.merge(s.take_recorder());
             results[i].aborted = sim.actor::<BulkSender>(*sender).expect("sender").aborted();
         }
-        self.record_timeline(&mut log, sim.now());
-        log.sort();
         let link_counters: Vec<LinkCounters> = self
             .link_actors()
             .map(|l| *sim.actor::<LinkActor>(l).expect("link").counters())
             .collect();
-        let link_ends = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 {
-                    (x.a.clone(), x.b.clone())
-                } else {
-                    (x.b.clone(), x.a.clone())
-                }
-            })
-            .collect();
-        let link_rates = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 { x.ab.rate_bps } else { x.ba.rate_bps }
-            })
-            .collect();
-        let links = ids
-            .link_order
-            .iter()
-            .map(|&(l, d)| {
-                let x = &w.links[l];
-                if d == 0 { x.ab.name.clone() } else { x.ba.name.clone() }
-            })
-            .collect();
+        let (links, link_ends, link_rates) = self.link_directions();
         let mut routers: Vec<(String, RouterCounters)> = w
             .routers
             .iter()
@@ -951,7 +1053,7 @@ impl Built {
             trace: sim.trace(),
             end_time: sim.now(),
             conns: results,
-            log,
+            log: RunLog::default(),
             links,
             link_ends,
             link_rates,

@@ -9,20 +9,23 @@ mod bars;
 mod cc;
 mod ci;
 mod flows;
+mod series;
 mod timeseq;
+pub(crate) use series::{ChartInputs, KEEP};
 
 pub(crate) use bars::{Grouping, StackedBars};
 pub(crate) use cc::{CcChart, SSTHRESH_INFINITE};
 pub(crate) use ci::{CiChart, CiPoint, CiSeries, XAxis};
 pub(crate) use flows::{BINS as FLOW_BINS, FlowsChart, RATE_BINS, queue_peaks, throughput};
-pub(crate) use timeseq::{TimeSeq, peer_acks, rwnd_series};
+pub(crate) use timeseq::TimeSeq;
 
-use crate::io::write_atomic;
+use crate::io::{AtomicFile, write_atomic};
 use crate::{ReportError, Result};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
+use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -89,12 +92,22 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
         root.present().s().map_err(err)?;
     }
     let overlay = chart.svg_overlay();
-    if !overlay.is_empty() {
-        let end = svg
-            .rfind("</svg>")
-            .ok_or_else(|| err("the SVG backend wrote no </svg>".into()))?;
-        svg.insert_str(end, &overlay);
+    let end = if overlay.is_empty() {
+        svg.len()
+    } else {
+        svg.rfind("</svg>")
+            .ok_or_else(|| err("the SVG backend wrote no </svg>".into()))?
+    };
+    // The overlay goes in before `</svg>`, written piece by piece (no third copy of a large
+    // SVG), and the SVG is let go before the bitmap is drawn.
+    let path = dir.join(format!("{stem}.svg"));
+    let mut f = AtomicFile::create(&path)?;
+    for part in [&svg[..end], &overlay, &svg[end..]] {
+        f.write_all(part.as_bytes())
+            .map_err(|e| ReportError::io("write", &path, e))?;
     }
+    f.commit()?;
+    drop((svg, overlay));
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
@@ -102,7 +115,6 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
         chart.draw(&root).map_err(err)?;
         root.present().s().map_err(err)?;
     }
-    write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
     write_atomic(&dir.join(format!("{stem}.png")), &encode_png(&rgb, w, h).map_err(err)?)
 }
 

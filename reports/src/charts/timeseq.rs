@@ -39,11 +39,9 @@
 //! mark for mark. The chart's note says when decimation happened.
 
 use super::{Chart, DROP_RED, EVENT_PURPLE, FONT, LegendItem, Mark, Str, byte_unit, draw_events, padded, tick_format};
-use crate::info::Dir;
 use crate::metrics::Handover;
-use crate::view::{RunView, unwrap_rel};
 use crate::vocab::Named;
-use models::record::{OffloadRecord, WireEvent};
+use models::record::OffloadRecord;
 use models::segment::{DataSource, SendCause, Sender};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -232,155 +230,23 @@ pub(crate) fn event_lines(offload: &[OffloadRecord], conn: u32) -> Vec<(f64, Str
         .collect()
 }
 
-/// The receiver's window shift count as the sender applies it: RFC 7323 §2.2, scaling is in
-/// effect only when both SYNs carried the Window Scale option; 0 otherwise.
-fn window_shift(view: &RunView<'_>, conn: u32) -> u8 {
-    let (mut ours, mut theirs) = (None, None);
-    for x in view.conn(conn).filter(|x| x.r.header.flags.syn) {
-        match x.dir {
-            Dir::Forward => ours = ours.or(x.r.header.window_scale),
-            Dir::Reverse => theirs = theirs.or(x.r.header.window_scale),
-        }
-    }
-    match (ours, theirs) {
-        (Some(_), Some(s)) => s.min(14),
-        _ => 0,
-    }
-}
-
-/// The ACKs of `conn`'s receiver as they arrive (intact) at the data sender, in time order
-/// (ties in log order), with their window scaled and SACK blocks made relative.
-pub(crate) fn peer_acks(view: &RunView<'_>, conn: u32) -> Vec<AckMark> {
-    let shift = window_shift(view, conn);
-    let mut arrivals: Vec<_> = view
-        .conn(conn)
-        .filter(|x| x.dir == Dir::Reverse && x.is_arrival() && x.ack_rel.is_some())
-        .collect();
-    arrivals.sort_by_key(|x| x.r.time);
-    let mut last_pure: Option<i64> = None;
-    let mut out = Vec::with_capacity(arrivals.len());
-    for x in arrivals {
-        let h = &x.r.header;
-        let Some(ack) = x.ack_rel else { continue };
-        // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e., a
-        // <SYN> or <SYN,ACK>) MUST NOT be scaled."
-        let wnd = if h.flags.syn {
-            f64::from(h.window)
-        } else {
-            f64::from(u32::from(h.window) << shift)
-        };
-        let f = h.flags;
-        let pure = h.len == 0 && !f.syn && !f.fin && !f.rst;
-        let dup = pure && last_pure == Some(ack);
-        if pure {
-            last_pure = Some(ack);
-        }
-        // SACK blocks name the data sender's sequence space: relative to the same ISN + 1
-        // as the ACK number (the raw ACK minus its relative value's low 32 bits), unwrapped
-        // next to it.
-        let base = h.ack.0.wrapping_sub(ack as u32);
-        let sacks = h.sack[..usize::from(h.sack_blocks.min(4))]
-            .iter()
-            .map(|&(l, r)| {
-                let rel = |s: models::seq::SeqNum| unwrap_rel(s.0.wrapping_sub(base), ack) as f64;
-                (rel(l), rel(r))
-            })
-            .collect();
-        out.push(AckMark {
-            t: x.r.time.as_secs_f64(),
-            ack: ack as f64,
-            wnd,
-            dup,
-            sacks,
-        });
-    }
-    out
-}
-
-/// The peer's advertised window (rwnd) over time at the sender: (time [s], bytes), at each
-/// change.
-pub(crate) fn rwnd_series(acks: &[AckMark]) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = Vec::new();
-    for a in acks {
-        if out.last().is_none_or(|p| p.1 != a.wnd) {
-            out.push((a.t, a.wnd));
-        }
-    }
-    out
-}
-
 impl TimeSeq {
-    /// Extracts connection `conn`'s data from a classified run.
+    /// Connection `conn`'s chart from its inputs (see [`super::series`]).
     pub fn new(
         title: String,
-        view: &RunView<'_>,
+        s: &super::series::ConnSeries,
         offload: &[OffloadRecord],
         conn: u32,
         handovers: &[Handover],
     ) -> TimeSeq {
-        let mut segs = Vec::new();
-        for x in view.conn(conn) {
-            if x.dir == Dir::Forward && x.is_data() && x.is_first_hop_ingress() {
-                let p = &x.r.provenance;
-                let kind = match x.r.event {
-                    WireEvent::Dropped(_) => SegKind::Dropped,
-                    _ if p.is_retransmission => SegKind::Retx(p.source),
-                    _ => SegKind::First(p.sender),
-                };
-                let lo = x.seq_rel as f64;
-                segs.push(SegMark {
-                    t: x.r.time.as_secs_f64(),
-                    lo,
-                    hi: lo + f64::from(x.r.header.len),
-                    kind,
-                    sender: p.sender,
-                    source: p.source,
-                    cause: p.cause,
-                    tx: p.tx_number,
-                    n: 1,
-                });
-            }
-        }
-        let marks = peer_acks(view, conn);
-        let mut acks: Vec<AckMark> = Vec::new();
-        let mut window: Vec<(f64, f64)> = Vec::new();
-        let mut sacks = Vec::new();
-        let mut dups = Vec::new();
-        for a in &marks {
-            if acks.last().is_none_or(|prev| a.ack > prev.ack) {
-                acks.push(a.clone());
-            }
-            let right = a.ack + a.wnd;
-            if window.last().is_none_or(|&(_, prev)| right != prev) {
-                window.push((a.t, right));
-            }
-            for &(lo, hi) in &a.sacks {
-                sacks.push(SegMark {
-                    t: a.t,
-                    lo,
-                    hi,
-                    kind: SegKind::First(Sender::Host),
-                    sender: Sender::Host,
-                    source: DataSource::None,
-                    cause: SendCause::Control,
-                    tx: 0,
-                    n: 1,
-                });
-            }
-            if a.dup {
-                dups.push(a.clone());
-            }
-        }
-        let t_max = segs
-            .iter()
-            .map(|s| s.t)
-            .chain(marks.iter().map(|a| a.t))
-            .fold(0.0, f64::max);
+        let t_max = s.t_max;
+        let (segs, sacks, dups, dup_count) = (s.segs.clone(), s.sacks.clone(), s.dups.clone(), s.dup_count);
+        let (acks, window) = (s.acks.clone(), s.window.clone());
         let (segs, merged) = decimate_segs(segs, t_max);
         let (sacks, merged_sacks) = decimate_segs(sacks, t_max);
-        let dup_count = dups.len();
+        let kept_dups = dups.len();
         let dups = decimate_dups(dups, t_max);
-        let merged_dups = dup_count - dups.len();
+        let merged_dups = kept_dups - dups.len();
         let ours: Vec<&Handover> = handovers.iter().filter(|h| h.conn == conn).collect();
         let zooms = ours
             .iter()
@@ -405,7 +271,7 @@ impl TimeSeq {
             events: event_lines(offload, conn),
             zooms,
             handovers: ours.len(),
-            merged: merged + merged_sacks + merged_dups,
+            merged: s.merged + merged + merged_sacks + merged_dups,
             tips: Mutex::new(Vec::new()),
         }
     }
@@ -817,7 +683,12 @@ impl Chart for TimeSeq {
     }
 
     fn svg_overlay(&self) -> String {
-        let groups = self.tips.lock().map(|t| t.clone()).unwrap_or_default();
+        // Taken, not copied: the tooltips of a long run are megabytes.
+        let groups = self
+            .tips
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         let mut s = String::new();
         for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
             s.push_str(&format!("<g id=\"{id}\">\n"));
@@ -833,7 +704,7 @@ impl Chart for TimeSeq {
 
 #[cfg(test)]
 mod tests {
-    use super::{AckMark, BUCKETS, MAX_MARKS, decimate_dups, rwnd_series};
+    use super::{AckMark, BUCKETS, MAX_MARKS, decimate_dups};
 
     fn dup(t: f64, ack: f64) -> AckMark {
         AckMark {
@@ -862,12 +733,5 @@ mod tests {
             .collect();
         let kept = decimate_dups(many, t_max);
         assert_eq!(kept.iter().map(|d| d.ack).collect::<Vec<_>>(), vec![1000.0, 2000.0]);
-    }
-
-    #[test]
-    fn rwnd_series_keeps_each_change_of_the_advertised_window() {
-        let mut a = vec![dup(0.0, 0.0), dup(1.0, 10.0), dup(2.0, 20.0)];
-        a[2].wnd = 1000.0;
-        assert_eq!(rwnd_series(&a), vec![(0.0, 65_535.0), (2.0, 1000.0)]);
     }
 }

@@ -7,6 +7,7 @@ mod charts;
 mod html;
 mod pcap;
 mod run;
+mod streaming;
 mod sweep;
 mod topology;
 

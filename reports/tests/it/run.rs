@@ -412,3 +412,31 @@ fn packet_tables_are_in_time_order_and_unset_ssthresh_is_empty() {
     assert_eq!(ssthresh[0], "", "ssthresh is unset until the first loss");
     assert!(ssthresh.iter().any(|s| s.parse::<u32>().is_ok()), "set after a loss");
 }
+
+/// What classifies a run's records (links, connections with ports and ISNs, flows, names) is
+/// known before the run: `describe_run` gives what `record_outcome` gives after it, so a
+/// writer can classify records while the run goes on.
+#[test]
+fn the_run_description_is_known_before_the_run() {
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/catalog");
+    for name in [
+        "dumbbell_offload_mix.ron",
+        "cross_traffic.ron",
+        "offload_then_upload.ron",
+    ] {
+        let s = scenarios::load(catalog.join(name)).unwrap();
+        let run = &scenarios::expand(&s).unwrap()[0];
+        let built = scenarios::build(&run.scenario).unwrap();
+        let mut before = reports::RunInfo::default();
+        before.describe_run(&run.scenario, &built);
+        let mut after = reports::RunInfo::default();
+        after.record_outcome(&run.scenario, &built.run());
+        assert_eq!(before.links, after.links, "{name}");
+        assert_eq!(before.conns, after.conns, "{name}");
+        assert_eq!(before.flows, after.flows, "{name}");
+        assert_eq!(before.offload_targets, after.offload_targets, "{name}");
+        assert_eq!(before.bytes_expected, after.bytes_expected, "{name}");
+        let names = |i: &reports::RunInfo| i.conn_results.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&before), names(&after), "{name}");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod bounds;
 mod catalog;
+mod chunks;
 mod errors;
 mod fuzz;
 mod golden;

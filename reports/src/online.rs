@@ -1,0 +1,435 @@
+//! The metrics of `summary.json` computed online: a run's log is fed chunk by chunk (as the
+//! world hands it over, [`models::record::RecordSink`]) and only per-connection, per-link
+//! and per-flow accumulators are kept, plus what is bounded by the data in flight (arrivals
+//! waiting for the receiver's discards, the bytes each receiver holds as a range set) and by
+//! the scenario (offload lifecycle records, buffers, timeline). [`RunReport::from_log`] is
+//! one chunk of this, so the whole-log and the streamed summaries are one code path.
+//!
+//! Definitions are those of the `metrics` module; what needs care when fed in chunks:
+//! - spurious retransmissions are judged in log order, each arrival with what its receiver
+//!   discarded at that instant; a `Delivered` record is logged when its segment enters the
+//!   link, stamped with its later arrival, and the receiver's discard record comes with the
+//!   arrival. So arrivals wait in a queue (log order) until the chunks have passed their
+//!   arrival time (`through`), bounded by the segments in flight.
+//! - the sender states around a handover ("before": the old owner's last sample at or before
+//!   it, "after": the new owner's first sample at or after it) are resolved as samples come,
+//!   samples and lifecycle records of one chunk taken in time order.
+
+use crate::Result;
+use crate::info::{Dir, RunInfo};
+use crate::metrics::{
+    ConnReport, Fairness, FlowReport, Handover, LinkReport, RangeSet, Retransmissions, RunReport, SegmentCounts,
+    action_outcomes, buffer_stats, count_record, link_reports, offload_events, offloaded_time,
+};
+use crate::view::{Classifier, Rec};
+use models::record::{
+    BufferRecord, CcSample, OffloadEventKind, OffloadRecord, RunLog, TimelineEntry, TriggerRecord, WireEvent,
+};
+use models::segment::{ConnId, Sender};
+use sim_core::SimTime;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Per-connection accumulators (indexed like [`RunInfo::conns`]).
+#[derive(Default)]
+struct ConnAcc {
+    retx: Retransmissions,
+    seg: SegmentCounts,
+    /// Its first record's time [ns] (its SYN on the wire).
+    start: Option<u64>,
+    /// Its last delivery record's time [ns].
+    last_delivery: Option<u64>,
+    rto: u64,
+    spurious: u64,
+    offloaded: bool,
+}
+
+/// Spurious retransmissions (see the module doc).
+#[derive(Default)]
+struct Spurious {
+    /// Intact data arrivals not yet judged, in log order: (connection index, record).
+    waiting: VecDeque<(usize, Rec)>,
+    /// What each receiver did not keep, by (connection, arrival time [ns]).
+    discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>>,
+    held: BTreeMap<(ConnId, Dir), RangeSet>,
+    n: u64,
+    bytes: u64,
+}
+
+impl Spurious {
+    /// Judges the waiting arrivals stamped at or before `through`, in log order.
+    fn advance(&mut self, through: SimTime, conns: &mut [ConnAcc]) {
+        while let Some((ci, x)) = self.waiting.front().copied() {
+            if x.r.time > through {
+                break;
+            }
+            self.waiting.pop_front();
+            let s = x.r.header.stream_offset;
+            let e = s + u64::from(x.r.header.len);
+            let set = self.held.entry((x.r.provenance.conn, x.dir)).or_default();
+            let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
+            if x.r.provenance.is_retransmission && !duplicate {
+                let c = set.covered(s, e);
+                self.bytes += c;
+                let whole = u64::from(c == e - s);
+                self.n += whole;
+                conns[ci].spurious += whole;
+            }
+            // Held from now on: the arrival less what the receiver discarded of it.
+            let mut kept = vec![(s, e)];
+            for &(ds, de) in self
+                .discarded
+                .get(&(x.r.provenance.conn, x.r.time.0))
+                .into_iter()
+                .flatten()
+            {
+                kept = kept
+                    .into_iter()
+                    .flat_map(|(ks, ke)| [(ks, ke.min(ds)), (ks.max(de), ke)])
+                    .filter(|(ks, ke)| ks < ke)
+                    .collect();
+            }
+            for (ks, ke) in kept {
+                set.insert(ks, ke);
+            }
+        }
+        // Discards are looked up by their arrival's time: keep those a waiting arrival (or a
+        // later chunk's, stamped after `through`) may still need.
+        let keep_from = self.waiting.iter().map(|(_, x)| x.r.time.0).min().unwrap_or(through.0);
+        self.discarded.retain(|&(_, t), _| t >= keep_from);
+    }
+}
+
+/// The sender states around each completed offload and upload (see the module doc).
+#[derive(Default)]
+struct Handovers {
+    /// Each connection's last sample per sender.
+    last: BTreeMap<(ConnId, Sender), CcSample>,
+    /// Each connection's samples at its latest sample time.
+    latest: BTreeMap<ConnId, Vec<CcSample>>,
+    /// Handovers still waiting for the new owner's first sample: (index, conn, new owner, time).
+    waiting: Vec<(usize, ConnId, Sender, SimTime)>,
+    /// (before, after) per completed offload/upload, in log order.
+    states: Vec<(Option<CcSample>, Option<CcSample>)>,
+}
+
+impl Handovers {
+    fn sample(&mut self, c: &CcSample) {
+        let states = &mut self.states;
+        self.waiting.retain(|&(i, conn, owner, t)| {
+            let found = c.conn == conn && c.sender == owner && c.time >= t;
+            if found {
+                states[i].1 = Some(*c);
+            }
+            !found
+        });
+        self.last.insert((c.conn, c.sender), *c);
+        let latest = self.latest.entry(c.conn).or_default();
+        if latest.first().is_some_and(|p| p.time != c.time) {
+            latest.clear();
+        }
+        latest.push(*c);
+    }
+
+    /// A completed handover of `conn` at `t` to `owner` (every sample at or before `t` fed).
+    fn completed(&mut self, conn: ConnId, owner: Sender, t: SimTime) {
+        let old = match owner {
+            Sender::Host => Sender::OffloadTarget,
+            Sender::OffloadTarget => Sender::Host,
+        };
+        let before = self.last.get(&(conn, old)).copied();
+        let after = self
+            .latest
+            .get(&conn)
+            .into_iter()
+            .flatten()
+            .find(|c| c.time >= t && c.sender == owner)
+            .copied();
+        if after.is_none() {
+            self.waiting.push((self.states.len(), conn, owner, t));
+        }
+        self.states.push((before, after));
+    }
+}
+
+/// The summary's accumulators for one run.
+pub(crate) struct Metrics {
+    classifier: Classifier,
+    seg: SegmentCounts,
+    retx: Retransmissions,
+    odd_source: u64,
+    odd_cause: u64,
+    conns: Vec<ConnAcc>,
+    spurious: Spurious,
+    handovers: Handovers,
+    /// Per flow: (sent, delivered, bytes delivered).
+    flows: Vec<(u64, u64, u64)>,
+    /// Latest wire record time [ns] (the run time of link utilisation).
+    wire_end: u64,
+    /// Latest wire record or sender sample time [ns].
+    end: u64,
+    rto: u64,
+    last_delivery: Option<u64>,
+    offload: Vec<OffloadRecord>,
+    buffers: Vec<BufferRecord>,
+    timeline: Vec<TimelineEntry>,
+    triggers: Vec<TriggerRecord>,
+}
+
+impl Metrics {
+    /// Accumulators for the run `info` describes (links and connections known before it).
+    pub fn new(info: &RunInfo) -> Self {
+        Metrics {
+            classifier: Classifier::new(info),
+            seg: SegmentCounts::default(),
+            retx: Retransmissions::default(),
+            odd_source: 0,
+            odd_cause: 0,
+            conns: info.conns.iter().map(|_| ConnAcc::default()).collect(),
+            spurious: Spurious::default(),
+            handovers: Handovers::default(),
+            flows: vec![(0, 0, 0); info.flows.len()],
+            wire_end: 0,
+            end: 0,
+            rto: 0,
+            last_delivery: None,
+            offload: Vec::new(),
+            buffers: Vec::new(),
+            timeline: Vec::new(),
+            triggers: Vec::new(),
+        }
+    }
+
+    /// Feeds one chunk of the log (see [`models::record::RecordSink`]); returns its wire
+    /// records classified (cross traffic left out), in log order, for the other writers.
+    /// Fails if a record names a connection `info` lacks.
+    pub fn chunk(&mut self, info: &RunInfo, log: &RunLog, through: SimTime) -> Result<Vec<(usize, Rec)>> {
+        let mut recs = Vec::with_capacity(log.wire.len());
+        for r in &log.wire {
+            self.wire_end = self.wire_end.max(r.time.0);
+            for (k, f) in info
+                .flows
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.conn == r.provenance.conn.0)
+            {
+                let Some(l) = info.links.get(usize::from(r.link.0)) else {
+                    continue;
+                };
+                match r.event {
+                    WireEvent::Sent if l.from == f.from => self.flows[k].0 += 1,
+                    WireEvent::Delivered { corrupted: false, .. } if l.to == f.to => {
+                        self.flows[k].1 += 1;
+                        self.flows[k].2 += u64::from(r.header.len);
+                    }
+                    _ => {}
+                }
+            }
+            let Some((ci, x)) = self.classifier.classify(info, r)? else {
+                continue;
+            };
+            let (odd_source, odd_cause) = count_record(&mut self.seg, &mut self.retx, &x);
+            self.odd_source += odd_source;
+            self.odd_cause += odd_cause;
+            let c = &mut self.conns[ci];
+            count_record(&mut c.seg, &mut c.retx, &x);
+            c.start = Some(c.start.map_or(x.r.time.0, |s| s.min(x.r.time.0)));
+            if x.is_data() && x.is_arrival() {
+                self.spurious.waiting.push_back((ci, x));
+            }
+            recs.push((ci, x));
+        }
+        self.end = self.end.max(self.wire_end);
+        // Samples and lifecycle records in time order (samples first at equal times).
+        let mut samples = log.cc.iter().peekable();
+        for o in &log.offload {
+            let owner = match o.kind {
+                OffloadEventKind::OffloadCompleted => Sender::OffloadTarget,
+                OffloadEventKind::UploadCompleted => Sender::Host,
+                _ => continue,
+            };
+            while let Some(c) = samples.next_if(|c| c.time <= o.time) {
+                self.handovers.sample(c);
+            }
+            self.handovers.completed(o.conn, owner, o.time);
+        }
+        for c in samples {
+            self.handovers.sample(c);
+        }
+        if let Some(c) = log.cc.iter().map(|c| c.time.0).max() {
+            self.end = self.end.max(c);
+        }
+        for o in &log.offload {
+            if o.kind == OffloadEventKind::OffloadCompleted
+                && let Some(ci) = info.conn_index(o.conn)
+            {
+                self.conns[ci].offloaded = true;
+            }
+        }
+        self.offload.extend(log.offload.iter().cloned());
+        for d in &log.delivery {
+            self.last_delivery = Some(d.time.0);
+            if let Some(ci) = info.conn_index(d.conn) {
+                self.conns[ci].last_delivery = Some(d.time.0);
+            }
+        }
+        self.rto += log.rto.len() as u64;
+        for r in &log.rto {
+            if let Some(ci) = info.conn_index(r.conn) {
+                self.conns[ci].rto += 1;
+            }
+        }
+        for d in &log.discards {
+            self.spurious
+                .discarded
+                .entry((d.conn, d.time.0))
+                .or_default()
+                .push((d.from, d.to));
+        }
+        self.spurious.advance(through, &mut self.conns);
+        self.buffers.extend(log.buffers.iter().copied());
+        self.timeline.extend(log.timeline.iter().cloned());
+        self.triggers.extend(log.triggers.iter().copied());
+        Ok(recs)
+    }
+
+    /// The summary, with what the run produced (`info` after the run: fingerprint, outcome,
+    /// byte counts, link counters).
+    pub fn finish(mut self, info: &RunInfo) -> RunReport {
+        self.spurious.advance(SimTime::MAX, &mut self.conns);
+        let mut warnings = self.classifier.warnings.clone();
+        let (odd_source, odd_cause) = (self.odd_source, self.odd_cause);
+        if odd_source > 0 {
+            warnings.push(format!(
+                "{odd_source} retransmitted data segments had source None (counted as host_queue)"
+            ));
+        }
+        if odd_cause > 0 {
+            warnings.push(format!(
+                "{odd_cause} retransmitted data segments had cause Control (counted as new_data)"
+            ));
+        }
+        let connections = self.connections(info);
+        let fairness = Fairness::of(&connections);
+        let links: Vec<LinkReport> = link_reports(info, self.wire_end);
+        let mut offload = offload_events(info, &self.offload);
+        offload.offloaded_ns = offloaded_time(&offload.events, self.end);
+        let completions = offload
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind.as_str(), "offload_completed" | "upload_completed"));
+        for (e, (before, after)) in completions.zip(&self.handovers.states) {
+            let kind = if e.kind == "offload_completed" {
+                "offload"
+            } else {
+                "upload"
+            };
+            offload.handover.push(Handover {
+                conn: e.conn,
+                kind: kind.to_string(),
+                time_ns: e.time_ns,
+                before: before.as_ref().map(crate::metrics::cc_state),
+                after: after.as_ref().map(crate::metrics::cc_state),
+            });
+        }
+        let mut buffers = std::mem::take(&mut self.buffers);
+        buffers.sort_by_key(|b| (b.conn, b.buf));
+        let buffers = buffer_stats(&buffers);
+        let span_ns = info.completion_time_ns.or(self.last_delivery).filter(|&t| t > 0);
+        let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
+        let flows = info
+            .flows
+            .iter()
+            .zip(&self.flows)
+            .map(|(f, &(sent, delivered, bytes))| FlowReport {
+                name: f.name.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+                packets_sent: sent,
+                packets_delivered: delivered,
+                bytes_delivered: bytes,
+                loss: (sent > 0).then(|| 1.0 - delivered as f64 / sent as f64),
+            })
+            .collect();
+        let actions = action_outcomes(&RunLog {
+            offload: std::mem::take(&mut self.offload),
+            timeline: std::mem::take(&mut self.timeline),
+            triggers: std::mem::take(&mut self.triggers),
+            ..RunLog::default()
+        });
+        RunReport {
+            scenario: info.scenario.clone(),
+            description: info.description.clone(),
+            run_id: info.run_id.clone(),
+            seed: info.seed,
+            seed_index: info.seed_index,
+            params: info.params.clone(),
+            fingerprint: info.fingerprint.clone(),
+            events: info.events,
+            outcome: info.outcome.clone(),
+            integrity_ok: info.integrity_ok,
+            bytes_expected: info.bytes_expected,
+            bytes_delivered: info.bytes_delivered,
+            completion_time_ns: info.completion_time_ns,
+            goodput_bps,
+            segments: self.seg,
+            retransmissions: self.retx,
+            rto_count: self.rto,
+            spurious_retransmissions: self.spurious.n,
+            spurious_retransmitted_bytes: self.spurious.bytes,
+            offload,
+            buffers,
+            connections,
+            fairness,
+            links,
+            flows,
+            actions,
+            warnings,
+            version: info.version.clone(),
+            commit: info.commit.clone(),
+            command: info.command.clone(),
+            scenario_text: info.scenario_text.clone(),
+            artifacts: crate::Artifacts::default(),
+        }
+    }
+
+    /// Per-connection reports, in `info.conns` order.
+    fn connections(&self, info: &RunInfo) -> Vec<ConnReport> {
+        info.conns
+            .iter()
+            .zip(&self.conns)
+            .map(|(ci, acc)| {
+                let result = info.conn_results.iter().find(|r| r.conn == ci.conn);
+                // Without per-connection results the run's totals stand for its only connection.
+                let (name, delivered, completion, integrity) = match result {
+                    Some(r) => (r.name.clone(), r.bytes_delivered, r.completion_time_ns, r.integrity_ok),
+                    None => (
+                        format!("conn{}", ci.conn),
+                        info.bytes_delivered,
+                        info.completion_time_ns,
+                        info.integrity_ok,
+                    ),
+                };
+                let start = acc.start.unwrap_or(0);
+                let end = completion.or(acc.last_delivery);
+                let goodput_bps = end
+                    .map(|e| e.saturating_sub(start))
+                    .filter(|&t| t > 0 && delivered > 0)
+                    .map(|t| delivered as f64 * 8.0 * 1e9 / t as f64);
+                ConnReport {
+                    name,
+                    conn: ci.conn,
+                    client: ci.sender.host.clone(),
+                    server: ci.receiver.host.clone(),
+                    offloaded: acc.offloaded,
+                    bytes_delivered: delivered,
+                    integrity_ok: integrity,
+                    completion_time_ns: completion,
+                    goodput_bps,
+                    retransmissions: acc.retx,
+                    rto_count: acc.rto,
+                    spurious_retransmissions: acc.spurious,
+                }
+            })
+            .collect()
+    }
+}

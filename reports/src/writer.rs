@@ -1,0 +1,127 @@
+//! [`RunWriter`]: one run's folder written as the run goes. The world hands the run's log
+//! over chunk by chunk ([`RecordSink`]); the writer classifies each chunk's wire records,
+//! feeds the summary's online accumulators, writes CSV rows and pcapng blocks through the
+//! buffered atomic writers, and keeps only what is bounded by the data in flight (frames and
+//! rows that may still be reordered, arrivals waiting for their receiver's discards) or by the
+//! scenario (offload lifecycle, buffers, timeline). `summary.json` and `buffers.csv` are
+//! written at [`RunWriter::finish`].
+//!
+//! The charts (level `charts`) are drawn at the end from inputs built as the chunks come,
+//! bounded by chart resolution (`charts::series`).
+
+use crate::charts::ChartInputs;
+
+/// Points one chart series keeps before it is reduced per time bucket (`charts::series`).
+pub const CHART_POINTS_KEPT: usize = crate::charts::KEEP;
+use crate::csvout::{PacketCsvs, SeriesCsvs};
+use crate::info::RunInfo;
+use crate::io::write_json;
+use crate::online::Metrics;
+use crate::pcap::PcapWriter;
+use crate::{Artifacts, ReportError, Result, RunReport};
+use models::record::{RecordSink, RunLog};
+use sim_core::SimTime;
+use std::path::{Path, PathBuf};
+
+/// Writes one run's folder from its log's chunks (see the module doc).
+pub struct RunWriter {
+    dir: PathBuf,
+    /// What is known before the run (links, connections with ports and ISNs, flows, names).
+    info: RunInfo,
+    artifacts: Artifacts,
+    metrics: Metrics,
+    series: Option<SeriesCsvs>,
+    packets: Option<PacketCsvs>,
+    pcaps: Option<PcapWriter>,
+    /// The charts' inputs, bounded by chart resolution.
+    charts: Option<ChartInputs>,
+    /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
+    failed: Option<ReportError>,
+}
+
+impl RunWriter {
+    /// Starts writing into `dir` (created if missing) the artefacts `artifacts` asks for, for
+    /// the run `info` describes: what classifies its records must be known before the run
+    /// ([`RunInfo::describe_run`]); the rest comes with [`RunWriter::finish`].
+    pub fn new(dir: &Path, info: &RunInfo, artifacts: &Artifacts) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| ReportError::io("create dir", dir, e))?;
+        Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            info: info.clone(),
+            artifacts: *artifacts,
+            metrics: Metrics::new(info),
+            series: artifacts.series.then(|| SeriesCsvs::new(dir)).transpose()?,
+            packets: artifacts.pcap.then(|| PacketCsvs::new(dir)).transpose()?,
+            pcaps: artifacts
+                .pcap
+                .then(|| PcapWriter::new(dir, info, artifacts.pcap_payload))
+                .transpose()?,
+            charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
+            failed: None,
+        })
+    }
+
+    /// One chunk of the run's log (see [`RecordSink`]: `through`, every record of a later
+    /// chunk is stamped after it).
+    pub fn try_chunk(&mut self, log: &RunLog, through: SimTime) -> Result<()> {
+        let info = &self.info;
+        let recs = self.metrics.chunk(info, log, through)?;
+        if let Some(s) = &mut self.series {
+            s.chunk(info, log)?;
+        }
+        if let Some(p) = &mut self.packets {
+            p.chunk(info, &recs, through)?;
+        }
+        if let Some(p) = &mut self.pcaps {
+            p.chunk(info, &recs, through)?;
+        }
+        if let Some(c) = &mut self.charts {
+            c.chunk(info, &recs, log, through);
+        }
+        Ok(())
+    }
+
+    /// Points the longest series of the chart inputs holds now (a series keeps at most
+    /// [`CHART_POINTS_KEPT`] after each chunk); 0 without charts.
+    pub fn longest_chart_series(&self) -> usize {
+        self.charts.as_ref().map_or(0, ChartInputs::longest)
+    }
+
+    /// Writes what is left and `summary.json`; `info` is the run's description after it ran
+    /// (fingerprint, outcome, byte counts, link counters). Returns the summary, or the first
+    /// error (also one a chunk met).
+    pub fn finish(self, info: &RunInfo) -> Result<RunReport> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let mut report = self.metrics.finish(info);
+        report.artifacts = self.artifacts;
+        write_json(&self.dir.join("summary.json"), &report)?;
+        if let Some(s) = self.series {
+            s.finish(info, &report.buffers.list)?;
+        }
+        if let Some(p) = self.packets {
+            p.finish(info)?;
+        }
+        if let Some(p) = self.pcaps {
+            p.finish(info)?;
+        }
+        if let Some(mut inputs) = self.charts {
+            inputs.chunk(info, &[], &RunLog::default(), SimTime::MAX);
+            crate::sweep::write_charts(&self.dir, info, &inputs, &report)?;
+        }
+        Ok(report)
+    }
+}
+
+impl RecordSink for RunWriter {
+    /// A chunk that fails stops the writer: later chunks are ignored and [`RunWriter::finish`]
+    /// returns the error.
+    fn chunk(&mut self, log: RunLog, through: SimTime) {
+        if self.failed.is_none()
+            && let Err(e) = self.try_chunk(&log, through)
+        {
+            self.failed = Some(e);
+        }
+    }
+}
