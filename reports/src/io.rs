@@ -25,6 +25,9 @@ pub(crate) struct AtomicFile {
     out: Option<std::io::BufWriter<fs::File>>,
     tmp: std::path::PathBuf,
     path: std::path::PathBuf,
+    /// Closed for now by [`AtomicFile::park`]; reopened at the next write.
+    parked: bool,
+    capacity: usize,
 }
 
 /// Buffer of an [`AtomicFile`]: large enough that writes reach the kernel in big blocks.
@@ -55,11 +58,36 @@ impl AtomicFile {
             out: Some(std::io::BufWriter::with_capacity(capacity, f)),
             tmp,
             path: path.to_path_buf(),
+            parked: false,
+            capacity,
         })
+    }
+
+    /// Flushes and closes the file until the next write (which reopens it to append): a
+    /// writer with many files open at once (a capture per connection) keeps its file
+    /// descriptors and buffers to the ones in use.
+    pub(crate) fn park(&mut self) -> std::io::Result<()> {
+        if let Some(out) = self.out.take() {
+            self.parked = true;
+            out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        }
+        Ok(())
+    }
+
+    fn open(&mut self) -> std::io::Result<&mut std::io::BufWriter<fs::File>> {
+        if self.parked {
+            let f = fs::OpenOptions::new().append(true).open(&self.tmp)?;
+            self.out = Some(std::io::BufWriter::with_capacity(self.capacity, f));
+            self.parked = false;
+        }
+        Ok(self.out.as_mut().expect("not yet committed"))
     }
 
     /// Flushes, syncs and renames the file into place.
     pub(crate) fn commit(mut self) -> Result<()> {
+        if let Err(e) = self.open() {
+            return Err(ReportError::io("reopen", &self.tmp, e));
+        }
         let out = self.out.take().expect("not yet committed");
         let f = out
             .into_inner()
@@ -71,17 +99,17 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.as_mut().expect("not yet committed").write(buf)
+        self.open()?.write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.as_mut().expect("not yet committed").flush()
+        self.open()?.flush()
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.out.take().is_some() {
+        if self.out.take().is_some() || self.parked {
             let _ = fs::remove_file(&self.tmp);
         }
     }
@@ -183,6 +211,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.csv")]);
+    }
+
+    #[test]
+    fn a_parked_file_reopens_to_append_and_is_removed_if_never_committed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c1-sender.pcapng");
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.write_all(b"one,").unwrap();
+        f.park().unwrap();
+        f.write_all(b"two").unwrap();
+        f.park().unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"one,two");
+        let mut g = AtomicFile::create(&d.path().join("b.csv")).unwrap();
+        g.write_all(b"half").unwrap();
+        g.park().unwrap();
+        drop(g);
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("c1-sender.pcapng")]);
     }
 
     #[test]

@@ -416,6 +416,7 @@ impl PcapWriter {
                 l.out.write(info, &c, self.payload)?;
             }
         }
+        let many = self.senders.len() > OPEN_SENDERS;
         for (ci, s) in self.senders.iter_mut().enumerate() {
             if s.pending.is_empty() {
                 continue;
@@ -432,6 +433,13 @@ impl PcapWriter {
             let out = s.out.as_mut().expect("opened");
             for c in s.pending.drain(..n) {
                 out.write(info, &c, self.payload)?;
+            }
+            // With many connections, a capture is closed between chunks (reopened to append).
+            if many {
+                let path = self
+                    .dir
+                    .join(format!("{}-sender.pcapng", info.conn_file_stem(info.conns[ci].conn)));
+                out.w.get_mut().park().map_err(|e| ReportError::io("write", &path, e))?;
             }
         }
         Ok(())
@@ -473,6 +481,10 @@ fn sender_file(dir: &Path, info: &RunInfo, ci: usize, payload: bool) -> Result<P
     let if_name = format!("{}-{stem}", c.sender.host);
     PcapFile::create(&dir.join(&file), info, &what, &if_name, &descr, payload, SENDER_BUF)
 }
+
+/// Above this many connections, sender-side captures are closed between chunks (a process
+/// may hold 1,024 open files).
+const OPEN_SENDERS: usize = 64;
 
 /// Buffer of a link capture file [bytes].
 const STREAM_BUF: usize = 256 * 1024;

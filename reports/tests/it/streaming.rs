@@ -27,7 +27,16 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn streamed_equals_whole(name: &str, slice: SimDuration, artifacts: &Artifacts) {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let scenario = scenarios::load(workspace.join(format!("scenarios/catalog/{name}.ron"))).unwrap();
-    let spec = &scenarios::expand(&scenario).unwrap()[0];
+    scenario_streamed_equals_whole(name, &scenario, slice, artifacts);
+}
+
+fn scenario_streamed_equals_whole(
+    name: &str,
+    scenario: &scenarios::Scenario,
+    slice: SimDuration,
+    artifacts: &Artifacts,
+) {
+    let spec = &scenarios::expand(scenario).unwrap()[0];
     let s = &spec.scenario;
     let built = scenarios::build(s).unwrap();
     let bare = RunInfo {
@@ -88,6 +97,45 @@ fn streamed_run_folders_equal_whole_log_ones() {
     }
     // With charts, and the default slice.
     streamed_equals_whole("offload_then_upload", models::testbed::RECORD_SLICE, &Artifacts::all());
+}
+
+/// With more connections than the sender-side captures kept open at once, each capture is
+/// closed between chunks and reopened to append: the files are the same.
+#[test]
+fn many_connections_stream_the_same_captures() {
+    let n = 70;
+    let conns: Vec<String> = (1..=n)
+        .map(|i| format!("(name: \"c{i}\", client: \"host\", server: \"peer\")"))
+        .collect();
+    let apps: Vec<String> = (1..=n)
+        .map(|i| {
+            format!(
+                "(name: \"a{i}\", conn: \"c{i}\", start: \"{i} ms\", bytes: \"20 kB\", write_size: Fixed(\"20 kB\"), \
+                 timing: AllAtOnce)"
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"(
+    name: "many",
+    description: "{n} short transfers sharing a lossy link",
+    seed: 3,
+    limits: (max_time: "60 s"),
+    hosts: [(name: "host"), (name: "peer")],
+    links: [(
+        name: "l0", a: "host", b: "peer",
+        forward: (rate: "100 Mbit/s", delay: "2 ms", queue: Packets(100), impairments: [Bernoulli(p: 0.02)]),
+        reverse: (rate: "100 Mbit/s", delay: "2 ms", queue: Packets(100)),
+    )],
+    connections: [{}],
+    applications: [{}],
+    timeline: [],
+)"#,
+        conns.join(", "),
+        apps.join(", ")
+    );
+    let s = scenarios::parse(&text, "many.ron").unwrap();
+    scenario_streamed_equals_whole("many", &s, SimDuration::from_millis(1), &"pcap".parse().unwrap());
 }
 
 /// A run long enough that its series outgrow the charts' bound (about 35,000 data segments)
