@@ -188,16 +188,17 @@ pub struct OffloadEvent {
     /// Connection.
     pub conn: u32,
     /// `offload_initiated`, `offload_completed`, `offload_refused`, `upload_initiated`,
-    /// `upload_completed` or `aborted`.
+    /// `upload_completed`, `aborted`, `ended`, `action_deferred` or `action_skipped`.
     pub kind: String,
-    /// Reason for refusals and uploads.
+    /// Reason for refusals, uploads, `ended` and the two action kinds.
     pub reason: Option<String>,
-    /// SndUna relative to the ISN (stream offset).
-    pub snd_una: i64,
+    /// SndUna relative to the ISN (stream offset); absent for the action kinds, which carry
+    /// no send state.
+    pub snd_una: Option<i64>,
     /// SndNxt, relative.
-    pub snd_nxt: i64,
+    pub snd_nxt: Option<i64>,
     /// SndMax, relative.
-    pub snd_max: i64,
+    pub snd_max: Option<i64>,
 }
 
 /// Sender state on one side of a handover.
@@ -595,34 +596,55 @@ impl ActionOutcome {
 
 /// Matches each timeline entry with its firing and the effect its executor recorded (an
 /// `ActionDeferred`/`ActionSkipped` lifecycle record at the firing time, for the same
-/// connection and action; none means it applied).
+/// connection and action; none means it applied). Entries of one action on one connection
+/// firing at the same instant run in firing order, and the first to run is the one that can
+/// change the connection (a second offload finds it offloading): with `k` such entries and
+/// `m` records, the first `k - m` applied and the others take the records in log order.
 pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
+    let fired = |e: &models::record::TimelineEntry| log.triggers.iter().find(|t| t.index == e.index).map(|t| t.time);
+    let effect_of = |o: &OffloadRecord, action: &str| match &o.kind {
+        OffloadEventKind::ActionDeferred { action: a, until } if a == action => {
+            Some(format!("deferred: until {until}"))
+        }
+        OffloadEventKind::ActionSkipped { action: a, why } if a == action => Some(format!("skipped: {why}")),
+        _ => None,
+    };
     log.timeline
         .iter()
         .map(|e| {
-            let fired = log.triggers.iter().find(|t| t.index == e.index).map(|t| t.time);
-            let effect = match fired {
+            let fired_at = fired(e);
+            let effect = match fired_at {
                 None => "never fired".to_string(),
-                Some(t) => log
-                    .offload
-                    .iter()
-                    .filter(|o| o.time == t && Some(o.conn) == e.conn)
-                    .find_map(|o| match &o.kind {
-                        OffloadEventKind::ActionDeferred { action, until } if *action == e.action => {
-                            Some(format!("deferred: until {until}"))
-                        }
-                        OffloadEventKind::ActionSkipped { action, why } if *action == e.action => {
-                            Some(format!("skipped: {why}"))
-                        }
-                        _ => None,
-                    })
-                    .or_else(|| refused_offload(log, e, t))
-                    .unwrap_or_else(|| "applied".to_string()),
+                Some(t) => {
+                    // The entries like this one firing at `t`, in firing order, and where it is.
+                    let mut same: Vec<u32> = log
+                        .timeline
+                        .iter()
+                        .filter(|x| x.conn == e.conn && x.action == e.action)
+                        .filter(|x| log.triggers.iter().any(|tr| tr.index == x.index && tr.time == t))
+                        .map(|x| x.index)
+                        .collect();
+                    same.sort_unstable();
+                    let k = same.len();
+                    let at = same.iter().position(|&i| i == e.index).unwrap_or(0);
+                    let records: Vec<String> = log
+                        .offload
+                        .iter()
+                        .filter(|o| o.time == t && Some(o.conn) == e.conn)
+                        .filter_map(|o| effect_of(o, &e.action))
+                        .collect();
+                    let applied = k.saturating_sub(records.len());
+                    if at >= applied {
+                        records[at - applied].clone()
+                    } else {
+                        refused_offload(log, e, t).unwrap_or_else(|| "applied".to_string())
+                    }
+                }
             };
             ActionOutcome {
                 step: e.step.clone(),
                 trigger: e.trigger.clone(),
-                fired_at_ns: fired.map(|t| t.0),
+                fired_at_ns: fired_at.map(|t| t.0),
                 effect,
             }
         })
@@ -921,14 +943,19 @@ pub(crate) fn offload_events(info: &RunInfo, offload: &[OffloadRecord]) -> Offlo
     let first = |name: &str, events: &[OffloadEvent]| events.iter().find(|e| e.kind == name).map(|e| e.time_ns);
     for ev in offload {
         let (kind, reason) = kind_name(&ev.kind);
+        let state = !matches!(
+            ev.kind,
+            OffloadEventKind::ActionDeferred { .. } | OffloadEventKind::ActionSkipped { .. }
+        );
+        let rel = |s| state.then(|| rel_snd(info, ev.conn, s));
         o.events.push(OffloadEvent {
             time_ns: ev.time.0,
             conn: ev.conn.0,
             kind: kind.to_string(),
             reason,
-            snd_una: rel_snd(info, ev.conn, ev.snd_una),
-            snd_nxt: rel_snd(info, ev.conn, ev.snd_nxt),
-            snd_max: rel_snd(info, ev.conn, ev.snd_max),
+            snd_una: rel(ev.snd_una),
+            snd_nxt: rel(ev.snd_nxt),
+            snd_max: rel(ev.snd_max),
         });
     }
     o.offload_initiated_ns = first("offload_initiated", &o.events);

@@ -60,7 +60,7 @@ fn synthetic_run_counts_match_the_script() {
         let init = &r.offload.events[0];
         assert_eq!(
             (init.kind.as_str(), init.snd_una, init.snd_nxt, init.snd_max),
-            ("offload_initiated", 9000, 10_000, 12_000)
+            ("offload_initiated", Some(9000), Some(10_000), Some(12_000))
         );
         assert_eq!(r.offload.offload_latency_ns, Some(1_000_000));
         // The target continues the host's congestion state.
@@ -438,5 +438,49 @@ fn the_run_description_is_known_before_the_run() {
         assert_eq!(before.bytes_expected, after.bytes_expected, "{name}");
         let names = |i: &reports::RunInfo| i.conn_results.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&before), names(&after), "{name}");
+    }
+}
+
+/// Two identical actions at one instant: the first offloads, the second finds the connection
+/// offloading and is skipped; each entry gets its own effect (found by the red team: both
+/// said "skipped").
+#[test]
+fn identical_actions_at_one_instant_each_get_their_own_effect() {
+    let text = r#"(
+    name: "twice", description: "Two offloads at one instant.", seed: 1,
+    limits: (max_time: "30 s"),
+    hosts: [(name: "host", offload_target: (name: "nic", latency: "1 ms", upload_latency: "1 ms")), (name: "peer")],
+    links: [(name: "l0", a: "host", b: "peer",
+        forward: (rate: "10 Mbit/s", delay: "10 ms"), reverse: (rate: "10 Mbit/s", delay: "10 ms"))],
+    connections: [(name: "c1", client: "host", server: "peer")],
+    applications: [(name: "bulk", conn: "c1", bytes: "256 KiB")],
+    timeline: [
+        (when: At("100 ms"), action: Offload("c1")),
+        (when: At("100 ms"), action: Offload("c1")),
+        (when: At("100 ms"), action: Upload("c1")),
+    ],
+)"#;
+    let d = tempfile::tempdir().unwrap();
+    crate::pcap::write_scenario_run(text, "twice", d.path());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("summary.json")).unwrap()).unwrap();
+    let effects: Vec<&str> = summary["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["effect"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        effects,
+        [
+            "applied",
+            "skipped: the connection is already offloaded",
+            "deferred: until the offload in progress completes"
+        ]
+    );
+    // The action events carry no send state: no made-up stream offsets.
+    for e in summary["offload"]["events"].as_array().unwrap() {
+        let action = e["kind"].as_str().unwrap().starts_with("action_");
+        assert_eq!(e["snd_una"].is_null(), action, "{e}");
     }
 }
