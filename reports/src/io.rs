@@ -156,24 +156,11 @@ pub(crate) fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
         .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))
 }
 
-/// A file-name-safe version of `name`: ASCII letters, digits, `-`, `_` and `.` are kept,
+/// A file-name-safe version of `name` ([`scenarios::file_stem`], which validation uses to
+/// refuse names that would share a file): ASCII letters, digits, `-`, `_` and `.` are kept,
 /// everything else becomes `_`; an empty or dot-only result becomes `_`.
 pub fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.chars().all(|c| c == '.') {
-        format!("_{s}")
-    } else {
-        s
-    }
+    scenarios::file_stem(name)
 }
 
 #[cfg(test)]

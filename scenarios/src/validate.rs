@@ -73,8 +73,8 @@ pub const PROBABILITY_FIELDS: [&str; 8] = [
     ".Corrupt.p",
 ];
 
-/// The file-name form of a name, exactly as the reports make it (`reports::io::sanitize`,
-/// which the xtask test `file_stems_match_the_reports` compares with this): ASCII letters,
+/// The file-name form of a name, the one the reports name files with (`reports::sanitize`
+/// calls it): ASCII letters,
 /// digits, `-`, `_` and `.` are kept, every other character becomes `_`, and a name of dots
 /// only gets a leading `_`.
 pub fn file_stem(name: &str) -> String {
