@@ -3,29 +3,17 @@
 //! charts of the non-example runs) is never needed by `report`, `compare` or `merge`.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+#[path = "common/run.rs"]
+mod run;
+use run::describe;
 
 const RUN_SCENARIO: &str = "../scenarios/catalog/baseline_lossy.ron";
 const SWEEP_SCENARIO: &str = "tests/data/mini_sweep.ron";
 
 fn xtask(args: &[&str], paths: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OFFSIM_COMMIT", "0123456789ab")
-        .stdin(Stdio::null())
-        .args(args)
-        .args(paths)
-        .output()
-        .expect("start xtask")
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    run::xtask().args(args).args(paths).output().expect("start xtask")
 }
 
 /// The artefacts in a run folder: its files less the folder's lock and completion marker.

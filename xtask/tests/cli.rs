@@ -7,28 +7,17 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[path = "common/run.rs"]
+mod run;
+use run::describe;
+
 const SWEEP: &str = "tests/data/mini_sweep.ron";
 const ONE_RUN: &str = "../scenarios/catalog/offload_idle.ron";
 /// The one-way delay of `ONE_RUN`'s link, changed by the tests' `--set`.
 const DELAY_PATH: &str = "links[0].forward.delay";
 
 fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OFFSIM_COMMIT", "0123456789ab")
-        .stdin(Stdio::null())
-        .args(args)
-        .output()
-        .expect("start xtask")
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    run::xtask().args(args).output().expect("start xtask")
 }
 
 /// The command succeeded; its stdout.

@@ -5,17 +5,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+#[path = "common/run.rs"]
+mod run;
 
 fn xtask(args: &[&str], paths: &[&Path]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OFFSIM_COMMIT", "0123456789ab")
-        .stdin(Stdio::null())
-        .args(args)
-        .args(paths)
-        .output()
-        .expect("start xtask");
+    let o = run::xtask().args(args).args(paths).output().expect("start xtask");
     assert!(
         matches!(o.status.code(), Some(0 | 3)),
         "xtask {args:?} failed:\n{}{}",

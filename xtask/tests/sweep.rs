@@ -13,9 +13,12 @@
 //! process. `OFFSIM_COMMIT` pins the recorded commit so a commit made while the tests run
 //! cannot make two sweeps differ.
 
+#[path = "common/run.rs"]
+mod run;
 #[path = "common/trees.rs"]
 mod trees;
 
+use run::{COMMIT, describe, xtask};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -33,17 +36,6 @@ const FAILING: usize = 2;
 /// Seeds of the failing runs (the scenario's base seed is 7).
 const FAILING_SEEDS: [u64; 2] = [7, 8];
 
-/// The commit every sweep of these tests records.
-const COMMIT: &str = "0123456789ab";
-
-fn xtask() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OFFSIM_COMMIT", COMMIT)
-        .stdin(Stdio::null());
-    c
-}
-
 /// `xtask sweep SCENARIO --seeds 2 --out OUT ARGS...`, waited for.
 fn sweep(out: &Path, args: &[&str]) -> Output {
     let mut c = xtask();
@@ -55,15 +47,6 @@ fn sweep(out: &Path, args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A sweep with failing runs completes and exits with status 3.

@@ -8,15 +8,15 @@
 mod exit;
 mod folders;
 mod roundtrip;
+#[path = "../common/run.rs"]
+mod run;
 #[path = "../common/trees.rs"]
 mod trees;
 
+use run::{COMMIT, describe, xtask};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use trees::{assert_same_tree, tree};
-
-/// The commit every sweep of these tests records.
-const COMMIT: &str = "0123456789ab";
 
 /// The catalog's default sweep, relative to the crate folder (the working directory).
 const DEFAULT_SWEEP: &str = "../scenarios/catalog/sweep_default.ron";
@@ -26,14 +26,6 @@ const DEFAULT_RUNS_ONE_SEED: usize = 12;
 
 /// A one-run scenario of the catalog.
 const ONE_RUN: &str = "../scenarios/catalog/offload_during_retransmission.ron";
-
-fn xtask() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OFFSIM_COMMIT", COMMIT)
-        .stdin(Stdio::null());
-    c
-}
 
 /// `xtask ARGS...`, waited for.
 fn xt(args: &[&str]) -> Output {
@@ -71,15 +63,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
 }
 
 #[track_caller]
