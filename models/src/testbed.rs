@@ -154,6 +154,16 @@ pub struct ConnResult {
     pub ports: (u16, u16),
 }
 
+impl ConnResult {
+    /// Every expected byte arrived verified and no send was aborted. How the run ended is not
+    /// part of it: a run stopped by its time limit after the last byte was verified kept its
+    /// integrity (its outcome says why it stopped). A sink that finds a wrong byte ends the run
+    /// without counting it, so `delivered` falls short.
+    pub fn integrity_ok(&self) -> bool {
+        self.delivered == self.expected && self.aborted == 0
+    }
+}
+
 /// The result of a run.
 #[derive(Debug)]
 pub struct Outcome {
@@ -187,10 +197,7 @@ pub struct Outcome {
 impl Outcome {
     /// True when the run ended without error and every byte sent arrived verified.
     pub fn integrity_ok(&self) -> bool {
-        // How the run ended is not part of it: a run stopped by its time limit after the last
-        // byte was verified kept its integrity (its outcome still says why it stopped). A sink
-        // that finds a wrong byte ends the run without counting it, so `delivered` falls short.
-        self.conns.iter().all(|c| c.delivered == c.expected && c.aborted == 0)
+        self.conns.iter().all(ConnResult::integrity_ok)
     }
 }
 

@@ -228,7 +228,7 @@ impl RunInfo {
                 bytes_expected: c.expected,
                 bytes_delivered: c.delivered,
                 completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
-                integrity_ok: o.end.is_ok() && c.delivered == c.expected && c.aborted == 0,
+                integrity_ok: c.integrity_ok(),
             })
             .collect();
         self.link_stats = o

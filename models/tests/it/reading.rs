@@ -90,5 +90,6 @@ fn a_time_limit_after_the_last_byte_arrived_is_not_an_integrity_failure() {
     assert!(out.end.is_err(), "stopped by the time limit: {:?}", out.end);
     assert_eq!(out.conns[0].delivered, TOTAL, "every byte arrived and was verified");
     assert!(out.integrity_ok());
+    assert!(out.conns[0].integrity_ok(), "the connection's verdict is the run's");
     assert_eq!(out.conns[0].completed_at, None, "not everything was read");
 }
