@@ -69,6 +69,10 @@ pub(crate) struct EngineSlot {
     pub(crate) rto_count: u32,
     /// Fast retransmits so far (`ConnEvent::FastRetransmit`), by any owner.
     pub(crate) fr_count: u32,
+    /// The last sender sample this slot recorded: a new one is recorded only when it differs
+    /// (kept here so the check does not search the actor's samples, whose number grows with
+    /// its connections).
+    last_sample: Option<CcSample>,
 }
 
 impl EngineSlot {
@@ -80,6 +84,7 @@ impl EngineSlot {
             pending: Vec::new(),
             rto_count: 0,
             fr_count: 0,
+            last_sample: None,
         }
     }
 
@@ -155,7 +160,11 @@ impl EngineSlot {
         let Some(tcp) = self.tcp.as_ref() else { return };
         self.timers.sync(ctx, conn, tcp);
         if let Some(samples) = samples {
-            record_sample(samples, tcp, ctx.now());
+            let s = tcp.sample(ctx.now());
+            if !self.last_sample.is_some_and(|p| p.same_state(&s)) {
+                self.last_sample = Some(s);
+                samples.push(s);
+            }
         }
     }
 
@@ -279,18 +288,6 @@ impl ConnTimers {
                 ctx.cancel_timer(id);
             }
         }
-    }
-}
-
-/// Appends a sender sample when something a chart shows has changed.
-pub(crate) fn record_sample(samples: &mut Vec<CcSample>, tcp: &TcpConnection, now: SimTime) {
-    let s = tcp.sample(now);
-    let changed = samples.iter().rev().find(|p| p.conn == s.conn).is_none_or(|p| {
-        (p.cwnd, p.ssthresh, p.flight, p.srtt_ns, p.rto_ns, p.sender, p.snd_nxt)
-            != (s.cwnd, s.ssthresh, s.flight, s.srtt_ns, s.rto_ns, s.sender, s.snd_nxt)
-    });
-    if changed {
-        samples.push(s);
     }
 }
 

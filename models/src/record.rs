@@ -131,7 +131,7 @@ pub struct CcSample {
 
 impl CcSample {
     /// Whether `other` shows the same sender state: what an actor compares before recording
-    /// a new sample of a connection (it records only changes; see `endpoint::record_sample`).
+    /// a new sample of a connection (it records only changes; see `EngineSlot::settle`).
     pub fn same_state(&self, other: &CcSample) -> bool {
         (
             self.cwnd,

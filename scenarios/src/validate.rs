@@ -1,6 +1,8 @@
 //! Semantic validation: everything serde cannot check. All problems are collected, each
 //! with the field path it concerns and what would be allowed.
 
+use std::collections::BTreeMap;
+
 use crate::load::ValidationError;
 use crate::schema::{
     Action, Application, Connection, DelayedAck, Flow, Impairment, Link, LinkDirection, Period, Queue, ReadRate,
@@ -34,7 +36,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
 
 /// Everything but the sweep section.
 pub(crate) fn validate_base(s: &Scenario) -> Result<(), Vec<ValidationError>> {
-    let mut v = Validator { s, errors: Vec::new() };
+    let mut v = Validator {
+        s,
+        errors: Vec::new(),
+        index: Index::new(s),
+    };
     v.scenario();
     crate::bounds::check(s, &mut v.errors);
     if v.errors.is_empty() { Ok(()) } else { Err(v.errors) }
@@ -43,17 +49,107 @@ pub(crate) fn validate_base(s: &Scenario) -> Result<(), Vec<ValidationError>> {
 struct Validator<'a> {
     s: &'a Scenario,
     errors: Vec<ValidationError>,
+    index: Index<'a>,
 }
 
+/// The scenario's names, indexed once: the checks look names up per reference, so a
+/// scenario with thousands of connections validates in time linear in its size.
+struct Index<'a> {
+    hosts: Names<'a>,
+    routers: Names<'a>,
+    links: Names<'a>,
+    connections: Names<'a>,
+    flows: Names<'a>,
+    applications: Names<'a>,
+    /// Bytes the applications of each connection write, saturating.
+    app_bytes: BTreeMap<&'a str, u64>,
+    /// The first application of each connection.
+    first_app: BTreeMap<&'a str, usize>,
+}
+
+/// One list of names: each name's first position and, per file stem, the positions of the
+/// names that have it.
+struct Names<'a> {
+    names: Vec<&'a str>,
+    first: BTreeMap<&'a str, usize>,
+    stems: BTreeMap<String, Vec<usize>>,
+}
+
+impl<'a> Names<'a> {
+    fn new(names: impl Iterator<Item = &'a str>) -> Self {
+        let names: Vec<&str> = names.collect();
+        let (mut first, mut stems) = (BTreeMap::new(), BTreeMap::<String, Vec<usize>>::new());
+        for (i, n) in names.iter().enumerate() {
+            first.entry(*n).or_insert(i);
+            if !n.is_empty() {
+                stems.entry(file_stem(n)).or_default().push(i);
+            }
+        }
+        Names { names, first, stems }
+    }
+
+    /// Position of the first name `name`.
+    fn position(&self, name: &str) -> Option<usize> {
+        self.first.get(name).copied()
+    }
+}
+
+impl<'a> Index<'a> {
+    fn new(s: &'a Scenario) -> Self {
+        let mut app_bytes = BTreeMap::<&str, u64>::new();
+        let mut first_app = BTreeMap::new();
+        for (i, a) in s.applications.iter().enumerate() {
+            let total = app_bytes.entry(a.conn.as_str()).or_default();
+            *total = total.saturating_add(a.bytes.bytes());
+            first_app.entry(a.conn.as_str()).or_insert(i);
+        }
+        Index {
+            hosts: Names::new(s.hosts.iter().map(|h| h.name.as_str())),
+            routers: Names::new(s.routers.iter().map(|r| r.name.as_str())),
+            links: Names::new(s.links.iter().map(|l| l.name.as_str())),
+            connections: Names::new(s.connections.iter().map(|c| c.name.as_str())),
+            flows: Names::new(s.flows.iter().map(|f| f.name.as_str())),
+            applications: Names::new(s.applications.iter().map(|a| a.name.as_str())),
+            app_bytes,
+            first_app,
+        }
+    }
+
+    fn list(&self, list: &str) -> &Names<'a> {
+        match list {
+            "hosts" => &self.hosts,
+            "routers" => &self.routers,
+            "links" => &self.links,
+            "connections" => &self.connections,
+            "flows" => &self.flows,
+            "applications" => &self.applications,
+            _ => unreachable!("no list of names called {list}"),
+        }
+    }
+}
+
+/// How many names an "unknown name" error lists before it only counts the rest.
+const KNOWN_LISTED: usize = 20;
+
+/// The names an "unknown name" error offers instead (the first [`KNOWN_LISTED`] distinct ones,
+/// in file order, then how many more).
 fn known<'n>(names: impl Iterator<Item = &'n str>) -> String {
+    let mut seen = std::collections::BTreeSet::new();
     let mut list: Vec<String> = Vec::new();
-    for n in names.map(|n| format!("`{n}`")) {
-        if !list.contains(&n) {
-            list.push(n);
+    let mut more = 0usize;
+    for n in names {
+        if seen.insert(n) {
+            if list.len() < KNOWN_LISTED {
+                list.push(format!("`{n}`"));
+            } else {
+                more += 1;
+            }
         }
     }
     if list.is_empty() {
         "none are defined".into()
+    } else if more > 0 {
+        format!("known: {} and {more} more", list.join(", "))
     } else {
         format!("known: {}", list.join(", "))
     }
@@ -120,12 +216,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Checks that `name` is unique among `names[..idx]`.
-    fn unique(&mut self, field: String, kind: &str, list: &str, names: &[&str], idx: usize) {
-        let name = names[idx];
+    /// Checks that name `idx` of `list` is unique among the names before it.
+    fn unique(&mut self, field: String, kind: &str, list: &str, idx: usize) {
+        let names = self.index.list(list);
+        let name = names.names[idx];
         if name.is_empty() {
             self.err(field, format!("{kind} name must not be empty"));
-        } else if let Some(j) = names[..idx].iter().position(|n| *n == name) {
+        } else if let Some(j) = names.position(name).filter(|j| *j < idx) {
             self.err(field, format!("duplicate {kind} name `{name}` (also {list}[{j}])"));
         }
     }
@@ -134,16 +231,21 @@ impl<'a> Validator<'a> {
     /// reports name files after hosts, links, connections and applications, and two names
     /// with one file name would overwrite each other's files (red team, collide.ron: `cé`
     /// and `cü` both wrote `c_-sender.pcapng`).
-    fn distinct_file_stem(&mut self, field: String, kind: &str, list: &str, names: &[&str], idx: usize) {
-        let name = names[idx];
+    fn distinct_file_stem(&mut self, field: String, kind: &str, list: &str, idx: usize) {
+        let names = self.index.list(list);
+        let name = names.names[idx];
         if name.is_empty() {
             return; // reported by `unique`
         }
         let stem = file_stem(name);
-        if let Some(j) = names[..idx]
+        let same_stem = names.stems.get(&stem).map_or(&[][..], Vec::as_slice);
+        if let Some(j) = same_stem
             .iter()
-            .position(|n| !n.is_empty() && *n != name && file_stem(n) == stem)
+            .copied()
+            .take_while(|j| *j < idx)
+            .find(|j| names.names[*j] != name)
         {
+            let names = &names.names;
             self.err(
                 field,
                 format!(
@@ -157,10 +259,14 @@ impl<'a> Validator<'a> {
     }
 
     fn host(&self, name: &str) -> Option<usize> {
-        self.s.hosts.iter().position(|h| h.name == name)
+        self.index.hosts.position(name)
+    }
+    fn router(&self, name: &str) -> bool {
+        self.index.routers.position(name).is_some()
     }
     fn conn(&self, name: &str) -> Option<&'a Connection> {
-        self.s.connections.iter().find(|c| c.name == name)
+        let s = self.s;
+        self.index.connections.position(name).map(|i| &s.connections[i])
     }
 
     fn check_host(&mut self, field: String, name: &str) -> bool {
@@ -168,7 +274,7 @@ impl<'a> Validator<'a> {
             return true;
         }
         let k = known(self.s.hosts.iter().map(|h| h.name.as_str()));
-        if self.s.routers.iter().any(|r| r.name == name) {
+        if self.router(name) {
             self.err(
                 field,
                 format!("`{name}` is a router: connections run between hosts (routers only forward); hosts: {k}"),
@@ -181,7 +287,7 @@ impl<'a> Validator<'a> {
 
     /// A link end: a host or a router.
     fn check_node(&mut self, field: String, name: &str) -> bool {
-        if self.host(name).is_some() || self.s.routers.iter().any(|r| r.name == name) {
+        if self.host(name).is_some() || self.router(name) {
             return true;
         }
         let k = known(
@@ -203,13 +309,13 @@ impl<'a> Validator<'a> {
         c
     }
     fn check_link(&mut self, field: String, name: &str) {
-        if !self.s.links.iter().any(|l| l.name == name) {
+        if self.index.links.position(name).is_none() {
             let k = known(self.s.links.iter().map(|l| l.name.as_str()));
             self.err(field, format!("unknown link `{name}`; {k}"));
         }
     }
     fn check_app(&mut self, field: String, name: &str) {
-        if !self.s.applications.iter().any(|a| a.name == name) {
+        if self.index.applications.position(name).is_none() {
             let k = known(self.s.applications.iter().map(|a| a.name.as_str()));
             self.err(field, format!("unknown application `{name}`; {k}"));
         }
@@ -283,7 +389,6 @@ impl<'a> Validator<'a> {
 
     fn hosts(&mut self) {
         let s = self.s;
-        let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
         let targets: Vec<(usize, &str)> = s
             .hosts
             .iter()
@@ -291,8 +396,8 @@ impl<'a> Validator<'a> {
             .filter_map(|(i, h)| h.offload_target.as_ref().map(|t| (i, t.name.as_str())))
             .collect();
         for (i, h) in s.hosts.iter().enumerate() {
-            self.unique(format!("hosts[{i}].name"), "host", "hosts", &names, i);
-            self.distinct_file_stem(format!("hosts[{i}].name"), "host", "hosts", &names, i);
+            self.unique(format!("hosts[{i}].name"), "host", "hosts", i);
+            self.distinct_file_stem(format!("hosts[{i}].name"), "host", "hosts", i);
             let Some(t) = &h.offload_target else { continue };
             let f = format!("hosts[{i}].offload_target");
             if t.name.is_empty() {
@@ -372,9 +477,8 @@ impl<'a> Validator<'a> {
 
     fn routers(&mut self) {
         let s = self.s;
-        let names: Vec<&str> = s.routers.iter().map(|r| r.name.as_str()).collect();
         for (i, r) in s.routers.iter().enumerate() {
-            self.unique(format!("routers[{i}].name"), "router", "routers", &names, i);
+            self.unique(format!("routers[{i}].name"), "router", "routers", i);
             if let Some(h) = self.host(&r.name) {
                 self.err(
                     format!("routers[{i}].name"),
@@ -484,9 +588,8 @@ impl<'a> Validator<'a> {
     }
 
     fn link(&mut self, i: usize, l: &Link) {
-        let names: Vec<&str> = self.s.links.iter().map(|l| l.name.as_str()).collect();
-        self.unique(format!("links[{i}].name"), "link", "links", &names, i);
-        self.distinct_file_stem(format!("links[{i}].name"), "link", "links", &names, i);
+        self.unique(format!("links[{i}].name"), "link", "links", i);
+        self.distinct_file_stem(format!("links[{i}].name"), "link", "links", i);
         let a_ok = self.check_node(format!("links[{i}].a"), &l.a);
         let b_ok = self.check_node(format!("links[{i}].b"), &l.b);
         if a_ok && b_ok && l.a == l.b {
@@ -601,9 +704,8 @@ impl<'a> Validator<'a> {
 
     fn connection(&mut self, i: usize, c: &Connection) {
         let f = format!("connections[{i}]");
-        let names: Vec<&str> = self.s.connections.iter().map(|c| c.name.as_str()).collect();
-        self.unique(format!("{f}.name"), "connection", "connections", &names, i);
-        self.distinct_file_stem(format!("{f}.name"), "connection", "connections", &names, i);
+        self.unique(format!("{f}.name"), "connection", "connections", i);
+        self.distinct_file_stem(format!("{f}.name"), "connection", "connections", i);
         let ok = self.check_host(format!("{f}.client"), &c.client) & self.check_host(format!("{f}.server"), &c.server);
         if ok && c.client == c.server {
             self.err(
@@ -683,9 +785,8 @@ impl<'a> Validator<'a> {
 
     fn flow(&mut self, i: usize, fl: &Flow) {
         let f = format!("flows[{i}]");
-        let names: Vec<&str> = self.s.flows.iter().map(|f| f.name.as_str()).collect();
-        self.unique(format!("{f}.name"), "flow", "flows", &names, i);
-        if let Some(j) = self.s.connections.iter().position(|c| c.name == fl.name) {
+        self.unique(format!("{f}.name"), "flow", "flows", i);
+        if let Some(j) = self.index.connections.position(&fl.name) {
             self.err(
                 format!("{f}.name"),
                 format!(
@@ -727,11 +828,10 @@ impl<'a> Validator<'a> {
 
     fn application(&mut self, i: usize, a: &Application) {
         let f = format!("applications[{i}]");
-        let names: Vec<&str> = self.s.applications.iter().map(|a| a.name.as_str()).collect();
-        self.unique(format!("{f}.name"), "application", "applications", &names, i);
-        self.distinct_file_stem(format!("{f}.name"), "application", "applications", &names, i);
+        self.unique(format!("{f}.name"), "application", "applications", i);
+        self.distinct_file_stem(format!("{f}.name"), "application", "applications", i);
         if self.check_conn(format!("{f}.conn"), &a.conn).is_some()
-            && let Some(j) = self.s.applications[..i].iter().position(|o| o.conn == a.conn)
+            && let Some(j) = self.index.first_app.get(a.conn.as_str()).copied().filter(|j| *j < i)
         {
             let other = &self.s.applications[j].name;
             self.err(
@@ -796,11 +896,7 @@ impl<'a> Validator<'a> {
 
     /// Total bytes the applications of connection `conn` write.
     fn app_bytes(&self, conn: &str) -> u64 {
-        self.s
-            .applications
-            .iter()
-            .filter(|a| a.conn == conn)
-            .fold(0u64, |acc, a| acc.saturating_add(a.bytes.bytes()))
+        self.index.app_bytes.get(conn).copied().unwrap_or(0)
     }
 
     fn trigger(&mut self, f: &str, t: &Trigger, delay: Duration) {

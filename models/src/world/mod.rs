@@ -46,7 +46,7 @@ use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_SLICE, Ste
 use crate::trigger::PendingAction;
 use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
 use sim_core::{ActorId, Limits, RngStream, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A host: a TCP stack, optionally with an offload target.
 #[derive(Clone, Debug, PartialEq)]
@@ -501,7 +501,7 @@ impl Held {
     /// is empty, so the first sample of each connection in the next chunk is recorded even
     /// when unchanged. Dropping it here keeps the chunks equal to the unsliced log.
     fn drop_repeated_samples(&mut self, actor: ActorId, cc: &mut Vec<CcSample>) {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         let last = &mut self.last_sample;
         cc.retain(|s| {
             if !seen.insert(s.conn) {
@@ -880,9 +880,13 @@ impl Built {
             // Sender samples describe a connection's data sender: keep those of the
             // connections this host opened (a host that also receives records both ends).
             let name = &w.hosts[i].name;
-            recorder
-                .cc
-                .retain(|s| w.conns.iter().any(|c| c.spec.id == s.conn && &c.client == name));
+            let opened: BTreeSet<ConnId> = w
+                .conns
+                .iter()
+                .filter(|c| &c.client == name)
+                .map(|c| c.spec.id)
+                .collect();
+            recorder.cc.retain(|s| opened.contains(&s.conn));
             log.merge(recorder);
             if let Some(nic) = nic {
                 let mut recorder = sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder();

@@ -198,6 +198,74 @@ fn unknown_references() {
     );
 }
 
+/// `BASE` with connections `c1`..`cN` (each with an application) instead of its one.
+fn with_connections(n: usize) -> String {
+    let conns: Vec<String> = (1..=n)
+        .map(|i| format!("(name: \"c{i}\", client: \"host\", server: \"peer\")"))
+        .collect();
+    let apps: Vec<String> = (1..=n)
+        .map(|i| format!("(name: \"a{i}\", conn: \"c{i}\", bytes: \"1 kB\")"))
+        .collect();
+    BASE.replace(
+        "connections: [(name: \"c1\", client: \"host\", server: \"peer\")]",
+        &format!("connections: [{}]", conns.join(", ")),
+    )
+    .replace(
+        "applications: [(name: \"bulk\", conn: \"c1\", bytes: \"1 MiB\")]",
+        &format!("applications: [{}]", apps.join(", ")),
+    )
+}
+
+#[test]
+fn unknown_name_lists_twenty_known_names_then_counts_the_rest() {
+    let text = with_connections(25).replace("action: Upload(\"c1\")", "action: Upload(\"c99\")");
+    let e = scenarios::parse(&text, "bad.ron").unwrap_err().to_string();
+    let known: Vec<String> = (1..=20).map(|i| format!("`c{i}`")).collect();
+    assert!(
+        e.ends_with(&format!(
+            "unknown connection `c99`; known: {} and 5 more",
+            known.join(", ")
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicates_among_many_names_name_the_first_occurrence() {
+    // The validator indexes names once; a duplicate still points at the first of its name,
+    // and names that only share a file name are told apart from true duplicates.
+    let text = with_connections(300)
+        .replace("(name: \"c250\",", "(name: \"c7\",")
+        .replace("(name: \"c259\",", "(name: \"c_9\",")
+        .replace("conn: \"c259\"", "conn: \"c_9\"")
+        .replace("(name: \"c260\",", "(name: \"c 9\",")
+        .replace("conn: \"c260\"", "conn: \"c 9\"")
+        .replace("conn: \"c250\"", "conn: \"c7\"")
+        .replace("(name: \"a3\", conn: \"c3\"", "(name: \"a3\", conn: \"c2\"");
+    let e = scenarios::parse(&text, "bad.ron").unwrap_err().to_string();
+    let lines: Vec<&str> = e.lines().map(|l| l.split_once(": ").map_or(l, |x| x.1)).collect();
+    assert!(
+        lines.contains(&"connections[249].name: duplicate connection name `c7` (also connections[6])"),
+        "{e}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "connections[259].name: connection names `c_9` (connections[258]) and `c 9` both become the file name `c_9`"
+        )),
+        "{e}"
+    );
+    assert!(
+        lines.contains(
+            &"applications[2].conn: connection `c2` already has application `a2` (applications[1]); one per connection"
+        ),
+        "{e}"
+    );
+    assert!(
+        lines.contains(&"applications[249].conn: connection `c7` already has application `a7` (applications[6]); one per connection"),
+        "{e}"
+    );
+}
+
 #[test]
 fn duplicate_names_and_every_error_is_reported() {
     assert_eq!(
