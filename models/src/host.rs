@@ -194,6 +194,12 @@ impl HostStack {
     pub fn connection(&self, conn: ConnId) -> Option<&TcpConnection> {
         self.conns.get(&conn)?.slot.tcp.as_ref()
     }
+    /// What was recorded since the last slice, in place: the run moves the records out and
+    /// the lists keep their capacity. Send-buffer lifetimes are not in it (a buffer's record
+    /// changes until the buffer ends): they come with [`HostStack::take_recorder`].
+    pub fn recorder_mut(&mut self) -> &mut Recorder {
+        &mut self.recorder
+    }
 
     /// Takes the recording (buffer lifetimes are finalised: unfinished ones are `Pending`).
     pub fn take_recorder(&mut self) -> Recorder {
@@ -202,13 +208,6 @@ impl HostStack {
             r.buffers.extend(std::mem::take(&mut c.buffers).into_values());
         }
         r
-    }
-
-    /// Takes what was recorded since the last call except the send-buffer lifetimes: a
-    /// buffer's record changes until the buffer ends, so those stay until
-    /// [`HostStack::take_recorder`] (a run's recording is taken slice by slice with this).
-    pub fn take_records(&mut self) -> Recorder {
-        std::mem::take(&mut self.recorder)
     }
 
     /// Takes the delegated-state blocks sent and received so far, in order.

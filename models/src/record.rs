@@ -406,6 +406,37 @@ impl Recorder {
         self.triggers.extend(other.triggers);
     }
 
+    /// Moves every record of `other` to the end of this recording's lists; `other` is left
+    /// empty with its capacity (an actor recording slice after slice reuses its buffers).
+    pub fn append(&mut self, other: &mut Recorder) {
+        self.wire.append(&mut other.wire);
+        self.cc.append(&mut other.cc);
+        self.buffers.append(&mut other.buffers);
+        self.offload.append(&mut other.offload);
+        self.delivery.append(&mut other.delivery);
+        self.queue.append(&mut other.queue);
+        self.reads.append(&mut other.reads);
+        self.rto.append(&mut other.rto);
+        self.discards.append(&mut other.discards);
+        self.timeline.append(&mut other.timeline);
+        self.triggers.append(&mut other.triggers);
+    }
+
+    /// Empties every list, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.wire.clear();
+        self.cc.clear();
+        self.buffers.clear();
+        self.offload.clear();
+        self.delivery.clear();
+        self.queue.clear();
+        self.reads.clear();
+        self.rto.clear();
+        self.discards.clear();
+        self.timeline.clear();
+        self.triggers.clear();
+    }
+
     /// Orders every list by time (stable, so equal times keep actor order), wire events by
     /// kernel event index.
     pub fn sort(&mut self) {
@@ -423,6 +454,42 @@ impl Recorder {
     }
 }
 
+/// Merges wire-record lists (one per actor, in actor order) into `out` in the order
+/// [`Recorder::sort`] gives their concatenation: by (kernel event index, time), ties in actor
+/// order. Each list is sorted first (a no-op pass for an actor's own list, which it appends in
+/// event order); the merge then copies each record once instead of a sort's repeated passes.
+/// The lists are left empty with their capacity.
+pub fn merge_wire(parts: &mut [Vec<WireRecord>], out: &mut Vec<WireRecord>) {
+    use std::cmp::Reverse;
+    let key = |w: &WireRecord| (w.event_index, w.time);
+    for p in parts.iter_mut() {
+        p.sort_by_key(key);
+    }
+    out.reserve(parts.iter().map(Vec::len).sum());
+    let mut heads = std::collections::BinaryHeap::new();
+    for (k, p) in parts.iter().enumerate() {
+        if let Some(w) = p.first() {
+            heads.push(Reverse((key(w), k, 0usize)));
+        }
+    }
+    while let Some(Reverse((_, k, i))) = heads.pop() {
+        let p = &parts[k];
+        // Take this list's run of records before the next head in one copy.
+        let next = heads.peek().map(|Reverse((key, k2, _))| (*key, *k2));
+        let mut end = i + 1;
+        while end < p.len() && next.is_none_or(|n| (key(&p[end]), k) < n) {
+            end += 1;
+        }
+        out.extend_from_slice(&p[i..end]);
+        if end < p.len() {
+            heads.push(Reverse((key(&p[end]), k, end)));
+        }
+    }
+    for p in parts.iter_mut() {
+        p.clear();
+    }
+}
+
 /// Receives a run's recording chunk by chunk while the run goes on.
 ///
 /// Chunk `k` holds every record made by the events of slice `k` (kernel events at times in
@@ -435,12 +502,14 @@ pub trait RecordSink {
     /// One chunk. `through`: every record of a later chunk is stamped after this time (a
     /// `Delivered` wire record of this chunk may be stamped later, at its arrival); the last
     /// chunk has `through` = [`SimTime::MAX`].
-    fn chunk(&mut self, log: RunLog, through: SimTime);
+    /// The sink takes or reads what it needs; the run then clears `log` and refills it for
+    /// the next chunk (its lists keep their capacity).
+    fn chunk(&mut self, log: &mut RunLog, through: SimTime);
 }
 
 /// Keeps every chunk: the whole-run log.
 impl RecordSink for RunLog {
-    fn chunk(&mut self, log: RunLog, _through: SimTime) {
-        self.merge(log);
+    fn chunk(&mut self, log: &mut RunLog, _through: SimTime) {
+        self.append(log);
     }
 }

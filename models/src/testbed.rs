@@ -201,10 +201,17 @@ impl Outcome {
     }
 }
 
-/// How much simulated time a run goes between taking the actors' recordings (to hand them
-/// to a [`RecordSink`] as one chunk, or to drop them in [`Testbed::run_unrecorded`]): a run's
-/// memory for records follows one slice, not the run.
+/// The longest simulated time a run goes between taking the actors' recordings (to hand
+/// them to a [`RecordSink`] as one chunk, or to drop them in [`Testbed::run_unrecorded`]): a
+/// run's memory for records follows one slice, not the run. A slice that recorded more than
+/// [`RECORD_CHUNK_TARGET`] wire records halves the next one (down to [`RECORD_SLICE`] / 1024,
+/// the first slice's length), and one that recorded under a quarter of it doubles the next
+/// (up to [`RECORD_SLICE`]), so a chunk stays near the target at 10 Mbit/s and at 100 Gbit/s
+/// alike.
 pub const RECORD_SLICE: SimDuration = SimDuration::from_millis(100);
+
+/// The number of wire records a chunk aims at (see [`RECORD_SLICE`]).
+pub const RECORD_CHUNK_TARGET: usize = 32_768;
 
 /// What one [`bench_transfer`] run did, in simulated quantities (the caller times it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -117,9 +117,9 @@ impl RunWriter {
 impl RecordSink for RunWriter {
     /// A chunk that fails stops the writer: later chunks are ignored and [`RunWriter::finish`]
     /// returns the error.
-    fn chunk(&mut self, log: RunLog, through: SimTime) {
+    fn chunk(&mut self, log: &mut RunLog, through: SimTime) {
         if self.failed.is_none()
-            && let Err(e) = self.try_chunk(&log, through)
+            && let Err(e) = self.try_chunk(log, through)
         {
             self.failed = Some(e);
         }

@@ -138,7 +138,7 @@ struct Guarded {
 }
 
 impl RecordSink for Guarded {
-    fn chunk(&mut self, log: RunLog, through: SimTime) {
+    fn chunk(&mut self, log: &mut RunLog, through: SimTime) {
         if self.panic.is_some() {
             return;
         }

@@ -458,6 +458,11 @@ impl LinkActor {
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
     }
+    /// What was recorded since the last slice, in place: the run moves the records out and
+    /// the lists keep their capacity.
+    pub fn recorder_mut(&mut self) -> &mut Recorder {
+        &mut self.recorder
+    }
 
     /// Takes the recording (leaves an empty one), to merge into the run's log.
     pub fn take_recorder(&mut self) -> Recorder {

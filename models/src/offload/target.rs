@@ -203,6 +203,11 @@ impl OffloadTarget {
             txq: super::nic::TxQueue::default(),
         }
     }
+    /// What was recorded since the last slice, in place: the run moves the records out and
+    /// the lists keep their capacity.
+    pub fn recorder_mut(&mut self) -> &mut Recorder {
+        &mut self.recorder
+    }
 
     /// Takes the recording.
     pub fn take_recorder(&mut self) -> Recorder {

@@ -37,12 +37,14 @@ use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{CcSample, LinkId, RecordSink, RunLog, TimelineEntry, TriggerRecord};
+use crate::record::{
+    CcSample, LinkId, RecordSink, Recorder, RunLog, TimelineEntry, TriggerRecord, WireRecord, merge_wire,
+};
 use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
 use crate::tcp::TcpConnection;
-use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_SLICE, Step, When};
+use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_CHUNK_TARGET, RECORD_SLICE, Step, When};
 use crate::trigger::PendingAction;
 use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
 use sim_core::{ActorId, Limits, RngStream, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
@@ -355,12 +357,14 @@ impl World {
 
     /// Checks the topology, computes the routes and lays out the actors.
     pub fn build(&self) -> Result<Built, WorldError> {
-        let host = |n: &str| self.hosts.iter().position(|h| h.name == n);
+        let host_names: BTreeSet<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+        let host = |n: &str| host_names.contains(n).then_some(());
         if self.hosts.len() > MAX_HOSTS {
             return Err(WorldError::TooManyHosts(self.hosts.len()));
         }
+        let (mut ids, mut names) = (BTreeSet::new(), BTreeSet::new());
         let mut pairs = Vec::new();
-        for (i, c) in self.conns.iter().enumerate() {
+        for c in &self.conns {
             for n in [&c.client, &c.server] {
                 if host(n).is_none() {
                     return Err(WorldError::NotAHost {
@@ -375,10 +379,7 @@ impl World {
                     id: c.spec.id.0,
                 });
             }
-            if self.conns[..i]
-                .iter()
-                .any(|o| o.spec.id == c.spec.id || o.name == c.name)
-            {
+            if !ids.insert(c.spec.id) | !names.insert(c.name.as_str()) {
                 return Err(WorldError::DuplicateConn {
                     conn: c.name.clone(),
                     id: c.spec.id.0,
@@ -396,7 +397,7 @@ impl World {
                     });
                 }
             }
-            let taken = self.conns.iter().any(|c| c.name == f.name) || self.flows[..i].iter().any(|o| o.name == f.name);
+            let taken = !names.insert(f.name.as_str());
             if taken || i >= 5_000 {
                 return Err(WorldError::DuplicateConn {
                     conn: f.name.clone(),
@@ -440,6 +441,12 @@ struct Layout {
     flows: Vec<ActorId>,
     /// Link directions in actor order: (link index, 0 = a→b / 1 = b→a).
     link_order: Vec<(usize, usize)>,
+    /// Connection index by id, and host index by name (lookups per timeline entry and per
+    /// chunk stay independent of the number of connections).
+    conn_by_id: BTreeMap<ConnId, usize>,
+    host_by_name: BTreeMap<String, usize>,
+    /// By host index: the connections it opens (the client end).
+    opened: Vec<BTreeSet<ConnId>>,
 }
 
 fn sorted_by_name<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
@@ -474,6 +481,20 @@ impl Layout {
         }
         let apps = w.conns.iter().map(|_| (take(), take())).collect();
         let flows = w.flows.iter().map(|_| take()).collect();
+        let mut conn_by_id = BTreeMap::new();
+        for (i, c) in w.conns.iter().enumerate() {
+            conn_by_id.entry(c.spec.id).or_insert(i);
+        }
+        let mut host_by_name = BTreeMap::new();
+        for (i, h) in w.hosts.iter().enumerate() {
+            host_by_name.entry(h.name.clone()).or_insert(i);
+        }
+        let mut opened = vec![BTreeSet::new(); w.hosts.len()];
+        for c in &w.conns {
+            if let Some(i) = host_by_name.get(&c.client) {
+                opened[*i].insert(c.spec.id);
+            }
+        }
         Layout {
             hosts,
             routers,
@@ -481,6 +502,9 @@ impl Layout {
             apps,
             flows,
             link_order,
+            conn_by_id,
+            host_by_name,
+            opened,
         }
     }
 }
@@ -493,6 +517,10 @@ struct Held {
     handovers: Vec<HandoverRecord>,
     /// Each actor's last sender sample per connection, of the chunks taken so far.
     last_sample: BTreeMap<(ActorId, ConnId), CcSample>,
+    /// The chunk being filled, kept between slices for its lists' capacity.
+    log: RunLog,
+    /// Spare wire-record lists exchanged with the actors' at each slice (see `take_chunk`).
+    wire_parts: Vec<Vec<WireRecord>>,
 }
 
 impl Held {
@@ -589,11 +617,12 @@ impl Built {
     }
 
     fn host_index(&self, name: &str) -> usize {
-        self.world
-            .hosts
-            .iter()
-            .position(|h| h.name == name)
-            .expect("checked at build")
+        *self.layout.host_by_name.get(name).expect("checked at build")
+    }
+
+    /// The connection with id `id`.
+    fn conn_def(&self, id: ConnId) -> Option<&ConnDef> {
+        self.layout.conn_by_id.get(&id).map(|i| &self.world.conns[*i])
     }
 
     /// The actor a node receives segments with: a host's target if it has one (it sees
@@ -691,7 +720,7 @@ impl Built {
                 _ => continue,
             };
             // Conditions are checked by the host that runs the connection's sending end.
-            let Some(c) = w.conns.iter().find(|c| c.spec.id == *conn) else {
+            let Some(c) = self.conn_def(*conn) else {
                 continue;
             };
             stacks[self.host_index(&c.client)].add_pending_action(
@@ -845,74 +874,99 @@ impl Built {
         slice: SimDuration,
     ) -> Result<RunEnd, SimError> {
         let mut until = SimTime::ZERO;
+        let shortest = SimDuration::from_nanos((slice.as_nanos() / 1024).max(1));
+        // Start short: the first slices of a fast run would otherwise hold most of a second.
+        let mut next = shortest;
         loop {
-            until = until.saturating_add(slice);
+            until = until.saturating_add(next);
             let end = sim.run_until(until);
             if end != Ok(RunEnd::Paused) {
                 return end;
             }
-            let chunk = self.take_chunk(sim, held, false);
-            if let Some(sink) = records.as_mut() {
-                sink.chunk(chunk, until);
+            let mut log = std::mem::take(&mut held.log);
+            self.take_chunk(sim, held, false, &mut log);
+            // Chunks near the target size (RECORD_SLICE): the chunks' boundaries depend only
+            // on the records, so a run is sliced the same way every time.
+            let n = log.wire.len();
+            if n > RECORD_CHUNK_TARGET {
+                next = SimDuration::from_nanos((next.as_nanos() / 2).max(shortest.as_nanos()));
+            } else if n < RECORD_CHUNK_TARGET / 4 {
+                next = SimDuration::from_nanos(next.as_nanos().saturating_mul(2).min(slice.as_nanos()));
             }
+            if let Some(sink) = records.as_mut() {
+                sink.chunk(&mut log, until);
+            }
+            log.clear();
+            held.log = log;
         }
     }
 
     /// Every actor's recording since the last call, merged in actor order (hosts by name,
-    /// each followed by its target; links; sinks) and sorted: one chunk of the run's log.
-    /// The lists only the whole run orders (see [`RecordSink`]) are kept in `held` and come
-    /// with the last chunk (`last`), with the send-buffer lifetimes.
-    fn take_chunk(&self, sim: &mut Simulation<Msg>, held: &mut Held, last: bool) -> RunLog {
+    /// each followed by its target; links; sinks) and sorted into `log` (empty on entry): one
+    /// chunk of the run's log. The lists only the whole run orders (see [`RecordSink`]) are
+    /// kept in `held` and come with the last chunk (`last`), with the send-buffer lifetimes.
+    /// Actors keep their lists' capacity, so a long run does not allocate per slice.
+    fn take_chunk(&self, sim: &mut Simulation<Msg>, held: &mut Held, last: bool, log: &mut RunLog) {
         let (w, ids) = (&self.world, &self.layout);
-        let mut log = RunLog::default();
+        let mut parts = std::mem::take(&mut held.wire_parts);
+        let mut k = 0;
+        // Wire records are merged, not sorted: each actor's list moves to `parts` (taking a
+        // spare list with capacity in exchange) and the other lists are appended.
+        let mut absorb = |log: &mut RunLog, r: &mut Recorder| {
+            if !r.wire.is_empty() {
+                if k == parts.len() {
+                    parts.push(Vec::new());
+                }
+                std::mem::swap(&mut r.wire, &mut parts[k]);
+                k += 1;
+            }
+            log.append(r);
+        };
         for i in sorted_by_name(w.hosts.iter().map(|h| h.name.as_str())) {
             let (stack, nic) = ids.hosts[i];
             let host = sim.actor_mut::<HostStack>(stack).expect("host");
-            let mut recorder = if last {
+            // Sender samples describe a connection's data sender: keep those of the
+            // connections this host opened (a host that also receives records both ends).
+            let opened = &ids.opened[i];
+            let mut keep = |held: &mut Held, r: &mut Recorder| {
+                held.drop_repeated_samples(stack, &mut r.cc);
+                r.cc.retain(|s| opened.contains(&s.conn));
+                absorb(log, r);
+            };
+            if last {
                 // The host checks an upload against its offload's block (rule 33): the blocks
                 // stay with it until the end.
                 held.handovers.extend(host.take_handovers());
-                host.take_recorder()
+                keep(held, &mut host.take_recorder());
             } else {
-                host.take_records()
-            };
-            held.drop_repeated_samples(stack, &mut recorder.cc);
-            // Sender samples describe a connection's data sender: keep those of the
-            // connections this host opened (a host that also receives records both ends).
-            let name = &w.hosts[i].name;
-            let opened: BTreeSet<ConnId> = w
-                .conns
-                .iter()
-                .filter(|c| &c.client == name)
-                .map(|c| c.spec.id)
-                .collect();
-            recorder.cc.retain(|s| opened.contains(&s.conn));
-            log.merge(recorder);
+                keep(held, host.recorder_mut());
+            }
             if let Some(nic) = nic {
-                let mut recorder = sim.actor_mut::<OffloadTarget>(nic).expect("nic").take_recorder();
-                held.drop_repeated_samples(nic, &mut recorder.cc);
-                log.merge(recorder);
+                let r = sim.actor_mut::<OffloadTarget>(nic).expect("nic").recorder_mut();
+                held.drop_repeated_samples(nic, &mut r.cc);
+                absorb(log, r);
             }
         }
         for link in self.link_actors().collect::<Vec<_>>() {
-            log.merge(sim.actor_mut::<LinkActor>(link).expect("link").take_recorder());
+            absorb(log, sim.actor_mut::<LinkActor>(link).expect("link").recorder_mut());
         }
         for (_, sink) in &ids.apps {
-            log.merge(sim.actor_mut::<Sink>(*sink).expect("sink").take_recorder());
+            absorb(log, sim.actor_mut::<Sink>(*sink).expect("sink").recorder_mut());
         }
+        merge_wire(&mut parts[..k], &mut log.wire);
+        held.wire_parts = parts;
         held.triggers.append(&mut log.triggers);
         if last {
             log.triggers = std::mem::take(&mut held.triggers);
-            self.record_timeline(&mut log, sim.now());
+            self.record_timeline(log, sim.now());
         }
         log.sort();
-        log
     }
 
     /// Which actor carries a step out, and the message that tells it.
     fn route(&self, step: &Step) -> (ActorId, Option<Msg>) {
         let (w, ids) = (&self.world, &self.layout);
-        let conn = |c: &ConnId| w.conns.iter().position(|x| x.spec.id == *c);
+        let conn = |c: &ConnId| ids.conn_by_id.get(c).copied();
         let host_of = |c: &ConnId, server: bool| -> (ActorId, Option<ActorId>) {
             match conn(c) {
                 Some(i) => {
@@ -967,9 +1021,7 @@ impl Built {
     /// A timeline step as the scenario names it: `Upload(c1)`, not `Upload(ConnId(1))`.
     fn step_label(&self, step: &Step) -> String {
         let text = format!("{step:?}");
-        let name = step
-            .conn()
-            .and_then(|id| self.world.conns.iter().find(|c| c.spec.id == id));
+        let name = step.conn().and_then(|id| self.conn_def(id));
         match name {
             Some(c) if !c.name.is_empty() => text.replace(&format!("ConnId({})", c.spec.id.0), &c.name),
             _ => text,
@@ -1015,9 +1067,10 @@ impl Built {
         records: Option<&mut dyn RecordSink>,
     ) -> Outcome {
         let (w, ids) = (&self.world, &self.layout);
-        let last = self.take_chunk(&mut sim, &mut held, true);
+        let mut last = std::mem::take(&mut held.log);
+        self.take_chunk(&mut sim, &mut held, true, &mut last);
         if let Some(sink) = records {
-            sink.chunk(last, SimTime::MAX);
+            sink.chunk(&mut last, SimTime::MAX);
         }
         let mut handovers = held.handovers;
         handovers.sort_by_key(|h| h.time);

@@ -299,3 +299,75 @@ fn a_connection_id_beyond_the_port_range_is_refused() {
         "{err}"
     );
 }
+
+/// Chunk sizes a run hands to its record sink, and the chunks concatenated.
+#[derive(Default)]
+struct Chunks {
+    sizes: Vec<(sim_core::SimTime, usize)>,
+    log: models::record::RunLog,
+}
+
+impl models::record::RecordSink for Chunks {
+    fn chunk(&mut self, log: &mut models::record::RunLog, through: sim_core::SimTime) {
+        self.sizes.push((through, log.wire.len()));
+        self.log.append(log);
+    }
+}
+
+#[test]
+fn record_chunks_follow_the_record_rate_not_the_slice_length() {
+    // 80 MB at 10 Gbit/s (~180,000 wire records): a 100 ms slice (RECORD_SLICE) would hold
+    // nearly all of them.
+    // Slices halve while a chunk is over RECORD_CHUNK_TARGET and double while under a
+    // quarter of it, so memory for records follows the target at any rate; the chunks
+    // concatenated are the whole-run log.
+    use models::testbed::{RECORD_CHUNK_TARGET, RECORD_SLICE};
+    let mut w = World::new(3);
+    w.host("a").host("b").duplex("l", "a", "b", &wire(10_000, 1, 10_000));
+    w.conn("c1", "a", "b", conn_spec(1, 80_000_000));
+    let (built, whole) = run(&w);
+    let mut chunks = Chunks::default();
+    let streamed = built.run_streamed(&mut chunks);
+    assert_eq!(streamed.trace.fingerprint, whole.trace.fingerprint);
+    assert!(chunks.log == whole.log, "the chunks concatenated are the whole log");
+    let total: usize = chunks.sizes.iter().map(|c| c.1).sum();
+    assert!(
+        total > 2 * RECORD_CHUNK_TARGET,
+        "{total} records: too few to need halving"
+    );
+    let largest = chunks.sizes.iter().map(|c| c.1).max().unwrap();
+    assert!(
+        largest <= 2 * RECORD_CHUNK_TARGET,
+        "largest chunk {largest}: {:?}",
+        chunks.sizes
+    );
+    // The first slice is the shortest one; later ones grow while the link is idle (the
+    // handshake) and shrink at full rate.
+    assert_eq!(chunks.sizes[0].0, sim_core::SimTime(RECORD_SLICE.as_nanos() / 1024));
+    let lengths: Vec<u64> = chunks.sizes.windows(2).map(|p| p[1].0.0 - p[0].0.0).collect();
+    assert!(lengths.iter().any(|l| *l < RECORD_SLICE.as_nanos() / 8), "{lengths:?}");
+}
+
+#[test]
+fn merging_wire_lists_gives_the_stable_sort_of_their_concatenation() {
+    use models::record::{LinkId, WireRecord, merge_wire};
+    let (_, out) = run(&dumbbell(20, 200_000, &[]));
+    // One list per link direction (as each link actor records), a record copied into
+    // the next list with the same key (a tie, told apart by its link), and one list whose
+    // records of an event come out of time order.
+    let mut parts: Vec<Vec<WireRecord>> = vec![Vec::new(); 9];
+    for w in &out.log.wire {
+        let k = usize::from(w.link.0) % 8;
+        parts[k].push(*w);
+        if w.event_index % 5 == 0 {
+            parts[k + 1].push(WireRecord { link: LinkId(99), ..*w });
+        }
+    }
+    parts[3].reverse();
+    let mut expected: Vec<WireRecord> = parts.concat();
+    expected.sort_by_key(|w| (w.event_index, w.time));
+    let mut merged = Vec::new();
+    merge_wire(&mut parts, &mut merged);
+    assert!(merged == expected);
+    assert!(parts.iter().all(Vec::is_empty));
+}
