@@ -601,7 +601,22 @@ impl ActionOutcome {
 /// change the connection (a second offload finds it offloading): with `k` such entries and
 /// `m` records, the first `k - m` applied and the others take the records in log order.
 pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
-    let fired = |e: &models::record::TimelineEntry| log.triggers.iter().find(|t| t.index == e.index).map(|t| t.time);
+    use std::collections::{BTreeMap, BTreeSet};
+    // Indexed once, so a timeline of thousands of entries costs a lookup per entry.
+    let mut first_fire = BTreeMap::new();
+    let mut fires = BTreeSet::new();
+    for t in &log.triggers {
+        first_fire.entry(t.index).or_insert(t.time);
+        fires.insert((t.index, t.time));
+    }
+    let mut alike: BTreeMap<(Option<ConnId>, &str), Vec<u32>> = BTreeMap::new();
+    for x in &log.timeline {
+        alike.entry((x.conn, x.action.as_str())).or_default().push(x.index);
+    }
+    let mut by_conn: BTreeMap<ConnId, Vec<&OffloadRecord>> = BTreeMap::new();
+    for o in &log.offload {
+        by_conn.entry(o.conn).or_default().push(o);
+    }
     let effect_of = |o: &OffloadRecord, action: &str| match &o.kind {
         OffloadEventKind::ActionDeferred { action: a, until } if a == action => {
             Some(format!("deferred: until {until}"))
@@ -612,32 +627,30 @@ pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
     log.timeline
         .iter()
         .map(|e| {
-            let fired_at = fired(e);
+            let fired_at = first_fire.get(&e.index).copied();
+            let conn_records = e.conn.and_then(|c| by_conn.get(&c)).map_or(&[][..], Vec::as_slice);
             let effect = match fired_at {
                 None => "never fired".to_string(),
                 Some(t) => {
                     // The entries like this one firing at `t`, in firing order, and where it is.
-                    let mut same: Vec<u32> = log
-                        .timeline
+                    let mut same: Vec<u32> = alike[&(e.conn, e.action.as_str())]
                         .iter()
-                        .filter(|x| x.conn == e.conn && x.action == e.action)
-                        .filter(|x| log.triggers.iter().any(|tr| tr.index == x.index && tr.time == t))
-                        .map(|x| x.index)
+                        .copied()
+                        .filter(|x| fires.contains(&(*x, t)))
                         .collect();
                     same.sort_unstable();
                     let k = same.len();
                     let at = same.iter().position(|&i| i == e.index).unwrap_or(0);
-                    let records: Vec<String> = log
-                        .offload
+                    let records: Vec<String> = conn_records
                         .iter()
-                        .filter(|o| o.time == t && Some(o.conn) == e.conn)
+                        .filter(|o| o.time == t)
                         .filter_map(|o| effect_of(o, &e.action))
                         .collect();
                     let applied = k.saturating_sub(records.len());
                     if at >= applied {
                         records[at - applied].clone()
                     } else {
-                        refused_offload(log, e, t).unwrap_or_else(|| "applied".to_string())
+                        refused_offload(conn_records, e, t).unwrap_or_else(|| "applied".to_string())
                     }
                 }
             };
@@ -652,12 +665,16 @@ pub fn action_outcomes(log: &RunLog) -> Vec<ActionOutcome> {
 }
 
 /// An offload the host initiated at `t` that the target then refused (rule 37) did not take
-/// effect either.
-fn refused_offload(log: &RunLog, e: &models::record::TimelineEntry, t: sim_core::SimTime) -> Option<String> {
+/// effect either. `records`: the lifecycle records of the entry's connection, in order.
+fn refused_offload(
+    records: &[&OffloadRecord],
+    e: &models::record::TimelineEntry,
+    t: sim_core::SimTime,
+) -> Option<String> {
     if e.action != "offload" {
         return None;
     }
-    let mut after = log.offload.iter().filter(|o| Some(o.conn) == e.conn && o.time >= t);
+    let mut after = records.iter().filter(|o| o.time >= t);
     after
         .next()
         .filter(|o| o.time == t && o.kind == OffloadEventKind::OffloadInitiated)?;

@@ -240,14 +240,21 @@ impl Bounds<'_> {
     fn timeline(&mut self) {
         let s = self.s;
         let limit = s.limits.max_time.as_nanos();
+        // The first connection and host of each name (indexed: one lookup per entry).
+        let mut conns = std::collections::BTreeMap::new();
+        for c in &s.connections {
+            conns.entry(c.name.as_str()).or_insert(c);
+        }
+        let mut hosts = std::collections::BTreeMap::new();
+        for h in &s.hosts {
+            hosts.entry(h.name.as_str()).or_insert(h);
+        }
         for (i, e) in s.timeline.iter().enumerate() {
             let latency = match &e.action {
                 Action::Offload(c) | Action::Upload(c) => {
-                    let target = s
-                        .connections
-                        .iter()
-                        .find(|x| x.name == *c)
-                        .and_then(|x| s.hosts.iter().find(|h| h.name == x.client))
+                    let target = conns
+                        .get(c.as_str())
+                        .and_then(|x| hosts.get(x.client.as_str()))
                         .and_then(|h| h.offload_target.as_ref());
                     match (&e.action, target) {
                         (Action::Offload(_), Some(t)) => t.latency,

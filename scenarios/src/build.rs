@@ -18,6 +18,7 @@ use models::testbed::{ConnSpec, Direction, Step, When};
 use models::trigger::Condition;
 use models::world::{Built, World};
 use sim_core::SimTime;
+use std::collections::BTreeMap;
 
 /// Why a scenario cannot be wired into a simulation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,12 +45,19 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
     if s.connections.is_empty() {
         return Err(err("connections", "at least one connection is needed"));
     }
-    let conn_id = |name: &str| {
-        s.connections
-            .iter()
-            .position(|c| c.name == name)
-            .map(|i| ConnId(i as u32 + 1))
-    };
+    // Names indexed once (first of each name): lookups per connection and per timeline
+    // entry stay cheap with thousands of connections.
+    let mut conn_ids = BTreeMap::new();
+    for (i, c) in s.connections.iter().enumerate() {
+        conn_ids.entry(c.name.as_str()).or_insert(ConnId(i as u32 + 1));
+    }
+    let conn_id = |name: &str| conn_ids.get(name).copied();
+    let mut apps_of: BTreeMap<&str, Vec<(usize, &schema::Application)>> = BTreeMap::new();
+    let mut app_by_name = BTreeMap::new();
+    for (i, a) in s.applications.iter().enumerate() {
+        apps_of.entry(a.conn.as_str()).or_default().push((i, a));
+        app_by_name.entry(a.name.as_str()).or_insert(a);
+    }
     let mut w = World::new(s.seed);
     w.limits(s.limits.to_sim());
     for h in &s.hosts {
@@ -117,13 +125,8 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
     let mut timeline = Vec::new();
     for (i, c) in s.connections.iter().enumerate() {
         let id = ConnId(i as u32 + 1);
-        let apps: Vec<(usize, &schema::Application)> = s
-            .applications
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.conn == c.name)
-            .collect();
-        let [(_, app)] = apps.as_slice() else {
+        let apps = apps_of.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+        let [(_, app)] = apps else {
             return Err(err(
                 format!("connections[{i}]"),
                 format!(
@@ -171,12 +174,7 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
             timeline.push((When::At(app.sink.start.to_sim_time()), Step::PauseSink(id, false)));
         }
     }
-    let app_conn = |name: &str| {
-        s.applications
-            .iter()
-            .find(|a| a.name == name)
-            .and_then(|a| conn_id(&a.conn))
-    };
+    let app_conn = |name: &str| app_by_name.get(name).and_then(|a| conn_id(&a.conn));
     for (i, entry) in s.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         let unknown = |what: &str, name: &str| err(field.clone(), format!("unknown {what} `{name}`"));

@@ -139,9 +139,10 @@ fn locate(text: &str, mut errors: Vec<ValidationError>) -> Vec<ValidationError> 
     let Some(doc) = tree::parse_document(text) else {
         return errors;
     };
+    let lines = tree::LineIndex::new(text);
     for e in &mut errors {
         if let Ok(segs) = tree::parse_path(&e.field) {
-            let (line, col) = tree::line_col(text, doc.deepest(&segs).start);
+            let (line, col) = lines.line_col(text, doc.deepest(&segs).start);
             e.location = Some(Location { line, col });
         }
     }

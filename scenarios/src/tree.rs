@@ -614,20 +614,55 @@ impl Node {
 
 /// 1-based (line, column) of a byte offset, counting columns in characters like ron does.
 pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(src.len());
-    while !src.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(src).line_col(src, offset)
+}
+
+/// Where each line of a text starts: locating many errors in one file costs a binary search
+/// each, not a scan from the start of the file.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(src: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
     }
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
+
+    /// 1-based (line, column) of a byte offset of `src` (the text this index was made of).
+    pub(crate) fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(src.len());
+        while !src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let line_start = self.starts[line - 1];
+        let col = src[line_start..offset].chars().count() + 1;
+        (line, col)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_index_agrees_with_counting_from_the_start() {
+        let src = "a\n\nbé c\n  xyz\nlast";
+        let lines = LineIndex::new(src);
+        for offset in 0..=src.len() + 2 {
+            let mut o = offset.min(src.len());
+            while !src.is_char_boundary(o) {
+                o -= 1;
+            }
+            let before = &src[..o];
+            let line = before.matches('\n').count() + 1;
+            let col = before[before.rfind('\n').map_or(0, |p| p + 1)..].chars().count() + 1;
+            assert_eq!(lines.line_col(src, offset), (line, col), "offset {offset}");
+        }
+    }
 
     const SRC: &str = r##"#![enable(implicit_some)]
 // a comment with (unbalanced [ brackets
