@@ -565,9 +565,9 @@ impl RangeSet {
             s = a;
             e = e.max(b);
         }
-        let inside: Vec<u64> = self.0.range(s..=e).map(|(&a, _)| a).collect();
-        for a in inside {
-            let b = self.0.remove(&a).unwrap_or(a);
+        // Absorb the ranges that start inside (s, e] (a range starting at `s` is replaced).
+        while let Some((&a, &b)) = self.0.range(s + 1..=e).next() {
+            self.0.remove(&a);
             e = e.max(b);
         }
         self.0.insert(s, e);
@@ -730,7 +730,7 @@ impl RunReport {
     /// Computes the summary of one run. Fails if the log names a connection `info` lacks.
     pub fn from_log(info: &RunInfo, log: &RunLog) -> Result<Self> {
         let mut m = crate::online::Metrics::new(info);
-        m.chunk(info, log, sim_core::SimTime::MAX)?;
+        m.chunk(info, log, sim_core::SimTime::MAX, None)?;
         Ok(m.finish(info))
     }
 
@@ -1089,6 +1089,27 @@ mod tests {
         assert_eq!(s.covered(0, 30), 30);
         s.insert(25, 40);
         assert_eq!(s.0, BTreeMap::from([(0, 40)]));
+    }
+
+    proptest::proptest! {
+        /// Any insertion order: the set covers exactly the bytes inserted, its ranges disjoint.
+        #[test]
+        fn range_set_is_the_union_of_its_insertions(
+            ranges in proptest::collection::vec((0u64..200, 0u64..40), 0..40),
+            probe in (0u64..260, 0u64..60),
+        ) {
+            let mut set = RangeSet::default();
+            let mut bytes = [false; 260];
+            for (s, len) in ranges {
+                set.insert(s, s + len);
+                bytes[s as usize..(s + len) as usize].fill(true);
+            }
+            let (s, e) = (probe.0, (probe.0 + probe.1).min(260));
+            let want = bytes[s as usize..e.max(s) as usize].iter().filter(|b| **b).count() as u64;
+            proptest::prop_assert_eq!(set.covered(s, e), want);
+            let spans: Vec<(u64, u64)> = set.0.iter().map(|(a, b)| (*a, *b)).collect();
+            proptest::prop_assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{:?}", spans);
+        }
     }
 
     #[test]

@@ -50,7 +50,8 @@ struct Spurious {
     waiting: VecDeque<(usize, Rec)>,
     /// What each receiver did not keep, by (connection, arrival time [ns]).
     discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>>,
-    held: BTreeMap<(ConnId, Dir), RangeSet>,
+    /// What each receiver holds, by connection index and direction (forward, reverse).
+    held: Vec<[RangeSet; 2]>,
     n: u64,
     bytes: u64,
 }
@@ -65,7 +66,10 @@ impl Spurious {
             self.waiting.pop_front();
             let s = x.r.header.stream_offset;
             let e = s + u64::from(x.r.header.len);
-            let set = self.held.entry((x.r.provenance.conn, x.dir)).or_default();
+            if self.held.len() <= ci {
+                self.held.resize_with(ci + 1, Default::default);
+            }
+            let set = &mut self.held[ci][usize::from(x.dir == Dir::Reverse)];
             let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
             if x.r.provenance.is_retransmission && !duplicate {
                 let c = set.covered(s, e);
@@ -75,13 +79,12 @@ impl Spurious {
                 conns[ci].spurious += whole;
             }
             // Held from now on: the arrival less what the receiver discarded of it.
+            let Some(discards) = self.discarded.get(&(x.r.provenance.conn, x.r.time.0)) else {
+                set.insert(s, e);
+                continue;
+            };
             let mut kept = vec![(s, e)];
-            for &(ds, de) in self
-                .discarded
-                .get(&(x.r.provenance.conn, x.r.time.0))
-                .into_iter()
-                .flatten()
-            {
+            for &(ds, de) in discards {
                 kept = kept
                     .into_iter()
                     .flat_map(|(ks, ke)| [(ks, ke.min(ds)), (ks.max(de), ke)])
@@ -199,11 +202,16 @@ impl Metrics {
         }
     }
 
-    /// Feeds one chunk of the log (see [`models::record::RecordSink`]); returns its wire
-    /// records classified (cross traffic left out), in log order, for the other writers.
-    /// Fails if a record names a connection `info` lacks.
-    pub fn chunk(&mut self, info: &RunInfo, log: &RunLog, through: SimTime) -> Result<Vec<(usize, Rec)>> {
-        let mut recs = Vec::with_capacity(log.wire.len());
+    /// Feeds one chunk of the log (see [`models::record::RecordSink`]); appends its wire
+    /// records classified (cross traffic left out), in log order, to `recs` for the other
+    /// writers if given. Fails if a record names a connection `info` lacks.
+    pub fn chunk(
+        &mut self,
+        info: &RunInfo,
+        log: &RunLog,
+        through: SimTime,
+        mut recs: Option<&mut Vec<(usize, Rec)>>,
+    ) -> Result<()> {
         for r in &log.wire {
             self.wire_end = self.wire_end.max(r.time.0);
             for (k, f) in info
@@ -236,7 +244,9 @@ impl Metrics {
             if x.is_data() && x.is_arrival() {
                 self.spurious.waiting.push_back((ci, x));
             }
-            recs.push((ci, x));
+            if let Some(recs) = recs.as_mut() {
+                recs.push((ci, x));
+            }
         }
         self.end = self.end.max(self.wire_end);
         // Samples and lifecycle records in time order (samples first at equal times).
@@ -289,7 +299,7 @@ impl Metrics {
         self.buffers.extend(log.buffers.iter().copied());
         self.timeline.extend(log.timeline.iter().cloned());
         self.triggers.extend(log.triggers.iter().copied());
-        Ok(recs)
+        Ok(())
     }
 
     /// The summary, with what the run produced (`info` after the run: fingerprint, outcome,

@@ -18,6 +18,7 @@ use crate::info::RunInfo;
 use crate::io::write_json;
 use crate::online::Metrics;
 use crate::pcap::PcapWriter;
+use crate::view::Rec;
 use crate::{Artifacts, ReportError, Result, RunReport};
 use models::record::{RecordSink, RunLog};
 use sim_core::SimTime;
@@ -37,6 +38,9 @@ pub struct RunWriter {
     charts: Option<ChartInputs>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
     failed: Option<ReportError>,
+    /// A chunk's classified wire records, for the writers that need them (kept for its
+    /// capacity).
+    recs: Vec<(usize, Rec)>,
 }
 
 impl RunWriter {
@@ -58,6 +62,7 @@ impl RunWriter {
                 .transpose()?,
             charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
             failed: None,
+            recs: Vec::new(),
         })
     }
 
@@ -65,7 +70,10 @@ impl RunWriter {
     /// chunk is stamped after it).
     pub fn try_chunk(&mut self, log: &RunLog, through: SimTime) -> Result<()> {
         let info = &self.info;
-        let recs = self.metrics.chunk(info, log, through)?;
+        let mut recs = std::mem::take(&mut self.recs);
+        recs.clear();
+        let wanted = self.packets.is_some() || self.pcaps.is_some() || self.charts.is_some();
+        self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
         if let Some(s) = &mut self.series {
             s.chunk(info, log)?;
         }
@@ -78,6 +86,7 @@ impl RunWriter {
         if let Some(c) = &mut self.charts {
             c.chunk(info, &recs, log, through);
         }
+        self.recs = recs;
         Ok(())
     }
 
