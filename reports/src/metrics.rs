@@ -334,7 +334,10 @@ pub struct BufferStats {
     pub pending: u64,
     /// Pinned time of completed buffers.
     pub pinned: Option<DurationStats>,
-    /// Every buffer, by (conn, buf).
+    /// Every buffer, by (conn, buf): written to `buffers.csv` (artefact level `series`), not
+    /// to `summary.json`, whose size must not grow with the number of writes (10,000
+    /// connections wrote a 65 MB list there).
+    #[serde(skip)]
     pub list: Vec<BufferLife>,
 }
 

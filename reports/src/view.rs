@@ -69,7 +69,12 @@ pub(crate) struct Classifier {
     hi: Vec<[i64; 2]>,
     /// Connection ids of the cross-traffic flows (their records are no connection's).
     flows: Vec<u32>,
+    /// Connection index by id, for ids up to [`DIRECT_IDS`] (others: `RunInfo::conn_index`).
+    by_id: Vec<Option<u32>>,
 }
+
+/// Connection ids below this are looked up in a table (the simulator's go up to 40,000).
+const DIRECT_IDS: u32 = 1 << 16;
 
 impl Classifier {
     /// A classifier for the run `info` describes (its links and connections).
@@ -120,11 +125,23 @@ impl Classifier {
                 })
             })
             .collect();
+        let mut by_id = Vec::new();
+        for (i, c) in info.conns.iter().enumerate().rev() {
+            if c.conn < DIRECT_IDS {
+                let id = c.conn as usize;
+                if by_id.len() <= id {
+                    by_id.resize(id + 1, None);
+                }
+                // The first of an id wins, as in `RunInfo::conn_index`'s linear search.
+                by_id[id] = Some(i as u32);
+            }
+        }
         Classifier {
             warnings,
             hops,
             hi: vec![[0; 2]; info.conns.len()],
             flows: info.flows.iter().map(|f| f.conn).collect(),
+            by_id,
         }
     }
 
@@ -135,7 +152,8 @@ impl Classifier {
         if self.flows.contains(&conn.0) {
             return Ok(None);
         }
-        let ci_index = info.conn_index(conn).ok_or_else(|| {
+        let direct = self.by_id.get(conn.0 as usize).copied().flatten().map(|i| i as usize);
+        let ci_index = direct.or_else(|| info.conn_index(conn)).ok_or_else(|| {
             ReportError::Invalid(format!(
                 "wire record at {} ns names connection {} missing from RunInfo.conns",
                 r.time.0, conn.0
