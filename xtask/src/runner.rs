@@ -4,6 +4,7 @@
 //! breaks an invariant, or a model that panics ends as a run whose `summary.json` says
 //! `failed` with the error and seed; the caller carries on with the other runs.
 
+use crate::memory;
 use models::record::{RecordSink, RunLog};
 use reports::{Outcome, RunInfo, RunReport};
 use scenarios::RunSpec;
@@ -88,6 +89,7 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         Ok(t) => t,
         Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}"), ctx),
     };
+    memory::huge_pages_for(spec.scenario.connections.len());
     let bare = info.clone();
     // The run's files are written as the run goes: the writer classifies records with what
     // is known before the run, and gets the rest when it is over.

@@ -1,6 +1,9 @@
 //! `offsim`: the same command line as `cargo xtask`, as a plain binary to install
 //! (`cargo install --path xtask --bin offsim`).
 
+#[global_allocator]
+static ALLOCATOR: xtask::Allocator = xtask::Allocator;
+
 fn main() -> std::process::ExitCode {
     xtask::main_as("offsim")
 }
