@@ -27,7 +27,7 @@ mod tools;
 /// The allocator both binaries use: mimalloc, a well-kept allocator for many small,
 /// short-lived allocations (a run allocates a segment per packet in flight and frees it on
 /// delivery) that can back a large heap with transparent huge pages (see
-/// [`memory::huge_pages_for`]). Allocation never reaches a result: runs are identical under
+/// [`memory::for_world`]). Allocation never reaches a result: runs are identical under
 /// any allocator.
 pub use mimalloc::MiMalloc as Allocator;
 
@@ -253,7 +253,6 @@ fn say(args: std::fmt::Arguments<'_>) {
 /// Runs the command line with the process's arguments; `bin` is the program name shown in
 /// `--help` and usage errors (`cargo xtask` or `offsim`).
 pub fn main_as(bin: &'static str) -> ExitCode {
-    memory::small_pages();
     // Usage errors exit 2 here (clap), `--help` and `--version` 0.
     let matches = Cli::command().name(bin).bin_name(bin).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());

@@ -85,11 +85,11 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         scenario_text: scenario_text(spec),
         ..RunInfo::default()
     };
+    memory::for_world(spec.scenario.connections.len());
     let built = match scenarios::build(&spec.scenario) {
         Ok(t) => t,
         Err(e) => return failed(dir, info, format!("scenario cannot be wired: {e}"), ctx),
     };
-    memory::huge_pages_for(spec.scenario.connections.len());
     let bare = info.clone();
     // The run's files are written as the run goes: the writer classifies records with what
     // is known before the run, and gets the rest when it is over.
