@@ -301,7 +301,12 @@ impl LinkModel {
 
     /// Queue occupancy at `now` (packets whose serialization ends after `now`).
     pub fn occupancy(&self, now: SimTime) -> Occupancy {
-        let gone = self.departures.partition_point(|&(t, _)| t <= now);
+        // After `on_packet` (the common caller) nothing departed by `now` is left: the front
+        // answers without a search of the whole queue.
+        let gone = match self.departures.front() {
+            Some(&(t, _)) if t <= now => self.departures.partition_point(|&(t, _)| t <= now),
+            _ => 0,
+        };
         let departed: u64 = self.departures.iter().take(gone).map(|&(_, b)| b).sum();
         Occupancy {
             packets: (self.departures.len() - gone) as u64,
