@@ -83,7 +83,7 @@ use std::rc::Rc;
 /// The capture epoch: 2000-01-01T00:00:00Z in nanoseconds since 1970-01-01T00:00:00Z (UTC,
 /// 10,957 days of 86,400 s). Simulation time 0 is this instant in every pcapng file.
 pub const CAPTURE_EPOCH_NS: u64 = 946_684_800 * 1_000_000_000;
-use xxhash_rust::xxh3::{Xxh3DefaultBuilder, xxh3_64};
+use xxhash_rust::xxh3::xxh3_64;
 
 /// What happened to a captured segment after ingress.
 #[derive(Default, Clone, Copy)]
@@ -269,18 +269,59 @@ impl Captured {
     }
 }
 
-/// Keys of [`LinkCapture`]'s lookups. Lookups only; nothing iterates these maps. XXH3 rather
-/// than the default SipHash: the keys are ours, not an attacker's, and hashing them was a
-/// tenth of writing a capture.
-type Key = (SegmentHeader, Provenance);
+/// Keys of [`LinkCapture`]'s lookups: a segment's header and provenance, compared whole.
+/// Lookups only; nothing iterates these maps, so the hash may be anything deterministic: it
+/// mixes the few fields that tell segments in flight apart (sequence and ACK numbers, length,
+/// stream offset, transmission number, connection) into one word ([`MixHasher`]) instead of
+/// feeding all of the key's ~100 bytes through a streaming hasher, which was a tenth of
+/// writing a capture.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key(SegmentHeader, Provenance);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (h, p) = (&self.0, &self.1);
+        let word = (u64::from(h.seq.0) << 32 | u64::from(h.ack.0))
+            ^ h.stream_offset.rotate_left(21)
+            ^ u64::from(h.len).rotate_left(45)
+            ^ u64::from(p.tx_number).rotate_left(7)
+            ^ u64::from(p.conn.0).rotate_left(53);
+        state.write_u64(word);
+    }
+}
+
+/// The hasher of [`Key`]: the SplitMix64 finalizer of the one word [`Key`] writes.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+}
+
+type KeyHash = std::hash::BuildHasherDefault<MixHasher>;
 
 /// One link direction's capture as the records come.
 struct LinkCapture {
     out: PcapFile,
-    waiting: HashMap<Key, VecDeque<Shared>, Xxh3DefaultBuilder>,
+    waiting: HashMap<Key, VecDeque<Shared>, KeyHash>,
     /// The last matched `Sent` per key, for duplicates; a link logs a duplicate in the event
     /// that sent the original, so this holds one chunk's matches only.
-    last: HashMap<Key, Shared, Xxh3DefaultBuilder>,
+    last: HashMap<Key, Shared, KeyHash>,
     /// Captured segments not yet written, in log order.
     queue: VecDeque<Captured>,
 }
@@ -373,7 +414,7 @@ impl PcapWriter {
             let link = usize::from(x.r.link.0);
             self.open_links(info, link + 1)?;
             let l = &mut self.links[link];
-            let key = (x.r.header, x.r.provenance);
+            let key = Key(x.r.header, x.r.provenance);
             let fate = match x.r.event {
                 WireEvent::Sent => {
                     let f = Shared::default();
