@@ -50,8 +50,8 @@ impl RunWriter {
             info: info.clone(),
             artifacts: *artifacts,
             metrics: Metrics::new(info),
-            series: artifacts.series.then(|| SeriesCsvs::new(dir)).transpose()?,
-            packets: artifacts.pcap.then(|| PacketCsvs::new(dir)).transpose()?,
+            series: artifacts.series.then(|| SeriesCsvs::new(dir, info)).transpose()?,
+            packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
             pcaps: artifacts
                 .pcap
                 .then(|| PcapWriter::new(dir, info, artifacts.pcap_payload))
