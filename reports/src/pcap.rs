@@ -74,23 +74,14 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::{DataLink, Endianness};
 use sim_core::SimTime;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write as _;
 use std::path::Path;
-use std::rc::Rc;
 
 /// The capture epoch: 2000-01-01T00:00:00Z in nanoseconds since 1970-01-01T00:00:00Z (UTC,
 /// 10,957 days of 86,400 s). Simulation time 0 is this instant in every pcapng file.
 pub const CAPTURE_EPOCH_NS: u64 = 946_684_800 * 1_000_000_000;
 use xxhash_rust::xxh3::xxh3_64;
-
-/// What happened to a captured segment after ingress.
-#[derive(Default, Clone, Copy)]
-struct Later {
-    corrupted: bool,
-    duplicated: bool,
-}
 
 /// Appends the provenance comment of one captured segment to `s` (`conn`: its connection as
 /// the `conn` columns name it), without allocating.
@@ -236,14 +227,29 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
 /// The fate of one `Sent` segment in transit, shared by its link capture and its
 /// sender-side capture: `Delivered` records are matched to the earliest undelivered identical
 /// `Sent` one of their link (a link-made duplicate to the last matched one).
+/// Bits of [`Fate`]: a `Delivered` record was matched to it; it was corrupted / duplicated
+/// later in transit.
+const MATCHED: u8 = 1;
+const CORRUPTED: u8 = 2;
+const DUPLICATED: u8 = 4;
+
+/// A fate's bits, shared by the link capture's and the sender-side capture's copies of one
+/// segment. An atomic only so that a writer may run on another thread than the simulation
+/// (one thread uses it at a time; relaxed ordering is enough).
 #[derive(Default)]
-struct Fate {
-    /// A `Delivered` record was matched to it.
-    matched: bool,
-    later: Later,
+struct Fate(std::sync::atomic::AtomicU8);
+
+impl Fate {
+    fn get(&self) -> u8 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, bits: u8) {
+        self.0.fetch_or(bits, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
-type Shared = Rc<RefCell<Fate>>;
+type Shared = std::sync::Arc<Fate>;
 
 /// One record to capture, with what to say about its fate.
 struct Captured {
@@ -259,13 +265,13 @@ struct Captured {
 impl Captured {
     /// (corrupted, duplicated) later in transit, when a delivery was matched to it.
     fn later(&self) -> Option<(bool, bool)> {
-        let f = self.fate.as_ref()?.borrow();
-        f.matched.then_some((f.later.corrupted, f.later.duplicated))
+        let f = self.fate.as_ref()?.get();
+        (f & MATCHED != 0).then_some((f & CORRUPTED != 0, f & DUPLICATED != 0))
     }
 
     /// Its fate may still change: a `Sent` segment whose delivery is not logged yet.
     fn open(&self) -> bool {
-        self.fate.as_ref().is_some_and(|f| !f.borrow().matched)
+        self.fate.as_ref().is_some_and(|f| f.get() & MATCHED == 0)
     }
 }
 
@@ -435,12 +441,7 @@ impl PcapWriter {
                         f
                     };
                     if let Some(f) = matched {
-                        {
-                            let mut m = f.borrow_mut();
-                            m.matched = true;
-                            m.later.corrupted |= corrupted;
-                            m.later.duplicated |= duplicate;
-                        }
+                        f.set(MATCHED | if corrupted { CORRUPTED } else { 0 } | if duplicate { DUPLICATED } else { 0 });
                         l.last.insert(key, f);
                     }
                     None

@@ -125,3 +125,9 @@ impl RecordSink for RunWriter {
         }
     }
 }
+
+/// A writer may run on another thread than the simulation that feeds it.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<RunWriter>();
+};

@@ -92,12 +92,26 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     // The run's files are written as the run goes: the writer classifies records with what
     // is known before the run, and gets the rest when it is over.
     info.describe_run(&spec.scenario, &built);
-    let mut sink = match reports::RunWriter::new(dir, &info, &ctx.artifacts) {
-        Ok(writer) => Guarded { writer, panic: None },
-        Err(e) => return Err(e.into()),
-    };
-    let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut sink)));
-    let Guarded { writer, panic } = sink;
+    let writer = reports::RunWriter::new(dir, &info, &ctx.artifacts)?;
+    // The writer runs on its own thread, fed the chunks in order through a short queue: the
+    // simulation of the next slice overlaps the writing of the last one, and the files are
+    // the same bytes as with one thread (one consumer, chunks in order).
+    let (outcome, Guarded { writer, panic }) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(RunLog, SimTime)>(CHUNKS_IN_FLIGHT);
+        let consumer = s.spawn(move || {
+            let mut sink = Guarded { writer, panic: None };
+            for (log, through) in rx {
+                sink.chunk(log, through);
+            }
+            sink
+        });
+        let mut to_writer = ToWriter(tx);
+        let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut to_writer)));
+        drop(to_writer);
+        // `Guarded` catches the writer's panics, so the thread itself ends normally.
+        let sink = consumer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (outcome, sink)
+    });
     let outcome = match outcome {
         Ok(o) => o,
         Err(p) => {
@@ -127,6 +141,21 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         ..bare
     };
     failed(dir, info, error, ctx)
+}
+
+/// Chunks queued between the simulation and its writer thread: enough for the two to overlap,
+/// few enough that memory stays bounded by the data in flight.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// The simulation's end of the queue to the writer thread.
+struct ToWriter(std::sync::mpsc::SyncSender<(RunLog, SimTime)>);
+
+impl RecordSink for ToWriter {
+    fn chunk(&mut self, log: RunLog, through: SimTime) {
+        // The writer thread receives until this end is dropped (a writer that failed or
+        // panicked still drains the queue), so a send cannot fail.
+        let _ = self.0.send((log, through));
+    }
 }
 
 /// The run's writer as the world's record consumer: a panic while writing a chunk is the
