@@ -58,8 +58,6 @@ pub fn write_run_with(dir: &Path, info: &RunInfo, log: &RunLog, artifacts: &Arti
 /// The per-run charts (see [`write_run`]) from their inputs, built as the run's log came.
 pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, report: &RunReport) -> Result<()> {
     let t_end = inputs.t_end;
-    let mut timeseqs = Vec::new();
-    let mut ccs = Vec::new();
     for (c, s) in info.conns.iter().zip(&inputs.conns) {
         let who = format!(
             "{} {} ({} -> {})",
@@ -76,7 +74,7 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, rep
             &report.offload.handover,
         );
         let stem = info.conn_file_stem(c.conn);
-        timeseqs.push((format!("timeseq-{stem}"), ts));
+        charts::render(dir, &format!("timeseq-{stem}"), &ts)?;
         let cc = CcChart::new(
             format!("Congestion state: {who}"),
             &s.cc,
@@ -86,7 +84,7 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, rep
             &report.offload.handover,
             s.rwnd.clone(),
         );
-        ccs.push((format!("cc-{stem}"), cc));
+        charts::render(dir, &format!("cc-{stem}"), &cc)?;
     }
     // Throughput per connection and the bottleneck queues, on one time axis.
     let t_flows = t_end.max(1e-6);
@@ -121,6 +119,7 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, rep
         rate_bin_s: t_flows / charts::RATE_BINS as f64,
         t_end: t_flows,
     };
+    charts::render(dir, "flows", &flows)?;
     let bars = retx_bars(
         RetxSplit::Source,
         format!(
@@ -133,19 +132,7 @@ pub(crate) fn write_charts(dir: &Path, info: &RunInfo, inputs: &ChartInputs, rep
         None,
         None,
     );
-    // Each chart is drawn and written on its own (its own files), so they are rendered in
-    // parallel; the files are the same whatever the order, and the first error in chart
-    // order is the one reported.
-    let mut jobs: Vec<Box<dyn Fn() -> Result<()> + Send + Sync + '_>> = Vec::new();
-    for (stem, ts) in &timeseqs {
-        jobs.push(Box::new(move || charts::render(dir, stem, ts)));
-    }
-    for (stem, cc) in &ccs {
-        jobs.push(Box::new(move || charts::render(dir, stem, cc)));
-    }
-    jobs.push(Box::new(|| charts::render(dir, "flows", &flows)));
-    jobs.push(Box::new(|| charts::render(dir, "retx-by-source", &bars)));
-    charts::run_parallel(&jobs)
+    charts::render(dir, "retx-by-source", &bars)
 }
 
 /// What a retransmission bar chart splits its bars by.

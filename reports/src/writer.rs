@@ -18,6 +18,7 @@ use crate::info::RunInfo;
 use crate::io::write_json;
 use crate::online::Metrics;
 use crate::pcap::PcapWriter;
+use crate::view::Rec;
 use crate::{Artifacts, ReportError, Result, RunReport};
 use models::record::{RecordSink, RunLog};
 use sim_core::SimTime;
@@ -32,7 +33,7 @@ pub struct RunWriter {
     metrics: Metrics,
     series: Option<SeriesCsvs>,
     packets: Option<PacketCsvs>,
-    pcaps: Option<PcapWriter>,
+    pcaps: Option<PcapThread>,
     /// The charts' inputs, bounded by chart resolution.
     charts: Option<ChartInputs>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
@@ -54,7 +55,7 @@ impl RunWriter {
             packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
             pcaps: artifacts
                 .pcap
-                .then(|| PcapWriter::new(dir, info, artifacts.pcap_payload))
+                .then(|| PcapThread::start(PcapWriter::new(dir, info, artifacts.pcap_payload)?, info))
                 .transpose()?,
             charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
             failed: None,
@@ -66,13 +67,13 @@ impl RunWriter {
     pub fn try_chunk(&mut self, log: &RunLog, through: SimTime) -> Result<()> {
         let info = &self.info;
         let recs = self.metrics.chunk(info, log, through)?;
+        if let Some(p) = &mut self.pcaps {
+            p.send(recs.clone(), through);
+        }
         if let Some(s) = &mut self.series {
             s.chunk(info, log)?;
         }
         if let Some(p) = &mut self.packets {
-            p.chunk(info, &recs, through)?;
-        }
-        if let Some(p) = &mut self.pcaps {
             p.chunk(info, &recs, through)?;
         }
         if let Some(c) = &mut self.charts {
@@ -122,6 +123,97 @@ impl RecordSink for RunWriter {
             && let Err(e) = self.try_chunk(&log, through)
         {
             self.failed = Some(e);
+        }
+    }
+}
+
+/// The captures' writer on a thread of its own (they are half of a run's writing), fed each
+/// chunk's classified records in order through a short queue, so its files are the same bytes
+/// as when written in line. Its first error is reported by [`PcapThread::finish`]; a panic
+/// there is resumed on the writer's thread.
+struct PcapThread {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<PcapChunk>>>,
+    handle: Option<std::thread::JoinHandle<Result<PcapWriter>>>,
+    /// Chunks not yet handed over: they go in batches of about [`PCAP_BATCH`] records, since
+    /// each handover wakes a thread (a run has a chunk per 100 simulated ms, thousands).
+    batch: Vec<PcapChunk>,
+    batched: usize,
+}
+
+/// One chunk's classified records and its `through`.
+type PcapChunk = (Vec<(usize, Rec)>, SimTime);
+
+/// Batches queued for the capture thread.
+const PCAP_BATCHES_IN_FLIGHT: usize = 2;
+
+/// Records per batch handed to the capture thread (~0.3 MB).
+const PCAP_BATCH: usize = 2048;
+
+impl PcapThread {
+    fn start(mut pcap: PcapWriter, info: &RunInfo) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PcapChunk>>(PCAP_BATCHES_IN_FLIGHT);
+        let thread_info = info.clone();
+        let handle = std::thread::Builder::new()
+            .name("offsim-pcapng".into())
+            .spawn(move || {
+                let mut failed = None;
+                // Drained to the end even after an error, so the sender never blocks.
+                for (recs, through) in rx.into_iter().flatten() {
+                    if failed.is_none()
+                        && let Err(e) = pcap.chunk(&thread_info, &recs, through)
+                    {
+                        failed = Some(e);
+                    }
+                }
+                failed.map_or(Ok(pcap), Err)
+            })
+            .map_err(|e| ReportError::Invalid(format!("starting the capture writer's thread: {e}")))?;
+        Ok(PcapThread {
+            tx: Some(tx),
+            handle: Some(handle),
+            batch: Vec::new(),
+            batched: 0,
+        })
+    }
+
+    fn send(&mut self, recs: Vec<(usize, Rec)>, through: SimTime) {
+        self.batched += recs.len();
+        self.batch.push((recs, through));
+        if self.batched >= PCAP_BATCH {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        if let Some(tx) = &self.tx
+            && !batch.is_empty()
+        {
+            // The thread receives until `tx` is dropped, so this cannot fail.
+            let _ = tx.send(batch);
+        }
+    }
+
+    /// Waits for the thread, then writes what is left and closes the captures.
+    fn finish(mut self, info: &RunInfo) -> Result<()> {
+        self.hand_over();
+        self.tx = None;
+        let handle = self.handle.take().expect("joined once");
+        match handle.join() {
+            Ok(pcap) => pcap?.finish(info).map(drop),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for PcapThread {
+    /// A writer given up (an error elsewhere) still waits for its capture thread, so no file
+    /// is written into the run's folder after the writer is gone.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
         }
     }
 }

@@ -97,16 +97,21 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     // simulation of the next slice overlaps the writing of the last one, and the files are
     // the same bytes as with one thread (one consumer, chunks in order).
     let (outcome, Guarded { writer, panic }) = std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(RunLog, SimTime)>(CHUNKS_IN_FLIGHT);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(RunLog, SimTime)>>(BATCHES_IN_FLIGHT);
         let consumer = s.spawn(move || {
             let mut sink = Guarded { writer, panic: None };
-            for (log, through) in rx {
+            for (log, through) in rx.into_iter().flatten() {
                 sink.chunk(log, through);
             }
             sink
         });
-        let mut to_writer = ToWriter(tx);
+        let mut to_writer = ToWriter {
+            tx,
+            batch: Vec::new(),
+            records: 0,
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut to_writer)));
+        to_writer.hand_over();
         drop(to_writer);
         // `Guarded` catches the writer's panics, so the thread itself ends normally.
         let sink = consumer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -143,18 +148,40 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     failed(dir, info, error, ctx)
 }
 
-/// Chunks queued between the simulation and its writer thread: enough for the two to overlap,
-/// few enough that memory stays bounded by the data in flight.
-const CHUNKS_IN_FLIGHT: usize = 2;
+/// Batches of chunks queued between the simulation and its writer thread: enough for the two
+/// to overlap, few enough that memory stays bounded by the data in flight.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Records per batch (~0.3 MB): chunks (one per 100 simulated ms, thousands in a long run) go
+/// to the writer in batches, since each handover wakes a thread.
+const BATCH_RECORDS: usize = 2048;
 
 /// The simulation's end of the queue to the writer thread.
-struct ToWriter(std::sync::mpsc::SyncSender<(RunLog, SimTime)>);
+struct ToWriter {
+    tx: std::sync::mpsc::SyncSender<Vec<(RunLog, SimTime)>>,
+    batch: Vec<(RunLog, SimTime)>,
+    records: usize,
+}
+
+impl ToWriter {
+    fn hand_over(&mut self) {
+        self.records = 0;
+        let batch = std::mem::take(&mut self.batch);
+        if !batch.is_empty() {
+            // The writer thread receives until this end is dropped (a writer that failed or
+            // panicked still drains the queue), so a send cannot fail.
+            let _ = self.tx.send(batch);
+        }
+    }
+}
 
 impl RecordSink for ToWriter {
     fn chunk(&mut self, log: RunLog, through: SimTime) {
-        // The writer thread receives until this end is dropped (a writer that failed or
-        // panicked still drains the queue), so a send cannot fail.
-        let _ = self.0.send((log, through));
+        self.records += log.wire.len() + log.cc.len() + log.queue.len() + log.delivery.len() + 1;
+        self.batch.push((log, through));
+        if self.records >= BATCH_RECORDS || through == SimTime::MAX {
+            self.hand_over();
+        }
     }
 }
 

@@ -160,45 +160,6 @@ fn write_merged(svg: &str, out: &mut impl Write) -> std::io::Result<()> {
     flush(&mut run, out)
 }
 
-/// Charts rendered at once: each holds its bitmap (1280 x 1000 x 3 bytes) and SVG text while
-/// it is drawn, so more would raise a run's peak memory more than they save time.
-const CHART_THREADS: usize = 2;
-
-/// Runs `jobs` on up to [`CHART_THREADS`] threads (fewer on a machine with fewer cores; each
-/// takes the next job not yet taken) and returns the first error in job order. For jobs whose
-/// effects do not depend on their order (charts writing their own files), so the outcome is
-/// the same on any number of threads.
-pub(crate) fn run_parallel<F: Fn() -> Result<()> + Sync + ?Sized>(jobs: &[Box<F>]) -> Result<()> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(CHART_THREADS)
-        .min(jobs.len());
-    if threads <= 1 {
-        return jobs.iter().try_for_each(|j| j());
-    }
-    let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<()>>>> = jobs.iter().map(|_| Default::default()).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let r = job();
-                    *results[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
-                }
-            });
-        }
-    });
-    for r in results {
-        if let Some(Err(e)) = r.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-            return Err(e);
-        }
-    }
-    Ok(())
-}
-
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
     {
