@@ -52,7 +52,8 @@
 //! Every packet's comment carries its provenance (the connection by its scenario name, its id
 //! when unnamed), e.g.
 //! `conn=c1 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
-//! retransmission=yes event=1234`. `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
+//! retransmission=yes stream_offset=14600 event=1234` (`retransmission=yes` only on
+//! retransmissions: a flag is present only when set). `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
 //! (`offsim.source == "delegated_unacked" && offsim.retransmission`); without it, filter with
 //! `frame.comment contains "source=delegated_unacked"`
 //! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
@@ -112,13 +113,17 @@ fn push_comment(s: &mut String, conn: &str, x: &Rec, later: Option<(bool, bool)>
     }
     s.push_str(" cause=");
     s.push_str(p.cause.key());
+    let _ = write!(s, " tx={}", p.tx_number);
+    // A flag is present only when set (like Wireshark's `tcp.analysis.*`, and the
+    // `offsim.retransmission` field of `tools/wireshark/offsim.lua`): most frames are first
+    // transmissions, and `retransmission=no` was 6 % of a capture's bytes.
+    if p.is_retransmission {
+        s.push_str(" retransmission=yes");
+    }
     let _ = write!(
         s,
-        " tx={} retransmission={} stream_offset={} event={}",
-        p.tx_number,
-        if p.is_retransmission { "yes" } else { "no" },
-        x.r.header.stream_offset,
-        x.r.event_index
+        " stream_offset={} event={}",
+        x.r.header.stream_offset, x.r.event_index
     );
 }
 
