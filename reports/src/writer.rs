@@ -95,6 +95,11 @@ impl RunWriter {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        // The captures are finished on their thread while the rest is written.
+        let mut pcaps = self.pcaps;
+        if let Some(p) = &mut pcaps {
+            p.close(info);
+        }
         let mut report = self.metrics.finish(info);
         report.artifacts = self.artifacts;
         write_json(&self.dir.join("summary.json"), &report)?;
@@ -104,12 +109,12 @@ impl RunWriter {
         if let Some(p) = self.packets {
             p.finish(info)?;
         }
-        if let Some(p) = self.pcaps {
-            p.finish(info)?;
-        }
         if let Some(mut inputs) = self.charts {
             inputs.chunk(info, &[], &RunLog::default(), SimTime::MAX);
             crate::sweep::write_charts(&self.dir, info, &inputs, &report)?;
+        }
+        if let Some(p) = pcaps {
+            p.join()?;
         }
         Ok(report)
     }
@@ -132,8 +137,8 @@ impl RecordSink for RunWriter {
 /// as when written in line. Its first error is reported by [`PcapThread::finish`]; a panic
 /// there is resumed on the writer's thread.
 struct PcapThread {
-    tx: Option<std::sync::mpsc::SyncSender<Vec<PcapChunk>>>,
-    handle: Option<std::thread::JoinHandle<Result<PcapWriter>>>,
+    tx: Option<std::sync::mpsc::SyncSender<PcapMsg>>,
+    handle: Option<std::thread::JoinHandle<Result<()>>>,
     /// Chunks not yet handed over: they go in batches of about [`PCAP_BATCH`] records, since
     /// each handover wakes a thread (a run has a chunk per 100 simulated ms, thousands).
     batch: Vec<PcapChunk>,
@@ -143,6 +148,14 @@ struct PcapThread {
 /// One chunk's classified records and its `through`.
 type PcapChunk = (Vec<(usize, Rec)>, SimTime);
 
+/// What the capture thread is handed.
+enum PcapMsg {
+    /// Chunks, in order.
+    Batch(Vec<PcapChunk>),
+    /// The run is over (its description after it ran): write what is left, close the files.
+    Finish(Box<RunInfo>),
+}
+
 /// Batches queued for the capture thread.
 const PCAP_BATCHES_IN_FLIGHT: usize = 2;
 
@@ -151,21 +164,34 @@ const PCAP_BATCH: usize = 2048;
 
 impl PcapThread {
     fn start(mut pcap: PcapWriter, info: &RunInfo) -> Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PcapChunk>>(PCAP_BATCHES_IN_FLIGHT);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PcapMsg>(PCAP_BATCHES_IN_FLIGHT);
         let thread_info = info.clone();
         let handle = std::thread::Builder::new()
             .name("offsim-pcapng".into())
             .spawn(move || {
                 let mut failed = None;
-                // Drained to the end even after an error, so the sender never blocks.
-                for (recs, through) in rx.into_iter().flatten() {
-                    if failed.is_none()
-                        && let Err(e) = pcap.chunk(&thread_info, &recs, through)
-                    {
-                        failed = Some(e);
+                // Drained to the end even after an error, so the sender never blocks. Without
+                // `Finish` (the writer gave up) the files are dropped, never committed.
+                for msg in rx {
+                    match msg {
+                        PcapMsg::Batch(batch) => {
+                            for (recs, through) in batch {
+                                if failed.is_none()
+                                    && let Err(e) = pcap.chunk(&thread_info, &recs, through)
+                                {
+                                    failed = Some(e);
+                                }
+                            }
+                        }
+                        PcapMsg::Finish(info) => {
+                            return match failed {
+                                Some(e) => Err(e),
+                                None => pcap.finish(&info).map(drop),
+                            };
+                        }
                     }
                 }
-                failed.map_or(Ok(pcap), Err)
+                failed.map_or(Ok(()), Err)
             })
             .map_err(|e| ReportError::Invalid(format!("starting the capture writer's thread: {e}")))?;
         Ok(PcapThread {
@@ -191,17 +217,25 @@ impl PcapThread {
             && !batch.is_empty()
         {
             // The thread receives until `tx` is dropped, so this cannot fail.
-            let _ = tx.send(batch);
+            let _ = tx.send(PcapMsg::Batch(batch));
         }
     }
 
-    /// Waits for the thread, then writes what is left and closes the captures.
-    fn finish(mut self, info: &RunInfo) -> Result<()> {
+    /// Has the thread write what is left and close the captures (`info`: the run's
+    /// description after it ran), while the caller goes on; [`PcapThread::join`] waits.
+    fn close(&mut self, info: &RunInfo) {
         self.hand_over();
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(PcapMsg::Finish(Box::new(info.clone())));
+        }
+    }
+
+    /// Waits for the thread; its first error, or its panic resumed here.
+    fn join(mut self) -> Result<()> {
         self.tx = None;
         let handle = self.handle.take().expect("joined once");
         match handle.join() {
-            Ok(pcap) => pcap?.finish(info).map(drop),
+            Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
