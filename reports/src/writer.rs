@@ -8,6 +8,11 @@
 //!
 //! The charts (level `charts`) are drawn at the end from inputs built as the chunks come,
 //! bounded by chart resolution (`charts::series`).
+//!
+//! The captures (level `pcap`, half of a run's writing) are written on a thread of their own,
+//! fed each chunk's classified records in order in batches ([`PcapThread`]), and finished
+//! there while the rest of the folder is written: one consumer taking the chunks in order, so
+//! the files are the same bytes as when written in line, on any machine.
 
 use crate::charts::ChartInputs;
 
