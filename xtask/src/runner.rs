@@ -92,31 +92,12 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
     // The run's files are written as the run goes: the writer classifies records with what
     // is known before the run, and gets the rest when it is over.
     info.describe_run(&spec.scenario, &built);
-    let writer = reports::RunWriter::new(dir, &info, &ctx.artifacts)?;
-    // The writer runs on its own thread, fed the chunks in order through a short queue: the
-    // simulation of the next slice overlaps the writing of the last one, and the files are
-    // the same bytes as with one thread (one consumer, chunks in order).
-    let (outcome, Guarded { writer, panic }) = std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(RunLog, SimTime)>>(BATCHES_IN_FLIGHT);
-        let consumer = s.spawn(move || {
-            let mut sink = Guarded { writer, panic: None };
-            for (log, through) in rx.into_iter().flatten() {
-                sink.chunk(log, through);
-            }
-            sink
-        });
-        let mut to_writer = ToWriter {
-            tx,
-            batch: Vec::new(),
-            records: 0,
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut to_writer)));
-        to_writer.hand_over();
-        drop(to_writer);
-        // `Guarded` catches the writer's panics, so the thread itself ends normally.
-        let sink = consumer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (outcome, sink)
-    });
+    let mut sink = match reports::RunWriter::new(dir, &info, &ctx.artifacts) {
+        Ok(writer) => Guarded { writer, panic: None },
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| built.run_streamed(&mut sink)));
+    let Guarded { writer, panic } = sink;
     let outcome = match outcome {
         Ok(o) => o,
         Err(p) => {
@@ -146,43 +127,6 @@ pub fn execute(spec: &RunSpec, ctx: &RunContext, dir: &Path) -> anyhow::Result<R
         ..bare
     };
     failed(dir, info, error, ctx)
-}
-
-/// Batches of chunks queued between the simulation and its writer thread: enough for the two
-/// to overlap, few enough that memory stays bounded by the data in flight.
-const BATCHES_IN_FLIGHT: usize = 2;
-
-/// Records per batch (~0.3 MB): chunks (one per 100 simulated ms, thousands in a long run) go
-/// to the writer in batches, since each handover wakes a thread.
-const BATCH_RECORDS: usize = 2048;
-
-/// The simulation's end of the queue to the writer thread.
-struct ToWriter {
-    tx: std::sync::mpsc::SyncSender<Vec<(RunLog, SimTime)>>,
-    batch: Vec<(RunLog, SimTime)>,
-    records: usize,
-}
-
-impl ToWriter {
-    fn hand_over(&mut self) {
-        self.records = 0;
-        let batch = std::mem::take(&mut self.batch);
-        if !batch.is_empty() {
-            // The writer thread receives until this end is dropped (a writer that failed or
-            // panicked still drains the queue), so a send cannot fail.
-            let _ = self.tx.send(batch);
-        }
-    }
-}
-
-impl RecordSink for ToWriter {
-    fn chunk(&mut self, log: RunLog, through: SimTime) {
-        self.records += log.wire.len() + log.cc.len() + log.queue.len() + log.delivery.len() + 1;
-        self.batch.push((log, through));
-        if self.records >= BATCH_RECORDS || through == SimTime::MAX {
-            self.hand_over();
-        }
-    }
 }
 
 /// The run's writer as the world's record consumer: a panic while writing a chunk is the
