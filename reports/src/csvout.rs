@@ -15,20 +15,27 @@ use crate::view::Rec;
 use crate::vocab::Named;
 use models::record::{RunLog, WireEvent};
 use models::segment::Flags;
-use serde::Serialize;
 use sim_core::SimTime;
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 
-/// tcpdump-style flag letters (`S`, `F`, `R`, `P`, `.` for ACK), e.g. `P.`.
-pub(crate) fn flag_letters(f: Flags) -> String {
-    let mut s = String::new();
-    for (on, c) in [(f.syn, 'S'), (f.fin, 'F'), (f.rst, 'R'), (f.psh, 'P'), (f.ack, '.')] {
+/// tcpdump-style flag letters (`S`, `F`, `R`, `P`, `.` for ACK), e.g. `P.`, written into `buf`.
+fn flag_letters_into(f: Flags, buf: &mut [u8; 5]) -> &str {
+    let mut n = 0;
+    for (on, c) in [
+        (f.syn, b'S'),
+        (f.fin, b'F'),
+        (f.rst, b'R'),
+        (f.psh, b'P'),
+        (f.ack, b'.'),
+    ] {
         if on {
-            s.push(c);
+            buf[n] = c;
+            n += 1;
         }
     }
-    s
+    std::str::from_utf8(&buf[..n]).unwrap_or_default()
 }
 
 pub(crate) fn event_name(e: WireEvent) -> &'static str {
@@ -39,67 +46,141 @@ pub(crate) fn event_name(e: WireEvent) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct SegmentRow<'a> {
-    time_ns: u64,
-    event_index: u64,
-    link: &'a str,
-    event: &'static str,
-    drop_reason: &'static str,
-    corrupted: bool,
-    duplicate: bool,
-    conn: String,
-    dir: &'static str,
-    seq: i64,
-    len: u32,
-    ack: Option<i64>,
-    flags: String,
-    window: u16,
-    sack_blocks: u8,
-    sender: &'static str,
-    source: &'static str,
-    cause: &'static str,
-    buf: Option<u64>,
-    tx_number: u32,
-    is_retransmission: bool,
+/// Column names of `segments.csv`.
+const SEGMENT_COLUMNS: &str = "time_ns,event_index,link,event,drop_reason,corrupted,duplicate,conn,dir,seq,len,ack,\
+                               flags,window,sack_blocks,sender,source,cause,buf,tx_number,is_retransmission";
+/// Column names of `acks.csv` (`dup`: same ACK number as the previous ACK of the connection at
+/// this link and event).
+const ACK_COLUMNS: &str = "time_ns,link,event,conn,ack,window,sack_blocks,dup";
+/// Column names of `cc.csv` (`ssthresh` empty while unset, RFC 5681 §3.1: the initial value is
+/// "arbitrarily high").
+const CC_COLUMNS: &str = "time_ns,conn,sender,cwnd,ssthresh,srtt_ns,rto_ns,flight,snd_una,snd_nxt,snd_max";
+/// Column names of `queues.csv`.
+const QUEUE_COLUMNS: &str = "time_ns,link,packets,bytes";
+
+/// A CSV table streamed row by row into an [`AtomicFile`]: each row is formatted into a
+/// reused line buffer (integers with `itoa`, names pre-quoted once by [`csv_field`]) and
+/// handed to the file's buffer whole, with no allocation per row. The header is written
+/// before the first row, so a table without rows is an empty file (as the `csv` crate's
+/// `serialize` leaves it).
+struct Table {
+    out: AtomicFile,
+    header: &'static str,
+    started: bool,
+    line: Vec<u8>,
 }
 
-#[derive(Serialize)]
-struct AckRow<'a> {
-    time_ns: u64,
-    link: &'a str,
-    event: &'static str,
-    conn: String,
-    ack: i64,
-    window: u16,
-    sack_blocks: u8,
-    /// Same ACK number as the previous ACK of the connection at this link and event.
-    dup: bool,
+impl Table {
+    fn create(path: &Path, header: &'static str) -> Result<Self> {
+        Ok(Table {
+            out: AtomicFile::create(path)?,
+            header,
+            started: false,
+            line: Vec::with_capacity(256),
+        })
+    }
+
+    /// Starts a row (its fields are appended with the methods below, each after a comma but
+    /// the first).
+    fn row(&mut self) -> &mut Self {
+        self.line.clear();
+        self
+    }
+
+    fn sep(&mut self) {
+        if !self.line.is_empty() {
+            self.line.push(b',');
+        }
+    }
+
+    fn int(&mut self, v: impl itoa::Integer) -> &mut Self {
+        self.sep();
+        self.line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self
+    }
+
+    fn opt(&mut self, v: Option<impl itoa::Integer>) -> &mut Self {
+        match v {
+            Some(v) => self.int(v),
+            None => self.text(""),
+        }
+    }
+
+    /// A field that needs no quoting (a vocabulary key, flag letters) or was quoted by
+    /// [`csv_field`].
+    fn text(&mut self, v: &str) -> &mut Self {
+        self.sep();
+        self.line.extend_from_slice(v.as_bytes());
+        self
+    }
+
+    fn bool(&mut self, v: bool) -> &mut Self {
+        self.text(if v { "true" } else { "false" })
+    }
+
+    /// Ends the row and writes it.
+    fn end(&mut self) -> Result<()> {
+        let io = |e| ReportError::Invalid(format!("csv write: {e}"));
+        if !self.started {
+            self.started = true;
+            self.out.write_all(self.header.as_bytes()).map_err(io)?;
+            self.out.write_all(b"\n").map_err(io)?;
+        }
+        self.line.push(b'\n');
+        self.out.write_all(&self.line).map_err(io)
+    }
+
+    fn commit(self) -> Result<()> {
+        self.out.commit()
+    }
 }
 
-#[derive(Serialize)]
-struct CcRow {
-    time_ns: u64,
-    conn: String,
-    sender: &'static str,
-    cwnd: u32,
-    /// Empty while unset (RFC 5681 §3.1: the initial value is "arbitrarily high").
-    ssthresh: Option<u32>,
-    srtt_ns: u64,
-    rto_ns: u64,
-    flight: u32,
-    snd_una: i64,
-    snd_nxt: i64,
-    snd_max: i64,
+/// `name` as one CSV field, quoted as the `csv` crate quotes it when needed (a name holding a
+/// comma, a quote or a line break).
+fn csv_field(name: &str) -> String {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    if w.write_record([name]).is_err() {
+        return name.to_string();
+    }
+    let mut v = w.into_inner().unwrap_or_default();
+    v.pop();
+    String::from_utf8(v).unwrap_or_else(|_| name.to_string())
 }
 
-type CsvOut = csv::Writer<AtomicFile>;
+/// The names rows repeat, quoted once: connections by position in [`RunInfo::conns`], link
+/// directions by id.
+struct Names {
+    conns: Vec<String>,
+    links: Vec<String>,
+}
 
-fn commit(w: CsvOut) -> Result<()> {
-    let file = w
-        .into_inner()
-        .map_err(|e| ReportError::Invalid(format!("csv flush: {e}")))?;
-    file.commit()
+impl Names {
+    fn new(info: &RunInfo) -> Self {
+        Names {
+            conns: info
+                .conns
+                .iter()
+                .map(|c| csv_field(&info.conn_column(c.conn)))
+                .collect(),
+            links: info.links.iter().map(|l| csv_field(&l.name)).collect(),
+        }
+    }
+
+    /// Connection `conn` as the `conn` columns name it.
+    fn conn(&self, info: &RunInfo, conn: models::segment::ConnId) -> std::borrow::Cow<'_, str> {
+        match info.conn_index(conn).and_then(|i| self.conns.get(i)) {
+            Some(s) => s.as_str().into(),
+            None => csv_field(&info.conn_column(conn.0)).into(),
+        }
+    }
+
+    /// Link direction `link` by its name.
+    fn link(&self, info: &RunInfo, link: models::record::LinkId) -> std::borrow::Cow<'_, str> {
+        match self.links.get(usize::from(link.0)) {
+            Some(s) => s.as_str().into(),
+            None => csv_field(&info.link_name(link)).into(),
+        }
+    }
 }
 
 /// Writes the per-packet tables `segments.csv` and `acks.csv` row by row as the run's records
@@ -108,8 +189,9 @@ fn commit(w: CsvOut) -> Result<()> {
 /// so log order runs ahead of time; the rows stamped after a chunk's `through` wait for the
 /// next chunks (segments in flight), and a stable sort keeps same-time events as logged.
 pub(crate) struct PacketCsvs {
-    segs: CsvOut,
-    acks: CsvOut,
+    segs: Table,
+    acks: Table,
+    names: Names,
     /// The last ACK number per (connection, link, event), for the `dup` column.
     last_ack: BTreeMap<(u32, u16, &'static str), i64>,
     /// Records stamped after the last chunk's `through`, by time (ties in log order).
@@ -118,10 +200,11 @@ pub(crate) struct PacketCsvs {
 
 impl PacketCsvs {
     /// Starts `segments.csv` and `acks.csv` in `dir`.
-    pub fn new(dir: &Path) -> Result<Self> {
+    pub fn new(dir: &Path, info: &RunInfo) -> Result<Self> {
         Ok(PacketCsvs {
-            segs: csv::Writer::from_writer(AtomicFile::create(&dir.join("segments.csv"))?),
-            acks: csv::Writer::from_writer(AtomicFile::create(&dir.join("acks.csv"))?),
+            segs: Table::create(&dir.join("segments.csv"), SEGMENT_COLUMNS)?,
+            acks: Table::create(&dir.join("acks.csv"), ACK_COLUMNS)?,
+            names: Names::new(info),
             last_ack: BTreeMap::new(),
             pending: Vec::new(),
         })
@@ -148,30 +231,34 @@ impl PacketCsvs {
             WireEvent::Delivered { corrupted, duplicate } => ("", corrupted, duplicate),
             WireEvent::Sent => ("", false, false),
         };
-        let link = info.link_name(r.link);
-        self.segs.serialize(SegmentRow {
-            time_ns: r.time.0,
-            event_index: r.event_index,
-            link: &link,
-            event: event_name(r.event),
-            drop_reason,
-            corrupted,
-            duplicate,
-            conn: info.conn_column(p.conn.0),
-            dir: if x.dir == Dir::Forward { "data" } else { "reverse" },
-            seq: x.seq_rel,
-            len: h.len,
-            ack: x.ack_rel,
-            flags: flag_letters(h.flags),
-            window: h.window,
-            sack_blocks: h.sack_blocks,
-            sender: p.sender.key(),
-            source: p.source.key(),
-            cause: p.cause.key(),
-            buf: p.buf.map(|b| b.0),
-            tx_number: p.tx_number,
-            is_retransmission: p.is_retransmission,
-        })?;
+        let link = self.names.link(info, r.link);
+        let conn = self.names.conn(info, p.conn);
+        let mut flags = [0u8; 5];
+        let flags = flag_letters_into(h.flags, &mut flags);
+        self.segs
+            .row()
+            .int(r.time.0)
+            .int(r.event_index)
+            .text(&link)
+            .text(event_name(r.event))
+            .text(drop_reason)
+            .bool(corrupted)
+            .bool(duplicate)
+            .text(&conn)
+            .text(if x.dir == Dir::Forward { "data" } else { "reverse" })
+            .int(x.seq_rel)
+            .int(h.len)
+            .opt(x.ack_rel)
+            .text(flags)
+            .int(h.window)
+            .int(h.sack_blocks)
+            .text(p.sender.key())
+            .text(p.source.key())
+            .text(p.cause.key())
+            .opt(p.buf.map(|b| b.0))
+            .int(p.tx_number)
+            .bool(p.is_retransmission)
+            .end()?;
         let f = h.flags;
         if let Some(ack) = x.ack_rel
             && h.len == 0
@@ -181,16 +268,17 @@ impl PacketCsvs {
         {
             let key = (p.conn.0, r.link.0, event_name(r.event));
             let dup = self.last_ack.insert(key, ack) == Some(ack);
-            self.acks.serialize(AckRow {
-                time_ns: r.time.0,
-                link: &link,
-                event: event_name(r.event),
-                conn: info.conn_column(p.conn.0),
-                ack,
-                window: h.window,
-                sack_blocks: h.sack_blocks,
-                dup,
-            })?;
+            self.acks
+                .row()
+                .int(r.time.0)
+                .text(&link)
+                .text(event_name(r.event))
+                .text(&conn)
+                .int(ack)
+                .int(h.window)
+                .int(h.sack_blocks)
+                .bool(dup)
+                .end()?;
         }
         Ok(())
     }
@@ -198,8 +286,8 @@ impl PacketCsvs {
     /// Writes the rows left and closes both files.
     pub fn finish(mut self, info: &RunInfo) -> Result<()> {
         self.chunk(info, &[], SimTime::MAX)?;
-        commit(self.segs)?;
-        commit(self.acks)
+        self.segs.commit()?;
+        self.acks.commit()
     }
 }
 
@@ -207,18 +295,20 @@ impl PacketCsvs {
 /// come, and `buffers.csv` at the end.
 pub(crate) struct SeriesCsvs {
     dir: std::path::PathBuf,
-    cc: CsvOut,
+    cc: Table,
     /// Started at the first queue sample (a run without samples has no `queues.csv`).
-    queues: Option<CsvOut>,
+    queues: Option<Table>,
+    names: Names,
 }
 
 impl SeriesCsvs {
     /// Starts `cc.csv` in `dir`.
-    pub fn new(dir: &Path) -> Result<Self> {
+    pub fn new(dir: &Path, info: &RunInfo) -> Result<Self> {
         Ok(SeriesCsvs {
             dir: dir.to_path_buf(),
-            cc: csv::Writer::from_writer(AtomicFile::create(&dir.join("cc.csv"))?),
+            cc: Table::create(&dir.join("cc.csv"), CC_COLUMNS)?,
             queues: None,
+            names: Names::new(info),
         })
     }
 
@@ -226,45 +316,41 @@ impl SeriesCsvs {
     pub fn chunk(&mut self, info: &RunInfo, log: &RunLog) -> Result<()> {
         let rel = |conn, s| rel_snd(info, conn, s);
         for c in &log.cc {
-            self.cc.serialize(CcRow {
-                time_ns: c.time.0,
-                conn: info.conn_column(c.conn.0),
-                sender: c.sender.key(),
-                cwnd: c.cwnd,
-                ssthresh: (c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh),
-                srtt_ns: c.srtt_ns,
-                rto_ns: c.rto_ns,
-                flight: c.flight,
-                snd_una: rel(c.conn, c.snd_una),
-                snd_nxt: rel(c.conn, c.snd_nxt),
-                snd_max: rel(c.conn, c.snd_max),
-            })?;
+            let conn = self.names.conn(info, c.conn);
+            self.cc
+                .row()
+                .int(c.time.0)
+                .text(&conn)
+                .text(c.sender.key())
+                .int(c.cwnd)
+                .opt((c.ssthresh < crate::charts::SSTHRESH_INFINITE).then_some(c.ssthresh))
+                .int(c.srtt_ns)
+                .int(c.rto_ns)
+                .int(c.flight)
+                .int(rel(c.conn, c.snd_una))
+                .int(rel(c.conn, c.snd_nxt))
+                .int(rel(c.conn, c.snd_max))
+                .end()?;
         }
         if log.queue.is_empty() {
             return Ok(());
         }
         if self.queues.is_none() {
-            self.queues = Some(csv::Writer::from_writer(AtomicFile::create(
-                &self.dir.join("queues.csv"),
-            )?));
+            self.queues = Some(Table::create(&self.dir.join("queues.csv"), QUEUE_COLUMNS)?);
         }
         let w = self.queues.as_mut().expect("started");
         for q in &log.queue {
-            w.serialize(QueueRow {
-                time_ns: q.time.0,
-                link: info.link_name(q.link),
-                packets: q.packets,
-                bytes: q.bytes,
-            })?;
+            let link = self.names.link(info, q.link);
+            w.row().int(q.time.0).text(&link).int(q.packets).int(q.bytes).end()?;
         }
         Ok(())
     }
 
     /// Closes `cc.csv` and `queues.csv` and writes `buffers.csv`.
     pub fn finish(self, info: &RunInfo, buffers: &[BufferLife]) -> Result<()> {
-        commit(self.cc)?;
+        self.cc.commit()?;
         if let Some(q) = self.queues {
-            commit(q)?;
+            q.commit()?;
         }
         let rows = buffers.iter().map(|b| BufferRow {
             conn: info.conn_column(b.conn),
@@ -297,13 +383,4 @@ impl serde::Serialize for BufferRow<'_> {
         r.serialize_field("pinned_ns", &b.pinned_ns)?;
         r.end()
     }
-}
-
-/// One row of `queues.csv`: a link direction's queue as a packet arriving at it left it.
-#[derive(serde::Serialize)]
-struct QueueRow {
-    time_ns: u64,
-    link: String,
-    packets: u64,
-    bytes: u64,
 }

@@ -128,16 +128,13 @@ pub(crate) fn stream_csv<T: Serialize>(path: &Path, rows: impl IntoIterator<Item
     file.commit()
 }
 
-/// Pretty JSON with a trailing newline.
-pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_vec_pretty(value).map_err(|e| ReportError::json("", e))?;
-    v.push(b'\n');
-    Ok(v)
-}
-
-/// Writes `value` as pretty JSON, atomically.
+/// Writes `value` as pretty JSON with a trailing newline, atomically, streamed through the
+/// file's buffer (a long run's `summary.json` is megabytes: never held whole in memory).
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    write_atomic(path, &json_bytes(value)?)
+    let mut f = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut f, value).map_err(|e| ReportError::json(path, e))?;
+    f.write_all(b"\n").map_err(|e| ReportError::io("write", path, e))?;
+    f.commit()
 }
 
 /// Reads a JSON file.

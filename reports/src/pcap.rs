@@ -52,7 +52,8 @@
 //! Every packet's comment carries its provenance (the connection by its scenario name, its id
 //! when unnamed), e.g.
 //! `conn=c1 sender=offload_target source=delegated_unacked buf=2 cause=rto tx=1
-//! retransmission=yes event=1234`. `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
+//! retransmission=yes stream_offset=14600 event=1234` (`retransmission=yes` only on
+//! retransmissions: a flag is present only when set). `tools/wireshark/offsim.lua` turns it into `offsim.*` fields
 //! (`offsim.source == "delegated_unacked" && offsim.retransmission`); without it, filter with
 //! `frame.comment contains "source=delegated_unacked"`
 //! (per-source retransmission counts: add `&& frame.comment contains "retransmission=yes" &&
@@ -64,41 +65,34 @@ use crate::io::{AtomicFile, sanitize};
 use crate::view::Rec;
 use crate::vocab::Named;
 use crate::{ReportError, Result, SNAP_LEN};
-use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpOptionElement};
+use etherparse::{EtherType, Ethernet2Header, IpNumber, Ipv4Header, TcpHeader, TcpOptionElement};
 use models::pattern::pattern_slice;
 use models::record::{LinkId, SegmentHeader, WireEvent};
 use models::segment::{Provenance, Sender};
 use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness};
 use sim_core::SimTime;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::Write as _;
 use std::path::Path;
-use std::rc::Rc;
-use std::time::Duration;
 
 /// The capture epoch: 2000-01-01T00:00:00Z in nanoseconds since 1970-01-01T00:00:00Z (UTC,
 /// 10,957 days of 86,400 s). Simulation time 0 is this instant in every pcapng file.
 pub const CAPTURE_EPOCH_NS: u64 = 946_684_800 * 1_000_000_000;
-use xxhash_rust::xxh3::{Xxh3DefaultBuilder, xxh3_64};
+use xxhash_rust::xxh3::xxh3_64;
 
-/// What happened to a captured segment after ingress.
-#[derive(Default, Clone, Copy)]
-struct Later {
-    corrupted: bool,
-    duplicated: bool,
-}
-
-/// The provenance comment of one captured segment.
-pub(crate) fn comment(info: &RunInfo, x: &Rec, later: Option<(bool, bool)>) -> String {
+/// Appends the provenance comment of one captured segment to `s` (`conn`: its connection as
+/// the `conn` columns name it), without allocating.
+fn push_comment(s: &mut String, conn: &str, x: &Rec, later: Option<(bool, bool)>) {
+    use std::fmt::Write as _;
     let p = &x.r.provenance;
-    let mut s = String::new();
     if let WireEvent::Dropped(d) = x.r.event {
-        s.push_str(&format!("DROPPED: {}; ", d.key()));
+        s.push_str("DROPPED: ");
+        s.push_str(d.key());
+        s.push_str("; ");
     }
     if let Some((corrupted, duplicated)) = later {
         if corrupted {
@@ -108,74 +102,96 @@ pub(crate) fn comment(info: &RunInfo, x: &Rec, later: Option<(bool, bool)>) -> S
             s.push_str("DUPLICATED in transit; ");
         }
     }
-    s.push_str(&format!(
-        "conn={} sender={} source={}",
-        info.conn_column(p.conn.0),
-        p.sender.key(),
-        p.source.key()
-    ));
+    s.push_str("conn=");
+    s.push_str(conn);
+    s.push_str(" sender=");
+    s.push_str(p.sender.key());
+    s.push_str(" source=");
+    s.push_str(p.source.key());
     if let Some(b) = p.buf {
-        s.push_str(&format!(" buf={}", b.0));
+        let _ = write!(s, " buf={}", b.0);
     }
-    s.push_str(&format!(
-        " cause={} tx={} retransmission={} stream_offset={} event={}",
-        p.cause.key(),
-        p.tx_number,
-        if p.is_retransmission { "yes" } else { "no" },
-        x.r.header.stream_offset,
-        x.r.event_index
-    ));
-    s
+    s.push_str(" cause=");
+    s.push_str(p.cause.key());
+    let _ = write!(s, " tx={}", p.tx_number);
+    // A flag is present only when set (like Wireshark's `tcp.analysis.*`, and the
+    // `offsim.retransmission` field of `tools/wireshark/offsim.lua`): most frames are first
+    // transmissions, and `retransmission=no` was 6 % of a capture's bytes.
+    if p.is_retransmission {
+        s.push_str(" retransmission=yes");
+    }
+    let _ = write!(
+        s,
+        " stream_offset={} event={}",
+        x.r.header.stream_offset, x.r.event_index
+    );
 }
 
 fn mac(ip: [u8; 4]) -> [u8; 6] {
     [0x02, 0x00, ip[0], ip[1], ip[2], ip[3]]
 }
 
-/// Builds the Ethernet frame of one captured segment.
-fn frame(info: &RunInfo, x: &Rec, ip_id: u16) -> Result<Vec<u8>> {
+/// Appends to `out` the Ethernet frame of one captured segment, cut at `snap` bytes when
+/// given (the TCP checksum still covers the whole payload); returns the frame's original
+/// length and, for a frame the cut shortened, the XXH3-64 of its whole TCP payload. The
+/// payload is a slice of the static pattern table: no copy is made of the bytes the cut
+/// leaves out.
+fn frame(info: &RunInfo, x: &Rec, ip_id: u16, snap: Option<usize>, out: &mut Vec<u8>) -> Result<(usize, Option<u64>)> {
     let h = &x.r.header;
     let p = &x.r.provenance;
     let ci = info
         .conn(p.conn)
         .ok_or_else(|| ReportError::Invalid(format!("unknown connection {}", p.conn.0)))?;
     let (src, dst) = ci.ends(x.dir);
-    let ip = Ipv4Header {
+    let eth = Ethernet2Header {
+        source: mac(src.ip),
+        destination: mac(dst.ip),
+        ether_type: EtherType::IPV4,
+    };
+    let mut tcp = TcpHeader::new(h.src_port, h.dst_port, h.seq.0, h.window);
+    let f = h.flags;
+    if f.ack {
+        tcp.ack = true;
+        tcp.acknowledgment_number = h.ack.0;
+    }
+    tcp.syn = f.syn;
+    tcp.fin = f.fin;
+    tcp.rst = f.rst;
+    tcp.psh = f.psh;
+    tcp.set_options(&tcp_options(h))
+        .map_err(|e| ReportError::Pcap(format!("building TCP options: {e}")))?;
+    let payload = pattern_slice(p.conn, h.stream_offset, h.len as usize);
+    let mut ip = Ipv4Header {
         dont_fragment: true,
         identification: ip_id,
         time_to_live: 64,
+        protocol: IpNumber::TCP,
         source: src.ip,
         destination: dst.ip,
         ..Default::default()
     };
-    let mut b = PacketBuilder::ethernet2(mac(src.ip), mac(dst.ip))
-        .ip(IpHeaders::Ipv4(ip, Default::default()))
-        .tcp(h.src_port, h.dst_port, h.seq.0, h.window);
-    let f = h.flags;
-    if f.ack {
-        b = b.ack(h.ack.0);
-    }
-    if f.syn {
-        b = b.syn();
-    }
-    if f.fin {
-        b = b.fin();
-    }
-    if f.rst {
-        b = b.rst();
-    }
-    if f.psh {
-        b = b.psh();
-    }
-    let opts = tcp_options(h);
-    let b = b
-        .options(&opts)
-        .map_err(|e| ReportError::Pcap(format!("building TCP options: {e}")))?;
-    let payload = pattern_slice(p.conn, h.stream_offset, h.len as usize);
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, &payload)
+    ip.set_payload_len(tcp.header_len() + payload.len())
         .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
-    Ok(out)
+    ip.header_checksum = ip.calc_header_checksum();
+    tcp.checksum = tcp
+        .calc_checksum_ipv4(&ip, &payload)
+        .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
+    let start = out.len();
+    out.extend_from_slice(&eth.to_bytes());
+    out.extend_from_slice(&ip.to_bytes());
+    out.extend_from_slice(&tcp.to_bytes());
+    let headers = out.len() - start;
+    let original = headers + payload.len();
+    match snap {
+        Some(n) if original > n => {
+            out.extend_from_slice(&payload[..n.saturating_sub(headers)]);
+            Ok((original, Some(xxh3_64(&payload))))
+        }
+        _ => {
+            out.extend_from_slice(&payload);
+            Ok((original, None))
+        }
+    }
 }
 
 /// The TCP options a segment carried, as Linux lays them out: MSS, SACK-permitted, timestamps,
@@ -216,18 +232,35 @@ fn tcp_options(h: &SegmentHeader) -> Vec<TcpOptionElement> {
 /// The fate of one `Sent` segment in transit, shared by its link capture and its
 /// sender-side capture: `Delivered` records are matched to the earliest undelivered identical
 /// `Sent` one of their link (a link-made duplicate to the last matched one).
+/// Bits of [`Fate`]: a `Delivered` record was matched to it; it was corrupted / duplicated
+/// later in transit.
+const MATCHED: u8 = 1;
+const CORRUPTED: u8 = 2;
+const DUPLICATED: u8 = 4;
+
+/// A fate's bits, shared by the link capture's and the sender-side capture's copies of one
+/// segment. An atomic only so that a writer may run on another thread than the simulation
+/// (one thread uses it at a time; relaxed ordering is enough).
 #[derive(Default)]
-struct Fate {
-    /// A `Delivered` record was matched to it.
-    matched: bool,
-    later: Later,
+struct Fate(std::sync::atomic::AtomicU8);
+
+impl Fate {
+    fn get(&self) -> u8 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, bits: u8) {
+        self.0.fetch_or(bits, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
-type Shared = Rc<RefCell<Fate>>;
+type Shared = std::sync::Arc<Fate>;
 
 /// One record to capture, with what to say about its fate.
 struct Captured {
     x: Rec,
+    /// Its connection's position in [`RunInfo::conns`].
+    ci: usize,
     /// For a `Sent` segment captured at ingress: its fate.
     fate: Option<Shared>,
     /// Captured at its arrival (a `Delivered` record) rather than at ingress.
@@ -237,28 +270,69 @@ struct Captured {
 impl Captured {
     /// (corrupted, duplicated) later in transit, when a delivery was matched to it.
     fn later(&self) -> Option<(bool, bool)> {
-        let f = self.fate.as_ref()?.borrow();
-        f.matched.then_some((f.later.corrupted, f.later.duplicated))
+        let f = self.fate.as_ref()?.get();
+        (f & MATCHED != 0).then_some((f & CORRUPTED != 0, f & DUPLICATED != 0))
     }
 
     /// Its fate may still change: a `Sent` segment whose delivery is not logged yet.
     fn open(&self) -> bool {
-        self.fate.as_ref().is_some_and(|f| !f.borrow().matched)
+        self.fate.as_ref().is_some_and(|f| f.get() & MATCHED == 0)
     }
 }
 
-/// Keys of [`LinkCapture`]'s lookups. Lookups only; nothing iterates these maps. XXH3 rather
-/// than the default SipHash: the keys are ours, not an attacker's, and hashing them was a
-/// tenth of writing a capture.
-type Key = (SegmentHeader, Provenance);
+/// Keys of [`LinkCapture`]'s lookups: a segment's header and provenance, compared whole.
+/// Lookups only; nothing iterates these maps, so the hash may be anything deterministic: it
+/// mixes the few fields that tell segments in flight apart (sequence and ACK numbers, length,
+/// stream offset, transmission number, connection) into one word ([`MixHasher`]) instead of
+/// feeding all of the key's ~100 bytes through a streaming hasher, which was a tenth of
+/// writing a capture.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key(SegmentHeader, Provenance);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (h, p) = (&self.0, &self.1);
+        let word = (u64::from(h.seq.0) << 32 | u64::from(h.ack.0))
+            ^ h.stream_offset.rotate_left(21)
+            ^ u64::from(h.len).rotate_left(45)
+            ^ u64::from(p.tx_number).rotate_left(7)
+            ^ u64::from(p.conn.0).rotate_left(53);
+        state.write_u64(word);
+    }
+}
+
+/// The hasher of [`Key`]: the SplitMix64 finalizer of the one word [`Key`] writes.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+}
+
+type KeyHash = std::hash::BuildHasherDefault<MixHasher>;
 
 /// One link direction's capture as the records come.
 struct LinkCapture {
     out: PcapFile,
-    waiting: HashMap<Key, VecDeque<Shared>, Xxh3DefaultBuilder>,
+    waiting: HashMap<Key, VecDeque<Shared>, KeyHash>,
     /// The last matched `Sent` per key, for duplicates; a link logs a duplicate in the event
     /// that sent the original, so this holds one chunk's matches only.
-    last: HashMap<Key, Shared, Xxh3DefaultBuilder>,
+    last: HashMap<Key, Shared, KeyHash>,
     /// Captured segments not yet written, in log order.
     queue: VecDeque<Captured>,
 }
@@ -282,6 +356,9 @@ pub(crate) struct PcapWriter {
     /// Link capture file names in use.
     used: Vec<String>,
     senders: Vec<SenderCapture>,
+    /// Each connection as the comments name it, by position in [`RunInfo::conns`].
+    conn_names: Vec<String>,
+    scratch: Scratch,
 }
 
 impl PcapWriter {
@@ -301,6 +378,8 @@ impl PcapWriter {
                     pending: Vec::new(),
                 })
                 .collect(),
+            conn_names: info.conns.iter().map(|c| info.conn_column(c.conn)).collect(),
+            scratch: Scratch::default(),
         };
         w.open_links(info, info.links.len())?;
         Ok(w)
@@ -346,7 +425,7 @@ impl PcapWriter {
             let link = usize::from(x.r.link.0);
             self.open_links(info, link + 1)?;
             let l = &mut self.links[link];
-            let key = (x.r.header, x.r.provenance);
+            let key = Key(x.r.header, x.r.provenance);
             let fate = match x.r.event {
                 WireEvent::Sent => {
                     let f = Shared::default();
@@ -367,12 +446,7 @@ impl PcapWriter {
                         f
                     };
                     if let Some(f) = matched {
-                        {
-                            let mut m = f.borrow_mut();
-                            m.matched = true;
-                            m.later.corrupted |= corrupted;
-                            m.later.duplicated |= duplicate;
-                        }
+                        f.set(MATCHED | if corrupted { CORRUPTED } else { 0 } | if duplicate { DUPLICATED } else { 0 });
                         l.last.insert(key, f);
                     }
                     None
@@ -381,6 +455,7 @@ impl PcapWriter {
             if !matches!(x.r.event, WireEvent::Delivered { .. }) {
                 l.queue.push_back(Captured {
                     x,
+                    ci,
                     fate: fate.clone(),
                     arrival: false,
                 });
@@ -388,11 +463,13 @@ impl PcapWriter {
             let item = match x.dir {
                 Dir::Forward if x.is_first_hop_ingress() => Some(Captured {
                     x,
+                    ci,
                     fate,
                     arrival: false,
                 }),
                 Dir::Reverse if x.last_hop && matches!(x.r.event, WireEvent::Delivered { .. }) => Some(Captured {
                     x,
+                    ci,
                     fate: None,
                     arrival: true,
                 }),
@@ -413,7 +490,8 @@ impl PcapWriter {
             l.last.clear();
             while l.queue.front().is_some_and(|c| done || !c.open()) {
                 let c = l.queue.pop_front().expect("checked");
-                l.out.write(info, &c, self.payload)?;
+                l.out
+                    .write(info, &self.conn_names[c.ci], &c, self.payload, &mut self.scratch)?;
             }
         }
         let many = self.senders.len() > OPEN_SENDERS;
@@ -432,14 +510,14 @@ impl PcapWriter {
             }
             let out = s.out.as_mut().expect("opened");
             for c in s.pending.drain(..n) {
-                out.write(info, &c, self.payload)?;
+                out.write(info, &self.conn_names[c.ci], &c, self.payload, &mut self.scratch)?;
             }
             // With many connections, a capture is closed between chunks (reopened to append).
             if many {
                 let path = self
                     .dir
                     .join(format!("{}-sender.pcapng", info.conn_file_stem(info.conns[ci].conn)));
-                out.w.get_mut().park().map_err(|e| ReportError::io("write", &path, e))?;
+                out.w.park().map_err(|e| ReportError::io("write", &path, e))?;
             }
         }
         Ok(())
@@ -494,14 +572,31 @@ const SENDER_BUF: usize = 16 * 1024;
 /// Offset of the TCP checksum in a frame from [`frame`] (Ethernet II + IPv4 without options).
 const TCP_CHECKSUM_AT: usize = 14 + 20 + 16;
 
-/// Offset of the TCP payload in a frame from [`frame`] (no IPv4 or TCP options).
-const TCP_PAYLOAD_AT: usize = 14 + 20 + 20;
-
 /// One capture being written, block by block.
 struct PcapFile {
-    w: PcapNgWriter<AtomicFile>,
+    /// The file, after its section header and interface description blocks.
+    w: AtomicFile,
     /// IPv4 ID counters per (source address, sent by an offload target).
     ip_ids: BTreeMap<([u8; 4], bool), u16>,
+}
+
+/// Buffers reused from one packet block to the next (no allocation per packet).
+#[derive(Default)]
+struct Scratch {
+    /// The packet block being built.
+    block: Vec<u8>,
+    /// Its comment.
+    text: String,
+}
+
+/// pcapng Enhanced Packet Block type.
+const EPB_TYPE: u32 = 6;
+/// pcapng option code `opt_comment`.
+const OPT_COMMENT: u16 = 1;
+
+/// Zero bytes that pad `len` to a multiple of 4 (pcapng aligns every field to 32 bits).
+fn pad4(len: usize) -> usize {
+    (4 - len % 4) % 4
 }
 
 impl PcapFile {
@@ -540,13 +635,15 @@ impl PcapFile {
         })
         .map_err(perr)?;
         Ok(PcapFile {
-            w,
+            w: w.into_inner(),
             ip_ids: BTreeMap::new(),
         })
     }
 
-    fn write(&mut self, info: &RunInfo, c: &Captured, payload: bool) -> Result<()> {
-        let perr = |e: pcap_file::PcapError| ReportError::Pcap(e.to_string());
+    /// Writes one captured segment as an Enhanced Packet Block (interface 0, timestamp in
+    /// nanoseconds, the provenance as its `opt_comment`), built in `scratch` and handed to the
+    /// file's buffer in one piece.
+    fn write(&mut self, info: &RunInfo, conn: &str, c: &Captured, payload: bool, scratch: &mut Scratch) -> Result<()> {
         let x = &c.x;
         let ci = info
             .conn(x.r.provenance.conn)
@@ -556,55 +653,67 @@ impl PcapFile {
         let ctr = self.ip_ids.entry((src_ip, ot)).or_insert(0);
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
-        let mut data = frame(info, x, id)?;
-        let mut text = if c.arrival {
+        let Scratch { block, text } = scratch;
+        block.clear();
+        text.clear();
+        // Block type, total length (filled in below), interface, timestamp high/low, captured
+        // and original lengths (filled in below).
+        let ts = CAPTURE_EPOCH_NS + x.r.time.0;
+        for v in [EPB_TYPE, 0, 0, (ts >> 32) as u32, ts as u32, 0, 0] {
+            block.extend_from_slice(&v.to_le_bytes());
+        }
+        const DATA_AT: usize = 28;
+        let snap = (!payload).then_some(SNAP_LEN);
+        let (original_len, fingerprint) = frame(info, x, id, snap, block)?;
+        let captured_len = block.len() - DATA_AT;
+        if c.arrival {
             let WireEvent::Delivered { corrupted, duplicate } = x.r.event else {
                 return Err(ReportError::Invalid("arrival capture of a non-delivery".into()));
             };
-            if corrupted && data.len() >= TCP_CHECKSUM_AT + 2 {
+            if corrupted && captured_len >= TCP_CHECKSUM_AT + 2 {
                 // What arrived failed the TCP checksum; the regenerated payload cannot show
                 // the damage, so the checksum carries it.
-                data[TCP_CHECKSUM_AT] ^= 0xFF;
-                data[TCP_CHECKSUM_AT + 1] ^= 0xFF;
+                block[DATA_AT + TCP_CHECKSUM_AT] ^= 0xFF;
+                block[DATA_AT + TCP_CHECKSUM_AT + 1] ^= 0xFF;
             }
-            arrival_comment(info, x, corrupted, duplicate)
+            push_arrival_comment(text, corrupted, duplicate);
+            push_comment(text, conn, x, None);
         } else {
-            comment(info, x, c.later())
-        };
-        let original_len = data.len() as u32;
-        if !payload && data.len() > SNAP_LEN {
+            push_comment(text, conn, x, c.later());
+        }
+        if let Some(hash) = fingerprint {
             // Headers only: the frame is cut at the snap length (its original length stays in
             // the block, so Wireshark's TCP analysis still sees every byte's sequence number);
             // the comment carries the fingerprint of the whole payload.
-            let hash = xxh3_64(&data[TCP_PAYLOAD_AT..]);
-            text.push_str(&format!(" payload_xxh3={hash:016x}"));
-            data.truncate(SNAP_LEN);
+            use std::fmt::Write as _;
+            let _ = write!(text, " payload_xxh3={hash:016x}");
         }
-        self.w
-            .write_pcapng_block(EnhancedPacketBlock {
-                interface_id: 0,
-                timestamp: Duration::from_nanos(CAPTURE_EPOCH_NS + x.r.time.0),
-                original_len,
-                data: Cow::Owned(data),
-                options: vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
-            })
-            .map_err(perr)?;
-        Ok(())
+        block.resize(block.len() + pad4(captured_len), 0);
+        block.extend_from_slice(&OPT_COMMENT.to_le_bytes());
+        block.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        block.extend_from_slice(text.as_bytes());
+        block.resize(block.len() + pad4(text.len()), 0);
+        // opt_endofopt, then the trailing total length.
+        block.extend_from_slice(&[0; 4]);
+        let total = (block.len() + 4) as u32;
+        block.extend_from_slice(&total.to_le_bytes());
+        block[4..8].copy_from_slice(&total.to_le_bytes());
+        block[20..24].copy_from_slice(&(captured_len as u32).to_le_bytes());
+        block[24..28].copy_from_slice(&(original_len as u32).to_le_bytes());
+        self.w.write_all(block).map_err(|e| ReportError::Pcap(e.to_string()))
     }
 
     fn commit(self) -> Result<()> {
-        self.w.into_inner().commit()
+        self.w.commit()
     }
 }
 
-/// The comment of a segment captured at its arrival.
-fn arrival_comment(info: &RunInfo, x: &Rec, corrupted: bool, duplicate: bool) -> String {
-    let mut s = String::new();
+/// The start of the comment of a segment captured at its arrival.
+fn push_arrival_comment(s: &mut String, corrupted: bool, duplicate: bool) {
     if corrupted {
         s.push_str("ARRIVED CORRUPTED (bad TCP checksum; the stack discards it); ");
     }
     if duplicate {
         s.push_str("DUPLICATE COPY made by the link; ");
     }
-    s + &comment(info, x, None)
 }

@@ -8,6 +8,11 @@
 //!
 //! The charts (level `charts`) are drawn at the end from inputs built as the chunks come,
 //! bounded by chart resolution (`charts::series`).
+//!
+//! The captures (level `pcap`, half of a run's writing) are written on a thread of their own,
+//! fed each chunk's classified records in order in batches ([`PcapThread`]), and finished
+//! there while the rest of the folder is written: one consumer taking the chunks in order, so
+//! the files are the same bytes as when written in line, on any machine.
 
 use crate::charts::ChartInputs;
 
@@ -33,7 +38,7 @@ pub struct RunWriter {
     metrics: Metrics,
     series: Option<SeriesCsvs>,
     packets: Option<PacketCsvs>,
-    pcaps: Option<PcapWriter>,
+    pcaps: Option<PcapThread>,
     /// The charts' inputs, bounded by chart resolution.
     charts: Option<ChartInputs>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
@@ -54,11 +59,11 @@ impl RunWriter {
             info: info.clone(),
             artifacts: *artifacts,
             metrics: Metrics::new(info),
-            series: artifacts.series.then(|| SeriesCsvs::new(dir)).transpose()?,
-            packets: artifacts.pcap.then(|| PacketCsvs::new(dir)).transpose()?,
+            series: artifacts.series.then(|| SeriesCsvs::new(dir, info)).transpose()?,
+            packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
             pcaps: artifacts
                 .pcap
-                .then(|| PcapWriter::new(dir, info, artifacts.pcap_payload))
+                .then(|| PcapThread::start(PcapWriter::new(dir, info, artifacts.pcap_payload)?, info))
                 .transpose()?,
             charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
             failed: None,
@@ -74,13 +79,13 @@ impl RunWriter {
         recs.clear();
         let wanted = self.packets.is_some() || self.pcaps.is_some() || self.charts.is_some();
         self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
+        if let Some(p) = &mut self.pcaps {
+            p.send(recs.clone(), through);
+        }
         if let Some(s) = &mut self.series {
             s.chunk(info, log)?;
         }
         if let Some(p) = &mut self.packets {
-            p.chunk(info, &recs, through)?;
-        }
-        if let Some(p) = &mut self.pcaps {
             p.chunk(info, &recs, through)?;
         }
         if let Some(c) = &mut self.charts {
@@ -103,6 +108,11 @@ impl RunWriter {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        // The captures are finished on their thread while the rest is written.
+        let mut pcaps = self.pcaps;
+        if let Some(p) = &mut pcaps {
+            p.close(info);
+        }
         let mut report = self.metrics.finish(info);
         report.artifacts = self.artifacts;
         write_json(&self.dir.join("summary.json"), &report)?;
@@ -112,12 +122,12 @@ impl RunWriter {
         if let Some(p) = self.packets {
             p.finish(info)?;
         }
-        if let Some(p) = self.pcaps {
-            p.finish(info)?;
-        }
         if let Some(mut inputs) = self.charts {
             inputs.chunk(info, &[], &RunLog::default(), SimTime::MAX);
             crate::sweep::write_charts(&self.dir, info, &inputs, &report)?;
+        }
+        if let Some(p) = pcaps {
+            p.join()?;
         }
         Ok(report)
     }
@@ -134,3 +144,129 @@ impl RecordSink for RunWriter {
         }
     }
 }
+
+/// The captures' writer on a thread of its own (they are half of a run's writing), fed each
+/// chunk's classified records in order through a short queue, so its files are the same bytes
+/// as when written in line. Its first error is reported by [`PcapThread::finish`]; a panic
+/// there is resumed on the writer's thread.
+struct PcapThread {
+    tx: Option<std::sync::mpsc::SyncSender<PcapMsg>>,
+    handle: Option<std::thread::JoinHandle<Result<()>>>,
+    /// Chunks not yet handed over: they go in batches of about [`PCAP_BATCH`] records, since
+    /// each handover wakes a thread (a run has a chunk per 100 simulated ms, thousands).
+    batch: Vec<PcapChunk>,
+    batched: usize,
+}
+
+/// One chunk's classified records and its `through`.
+type PcapChunk = (Vec<(usize, Rec)>, SimTime);
+
+/// What the capture thread is handed.
+enum PcapMsg {
+    /// Chunks, in order.
+    Batch(Vec<PcapChunk>),
+    /// The run is over (its description after it ran): write what is left, close the files.
+    Finish(Box<RunInfo>),
+}
+
+/// Batches queued for the capture thread.
+const PCAP_BATCHES_IN_FLIGHT: usize = 2;
+
+/// Records per batch handed to the capture thread (~0.3 MB).
+const PCAP_BATCH: usize = 2048;
+
+impl PcapThread {
+    fn start(mut pcap: PcapWriter, info: &RunInfo) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PcapMsg>(PCAP_BATCHES_IN_FLIGHT);
+        let thread_info = info.clone();
+        let handle = std::thread::Builder::new()
+            .name("offsim-pcapng".into())
+            .spawn(move || {
+                let mut failed = None;
+                // Drained to the end even after an error, so the sender never blocks. Without
+                // `Finish` (the writer gave up) the files are dropped, never committed.
+                for msg in rx {
+                    match msg {
+                        PcapMsg::Batch(batch) => {
+                            for (recs, through) in batch {
+                                if failed.is_none()
+                                    && let Err(e) = pcap.chunk(&thread_info, &recs, through)
+                                {
+                                    failed = Some(e);
+                                }
+                            }
+                        }
+                        PcapMsg::Finish(info) => {
+                            return match failed {
+                                Some(e) => Err(e),
+                                None => pcap.finish(&info).map(drop),
+                            };
+                        }
+                    }
+                }
+                failed.map_or(Ok(()), Err)
+            })
+            .map_err(|e| ReportError::Invalid(format!("starting the capture writer's thread: {e}")))?;
+        Ok(PcapThread {
+            tx: Some(tx),
+            handle: Some(handle),
+            batch: Vec::new(),
+            batched: 0,
+        })
+    }
+
+    fn send(&mut self, recs: Vec<(usize, Rec)>, through: SimTime) {
+        self.batched += recs.len();
+        self.batch.push((recs, through));
+        if self.batched >= PCAP_BATCH {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        if let Some(tx) = &self.tx
+            && !batch.is_empty()
+        {
+            // The thread receives until `tx` is dropped, so this cannot fail.
+            let _ = tx.send(PcapMsg::Batch(batch));
+        }
+    }
+
+    /// Has the thread write what is left and close the captures (`info`: the run's
+    /// description after it ran), while the caller goes on; [`PcapThread::join`] waits.
+    fn close(&mut self, info: &RunInfo) {
+        self.hand_over();
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(PcapMsg::Finish(Box::new(info.clone())));
+        }
+    }
+
+    /// Waits for the thread; its first error, or its panic resumed here.
+    fn join(mut self) -> Result<()> {
+        self.tx = None;
+        let handle = self.handle.take().expect("joined once");
+        match handle.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for PcapThread {
+    /// A writer given up (an error elsewhere) still waits for its capture thread, so no file
+    /// is written into the run's folder after the writer is gone.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// A writer may run on another thread than the simulation that feeds it.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<RunWriter>();
+};

@@ -132,7 +132,7 @@ pub struct Marker {
 
 /// The files of `dir` as they are now (what a marker written now would list).
 fn inventory(dir: &Path) -> Result<Marker> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<MarkedFile>) -> Result<()> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, std::path::PathBuf)>) -> Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
             .collect::<std::io::Result<_>>()?;
@@ -146,24 +146,58 @@ fn inventory(dir: &Path) -> Result<Marker> {
             if e.file_type()?.is_dir() {
                 walk(root, &path, out)?;
             } else {
-                let (bytes, hash) = hash_file(&path).with_context(|| format!("reading {}", path.display()))?;
-                out.push(MarkedFile {
-                    path: rel.to_string_lossy().replace('\\', "/"),
-                    bytes,
-                    xxh3_128: format!("{hash:032x}"),
-                });
+                out.push((rel.to_string_lossy().replace('\\', "/"), path));
             }
         }
         Ok(())
     }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
+    let mut paths = Vec::new();
+    walk(dir, dir, &mut paths)?;
+    // Hashing reads every byte back (a 100 MB run folder: tens of ms), so files are hashed on
+    // up to HASH_THREADS threads, each taking the next file; results keep the listing's order.
+    let hashed: Vec<HashSlot> = paths.iter().map(|_| Default::default()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(HASH_THREADS)
+        .min(paths.len());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((_, path)) = paths.get(i) else { break };
+            let r = hash_file(path);
+            *hashed[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    let mut files = Vec::with_capacity(paths.len());
+    for ((rel, path), h) in paths.into_iter().zip(hashed) {
+        let (bytes, hash) = h
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expect("every file hashed")
+            .with_context(|| format!("reading {}", path.display()))?;
+        files.push(MarkedFile {
+            path: rel,
+            bytes,
+            xxh3_128: format!("{hash:032x}"),
+        });
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Marker { files })
 }
 
-/// A file's size and XXH3-128, read in blocks (a run's captures and tables can be larger
-/// than the memory a run may use; the streamed digest is the one-shot one).
+/// One file's (size, hash) once a hashing thread has read it.
+type HashSlot = std::sync::Mutex<Option<std::io::Result<(u64, u128)>>>;
+
+/// Threads hashing a folder's files for its completion marker.
+const HASH_THREADS: usize = 2;
+
 fn hash_file(path: &Path) -> std::io::Result<(u64, u128)> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;

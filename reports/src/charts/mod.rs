@@ -102,7 +102,8 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
     // SVG), and the SVG is let go before the bitmap is drawn.
     let path = dir.join(format!("{stem}.svg"));
     let mut f = AtomicFile::create(&path)?;
-    for part in [&svg[..end], &overlay, &svg[end..]] {
+    write_merged(&svg[..end], &mut f).map_err(|e| ReportError::io("write", &path, e))?;
+    for part in [&overlay, &svg[end..]] {
         f.write_all(part.as_bytes())
             .map_err(|e| ReportError::io("write", &path, e))?;
     }
@@ -118,6 +119,47 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
     write_atomic(&dir.join(format!("{stem}.png")), &encode_png(&rgb, w, h).map_err(err)?)
 }
 
+/// Writes plotters' SVG text `svg` to `out` with each run of adjacent `<polyline>` elements of
+/// one style (plotters writes one per line, one per tick or mark) merged into one `<path>`
+/// with a subpath per polyline: the same strokes, drawn the same (opaque, each subpath
+/// stroked on its own), in about a sixth of the bytes. A polyline with no neighbour of its
+/// style is written as it came.
+fn write_merged(svg: &str, out: &mut impl Write) -> std::io::Result<()> {
+    fn flush(run: &mut Option<(&str, Vec<&str>)>, out: &mut impl Write) -> std::io::Result<()> {
+        match run.take() {
+            Some((style, pts)) if pts.len() == 1 => writeln!(out, "<polyline {style} points=\"{}\"/>", pts[0]),
+            Some((style, pts)) => {
+                write!(out, "<path {style} d=\"")?;
+                for p in pts {
+                    write!(out, "M{p}")?;
+                }
+                out.write_all(b"\"/>\n")
+            }
+            None => Ok(()),
+        }
+    }
+    let mut run: Option<(&str, Vec<&str>)> = None;
+    for line in svg.split_inclusive('\n') {
+        let polyline = line
+            .strip_suffix("\"/>\n")
+            .and_then(|l| l.strip_prefix("<polyline "))
+            .and_then(|l| l.split_once(" points=\""))
+            .filter(|(style, pts)| !style.contains('<') && !pts.contains('"'));
+        match (polyline, &mut run) {
+            (Some((style, pts)), Some((s, v))) if *s == style => v.push(pts),
+            (Some((style, pts)), _) => {
+                flush(&mut run, out)?;
+                run = Some((style, vec![pts]));
+            }
+            (None, _) => {
+                flush(&mut run, out)?;
+                out.write_all(line.as_bytes())?;
+            }
+        }
+    }
+    flush(&mut run, out)
+}
+
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
     {
@@ -125,6 +167,9 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Default);
+        // The Up filter: charts are mostly flat colour and vertical runs, so rows repeat the
+        // row above (about 9 % smaller than the default Sub filter, at the same cost).
+        enc.set_filter(png::FilterType::Up);
         let mut wr = enc.write_header().s()?;
         wr.write_image_data(rgb).s()?;
         wr.finish().s()?;
@@ -446,4 +491,39 @@ pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     };
     let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
     (lo - 0.03 * span)..(hi + 0.05 * span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_merged;
+
+    fn merged(svg: &str) -> String {
+        let mut out = Vec::new();
+        write_merged(svg, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn adjacent_polylines_of_one_style_become_one_path_with_a_subpath_each() {
+        let tick = |p: &str| {
+            format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"#000000\" stroke-width=\"1\" points=\"{p}\"/>\n")
+        };
+        let other =
+            "<polyline fill=\"none\" opacity=\"1\" stroke=\"#FF0000\" stroke-width=\"2\" points=\"5,5 6,6 \"/>\n";
+        let svg = format!(
+            "<svg>\n{}{}{other}<text x=\"1\">a</text>\n{}</svg>\n",
+            tick("1,2 1,3 "),
+            tick("2,2 2,4 "),
+            tick("3,1 3,2 ")
+        );
+        assert_eq!(
+            merged(&svg),
+            format!(
+                "<svg>\n<path fill=\"none\" opacity=\"1\" stroke=\"#000000\" stroke-width=\"1\" d=\"M1,2 1,3 M2,2 2,4 \"/>\n\
+                 {other}<text x=\"1\">a</text>\n{}</svg>\n",
+                tick("3,1 3,2 ")
+            ),
+            "a run of two merges; a lone polyline, another style and other elements stay as they were"
+        );
+    }
 }

@@ -23,7 +23,8 @@
 //! cause, transmission number; for ACKs the ACK, window and SACK blocks): plotters' SVG
 //! backend writes no titles, so [`TimeSeq`] records each mark's pixel position while drawing
 //! and [`Chart::svg_overlay`] adds an invisible, hoverable element per mark, grouped per
-//! panel (`<g id="tooltips">` for the overview, `<g id="tooltips-zoom-<n>">` per zoom).
+//! panel (`<g id="tooltips">` for the overview, `<g id="tooltips-zoom-<n>">` per zoom; the group
+//! sets the marks' invisible paint once, not each mark).
 //!
 //! Not shown: the receiver's view (arrivals), ACKs lost on the way back, the reverse
 //! direction's data.
@@ -392,7 +393,7 @@ impl TimeSeq {
                 let (x1, y1) = chart.backend_coord(&(s.t, yc(s.lo)));
                 let (x2, y2) = chart.backend_coord(&(s.t, yc(s.hi)));
                 out.push(format!(
-                    r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000" stroke-opacity="0" stroke-width="7"><title>{}</title></line>"##,
+                    r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"><title>{}</title></line>"##,
                     xml_escape(&title)
                 ));
             }
@@ -429,7 +430,7 @@ impl TimeSeq {
             for k in self.acks.iter().filter(|k| inside(k.t)) {
                 let (x, y) = chart.backend_coord(&(k.t, yc(k.ack)));
                 out.push(format!(
-                    r##"<circle cx="{x}" cy="{y}" r="4" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
+                    r##"<circle cx="{x}" cy="{y}" r="4" stroke="none"><title>{}</title></circle>"##,
                     xml_escape(&ack_title("ACK", k))
                 ));
             }
@@ -486,7 +487,7 @@ impl TimeSeq {
             if want {
                 let (x, y) = chart.backend_coord(&at);
                 out.push(format!(
-                    r##"<circle cx="{x}" cy="{}" r="5" fill="#000" fill-opacity="0"><title>{}</title></circle>"##,
+                    r##"<circle cx="{x}" cy="{}" r="5" stroke="none"><title>{}</title></circle>"##,
                     y - dup_h / 2,
                     xml_escape(&ack_title("dup ACK", d))
                 ));
@@ -691,7 +692,11 @@ impl Chart for TimeSeq {
             .unwrap_or_default();
         let mut s = String::new();
         for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
-            s.push_str(&format!("<g id=\"{id}\">\n"));
+            // The marks' paint is set once, on their group: invisible (opacity 0) but painted,
+            // so they take the pointer; a segment's line 7 px wide, an ACK's circle filled.
+            s.push_str(&format!(
+                "<g id=\"{id}\" fill=\"#000\" fill-opacity=\"0\" stroke=\"#000\" stroke-opacity=\"0\" stroke-width=\"7\">\n"
+            ));
             for t in tips {
                 s.push_str(&t);
                 s.push('\n');

@@ -93,7 +93,7 @@ fn titles(svg: &str) -> Vec<&str> {
 
 /// The texts of the `<title>` elements in the SVG group with id `id`.
 fn group_titles<'a>(svg: &'a str, id: &str) -> Vec<&'a str> {
-    let open = format!("<g id=\"{id}\">");
+    let open = format!("<g id=\"{id}\"");
     let Some(start) = svg.find(&open) else {
         return Vec::new();
     };

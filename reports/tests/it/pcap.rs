@@ -765,3 +765,42 @@ fn tshark_reads_timestamps_on_every_data_segment_across_the_handovers() {
         );
     }
 }
+
+/// Issue 13: a headers-only frame's `payload_xxh3` is the fingerprint of its TCP payload, also
+/// when the segment carries TCP options (RFC 7323 timestamps on every segment of the
+/// catalog's `offload_with_timestamps`): the payload starts after the TCP header's data
+/// offset, not at a fixed 54 bytes (which hashed the options too).
+#[test]
+fn payload_fingerprint_skips_tcp_options() {
+    let d = tempfile::tempdir().unwrap();
+    real_run("offload_with_timestamps", &[], 0, d.path());
+    let (_, frames) = read_pcapng_lens(&d.path().join("c1-sender.pcapng"));
+    let mut checked = 0;
+    for ((_, data, comment), original_len) in &frames {
+        let Some(fp) = comment.split(" payload_xxh3=").nth(1) else {
+            continue;
+        };
+        let tcp_at = 14 + 20;
+        let payload_at = tcp_at + usize::from(data[tcp_at + 12] >> 4) * 4;
+        assert!(
+            payload_at > 14 + 20 + 20,
+            "timestamps make the TCP header longer: {comment}"
+        );
+        let offset: u64 = comment
+            .split(" stream_offset=")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap();
+        // `c1`, the scenario's first connection, has id 1.
+        let payload = pattern_bytes(ConnId(1), offset, *original_len as usize - payload_at);
+        assert_eq!(data[payload_at..], payload[..data.len() - payload_at], "{comment}");
+        assert_eq!(
+            fp,
+            format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&payload)),
+            "{comment}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} data frames checked");
+}
