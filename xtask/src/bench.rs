@@ -149,7 +149,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let process = if cases.is_empty() {
         Vec::new()
     } else {
-        crate::bench_process::run(&cases, print)?
+        crate::bench_process::run(&cases, print, args.reps)?
     };
     if args.json {
         let doc = json!({ "kernel": kernel, "transfer_core": transfer, "whole_process": process });
