@@ -885,7 +885,7 @@ impl Built {
             }
             let mut log = std::mem::take(&mut held.log);
             self.take_chunk(sim, held, false, &mut log);
-            // Chunks near the target size (RECORD_SLICE): the chunks' boundaries depend only
+            // Chunks near the target size (see RECORD_SLICE): their boundaries depend only
             // on the records, so a run is sliced the same way every time.
             let n = log.wire.len();
             if n > RECORD_CHUNK_TARGET {
