@@ -417,11 +417,6 @@ impl Sink {
         &mut self.recorder
     }
 
-    /// Takes the recording.
-    pub fn take_recorder(&mut self) -> Recorder {
-        std::mem::take(&mut self.recorder)
-    }
-
     /// Data waits and the application reads: let the budget grow from now and tick.
     fn start_reading(&mut self, ctx: &mut Ctx<'_, Msg>) {
         let now = ctx.now();

@@ -391,21 +391,6 @@ pub struct Recorder {
 pub type RunLog = Recorder;
 
 impl Recorder {
-    /// Appends another actor's recording (call in actor order, then [`Recorder::sort`]).
-    pub fn merge(&mut self, other: Recorder) {
-        self.wire.extend(other.wire);
-        self.cc.extend(other.cc);
-        self.buffers.extend(other.buffers);
-        self.offload.extend(other.offload);
-        self.delivery.extend(other.delivery);
-        self.queue.extend(other.queue);
-        self.reads.extend(other.reads);
-        self.rto.extend(other.rto);
-        self.discards.extend(other.discards);
-        self.timeline.extend(other.timeline);
-        self.triggers.extend(other.triggers);
-    }
-
     /// Moves every record of `other` to the end of this recording's lists; `other` is left
     /// empty with its capacity (an actor recording slice after slice reuses its buffers).
     pub fn append(&mut self, other: &mut Recorder) {

@@ -469,11 +469,6 @@ impl LinkActor {
         &mut self.recorder
     }
 
-    /// Takes the recording (leaves an empty one), to merge into the run's log.
-    pub fn take_recorder(&mut self) -> Recorder {
-        std::mem::take(&mut self.recorder)
-    }
-
     fn record(&mut self, time: SimTime, event_index: u64, event: WireEvent, seg: &Segment) {
         self.recorder.wire.push(WireRecord {
             time,

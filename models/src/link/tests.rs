@@ -816,7 +816,7 @@ fn every_packet_is_recorded_at_ingress_and_arrival() {
     b.send(T0, full(2));
     b.run();
     let link = b.link_mut();
-    let rec = link.take_recorder();
+    let rec = std::mem::take(link.recorder_mut());
     assert!(link.recorder().wire.is_empty(), "taken");
     let summary: Vec<(u64, WireEvent, u64)> = rec
         .wire

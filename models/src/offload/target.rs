@@ -209,11 +209,6 @@ impl OffloadTarget {
         &mut self.recorder
     }
 
-    /// Takes the recording.
-    pub fn take_recorder(&mut self) -> Recorder {
-        std::mem::take(&mut self.recorder)
-    }
-
     /// (accepted, refused) offload counts.
     pub fn offload_counts(&self) -> (u64, u64) {
         (self.offloads_accepted, self.offloads_refused)
