@@ -5,6 +5,7 @@
 //! each field on its own; both report through [`ValidationError`] with the field path, so
 //! every error gets its file:line:column.
 
+use crate::index::Index;
 use crate::load::ValidationError;
 use crate::schema::{Action, Impairment, Queue, ReadRate, Scenario, Timing, Trigger, WriteSize};
 use crate::units::Duration;
@@ -24,8 +25,12 @@ const MAX_PACKET_OVERHEAD: u64 = 80;
 const MAX_SIM_NS: u64 = u64::MAX / 2;
 
 /// Appends the problems of `s` that only show when values are combined.
-pub(crate) fn check(s: &Scenario, errors: &mut Vec<ValidationError>) {
-    let mut b = Bounds { s, errors };
+pub(crate) fn check(index: &Index<'_>, errors: &mut Vec<ValidationError>) {
+    let mut b = Bounds {
+        s: index.s,
+        index,
+        errors,
+    };
     b.names();
     b.durations();
     b.starts();
@@ -35,6 +40,7 @@ pub(crate) fn check(s: &Scenario, errors: &mut Vec<ValidationError>) {
 
 struct Bounds<'a> {
     s: &'a Scenario,
+    index: &'a Index<'a>,
     errors: &'a mut Vec<ValidationError>,
 }
 
@@ -240,21 +246,13 @@ impl Bounds<'_> {
     fn timeline(&mut self) {
         let s = self.s;
         let limit = s.limits.max_time.as_nanos();
-        // The first connection and host of each name (indexed: one lookup per entry).
-        let mut conns = std::collections::BTreeMap::new();
-        for c in &s.connections {
-            conns.entry(c.name.as_str()).or_insert(c);
-        }
-        let mut hosts = std::collections::BTreeMap::new();
-        for h in &s.hosts {
-            hosts.entry(h.name.as_str()).or_insert(h);
-        }
         for (i, e) in s.timeline.iter().enumerate() {
             let latency = match &e.action {
                 Action::Offload(c) | Action::Upload(c) => {
-                    let target = conns
-                        .get(c.as_str())
-                        .and_then(|x| hosts.get(x.client.as_str()))
+                    let target = self
+                        .index
+                        .conn(c)
+                        .and_then(|x| self.index.host(&x.client))
                         .and_then(|h| h.offload_target.as_ref());
                     match (&e.action, target) {
                         (Action::Offload(_), Some(t)) => t.latency,

@@ -4,6 +4,7 @@
 //! Link directions are named `<link>:<a>-><b>` and `<link>:<b>-><a>` (their random streams
 //! are named after them). What the world refuses is a [`BuildError`], never a panic.
 
+use crate::index::Index;
 use crate::schema::{
     self, Action, CaCounting, CongestionControl, DelayedAck, Impairment, Queue, ReadRate, RestartAfterIdle, Scenario,
     Timing, Trigger, WriteSize,
@@ -18,7 +19,6 @@ use models::testbed::{ConnSpec, Direction, Step, When};
 use models::trigger::Condition;
 use models::world::{Built, World};
 use sim_core::SimTime;
-use std::collections::BTreeMap;
 
 /// Why a scenario cannot be wired into a simulation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -45,19 +45,8 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
     if s.connections.is_empty() {
         return Err(err("connections", "at least one connection is needed"));
     }
-    // Names indexed once (first of each name): lookups per connection and per timeline
-    // entry stay cheap with thousands of connections.
-    let mut conn_ids = BTreeMap::new();
-    for (i, c) in s.connections.iter().enumerate() {
-        conn_ids.entry(c.name.as_str()).or_insert(ConnId(i as u32 + 1));
-    }
-    let conn_id = |name: &str| conn_ids.get(name).copied();
-    let mut apps_of: BTreeMap<&str, Vec<(usize, &schema::Application)>> = BTreeMap::new();
-    let mut app_by_name = BTreeMap::new();
-    for (i, a) in s.applications.iter().enumerate() {
-        apps_of.entry(a.conn.as_str()).or_default().push((i, a));
-        app_by_name.entry(a.name.as_str()).or_insert(a);
-    }
+    let index = Index::new(s);
+    let conn_id = |name: &str| index.connections.position(name).map(|i| ConnId(i as u32 + 1));
     let mut w = World::new(s.seed);
     w.limits(s.limits.to_sim());
     for h in &s.hosts {
@@ -125,8 +114,8 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
     let mut timeline = Vec::new();
     for (i, c) in s.connections.iter().enumerate() {
         let id = ConnId(i as u32 + 1);
-        let apps = apps_of.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
-        let [(_, app)] = apps else {
+        let apps = index.apps_of(&c.name);
+        let &[app] = apps else {
             return Err(err(
                 format!("connections[{i}]"),
                 format!(
@@ -136,6 +125,7 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
                 ),
             ));
         };
+        let app = &s.applications[app];
         let tcp = tcp_config(c);
         let spec = ConnSpec {
             id,
@@ -174,7 +164,7 @@ pub fn build(s: &Scenario) -> Result<Built, BuildError> {
             timeline.push((When::At(app.sink.start.to_sim_time()), Step::PauseSink(id, false)));
         }
     }
-    let app_conn = |name: &str| app_by_name.get(name).and_then(|a| conn_id(&a.conn));
+    let app_conn = |name: &str| index.app(name).and_then(|a| conn_id(&a.conn));
     for (i, entry) in s.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         let unknown = |what: &str, name: &str| err(field.clone(), format!("unknown {what} `{name}`"));

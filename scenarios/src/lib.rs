@@ -79,6 +79,7 @@ pub mod schema;
 pub mod sweep;
 pub mod units;
 
+mod index;
 mod load;
 mod tree;
 mod validate;

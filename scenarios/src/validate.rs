@@ -1,7 +1,7 @@
 //! Semantic validation: everything serde cannot check. All problems are collected, each
 //! with the field path it concerns and what would be allowed.
 
-use std::collections::BTreeMap;
+use crate::index::Index;
 
 use crate::load::ValidationError;
 use crate::schema::{
@@ -42,7 +42,7 @@ pub(crate) fn validate_base(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         index: Index::new(s),
     };
     v.scenario();
-    crate::bounds::check(s, &mut v.errors);
+    crate::bounds::check(&v.index, &mut v.errors);
     if v.errors.is_empty() { Ok(()) } else { Err(v.errors) }
 }
 
@@ -50,82 +50,6 @@ struct Validator<'a> {
     s: &'a Scenario,
     errors: Vec<ValidationError>,
     index: Index<'a>,
-}
-
-/// The scenario's names, indexed once: the checks look names up per reference, so a
-/// scenario with thousands of connections validates in time linear in its size.
-struct Index<'a> {
-    hosts: Names<'a>,
-    routers: Names<'a>,
-    links: Names<'a>,
-    connections: Names<'a>,
-    flows: Names<'a>,
-    applications: Names<'a>,
-    /// Bytes the applications of each connection write, saturating.
-    app_bytes: BTreeMap<&'a str, u64>,
-    /// The first application of each connection.
-    first_app: BTreeMap<&'a str, usize>,
-}
-
-/// One list of names: each name's first position and, per file stem, the positions of the
-/// names that have it.
-struct Names<'a> {
-    names: Vec<&'a str>,
-    first: BTreeMap<&'a str, usize>,
-    stems: BTreeMap<String, Vec<usize>>,
-}
-
-impl<'a> Names<'a> {
-    fn new(names: impl Iterator<Item = &'a str>) -> Self {
-        let names: Vec<&str> = names.collect();
-        let (mut first, mut stems) = (BTreeMap::new(), BTreeMap::<String, Vec<usize>>::new());
-        for (i, n) in names.iter().enumerate() {
-            first.entry(*n).or_insert(i);
-            if !n.is_empty() {
-                stems.entry(file_stem(n)).or_default().push(i);
-            }
-        }
-        Names { names, first, stems }
-    }
-
-    /// Position of the first name `name`.
-    fn position(&self, name: &str) -> Option<usize> {
-        self.first.get(name).copied()
-    }
-}
-
-impl<'a> Index<'a> {
-    fn new(s: &'a Scenario) -> Self {
-        let mut app_bytes = BTreeMap::<&str, u64>::new();
-        let mut first_app = BTreeMap::new();
-        for (i, a) in s.applications.iter().enumerate() {
-            let total = app_bytes.entry(a.conn.as_str()).or_default();
-            *total = total.saturating_add(a.bytes.bytes());
-            first_app.entry(a.conn.as_str()).or_insert(i);
-        }
-        Index {
-            hosts: Names::new(s.hosts.iter().map(|h| h.name.as_str())),
-            routers: Names::new(s.routers.iter().map(|r| r.name.as_str())),
-            links: Names::new(s.links.iter().map(|l| l.name.as_str())),
-            connections: Names::new(s.connections.iter().map(|c| c.name.as_str())),
-            flows: Names::new(s.flows.iter().map(|f| f.name.as_str())),
-            applications: Names::new(s.applications.iter().map(|a| a.name.as_str())),
-            app_bytes,
-            first_app,
-        }
-    }
-
-    fn list(&self, list: &str) -> &Names<'a> {
-        match list {
-            "hosts" => &self.hosts,
-            "routers" => &self.routers,
-            "links" => &self.links,
-            "connections" => &self.connections,
-            "flows" => &self.flows,
-            "applications" => &self.applications,
-            _ => unreachable!("no list of names called {list}"),
-        }
-    }
 }
 
 /// How many names an "unknown name" error lists before it only counts the rest.
@@ -265,8 +189,7 @@ impl<'a> Validator<'a> {
         self.index.routers.position(name).is_some()
     }
     fn conn(&self, name: &str) -> Option<&'a Connection> {
-        let s = self.s;
-        self.index.connections.position(name).map(|i| &s.connections[i])
+        self.index.conn(name)
     }
 
     fn check_host(&mut self, field: String, name: &str) -> bool {
@@ -831,7 +754,7 @@ impl<'a> Validator<'a> {
         self.unique(format!("{f}.name"), "application", "applications", i);
         self.distinct_file_stem(format!("{f}.name"), "application", "applications", i);
         if self.check_conn(format!("{f}.conn"), &a.conn).is_some()
-            && let Some(j) = self.index.first_app.get(a.conn.as_str()).copied().filter(|j| *j < i)
+            && let Some(j) = self.index.apps_of(&a.conn).first().copied().filter(|j| *j < i)
         {
             let other = &self.s.applications[j].name;
             self.err(
@@ -896,7 +819,7 @@ impl<'a> Validator<'a> {
 
     /// Total bytes the applications of connection `conn` write.
     fn app_bytes(&self, conn: &str) -> u64 {
-        self.index.app_bytes.get(conn).copied().unwrap_or(0)
+        self.index.app_bytes(conn)
     }
 
     fn trigger(&mut self, f: &str, t: &Trigger, delay: Duration) {
