@@ -162,6 +162,20 @@ pub struct ConnOutcome {
     pub integrity_ok: bool,
 }
 
+impl ConnOutcome {
+    /// What is known of connection `c` before its run: who it is and what it is to send.
+    fn described(c: &models::testbed::ConnResult) -> Self {
+        ConnOutcome {
+            conn: c.id.0,
+            name: c.name.clone(),
+            client: c.client.clone(),
+            server: c.server.clone(),
+            bytes_expected: c.expected,
+            ..ConnOutcome::default()
+        }
+    }
+}
+
 /// What one link direction did over the run (from the link's own counters).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkStats {
@@ -221,14 +235,10 @@ impl RunInfo {
             .conns
             .iter()
             .map(|c| ConnOutcome {
-                conn: c.id.0,
-                name: c.name.clone(),
-                client: c.client.clone(),
-                server: c.server.clone(),
-                bytes_expected: c.expected,
                 bytes_delivered: c.delivered,
                 completion_time_ns: c.completed_at.map(|t| t.as_nanos()),
                 integrity_ok: c.integrity_ok(),
+                ..ConnOutcome::described(c)
             })
             .collect();
         self.link_stats = o
@@ -264,17 +274,7 @@ impl RunInfo {
             .collect();
         self.set_topology(s, (&names, &ends), &conns, &flows);
         self.bytes_expected = conns.iter().map(|c| c.expected).sum();
-        self.conn_results = conns
-            .iter()
-            .map(|c| ConnOutcome {
-                conn: c.id.0,
-                name: c.name.clone(),
-                client: c.client.clone(),
-                server: c.server.clone(),
-                bytes_expected: c.expected,
-                ..ConnOutcome::default()
-            })
-            .collect();
+        self.conn_results = conns.iter().map(ConnOutcome::described).collect();
     }
 
     /// Links, connections (addresses 10.0.x.y by host name order), flows and offload targets.
