@@ -161,21 +161,39 @@ fn write_merged(svg: &str, out: &mut impl Write) -> std::io::Result<()> {
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+    // Rows are filtered with the Up filter (charts are mostly flat colour and vertical runs, so
+    // a row repeats the one above: ~9 % smaller than Sub) and deflated at [`PNG_LEVEL`].
+    let stride = w as usize * 3;
+    let level = flate2::Compression::new(PNG_LEVEL);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::with_capacity(rgb.len() / 16), level);
+    let mut row = vec![0u8; stride + 1];
+    row[0] = 2; // Filter type 2, Up (PNG specification, 9.2).
+    let mut prev = vec![0u8; stride];
+    for line in rgb.chunks_exact(stride) {
+        for ((f, &x), &b) in row[1..].iter_mut().zip(line).zip(&prev) {
+            *f = x.wrapping_sub(b);
+        }
+        z.write_all(&row).s()?;
+        prev.copy_from_slice(line);
+    }
+    let idat = z.finish().s()?;
+    let mut out = Vec::with_capacity(idat.len() + 64);
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Default);
-        // The Up filter: charts are mostly flat colour and vertical runs, so rows repeat the
-        // row above (about 9 % smaller than the default Sub filter, at the same cost).
-        enc.set_filter(png::FilterType::Up);
         let mut wr = enc.write_header().s()?;
-        wr.write_image_data(rgb).s()?;
+        wr.write_chunk(png::chunk::IDAT, &idat).s()?;
         wr.finish().s()?;
     }
     Ok(out)
 }
+
+/// The zlib level of the charts' PNGs. The default level, 6, took 2.6 times as long for files
+/// a fifth smaller (a 1280 x 720 congestion chart: 18 ms and 73 KB at level 6, 7 ms and 89 KB at
+/// level 2; level 1: 3 ms and 112 KB; miniz_oxide on this project's 2-core machines), and the
+/// PNGs were a tenth of a 100 MB run's time with default artefacts.
+const PNG_LEVEL: u32 = 2;
 
 /// Up to five names joined with ", ", then "and N more".
 pub(crate) fn ellipsize_list(names: &[String]) -> String {
