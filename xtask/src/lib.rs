@@ -253,6 +253,7 @@ fn say(args: std::fmt::Arguments<'_>) {
 /// Runs the command line with the process's arguments; `bin` is the program name shown in
 /// `--help` and usage errors (`cargo xtask` or `offsim`).
 pub fn main_as(bin: &'static str) -> ExitCode {
+    memory::at_start();
     // Usage errors exit 2 here (clap), `--help` and `--version` 0.
     let matches = Cli::command().name(bin).bin_name(bin).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
