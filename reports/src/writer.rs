@@ -1,18 +1,22 @@
 //! [`RunWriter`]: one run's folder written as the run goes. The world hands the run's log
 //! over chunk by chunk ([`RecordSink`]); the writer classifies each chunk's wire records,
-//! feeds the summary's online accumulators, writes CSV rows and pcapng blocks through the
-//! buffered atomic writers, and keeps only what is bounded by the data in flight (frames and
-//! rows that may still be reordered, arrivals waiting for their receiver's discards) or by the
-//! scenario (offload lifecycle, buffers, timeline). `summary.json` and `buffers.csv` are
-//! written at [`RunWriter::finish`].
+//! feeds the summary's online accumulators, and hands the classified records on to the
+//! writers of CSV rows, pcapng blocks and chart inputs, which write through buffered atomic
+//! writers and keep only what is bounded by the data in flight (frames and rows that may still
+//! be reordered, arrivals waiting for their receiver's discards) or by the scenario (offload
+//! lifecycle, buffers, timeline). `summary.json` and `buffers.csv` are written at
+//! [`RunWriter::finish`].
 //!
 //! The charts (level `charts`) are drawn at the end from inputs built as the chunks come,
 //! bounded by chart resolution (`charts::series`).
 //!
-//! The captures (level `pcap`, half of a run's writing) are written on a thread of their own,
-//! fed each chunk's classified records in order in batches ([`PcapThread`]), and finished
-//! there while the rest of the folder is written: one consumer taking the chunks in order, so
-//! the files are the same bytes as when written in line, on any machine.
+//! **Threads.** Writing the files costs more than simulating them (a 100 MB run with default
+//! artefacts: ~0.07 s simulating, ~0.3 s of CPU writing), so the writers run beside the
+//! simulation on two threads of their own ([`Worker`]): the captures (level `pcap`), and the
+//! tables and charts (levels `series`, `pcap`'s packet tables, `charts`). The simulation's
+//! thread keeps the classification and the summary's accumulators. Each thread takes the
+//! chunks in order, so every file is the same bytes as when written in line, on any machine
+//! and at any `--jobs`.
 
 use crate::charts::ChartInputs;
 
@@ -28,6 +32,7 @@ use crate::{Artifacts, ReportError, Result, RunReport};
 use models::record::{RecordSink, RunLog};
 use sim_core::SimTime;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Writes one run's folder from its log's chunks (see the module doc).
 pub struct RunWriter {
@@ -36,16 +41,12 @@ pub struct RunWriter {
     info: RunInfo,
     artifacts: Artifacts,
     metrics: Metrics,
-    series: Option<SeriesCsvs>,
-    packets: Option<PacketCsvs>,
-    pcaps: Option<PcapThread>,
-    /// The charts' inputs, bounded by chart resolution.
-    charts: Option<ChartInputs>,
+    /// The captures' thread (level `pcap`).
+    pcaps: Option<Worker<Captures>>,
+    /// The tables' and charts' thread (levels `series`, `pcap`, `charts`).
+    tables: Option<Worker<Tables>>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
     failed: Option<ReportError>,
-    /// A chunk's classified wire records, for the writers that need them (kept for its
-    /// capacity).
-    recs: Vec<(usize, Rec)>,
 }
 
 impl RunWriter {
@@ -54,20 +55,39 @@ impl RunWriter {
     /// ([`RunInfo::describe_run`]); the rest comes with [`RunWriter::finish`].
     pub fn new(dir: &Path, info: &RunInfo, artifacts: &Artifacts) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| ReportError::io("create dir", dir, e))?;
+        let tables = Tables {
+            dir: dir.to_path_buf(),
+            info: info.clone(),
+            series: artifacts.series.then(|| SeriesCsvs::new(dir, info)).transpose()?,
+            packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
+            charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
+            longest: 0,
+        };
+        let tables = if tables.series.is_some() || tables.packets.is_some() || tables.charts.is_some() {
+            Some(Worker::start("offsim-tables", tables)?)
+        } else {
+            None
+        };
+        let pcaps = if artifacts.pcap {
+            let pcap = PcapWriter::new(dir, info, artifacts.pcap_payload)?;
+            Some(Worker::start(
+                "offsim-pcapng",
+                Captures {
+                    pcap,
+                    info: info.clone(),
+                },
+            )?)
+        } else {
+            None
+        };
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             info: info.clone(),
             artifacts: *artifacts,
             metrics: Metrics::new(info),
-            series: artifacts.series.then(|| SeriesCsvs::new(dir, info)).transpose()?,
-            packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
-            pcaps: artifacts
-                .pcap
-                .then(|| PcapThread::start(PcapWriter::new(dir, info, artifacts.pcap_payload)?, info))
-                .transpose()?,
-            charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
+            pcaps,
+            tables,
             failed: None,
-            recs: Vec::new(),
         })
     }
 
@@ -75,61 +95,68 @@ impl RunWriter {
     /// chunk is stamped after it).
     pub fn try_chunk(&mut self, log: &RunLog, through: SimTime) -> Result<()> {
         let info = &self.info;
-        let mut recs = std::mem::take(&mut self.recs);
-        recs.clear();
-        let wanted = self.packets.is_some() || self.pcaps.is_some() || self.charts.is_some();
+        let wanted = self.pcaps.is_some() || self.tables.as_ref().is_some_and(|t| t.side_wants_records);
+        let mut recs = Vec::new();
         self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
+        if self.pcaps.is_none() && self.tables.is_none() {
+            return Ok(());
+        }
+        // What the tables and charts read of the log besides its wire records (the wire
+        // records go classified, in `recs`).
+        let rest = self.tables.is_some().then(|| RunLog {
+            cc: log.cc.clone(),
+            delivery: log.delivery.clone(),
+            queue: log.queue.clone(),
+            offload: log.offload.clone(),
+            ..RunLog::default()
+        });
+        let chunk = Arc::new(Chunk {
+            recs,
+            log: rest.unwrap_or_default(),
+            wire_end: log.wire.iter().map(|w| w.time).max(),
+            through,
+        });
         if let Some(p) = &mut self.pcaps {
-            p.send(recs.clone(), through);
+            p.send(Arc::clone(&chunk));
         }
-        if let Some(s) = &mut self.series {
-            s.chunk(info, log)?;
+        if let Some(t) = &mut self.tables {
+            t.send(chunk);
         }
-        if let Some(p) = &mut self.packets {
-            p.chunk(info, &recs, through)?;
-        }
-        if let Some(c) = &mut self.charts {
-            c.chunk(info, &recs, log, through);
-        }
-        self.recs = recs;
         Ok(())
     }
 
-    /// Points the longest series of the chart inputs holds now (a series keeps at most
-    /// [`CHART_POINTS_KEPT`] after each chunk); 0 without charts.
-    pub fn longest_chart_series(&self) -> usize {
-        self.charts.as_ref().map_or(0, ChartInputs::longest)
+    /// Points the longest series of the chart inputs held after any chunk so far (a series
+    /// keeps at most [`CHART_POINTS_KEPT`] after each chunk); 0 without charts. Waits for the
+    /// tables' thread to take every chunk handed over.
+    pub fn longest_chart_series(&mut self) -> usize {
+        self.tables.as_mut().map_or(0, Worker::longest)
     }
 
     /// Writes what is left and `summary.json`; `info` is the run's description after it ran
     /// (fingerprint, outcome, byte counts, link counters). Returns the summary, or the first
     /// error (also one a chunk met).
-    pub fn finish(self, info: &RunInfo) -> Result<RunReport> {
-        if let Some(e) = self.failed {
+    pub fn finish(mut self, info: &RunInfo) -> Result<RunReport> {
+        if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        // The captures are finished on their thread while the rest is written.
-        let mut pcaps = self.pcaps;
-        if let Some(p) = &mut pcaps {
-            p.close(info);
+        // The threads finish their files while the summary is written.
+        if let Some(p) = &mut self.pcaps {
+            p.close(Box::new(info.clone()));
         }
         let mut report = self.metrics.finish(info);
         report.artifacts = self.artifacts;
-        write_json(&self.dir.join("summary.json"), &report)?;
-        if let Some(s) = self.series {
-            s.finish(info, &report.buffers.list)?;
+        // Shared with the tables' thread, not copied (a 1 GiB transfer's summary lists 16,000
+        // send buffers: 2 MB).
+        let report = Arc::new(report);
+        if let Some(t) = &mut self.tables {
+            t.close(Box::new((info.clone(), Arc::clone(&report))));
         }
-        if let Some(p) = self.packets {
-            p.finish(info)?;
-        }
-        if let Some(mut inputs) = self.charts {
-            inputs.chunk(info, &[], &RunLog::default(), SimTime::MAX);
-            crate::sweep::write_charts(&self.dir, info, &inputs, &report)?;
-        }
-        if let Some(p) = pcaps {
-            p.join()?;
-        }
-        Ok(report)
+        let written = write_json(&self.dir.join("summary.json"), &*report);
+        let tables = self.tables.take().map_or(Ok(()), Worker::join);
+        let pcaps = self.pcaps.take().map_or(Ok(()), Worker::join);
+        written.and(tables).and(pcaps)?;
+        // The threads are done with it.
+        Ok(Arc::try_unwrap(report).unwrap_or_else(|shared| (*shared).clone()))
     }
 }
 
@@ -145,80 +172,186 @@ impl RecordSink for RunWriter {
     }
 }
 
-/// The captures' writer on a thread of its own (they are half of a run's writing), fed each
-/// chunk's classified records in order through a short queue, so its files are the same bytes
-/// as when written in line. Its first error is reported by [`PcapThread::finish`]; a panic
-/// there is resumed on the writer's thread.
-struct PcapThread {
-    tx: Option<std::sync::mpsc::SyncSender<PcapMsg>>,
+/// One chunk as the writers' threads get it (shared by both).
+struct Chunk {
+    /// The chunk's wire records, classified, with their connection's index.
+    recs: Vec<(usize, Rec)>,
+    /// The lists besides the wire records that the tables and charts read (sender samples,
+    /// deliveries, queue samples, offload lifecycle).
+    log: RunLog,
+    /// The latest wire record's time.
+    wire_end: Option<SimTime>,
+    through: SimTime,
+}
+
+/// What runs on a [`Worker`]'s thread: it takes the chunks in order, then its end.
+trait Side: Send + 'static {
+    /// What the run's end hands over.
+    type End: Send + 'static;
+    /// Whether it reads the classified wire records.
+    fn wants_records(&self) -> bool;
+    fn chunk(&mut self, c: &Chunk) -> Result<()>;
+    fn finish(self, end: Self::End) -> Result<()>;
+    /// The longest chart series held after any chunk so far.
+    fn longest(&self) -> usize {
+        0
+    }
+}
+
+/// The pcapng captures.
+struct Captures {
+    pcap: PcapWriter,
+    info: RunInfo,
+}
+
+impl Side for Captures {
+    /// The run's description after it ran.
+    type End = Box<RunInfo>;
+
+    fn wants_records(&self) -> bool {
+        true
+    }
+
+    fn chunk(&mut self, c: &Chunk) -> Result<()> {
+        self.pcap.chunk(&self.info, &c.recs, c.through)
+    }
+
+    fn finish(self, info: Box<RunInfo>) -> Result<()> {
+        self.pcap.finish(&info).map(drop)
+    }
+}
+
+/// The CSV tables (`cc.csv`, `queues.csv`, `buffers.csv`; `segments.csv`, `acks.csv`) and the
+/// charts.
+struct Tables {
+    dir: PathBuf,
+    info: RunInfo,
+    series: Option<SeriesCsvs>,
+    packets: Option<PacketCsvs>,
+    charts: Option<ChartInputs>,
+    longest: usize,
+}
+
+impl Side for Tables {
+    /// The run's description after it ran, and its summary.
+    type End = Box<(RunInfo, Arc<RunReport>)>;
+
+    fn wants_records(&self) -> bool {
+        self.packets.is_some() || self.charts.is_some()
+    }
+
+    fn chunk(&mut self, c: &Chunk) -> Result<()> {
+        if let Some(s) = &mut self.series {
+            s.chunk(&self.info, &c.log)?;
+        }
+        if let Some(p) = &mut self.packets {
+            p.chunk(&self.info, &c.recs, c.through)?;
+        }
+        if let Some(ch) = &mut self.charts {
+            ch.chunk(&self.info, &c.recs, &c.log, c.wire_end, c.through);
+            self.longest = self.longest.max(ch.longest());
+        }
+        Ok(())
+    }
+
+    fn finish(self, end: Self::End) -> Result<()> {
+        let (info, report) = *end;
+        if let Some(s) = self.series {
+            s.finish(&info, &report.buffers.list)?;
+        }
+        if let Some(p) = self.packets {
+            p.finish(&info)?;
+        }
+        if let Some(mut inputs) = self.charts {
+            inputs.chunk(&info, &[], &RunLog::default(), None, SimTime::MAX);
+            crate::sweep::write_charts(&self.dir, &info, &inputs, &report)?;
+        }
+        Ok(())
+    }
+
+    fn longest(&self) -> usize {
+        self.longest
+    }
+}
+
+/// A [`Side`] on a thread of its own, fed the chunks in order through a short queue, so its
+/// files are the same bytes as when written in line. Its first error is reported by
+/// [`Worker::join`]; a panic there is resumed on the caller's thread.
+struct Worker<S: Side> {
+    tx: Option<std::sync::mpsc::SyncSender<Msg<S::End>>>,
     handle: Option<std::thread::JoinHandle<Result<()>>>,
-    /// Chunks not yet handed over: they go in batches of about [`PCAP_BATCH`] records, since
-    /// each handover wakes a thread (a run has a chunk per 100 simulated ms, thousands).
-    batch: Vec<PcapChunk>,
+    /// Whether the side reads the classified wire records.
+    side_wants_records: bool,
+    /// Chunks not yet handed over: they go in batches of about [`BATCH`] records, since each
+    /// handover wakes a thread (a run has a chunk per 100 simulated ms, thousands).
+    batch: Vec<Arc<Chunk>>,
     batched: usize,
 }
 
-/// One chunk's classified records and its `through`.
-type PcapChunk = (Vec<(usize, Rec)>, SimTime);
-
-/// What the capture thread is handed.
-enum PcapMsg {
+/// What a worker's thread is handed.
+enum Msg<E> {
     /// Chunks, in order.
-    Batch(Vec<PcapChunk>),
-    /// The run is over (its description after it ran): write what is left, close the files.
-    Finish(Box<RunInfo>),
+    Batch(Vec<Arc<Chunk>>),
+    /// Answer with the longest chart series after the chunks handed over before.
+    Longest(std::sync::mpsc::SyncSender<usize>),
+    /// The run is over: write what is left, close the files.
+    Finish(E),
 }
 
-/// Batches queued for the capture thread.
-const PCAP_BATCHES_IN_FLIGHT: usize = 2;
+/// Batches queued for a worker's thread.
+const BATCHES_IN_FLIGHT: usize = 2;
 
-/// Records per batch handed to the capture thread (~0.3 MB).
-const PCAP_BATCH: usize = 2048;
+/// Records per batch handed to a worker's thread (~0.3 MB).
+const BATCH: usize = 2048;
 
-impl PcapThread {
-    fn start(mut pcap: PcapWriter, info: &RunInfo) -> Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PcapMsg>(PCAP_BATCHES_IN_FLIGHT);
-        let thread_info = info.clone();
+impl<S: Side> Worker<S> {
+    fn start(name: &str, mut side: S) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<S::End>>(BATCHES_IN_FLIGHT);
+        let side_wants_records = side.wants_records();
         let handle = std::thread::Builder::new()
-            .name("offsim-pcapng".into())
+            .name(name.into())
             .spawn(move || {
                 let mut failed = None;
                 // Drained to the end even after an error, so the sender never blocks. Without
                 // `Finish` (the writer gave up) the files are dropped, never committed.
                 for msg in rx {
                     match msg {
-                        PcapMsg::Batch(batch) => {
-                            for (recs, through) in batch {
+                        Msg::Batch(batch) => {
+                            for c in batch {
                                 if failed.is_none()
-                                    && let Err(e) = pcap.chunk(&thread_info, &recs, through)
+                                    && let Err(e) = side.chunk(&c)
                                 {
                                     failed = Some(e);
                                 }
                             }
                         }
-                        PcapMsg::Finish(info) => {
+                        Msg::Longest(reply) => {
+                            let _ = reply.send(side.longest());
+                        }
+                        Msg::Finish(end) => {
                             return match failed {
                                 Some(e) => Err(e),
-                                None => pcap.finish(&info).map(drop),
+                                None => side.finish(end),
                             };
                         }
                     }
                 }
                 failed.map_or(Ok(()), Err)
             })
-            .map_err(|e| ReportError::Invalid(format!("starting the capture writer's thread: {e}")))?;
-        Ok(PcapThread {
+            .map_err(|e| ReportError::Invalid(format!("starting the writer's thread {name}: {e}")))?;
+        Ok(Worker {
             tx: Some(tx),
             handle: Some(handle),
+            side_wants_records,
             batch: Vec::new(),
             batched: 0,
         })
     }
 
-    fn send(&mut self, recs: Vec<(usize, Rec)>, through: SimTime) {
-        self.batched += recs.len();
-        self.batch.push((recs, through));
-        if self.batched >= PCAP_BATCH {
+    fn send(&mut self, chunk: Arc<Chunk>) {
+        self.batched += chunk.recs.len() + chunk.log.cc.len() + chunk.log.queue.len() + 1;
+        self.batch.push(chunk);
+        if self.batched >= BATCH {
             self.hand_over();
         }
     }
@@ -229,17 +362,27 @@ impl PcapThread {
         if let Some(tx) = &self.tx
             && !batch.is_empty()
         {
-            // The thread receives until `tx` is dropped, so this cannot fail.
-            let _ = tx.send(PcapMsg::Batch(batch));
+            // An error only when the thread is gone (it panicked): `join` reports that.
+            let _ = tx.send(Msg::Batch(batch));
         }
     }
 
-    /// Has the thread write what is left and close the captures (`info`: the run's
-    /// description after it ran), while the caller goes on; [`PcapThread::join`] waits.
-    fn close(&mut self, info: &RunInfo) {
+    /// See [`RunWriter::longest_chart_series`]; 0 if the thread is gone.
+    fn longest(&mut self) -> usize {
+        self.hand_over();
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        match &self.tx {
+            Some(tx) if tx.send(Msg::Longest(reply)).is_ok() => answer.recv().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Has the thread write what is left and close its files (`end`: what the run's end
+    /// hands over), while the caller goes on; [`Worker::join`] waits.
+    fn close(&mut self, end: S::End) {
         self.hand_over();
         if let Some(tx) = self.tx.take() {
-            let _ = tx.send(PcapMsg::Finish(Box::new(info.clone())));
+            let _ = tx.send(Msg::Finish(end));
         }
     }
 
@@ -254,9 +397,9 @@ impl PcapThread {
     }
 }
 
-impl Drop for PcapThread {
-    /// A writer given up (an error elsewhere) still waits for its capture thread, so no file
-    /// is written into the run's folder after the writer is gone.
+impl<S: Side> Drop for Worker<S> {
+    /// A writer given up (an error elsewhere) still waits for its threads, so no file is
+    /// written into the run's folder after the writer is gone.
     fn drop(&mut self) {
         self.tx = None;
         if let Some(h) = self.handle.take() {

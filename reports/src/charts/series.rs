@@ -329,10 +329,18 @@ impl ChartInputs {
         }
     }
 
-    /// One chunk: its classified records (with their connection index) and its log.
-    pub fn chunk(&mut self, info: &RunInfo, recs: &[(usize, Rec)], log: &RunLog, through: SimTime) {
-        for w in &log.wire {
-            self.t_end = self.t_end.max(w.time.as_secs_f64());
+    /// One chunk: its classified records (with their connection index), its log (its wire
+    /// records are read as `recs`) and the time of its latest wire record.
+    pub fn chunk(
+        &mut self,
+        info: &RunInfo,
+        recs: &[(usize, Rec)],
+        log: &RunLog,
+        wire_end: Option<SimTime>,
+        through: SimTime,
+    ) {
+        if let Some(t) = wire_end {
+            self.t_end = self.t_end.max(t.as_secs_f64());
         }
         for (ci, x) in recs {
             self.conns[*ci].record(x);
