@@ -196,6 +196,9 @@ pub(crate) struct PacketCsvs {
     last_ack: BTreeMap<(u32, u16, &'static str), i64>,
     /// Records stamped after the last chunk's `through`, by time (ties in log order).
     pending: Vec<Rec>,
+    /// A chunk's row order: (time, position in `pending` then the chunk), kept for its
+    /// capacity.
+    order: Vec<(SimTime, u32)>,
 }
 
 impl PacketCsvs {
@@ -207,19 +210,36 @@ impl PacketCsvs {
             names: Names::new(info),
             last_ack: BTreeMap::new(),
             pending: Vec::new(),
+            order: Vec::new(),
         })
     }
 
     /// One chunk's classified records, in log order.
     pub fn chunk(&mut self, info: &RunInfo, recs: &[(usize, Rec)], through: SimTime) -> Result<()> {
-        self.pending.extend(recs.iter().map(|(_, x)| *x));
-        self.pending.sort_by_key(|x| x.r.time);
-        let n = self.pending.partition_point(|x| x.r.time <= through);
-        let rows: Vec<Rec> = self.pending.drain(..n).collect();
-        for x in &rows {
-            self.row(info, x)?;
+        // The waiting records, then the chunk's, by time, ties in that order: sorted as
+        // (time, position) pairs rather than moving the 184-byte records (the moves were an
+        // eighth of the tables' thread).
+        let waiting = std::mem::take(&mut self.pending);
+        let at = |i: u32| -> &Rec {
+            let i = i as usize;
+            waiting.get(i).unwrap_or_else(|| &recs[i - waiting.len()].1)
+        };
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        let times = waiting.iter().chain(recs.iter().map(|(_, x)| x)).map(|x| x.r.time);
+        order.extend(times.zip(0u32..));
+        order.sort_unstable();
+        let n = order.partition_point(|&(t, _)| t <= through);
+        let mut result = Ok(());
+        for &(_, i) in &order[..n] {
+            result = self.row(info, at(i));
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.pending = order[n..].iter().map(|&(_, i)| *at(i)).collect();
+        self.order = order;
+        result
     }
 
     fn row(&mut self, info: &RunInfo, x: &Rec) -> Result<()> {
