@@ -336,7 +336,8 @@ pub struct BufferStats {
     pub pinned: Option<DurationStats>,
     /// Every buffer, by (conn, buf): written to `buffers.csv` (artefact level `series`), not
     /// to `summary.json`, whose size must not grow with the number of writes (10,000
-    /// connections wrote a 65 MB list there).
+    /// connections wrote a 65 MB list there). The report `RunWriter::finish` returns has it
+    /// empty (handed to `buffers.csv` and let go).
     #[serde(skip)]
     pub list: Vec<BufferLife>,
 }

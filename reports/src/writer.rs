@@ -133,8 +133,9 @@ impl RunWriter {
     }
 
     /// Writes what is left and `summary.json`; `info` is the run's description after it ran
-    /// (fingerprint, outcome, byte counts, link counters). Returns the summary, or the first
-    /// error (also one a chunk met).
+    /// (fingerprint, outcome, byte counts, link counters). Returns the summary (its
+    /// `buffers.list` emptied: the list is `buffers.csv`), or the first error (also one a chunk
+    /// met).
     pub fn finish(mut self, info: &RunInfo) -> Result<RunReport> {
         if let Some(e) = self.failed.take() {
             return Err(e);
@@ -145,11 +146,16 @@ impl RunWriter {
         }
         let mut report = self.metrics.finish(info);
         report.artifacts = self.artifacts;
-        // Shared with the tables' thread, not copied (a 1 GiB transfer's summary lists 16,000
-        // send buffers: 2 MB).
+        // The buffer list goes to `buffers.csv` and is let go there (a 1 GiB transfer's is
+        // 16,000 buffers, 2 MB); the rest is shared with the tables' thread, not copied.
+        let buffers = std::mem::take(&mut report.buffers.list);
         let report = Arc::new(report);
         if let Some(t) = &mut self.tables {
-            t.close(Box::new((info.clone(), Arc::clone(&report))));
+            t.close(Box::new(TablesEnd {
+                info: info.clone(),
+                report: Arc::clone(&report),
+                buffers,
+            }));
         }
         let written = write_json(&self.dir.join("summary.json"), &*report);
         let tables = self.tables.take().map_or(Ok(()), Worker::join);
@@ -233,8 +239,7 @@ struct Tables {
 }
 
 impl Side for Tables {
-    /// The run's description after it ran, and its summary.
-    type End = Box<(RunInfo, Arc<RunReport>)>;
+    type End = Box<TablesEnd>;
 
     fn wants_records(&self) -> bool {
         self.packets.is_some() || self.charts.is_some()
@@ -255,10 +260,11 @@ impl Side for Tables {
     }
 
     fn finish(self, end: Self::End) -> Result<()> {
-        let (info, report) = *end;
+        let TablesEnd { info, report, buffers } = *end;
         if let Some(s) = self.series {
-            s.finish(&info, &report.buffers.list)?;
+            s.finish(&info, &buffers)?;
         }
+        drop(buffers);
         if let Some(p) = self.packets {
             p.finish(&info)?;
         }
@@ -272,6 +278,15 @@ impl Side for Tables {
     fn longest(&self) -> usize {
         self.longest
     }
+}
+
+/// What the tables' thread gets at the run's end.
+struct TablesEnd {
+    /// The run's description after it ran.
+    info: RunInfo,
+    report: Arc<RunReport>,
+    /// Every send buffer, for `buffers.csv`.
+    buffers: Vec<crate::metrics::BufferLife>,
 }
 
 /// A [`Side`] on a thread of its own, fed the chunks in order through a short queue, so its

@@ -69,10 +69,11 @@ pub(crate) trait Chart {
     /// Draws the chart on `root` (already filled white).
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> std::result::Result<(), String>;
 
-    /// SVG elements added on top of the drawing (after the SVG `draw`, before `</svg>`):
-    /// hoverable marks with `<title>` tooltips, which plotters' SVG backend cannot write.
-    fn svg_overlay(&self) -> String {
-        String::new()
+    /// Writes the SVG elements added on top of the drawing (after the SVG `draw`, before
+    /// `</svg>`): hoverable marks with `<title>` tooltips, which plotters' SVG backend cannot
+    /// write. Written straight to the file: a long run's tooltips are megabytes.
+    fn svg_overlay(&self, _out: &mut dyn Write) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -91,24 +92,19 @@ pub(crate) fn render(dir: &Path, stem: &str, chart: &impl Chart) -> Result<()> {
         chart.draw(&root).map_err(err)?;
         root.present().s().map_err(err)?;
     }
-    let overlay = chart.svg_overlay();
-    let end = if overlay.is_empty() {
-        svg.len()
-    } else {
-        svg.rfind("</svg>")
-            .ok_or_else(|| err("the SVG backend wrote no </svg>".into()))?
-    };
-    // The overlay goes in before `</svg>`, written piece by piece (no third copy of a large
+    let end = svg
+        .rfind("</svg>")
+        .ok_or_else(|| err("the SVG backend wrote no </svg>".into()))?;
+    // The overlay goes in before `</svg>`, written piece by piece (no second copy of a large
     // SVG), and the SVG is let go before the bitmap is drawn.
     let path = dir.join(format!("{stem}.svg"));
     let mut f = AtomicFile::create(&path)?;
-    write_merged(&svg[..end], &mut f).map_err(|e| ReportError::io("write", &path, e))?;
-    for part in [&overlay, &svg[end..]] {
-        f.write_all(part.as_bytes())
-            .map_err(|e| ReportError::io("write", &path, e))?;
-    }
+    let io = |e| ReportError::io("write", &path, e);
+    write_merged(&svg[..end], &mut f).map_err(io)?;
+    chart.svg_overlay(&mut f).map_err(io)?;
+    f.write_all(&svg.as_bytes()[end..]).map_err(io)?;
     f.commit()?;
-    drop((svg, overlay));
+    drop(svg);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();

@@ -208,6 +208,9 @@ pub(crate) struct TimeSeq {
     /// Tooltips recorded by the last `draw`, per panel: (SVG group id, elements): the
     /// overview's in `tooltips`, the zooms' in `tooltips-zoom-<n>`.
     tips: Mutex<Vec<(String, Vec<String>)>>,
+    /// Cleared once the SVG overlay took the tooltips: the bitmap drawn next has no use for
+    /// them (a long run's are megabytes).
+    tips_wanted: std::sync::atomic::AtomicBool,
 }
 
 /// Offload/upload event lines of a connection: (time [s], label).
@@ -274,6 +277,7 @@ impl TimeSeq {
             handovers: ours.len(),
             merged: s.merged + merged + merged_sacks + merged_dups,
             tips: Mutex::new(Vec::new()),
+            tips_wanted: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -564,8 +568,9 @@ impl TimeSeq {
             .s()?;
         let (xa, xb) = (chart.x_range().start, chart.x_range().end);
         let mut tips = Vec::new();
-        self.draw_marks(&mut chart, (xa, xb), div, top, Some(&mut tips), !zoom)?;
-        if let Ok(mut t) = self.tips.lock() {
+        let want = self.tips_wanted.load(std::sync::atomic::Ordering::Relaxed);
+        self.draw_marks(&mut chart, (xa, xb), div, top, want.then_some(&mut tips), !zoom)?;
+        if want && let Ok(mut t) = self.tips.lock() {
             t.push((group.to_string(), tips));
         }
         if zoom {
@@ -683,27 +688,28 @@ impl Chart for TimeSeq {
         super::draw_legend(&legend, &items, &note)
     }
 
-    fn svg_overlay(&self) -> String {
+    fn svg_overlay(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         // Taken, not copied: the tooltips of a long run are megabytes.
+        self.tips_wanted.store(false, std::sync::atomic::Ordering::Relaxed);
         let groups = self
             .tips
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
-        let mut s = String::new();
         for (id, tips) in groups.into_iter().filter(|g| !g.1.is_empty()) {
             // The marks' paint is set once, on their group: invisible (opacity 0) but painted,
             // so they take the pointer; a segment's line 7 px wide, an ACK's circle filled.
-            s.push_str(&format!(
-                "<g id=\"{id}\" fill=\"#000\" fill-opacity=\"0\" stroke=\"#000\" stroke-opacity=\"0\" stroke-width=\"7\">\n"
-            ));
+            writeln!(
+                out,
+                "<g id=\"{id}\" fill=\"#000\" fill-opacity=\"0\" stroke=\"#000\" stroke-opacity=\"0\" stroke-width=\"7\">"
+            )?;
             for t in tips {
-                s.push_str(&t);
-                s.push('\n');
+                out.write_all(t.as_bytes())?;
+                out.write_all(b"\n")?;
             }
-            s.push_str("</g>\n");
+            out.write_all(b"</g>\n")?;
         }
-        s
+        Ok(())
     }
 }
 
