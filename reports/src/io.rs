@@ -35,6 +35,28 @@ pub(crate) struct AtomicFile {
     /// Closed for now by [`AtomicFile::park`]; reopened at the next write.
     parked: bool,
     capacity: usize,
+    /// The bytes written so far: how many, and their XXH3-128 (see [`take_written`]).
+    len: u64,
+    digest: xxhash_rust::xxh3::Xxh3,
+}
+
+/// Every file this process committed and not yet taken by [`take_written`]: its path, size
+/// and XXH3-128, hashed as it was written.
+static WRITTEN: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, (u64, u128)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Takes the size and XXH3-128 of every file committed under `dir` (by its path as written:
+/// `dir` joined with the file's relative path), so a completion marker need not read them
+/// back (a 100 MB run folder: ~20 ms at the end of the run). A file changed since it was
+/// committed would differ in size or hash from what its marker lists; the caller checks the
+/// size and hashes a file again when it differs.
+pub fn take_written(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, (u64, u128)> {
+    let mut all = WRITTEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let under: Vec<_> = all.keys().filter(|p| p.starts_with(dir)).cloned().collect();
+    under
+        .into_iter()
+        .filter_map(|p| all.remove(&p).map(|v| (p, v)))
+        .collect()
 }
 
 /// Buffer of an [`AtomicFile`]: large enough that writes reach the kernel in big blocks.
@@ -67,6 +89,8 @@ impl AtomicFile {
             path: path.to_path_buf(),
             parked: false,
             capacity,
+            len: 0,
+            digest: xxhash_rust::xxh3::Xxh3::new(),
         })
     }
 
@@ -100,13 +124,20 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| ReportError::io("write", &self.tmp, e.into_error()))?;
         drop(f);
-        fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io("rename", &self.path, e))
+        fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io("rename", &self.path, e))?;
+        let done = (self.len, self.digest.digest128());
+        let mut all = WRITTEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.insert(std::mem::take(&mut self.path), done);
+        Ok(())
     }
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.open()?.write(buf)
+        let n = self.open()?.write(buf)?;
+        self.digest.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

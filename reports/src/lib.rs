@@ -69,7 +69,7 @@ pub use compare::{CompareRow, compare};
 pub use error::ReportError;
 pub use html::{write_report, write_report_with};
 pub use info::{ConnInfo, ConnOutcome, Endpoint, FlowInfo, LinkInfo, LinkStats, Outcome, RunInfo};
-pub use io::{sanitize, write_atomic};
+pub use io::{sanitize, take_written, write_atomic};
 pub use metrics::{
     ActionOutcome, BufferLife, BufferStats, ByCause, BySource, CcState, ConnReport, DurationStats, Fairness,
     FlowReport, Handover, LinkReport, OffloadEvent, OffloadSummary, Retransmissions, RunReport, SegmentCounts,

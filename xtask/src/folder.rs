@@ -131,7 +131,10 @@ pub struct Marker {
 }
 
 /// The files of `dir` as they are now (what a marker written now would list).
-fn inventory(dir: &Path) -> Result<Marker> {
+/// The folder's files with their sizes and hashes. `written`: what this process recorded of
+/// the files it wrote there ([`reports::take_written`]), used for files of the same size
+/// instead of reading them back; empty to read every file.
+fn inventory(dir: &Path, written: &std::collections::BTreeMap<PathBuf, (u64, u128)>) -> Result<Marker> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, std::path::PathBuf)>) -> Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
@@ -153,9 +156,20 @@ fn inventory(dir: &Path) -> Result<Marker> {
     }
     let mut paths = Vec::new();
     walk(dir, dir, &mut paths)?;
-    // Hashing reads every byte back (a 100 MB run folder: tens of ms), so files are hashed on
-    // up to HASH_THREADS threads, each taking the next file; results keep the listing's order.
-    let hashed: Vec<HashSlot> = paths.iter().map(|_| Default::default()).collect();
+    // The files this process wrote were hashed as they were written; one whose size differs
+    // now is read again.
+    let hashed: Vec<HashSlot> = paths
+        .iter()
+        .map(|(_, path)| {
+            let same = written
+                .get(path)
+                .filter(|(n, _)| std::fs::metadata(path).is_ok_and(|m| m.len() == *n));
+            std::sync::Mutex::new(same.map(|&h| Ok(h)))
+        })
+        .collect();
+    // Hashing reads every byte back (a 100 MB run folder: tens of ms), so the others are
+    // hashed on up to HASH_THREADS threads, each taking the next file; results keep the
+    // listing's order.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -165,8 +179,10 @@ fn inventory(dir: &Path) -> Result<Marker> {
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some((_, path)) = paths.get(i) else { break };
-            let r = hash_file(path);
-            *hashed[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+            let mut slot = hashed[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slot.is_none() {
+                *slot = Some(hash_file(path));
+            }
         }
     };
     std::thread::scope(|s| {
@@ -217,7 +233,7 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, u128)> {
 /// Writes the completion marker of run folder `dir`, listing the files it holds now. Call it
 /// last, when every file is written.
 pub fn mark_complete(dir: &Path) -> Result<()> {
-    let marker = inventory(dir)?;
+    let marker = inventory(dir, &reports::take_written(dir))?;
     let mut bytes = serde_json::to_vec_pretty(&marker)?;
     bytes.push(b'\n');
     reports::write_atomic(&dir.join(MARKER), &bytes)?;
@@ -233,7 +249,8 @@ pub fn check_complete(dir: &Path) -> Result<(), String> {
     };
     let marker: Marker = serde_json::from_slice(&text)
         .map_err(|e| format!("{}: unreadable completion marker: {e}", dir.join(MARKER).display()))?;
-    let now = inventory(dir).map_err(|e| format!("{e:#}"))?;
+    // Checked against the files as they are on disk, never against what was written.
+    let now = inventory(dir, &Default::default()).map_err(|e| format!("{e:#}"))?;
     if now == marker {
         return Ok(());
     }
@@ -345,6 +362,32 @@ mod tests {
         let p = d.path().join("big.pcapng");
         std::fs::write(&p, &data).unwrap();
         assert_eq!(hash_file(&p).unwrap(), (700_000, xxhash_rust::xxh3::xxh3_128(&data)));
+    }
+
+    /// The marker takes the sizes and hashes recorded as files were written, and they are the
+    /// ones read back; a file rewritten with another size since is read again, and the
+    /// check that a folder is complete always reads the files.
+    #[test]
+    fn a_marker_from_hashes_taken_while_writing_equals_one_read_back() {
+        let d = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(40_503) >> 9) as u8).collect();
+        reports::write_atomic(&d.path().join("a.pcapng"), &data).unwrap();
+        reports::write_atomic(&d.path().join("sub/b.csv"), b"x,y\n1,2\n").unwrap();
+        reports::write_atomic(&d.path().join("c.json"), b"{}").unwrap();
+        // Changed behind the writer's back: other size, so it is read again.
+        std::fs::write(d.path().join("c.json"), b"{\"k\": 1}").unwrap();
+        let written = reports::take_written(d.path());
+        assert_eq!(written.len(), 3, "{written:?}");
+        let (n, h) = written[&d.path().join("a.pcapng")];
+        assert_eq!((n, h), (300_000, xxhash_rust::xxh3::xxh3_128(&data)));
+        let taken = inventory(d.path(), &written).unwrap();
+        let read = inventory(d.path(), &Default::default()).unwrap();
+        assert_eq!(taken, read);
+        assert!(reports::take_written(d.path()).is_empty(), "taken once");
+        // A recorded size that is no longer the file's is not used; the check reads files.
+        mark_complete(d.path()).unwrap();
+        std::fs::write(d.path().join("sub/b.csv"), b"x,y\n1,3\n").unwrap();
+        assert!(check_complete(d.path()).unwrap_err().contains("sub/b.csv changed"));
     }
 
     #[test]
