@@ -270,6 +270,7 @@ impl Side for Tables {
         }
         if let Some(mut inputs) = self.charts {
             inputs.chunk(&info, &[], &RunLog::default(), None, SimTime::MAX);
+            inputs.shrink();
             crate::sweep::write_charts(&self.dir, &info, &inputs, &report)?;
         }
         Ok(())

@@ -39,17 +39,25 @@ fn bound<T>(v: &mut Vec<T>, width: &mut f64, t: impl Fn(&T) -> f64, keep: impl F
             let w = *width;
             let coarse = w * MIN_BUCKETS >= span;
             let bucket = |x: &T| (t(x) / w).floor() as i64;
-            let old = std::mem::take(v);
-            let mut i = 0;
-            while i < old.len() {
-                let k = bucket(&old[i]);
+            // Reduced in place: a bucket keeps at most its own points, so what is kept of
+            // bucket [i, j) fits in [written, i). The list keeps its capacity (rebuilding it
+            // made every reduction grow it again from empty).
+            let (mut i, mut written) = (0, 0);
+            while i < v.len() {
+                let k = bucket(&v[i]);
                 let mut j = i + 1;
-                while j < old.len() && bucket(&old[j]) == k {
+                while j < v.len() && bucket(&v[j]) == k {
                     j += 1;
                 }
-                v.extend(keep(&old[i..j], coarse));
+                let kept = keep(&v[i..j], coarse);
+                debug_assert!(kept.len() <= j - i, "a bucket keeps at most its points");
+                for x in kept {
+                    v[written] = x;
+                    written += 1;
+                }
                 i = j;
             }
+            v.truncate(written);
             // Each doubling halves the buckets and `keep` keeps a bounded number per bucket:
             // this ends, at the latest with one bucket.
             if v.len() <= KEEP / 2 || w > span {
@@ -198,7 +206,9 @@ impl ConnSeries {
             (Some(_), Some(s)) => s.min(14),
             _ => 0,
         };
-        for x in self.pending.drain(..n).collect::<Vec<_>>() {
+        // Taken while this connection's series grow, then put back with its capacity.
+        let mut pending = std::mem::take(&mut self.pending);
+        for x in pending.drain(..n) {
             let h = &x.r.header;
             let Some(ack) = x.ack_rel else { continue };
             // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e., a
@@ -232,6 +242,7 @@ impl ConnSeries {
             self.t_max = self.t_max.max(a.t);
             self.ack(a);
         }
+        self.pending = pending;
     }
 
     /// The series one ACK arrival adds to (the time-sequence chart's lines and marks, rwnd).
@@ -386,6 +397,26 @@ impl ChartInputs {
                     vec![g[hi]]
                 },
             );
+        }
+    }
+
+    /// Lets go of the series' spare capacity (they keep it while the run goes, so each
+    /// reduction does not grow them again from empty): called once the last chunk is in,
+    /// before the charts are drawn, when the process's memory peaks.
+    pub fn shrink(&mut self) {
+        for s in &mut self.conns {
+            s.segs.shrink_to_fit();
+            s.acks.shrink_to_fit();
+            s.window.shrink_to_fit();
+            s.sacks.shrink_to_fit();
+            s.dups.shrink_to_fit();
+            s.rwnd.shrink_to_fit();
+            s.cc.shrink_to_fit();
+            s.delivery.shrink_to_fit();
+            s.pending = Vec::new();
+        }
+        for q in &mut self.queue {
+            q.shrink_to_fit();
         }
     }
 
