@@ -29,15 +29,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// target (like [`write_atomic`], without holding the whole file in memory). Dropped without
 /// `commit` (an error on the way), it removes its temporary file.
 pub(crate) struct AtomicFile {
-    out: Option<std::io::BufWriter<fs::File>>,
+    out: Option<std::io::BufWriter<Hashed>>,
     tmp: std::path::PathBuf,
     path: std::path::PathBuf,
-    /// Closed for now by [`AtomicFile::park`]; reopened at the next write.
-    parked: bool,
+    /// Closed for now by [`AtomicFile::park`] (keeping what was hashed); reopened at the next
+    /// write.
+    parked: Option<Digest>,
     capacity: usize,
-    /// The bytes written so far: how many, and their XXH3-128 (see [`take_written`]).
+}
+
+/// The bytes written to a file so far: how many, and their XXH3-128 (see [`take_written`]).
+struct Digest {
     len: u64,
-    digest: xxhash_rust::xxh3::Xxh3,
+    xxh3: Box<xxhash_rust::xxh3::Xxh3>,
+}
+
+/// A file that hashes what reaches it (below the buffer: in large blocks, not row by row).
+struct Hashed {
+    f: fs::File,
+    digest: Digest,
+}
+
+impl Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.f.write(buf)?;
+        self.digest.xxh3.update(&buf[..n]);
+        self.digest.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.f.flush()
+    }
 }
 
 /// Every file this process committed and not yet taken by [`take_written`]: its path, size
@@ -83,14 +106,16 @@ impl AtomicFile {
         tmp_name.push(format!(".tmp{}", std::process::id()));
         let tmp = dir.join(tmp_name);
         let f = fs::File::create(&tmp).map_err(|e| ReportError::io("create", &tmp, e))?;
+        let digest = Digest {
+            len: 0,
+            xxh3: Box::new(xxhash_rust::xxh3::Xxh3::new()),
+        };
         Ok(AtomicFile {
-            out: Some(std::io::BufWriter::with_capacity(capacity, f)),
+            out: Some(std::io::BufWriter::with_capacity(capacity, Hashed { f, digest })),
             tmp,
             path: path.to_path_buf(),
-            parked: false,
+            parked: None,
             capacity,
-            len: 0,
-            digest: xxhash_rust::xxh3::Xxh3::new(),
         })
     }
 
@@ -99,17 +124,21 @@ impl AtomicFile {
     /// descriptors and buffers to the ones in use.
     pub(crate) fn park(&mut self) -> std::io::Result<()> {
         if let Some(out) = self.out.take() {
-            self.parked = true;
-            out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            let h = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            self.parked = Some(h.digest);
         }
         Ok(())
     }
 
-    fn open(&mut self) -> std::io::Result<&mut std::io::BufWriter<fs::File>> {
-        if self.parked {
-            let f = fs::OpenOptions::new().append(true).open(&self.tmp)?;
-            self.out = Some(std::io::BufWriter::with_capacity(self.capacity, f));
-            self.parked = false;
+    fn open(&mut self) -> std::io::Result<&mut std::io::BufWriter<Hashed>> {
+        if let Some(digest) = self.parked.take() {
+            match fs::OpenOptions::new().append(true).open(&self.tmp) {
+                Ok(f) => self.out = Some(std::io::BufWriter::with_capacity(self.capacity, Hashed { f, digest })),
+                Err(e) => {
+                    self.parked = Some(digest);
+                    return Err(e);
+                }
+            }
         }
         Ok(self.out.as_mut().expect("not yet committed"))
     }
@@ -120,12 +149,12 @@ impl AtomicFile {
             return Err(ReportError::io("reopen", &self.tmp, e));
         }
         let out = self.out.take().expect("not yet committed");
-        let f = out
+        let Hashed { f, digest } = out
             .into_inner()
             .map_err(|e| ReportError::io("write", &self.tmp, e.into_error()))?;
         drop(f);
         fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io("rename", &self.path, e))?;
-        let done = (self.len, self.digest.digest128());
+        let done = (digest.len, digest.xxh3.digest128());
         let mut all = WRITTEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         all.insert(std::mem::take(&mut self.path), done);
         Ok(())
@@ -134,10 +163,7 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.open()?.write(buf)?;
-        self.digest.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
+        self.open()?.write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -147,7 +173,7 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.out.take().is_some() || self.parked {
+        if self.out.take().is_some() || self.parked.is_some() {
             let _ = fs::remove_file(&self.tmp);
         }
     }
