@@ -429,3 +429,122 @@ const _: () = {
     const fn send<T: Send>() {}
     send::<RunWriter>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A side that logs what it is handed, fails at chunk `fail_at` and panics at `panic_at`.
+    struct Probe {
+        seen: Arc<Mutex<Vec<String>>>,
+        fail_at: Option<SimTime>,
+        panic_at: Option<SimTime>,
+    }
+
+    impl Side for Probe {
+        type End = &'static str;
+        fn wants_records(&self) -> bool {
+            false
+        }
+        fn chunk(&mut self, c: &Chunk) -> Result<()> {
+            assert!(self.panic_at != Some(c.through), "probe panics");
+            self.seen.lock().unwrap().push(format!("chunk {}", c.through.0));
+            if self.fail_at == Some(c.through) {
+                return Err(ReportError::Invalid(format!("probe fails at {}", c.through.0)));
+            }
+            Ok(())
+        }
+        fn finish(self, end: &'static str) -> Result<()> {
+            self.seen.lock().unwrap().push(format!("finish {end}"));
+            Ok(())
+        }
+        fn longest(&self) -> usize {
+            self.seen.lock().unwrap().len()
+        }
+    }
+
+    fn chunk(through: u64) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            recs: Vec::new(),
+            log: RunLog::default(),
+            wire_end: None,
+            through: SimTime(through),
+        })
+    }
+
+    fn probe(fail_at: Option<u64>, panic_at: Option<u64>) -> (Worker<Probe>, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let side = Probe {
+            seen: Arc::clone(&seen),
+            fail_at: fail_at.map(SimTime),
+            panic_at: panic_at.map(SimTime),
+        };
+        (Worker::start("probe", side).unwrap(), seen)
+    }
+
+    /// Chunks reach the thread in order, batched or not, then the end; a query waits for
+    /// every chunk handed over before it.
+    #[test]
+    fn a_worker_takes_the_chunks_in_order_then_the_end() {
+        let (mut w, seen) = probe(None, None);
+        for t in 1..=5000 {
+            w.send(chunk(t));
+        }
+        assert_eq!(w.longest(), 5000, "the query saw every chunk sent before it");
+        w.send(chunk(5001));
+        w.close("end");
+        w.join().unwrap();
+        let seen = seen.lock().unwrap();
+        let expected: Vec<String> = (1..=5001)
+            .map(|t| format!("chunk {t}"))
+            .chain(["finish end".to_string()])
+            .collect();
+        assert_eq!(*seen, expected);
+    }
+
+    /// The first error stops the side: later chunks and the end are not handed to it, and
+    /// the caller gets the error when it joins.
+    #[test]
+    fn a_workers_first_error_is_reported_at_join_and_stops_it() {
+        let (mut w, seen) = probe(Some(3), None);
+        for t in 1..=10 {
+            w.send(chunk(t));
+        }
+        w.close("end");
+        let e = w.join().unwrap_err().to_string();
+        assert!(e.contains("probe fails at 3"), "{e}");
+        assert_eq!(seen.lock().unwrap().len(), 3, "nothing after the error");
+    }
+
+    /// A panic on the worker's thread comes back to the caller at join (where the runner
+    /// turns it into the run's failure), and the caller never blocks on a dead thread.
+    #[test]
+    fn a_workers_panic_is_resumed_at_join() {
+        let (mut w, _) = probe(None, Some(2));
+        for t in 1..=10_000 {
+            w.send(chunk(t));
+        }
+        assert_eq!(w.longest(), 0, "a dead thread answers nothing");
+        w.close("end");
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.join()));
+        let p = r.expect_err("the panic comes back");
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(msg.contains("probe panics"), "{msg}");
+    }
+
+    /// A writer given up (dropped without its end) waits for its thread, which never
+    /// finishes its files.
+    #[test]
+    fn a_dropped_worker_waits_for_its_thread_and_never_finishes() {
+        let (mut w, seen) = probe(None, None);
+        w.send(chunk(1));
+        drop(w);
+        let seen = seen.lock().unwrap();
+        assert!(seen.iter().all(|s| !s.starts_with("finish")), "{seen:?}");
+    }
+}
