@@ -136,7 +136,14 @@ fn mac(ip: [u8; 4]) -> [u8; 6] {
 /// length and, for a frame the cut shortened, the XXH3-64 of its whole TCP payload. The
 /// payload is a slice of the static pattern table: no copy is made of the bytes the cut
 /// leaves out.
-fn frame(info: &RunInfo, x: &Rec, ip_id: u16, snap: Option<usize>, out: &mut Vec<u8>) -> Result<(usize, Option<u64>)> {
+fn frame(
+    info: &RunInfo,
+    x: &Rec,
+    ip_id: u16,
+    snap: Option<usize>,
+    out: &mut Vec<u8>,
+    sums: &mut SegmentSums,
+) -> Result<(usize, Option<u64>)> {
     let h = &x.r.header;
     let p = &x.r.provenance;
     let ci = info
@@ -173,9 +180,20 @@ fn frame(info: &RunInfo, x: &Rec, ip_id: u16, snap: Option<usize>, out: &mut Vec
     ip.set_payload_len(tcp.header_len() + payload.len())
         .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
     ip.header_checksum = ip.calc_header_checksum();
-    tcp.checksum = tcp
-        .calc_checksum_ipv4(&ip, &payload)
-        .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
+    let cut = snap.is_some_and(|n| 14 + ip.header_len() + tcp.header_len() + payload.len() > n);
+    let key = (p.conn.0, x.dir, *h);
+    let (checksum, fingerprint) = match sums.get(&key) {
+        Some(known) => known,
+        None => {
+            let checksum = tcp
+                .calc_checksum_ipv4(&ip, &payload)
+                .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
+            let fingerprint = cut.then(|| xxh3_64(&payload));
+            sums.put(key, (checksum, fingerprint));
+            (checksum, fingerprint)
+        }
+    };
+    tcp.checksum = checksum;
     let start = out.len();
     out.extend_from_slice(&eth.to_bytes());
     out.extend_from_slice(&ip.to_bytes());
@@ -185,12 +203,53 @@ fn frame(info: &RunInfo, x: &Rec, ip_id: u16, snap: Option<usize>, out: &mut Vec
     match snap {
         Some(n) if original > n => {
             out.extend_from_slice(&payload[..n.saturating_sub(headers)]);
-            Ok((original, Some(xxh3_64(&payload))))
+            Ok((original, fingerprint))
         }
         _ => {
             out.extend_from_slice(&payload);
             Ok((original, None))
         }
+    }
+}
+
+/// A segment as far as its TCP checksum and payload go: its connection, direction and
+/// header (the header's stream offset and length fix the payload).
+type SegmentKey = (u32, Dir, models::record::SegmentHeader);
+
+/// A segment's TCP checksum and, for a frame cut at the snap length, its payload's XXH3-64.
+type Sums = (u16, Option<u64>);
+
+/// The TCP checksum and payload fingerprint of the segments framed last: a segment is
+/// captured twice (at its link's ingress and at its sender), a few records apart, and
+/// checksumming and hashing its payload was a fifth of the captures' thread. Direct-mapped,
+/// exact (a slot holds its whole key): a miss only costs the computation.
+struct SegmentSums {
+    slots: Vec<Option<(SegmentKey, Sums)>>,
+}
+
+impl SegmentSums {
+    const SLOTS: usize = 1024;
+
+    fn new() -> Self {
+        SegmentSums {
+            slots: vec![None; Self::SLOTS],
+        }
+    }
+
+    fn slot(key: &SegmentKey) -> usize {
+        let h = key.2.seq.0 ^ key.2.ack.0.rotate_left(11) ^ key.0.wrapping_mul(0x9E37_79B1);
+        (h ^ (h >> 10) ^ (h >> 20)) as usize % Self::SLOTS
+    }
+
+    fn get(&self, key: &SegmentKey) -> Option<Sums> {
+        match &self.slots[Self::slot(key)] {
+            Some((k, v)) if k == key => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, key: SegmentKey, v: Sums) {
+        self.slots[Self::slot(&key)] = Some((key, v));
     }
 }
 
@@ -587,6 +646,14 @@ struct Scratch {
     block: Vec<u8>,
     /// Its comment.
     text: String,
+    /// Checksums and fingerprints of the segments framed last.
+    sums: SegmentSums,
+}
+
+impl Default for SegmentSums {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// pcapng Enhanced Packet Block type.
@@ -653,7 +720,7 @@ impl PcapFile {
         let ctr = self.ip_ids.entry((src_ip, ot)).or_insert(0);
         let id = (*ctr & 0x7FFF) | if ot { 0x8000 } else { 0 };
         *ctr = ctr.wrapping_add(1);
-        let Scratch { block, text } = scratch;
+        let Scratch { block, text, sums } = scratch;
         block.clear();
         text.clear();
         // Block type, total length (filled in below), interface, timestamp high/low, captured
@@ -664,7 +731,7 @@ impl PcapFile {
         }
         const DATA_AT: usize = 28;
         let snap = (!payload).then_some(SNAP_LEN);
-        let (original_len, fingerprint) = frame(info, x, id, snap, block)?;
+        let (original_len, fingerprint) = frame(info, x, id, snap, block, sums)?;
         let captured_len = block.len() - DATA_AT;
         if c.arrival {
             let WireEvent::Delivered { corrupted, duplicate } = x.r.event else {
