@@ -94,7 +94,9 @@ impl RunWriter {
     pub fn try_chunk(&mut self, log: &RunLog, through: SimTime) -> Result<()> {
         let info = &self.info;
         let wanted = self.pcaps.is_some() || self.tables.as_ref().is_some_and(|t| t.side_wants_records);
-        let mut recs = Vec::new();
+        // At most one per wire record: reserved at once (growing it was half of the
+        // classification).
+        let mut recs = Vec::with_capacity(if wanted { log.wire.len() } else { 0 });
         self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
         if self.pcaps.is_none() && self.tables.is_none() {
             return Ok(());
