@@ -44,7 +44,9 @@ use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
 use crate::tcp::TcpConnection;
-use crate::testbed::{ConnResult, ConnSpec, Direction, Outcome, RECORD_CHUNK_TARGET, RECORD_SLICE, Step, When};
+use crate::testbed::{
+    ConnResult, ConnSpec, Direction, Outcome, RECORD_CHUNK_EVENTS, RECORD_CHUNK_TARGET, RECORD_SLICE, Step, When,
+};
 use crate::trigger::PendingAction;
 use routing::{EdgeDef, NodeDef, NodeKind, RouteDef, Routes, TopologyError, compute_routes};
 use sim_core::{ActorId, Limits, RngStream, RunEnd, SimDuration, SimError, SimTime, Simulation, TraceSink};
@@ -879,9 +881,12 @@ impl Built {
         let mut next = shortest;
         loop {
             until = until.saturating_add(next);
-            let end = sim.run_until(until);
-            if end != Ok(RunEnd::Paused) {
-                return end;
+            match sim.run_until_within(until, RECORD_CHUNK_EVENTS) {
+                Ok(RunEnd::Paused) => {}
+                // The slice ends early, after the last event time handled (see
+                // RECORD_CHUNK_EVENTS).
+                Ok(RunEnd::BudgetSpent) => until = sim.now(),
+                end => return end,
             }
             let mut log = std::mem::take(&mut held.log);
             self.take_chunk(sim, held, false, &mut log);
