@@ -27,6 +27,7 @@
 //! and ARP, socket buffers beyond the send chain, listen queues.
 
 use crate::chain::{BufOrigin, SendChain};
+use crate::conn_table::ConnTable;
 use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
@@ -101,7 +102,7 @@ pub struct HostStack {
     egress: ActorId,
     target: Option<ActorId>,
     ticks: Ticks,
-    conns: BTreeMap<ConnId, HostConn>,
+    conns: ConnTable<HostConn>,
     out: Output,
     recorder: Recorder,
     handovers: Vec<HandoverRecord>,
@@ -121,7 +122,7 @@ impl HostStack {
             egress,
             target,
             ticks: Ticks::default(),
-            conns: BTreeMap::new(),
+            conns: ConnTable::new(),
             out: Output::default(),
             recorder: Recorder::default(),
             handovers: Vec::new(),
