@@ -28,7 +28,7 @@
 
 use crate::chain::{BufOrigin, SendChain};
 use crate::conn_table::ConnTable;
-use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
+use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, SegmentBoxes, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
     DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RecoveryInference, RuleViolation, Ticks, UploadBlock,
@@ -104,6 +104,8 @@ pub struct HostStack {
     ticks: Ticks,
     conns: ConnTable<HostConn>,
     out: Output,
+    /// The boxes of segments that arrived, reused for segments sent (see [`SegmentBoxes`]).
+    boxes: SegmentBoxes,
     recorder: Recorder,
     handovers: Vec<HandoverRecord>,
     /// Record congestion-state samples (off for a host that only receives, so a chart of a
@@ -124,6 +126,7 @@ impl HostStack {
             ticks: Ticks::default(),
             conns: ConnTable::new(),
             out: Output::default(),
+            boxes: SegmentBoxes::default(),
             recorder: Recorder::default(),
             handovers: Vec::new(),
             sample_senders: true,
@@ -248,6 +251,7 @@ impl HostStack {
             return;
         }
         let mut owner = HostOwner {
+            boxes: &mut self.boxes,
             egress: self.egress,
             app: c.app,
             buffers: &mut c.buffers,
@@ -896,6 +900,7 @@ impl HostStack {
 /// go to the application, completions end the buffer's record, and giving up resets the
 /// connection (RFC 1122 §4.2.3.5: "close the connection" after R2).
 struct HostOwner<'a> {
+    boxes: &'a mut SegmentBoxes,
     egress: ActorId,
     app: Option<ActorId>,
     buffers: &'a mut BTreeMap<BufId, BufferRecord>,
@@ -903,7 +908,7 @@ struct HostOwner<'a> {
 
 impl OwnerPolicy for HostOwner<'_> {
     fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
-        ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg)));
     }
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
@@ -997,7 +1002,10 @@ impl Actor<Msg> for HostStack {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Segment(seg) => self.on_wire(ctx, *seg),
+            Msg::Segment(seg) => {
+                let seg = self.boxes.unbox(seg);
+                self.on_wire(ctx, seg)
+            }
             Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
             Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::Push(conn) => {
