@@ -349,7 +349,7 @@ impl HostStack {
             // forwarded to it (MiniportTcpOffloadForward).
             Mode::Offloaded => {
                 if let Some(t) = self.target {
-                    ctx.send(t, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+                    ctx.send(t, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
                 }
             }
         }
@@ -583,7 +583,7 @@ impl HostStack {
         // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
         tcp.flush_ack(now, &mut self.out);
         for seg in self.out.segments.drain(..) {
-            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg)));
         }
         self.out.clear();
         let tcb = tcp.tcb(now);
@@ -680,7 +680,7 @@ impl HostStack {
                 post_to_target(ctx, target, &mut c.buffers, conn, buf, offset, data);
             }
             for seg in held {
-                ctx.send(target, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+                ctx.send(target, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
             }
             if let Some(abortive) = close {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });

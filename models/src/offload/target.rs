@@ -535,7 +535,7 @@ impl OffloadTarget {
             Some(c) if matches!(c.phase, Phase::Aborted) => {}
             // Offload in progress (rule 21: nothing reaches the OT; the host holds it and
             // forwards it later), upload in progress (rule 35), or not ours: up to the host.
-            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(Box::new(seg))),
+            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg))),
             _ => ctx.fail(format!(
                 "{}: forwarded segment for conn {} that is not running here",
                 self.name, conn.0
@@ -623,7 +623,7 @@ impl OffloadTarget {
                 tcp.flush_ack(now, &mut self.out);
                 for seg in self.out.segments.drain(..) {
                     let delay = self.txq.delay(&self.cfg.resources, now, &seg);
-                    ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
+                    ctx.send(self.egress, delay, Msg::Segment(self.boxes.boxed(seg)));
                 }
                 self.out.clear();
                 c.slot.timers.cancel_all(ctx);
