@@ -44,11 +44,46 @@ struct ConnAcc {
     offloaded: bool,
 }
 
+/// An intact data arrival waiting to be judged: what [`Spurious::advance`] reads of its
+/// record (why not the record: ~100,000 arrivals wait at 10,000 connections, and a whole
+/// classified record is five times the size).
+#[derive(Clone, Copy)]
+struct Arrival {
+    /// Index of the connection in `RunInfo::conns`.
+    ci: usize,
+    /// Arrival time [ns].
+    time: u64,
+    /// Stream offset of the first payload byte.
+    start: u64,
+    /// Payload bytes.
+    len: u32,
+    /// In the connection's reverse direction.
+    reverse: bool,
+    /// A retransmission that is not a link's duplicate copy.
+    retransmission: bool,
+    conn: ConnId,
+}
+
+impl Arrival {
+    fn of(ci: usize, x: &Rec) -> Self {
+        let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
+        Arrival {
+            ci,
+            time: x.r.time.0,
+            start: x.r.header.stream_offset,
+            len: x.r.header.len,
+            reverse: x.dir == Dir::Reverse,
+            retransmission: x.r.provenance.is_retransmission && !duplicate,
+            conn: x.r.provenance.conn,
+        }
+    }
+}
+
 /// Spurious retransmissions (see the module doc).
 #[derive(Default)]
 struct Spurious {
-    /// Intact data arrivals not yet judged, in log order: (connection index, record).
-    waiting: VecDeque<(usize, Rec)>,
+    /// Intact data arrivals not yet judged, in log order.
+    waiting: VecDeque<Arrival>,
     /// What each receiver did not keep, by (connection, arrival time [ns]).
     discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>>,
     /// What each receiver holds, by connection index and direction (forward, reverse).
@@ -63,19 +98,19 @@ struct Spurious {
 impl Spurious {
     /// Judges the waiting arrivals stamped at or before `through`, in log order.
     fn advance(&mut self, through: SimTime, conns: &mut [ConnAcc]) {
-        while let Some((ci, x)) = self.waiting.front().copied() {
-            if x.r.time > through {
+        while let Some(x) = self.waiting.front().copied() {
+            if x.time > through.0 {
                 break;
             }
             self.waiting.pop_front();
-            let s = x.r.header.stream_offset;
-            let e = s + u64::from(x.r.header.len);
+            let ci = x.ci;
+            let s = x.start;
+            let e = s + u64::from(x.len);
             if self.held.len() <= ci {
                 self.held.resize_with(ci + 1, Default::default);
             }
-            let set = &mut self.held[ci][usize::from(x.dir == Dir::Reverse)];
-            let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
-            if x.r.provenance.is_retransmission && !duplicate {
+            let set = &mut self.held[ci][usize::from(x.reverse)];
+            if x.retransmission {
                 let c = set.covered(s, e);
                 self.bytes += c;
                 let whole = u64::from(c == e - s);
@@ -83,7 +118,7 @@ impl Spurious {
                 conns[ci].spurious += whole;
             }
             // Held from now on: the arrival less what the receiver discarded of it.
-            let Some(discards) = self.discarded.get(&(x.r.provenance.conn, x.r.time.0)) else {
+            let Some(discards) = self.discarded.get(&(x.conn, x.time)) else {
                 set.insert(s, e);
                 continue;
             };
@@ -107,7 +142,7 @@ impl Spurious {
         // it for every chunk was 3 % of such a run). At worst (every pruning empties the map)
         // this prunes once per chunk, as before.
         if self.discarded.len() > self.prune_above {
-            let keep_from = self.waiting.iter().map(|(_, x)| x.r.time.0).min().unwrap_or(through.0);
+            let keep_from = self.waiting.iter().map(|x| x.time).min().unwrap_or(through.0);
             self.discarded.retain(|&(_, t), _| t >= keep_from);
             self.prune_above = 2 * self.discarded.len();
         }
@@ -288,7 +323,7 @@ impl Metrics {
             count_record(&mut c.seg, &mut c.retx, &x);
             c.start = Some(c.start.map_or(x.r.time.0, |s| s.min(x.r.time.0)));
             if x.is_data() && x.is_arrival() {
-                self.spurious.waiting.push_back((ci, x));
+                self.spurious.waiting.push_back(Arrival::of(ci, &x));
             }
             if let Some(recs) = recs.as_mut() {
                 recs.push((ci, x));
