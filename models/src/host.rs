@@ -27,7 +27,8 @@
 //! and ARP, socket buffers beyond the send chain, listen queues.
 
 use crate::chain::{BufOrigin, SendChain};
-use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
+use crate::conn_table::ConnTable;
+use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, SegmentBoxes, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::offload::{
     DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RecoveryInference, RuleViolation, Ticks, UploadBlock,
@@ -101,8 +102,10 @@ pub struct HostStack {
     egress: ActorId,
     target: Option<ActorId>,
     ticks: Ticks,
-    conns: BTreeMap<ConnId, HostConn>,
+    conns: ConnTable<HostConn>,
     out: Output,
+    /// The boxes of segments that arrived, reused for segments sent (see [`SegmentBoxes`]).
+    boxes: SegmentBoxes,
     recorder: Recorder,
     handovers: Vec<HandoverRecord>,
     /// Record congestion-state samples (off for a host that only receives, so a chart of a
@@ -121,8 +124,9 @@ impl HostStack {
             egress,
             target,
             ticks: Ticks::default(),
-            conns: BTreeMap::new(),
+            conns: ConnTable::new(),
             out: Output::default(),
+            boxes: SegmentBoxes::default(),
             recorder: Recorder::default(),
             handovers: Vec::new(),
             sample_senders: true,
@@ -247,6 +251,7 @@ impl HostStack {
             return;
         }
         let mut owner = HostOwner {
+            boxes: &mut self.boxes,
             egress: self.egress,
             app: c.app,
             buffers: &mut c.buffers,
@@ -344,7 +349,7 @@ impl HostStack {
             // forwarded to it (MiniportTcpOffloadForward).
             Mode::Offloaded => {
                 if let Some(t) = self.target {
-                    ctx.send(t, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+                    ctx.send(t, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
                 }
             }
         }
@@ -578,7 +583,7 @@ impl HostStack {
         // Rule 6: "The host has flushed pending ACKs and stopped delayed-ACK, push and SWS timers".
         tcp.flush_ack(now, &mut self.out);
         for seg in self.out.segments.drain(..) {
-            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+            ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg)));
         }
         self.out.clear();
         let tcb = tcp.tcb(now);
@@ -675,7 +680,7 @@ impl HostStack {
                 post_to_target(ctx, target, &mut c.buffers, conn, buf, offset, data);
             }
             for seg in held {
-                ctx.send(target, SimDuration::ZERO, Msg::Forward(Box::new(seg)));
+                ctx.send(target, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
             }
             if let Some(abortive) = close {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
@@ -895,6 +900,7 @@ impl HostStack {
 /// go to the application, completions end the buffer's record, and giving up resets the
 /// connection (RFC 1122 §4.2.3.5: "close the connection" after R2).
 struct HostOwner<'a> {
+    boxes: &'a mut SegmentBoxes,
     egress: ActorId,
     app: Option<ActorId>,
     buffers: &'a mut BTreeMap<BufId, BufferRecord>,
@@ -902,7 +908,7 @@ struct HostOwner<'a> {
 
 impl OwnerPolicy for HostOwner<'_> {
     fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
-        ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(Box::new(seg)));
+        ctx.send(self.egress, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg)));
     }
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
@@ -996,7 +1002,10 @@ impl Actor<Msg> for HostStack {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Segment(seg) => self.on_wire(ctx, *seg),
+            Msg::Segment(seg) => {
+                let seg = self.boxes.unbox(seg);
+                self.on_wire(ctx, seg)
+            }
             Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
             Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::Push(conn) => {

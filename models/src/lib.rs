@@ -3,7 +3,7 @@
 //! - [`seq`], [`segment`]: sequence numbers and segments with provenance.
 //! - [`pattern`]: the payload pattern applications write and verify.
 //! - [`chain`]: the send chain (one buffer per application write), shared by the host
-//!   stack and the offload target.
+//!   stack and the offload target; [`conn_table`]: per-connection state by connection id.
 //! - [`tcp`]: the sans-IO TCP engine (RFC 793/5681/6298/6582/2018/6675/7323).
 //! - [`link`]: links per direction with rate, delay, drop-tail queue and impairments.
 //! - [`record`]: what actors record for reports.
@@ -17,6 +17,7 @@
 pub mod app;
 pub mod cbr;
 pub mod chain;
+pub mod conn_table;
 mod endpoint;
 pub mod host;
 pub mod link;

@@ -213,6 +213,15 @@ pub const RECORD_SLICE: SimDuration = SimDuration::from_millis(100);
 /// The number of wire records a chunk aims at (see [`RECORD_SLICE`]).
 pub const RECORD_CHUNK_TARGET: usize = 32_768;
 
+/// The most kernel events a slice handles before it ends early, after the last event time
+/// it handled (never between two events of one time: see
+/// [`sim_core::Simulation::run_until_within`]). Why: the slice length adapts to the records
+/// of the slice before, which cannot foresee a burst. 10,000 connections at 100 Gbit/s all
+/// send their first window within a few milliseconds, and one slice of 3 ms held ~500,000
+/// wire records: ~150 MB of lists whose capacity the run then kept to its end (peak resident
+/// 513 MB of a 150 ms run). A data segment makes about one wire record per kernel event.
+pub const RECORD_CHUNK_EVENTS: u64 = 2 * RECORD_CHUNK_TARGET as u64;
+
 /// What one [`bench_transfer`] run did, in simulated quantities (the caller times it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BenchStats {

@@ -22,6 +22,7 @@ use crate::metrics::{
     action_outcomes, buffer_stats, count_record, link_reports, offload_events, offloaded_time,
 };
 use crate::view::{Classifier, Rec};
+use models::conn_table::ConnTable;
 use models::record::{
     BufferRecord, CcSample, OffloadEventKind, OffloadRecord, RunLog, TimelineEntry, TriggerRecord, WireEvent,
 };
@@ -43,15 +44,53 @@ struct ConnAcc {
     offloaded: bool,
 }
 
+/// An intact data arrival waiting to be judged: what [`Spurious::advance`] reads of its
+/// record (why not the record: ~100,000 arrivals wait at 10,000 connections, and a whole
+/// classified record is five times the size).
+#[derive(Clone, Copy)]
+struct Arrival {
+    /// Index of the connection in `RunInfo::conns`.
+    ci: usize,
+    /// Arrival time [ns].
+    time: u64,
+    /// Stream offset of the first payload byte.
+    start: u64,
+    /// Payload bytes.
+    len: u32,
+    /// In the connection's reverse direction.
+    reverse: bool,
+    /// A retransmission that is not a link's duplicate copy.
+    retransmission: bool,
+    conn: ConnId,
+}
+
+impl Arrival {
+    fn of(ci: usize, x: &Rec) -> Self {
+        let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
+        Arrival {
+            ci,
+            time: x.r.time.0,
+            start: x.r.header.stream_offset,
+            len: x.r.header.len,
+            reverse: x.dir == Dir::Reverse,
+            retransmission: x.r.provenance.is_retransmission && !duplicate,
+            conn: x.r.provenance.conn,
+        }
+    }
+}
+
 /// Spurious retransmissions (see the module doc).
 #[derive(Default)]
 struct Spurious {
-    /// Intact data arrivals not yet judged, in log order: (connection index, record).
-    waiting: VecDeque<(usize, Rec)>,
+    /// Intact data arrivals not yet judged, in log order.
+    waiting: VecDeque<Arrival>,
     /// What each receiver did not keep, by (connection, arrival time [ns]).
     discarded: BTreeMap<(ConnId, u64), Vec<(u64, u64)>>,
     /// What each receiver holds, by connection index and direction (forward, reverse).
     held: Vec<[RangeSet; 2]>,
+    /// `discarded` is pruned once it holds more arrivals than this, twice what the last
+    /// pruning kept (see `advance`).
+    prune_above: usize,
     n: u64,
     bytes: u64,
 }
@@ -59,19 +98,19 @@ struct Spurious {
 impl Spurious {
     /// Judges the waiting arrivals stamped at or before `through`, in log order.
     fn advance(&mut self, through: SimTime, conns: &mut [ConnAcc]) {
-        while let Some((ci, x)) = self.waiting.front().copied() {
-            if x.r.time > through {
+        while let Some(x) = self.waiting.front().copied() {
+            if x.time > through.0 {
                 break;
             }
             self.waiting.pop_front();
-            let s = x.r.header.stream_offset;
-            let e = s + u64::from(x.r.header.len);
+            let ci = x.ci;
+            let s = x.start;
+            let e = s + u64::from(x.len);
             if self.held.len() <= ci {
                 self.held.resize_with(ci + 1, Default::default);
             }
-            let set = &mut self.held[ci][usize::from(x.dir == Dir::Reverse)];
-            let duplicate = matches!(x.r.event, WireEvent::Delivered { duplicate: true, .. });
-            if x.r.provenance.is_retransmission && !duplicate {
+            let set = &mut self.held[ci][usize::from(x.reverse)];
+            if x.retransmission {
                 let c = set.covered(s, e);
                 self.bytes += c;
                 let whole = u64::from(c == e - s);
@@ -79,7 +118,7 @@ impl Spurious {
                 conns[ci].spurious += whole;
             }
             // Held from now on: the arrival less what the receiver discarded of it.
-            let Some(discards) = self.discarded.get(&(x.r.provenance.conn, x.r.time.0)) else {
+            let Some(discards) = self.discarded.get(&(x.conn, x.time)) else {
                 set.insert(s, e);
                 continue;
             };
@@ -96,26 +135,61 @@ impl Spurious {
             }
         }
         // Discards are looked up by their arrival's time: keep those a waiting arrival (or a
-        // later chunk's, stamped after `through`) may still need.
-        let keep_from = self.waiting.iter().map(|(_, x)| x.r.time.0).min().unwrap_or(through.0);
-        self.discarded.retain(|&(_, t), _| t >= keep_from);
+        // later chunk's, stamped after `through`) may still need. Keeping more than that
+        // changes nothing (an older key is never looked up again), so the map is pruned only
+        // when it doubled since the last pruning (why: finding the earliest waiting arrival
+        // walks the whole queue, ~100,000 arrivals in flight at 10,000 connections, and doing
+        // it for every chunk was 3 % of such a run). At worst (every pruning empties the map)
+        // this prunes once per chunk, as before.
+        if self.discarded.len() > self.prune_above {
+            let keep_from = self.waiting.iter().map(|x| x.time).min().unwrap_or(through.0);
+            self.discarded.retain(|&(_, t), _| t >= keep_from);
+            self.prune_above = 2 * self.discarded.len();
+        }
     }
 }
 
 /// The sender states around each completed offload and upload (see the module doc).
-#[derive(Default)]
 struct Handovers {
-    /// Each connection's last sample per sender.
-    last: BTreeMap<(ConnId, Sender), CcSample>,
+    /// Each connection's last sample per sender (by [`sender_slot`]).
+    last: ConnTable<[Option<CcSample>; 2]>,
     /// Each connection's samples at its latest sample time.
-    latest: BTreeMap<ConnId, Vec<CcSample>>,
+    latest: ConnTable<Vec<CcSample>>,
     /// Handovers still waiting for the new owner's first sample: (index, conn, new owner, time).
     waiting: Vec<(usize, ConnId, Sender, SimTime)>,
     /// (before, after) per completed offload/upload, in log order.
     states: Vec<(Option<CcSample>, Option<CcSample>)>,
 }
 
+/// Where a sender's sample is kept in [`Handovers::last`].
+fn sender_slot(s: Sender) -> usize {
+    match s {
+        Sender::Host => 0,
+        Sender::OffloadTarget => 1,
+    }
+}
+
 impl Handovers {
+    /// Tables with an entry for each connection of `info`, added in id order (why tables, not
+    /// maps: a map lookup per sample, two per acknowledgment, cost ~2 % of a run of 10,000
+    /// connections; a connection `info` lacks still gets an entry when its first sample comes).
+    fn new(info: &RunInfo) -> Self {
+        let mut ids: Vec<ConnId> = info.conns.iter().map(|c| ConnId(c.conn)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (mut last, mut latest) = (ConnTable::new(), ConnTable::new());
+        for id in ids {
+            last.insert(id, [None; 2]);
+            latest.insert(id, Vec::new());
+        }
+        Handovers {
+            last,
+            latest,
+            waiting: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
     fn sample(&mut self, c: &CcSample) {
         let states = &mut self.states;
         self.waiting.retain(|&(i, conn, owner, t)| {
@@ -125,12 +199,19 @@ impl Handovers {
             }
             !found
         });
-        self.last.insert((c.conn, c.sender), *c);
-        let latest = self.latest.entry(c.conn).or_default();
-        if latest.first().is_some_and(|p| p.time != c.time) {
-            latest.clear();
+        if !self.last.contains_key(&c.conn) {
+            self.last.insert(c.conn, [None; 2]);
+            self.latest.insert(c.conn, Vec::new());
         }
-        latest.push(*c);
+        if let Some(last) = self.last.get_mut(&c.conn) {
+            last[sender_slot(c.sender)] = Some(*c);
+        }
+        if let Some(latest) = self.latest.get_mut(&c.conn) {
+            if latest.first().is_some_and(|p| p.time != c.time) {
+                latest.clear();
+            }
+            latest.push(*c);
+        }
     }
 
     /// A completed handover of `conn` at `t` to `owner` (every sample at or before `t` fed).
@@ -139,7 +220,7 @@ impl Handovers {
             Sender::Host => Sender::OffloadTarget,
             Sender::OffloadTarget => Sender::Host,
         };
-        let before = self.last.get(&(conn, old)).copied();
+        let before = self.last.get(&conn).and_then(|l| l[sender_slot(old)]);
         let after = self
             .latest
             .get(&conn)
@@ -189,7 +270,7 @@ impl Metrics {
             odd_cause: 0,
             conns: info.conns.iter().map(|_| ConnAcc::default()).collect(),
             spurious: Spurious::default(),
-            handovers: Handovers::default(),
+            handovers: Handovers::new(info),
             flows: vec![(0, 0, 0); info.flows.len()],
             wire_end: 0,
             end: 0,
@@ -242,7 +323,7 @@ impl Metrics {
             count_record(&mut c.seg, &mut c.retx, &x);
             c.start = Some(c.start.map_or(x.r.time.0, |s| s.min(x.r.time.0)));
             if x.is_data() && x.is_arrival() {
-                self.spurious.waiting.push_back((ci, x));
+                self.spurious.waiting.push_back(Arrival::of(ci, &x));
             }
             if let Some(recs) = recs.as_mut() {
                 recs.push((ci, x));
@@ -270,7 +351,7 @@ impl Metrics {
         }
         for o in &log.offload {
             if o.kind == OffloadEventKind::OffloadCompleted
-                && let Some(ci) = info.conn_index(o.conn)
+                && let Some(ci) = self.classifier.conn_index(info, o.conn)
             {
                 self.conns[ci].offloaded = true;
             }
@@ -278,13 +359,13 @@ impl Metrics {
         self.offload.extend(log.offload.iter().cloned());
         for d in &log.delivery {
             self.last_delivery = Some(d.time.0);
-            if let Some(ci) = info.conn_index(d.conn) {
+            if let Some(ci) = self.classifier.conn_index(info, d.conn) {
                 self.conns[ci].last_delivery = Some(d.time.0);
             }
         }
         self.rto += log.rto.len() as u64;
         for r in &log.rto {
-            if let Some(ci) = info.conn_index(r.conn) {
+            if let Some(ci) = self.classifier.conn_index(info, r.conn) {
                 self.conns[ci].rto += 1;
             }
         }

@@ -39,7 +39,7 @@
 use super::monitor::{SendRules, check_output};
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
-use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, decode_tag, dispatch};
+use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, SegmentBoxes, decode_tag, dispatch};
 use crate::msg::{Action, Msg, SendStatus};
 use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
@@ -174,6 +174,8 @@ pub struct OffloadTarget {
     cfg: TargetConfig,
     conns: BTreeMap<ConnId, TargetConn>,
     out: Output,
+    /// The boxes of segments that arrived, reused for segments sent (see [`SegmentBoxes`]).
+    boxes: SegmentBoxes,
     recorder: Recorder,
     offloads_accepted: u64,
     offloads_refused: u64,
@@ -195,6 +197,7 @@ impl OffloadTarget {
             cfg,
             conns: BTreeMap::new(),
             out: Output::default(),
+            boxes: SegmentBoxes::default(),
             recorder: Recorder::default(),
             offloads_accepted: 0,
             offloads_refused: 0,
@@ -423,6 +426,7 @@ impl OffloadTarget {
         // batch that processed the RST on.
         let aborted = matches!(c.phase, Phase::Aborted) || out.events.contains(&ConnEvent::Reset);
         let mut owner = TargetOwner {
+            boxes: &mut self.boxes,
             egress: self.egress,
             host: c.host,
             txq: &mut self.txq,
@@ -531,7 +535,7 @@ impl OffloadTarget {
             Some(c) if matches!(c.phase, Phase::Aborted) => {}
             // Offload in progress (rule 21: nothing reaches the OT; the host holds it and
             // forwards it later), upload in progress (rule 35), or not ours: up to the host.
-            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(Box::new(seg))),
+            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg))),
             _ => ctx.fail(format!(
                 "{}: forwarded segment for conn {} that is not running here",
                 self.name, conn.0
@@ -619,7 +623,7 @@ impl OffloadTarget {
                 tcp.flush_ack(now, &mut self.out);
                 for seg in self.out.segments.drain(..) {
                     let delay = self.txq.delay(&self.cfg.resources, now, &seg);
-                    ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
+                    ctx.send(self.egress, delay, Msg::Segment(self.boxes.boxed(seg)));
                 }
                 self.out.clear();
                 c.slot.timers.cancel_all(ctx);
@@ -863,6 +867,7 @@ impl OffloadTarget {
 /// for an upload (rule 18: "the OT requests upload with reason TimeoutExpiration (a mandatory
 /// upload) instead of aborting").
 struct TargetOwner<'a> {
+    boxes: &'a mut SegmentBoxes,
     egress: ActorId,
     host: ActorId,
     txq: &'a mut super::nic::TxQueue,
@@ -891,7 +896,7 @@ impl OwnerPolicy for TargetOwner<'_> {
 
     fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
         let delay = self.txq.delay(self.resources, ctx.now(), &seg);
-        ctx.send(self.egress, delay, Msg::Segment(Box::new(seg)));
+        ctx.send(self.egress, delay, Msg::Segment(self.boxes.boxed(seg)));
     }
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
@@ -950,8 +955,14 @@ impl OwnerPolicy for TargetOwner<'_> {
 impl Actor<Msg> for OffloadTarget {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Segment(seg) => self.on_wire(ctx, *seg, false),
-            Msg::Forward(seg) => self.on_wire(ctx, *seg, true),
+            Msg::Segment(seg) => {
+                let seg = self.boxes.unbox(seg);
+                self.on_wire(ctx, seg, false)
+            }
+            Msg::Forward(seg) => {
+                let seg = self.boxes.unbox(seg);
+                self.on_wire(ctx, seg, true)
+            }
             Msg::InitiateOffload(block) => self.initiate(ctx, block),
             Msg::OffloadSend {
                 conn,

@@ -348,6 +348,37 @@ fn record_chunks_follow_the_record_rate_not_the_slice_length() {
     assert!(lengths.iter().any(|l| *l < RECORD_SLICE.as_nanos() / 8), "{lengths:?}");
 }
 
+/// A slice that handled RECORD_CHUNK_EVENTS kernel events ends early, after the last event
+/// time it handled: with 10 s slices (the first ~10 ms long, so each would hold the whole
+/// transfer) the 80 MB of forty connections starting at once over 100 Gbit/s still come in
+/// chunks of at most the budget's records, and the chunks concatenated are the whole-run log
+/// of the same run.
+#[test]
+fn a_burst_too_fast_for_the_slice_length_is_cut_by_the_event_budget() {
+    use models::testbed::{RECORD_CHUNK_EVENTS, RECORD_CHUNK_TARGET};
+    let mut w = World::new(3);
+    w.host("a").host("b").duplex("l", "a", "b", &wire(100_000, 1, 10_000));
+    for id in 1..=40 {
+        w.conn(format!("c{id}"), "a", "b", conn_spec(id, 2_000_000));
+    }
+    let (built, whole) = run(&w);
+    let mut chunks = Chunks::default();
+    let streamed = built.run_streamed_in_slices(&mut chunks, sim_core::SimDuration::from_secs(10));
+    assert_eq!(streamed.trace.fingerprint, whole.trace.fingerprint);
+    assert!(chunks.log == whole.log, "the chunks concatenated are the whole log");
+    assert!(
+        whole.trace.events > 6 * RECORD_CHUNK_TARGET as u64,
+        "{} events: too few to spend the budget",
+        whole.trace.events
+    );
+    let largest = chunks.sizes.iter().map(|c| c.1).max().unwrap();
+    assert!(
+        largest as u64 <= RECORD_CHUNK_EVENTS,
+        "largest chunk {largest}: {:?}",
+        chunks.sizes
+    );
+}
+
 #[test]
 fn merging_wire_lists_gives_the_stable_sort_of_their_concatenation() {
     use models::record::{LinkId, WireRecord, merge_wire};

@@ -149,6 +149,30 @@ fn run_ends_idle_when_nothing_remains_and_run_until_pauses() {
     assert_eq!(sim.actor::<Log>(log).unwrap().seen.len(), 2);
 }
 
+#[test]
+fn a_budget_pause_never_splits_the_events_of_one_time() {
+    let mut sim: Simulation<u64> = Simulation::new(0);
+    let log = sim.add_actor("log", Box::new(Log::default()));
+    // Three events at 5 ns, two at 7 ns, one at 50 ns.
+    for (t, label) in [(5, 1), (5, 2), (5, 3), (7, 4), (7, 5), (50, 6)] {
+        sim.schedule(SimTime(t), log, label);
+    }
+    let seen = |sim: &Simulation<u64>| sim.actor::<Log>(log).unwrap().seen.len();
+    // A budget of 2 is spent inside 5 ns: the pause waits for the time's last event.
+    assert_eq!(sim.run_until_within(SimTime(10), 2).unwrap(), RunEnd::BudgetSpent);
+    assert_eq!((seen(&sim), sim.now()), (3, SimTime(5)));
+    // A budget of 0 still handles one time's events: no call can stall the run.
+    assert_eq!(sim.run_until_within(SimTime(100), 0).unwrap(), RunEnd::BudgetSpent);
+    assert_eq!((seen(&sim), sim.now()), (5, SimTime(7)));
+    // The time bound comes first: nothing is left at or before 10 ns.
+    assert_eq!(sim.run_until_within(SimTime(10), 1).unwrap(), RunEnd::Paused);
+    assert_eq!(seen(&sim), 5);
+    // A budget larger than what remains: the run ends as `run` would.
+    assert_eq!(sim.run_until_within(SimTime::MAX, 100).unwrap(), RunEnd::Idle);
+    let labels: Vec<u64> = sim.actor::<Log>(log).unwrap().seen.iter().map(|e| e.1).collect();
+    assert_eq!(labels, vec![1, 2, 3, 4, 5, 6]);
+}
+
 /// Fails on its third message.
 struct Fails(u32);
 
