@@ -48,6 +48,8 @@ pub struct RunWriter {
     tables: Option<Worker<Tables>>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
     failed: Option<ReportError>,
+    /// Record lists the threads are done with, for the next chunks.
+    spare: Arc<Spare>,
 }
 
 impl RunWriter {
@@ -86,6 +88,7 @@ impl RunWriter {
             pcaps,
             tables,
             failed: None,
+            spare: Arc::default(),
         })
     }
 
@@ -95,8 +98,10 @@ impl RunWriter {
         let info = &self.info;
         let wanted = self.pcaps.is_some() || self.tables.as_ref().is_some_and(|t| t.side_wants_records);
         // At most one per wire record: reserved at once (growing it was half of the
-        // classification).
-        let mut recs = Vec::with_capacity(if wanted { log.wire.len() } else { 0 });
+        // classification), in a list the threads are done with when there is one (a fresh
+        // one is fresh memory, faulted in page by page).
+        let mut recs = if wanted { self.spare.take() } else { Vec::new() };
+        recs.reserve(if wanted { log.wire.len() } else { 0 });
         self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
         if self.pcaps.is_none() && self.tables.is_none() {
             return Ok(());
@@ -115,6 +120,7 @@ impl RunWriter {
             log: rest.unwrap_or_default(),
             wire_end: log.wire.iter().map(|w| w.time).max(),
             through,
+            spare: Some(Arc::clone(&self.spare)),
         });
         if let Some(p) = &mut self.pcaps {
             p.send(Arc::clone(&chunk));
@@ -188,6 +194,38 @@ struct Chunk {
     /// The latest wire record's time.
     wire_end: Option<SimTime>,
     through: SimTime,
+    /// Where `recs` goes back when the last thread is done with the chunk.
+    spare: Option<Arc<Spare>>,
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(spare) = &self.spare {
+            spare.put(std::mem::take(&mut self.recs));
+        }
+    }
+}
+
+/// Record lists given back by the threads, emptied, with their capacity.
+#[derive(Default)]
+struct Spare(std::sync::Mutex<Vec<Vec<(usize, Rec)>>>);
+
+impl Spare {
+    /// Lists kept at most (about the chunks in flight: two batches per thread).
+    const KEEP: usize = 2;
+
+    fn take(&self) -> Vec<(usize, Rec)> {
+        let mut lists = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        lists.pop().unwrap_or_default()
+    }
+
+    fn put(&self, mut list: Vec<(usize, Rec)>) {
+        list.clear();
+        let mut lists = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if lists.len() < Self::KEEP && list.capacity() > 0 {
+            lists.push(list);
+        }
+    }
 }
 
 /// What runs on a [`Worker`]'s thread: it takes the chunks in order, then its end.
@@ -310,10 +348,10 @@ enum Msg<E> {
 }
 
 /// Batches queued for a worker's thread.
-const BATCHES_IN_FLIGHT: usize = 2;
+const BATCHES_IN_FLIGHT: usize = 1;
 
 /// Records per batch handed to a worker's thread (~0.3 MB).
-const BATCH: usize = 2048;
+const BATCH: usize = 1024;
 
 impl<S: Side> Worker<S> {
     fn start(name: &str, mut side: S) -> Result<Self> {
@@ -465,6 +503,7 @@ mod tests {
             log: RunLog::default(),
             wire_end: None,
             through: SimTime(through),
+            spare: None,
         })
     }
 
