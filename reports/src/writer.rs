@@ -12,9 +12,8 @@
 //!
 //! **Threads.** Writing the files costs more than simulating them (a 100 MB run with default
 //! artefacts: ~0.07 s simulating, ~0.3 s of CPU writing), so the writers run beside the
-//! simulation on two threads of their own ([`Worker`]): level `pcap` (the captures and the
-//! per-packet tables), and levels `series` and `charts` (the charts are drawn at the end while
-//! the captures are finished, so the two threads end about together). The simulation's
+//! simulation on two threads of their own ([`Worker`]): the captures (level `pcap`), and the
+//! tables and charts (levels `series`, `pcap`'s packet tables, `charts`). The simulation's
 //! thread keeps the classification and the summary's accumulators. Each thread takes the
 //! chunks in order, so every file is the same bytes as when written in line, on any machine
 //! and at any `--jobs`.
@@ -42,9 +41,9 @@ pub struct RunWriter {
     info: RunInfo,
     artifacts: Artifacts,
     metrics: Metrics,
-    /// The captures' and packet tables' thread (level `pcap`).
+    /// The captures' thread (level `pcap`).
     pcaps: Option<Worker<Captures>>,
-    /// The series tables' and charts' thread (levels `series`, `charts`).
+    /// The tables' and charts' thread (levels `series`, `pcap`, `charts`).
     tables: Option<Worker<Tables>>,
     /// The first error of a chunk handed over as a [`RecordSink`] (reported by `finish`).
     failed: Option<ReportError>,
@@ -62,21 +61,24 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             info: info.clone(),
             series: artifacts.series.then(|| SeriesCsvs::new(dir, info)).transpose()?,
+            packets: artifacts.pcap.then(|| PacketCsvs::new(dir, info)).transpose()?,
             charts: artifacts.charts.then(|| ChartInputs::new(info.conns.len())),
             longest: 0,
         };
-        let tables = if tables.series.is_some() || tables.charts.is_some() {
+        let tables = if tables.series.is_some() || tables.packets.is_some() || tables.charts.is_some() {
             Some(Worker::start("offsim-tables", tables)?)
         } else {
             None
         };
         let pcaps = if artifacts.pcap {
-            let captures = Captures {
-                pcap: PcapWriter::new(dir, info, artifacts.pcap_payload)?,
-                packets: PacketCsvs::new(dir, info)?,
-                info: info.clone(),
-            };
-            Some(Worker::start("offsim-pcapng", captures)?)
+            let pcap = PcapWriter::new(dir, info, artifacts.pcap_payload)?;
+            Some(Worker::start(
+                "offsim-pcapng",
+                Captures {
+                    pcap,
+                    info: info.clone(),
+                },
+            )?)
         } else {
             None
         };
@@ -242,10 +244,9 @@ trait Side: Send + 'static {
     }
 }
 
-/// Level `pcap`: the pcapng captures and the per-packet tables (`segments.csv`, `acks.csv`).
+/// The pcapng captures.
 struct Captures {
     pcap: PcapWriter,
-    packets: PacketCsvs,
     info: RunInfo,
 }
 
@@ -258,21 +259,21 @@ impl Side for Captures {
     }
 
     fn chunk(&mut self, c: &Chunk) -> Result<()> {
-        self.packets.chunk(&self.info, &c.recs, c.through)?;
         self.pcap.chunk(&self.info, &c.recs, c.through)
     }
 
     fn finish(self, info: Box<RunInfo>) -> Result<()> {
-        self.packets.finish(&info)?;
         self.pcap.finish(&info).map(drop)
     }
 }
 
-/// Levels `series` (`cc.csv`, `queues.csv`, `buffers.csv`) and `charts`.
+/// The CSV tables (`cc.csv`, `queues.csv`, `buffers.csv`; `segments.csv`, `acks.csv`) and the
+/// charts.
 struct Tables {
     dir: PathBuf,
     info: RunInfo,
     series: Option<SeriesCsvs>,
+    packets: Option<PacketCsvs>,
     charts: Option<ChartInputs>,
     longest: usize,
 }
@@ -281,12 +282,15 @@ impl Side for Tables {
     type End = Box<TablesEnd>;
 
     fn wants_records(&self) -> bool {
-        self.charts.is_some()
+        self.packets.is_some() || self.charts.is_some()
     }
 
     fn chunk(&mut self, c: &Chunk) -> Result<()> {
         if let Some(s) = &mut self.series {
             s.chunk(&self.info, &c.log)?;
+        }
+        if let Some(p) = &mut self.packets {
+            p.chunk(&self.info, &c.recs, c.through)?;
         }
         if let Some(ch) = &mut self.charts {
             ch.chunk(&self.info, &c.recs, &c.log, c.wire_end, c.through);
@@ -301,6 +305,9 @@ impl Side for Tables {
             s.finish(&info, &buffers)?;
         }
         drop(buffers);
+        if let Some(p) = self.packets {
+            p.finish(&info)?;
+        }
         if let Some(mut inputs) = self.charts {
             inputs.chunk(&info, &[], &RunLog::default(), None, SimTime::MAX);
             inputs.shrink();
