@@ -108,6 +108,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let (best, median) = best_rate(args.reps, || ping_pong_with(5_000_000, EventQueueKind::Heap).events);
         row("ping_pong, Heap event queue".into(), best, median);
         for &(actors, in_flight) in &[(4usize, 16usize), (100, 1_000), (1_000, 10_000), (10_000, 50_000)] {
+            // The page policy a world of that many actors runs with (`memory::for_world`):
+            // huge pages from `HUGE_PAGES_FROM` on (at 10,000 actors, small pages cost a
+            // third of the events per second).
+            crate::memory::for_world(actors);
             for kind in TimerQueueKind::ALL {
                 let (best, median) = best_rate(args.reps, || timer_churn(actors, in_flight, 1_000_000, kind).events);
                 row(
