@@ -31,6 +31,22 @@ mod tools;
 /// any allocator.
 pub use mimalloc::MiMalloc as Allocator;
 
+/// What each binary (`cargo xtask`, `offsim`) declares for its process: the [`Allocator`],
+/// and huge pages off before the runtime's first allocations ([`memory::before_main`], an
+/// `.init_array` entry on Linux).
+#[macro_export]
+macro_rules! process_setup {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::Allocator = $crate::Allocator;
+
+        #[cfg(target_os = "linux")]
+        #[used]
+        #[unsafe(link_section = ".init_array")]
+        static BEFORE_MAIN: extern "C" fn() = $crate::memory::before_main;
+    };
+}
+
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use overrides::{OnlyArg, SetArg};

@@ -39,7 +39,7 @@ fn set_purge_delay(ms: std::ffi::c_long) {
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, ms) };
 }
 
-/// Runs before `main` (each binary puts it in `.init_array`, see [`before_main`]): huge pages
+/// Runs before `main` (each binary puts it in `.init_array` through `process_setup!`): huge pages
 /// off before the allocator's first pages are touched. The runtime allocates before `main`,
 /// and the first 2 MiB of the allocator's arena faulted as one huge page stayed resident in
 /// full (2 MB of a 1 GiB transfer's ~32 MB peak).

@@ -1,14 +1,7 @@
 //! `offsim`: the same command line as `cargo xtask`, as a plain binary to install
 //! (`cargo install --path xtask --bin offsim`).
 
-#[global_allocator]
-static ALLOCATOR: xtask::Allocator = xtask::Allocator;
-
-/// Huge pages off before the runtime's first allocations (`xtask::memory::before_main`).
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static BEFORE_MAIN: extern "C" fn() = xtask::memory::before_main;
+xtask::process_setup!();
 
 fn main() -> std::process::ExitCode {
     xtask::main_as("offsim")
