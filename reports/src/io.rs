@@ -75,11 +75,11 @@ static WRITTEN: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, 
 /// size and hashes a file again when it differs.
 pub fn take_written(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, (u64, u128)> {
     let mut all = WRITTEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let under: Vec<_> = all.keys().filter(|p| p.starts_with(dir)).cloned().collect();
-    under
+    let (under, rest) = std::mem::take(&mut *all)
         .into_iter()
-        .filter_map(|p| all.remove(&p).map(|v| (p, v)))
-        .collect()
+        .partition(|(p, _)| p.starts_with(dir));
+    *all = rest;
+    under
 }
 
 /// Buffer of an [`AtomicFile`]: large enough that writes reach the kernel in big blocks.

@@ -180,7 +180,9 @@ fn frame(
     ip.set_payload_len(tcp.header_len() + payload.len())
         .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
     ip.header_checksum = ip.calc_header_checksum();
-    let cut = snap.is_some_and(|n| 14 + ip.header_len() + tcp.header_len() + payload.len() > n);
+    let headers = Ethernet2Header::LEN + ip.header_len() + tcp.header_len();
+    let original = headers + payload.len();
+    let cut = snap.filter(|&n| original > n);
     let key = (p.conn.0, x.dir, *h);
     let (checksum, fingerprint) = match sums.get(&key) {
         Some(known) => known,
@@ -188,24 +190,21 @@ fn frame(
             let checksum = tcp
                 .calc_checksum_ipv4(&ip, &payload)
                 .map_err(|e| ReportError::Pcap(format!("building frame: {e}")))?;
-            let fingerprint = cut.then(|| xxh3_64(&payload));
+            let fingerprint = cut.map(|_| xxh3_64(&payload));
             sums.put(key, (checksum, fingerprint));
             (checksum, fingerprint)
         }
     };
     tcp.checksum = checksum;
-    let start = out.len();
     out.extend_from_slice(&eth.to_bytes());
     out.extend_from_slice(&ip.to_bytes());
     out.extend_from_slice(&tcp.to_bytes());
-    let headers = out.len() - start;
-    let original = headers + payload.len();
-    match snap {
-        Some(n) if original > n => {
+    match cut {
+        Some(n) => {
             out.extend_from_slice(&payload[..n.saturating_sub(headers)]);
             Ok((original, fingerprint))
         }
-        _ => {
+        None => {
             out.extend_from_slice(&payload);
             Ok((original, None))
         }
@@ -227,14 +226,16 @@ struct SegmentSums {
     slots: Vec<Option<(SegmentKey, Sums)>>,
 }
 
-impl SegmentSums {
-    const SLOTS: usize = 1024;
-
-    fn new() -> Self {
+impl Default for SegmentSums {
+    fn default() -> Self {
         SegmentSums {
             slots: vec![None; Self::SLOTS],
         }
     }
+}
+
+impl SegmentSums {
+    const SLOTS: usize = 1024;
 
     fn slot(key: &SegmentKey) -> usize {
         let h = key.2.seq.0 ^ key.2.ack.0.rotate_left(11) ^ key.0.wrapping_mul(0x9E37_79B1);
@@ -648,12 +649,6 @@ struct Scratch {
     text: String,
     /// Checksums and fingerprints of the segments framed last.
     sums: SegmentSums,
-}
-
-impl Default for SegmentSums {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// pcapng Enhanced Packet Block type.

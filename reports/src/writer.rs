@@ -102,8 +102,11 @@ impl RunWriter {
         // At most one per wire record: reserved at once (growing it was half of the
         // classification), in a list the threads are done with when there is one (a fresh
         // one is fresh memory, faulted in page by page).
-        let mut recs = if wanted { self.spare.take() } else { Vec::new() };
-        recs.reserve(if wanted { log.wire.len() } else { 0 });
+        let mut recs = Vec::new();
+        if wanted {
+            recs = self.spare.take();
+            recs.reserve(log.wire.len());
+        }
         self.metrics.chunk(info, log, through, wanted.then_some(&mut recs))?;
         if self.pcaps.is_none() && self.tables.is_none() {
             return Ok(());
@@ -213,7 +216,7 @@ impl Drop for Chunk {
 struct Spare(std::sync::Mutex<Vec<Vec<(usize, Rec)>>>);
 
 impl Spare {
-    /// Lists kept at most (about the chunks in flight: two batches per thread).
+    /// Lists kept at most (about the chunks in flight: a batch queued per thread).
     const KEEP: usize = 2;
 
     fn take(&self) -> Vec<(usize, Rec)> {
@@ -357,7 +360,7 @@ enum Msg<E> {
 /// Batches queued for a worker's thread.
 const BATCHES_IN_FLIGHT: usize = 1;
 
-/// Records per batch handed to a worker's thread (~0.3 MB).
+/// Records per batch handed to a worker's thread (~0.2 MB).
 const BATCH: usize = 1024;
 
 impl<S: Side> Worker<S> {

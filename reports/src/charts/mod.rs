@@ -173,21 +173,24 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String
     }
     let rows = h as usize;
     let split = rows / 2;
+    // The zlib stream's Adler-32 runs over every filtered row in order: this thread sums its
+    // own half as it deflates it, then the bottom rows while the other thread still deflates
+    // them (filtering a row again is far cheaper than deflating it).
+    let mut adler = adler2::Adler32::new();
     let (top, bottom) = std::thread::scope(|s| {
-        let bottom = s.spawn(|| deflate_rows(rgb, stride, split..rows, true));
-        let top = deflate_rows(rgb, stride, 0..split, false);
+        let bottom = s.spawn(|| deflate_rows(rgb, stride, split..rows, true, None));
+        let top = deflate_rows(rgb, stride, 0..split, false, Some(&mut adler));
+        let mut row = vec![0u8; stride + 1];
+        for y in split..rows {
+            up_filter(rgb, stride, y, &mut row);
+            adler.write_slice(&row);
+        }
         (top, bottom.join())
     });
     let bottom = bottom.map_err(|_| "deflating a PNG's bottom half panicked".to_string())?;
     let (top, bottom) = (top?, bottom?);
     // The zlib stream (RFC 1950): header (deflate, 32 KiB window, level 2's FLEVEL; the
     // header's 16 bits a multiple of 31), the halves, the Adler-32 of the filtered rows.
-    let mut adler = adler2::Adler32::new();
-    let mut row = vec![0u8; stride + 1];
-    for y in 0..rows {
-        up_filter(rgb, stride, y, &mut row);
-        adler.write_slice(&row);
-    }
     let mut idat = Vec::with_capacity(2 + top.len() + bottom.len() + 4);
     idat.extend_from_slice(&[0x78, 0x5E]);
     idat.extend_from_slice(&top);
@@ -222,12 +225,14 @@ fn up_filter(rgb: &[u8], stride: usize, y: usize, row: &mut [u8]) {
 
 /// Rows `rows` of `rgb`, Up-filtered, as raw deflate at [`PNG_LEVEL`]: ending with the final
 /// block when `last`, else with a sync flush (an empty stored block: the stream so far ends
-/// on a byte boundary and the next part can follow it).
+/// on a byte boundary and the next part can follow it). The filtered rows are added to
+/// `adler` when given.
 fn deflate_rows(
     rgb: &[u8],
     stride: usize,
     rows: std::ops::Range<usize>,
     last: bool,
+    mut adler: Option<&mut adler2::Adler32>,
 ) -> std::result::Result<Vec<u8>, String> {
     use flate2::{Compress, Compression, FlushCompress, Status};
     let mut c = Compress::new(Compression::new(PNG_LEVEL), false);
@@ -240,6 +245,9 @@ fn deflate_rows(
     };
     for y in rows {
         up_filter(rgb, stride, y, &mut row);
+        if let Some(a) = adler.as_deref_mut() {
+            a.write_slice(&row);
+        }
         let mut input = &row[..];
         while !input.is_empty() {
             room(&mut out);
