@@ -214,6 +214,15 @@ impl Message for Msg {
         }
     }
 
+    #[inline]
+    fn prefetch(&self) {
+        if let Msg::Segment(s) | Msg::Forward(s) = self {
+            // The header fields the trace digest and the receiver read first, and the
+            // payload handle and provenance after them.
+            sim_core::prefetch::read_lines(&**s as *const Segment, std::mem::size_of::<Segment>().div_ceil(64));
+        }
+    }
+
     fn digest(&self) -> [u64; 2] {
         let c = |c: &ConnId| u64::from(c.0) << 32;
         match self {

@@ -79,7 +79,7 @@ pub use pcap::CAPTURE_EPOCH_NS;
 pub use stats::{Summary, count_ci95, poisson_mean_ci95, seeds_for_half_width};
 pub use sweep::{LineCharts, run_dir, write_run, write_run_with, write_sweep, write_sweep_with};
 pub use vocab::{Named, RETX_CAUSES, Term};
-pub use writer::{CHART_POINTS_KEPT, RunWriter};
+pub use writer::{CHART_POINTS_KEPT, RunWriter, SinkThread};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, ReportError>;

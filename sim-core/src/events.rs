@@ -53,6 +53,9 @@ pub trait EventQueue<T>: Default {
     fn peek_key(&mut self) -> Option<(SimTime, u64)>;
     /// Removes and returns the item with the smallest (time, seq).
     fn pop(&mut self) -> Option<(SimTime, u64, T)>;
+    /// The item that is probably popped next, if the queue can tell without reorganising
+    /// (a prefetch hint: it may be wrong when a later push comes first).
+    fn likely_next(&self) -> Option<&T>;
     /// How many items are queued.
     fn len(&self) -> usize;
     /// True when nothing is queued.
@@ -112,6 +115,10 @@ impl<T> EventQueue<T> for HeapQueue<T> {
     #[inline]
     fn pop(&mut self) -> Option<(SimTime, u64, T)> {
         self.heap.pop().map(|e| (e.time, e.seq, e.item))
+    }
+    #[inline]
+    fn likely_next(&self) -> Option<&T> {
+        self.heap.peek().map(|e| &e.item)
     }
     fn len(&self) -> usize {
         self.heap.len()
@@ -438,6 +445,15 @@ impl<T> EventQueue<T> for LadderQueue<T> {
         let e = if from_run { self.run.pop() } else { self.heap.pop() }?;
         self.len -= 1;
         Some((e.time, e.seq, e.item))
+    }
+
+    #[inline]
+    fn likely_next(&self) -> Option<&T> {
+        match (self.run.last(), self.heap.peek()) {
+            (Some(r), Some(h)) if (h.time, h.seq) < (r.time, r.seq) => Some(&h.item),
+            (Some(r), _) => Some(&r.item),
+            (None, h) => h.map(|e| &e.item),
+        }
     }
 
     fn len(&self) -> usize {

@@ -11,6 +11,7 @@
 //! kernel reads no wall clock, uses no global RNG, and iterates no hash map.
 
 pub mod events;
+pub mod prefetch;
 mod rng;
 mod sim;
 mod time;

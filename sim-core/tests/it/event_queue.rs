@@ -15,21 +15,29 @@ enum Op {
 }
 
 /// Runs `ops` on queue `Q` the way the kernel does (a push is never before the last popped
-/// time; peek before pop) and returns the popped (time, seq) keys, checking each item.
+/// time; peek before pop) and returns the popped (time, seq) keys, checking each item, and
+/// that the prefetch hint (`likely_next`), when given and nothing was pushed since, named the
+/// item popped next.
 fn popped<Q: EventQueue<u64>>(ops: &[Op]) -> Vec<(SimTime, u64)> {
     let mut q = Q::default();
     let (mut now, mut seq, mut out) = (0u64, 0u64, Vec::new());
+    let mut hint = None;
     for op in ops {
         match *op {
             Op::Push(delay) => {
                 let t = now.saturating_add(delay);
                 q.push(SimTime(t), seq, seq);
                 seq += 1;
+                hint = None;
             }
             Op::Pop => {
                 let peeked = q.peek_key();
                 let got = q.pop();
                 assert_eq!(peeked, got.map(|(t, s, _)| (t, s)));
+                if let (Some(h), Some((_, s, _))) = (hint, got) {
+                    assert_eq!(h, s, "the hint named the next item");
+                }
+                hint = q.likely_next().copied();
                 if let Some((t, s, item)) = got {
                     assert_eq!(item, s, "the item travels with its key");
                     now = t.0;
