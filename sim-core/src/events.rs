@@ -179,6 +179,9 @@ struct Pool<T> {
     items: usize,
 }
 
+/// Buckets [`LadderQueue::likely_next`] looks through for the next item.
+const HINT_BUCKETS: usize = 8;
+
 /// The most item slots the pool keeps.
 const POOL_ITEMS: usize = 1 << 16;
 /// The largest allocation (in items) the pool keeps.
@@ -452,7 +455,19 @@ impl<T> EventQueue<T> for LadderQueue<T> {
         match (self.run.last(), self.heap.peek()) {
             (Some(r), Some(h)) if (h.time, h.seq) < (r.time, r.seq) => Some(&h.item),
             (Some(r), _) => Some(&r.item),
-            (None, h) => h.map(|e| &e.item),
+            (None, Some(h)) => Some(&h.item),
+            // The bottom is empty: the next is in the last rung's next non-empty bucket (why
+            // look there: rung 0 is sized for about one item per bucket, so the run is mostly
+            // a single item and empty after each pop). Only a bucket of one item is sure to
+            // hold it; a few buckets are looked at, no more.
+            (None, None) => {
+                let rung = self.rungs.last().filter(|r| r.count > 0)?;
+                let bucket = rung.buckets[rung.cur..].iter().take(HINT_BUCKETS).find(|b| !b.is_empty())?;
+                match bucket.as_slice() {
+                    [only] => Some(&only.item),
+                    _ => None,
+                }
+            }
         }
     }
 
