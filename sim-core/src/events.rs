@@ -56,6 +56,9 @@ pub trait EventQueue<T>: Default {
     /// The item that is probably popped next, if the queue can tell without reorganising
     /// (a prefetch hint: it may be wrong when a later push comes first).
     fn likely_next(&self) -> Option<&T>;
+    /// Asks the CPU to load the items probably popped after the next one (a hint; by
+    /// default nothing).
+    fn prefetch_later(&self) {}
     /// How many items are queued.
     fn len(&self) -> usize;
     /// True when nothing is queued.
@@ -448,6 +451,23 @@ impl<T> EventQueue<T> for LadderQueue<T> {
         let e = if from_run { self.run.pop() } else { self.heap.pop() }?;
         self.len -= 1;
         Some((e.time, e.seq, e.item))
+    }
+
+    /// The bucket after the last rung's next non-empty one: its items' memory (written when
+    /// they were pushed, long ago in a large queue) is loaded while the next item is handled,
+    /// so that reading the next item's own message (`likely_next`) does not wait for it.
+    #[inline]
+    fn prefetch_later(&self) {
+        let Some(rung) = self.rungs.last() else { return };
+        let mut non_empty = rung.buckets[rung.cur.min(rung.buckets.len())..]
+            .iter()
+            .take(HINT_BUCKETS)
+            .filter(|b| !b.is_empty());
+        // The first one is the next's, unless the bottom holds it.
+        let skip = usize::from(self.run.is_empty() && self.heap.is_empty());
+        if let Some(b) = non_empty.nth(skip) {
+            crate::prefetch::read_lines(b.as_ptr(), std::mem::size_of::<Entry<T>>().div_ceil(64));
+        }
     }
 
     #[inline]

@@ -446,6 +446,13 @@ impl<T> Events<T> {
             Events::Ladder(q) => q.likely_next(),
         }
     }
+    #[inline]
+    fn prefetch_later(&self) {
+        match self {
+            Events::Heap(q) => q.prefetch_later(),
+            Events::Ladder(q) => q.prefetch_later(),
+        }
+    }
     fn len(&self) -> usize {
         match self {
             Events::Heap(q) => q.len(),
@@ -649,6 +656,7 @@ impl<M: Message> Simulation<M> {
                 let (time, _, d) = self.kernel.queue.pop().expect("peeked");
                 // Start loading the next event's message and actor while this one is handled
                 // (why: with thousands of connections both are cache misses).
+                self.kernel.queue.prefetch_later();
                 if let Some(n) = self.kernel.queue.likely_next() {
                     n.msg.prefetch();
                     if let Some(a) = self.actors.get(n.to.0 as usize) {
