@@ -497,7 +497,7 @@ pub struct SinkThread<S: RecordSink + Send + 'static> {
 }
 
 /// Batches queued for a [`SinkThread`] besides the one it is consuming.
-const RELAYED: usize = 1;
+const RELAYED: usize = 0;
 
 /// Records (of every kind) per batch handed to a [`SinkThread`] (about half a chunk's
 /// target: see `models::testbed::RECORD_CHUNK_TARGET`).
@@ -572,13 +572,15 @@ impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
         if let Some(sink) = &mut self.in_line {
             return sink.chunk(log, through);
         }
-        let spare = self.back.try_recv().unwrap_or_default();
-        let full = std::mem::replace(log, spare);
+        let full = std::mem::take(log);
         self.batched += full.wire.len() + full.cc.len() + full.queue.len() + full.delivery.len() + 1;
         self.batch.push((full, through));
         if self.batched >= RELAY_BATCH || through == SimTime::MAX {
             self.flush();
         }
+        // Taken after the handover: the thread gives a chunk's lists back before it takes the
+        // next batch, so two sets of lists go round, not three.
+        *log = self.back.try_recv().unwrap_or_default();
     }
 }
 

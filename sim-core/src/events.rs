@@ -482,7 +482,10 @@ impl<T> EventQueue<T> for LadderQueue<T> {
             // hold it; a few buckets are looked at, no more.
             (None, None) => {
                 let rung = self.rungs.last().filter(|r| r.count > 0)?;
-                let bucket = rung.buckets[rung.cur..].iter().take(HINT_BUCKETS).find(|b| !b.is_empty())?;
+                let bucket = rung.buckets[rung.cur..]
+                    .iter()
+                    .take(HINT_BUCKETS)
+                    .find(|b| !b.is_empty())?;
                 match bucket.as_slice() {
                     [only] => Some(&only.item),
                     _ => None,
