@@ -82,10 +82,30 @@ impl<V> ConnTable<V> {
 
     /// Adds or replaces the entry of connection `id`; returns the one it replaced.
     pub fn insert(&mut self, id: ConnId, value: V) -> Option<V> {
-        let at = match self.items.binary_search_by_key(&id, |e| e.0) {
-            Ok(p) => return Some(std::mem::replace(&mut self.items[p].1, value)),
-            Err(p) => p,
+        match self.items.binary_search_by_key(&id, |e| e.0) {
+            Ok(p) => Some(std::mem::replace(&mut self.items[p].1, value)),
+            Err(at) => {
+                self.insert_new(at, id, value);
+                None
+            }
+        }
+    }
+
+    /// The entry of connection `id`, to change, added as `new()` first if it has none.
+    pub fn get_or_insert_with(&mut self, id: ConnId, new: impl FnOnce() -> V) -> &mut V {
+        let p = match self.position(id) {
+            Some(p) => p,
+            None => {
+                let at = self.items.partition_point(|e| e.0 < id);
+                self.insert_new(at, id, new());
+                at
+            }
         };
+        &mut self.items[p].1
+    }
+
+    /// Inserts the entry of connection `id`, which has none, at position `at` of `items`.
+    fn insert_new(&mut self, at: usize, id: ConnId, value: V) {
         self.items.insert(at, (id, value));
         // The entries from `at` on moved one place (only the new one when added in order).
         for (k, (c, _)) in self.items.iter().enumerate().skip(at) {
@@ -97,7 +117,6 @@ impl<V> ConnTable<V> {
                 self.index[slot] = k as u32 + 1;
             }
         }
-        None
     }
 
     /// The connection ids, ascending.
@@ -170,6 +189,18 @@ mod tests {
         assert_eq!(t.get(&ConnId(u32::MAX)), Some(&108));
         assert_eq!(t.get(&ConnId(3)), None, "an id between entries");
         assert_eq!(t.get(&ConnId(DIRECT_IDS + 1)), None, "a large id between entries");
+    }
+
+    #[test]
+    fn get_or_insert_with_adds_only_a_missing_entry() {
+        let mut t = ConnTable::new();
+        t.insert(ConnId(10), 1);
+        *t.get_or_insert_with(ConnId(10), || panic!("present: not made")) += 1;
+        *t.get_or_insert_with(ConnId(3), || 7) += 1;
+        *t.get_or_insert_with(ConnId(DIRECT_IDS + 2), || 30) += 1;
+        assert_eq!(ids(&t), vec![3, 10, DIRECT_IDS + 2]);
+        assert_eq!(t.values().copied().collect::<Vec<_>>(), vec![8, 2, 31]);
+        assert_eq!(t.get(&ConnId(10)), Some(&2), "found after an insertion before it");
     }
 
     #[test]

@@ -310,10 +310,11 @@ pub(crate) fn record_rto(records: &mut Vec<RtoRecord>, tcp: &TcpConnection, now:
 }
 
 /// Boxes of segments that arrived at an actor (host stack, offload target), kept (up to
-/// [`SegmentBoxes::KEPT`]) for the segments it sends next. Why: a segment crosses the kernel boxed, and at 10,000 connections
-/// a fresh allocation came from memory last touched milliseconds earlier (a cache miss on
-/// every segment sent, ~5 % of such a run); the box of the segment that just arrived is still
-/// in cache. Memory management only: what is sent does not change.
+/// [`SegmentBoxes::KEPT`]) for the segments it sends next. Why: a segment crosses the kernel
+/// boxed, and at 10,000 connections a fresh allocation came from memory last touched
+/// milliseconds earlier (a cache miss on every segment sent, ~5 % of such a run); the box of
+/// the segment that just arrived is still in cache. Memory management only: what is sent does
+/// not change.
 #[derive(Default)]
 pub(crate) struct SegmentBoxes {
     // The boxes themselves are the point (their allocations are reused), not their contents.

@@ -199,19 +199,12 @@ impl Handovers {
             }
             !found
         });
-        if !self.last.contains_key(&c.conn) {
-            self.last.insert(c.conn, [None; 2]);
-            self.latest.insert(c.conn, Vec::new());
+        self.last.get_or_insert_with(c.conn, || [None; 2])[sender_slot(c.sender)] = Some(*c);
+        let latest = self.latest.get_or_insert_with(c.conn, Vec::new);
+        if latest.first().is_some_and(|p| p.time != c.time) {
+            latest.clear();
         }
-        if let Some(last) = self.last.get_mut(&c.conn) {
-            last[sender_slot(c.sender)] = Some(*c);
-        }
-        if let Some(latest) = self.latest.get_mut(&c.conn) {
-            if latest.first().is_some_and(|p| p.time != c.time) {
-                latest.clear();
-            }
-            latest.push(*c);
-        }
+        latest.push(*c);
     }
 
     /// A completed handover of `conn` at `t` to `owner` (every sample at or before `t` fed).

@@ -485,9 +485,16 @@ const _: () = {
 /// Started with `beside` false, it runs the sink in line instead, on the simulation's thread:
 /// for a small world the handovers cost more than they free (a 100 MB transfer: 0.08 s in
 /// line, 0.09-0.10 s beside, and 11 MB more resident with every artefact).
-pub struct SinkThread<S: RecordSink + Send + 'static> {
-    /// The sink when run in line.
-    in_line: Option<S>,
+pub struct SinkThread<S: RecordSink + Send + 'static>(Placed<S>);
+
+/// Where a [`SinkThread`]'s sink runs.
+enum Placed<S: RecordSink + Send + 'static> {
+    InLine(S),
+    Beside(Relay<S>),
+}
+
+/// The simulation's end of a sink running on its own thread.
+struct Relay<S: RecordSink + Send + 'static> {
     to: Option<std::sync::mpsc::SyncSender<Vec<(RunLog, SimTime)>>>,
     back: std::sync::mpsc::Receiver<RunLog>,
     handle: Option<std::thread::JoinHandle<S>>,
@@ -496,25 +503,20 @@ pub struct SinkThread<S: RecordSink + Send + 'static> {
     batched: usize,
 }
 
-/// Batches queued for a [`SinkThread`] besides the one it is consuming.
+/// Batches queued for a [`SinkThread`] besides the one it is consuming: none, a handover
+/// waits for the thread to take the batch (why: a queued batch is one more set of lists
+/// resident, and the thread is faster than the simulation).
 const RELAYED: usize = 0;
 
-/// Records (of every kind) per batch handed to a [`SinkThread`] (about half a chunk's
-/// target: see `models::testbed::RECORD_CHUNK_TARGET`).
+/// Records (of every kind) per batch handed to a [`SinkThread`] (about a chunk's target: see
+/// `models::testbed::RECORD_CHUNK_TARGET`).
 const RELAY_BATCH: usize = 16_384;
 
 impl<S: RecordSink + Send + 'static> SinkThread<S> {
     /// Starts `sink`'s thread, named `name`, or keeps `sink` in line (see the type's doc).
     pub fn start(name: &str, mut sink: S, beside: bool) -> Result<Self> {
         if !beside {
-            return Ok(SinkThread {
-                in_line: Some(sink),
-                to: None,
-                back: std::sync::mpsc::channel().1,
-                handle: None,
-                batch: Vec::new(),
-                batched: 0,
-            });
+            return Ok(SinkThread(Placed::InLine(sink)));
         }
         let (to, rx) = std::sync::mpsc::sync_channel::<Vec<(RunLog, SimTime)>>(RELAYED);
         let (back_tx, back) = std::sync::mpsc::channel();
@@ -532,16 +534,30 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
                 sink
             })
             .map_err(|e| ReportError::Invalid(format!("starting the thread {name}: {e}")))?;
-        Ok(SinkThread {
-            in_line: None,
+        Ok(SinkThread(Placed::Beside(Relay {
             to: Some(to),
             back,
             handle: Some(handle),
             batch: Vec::new(),
             batched: 0,
-        })
+        })))
     }
 
+    /// Waits for the thread to consume every chunk and returns the sink, or the panic that
+    /// ended the thread.
+    pub fn finish(self) -> std::thread::Result<S> {
+        match self.0 {
+            Placed::InLine(sink) => Ok(sink),
+            Placed::Beside(mut r) => {
+                r.flush();
+                r.to = None;
+                r.handle.take().expect("joined once, here").join()
+            }
+        }
+    }
+}
+
+impl<S: RecordSink + Send + 'static> Relay<S> {
     /// Hands over the chunks not handed over yet.
     fn flush(&mut self) {
         if self.batch.is_empty() {
@@ -554,37 +570,28 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
             let _ = to.send(batch);
         }
     }
-
-    /// Waits for the thread to consume every chunk and returns the sink, or the panic that
-    /// ended the thread.
-    pub fn finish(mut self) -> std::thread::Result<S> {
-        if let Some(sink) = self.in_line.take() {
-            return Ok(sink);
-        }
-        self.flush();
-        self.to = None;
-        self.handle.take().expect("started beside").join()
-    }
 }
 
 impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
     fn chunk(&mut self, log: &mut RunLog, through: SimTime) {
-        if let Some(sink) = &mut self.in_line {
-            return sink.chunk(log, through);
-        }
+        let r = match &mut self.0 {
+            Placed::InLine(sink) => return sink.chunk(log, through),
+            Placed::Beside(r) => r,
+        };
         let full = std::mem::take(log);
-        self.batched += full.wire.len() + full.cc.len() + full.queue.len() + full.delivery.len() + 1;
-        self.batch.push((full, through));
-        if self.batched >= RELAY_BATCH || through == SimTime::MAX {
-            self.flush();
+        r.batched += full.wire.len() + full.cc.len() + full.queue.len() + full.delivery.len() + 1;
+        r.batch.push((full, through));
+        if r.batched >= RELAY_BATCH || through == SimTime::MAX {
+            r.flush();
         }
         // Taken after the handover: the thread gives a chunk's lists back before it takes the
         // next batch, so two sets of lists go round, not three.
-        *log = self.back.try_recv().unwrap_or_default();
+        *log = r.back.try_recv().unwrap_or_default();
     }
 }
 
-impl<S: RecordSink + Send + 'static> Drop for SinkThread<S> {
+impl<S: RecordSink + Send + 'static> Drop for Relay<S> {
+    /// A relay given up (the run panicked) still waits for its thread.
     fn drop(&mut self) {
         self.to = None;
         if let Some(h) = self.handle.take() {
@@ -625,6 +632,13 @@ mod tests {
         fn longest(&self) -> usize {
             self.seen.lock().unwrap().len()
         }
+    }
+
+    /// A panic's message (a `String` or a `&str` payload).
+    fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+        (p.downcast_ref::<String>().cloned())
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
     }
 
     fn chunk(through: u64) -> Arc<Chunk> {
@@ -692,12 +706,7 @@ mod tests {
         assert_eq!(w.longest(), 0, "a dead thread answers nothing");
         w.close("end");
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.join()));
-        let p = r.expect_err("the panic comes back");
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
+        let msg = panic_text(&*r.expect_err("the panic comes back"));
         assert!(msg.contains("probe panics"), "{msg}");
     }
 
@@ -768,10 +777,7 @@ mod tests {
         beside.chunk(&mut log, SimTime(13));
         // The thread is gone: later chunks are dropped, the simulation is not stopped.
         beside.chunk(&mut chunk_of(RELAY_BATCH), SimTime(14));
-        let panic = beside.finish().expect_err("the sink panicked");
-        let message = (panic.downcast_ref::<String>().map(String::as_str))
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or_default();
+        let message = panic_text(&*beside.finish().expect_err("the sink panicked"));
         assert!(message.contains("tally panics at 13"), "{message}");
     }
 }

@@ -130,10 +130,10 @@ pub struct Marker {
     pub files: Vec<MarkedFile>,
 }
 
-/// The files of `dir` as they are now (what a marker written now would list).
-/// The folder's files with their sizes and hashes. `written`: what this process recorded of
-/// the files it wrote there ([`reports::take_written`]), used for files of the same size
-/// instead of reading them back; empty to read every file.
+/// The files of `dir` as they are now, with their sizes and hashes (what a marker written now
+/// would list). `written`: what this process recorded of the files it wrote there
+/// ([`reports::take_written`]), used for files of the same size instead of reading them back;
+/// empty to read every file.
 fn inventory(dir: &Path, written: &std::collections::BTreeMap<PathBuf, (u64, u128)>) -> Result<Marker> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, std::path::PathBuf)>) -> Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)

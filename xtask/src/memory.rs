@@ -51,10 +51,7 @@ pub extern "C" fn before_main() {
 /// allocator's first arena pages faulted as huge pages (2 MiB each, resident in full) were
 /// 4 MB of a 1 GiB transfer's 37 MB peak when the policy was set only when the run began.
 pub fn at_start() {
-    if !LARGE.load(Ordering::Relaxed) {
-        set_thp_disable(true);
-        set_purge_delay(0);
-    }
+    for_world(0);
 }
 
 /// Sets the page policy for a run of a world with `connections` connections (see the

@@ -547,12 +547,7 @@ impl Held {
             t
         });
         cc.retain(|s| {
-            if !last.contains_key(&s.conn) {
-                last.insert(s.conn, (0, None));
-            }
-            let Some((seen, prev)) = last.get_mut(&s.conn) else {
-                return true;
-            };
+            let (seen, prev) = last.get_or_insert_with(s.conn, || (0, None));
             // Only the first sample of a connection in this list may repeat the last one kept.
             let keep = *seen == call || !prev.is_some_and(|p| p.same_state(s));
             *seen = call;
