@@ -24,7 +24,7 @@
 
 use crate::msg::{Action, Msg, SendStatus};
 use crate::pattern::{first_mismatch, pattern_slice};
-use crate::record::{DeliveryRecord, ReadRecord, Recorder};
+use crate::record::{DeliveryRecord, ReadRecord, SharedSinkRecords};
 use crate::segment::{BufId, ConnId};
 use crate::tcp::ConnEvent;
 use sim_core::{Actor, ActorId, Ctx, RngStream, SimDuration, SimTime, TimerId};
@@ -358,12 +358,22 @@ pub struct Sink {
     paused_by_action: bool,
     /// The byte budget of a [`ReadRate::Limited`] sink.
     reader: Option<BudgetReader>,
-    recorder: Recorder,
+    /// Where the world's sinks record, and this sink's place in actor order.
+    records: SharedSinkRecords,
+    order: u32,
 }
 
 impl Sink {
-    /// A sink on `conn` of host stack `host` that expects `expected` bytes.
-    pub fn new(conn: ConnId, host: ActorId, expected: u64, rate: ReadRate) -> Self {
+    /// A sink on `conn` of host stack `host` that expects `expected` bytes, recording into
+    /// `records` as the sink at `order` in actor order.
+    pub fn new(
+        conn: ConnId,
+        host: ActorId,
+        expected: u64,
+        rate: ReadRate,
+        records: SharedSinkRecords,
+        order: u32,
+    ) -> Self {
         Sink {
             conn,
             host,
@@ -381,7 +391,8 @@ impl Sink {
                     ..BudgetReader::default()
                 }),
             },
-            recorder: Recorder::default(),
+            records,
+            order,
         }
     }
 
@@ -411,12 +422,6 @@ impl Sink {
     pub fn was_reset(&self) -> bool {
         self.reset
     }
-    /// What was recorded since the last slice, in place: the run moves the records out and
-    /// the lists keep their capacity.
-    pub fn recorder_mut(&mut self) -> &mut Recorder {
-        &mut self.recorder
-    }
-
     /// Data waits and the application reads: let the budget grow from now and tick.
     fn start_reading(&mut self, ctx: &mut Ctx<'_, Msg>) {
         let now = ctx.now();
@@ -447,11 +452,14 @@ impl Sink {
             if r.read == self.expected && self.completed_at.is_none() {
                 self.completed_at = Some(now);
             }
-            self.recorder.reads.push(ReadRecord {
-                time: now,
-                conn: self.conn,
-                bytes: r.read,
-            });
+            self.records.borrow_mut().read(
+                self.order,
+                ReadRecord {
+                    time: now,
+                    conn: self.conn,
+                    bytes: r.read,
+                },
+            );
             ctx.send(
                 self.host,
                 SimDuration::ZERO,
@@ -512,11 +520,14 @@ impl Actor<Msg> for Sink {
                     return;
                 }
                 let now = ctx.now();
-                self.recorder.delivery.push(DeliveryRecord {
-                    time: now,
-                    conn: self.conn,
-                    bytes: self.received,
-                });
+                self.records.borrow_mut().delivered(
+                    self.order,
+                    DeliveryRecord {
+                        time: now,
+                        conn: self.conn,
+                        bytes: self.received,
+                    },
+                );
                 // A sink that reads at once has the bytes now; a limited reader when it reads
                 // them (`read_tick`).
                 if self.received == self.expected && self.completed_at.is_none() && self.reader.is_none() {

@@ -525,6 +525,9 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
             .spawn(move || {
                 for batch in rx {
                     for (mut log, through) in batch {
+                        if !sink.settles() {
+                            log.settle();
+                        }
                         sink.chunk(&mut log, through);
                         log.clear();
                         // The simulation may be over: then the lists are not needed.
@@ -579,7 +582,7 @@ impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
             Placed::Beside(r) => r,
         };
         let full = std::mem::take(log);
-        r.batched += full.wire.len() + full.cc.len() + full.queue.len() + full.delivery.len() + 1;
+        r.batched += full.wire_len() + full.cc.len() + full.queue.len() + full.delivery.len() + 1;
         r.batch.push((full, through));
         if r.batched >= RELAY_BATCH || through == SimTime::MAX {
             r.flush();
@@ -587,6 +590,14 @@ impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
         // Taken after the handover: the thread gives a chunk's lists back before it takes the
         // next batch, so two sets of lists go round, not three.
         *log = r.back.try_recv().unwrap_or_default();
+    }
+
+    /// Beside the simulation, the chunks are settled on the sink's thread.
+    fn settles(&self) -> bool {
+        match &self.0 {
+            Placed::InLine(sink) => sink.settles(),
+            Placed::Beside(_) => true,
+        }
     }
 }
 

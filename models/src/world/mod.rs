@@ -38,9 +38,7 @@ use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{
-    CcSample, LinkId, RecordSink, Recorder, RunLog, TimelineEntry, TriggerRecord, WireRecord, merge_wire,
-};
+use crate::record::{CcSample, LinkId, RecordSink, Recorder, RunLog, SharedSinkRecords, TimelineEntry, TriggerRecord};
 use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -526,8 +524,8 @@ struct Held {
     calls: u64,
     /// The chunk being filled, kept between slices for its lists' capacity.
     log: RunLog,
-    /// Spare wire-record lists exchanged with the actors' at each slice (see `take_chunk`).
-    wire_parts: Vec<Vec<WireRecord>>,
+    /// What the sinks recorded since the last chunk.
+    sinks: SharedSinkRecords,
 }
 
 impl Held {
@@ -788,7 +786,8 @@ impl Built {
             let actor = LinkActor::new(ids.links[l][d].1, cfg.clone(), w.seed, self.ingress(to));
             sim.add_actor(format!("link {}", cfg.name), Box::new(actor));
         }
-        for c in &w.conns {
+        let mut held = Held::default();
+        for (k, c) in w.conns.iter().enumerate() {
             let spec = &c.spec;
             let rng = sim.rng_stream(&format!("app/{}/writes", spec.id.0));
             let client = ids.hosts[self.host_index(&c.client)].0;
@@ -799,7 +798,14 @@ impl Built {
             );
             sim.add_actor(
                 format!("sink {}", c.name),
-                Box::new(Sink::new(spec.id, server, spec.bulk.total, spec.read_rate)),
+                Box::new(Sink::new(
+                    spec.id,
+                    server,
+                    spec.bulk.total,
+                    spec.read_rate,
+                    held.sinks.clone(),
+                    k as u32,
+                )),
             );
         }
         for (k, f) in w.flows.iter().enumerate() {
@@ -815,7 +821,6 @@ impl Built {
                 }
             }
         }
-        let mut held = Held::default();
         let end = self.run_in_slices(&mut sim, &mut records, &mut held, slice);
         self.collect(sim, end, results, held, records)
     }
@@ -906,13 +911,16 @@ impl Built {
             self.take_chunk(sim, held, false, &mut log);
             // Chunks near the target size (see RECORD_SLICE): their boundaries depend only
             // on the records, so a run is sliced the same way every time.
-            let n = log.wire.len();
+            let n = log.wire_len();
             if n > RECORD_CHUNK_TARGET {
                 next = SimDuration::from_nanos((next.as_nanos() / 2).max(shortest.as_nanos()));
             } else if n < RECORD_CHUNK_TARGET / 4 {
                 next = SimDuration::from_nanos(next.as_nanos().saturating_mul(2).min(slice.as_nanos()));
             }
             if let Some(sink) = records.as_mut() {
+                if !sink.settles() {
+                    log.settle();
+                }
                 sink.chunk(&mut log, until);
             }
             log.clear();
@@ -920,17 +928,19 @@ impl Built {
         }
     }
 
-    /// Every actor's recording since the last call, merged in actor order (hosts by name,
-    /// each followed by its target; links; sinks) and sorted into `log` (empty on entry): one
-    /// chunk of the run's log. The lists only the whole run orders (see [`RecordSink`]) are
+    /// Every actor's recording since the last call, in actor order (hosts by name, each
+    /// followed by its target; links; sinks), moved into `log` (empty on entry): one chunk of
+    /// the run's log, not [settled](Recorder::settle) yet (each actor's wire records in a list
+    /// of `log.wire_parts`). The lists only the whole run orders (see [`RecordSink`]) are
     /// kept in `held` and come with the last chunk (`last`), with the send-buffer lifetimes.
     /// Actors keep their lists' capacity, so a long run does not allocate per slice.
     fn take_chunk(&self, sim: &mut Simulation<Msg>, held: &mut Held, last: bool, log: &mut RunLog) {
         let (w, ids) = (&self.world, &self.layout);
-        let mut parts = std::mem::take(&mut held.wire_parts);
+        let mut parts = std::mem::take(&mut log.wire_parts.0);
         let mut k = 0;
         // Wire records are merged, not sorted: each actor's list moves to `parts` (taking a
-        // spare list with capacity in exchange) and the other lists are appended.
+        // spare list with capacity in exchange; parts past `k` stay empty) and the other lists
+        // are appended.
         let mut absorb = |log: &mut RunLog, r: &mut Recorder| {
             if !r.wire.is_empty() {
                 if k == parts.len() {
@@ -969,17 +979,13 @@ impl Built {
         for link in self.link_actors().collect::<Vec<_>>() {
             absorb(log, sim.actor_mut::<LinkActor>(link).expect("link").recorder_mut());
         }
-        for (_, sink) in &ids.apps {
-            absorb(log, sim.actor_mut::<Sink>(*sink).expect("sink").recorder_mut());
-        }
-        merge_wire(&mut parts[..k], &mut log.wire);
-        held.wire_parts = parts;
+        held.sinks.borrow_mut().drain_into(log);
+        log.wire_parts.0 = parts;
         held.triggers.append(&mut log.triggers);
         if last {
             log.triggers = std::mem::take(&mut held.triggers);
             self.record_timeline(log, sim.now());
         }
-        log.sort();
     }
 
     /// Which actor carries a step out, and the message that tells it.
@@ -1089,6 +1095,9 @@ impl Built {
         let mut last = std::mem::take(&mut held.log);
         self.take_chunk(&mut sim, &mut held, true, &mut last);
         if let Some(sink) = records {
+            if !sink.settles() {
+                last.settle();
+            }
             sink.chunk(&mut last, SimTime::MAX);
         }
         let mut handovers = held.handovers;

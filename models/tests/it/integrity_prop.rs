@@ -67,7 +67,14 @@ fn the_sink_rejects_misplaced_foreign_missing_and_extra_bytes() {
         let mut sim: Simulation<Msg> = Simulation::new(1);
         let sink = sim.add_actor(
             "sink",
-            Box::new(Sink::new(c, sim_core::ActorId(0), 3000, ReadRate::Unlimited)),
+            Box::new(Sink::new(
+                c,
+                sim_core::ActorId(0),
+                3000,
+                ReadRate::Unlimited,
+                Default::default(),
+                0,
+            )),
         );
         for m in msgs {
             sim.schedule(SimTime::ZERO, sink, m);

@@ -314,6 +314,47 @@ impl models::record::RecordSink for Chunks {
     }
 }
 
+/// A record sink that settles the chunks itself (as one on its own thread does).
+#[derive(Default)]
+struct SettlingChunks(models::record::RunLog);
+
+impl models::record::RecordSink for SettlingChunks {
+    fn chunk(&mut self, log: &mut models::record::RunLog, _through: sim_core::SimTime) {
+        assert!(log.wire.is_empty(), "handed over unmerged");
+        log.settle();
+        self.0.append(log);
+    }
+
+    fn settles(&self) -> bool {
+        true
+    }
+}
+
+/// Chunks handed over unsettled and settled by their sink are the chunks the run settles:
+/// forty connections whose sinks record deliveries at the same instants, and a sink that
+/// reads at its own rate.
+#[test]
+fn chunks_a_sink_settles_itself_are_the_whole_log() {
+    let mut w = World::new(3);
+    w.host("a").host("b").duplex("l", "a", "b", &wire(100_000, 1, 10_000));
+    for id in 1..=40 {
+        let mut spec = conn_spec(id, 200_000);
+        if id % 8 == 0 {
+            spec.read_rate = models::app::ReadRate::Limited(2_000_000);
+        }
+        w.conn(format!("c{id}"), "a", "b", spec);
+    }
+    let (built, whole) = run(&w);
+    assert!(!whole.log.delivery.is_empty() && !whole.log.wire.is_empty() && !whole.log.reads.is_empty());
+    let mut chunks = SettlingChunks::default();
+    let streamed = built.run_streamed_in_slices(&mut chunks, sim_core::SimDuration::from_millis(1));
+    assert_eq!(streamed.trace.fingerprint, whole.trace.fingerprint);
+    assert!(
+        chunks.0 == whole.log,
+        "the settled chunks concatenated are the whole log"
+    );
+}
+
 #[test]
 fn record_chunks_follow_the_record_rate_not_the_slice_length() {
     // 80 MB at 10 Gbit/s (~180,000 wire records): a 100 ms slice (RECORD_SLICE) would hold
