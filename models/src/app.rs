@@ -22,7 +22,7 @@
 //! Not modelled: request/response workloads, application think time beyond pacing and on/off
 //! periods, traffic without congestion control (every application runs over TCP).
 
-use crate::msg::{Action, Msg, SendStatus};
+use crate::msg::{Action, Msg, Received, SendStatus, Write};
 use crate::pattern::{first_mismatch, pattern_slice};
 use crate::record::{DeliveryRecord, ReadRecord, SharedSinkRecords};
 use crate::segment::{BufId, ConnId};
@@ -201,11 +201,11 @@ impl BulkSender {
         ctx.send(
             self.host,
             SimDuration::ZERO,
-            Msg::AppWrite {
+            Msg::AppWrite(Box::new(Write {
                 conn: self.conn,
                 buf,
                 data,
-            },
+            })),
         );
         true
     }
@@ -275,8 +275,8 @@ impl Actor<Msg> for BulkSender {
                 }
                 self.pump(ctx);
             }
-            Msg::Action(Action::PauseApp) => self.paused = true,
-            Msg::Action(Action::ResumeApp) => {
+            Msg::Action(a) if *a == Action::PauseApp => self.paused = true,
+            Msg::Action(a) if *a == Action::ResumeApp => {
                 self.paused = false;
                 self.pump(ctx);
             }
@@ -496,7 +496,8 @@ impl Sink {
 impl Actor<Msg> for Sink {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Delivered { offset, data, .. } => {
+            Msg::Delivered(r) => {
+                let Received { offset, data, .. } = *r;
                 if offset != self.received {
                     ctx.fail(format!(
                         "integrity: conn {} delivered stream offset {offset}, expected {} (gap or duplicate)",
@@ -548,11 +549,11 @@ impl Actor<Msg> for Sink {
                 ..
             } => self.reset = true,
             Msg::ConnEvent { .. } => {}
-            Msg::Action(Action::PauseApp) => {
+            Msg::Action(a) if *a == Action::PauseApp => {
                 self.paused_by_action = true;
                 self.set_reading(ctx, false);
             }
-            Msg::Action(Action::ResumeApp) => {
+            Msg::Action(a) if *a == Action::ResumeApp => {
                 self.paused_by_action = false;
                 if self.reader.is_some() {
                     self.start_reading(ctx);

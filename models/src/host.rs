@@ -29,7 +29,7 @@
 use crate::chain::{BufOrigin, SendChain};
 use crate::conn_table::ConnTable;
 use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, SegmentBoxes, decode_tag, dispatch};
-use crate::msg::{Action, Msg, SendStatus};
+use crate::msg::{Action, Msg, OffloadCompletion, PostedSend, Received, SendStatus, Write};
 use crate::offload::{
     DelegatedState, HandoverKind, HandoverRecord, OffloadBlock, RecoveryInference, RuleViolation, Ticks, UploadBlock,
     check_offload_block, check_returned_data, check_returned_ts_time, check_upload_block,
@@ -913,7 +913,11 @@ impl OwnerPolicy for HostOwner<'_> {
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
         if let Some(app) = self.app {
-            ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+            ctx.send(
+                app,
+                SimDuration::ZERO,
+                Msg::Delivered(Box::new(Received { conn, offset, data })),
+            );
         }
     }
 
@@ -951,12 +955,12 @@ fn post_to_target(
     ctx.send(
         target,
         SimDuration::ZERO,
-        Msg::OffloadSend {
+        Msg::OffloadSend(Box::new(PostedSend {
             conn,
             buf,
             offset,
             data,
-        },
+        })),
     );
 }
 
@@ -1006,7 +1010,10 @@ impl Actor<Msg> for HostStack {
                 let seg = self.boxes.unbox(seg);
                 self.on_wire(ctx, seg)
             }
-            Msg::AppWrite { conn, buf, data } => self.app_write(ctx, conn, buf, data),
+            Msg::AppWrite(w) => {
+                let Write { conn, buf, data } = *w;
+                self.app_write(ctx, conn, buf, data)
+            }
             Msg::AppClose(conn) => self.close(ctx, conn, false, false),
             Msg::Push(conn) => {
                 let now = ctx.now();
@@ -1033,24 +1040,28 @@ impl Actor<Msg> for HostStack {
                     self.flush(ctx, conn);
                 }
             }
-            Msg::Action(action) => self.act(ctx, action),
-            Msg::InitiateOffloadComplete { conn, accepted, reason } => {
+            Msg::Action(action) => self.act(ctx, *action),
+            Msg::InitiateOffloadComplete(o) => {
+                let OffloadCompletion { conn, accepted, reason } = *o;
                 self.offload_complete(ctx, conn, accepted, reason)
             }
             Msg::SendCompleted { conn, buf, status } => self.target_send_completed(ctx, conn, buf, status),
-            Msg::SendBounced {
-                conn,
-                buf,
-                offset,
-                data,
-            } => self.bounced(ctx, conn, buf, offset, data),
+            Msg::SendBounced(p) => {
+                let PostedSend {
+                    conn,
+                    buf,
+                    offset,
+                    data,
+                } = *p;
+                self.bounced(ctx, conn, buf, offset, data)
+            }
             // The target knows why it asked (it records the reason with the upload).
             Msg::RequestUpload { conn, .. } => self.terminate_offload(ctx, conn),
             Msg::TerminateOffloadComplete(block) => self.terminate_complete(ctx, *block),
             // The target passes up what the connection's receive half delivered.
-            Msg::Delivered { conn, offset, data } => {
-                if let Some(app) = self.conns.get(&conn).and_then(|c| c.app) {
-                    ctx.send(app, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+            Msg::Delivered(r) => {
+                if let Some(app) = self.conns.get(&r.conn).and_then(|c| c.app) {
+                    ctx.send(app, SimDuration::ZERO, Msg::Delivered(r));
                 }
             }
             Msg::ConnEvent { conn, event } => {

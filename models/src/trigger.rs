@@ -81,8 +81,8 @@ impl PendingAction {
     /// [`Msg::LinkControl`]).
     pub fn message(&self) -> Msg {
         match &self.action {
-            Action::Link(control) => Msg::LinkControl(control.clone()),
-            other => Msg::Action(other.clone()),
+            Action::Link(control) => Msg::LinkControl(Box::new(control.clone())),
+            other => Msg::Action(Box::new(other.clone())),
         }
     }
 }

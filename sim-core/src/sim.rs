@@ -142,8 +142,19 @@ pub enum SimError {
 /// itself and simultaneous events must run in the order they were scheduled.
 struct Delivery<M> {
     to: ActorId,
-    from: Option<ActorId>,
+    /// The sender's id, or [`OUTSIDE`] (why not an `Option`: 4 bytes, not 8, in every queued
+    /// event).
+    from: u32,
     msg: M,
+}
+
+/// [`Delivery::from`] of a message scheduled from outside the simulation.
+const OUTSIDE: u32 = u32::MAX;
+
+impl<M> Delivery<M> {
+    fn from(&self) -> Option<ActorId> {
+        (self.from != OUTSIDE).then_some(ActorId(self.from))
+    }
 }
 
 struct TimerSlot {
@@ -180,6 +191,8 @@ impl<M> Kernel<M> {
 
     fn push(&mut self, time: SimTime, to: ActorId, from: Option<ActorId>, msg: M) {
         let seq = self.next_seq();
+        // Actor ids are indexes into a `Vec` of boxes: u32::MAX is never one.
+        let from = from.map_or(OUTSIDE, |a| a.0);
         self.queue.push(time, seq, Delivery { to, from, msg });
     }
 
@@ -708,7 +721,7 @@ impl<M: Message> Simulation<M> {
             index: self.tracer.events,
             time,
             actor: p.to,
-            dispatch: Dispatch::Message { from: p.from },
+            dispatch: Dispatch::Message { from: p.from() },
             kind: p.msg.kind(),
             digest: p.msg.digest(),
         });
@@ -717,7 +730,7 @@ impl<M: Message> Simulation<M> {
             me: p.to,
             kernel: &mut self.kernel,
         };
-        actor.on_message(&mut ctx, p.from, p.msg);
+        actor.on_message(&mut ctx, p.from(), p.msg);
     }
 
     fn dispatch_timer(&mut self, time: SimTime, slot: u32) {

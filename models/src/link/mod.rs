@@ -523,7 +523,7 @@ impl Actor<Msg> for LinkActor {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
             Msg::Segment(seg) => self.on_segment(ctx, seg),
-            Msg::LinkControl(control) => self.model.apply(control),
+            Msg::LinkControl(control) => self.model.apply(*control),
             // Every other message is for stacks, targets or applications, not links.
             _ => {}
         }

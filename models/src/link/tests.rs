@@ -108,7 +108,8 @@ impl Bench {
     }
 
     fn control(&mut self, at_ns: u64, control: LinkControl) {
-        self.sim.schedule(SimTime(at_ns), self.link, Msg::LinkControl(control));
+        self.sim
+            .schedule(SimTime(at_ns), self.link, Msg::LinkControl(Box::new(control)));
     }
 
     #[track_caller]

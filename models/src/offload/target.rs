@@ -40,7 +40,7 @@ use super::monitor::{SendRules, check_output};
 use super::{DelegatedState, OffloadBlock, RuleViolation, Ticks, UploadBlock, UploadReason};
 use crate::chain::{BufOrigin, SendChain};
 use crate::endpoint::{ConnTimers, EngineSlot, OwnerPolicy, SegmentBoxes, decode_tag, dispatch};
-use crate::msg::{Action, Msg, SendStatus};
+use crate::msg::{Action, Msg, OffloadCompletion, PostedSend, Received, SendStatus};
 use crate::record::{OffloadEventKind, OffloadRecord, Recorder};
 use crate::segment::{BufId, ConnId, Segment, Sender};
 use crate::tcp::{ConnEvent, Output, TcpConnection, TcpState};
@@ -299,11 +299,11 @@ impl OffloadTarget {
             ctx.send(
                 block.host,
                 self.cfg.offload_latency,
-                Msg::InitiateOffloadComplete {
+                Msg::InitiateOffloadComplete(Box::new(OffloadCompletion {
                     conn,
                     accepted: false,
                     reason,
-                },
+                })),
             );
             return;
         }
@@ -401,11 +401,11 @@ impl OffloadTarget {
         ctx.send(
             c.host,
             SimDuration::ZERO,
-            Msg::InitiateOffloadComplete {
+            Msg::InitiateOffloadComplete(Box::new(OffloadCompletion {
                 conn,
                 accepted: true,
                 reason: String::new(),
-            },
+            })),
         );
         let tcp = c.slot.tcp.as_mut().expect("just set");
         tcp.poll(now, &mut self.out);
@@ -582,12 +582,12 @@ impl OffloadTarget {
             Phase::Running | Phase::Uploading(_) => ctx.send(
                 c.host,
                 SimDuration::ZERO,
-                Msg::SendBounced {
+                Msg::SendBounced(Box::new(PostedSend {
                     conn,
                     buf,
                     offset,
                     data,
-                },
+                })),
             ),
             // Rule 40: pending sends of an aborted connection complete REQUEST_ABORTED.
             Phase::Aborted => ctx.send(
@@ -900,7 +900,11 @@ impl OwnerPolicy for TargetOwner<'_> {
     }
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, offset: u64, data: Bytes) {
-        ctx.send(self.host, SimDuration::ZERO, Msg::Delivered { conn, offset, data });
+        ctx.send(
+            self.host,
+            SimDuration::ZERO,
+            Msg::Delivered(Box::new(Received { conn, offset, data })),
+        );
     }
 
     fn complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId) {
@@ -964,12 +968,15 @@ impl Actor<Msg> for OffloadTarget {
                 self.on_wire(ctx, seg, true)
             }
             Msg::InitiateOffload(block) => self.initiate(ctx, block),
-            Msg::OffloadSend {
-                conn,
-                buf,
-                offset,
-                data,
-            } => self.post(ctx, conn, buf, offset, data),
+            Msg::OffloadSend(p) => {
+                let PostedSend {
+                    conn,
+                    buf,
+                    offset,
+                    data,
+                } = *p;
+                self.post(ctx, conn, buf, offset, data)
+            }
             Msg::Push(conn) => {
                 let now = ctx.now();
                 let Some(c) = self.conns.get_mut(&conn) else { return };
@@ -983,9 +990,11 @@ impl Actor<Msg> for OffloadTarget {
             }
             Msg::TerminateOffload(conn) => self.terminate(ctx, conn),
             Msg::OffloadDisconnect { conn, abortive } => self.disconnect(ctx, conn, abortive),
-            Msg::Action(Action::TargetUpload(conn)) => self.request_upload(ctx, conn, UploadReason::UploadRequested),
-            Msg::Action(Action::TargetUploadFor(conn, reason)) => self.request_upload(ctx, conn, reason),
-            Msg::Action(_) => {}
+            Msg::Action(a) => match *a {
+                Action::TargetUpload(conn) => self.request_upload(ctx, conn, UploadReason::UploadRequested),
+                Action::TargetUploadFor(conn, reason) => self.request_upload(ctx, conn, reason),
+                _ => {}
+            },
             other => ctx.fail(format!("{}: unexpected message {other:?}", self.name)),
         }
     }

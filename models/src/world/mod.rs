@@ -729,8 +729,8 @@ impl Built {
             };
             let (executor, msg) = self.route(step);
             let action = match msg {
-                Some(Msg::Action(action)) => action,
-                Some(Msg::LinkControl(control)) => Action::Link(control),
+                Some(Msg::Action(action)) => *action,
+                Some(Msg::LinkControl(control)) => Action::Link(*control),
                 _ => continue,
             };
             // Conditions are checked by the host that runs the connection's sending end.
@@ -1012,33 +1012,34 @@ impl Built {
             }
             None => client(c),
         };
-        let pause = |p: bool| Some(Msg::Action(if p { Action::PauseApp } else { Action::ResumeApp }));
+        let act = |a: Action| Some(Msg::Action(Box::new(a)));
+        let pause = |p: bool| act(if p { Action::PauseApp } else { Action::ResumeApp });
         let link = |l: usize, d: Direction| {
             let i = usize::from(d == Direction::Reverse);
             ids.links[l][i].0
         };
         match step {
-            Step::Offload(c) => (client(c), Some(Msg::Action(Action::Offload(*c)))),
-            Step::Upload(c) => (client(c), Some(Msg::Action(Action::Upload(*c)))),
-            Step::Close(c) => (client(c), Some(Msg::Action(Action::Close(*c)))),
-            Step::Abort(c) => (client(c), Some(Msg::Action(Action::Abort(*c)))),
-            Step::PeerClose(c) => (server(c), Some(Msg::Action(Action::Close(*c)))),
-            Step::PeerAbort(c) => (server(c), Some(Msg::Action(Action::Abort(*c)))),
+            Step::Offload(c) => (client(c), act(Action::Offload(*c))),
+            Step::Upload(c) => (client(c), act(Action::Upload(*c))),
+            Step::Close(c) => (client(c), act(Action::Close(*c))),
+            Step::Abort(c) => (client(c), act(Action::Abort(*c))),
+            Step::PeerClose(c) => (server(c), act(Action::Close(*c))),
+            Step::PeerAbort(c) => (server(c), act(Action::Abort(*c))),
             // Without a target there is nobody to ask; the host ignores the action.
             Step::TargetUpload(c) => {
                 let (stack, nic) = host_of(c, false);
-                (nic.unwrap_or(stack), Some(Msg::Action(Action::TargetUpload(*c))))
+                (nic.unwrap_or(stack), act(Action::TargetUpload(*c)))
             }
             Step::TargetUploadFor(c, r) => {
                 let (stack, nic) = host_of(c, false);
-                (nic.unwrap_or(stack), Some(Msg::Action(Action::TargetUploadFor(*c, *r))))
+                (nic.unwrap_or(stack), act(Action::TargetUploadFor(*c, *r)))
             }
             Step::PauseSender(c, p) => (app(c, false), pause(*p)),
             Step::PauseSink(c, p) => (app(c, true), pause(*p)),
-            Step::Link(d, ctl) => (link(0, *d), Some(Msg::LinkControl(ctl.clone()))),
+            Step::Link(d, ctl) => (link(0, *d), Some(Msg::LinkControl(Box::new(ctl.clone())))),
             Step::OnLink(name, d, ctl) => {
                 let l = w.links.iter().position(|x| &x.name == name).expect("checked at build");
-                (link(l, *d), Some(Msg::LinkControl(ctl.clone())))
+                (link(l, *d), Some(Msg::LinkControl(Box::new(ctl.clone()))))
             }
         }
     }

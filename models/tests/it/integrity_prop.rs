@@ -62,7 +62,8 @@ fn the_sink_rejects_misplaced_foreign_missing_and_extra_bytes() {
     use models::segment::ConnId;
     use sim_core::{SimTime, Simulation};
     let c = ConnId(4);
-    let deliver = |offset: u64, data: bytes::Bytes| Msg::Delivered { conn: c, offset, data };
+    let deliver =
+        |offset: u64, data: bytes::Bytes| Msg::Delivered(Box::new(models::msg::Received { conn: c, offset, data }));
     let run = |msgs: Vec<Msg>| -> String {
         let mut sim: Simulation<Msg> = Simulation::new(1);
         let sink = sim.add_actor(
