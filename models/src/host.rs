@@ -141,6 +141,12 @@ impl HostStack {
         self
     }
 
+    /// Shares its spare segment boxes with the other endpoints given `boxes`.
+    pub(crate) fn sharing_boxes(mut self, boxes: &SegmentBoxes) -> Self {
+        self.boxes = boxes.clone();
+        self
+    }
+
     /// Stops recording congestion-state samples (for a host whose connections only receive).
     pub fn without_sender_samples(mut self) -> Self {
         self.sample_senders = false;

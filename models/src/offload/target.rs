@@ -206,6 +206,13 @@ impl OffloadTarget {
             txq: super::nic::TxQueue::default(),
         }
     }
+
+    /// Shares its spare segment boxes with the other endpoints given `boxes`.
+    pub(crate) fn sharing_boxes(mut self, boxes: &SegmentBoxes) -> Self {
+        self.boxes = boxes.clone();
+        self
+    }
+
     /// What was recorded since the last slice, in place: the run moves the records out and
     /// the lists keep their capacity.
     pub fn recorder_mut(&mut self) -> &mut Recorder {

@@ -34,6 +34,7 @@ pub mod routing;
 use crate::app::{BulkSender, Sink};
 use crate::cbr::{CbrConfig, CbrSource};
 use crate::conn_table::ConnTable;
+use crate::endpoint::SegmentBoxes;
 use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
@@ -691,13 +692,16 @@ impl Built {
         let mut sim: Simulation<Msg> = Simulation::new(w.seed);
         sim.set_limits(w.limits);
         sim.set_trace_sink(trace);
+        let boxes = SegmentBoxes::default();
         let mut stacks: Vec<HostStack> = w
             .hosts
             .iter()
             .enumerate()
             .map(|(i, h)| {
                 let fault = h.target.as_ref().and_then(|(_, t)| t.fault);
-                let s = HostStack::new(h.name.clone(), self.egress(&h.name), ids.hosts[i].1).with_fault(fault);
+                let s = HostStack::new(h.name.clone(), self.egress(&h.name), ids.hosts[i].1)
+                    .with_fault(fault)
+                    .sharing_boxes(&boxes);
                 if w.conns.iter().any(|c| c.client == h.name) {
                     s
                 } else {
@@ -754,7 +758,8 @@ impl Built {
             let stack = stacks[i].take().expect("each host once");
             sim.add_actor(h.name.clone(), Box::new(stack));
             if let Some((name, cfg)) = &h.target {
-                let target = OffloadTarget::new(name.clone(), ids.hosts[i].0, self.egress(&h.name), cfg.clone());
+                let target = OffloadTarget::new(name.clone(), ids.hosts[i].0, self.egress(&h.name), cfg.clone())
+                    .sharing_boxes(&boxes);
                 sim.add_actor(name.clone(), Box::new(target));
             }
         }
