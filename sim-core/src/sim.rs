@@ -1,6 +1,6 @@
 //! The simulation: actors, the event queue, timers, limits, and the dispatch loop.
 
-use crate::events::{EventQueue, HeapQueue, LadderQueue};
+use crate::events::{EventQueue, HeapQueue, LadderQueue, Laned};
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
 use crate::timers::{DeferredTimers, LazyTimers, PqTimers, TimerQueue};
@@ -170,7 +170,7 @@ struct Kernel<M> {
     /// Index of the event being dispatched.
     event_index: u64,
     seq: u64,
-    queue: Events<Delivery<M>>,
+    queue: Laned<Delivery<M>, Events<Delivery<M>>>,
     timers: Timers,
     slots: Vec<TimerSlot>,
     free_slots: Vec<u32>,
@@ -192,8 +192,9 @@ impl<M> Kernel<M> {
     fn push(&mut self, time: SimTime, to: ActorId, from: Option<ActorId>, msg: M) {
         let seq = self.next_seq();
         // Actor ids are indexes into a `Vec` of boxes: u32::MAX is never one.
-        let from = from.map_or(OUTSIDE, |a| a.0);
-        self.queue.push(time, seq, Delivery { to, from, msg });
+        let source = from.map(|a| a.0);
+        let from = source.unwrap_or(OUTSIDE);
+        self.queue.push(time, seq, source, Delivery { to, from, msg });
     }
 
     fn slot_of(&self, id: TimerId) -> Option<usize> {
@@ -430,6 +431,15 @@ impl<T> Events<T> {
             EventQueueKind::Ladder => Events::Ladder(LadderQueue::default()),
         }
     }
+}
+
+impl<T> Default for Events<T> {
+    fn default() -> Self {
+        Events::new(EventQueueKind::default())
+    }
+}
+
+impl<T> EventQueue<T> for Events<T> {
     #[inline]
     fn push(&mut self, time: SimTime, seq: u64, item: T) {
         match self {
@@ -451,7 +461,6 @@ impl<T> Events<T> {
             Events::Ladder(q) => q.pop(),
         }
     }
-    /// The item that is probably popped next (see [`EventQueue::likely_next`]).
     #[inline]
     fn likely_next(&self) -> Option<&T> {
         match self {
@@ -509,7 +518,7 @@ impl<M: Message> Simulation<M> {
                 now: SimTime::ZERO,
                 event_index: 0,
                 seq: 0,
-                queue: Events::new(event_queue),
+                queue: Laned::new(Events::new(event_queue)),
                 timers: Timers::new(timer_queue),
                 slots: Vec::new(),
                 free_slots: Vec::new(),
@@ -670,6 +679,9 @@ impl<M: Message> Simulation<M> {
                 // Start loading the next event's message and actor while this one is handled
                 // (why: with thousands of connections both are cache misses).
                 self.kernel.queue.prefetch_later();
+                if let Some(n) = self.kernel.queue.later(2) {
+                    n.msg.prefetch();
+                }
                 if let Some(n) = self.kernel.queue.likely_next() {
                     n.msg.prefetch();
                     if let Some(a) = self.actors.get(n.to.0 as usize) {
