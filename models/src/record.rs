@@ -437,19 +437,20 @@ impl Recorder {
     }
 
     /// Moves every record of `other` to the end of this recording's lists; `other` is left
-    /// empty with its capacity (an actor recording slice after slice reuses its buffers).
+    /// empty with a capacity, its own or this recording's (an actor recording slice after
+    /// slice reuses its buffers).
     pub fn append(&mut self, other: &mut Recorder) {
-        self.wire.append(&mut other.wire);
-        self.cc.append(&mut other.cc);
-        self.buffers.append(&mut other.buffers);
-        self.offload.append(&mut other.offload);
-        self.delivery.append(&mut other.delivery);
-        self.queue.append(&mut other.queue);
-        self.reads.append(&mut other.reads);
-        self.rto.append(&mut other.rto);
-        self.discards.append(&mut other.discards);
-        self.timeline.append(&mut other.timeline);
-        self.triggers.append(&mut other.triggers);
+        move_all(&mut self.wire, &mut other.wire);
+        move_all(&mut self.cc, &mut other.cc);
+        move_all(&mut self.buffers, &mut other.buffers);
+        move_all(&mut self.offload, &mut other.offload);
+        move_all(&mut self.delivery, &mut other.delivery);
+        move_all(&mut self.queue, &mut other.queue);
+        move_all(&mut self.reads, &mut other.reads);
+        move_all(&mut self.rto, &mut other.rto);
+        move_all(&mut self.discards, &mut other.discards);
+        move_all(&mut self.timeline, &mut other.timeline);
+        move_all(&mut self.triggers, &mut other.triggers);
     }
 
     /// Empties every list, keeping its capacity.
@@ -524,6 +525,18 @@ impl SinkRecords {
         log.delivery.extend(self.delivery.drain(..).map(|(_, d)| d));
         sort_by_key(&mut self.reads, |(k, r)| (r.time, *k));
         log.reads.extend(self.reads.drain(..).map(|(_, r)| r));
+    }
+}
+
+/// Moves every item of `from` to the end of `to`; into an empty `to` by exchanging the lists
+/// (why: a copy is written to fresh memory: the last chunk's send-buffer records of a
+/// 10,000-connection run, tens of megabytes, were copied and faulted in once more). `from` is
+/// left empty, with `to`'s old capacity when they were exchanged.
+fn move_all<T>(to: &mut Vec<T>, from: &mut Vec<T>) {
+    if to.is_empty() && to.capacity() <= from.capacity() {
+        std::mem::swap(to, from);
+    } else {
+        to.append(from);
     }
 }
 

@@ -50,6 +50,7 @@ pub struct TraceEvent {
 
 impl TraceEvent {
     /// The fixed 40-byte little-endian record that is hashed into the fingerprint.
+    #[inline(always)]
     fn record(&self) -> [u8; 40] {
         let mut b = [0u8; 40];
         b[0..8].copy_from_slice(&self.time.0.to_le_bytes());
@@ -158,7 +159,7 @@ impl Tracer {
         self.sink = sink;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record(&mut self, event: TraceEvent) {
         self.hash = xxh3_64_with_seed(&event.record(), self.hash);
         self.events += 1;
