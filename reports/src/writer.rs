@@ -523,13 +523,22 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
         let handle = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
+                // The list the wire parts are merged into stays on this thread (why: handed
+                // back with each chunk's other lists it went round unused, a chunk's worth
+                // of memory for every chunk on its way).
+                let mut merged = Vec::new();
                 for batch in rx {
                     for (mut log, through) in batch {
-                        if !sink.settles() {
+                        let settle = !sink.settles() && log.wire.is_empty();
+                        if settle {
+                            std::mem::swap(&mut log.wire, &mut merged);
                             log.settle();
                         }
                         sink.chunk(&mut log, through);
                         log.clear();
+                        if settle {
+                            std::mem::swap(&mut log.wire, &mut merged);
+                        }
                         // The simulation may be over: then the lists are not needed.
                         let _ = back_tx.send(log);
                     }

@@ -86,14 +86,40 @@ fn transfer(reps: u32, print: bool) -> Result<serde_json::Value> {
     }))
 }
 
-/// Runs the kernel workloads, the transfer benchmark and the whole-process cases (or the
-/// parts `--only` names).
+/// Runs the whole-process cases, then the kernel workloads and the transfer benchmark (or
+/// the parts `--only` names).
 pub fn run(args: BenchArgs) -> Result<()> {
     let print = !args.json;
     let part = |p: &str| args.only.is_empty() || args.only.iter().any(|o| o == p);
+    // Whole-process cases: the default ones for `process` (or no `--only`), plus any named.
+    let mut cases: Vec<String> = Vec::new();
+    if args.only.is_empty() || part("process") {
+        cases.extend(
+            crate::bench_process::CASES
+                .iter()
+                .filter(|c| c.default)
+                .map(|c| c.name.to_string()),
+        );
+    }
+    for o in &args.only {
+        if !matches!(o.as_str(), "kernel" | "transfer" | "process") && !cases.contains(o) {
+            cases.push(o.clone());
+        }
+    }
+    // The whole-process cases first (why: a child's peak RSS starts from this process's size
+    // at the fork, and the kernel workloads grow it to ~45 MB; they also set its page policy,
+    // which a child inherits).
+    let process = if cases.is_empty() {
+        Vec::new()
+    } else {
+        crate::bench_process::run(&cases, print, args.reps)?
+    };
     let mut kernel = Vec::new();
     if part("kernel") {
         if print {
+            if !process.is_empty() {
+                say!("");
+            }
             say!("{:<44} {:>14} {:>14}", "workload", "best ev/s", "median ev/s");
         }
         let (best, median) = best_rate(args.reps, || ping_pong(5_000_000).events);
@@ -134,26 +160,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Some(transfer(args.reps, print)?)
     } else {
         None
-    };
-    // Whole-process cases: the default ones for `process` (or no `--only`), plus any named.
-    let mut cases: Vec<String> = Vec::new();
-    if args.only.is_empty() || part("process") {
-        cases.extend(
-            crate::bench_process::CASES
-                .iter()
-                .filter(|c| c.default)
-                .map(|c| c.name.to_string()),
-        );
-    }
-    for o in &args.only {
-        if !matches!(o.as_str(), "kernel" | "transfer" | "process") && !cases.contains(o) {
-            cases.push(o.clone());
-        }
-    }
-    let process = if cases.is_empty() {
-        Vec::new()
-    } else {
-        crate::bench_process::run(&cases, print, args.reps)?
     };
     if args.json {
         let doc = json!({ "kernel": kernel, "transfer_core": transfer, "whole_process": process });
