@@ -881,7 +881,13 @@ impl HostStack {
         complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, status);
     }
 
-    fn bounced(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, offset: u64, data: Bytes) {
+    fn bounced(&mut self, ctx: &mut Ctx<'_, Msg>, send: PostedSend) {
+        let PostedSend {
+            conn,
+            buf,
+            offset,
+            data,
+        } = send;
         let now = ctx.now();
         let Some(c) = self.conns.get_mut(&conn) else { return };
         if let Some(r) = c.buffers.get_mut(&buf) {
@@ -1055,15 +1061,7 @@ impl Actor<Msg> for HostStack {
                 self.offload_complete(ctx, conn, accepted, reason)
             }
             Msg::SendCompleted { conn, buf, status } => self.target_send_completed(ctx, conn, buf, status),
-            Msg::SendBounced(p) => {
-                let PostedSend {
-                    conn,
-                    buf,
-                    offset,
-                    data,
-                } = *p;
-                self.bounced(ctx, conn, buf, offset, data)
-            }
+            Msg::SendBounced(send) => self.bounced(ctx, *send),
             // The target knows why it asked (it records the reason with the upload).
             Msg::RequestUpload { conn, .. } => self.terminate_offload(ctx, conn),
             Msg::TerminateOffloadComplete(block) => self.terminate_complete(ctx, *block),

@@ -550,8 +550,9 @@ impl OffloadTarget {
         }
     }
 
-    fn post(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, offset: u64, data: Bytes) {
+    fn post(&mut self, ctx: &mut Ctx<'_, Msg>, send: Box<PostedSend>) {
         let now = ctx.now();
+        let (conn, buf) = (send.conn, send.buf);
         let Some(c) = self.conns.get_mut(&conn) else {
             ctx.fail(format!(
                 "{}: send posted for conn {} which is not offloaded (rule 21/28)",
@@ -561,6 +562,7 @@ impl OffloadTarget {
         };
         match c.phase {
             Phase::Running if c.upload_requested.is_none() => {
+                let PostedSend { offset, data, .. } = *send;
                 c.last_active = now;
                 let tcp = c.slot.tcp.as_mut().expect("running");
                 if offset != tcp.chain().end_offset() {
@@ -586,16 +588,7 @@ impl OffloadTarget {
                 }
             }
             // Rule 29: once an upload is decided or asked for, sends bounce.
-            Phase::Running | Phase::Uploading(_) => ctx.send(
-                c.host,
-                SimDuration::ZERO,
-                Msg::SendBounced(Box::new(PostedSend {
-                    conn,
-                    buf,
-                    offset,
-                    data,
-                })),
-            ),
+            Phase::Running | Phase::Uploading(_) => ctx.send(c.host, SimDuration::ZERO, Msg::SendBounced(send)),
             // Rule 40: pending sends of an aborted connection complete REQUEST_ABORTED.
             Phase::Aborted => ctx.send(
                 c.host,
@@ -975,15 +968,7 @@ impl Actor<Msg> for OffloadTarget {
                 self.on_wire(ctx, seg, true)
             }
             Msg::InitiateOffload(block) => self.initiate(ctx, block),
-            Msg::OffloadSend(p) => {
-                let PostedSend {
-                    conn,
-                    buf,
-                    offset,
-                    data,
-                } = *p;
-                self.post(ctx, conn, buf, offset, data)
-            }
+            Msg::OffloadSend(send) => self.post(ctx, send),
             Msg::Push(conn) => {
                 let now = ctx.now();
                 let Some(c) = self.conns.get_mut(&conn) else { return };
