@@ -403,12 +403,16 @@ pub struct WireParts(pub Vec<Vec<WireRecord>>);
 
 impl PartialEq for WireParts {
     fn eq(&self, other: &Self) -> bool {
-        let held = |p: &WireParts| p.0.iter().filter(|l| !l.is_empty()).cloned().collect::<Vec<_>>();
-        held(self) == held(other)
+        self.lists().eq(other.lists())
     }
 }
 
 impl WireParts {
+    /// The lists that hold records.
+    fn lists(&self) -> impl Iterator<Item = &Vec<WireRecord>> {
+        self.0.iter().filter(|l| !l.is_empty())
+    }
+
     /// Records held.
     pub fn len(&self) -> usize {
         self.0.iter().map(Vec::len).sum()
@@ -609,6 +613,15 @@ pub trait RecordSink {
     fn settles(&self) -> bool {
         false
     }
+}
+
+/// Hands chunk `log` to `sink`, [settled](Recorder::settle) unless the sink
+/// [settles](RecordSink::settles) chunks itself.
+pub fn hand_over(sink: &mut dyn RecordSink, log: &mut RunLog, through: SimTime) {
+    if !sink.settles() {
+        log.settle();
+    }
+    sink.chunk(log, through);
 }
 
 /// Keeps every chunk: the whole-run log.

@@ -39,7 +39,9 @@ use crate::host::HostStack;
 use crate::link::{LinkActor, LinkConfig, LinkControl, LinkCounters};
 use crate::msg::{Action, Msg};
 use crate::offload::{HandoverRecord, OffloadTarget, TargetConfig};
-use crate::record::{CcSample, LinkId, RecordSink, Recorder, RunLog, SharedSinkRecords, TimelineEntry, TriggerRecord};
+use crate::record::{
+    CcSample, LinkId, RecordSink, Recorder, RunLog, SharedSinkRecords, TimelineEntry, TriggerRecord, hand_over,
+};
 use crate::router::{Router, RouterCounters};
 use crate::segment::ConnId;
 use crate::seq::SeqNum;
@@ -923,10 +925,7 @@ impl Built {
                 next = SimDuration::from_nanos(next.as_nanos().saturating_mul(2).min(slice.as_nanos()));
             }
             if let Some(sink) = records.as_mut() {
-                if !sink.settles() {
-                    log.settle();
-                }
-                sink.chunk(&mut log, until);
+                hand_over(*sink, &mut log, until);
             }
             log.clear();
             held.log = log;
@@ -1101,10 +1100,7 @@ impl Built {
         let mut last = std::mem::take(&mut held.log);
         self.take_chunk(&mut sim, &mut held, true, &mut last);
         if let Some(sink) = records {
-            if !sink.settles() {
-                last.settle();
-            }
-            sink.chunk(&mut last, SimTime::MAX);
+            hand_over(sink, &mut last, SimTime::MAX);
         }
         let mut handovers = held.handovers;
         handovers.sort_by_key(|h| h.time);
