@@ -557,33 +557,60 @@ fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
 /// Merges wire-record lists (one per actor, in actor order) into `out` in the order
 /// [`Recorder::sort`] gives their concatenation: by (kernel event index, time), ties in actor
 /// order. Each list is sorted first (a no-op pass for an actor's own list, which it appends in
-/// event order); the merge then copies each record once instead of a sort's repeated passes.
-/// The lists are left empty with their capacity.
+/// event order); the merge then copies each record once instead of a sort's repeated passes,
+/// and none when one list holds every record and `out` is empty (the lists are exchanged).
+/// The lists are left empty, with a capacity.
 pub fn merge_wire(parts: &mut [Vec<WireRecord>], out: &mut Vec<WireRecord>) {
-    use std::cmp::Reverse;
     let key = |w: &WireRecord| (w.event_index, w.time);
     for p in parts.iter_mut() {
         sort_by_key(p, key);
     }
-    out.reserve(parts.iter().map(Vec::len).sum());
-    let mut heads = std::collections::BinaryHeap::new();
-    for (k, p) in parts.iter().enumerate() {
-        if let Some(w) = p.first() {
-            heads.push(Reverse((key(w), k, 0usize)));
-        }
+    // The lists with records left, and where each is read (why a list and not a heap: a
+    // world has a few link directions, and the heads are compared in a scan).
+    let mut live: Vec<(usize, usize)> = (0..parts.len())
+        .filter(|&k| !parts[k].is_empty())
+        .map(|k| (k, 0))
+        .collect();
+    if let [(k, _)] = live[..]
+        && out.is_empty()
+    {
+        std::mem::swap(out, &mut parts[k]);
+        return;
     }
-    while let Some(Reverse((_, k, i))) = heads.pop() {
+    out.reserve(parts.iter().map(Vec::len).sum());
+    while live.len() > 1 {
+        // The first head, and the head after it (ties: actor order, as `live` is).
+        let head = |&(k, i): &(usize, usize)| (key(&parts[k][i]), k);
+        let mut first = 0;
+        let mut next = head(&live[0]);
+        let mut second = None;
+        for (j, l) in live.iter().enumerate().skip(1) {
+            let h = head(l);
+            if h < next {
+                second = Some(next);
+                next = h;
+                first = j;
+            } else if second.is_none_or(|s| h < s) {
+                second = Some(h);
+            }
+        }
+        let second = second.expect("two lists or more");
+        // Take the first list's run of records before the next head in one copy.
+        let (k, i) = live[first];
         let p = &parts[k];
-        // Take this list's run of records before the next head in one copy.
-        let next = heads.peek().map(|Reverse((key, k2, _))| (*key, *k2));
         let mut end = i + 1;
-        while end < p.len() && next.is_none_or(|n| (key(&p[end]), k) < n) {
+        while end < p.len() && (key(&p[end]), k) < second {
             end += 1;
         }
         out.extend_from_slice(&p[i..end]);
         if end < p.len() {
-            heads.push(Reverse((key(&p[end]), k, end)));
+            live[first].1 = end;
+        } else {
+            live.remove(first);
         }
+    }
+    if let [(k, i)] = live[..] {
+        out.extend_from_slice(&parts[k][i..]);
     }
     for p in parts.iter_mut() {
         p.clear();
@@ -612,6 +639,13 @@ pub trait RecordSink {
     /// (why: a sink on a thread of its own merges and sorts there, off the simulation's).
     fn settles(&self) -> bool {
         false
+    }
+
+    /// True if the sink reads the links' queue samples ([`Recorder::queue`]); a run records
+    /// none for a sink that does not (why: one per packet entering a link, the longest list
+    /// after the wire records, and only the series and charts read them).
+    fn wants_queue(&self) -> bool {
+        true
     }
 }
 

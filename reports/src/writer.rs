@@ -187,6 +187,11 @@ impl RecordSink for RunWriter {
             self.failed = Some(e);
         }
     }
+
+    /// Only the series (`queues.csv`) and the charts read queue samples.
+    fn wants_queue(&self) -> bool {
+        self.artifacts.series || self.artifacts.charts
+    }
 }
 
 /// One chunk as the writers' threads get it (shared by both).
@@ -501,7 +506,14 @@ struct Relay<S: RecordSink + Send + 'static> {
     /// Chunks not handed over yet, and their records.
     batch: Vec<(RunLog, SimTime)>,
     batched: usize,
+    /// The sink's [`RecordSink::wants_queue`].
+    wants_queue: bool,
+    /// Record lists given back and not reused yet.
+    spare: Vec<RunLog>,
 }
+
+/// Record lists (sets of a chunk's lists, emptied) a [`Relay`] keeps for the next chunks.
+const SPARE_LOGS: usize = 2;
 
 /// Batches queued for a [`SinkThread`] besides the one it is consuming: none, a handover
 /// waits for the thread to take the batch (why: a queued batch is one more set of lists
@@ -518,6 +530,7 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
         if !beside {
             return Ok(SinkThread(Placed::InLine(sink)));
         }
+        let wants_queue = sink.wants_queue();
         let (to, rx) = std::sync::mpsc::sync_channel::<Vec<(RunLog, SimTime)>>(RELAYED);
         let (back_tx, back) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
@@ -552,6 +565,8 @@ impl<S: RecordSink + Send + 'static> SinkThread<S> {
             handle: Some(handle),
             batch: Vec::new(),
             batched: 0,
+            wants_queue,
+            spare: Vec::new(),
         })))
     }
 
@@ -597,8 +612,17 @@ impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
             r.flush();
         }
         // Taken after the handover: the thread gives a chunk's lists back before it takes the
-        // next batch, so two sets of lists go round, not three.
-        *log = r.back.try_recv().unwrap_or_default();
+        // next batch, so two sets of lists go round, not three. Lists given back beyond
+        // [`SPARE_LOGS`] are dropped (why: a set the run did not find back in time is
+        // replaced by a new one, and the sets piled up in the channel, a chunk's memory each:
+        // 10,000 connections, 100 ms, ~50 MB of wire lists; why keep some: a new set grows
+        // its lists again, copying them at each doubling, ~5 % of that run's time).
+        for back in r.back.try_iter() {
+            if r.spare.len() < SPARE_LOGS {
+                r.spare.push(back);
+            }
+        }
+        *log = r.spare.pop().unwrap_or_default();
     }
 
     /// Beside the simulation, the chunks are settled on the sink's thread.
@@ -606,6 +630,13 @@ impl<S: RecordSink + Send + 'static> RecordSink for SinkThread<S> {
         match &self.0 {
             Placed::InLine(sink) => sink.settles(),
             Placed::Beside(_) => true,
+        }
+    }
+
+    fn wants_queue(&self) -> bool {
+        match &self.0 {
+            Placed::InLine(sink) => sink.wants_queue(),
+            Placed::Beside(r) => r.wants_queue,
         }
     }
 }
@@ -773,6 +804,29 @@ mod tests {
             sink.chunk(&mut log, if last { SimTime::MAX } else { SimTime(i as u64) });
             // As the world does: the run clears the list and refills it.
             log.clear();
+        }
+    }
+
+    /// A sink that reads queue samples or not.
+    struct Reads(bool);
+
+    impl RecordSink for Reads {
+        fn chunk(&mut self, _log: &mut RunLog, _through: SimTime) {}
+
+        fn wants_queue(&self) -> bool {
+            self.0
+        }
+    }
+
+    /// Whether a sink reads queue samples is asked before the run, beside it as in line.
+    #[test]
+    fn a_sink_thread_says_whether_its_sink_reads_queue_samples() {
+        for wants in [false, true] {
+            for beside in [false, true] {
+                let t = SinkThread::start("reads", Reads(wants), beside).unwrap();
+                assert_eq!(t.wants_queue(), wants, "beside: {beside}");
+                t.finish().unwrap();
+            }
         }
     }
 

@@ -160,6 +160,10 @@ impl RecordSink for Guarded {
             self.panic = Some(panic_message(&*p));
         }
     }
+
+    fn wants_queue(&self) -> bool {
+        self.writer.wants_queue()
+    }
 }
 
 /// The resolved scenario as recorded in `summary.json` (`scenario_text`).

@@ -430,6 +430,9 @@ pub struct LinkActor {
     far_end: ActorId,
     model: LinkModel,
     recorder: Recorder,
+    /// Records a queue sample per packet entering the link (see
+    /// [`crate::record::RecordSink::wants_queue`]).
+    queue_samples: bool,
 }
 
 impl LinkActor {
@@ -441,7 +444,15 @@ impl LinkActor {
             far_end,
             model: LinkModel::new(config, run_seed),
             recorder: Recorder::default(),
+            queue_samples: true,
         }
+    }
+
+    /// The link records no queue samples (nothing reads them: see
+    /// [`crate::record::RecordSink::wants_queue`]).
+    pub fn without_queue_samples(mut self) -> Self {
+        self.queue_samples = false;
+        self
     }
 
     /// The direction's id, as stamped on its wire records.
@@ -483,13 +494,15 @@ impl LinkActor {
     fn on_segment(&mut self, ctx: &mut Ctx<'_, Msg>, mut seg: Box<Segment>) {
         let (now, index) = (ctx.now(), ctx.event_index());
         let outcome = self.model.on_packet(now, &seg);
-        let occupancy = self.model.occupancy(now);
-        self.recorder.queue.push(QueueSample {
-            time: now,
-            link: self.id,
-            packets: occupancy.packets,
-            bytes: occupancy.bytes,
-        });
+        if self.queue_samples {
+            let occupancy = self.model.occupancy(now);
+            self.recorder.queue.push(QueueSample {
+                time: now,
+                link: self.id,
+                packets: occupancy.packets,
+                bytes: occupancy.bytes,
+            });
+        }
         let (original, duplicate) = match outcome {
             LinkOutcome::Dropped(reason) => {
                 self.record(now, index, WireEvent::Dropped(reason), &seg);

@@ -691,6 +691,8 @@ impl Built {
         slice: SimDuration,
     ) -> Outcome {
         let (w, ids) = (&self.world, &self.layout);
+        // Recording is not simulation: what no one reads is not recorded.
+        let queue_samples = records.as_ref().is_some_and(|r| r.wants_queue());
         let mut sim: Simulation<Msg> = Simulation::new(w.seed);
         sim.set_limits(w.limits);
         sim.set_trace_sink(trace);
@@ -790,7 +792,10 @@ impl Built {
             } else {
                 (&link.ba, &link.a)
             };
-            let actor = LinkActor::new(ids.links[l][d].1, cfg.clone(), w.seed, self.ingress(to));
+            let mut actor = LinkActor::new(ids.links[l][d].1, cfg.clone(), w.seed, self.ingress(to));
+            if !queue_samples {
+                actor = actor.without_queue_samples();
+            }
             sim.add_actor(format!("link {}", cfg.name), Box::new(actor));
         }
         let mut held = Held::default();

@@ -355,6 +355,35 @@ fn chunks_a_sink_settles_itself_are_the_whole_log() {
     );
 }
 
+/// A record sink that reads no queue samples.
+#[derive(Default)]
+struct NoQueue(models::record::RunLog);
+
+impl models::record::RecordSink for NoQueue {
+    fn chunk(&mut self, log: &mut models::record::RunLog, _through: sim_core::SimTime) {
+        self.0.append(log);
+    }
+
+    fn wants_queue(&self) -> bool {
+        false
+    }
+}
+
+/// Recording is not simulation: a sink that reads no queue samples gets none, and the run
+/// and every other record are those of a run that records them.
+#[test]
+fn a_sink_that_reads_no_queue_samples_gets_none_and_the_same_run() {
+    let (built, whole) = run(&dumbbell(20, 200_000, &[]));
+    assert!(!whole.log.queue.is_empty(), "a run records queue samples by default");
+    let mut sink = NoQueue::default();
+    let streamed = built.run_streamed(&mut sink);
+    assert_eq!(streamed.trace.fingerprint, whole.trace.fingerprint);
+    assert!(sink.0.queue.is_empty(), "no queue sample recorded");
+    let mut expected = whole.log.clone();
+    expected.queue.clear();
+    assert!(sink.0 == expected, "every other record as in the run that records them");
+}
+
 #[test]
 fn record_chunks_follow_the_record_rate_not_the_slice_length() {
     // 80 MB at 10 Gbit/s (~180,000 wire records): a 100 ms slice (RECORD_SLICE) would hold
@@ -442,4 +471,26 @@ fn merging_wire_lists_gives_the_stable_sort_of_their_concatenation() {
     merge_wire(&mut parts, &mut merged);
     assert!(merged == expected);
     assert!(parts.iter().all(Vec::is_empty));
+}
+
+#[test]
+fn merging_a_single_wire_list_sorts_it_and_empties_it() {
+    use models::record::{WireRecord, merge_wire};
+    let (_, out) = run(&dumbbell(20, 200_000, &[]));
+    let mut list: Vec<WireRecord> = out.log.wire.clone();
+    list.reverse();
+    let mut expected = list.clone();
+    expected.sort_by_key(|w| (w.event_index, w.time));
+    // The one list with records among empty ones, into an empty list and into one with
+    // records already.
+    let mut parts = vec![Vec::new(), list.clone(), Vec::new()];
+    let mut merged = Vec::new();
+    merge_wire(&mut parts, &mut merged);
+    assert!(merged == expected);
+    assert!(parts.iter().all(Vec::is_empty));
+    let mut parts = vec![list];
+    let mut merged = vec![expected[0]];
+    merge_wire(&mut parts, &mut merged);
+    assert!(merged[1..] == expected[..] && merged[0] == expected[0]);
+    assert!(parts[0].is_empty());
 }

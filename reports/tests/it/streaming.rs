@@ -183,3 +183,28 @@ fn a_long_runs_chart_inputs_stay_below_the_bound() {
         assert!(dir.path().join(chart).exists(), "{chart} drawn");
     }
 }
+
+/// Only the series and the charts read the links' queue samples: a writer without them asks
+/// the run for none, and writes what the whole log (which has them) gives.
+#[test]
+fn a_writer_without_series_or_charts_asks_for_no_queue_samples_and_writes_the_same() {
+    use models::record::RecordSink;
+    let dir = tempfile::tempdir().unwrap();
+    for (level, wants) in [
+        ("summary", false),
+        ("pcap", false),
+        ("series", true),
+        ("charts", true),
+        ("summary,pcap,charts", true),
+    ] {
+        let w = RunWriter::new(&dir.path().join(level), &RunInfo::default(), &level.parse().unwrap()).unwrap();
+        assert_eq!(w.wants_queue(), wants, "{level}");
+    }
+    for level in ["summary", "summary,pcap"] {
+        streamed_equals_whole(
+            "offload_then_upload",
+            SimDuration::from_millis(1),
+            &level.parse().unwrap(),
+        );
+    }
+}
