@@ -248,6 +248,8 @@ pub(crate) struct Metrics {
     last_delivery: Option<u64>,
     offload: Vec<OffloadRecord>,
     buffers: Vec<BufferRecord>,
+    /// Builds the list of every buffer (`buffers.csv`) at the end.
+    buffer_list: bool,
     timeline: Vec<TimelineEntry>,
     triggers: Vec<TriggerRecord>,
 }
@@ -271,8 +273,26 @@ impl Metrics {
             last_delivery: None,
             offload: Vec::new(),
             buffers: Vec::new(),
+            buffer_list: true,
             timeline: Vec::new(),
             triggers: Vec::new(),
+        }
+    }
+
+    /// Accumulators that build no list of every buffer (nothing writes `buffers.csv`).
+    pub fn without_buffer_list(mut self) -> Self {
+        self.buffer_list = false;
+        self
+    }
+
+    /// Takes the send-buffer records of a chunk (the last) instead of copying them in
+    /// [`Metrics::chunk`] (why: 10,000 connections' are tens of megabytes, copied into fresh
+    /// memory at the run's end).
+    pub fn take_buffers(&mut self, buffers: &mut Vec<BufferRecord>) {
+        if self.buffers.is_empty() {
+            std::mem::swap(&mut self.buffers, buffers);
+        } else {
+            self.buffers.append(buffers);
         }
     }
 
@@ -417,7 +437,7 @@ impl Metrics {
         }
         let mut buffers = std::mem::take(&mut self.buffers);
         buffers.sort_by_key(|b| (b.conn, b.buf));
-        let buffers = buffer_stats(&buffers);
+        let buffers = buffer_stats(&buffers, self.buffer_list);
         let span_ns = info.completion_time_ns.or(self.last_delivery).filter(|&t| t > 0);
         let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
         let flows = info

@@ -86,7 +86,11 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             info: info.clone(),
             artifacts: *artifacts,
-            metrics: Metrics::new(info),
+            metrics: if artifacts.series {
+                Metrics::new(info)
+            } else {
+                Metrics::new(info).without_buffer_list()
+            },
             pcaps,
             tables,
             failed: None,
@@ -181,6 +185,9 @@ impl RecordSink for RunWriter {
     /// A chunk that fails stops the writer: later chunks are ignored and [`RunWriter::finish`]
     /// returns the error.
     fn chunk(&mut self, log: &mut RunLog, through: SimTime) {
+        if self.failed.is_none() {
+            self.metrics.take_buffers(&mut log.buffers);
+        }
         if self.failed.is_none()
             && let Err(e) = self.try_chunk(log, through)
         {
