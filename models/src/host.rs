@@ -153,6 +153,11 @@ impl HostStack {
         self
     }
 
+    /// Makes room for `additional` more connection endpoints at once.
+    pub fn reserve_connections(&mut self, additional: usize) {
+        self.conns.reserve(additional);
+    }
+
     /// Adds a connection endpoint served to application `app`.
     pub fn add_connection(&mut self, tcp: TcpConnection, app: Option<ActorId>) {
         self.add_connection_at(tcp, app, SimTime::ZERO);

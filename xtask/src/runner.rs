@@ -221,7 +221,10 @@ mod tests {
 
     fn set_affinity(set: &libc::cpu_set_t) {
         // SAFETY: `set` is a valid cpu_set_t of the size given; only this thread is affected.
-        assert_eq!(unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) }, 0);
+        assert_eq!(
+            unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) },
+            0
+        );
     }
 
     /// A process allowed one core runs its writer in line: asked on a thread pinned to one

@@ -714,6 +714,14 @@ impl Built {
             })
             .collect();
         let results = self.conns_before_run();
+        let mut endpoints = vec![0; stacks.len()];
+        for c in &w.conns {
+            endpoints[self.host_index(&c.client)] += 1;
+            endpoints[self.host_index(&c.server)] += 1;
+        }
+        for (stack, n) in stacks.iter_mut().zip(endpoints) {
+            stack.reserve_connections(n);
+        }
         for (i, (c, r)) in w.conns.iter().zip(&results).enumerate() {
             let spec = &c.spec;
             let (isn_a, isn_b) = r.isn;
