@@ -69,7 +69,7 @@ pub struct DelegationMarks {
 }
 
 /// The send chain (see the module documentation).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct SendChain {
     bufs: VecDeque<SendBuf>,
     /// Stream offset of the first unacknowledged byte (equals `bufs[0].stream_offset` when
@@ -82,7 +82,26 @@ pub struct SendChain {
     /// handover so that a segment's transmission number stays "the k-th transmission" whoever
     /// sent the earlier ones (simulator bookkeeping: not part of the chimney interface).
     tx_counts: crate::tcp::TxCounts,
+    /// Index of the buffer the last lookup found: a lookup tries it and the next one first
+    /// (why: a segment's payload, its buffer id and its data source look up one offset three
+    /// times, and segments are sent in order; a binary search over a cold chain of ten thousand
+    /// connections missed the cache at each step, ~3 % of such a run). Not part of the chain's
+    /// value.
+    hint: std::cell::Cell<usize>,
 }
+
+/// Chains are equal when they hold the same data in the same state, whatever was looked up.
+impl PartialEq for SendChain {
+    fn eq(&self, other: &Self) -> bool {
+        self.bufs == other.bufs
+            && self.front == other.front
+            && self.end == other.end
+            && self.marks == other.marks
+            && self.tx_counts == other.tx_counts
+    }
+}
+
+impl Eq for SendChain {}
 
 impl SendChain {
     /// Attaches the per-byte retransmission counts of the bytes in flight (see the field).
@@ -176,8 +195,21 @@ impl SendChain {
         if offset < self.front || offset >= self.end {
             return None;
         }
-        // Buffers are sorted by offset; empty buffers have end == start and are skipped.
+        // The buffer holding it is the first whose end is past it (buffers are contiguous and
+        // in offset order; empty ones are skipped): the hinted one if it holds it, as every
+        // buffer before it ends at or before its start.
+        let h = self.hint.get();
+        for i in [h, h + 1] {
+            if let Some(b) = self.bufs.get(i)
+                && b.stream_offset <= offset
+                && offset < b.end_offset()
+            {
+                self.hint.set(i);
+                return Some(i);
+            }
+        }
         let i = self.bufs.partition_point(|b| b.end_offset() <= offset);
+        self.hint.set(i);
         (i < self.bufs.len()).then_some(i)
     }
 
@@ -262,6 +294,7 @@ impl SendChain {
             if b.end_offset() <= offset {
                 completed.push(b.id);
                 self.bufs.pop_front();
+                self.hint.set(self.hint.get().saturating_sub(1));
             } else {
                 if b.stream_offset < offset {
                     let n = (offset - b.stream_offset) as usize;
@@ -344,5 +377,51 @@ mod tests {
         assert_eq!(c.classify(12), DataSource::DelegatedUnsent);
         assert_eq!(c.classify(20), DataSource::PostedAfterOffload);
         assert_eq!(c.classify(22), DataSource::None);
+    }
+}
+
+#[cfg(test)]
+mod lookup_prop {
+    use super::*;
+
+    /// What a lookup must answer: the first buffer whose end is past `offset`, by a scan.
+    fn scanned(c: &SendChain, offset: u64) -> Option<BufId> {
+        if offset < c.front_offset() || offset >= c.end_offset() {
+            return None;
+        }
+        c.buffers().find(|b| b.end_offset() > offset).map(|b| b.id)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0xc4a1_0ff5),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+        /// Whatever the order of lookups (in order, backwards, jumps, past either end) and the
+        /// acknowledgments between them, the hinted lookup finds the buffer a scan finds; empty
+        /// buffers are never found.
+        #[test]
+        fn a_hinted_lookup_finds_what_a_scan_finds(
+            sizes in proptest::collection::vec(0usize..40, 1..24),
+            steps in proptest::collection::vec((0u64..1000, proptest::prelude::any::<bool>()), 1..200),
+        ) {
+            let mut c = SendChain::new();
+            for (i, n) in sizes.iter().enumerate() {
+                c.push(BufId(i as u64), crate::pattern::pattern_slice(crate::segment::ConnId(1), c.end_offset(), *n), BufOrigin::HostQueue);
+            }
+            let span = c.end_offset() + 2;
+            let mut completed = Vec::new();
+            for (k, (r, ack)) in steps.into_iter().enumerate() {
+                let offset = r % span;
+                if ack && k % 7 == 0 {
+                    c.ack_to(offset, &mut completed);
+                }
+                proptest::prop_assert_eq!(c.buf_at(offset).map(|b| b.id), scanned(&c, offset), "offset {}", offset);
+                // The next byte, as a sender reads its next segment.
+                proptest::prop_assert_eq!(c.buf_at(offset + 1).map(|b| b.id), scanned(&c, offset + 1));
+            }
+        }
     }
 }
