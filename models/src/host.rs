@@ -107,6 +107,9 @@ pub struct HostStack {
     /// The boxes of segments that arrived, reused for segments sent (see [`SegmentBoxes`]).
     boxes: SegmentBoxes,
     recorder: Recorder,
+    /// Records of the send buffers that ended since the recording was last taken (a buffer's
+    /// record is final once it ends; until then it is in its connection's `buffers`).
+    ended: Vec<BufferRecord>,
     handovers: Vec<HandoverRecord>,
     /// Record congestion-state samples (off for a host that only receives, so a chart of a
     /// connection shows its data sender alone).
@@ -128,6 +131,7 @@ impl HostStack {
             out: Output::default(),
             boxes: SegmentBoxes::default(),
             recorder: Recorder::default(),
+            ended: Vec::new(),
             handovers: Vec::new(),
             sample_senders: true,
             fault: None,
@@ -210,15 +214,18 @@ impl HostStack {
         self.conns.get(&conn)?.slot.tcp.as_ref()
     }
     /// What was recorded since the last slice, in place: the run moves the records out and
-    /// the lists keep their capacity. Send-buffer lifetimes are not in it (a buffer's record
-    /// changes until the buffer ends): they come with [`HostStack::take_recorder`].
+    /// the lists keep their capacity. Of the send buffers, it holds those that ended since
+    /// (a pending buffer's record changes until it ends: those come with
+    /// [`HostStack::take_recorder`]).
     pub fn recorder_mut(&mut self) -> &mut Recorder {
+        self.recorder.buffers.append(&mut self.ended);
         &mut self.recorder
     }
 
-    /// Takes the recording (buffer lifetimes are finalised: unfinished ones are `Pending`).
+    /// Takes the recording, with the records of the buffers still pending.
     pub fn take_recorder(&mut self) -> Recorder {
         let mut r = std::mem::take(&mut self.recorder);
+        r.buffers.append(&mut self.ended);
         // Sized once (why: grown by doubling, a large run's list was copied and faulted in
         // again and again: 0.3 s of a 10,000-connection run).
         r.buffers.reserve(self.conns.values().map(|c| c.buffers.len()).sum());
@@ -269,6 +276,7 @@ impl HostStack {
             egress: self.egress,
             app: c.app,
             buffers: &mut c.buffers,
+            ended: &mut self.ended,
         };
         let applied = c.slot.apply(ctx, conn, &mut out, &mut owner, &mut self.recorder);
         out.clear();
@@ -325,7 +333,15 @@ impl HostStack {
         ids.extend(std::mem::take(&mut c.queued).into_values().map(|(id, _, _)| id));
         c.held.clear();
         for buf in ids {
-            complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::RequestAborted);
+            complete_buffer(
+                ctx,
+                &mut c.buffers,
+                &mut self.ended,
+                c.app,
+                conn,
+                buf,
+                SendStatus::RequestAborted,
+            );
         }
     }
 
@@ -406,7 +422,15 @@ impl HostStack {
                 c.queued.insert(offset, (buf, data, BufOrigin::HostQueue));
             }
             Mode::Closed => {
-                complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, SendStatus::RequestAborted);
+                complete_buffer(
+                    ctx,
+                    &mut c.buffers,
+                    &mut self.ended,
+                    c.app,
+                    conn,
+                    buf,
+                    SendStatus::RequestAborted,
+                );
             }
             // Rule 22: posted to the target.
             Mode::Offloaded => {
@@ -833,7 +857,8 @@ impl HostStack {
             .iter()
             .map(|(&off, (id, data, _))| (off, data.len() as u64, *id))
             .collect();
-        let completed = |id: BufId| c.buffers.get(&id).is_some_and(|r| r.end != BufferEnd::Pending);
+        // Every buffer returned was posted here, and is pending here until it ends.
+        let completed = |id: BufId| !c.buffers.contains_key(&id);
         if let Err(v) = check_returned_data(
             (s.snd_una, s.snd_nxt, s.snd_max),
             conn,
@@ -883,7 +908,7 @@ impl HostStack {
 
     fn target_send_completed(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId, status: SendStatus) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        complete_buffer(ctx, &mut c.buffers, c.app, conn, buf, status);
+        complete_buffer(ctx, &mut c.buffers, &mut self.ended, c.app, conn, buf, status);
     }
 
     fn bounced(&mut self, ctx: &mut Ctx<'_, Msg>, send: PostedSend) {
@@ -924,6 +949,7 @@ struct HostOwner<'a> {
     egress: ActorId,
     app: Option<ActorId>,
     buffers: &'a mut BTreeMap<BufId, BufferRecord>,
+    ended: &'a mut Vec<BufferRecord>,
 }
 
 impl OwnerPolicy for HostOwner<'_> {
@@ -942,7 +968,7 @@ impl OwnerPolicy for HostOwner<'_> {
     }
 
     fn complete(&mut self, ctx: &mut Ctx<'_, Msg>, conn: ConnId, buf: BufId) {
-        complete_buffer(ctx, self.buffers, self.app, conn, buf, SendStatus::Success);
+        complete_buffer(ctx, self.buffers, self.ended, self.app, conn, buf, SendStatus::Success);
     }
 
     fn give_up(&mut self, ctx: &mut Ctx<'_, Msg>, _conn: ConnId, tcp: &mut TcpConnection, out: &mut Output) {
@@ -988,19 +1014,23 @@ fn post_to_target(
 fn complete_buffer(
     ctx: &mut Ctx<'_, Msg>,
     buffers: &mut BTreeMap<BufId, BufferRecord>,
+    ended: &mut Vec<BufferRecord>,
     app: Option<ActorId>,
     conn: ConnId,
     buf: BufId,
     status: SendStatus,
 ) {
-    let now = ctx.now();
-    if let Some(r) = buffers.get_mut(&buf) {
-        r.ended_at = Some(now);
+    // The record is final: it leaves the connection's pending buffers for the recording (why:
+    // kept to the run's end, they grew with the transfer, ~60 MB of trees for 10,000
+    // connections in one simulated second).
+    if let Some(mut r) = buffers.remove(&buf) {
+        r.ended_at = Some(ctx.now());
         r.end = if status == SendStatus::Success {
             BufferEnd::Completed
         } else {
             BufferEnd::Aborted
         };
+        ended.push(r);
     }
     if let Some(app) = app {
         ctx.send(app, SimDuration::ZERO, Msg::SendCompleted { conn, buf, status });

@@ -482,6 +482,13 @@ impl Recorder {
         self.sort_but_wire();
     }
 
+    /// Orders the send-buffer records by (connection, buffer), as a chunk orders its own: the
+    /// order of a whole run's, which come chunk by chunk as the buffers end (see
+    /// [`RecordSink`]).
+    pub fn order_buffers(&mut self) {
+        sort_by_key(&mut self.buffers, |b| (b.conn, b.buf));
+    }
+
     /// [`Recorder::sort`] but for `wire`.
     fn sort_but_wire(&mut self) {
         sort_by_key(&mut self.cc, |c| c.time);
@@ -623,9 +630,11 @@ pub fn merge_wire(parts: &mut [Vec<WireRecord>], out: &mut Vec<WireRecord>) {
 /// `(through of chunk k-1, through of chunk k]`), merged in actor order and sorted as
 /// [`Recorder::sort`] sorts ([settled](Recorder::settle)), unless the sink
 /// [settles](RecordSink::settles) chunks itself: concatenating the chunks gives exactly the
-/// whole-run log. Three
-/// lists need the whole run to be ordered and are bounded by the scenario, not by the transfer,
-/// so they come in the last chunk only: `buffers` (a buffer's record changes until it ends),
+/// whole-run log, but for the order of `buffers`. A send buffer's record comes in the chunk
+/// of the slice it ended in (its record changes until then), or in the last chunk if it never
+/// ended; a chunk orders its buffer records by (connection, buffer), and the whole-run log
+/// orders them all so ([`RunLog::order_buffers`]). Two lists need the whole run to be ordered
+/// and are bounded by the scenario, not by the transfer, so they come in the last chunk only:
 /// `timeline` and `triggers`.
 pub trait RecordSink {
     /// One chunk. `through`: every record of a later chunk is stamped after this time (a
@@ -660,8 +669,11 @@ pub fn hand_over(sink: &mut dyn RecordSink, log: &mut RunLog, through: SimTime) 
 
 /// Keeps every chunk: the whole-run log.
 impl RecordSink for RunLog {
-    fn chunk(&mut self, log: &mut RunLog, _through: SimTime) {
+    fn chunk(&mut self, log: &mut RunLog, through: SimTime) {
         self.append(log);
+        if through == SimTime::MAX {
+            self.order_buffers();
+        }
     }
 }
 

@@ -1015,22 +1015,51 @@ pub(crate) fn offloaded_time(events: &[OffloadEvent], end_ns: u64) -> u64 {
     total + since.values().map(|&t| end_ns.saturating_sub(t)).sum::<u64>()
 }
 
-/// Statistics of the buffer lifetimes `bufs` (ordered by connection and buffer), with the
-/// list of every buffer if `list` (only `buffers.csv` reads it: a run without it built one
-/// entry, with a string, per buffer for nothing, ~30 MB at 10,000 connections).
-pub(crate) fn buffer_stats(bufs: &[BufferRecord], list: bool) -> BufferStats {
-    let mut b = BufferStats::default();
-    let mut pinned = Vec::new();
-    for x in bufs {
+/// Counts of send-buffer records by how they ended, and the pinned times of the completed
+/// ones, taken one record at a time (in any order).
+#[derive(Debug, Default)]
+pub(crate) struct BufferTally {
+    completed: u64,
+    aborted: u64,
+    pending: u64,
+    pinned: Vec<u64>,
+}
+
+impl BufferTally {
+    /// Counts `x`; returns its pinned time (posted to ended), if it ended.
+    pub fn add(&mut self, x: &BufferRecord) -> Option<u64> {
         let p = x.ended_at.map(|t| t.0.saturating_sub(x.posted_at.0));
         match x.end {
             BufferEnd::Completed => {
-                b.completed += 1;
-                pinned.extend(p);
+                self.completed += 1;
+                self.pinned.extend(p);
             }
-            BufferEnd::Aborted => b.aborted += 1,
-            BufferEnd::Pending => b.pending += 1,
+            BufferEnd::Aborted => self.aborted += 1,
+            BufferEnd::Pending => self.pending += 1,
         }
+        p
+    }
+
+    /// The statistics, with `list` as the list of every buffer.
+    pub fn stats(self, list: Vec<BufferLife>) -> BufferStats {
+        BufferStats {
+            count: self.completed + self.aborted + self.pending,
+            completed: self.completed,
+            aborted: self.aborted,
+            pending: self.pending,
+            pinned: DurationStats::of(&self.pinned),
+            list,
+        }
+    }
+}
+
+/// Statistics of the buffer lifetimes `bufs` (ordered by connection and buffer), with the
+/// list of every buffer if `list` (only `buffers.csv` reads it).
+pub(crate) fn buffer_stats(bufs: &[BufferRecord], list: bool) -> BufferStats {
+    let mut tally = BufferTally::default();
+    let mut lives = Vec::new();
+    for x in bufs {
+        let p = tally.add(x);
         if !list {
             continue;
         }
@@ -1039,7 +1068,7 @@ pub(crate) fn buffer_stats(bufs: &[BufferRecord], list: bool) -> BufferStats {
             BufferEnd::Aborted => "aborted",
             BufferEnd::Pending => "pending",
         };
-        b.list.push(BufferLife {
+        lives.push(BufferLife {
             conn: x.conn.0,
             buf: x.buf.0,
             len: x.len,
@@ -1052,9 +1081,7 @@ pub(crate) fn buffer_stats(bufs: &[BufferRecord], list: bool) -> BufferStats {
             pinned_ns: p,
         });
     }
-    b.count = bufs.len() as u64;
-    b.pinned = DurationStats::of(&pinned);
-    b
+    tally.stats(lives)
 }
 
 #[cfg(test)]
@@ -1106,6 +1133,12 @@ mod tests {
         );
         assert_eq!(with.pinned, without.pinned);
         assert!(with.pinned.is_some());
+        // Counted one at a time as they come, in another order: the same statistics.
+        let mut tally = BufferTally::default();
+        for b in bufs.iter().rev() {
+            tally.add(b);
+        }
+        assert_eq!(tally.stats(Vec::new()), without);
     }
 
     /// Jain (1984): J = (Σx)² / (n·Σx²). Goodputs 1, 2, 3, 4 Mbit/s: J = 10² / (4 · 30) = 5/6;

@@ -18,8 +18,8 @@
 use crate::Result;
 use crate::info::{Dir, RunInfo};
 use crate::metrics::{
-    ConnReport, Fairness, FlowReport, Handover, LinkReport, RangeSet, Retransmissions, RunReport, SegmentCounts,
-    action_outcomes, buffer_stats, count_record, link_reports, offload_events, offloaded_time,
+    BufferTally, ConnReport, Fairness, FlowReport, Handover, LinkReport, RangeSet, Retransmissions, RunReport,
+    SegmentCounts, action_outcomes, buffer_stats, count_record, link_reports, offload_events, offloaded_time,
 };
 use crate::view::{Classifier, Rec};
 use models::conn_table::ConnTable;
@@ -247,9 +247,11 @@ pub(crate) struct Metrics {
     rto: u64,
     last_delivery: Option<u64>,
     offload: Vec<OffloadRecord>,
+    /// The send-buffer records, kept for the list of every buffer (`buffers.csv`) if
+    /// `buffer_list`; else counted as they come, in `buffer_tally`.
     buffers: Vec<BufferRecord>,
-    /// Builds the list of every buffer (`buffers.csv`) at the end.
     buffer_list: bool,
+    buffer_tally: BufferTally,
     timeline: Vec<TimelineEntry>,
     triggers: Vec<TriggerRecord>,
 }
@@ -274,6 +276,7 @@ impl Metrics {
             offload: Vec::new(),
             buffers: Vec::new(),
             buffer_list: true,
+            buffer_tally: BufferTally::default(),
             timeline: Vec::new(),
             triggers: Vec::new(),
         }
@@ -289,7 +292,11 @@ impl Metrics {
     /// [`Metrics::chunk`] (why: 10,000 connections' are tens of megabytes, copied into fresh
     /// memory at the run's end).
     pub fn take_buffers(&mut self, buffers: &mut Vec<BufferRecord>) {
-        if self.buffers.is_empty() {
+        if !self.buffer_list {
+            for b in buffers.drain(..) {
+                self.buffer_tally.add(&b);
+            }
+        } else if self.buffers.is_empty() {
             std::mem::swap(&mut self.buffers, buffers);
         } else {
             self.buffers.append(buffers);
@@ -390,7 +397,13 @@ impl Metrics {
                 .push((d.from, d.to));
         }
         self.spurious.advance(through, &mut self.conns);
-        self.buffers.extend(log.buffers.iter().copied());
+        if self.buffer_list {
+            self.buffers.extend(log.buffers.iter().copied());
+        } else {
+            for b in &log.buffers {
+                self.buffer_tally.add(b);
+            }
+        }
         self.timeline.extend(log.timeline.iter().cloned());
         self.triggers.extend(log.triggers.iter().copied());
         Ok(())
@@ -435,9 +448,13 @@ impl Metrics {
                 after: after.as_ref().map(crate::metrics::cc_state),
             });
         }
-        let mut buffers = std::mem::take(&mut self.buffers);
-        buffers.sort_by_key(|b| (b.conn, b.buf));
-        let buffers = buffer_stats(&buffers, self.buffer_list);
+        let buffers = if self.buffer_list {
+            let mut buffers = std::mem::take(&mut self.buffers);
+            buffers.sort_by_key(|b| (b.conn, b.buf));
+            buffer_stats(&buffers, true)
+        } else {
+            std::mem::take(&mut self.buffer_tally).stats(Vec::new())
+        };
         let span_ns = info.completion_time_ns.or(self.last_delivery).filter(|&t| t > 0);
         let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
         let flows = info

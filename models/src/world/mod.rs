@@ -949,7 +949,8 @@ impl Built {
     /// followed by its target; links; sinks), moved into `log` (empty on entry): one chunk of
     /// the run's log, not [settled](Recorder::settle) yet (each actor's wire records in a list
     /// of `log.wire_parts`). The lists only the whole run orders (see [`RecordSink`]) are
-    /// kept in `held` and come with the last chunk (`last`), with the send-buffer lifetimes.
+    /// kept in `held` and come with the last chunk (`last`), with the records of the send
+    /// buffers still pending (those that ended come in the chunk they ended in).
     /// Actors keep their lists' capacity, so a long run does not allocate per slice.
     fn take_chunk(&self, sim: &mut Simulation<Msg>, held: &mut Held, last: bool, log: &mut RunLog) {
         let (w, ids) = (&self.world, &self.layout);

@@ -311,6 +311,9 @@ impl models::record::RecordSink for Chunks {
     fn chunk(&mut self, log: &mut models::record::RunLog, through: sim_core::SimTime) {
         self.sizes.push((through, log.wire.len()));
         self.log.append(log);
+        if through == sim_core::SimTime::MAX {
+            self.log.order_buffers();
+        }
     }
 }
 
@@ -319,10 +322,13 @@ impl models::record::RecordSink for Chunks {
 struct SettlingChunks(models::record::RunLog);
 
 impl models::record::RecordSink for SettlingChunks {
-    fn chunk(&mut self, log: &mut models::record::RunLog, _through: sim_core::SimTime) {
+    fn chunk(&mut self, log: &mut models::record::RunLog, through: sim_core::SimTime) {
         assert!(log.wire.is_empty(), "handed over unmerged");
         log.settle();
         self.0.append(log);
+        if through == sim_core::SimTime::MAX {
+            self.0.order_buffers();
+        }
     }
 
     fn settles(&self) -> bool {
@@ -360,13 +366,67 @@ fn chunks_a_sink_settles_itself_are_the_whole_log() {
 struct NoQueue(models::record::RunLog);
 
 impl models::record::RecordSink for NoQueue {
-    fn chunk(&mut self, log: &mut models::record::RunLog, _through: sim_core::SimTime) {
+    fn chunk(&mut self, log: &mut models::record::RunLog, through: sim_core::SimTime) {
         self.0.append(log);
+        if through == sim_core::SimTime::MAX {
+            self.0.order_buffers();
+        }
     }
 
     fn wants_queue(&self) -> bool {
         false
     }
+}
+
+/// Each chunk's send-buffer records, with the chunk's `through`.
+#[derive(Default)]
+struct BufferChunks(Vec<(sim_core::SimTime, Vec<models::record::BufferRecord>)>);
+
+impl models::record::RecordSink for BufferChunks {
+    fn chunk(&mut self, log: &mut models::record::RunLog, through: sim_core::SimTime) {
+        self.0.push((through, std::mem::take(&mut log.buffers)));
+    }
+}
+
+/// A send buffer's record comes in the chunk of the slice it ended in, final, and those of
+/// the buffers still pending come last: the host holds only pending buffers, not every write
+/// of the run. Together they are the whole log's, ordered by (connection, buffer).
+#[test]
+fn a_buffer_record_comes_in_the_chunk_it_ended_in() {
+    use models::record::BufferEnd;
+    // The run stops before the transfer ends: some buffers are still pending.
+    let mut w = dumbbell(20, 2_000_000, &[]);
+    w.limits(sim_core::Limits {
+        max_time: Some(sim_core::SimTime(1_000_000_000)),
+        max_events: None,
+    });
+    let built = w.build().unwrap();
+    let whole = built.run();
+    let mut chunks = BufferChunks::default();
+    built.run_streamed_in_slices(&mut chunks, sim_core::SimDuration::from_millis(10));
+    let (last, before) = chunks.0.split_last().expect("chunks");
+    let mut previous = sim_core::SimTime::ZERO;
+    for (through, bufs) in before {
+        for b in bufs {
+            assert!(b.end != BufferEnd::Pending, "{b:?} came before it ended");
+            let ended = b.ended_at.expect("an ended buffer has its end time");
+            assert!(
+                previous < ended && ended <= *through,
+                "{b:?} not in its slice ({previous:?}, {through:?}]"
+            );
+        }
+        assert!(bufs.is_sorted_by_key(|b| (b.conn, b.buf)), "a chunk orders its buffers");
+        previous = *through;
+    }
+    let streamed: usize = before.iter().map(|(_, b)| b.len()).sum();
+    assert!(streamed > 0, "buffers ended during the run came before the last chunk");
+    assert!(
+        last.1.iter().any(|b| b.end == BufferEnd::Pending),
+        "the pending buffers come last"
+    );
+    let mut all: Vec<_> = chunks.0.into_iter().flat_map(|(_, b)| b).collect();
+    all.sort_by_key(|b| (b.conn, b.buf));
+    assert_eq!(all, whole.log.buffers, "the whole log's, in its order");
 }
 
 /// Recording is not simulation: a sink that reads no queue samples gets none, and the run
