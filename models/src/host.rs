@@ -333,15 +333,7 @@ impl HostStack {
         ids.extend(std::mem::take(&mut c.queued).into_values().map(|(id, _, _)| id));
         c.held.clear();
         for buf in ids {
-            complete_buffer(
-                ctx,
-                &mut c.buffers,
-                &mut self.ended,
-                c.app,
-                conn,
-                buf,
-                SendStatus::RequestAborted,
-            );
+            abort_buffer(ctx, c, &mut self.ended, conn, buf);
         }
     }
 
@@ -422,15 +414,7 @@ impl HostStack {
                 c.queued.insert(offset, (buf, data, BufOrigin::HostQueue));
             }
             Mode::Closed => {
-                complete_buffer(
-                    ctx,
-                    &mut c.buffers,
-                    &mut self.ended,
-                    c.app,
-                    conn,
-                    buf,
-                    SendStatus::RequestAborted,
-                );
+                abort_buffer(ctx, c, &mut self.ended, conn, buf);
             }
             // Rule 22: posted to the target.
             Mode::Offloaded => {
@@ -1008,6 +992,11 @@ fn post_to_target(
             data,
         })),
     );
+}
+
+/// Ends a buffer of `c` with REQUEST_ABORTED ([`complete_buffer`]).
+fn abort_buffer(ctx: &mut Ctx<'_, Msg>, c: &mut HostConn, ended: &mut Vec<BufferRecord>, conn: ConnId, buf: BufId) {
+    complete_buffer(ctx, &mut c.buffers, ended, c.app, conn, buf, SendStatus::RequestAborted);
 }
 
 /// Records a buffer's end and tells the application.
