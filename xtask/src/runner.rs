@@ -75,12 +75,19 @@ fn git_commit() -> String {
 /// 4.05-4.15 s beside; 1000 x 1 MB about the same; a 100 MB single transfer slower beside.
 const WRITER_BESIDE_FROM: usize = 100;
 
-/// The process may run on more than one core (its CPU affinity and quota allow it). Why ask:
-/// on one core the writer's thread only takes turns with the simulation, and the records it
-/// reads have left the cache by then (10,000 connections, 1 simulated s, pinned to one core:
-/// 9.6-10.2 s with the writer beside, 9.1-9.8 s in line).
+/// The process may run on more cores (its CPU affinity and quota allow it) than it runs runs
+/// side by side (a sweep's workers, each running one). Why ask: without a spare core the
+/// writer's thread only takes turns with a simulation, and the records it reads have left the
+/// cache by then (10,000 connections, 1 simulated s, pinned to one core: 9.6-10.2 s with the
+/// writer beside, 9.1-9.8 s in line).
 fn spare_core() -> bool {
-    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let side_by_side = if rayon::current_thread_index().is_some() {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    cores > side_by_side
 }
 
 /// Runs `spec` and writes its folder `dir`; returns its summary (also for failed runs).
@@ -243,5 +250,18 @@ mod tests {
         let pinned = spare_core();
         set_affinity(&all);
         assert!(!pinned, "one core allowed: none to spare");
+    }
+
+    /// A sweep's worker pool with a worker per core leaves no core to spare; one worker on a
+    /// machine of several cores does.
+    #[test]
+    fn a_worker_per_core_leaves_none_to_spare() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        assert!(!pool(cores).install(spare_core), "{cores} workers on {cores} cores");
+        if cores > 1 {
+            assert!(pool(1).install(spare_core), "one worker on {cores} cores");
+            assert!(spare_core(), "a run alone on {cores} cores");
+        }
     }
 }
