@@ -358,7 +358,8 @@ pub(crate) fn check_returned_ts_time(
 /// Rule 32 at upload: every byte from the returned SndUna to `posted_end`, the last byte the
 /// host ever posted, appears exactly once across the returned `chain` and the `bounced` sends
 /// (stream offset, length, buffer; in offset order), and "no NBL holding an unacked byte was
-/// completed SUCCESS" (`completed` says whether a buffer already ended).
+/// completed SUCCESS" (`completed` says whether a buffer already ended: the host asks whether
+/// it still holds the buffer as pending, as every buffer returned was posted there).
 pub(crate) fn check_returned_data(
     seq: (SeqNum, SeqNum, SeqNum),
     conn: ConnId,
@@ -390,7 +391,7 @@ pub(crate) fn check_returned_data(
         .chain(bounced.iter().map(|&(_, _, id)| id));
     if let Some(id) = returned.into_iter().find(|id| completed(*id)) {
         return Err(violation(format!(
-            "buffer {} was returned but had already completed",
+            "buffer {} was returned but had already completed (the host no longer holds it as pending)",
             id.0
         )));
     }
