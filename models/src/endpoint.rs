@@ -344,14 +344,13 @@ impl SegmentBoxes {
         }
     }
 
-    /// The segment out of its box, the box kept if there is room.
-    pub(crate) fn unbox(&self, mut b: Box<Segment>) -> Segment {
-        let seg = std::mem::take(&mut *b);
+    /// Keeps the box of a segment that arrived and was handled in place, if there is room
+    /// (what it holds is overwritten by the next segment boxed in it).
+    pub(crate) fn keep(&self, b: Box<Segment>) {
         let mut spare = self.spare.borrow_mut();
         if spare.len() < Self::KEPT {
             spare.push(b);
         }
-        seg
     }
 }
 
@@ -374,11 +373,11 @@ mod segment_boxes_tests {
     }
 
     #[test]
-    fn an_arrived_box_comes_back_intact_and_carries_the_next_segment() {
+    fn an_arrived_box_kept_carries_the_next_segment() {
         let boxes = SegmentBoxes::default();
         let arrived = Box::new(seg(7));
         let at = &*arrived as *const Segment;
-        assert_eq!(boxes.unbox(arrived), seg(7), "the segment leaves its box whole");
+        boxes.keep(arrived);
         let sent = boxes.boxed(seg(8));
         assert_eq!(*sent, seg(8));
         assert_eq!(&*sent as *const Segment, at, "the same allocation");
@@ -391,7 +390,7 @@ mod segment_boxes_tests {
         let sender = receiver.clone();
         let arrived = Box::new(seg(7));
         let at = &*arrived as *const Segment;
-        receiver.unbox(arrived);
+        receiver.keep(arrived);
         assert_eq!(
             &*sender.boxed(seg(8)) as *const Segment,
             at,
@@ -403,7 +402,7 @@ mod segment_boxes_tests {
     fn at_most_kept_boxes_are_kept() {
         let boxes = SegmentBoxes::default();
         for k in 0..2 * SegmentBoxes::KEPT as u32 {
-            assert_eq!(boxes.unbox(Box::new(seg(k))), seg(k));
+            boxes.keep(Box::new(seg(k)));
         }
         assert_eq!(boxes.spare.borrow().len(), SegmentBoxes::KEPT);
         // Last kept, first reused; each carries what it is given.

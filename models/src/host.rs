@@ -75,7 +75,7 @@ struct HostConn {
     /// Stream offset the next application write gets.
     next_offset: u64,
     queued: Queued,
-    held: Vec<Segment>,
+    held: Vec<Box<Segment>>,
     /// Buffer lifetimes, by id.
     buffers: BTreeMap<BufId, BufferRecord>,
     /// A close asked for while the connection was between owners: `Some(abortive)`.
@@ -353,27 +353,31 @@ impl HostStack {
         }
     }
 
-    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment) {
+    /// A segment arrived, in its box (handled there, and the box kept for a segment to send).
+    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, mut seg: Box<Segment>) {
         let conn = seg.provenance.conn;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            self.boxes.keep(seg);
+            return;
+        };
         match c.mode {
             Mode::Host => {
                 let now = ctx.now();
                 let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
-                tcp.on_segment(now, seg, &mut self.out);
+                tcp.on_segment_in_place(now, &mut seg, &mut self.out);
+                self.boxes.keep(seg);
                 self.flush(ctx, conn);
             }
             // Rule 23 (held, forwarded after completion); rule 35 (held, processed by the host).
             Mode::Offloading | Mode::Uploading => c.held.push(seg),
             // No connection any more (RFC 793 would answer with an RST; the peer is reset too).
-            Mode::Closed => {}
+            Mode::Closed => self.boxes.keep(seg),
             // A segment that reached the host while the target owns the connection is
             // forwarded to it (MiniportTcpOffloadForward).
-            Mode::Offloaded => {
-                if let Some(t) = self.target {
-                    ctx.send(t, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
-                }
-            }
+            Mode::Offloaded => match self.target {
+                Some(t) => ctx.send(t, SimDuration::ZERO, Msg::Forward(seg)),
+                None => self.boxes.keep(seg),
+            },
         }
     }
 
@@ -702,7 +706,7 @@ impl HostStack {
                 post_to_target(ctx, target, &mut c.buffers, conn, buf, offset, data);
             }
             for seg in held {
-                ctx.send(target, SimDuration::ZERO, Msg::Forward(self.boxes.boxed(seg)));
+                ctx.send(target, SimDuration::ZERO, Msg::Forward(seg));
             }
             if let Some(abortive) = close {
                 ctx.send(target, SimDuration::ZERO, Msg::OffloadDisconnect { conn, abortive });
@@ -733,7 +737,7 @@ impl HostStack {
         ctx: &mut Ctx<'_, Msg>,
         conn: ConnId,
         queued: Queued,
-        held: Vec<Segment>,
+        held: Vec<Box<Segment>>,
         close: Option<bool>,
     ) {
         let now = ctx.now();
@@ -1045,10 +1049,7 @@ impl Actor<Msg> for HostStack {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Segment(seg) => {
-                let seg = self.boxes.unbox(seg);
-                self.on_wire(ctx, seg)
-            }
+            Msg::Segment(seg) => self.on_wire(ctx, seg),
             Msg::AppWrite(w) => {
                 let Write { conn, buf, data } = *w;
                 self.app_write(ctx, conn, buf, data)

@@ -528,21 +528,23 @@ impl OffloadTarget {
         }
     }
 
-    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, seg: Segment, forwarded: bool) {
+    /// A segment arrived, in its box (handled there, and the box kept for a segment to send).
+    fn on_wire(&mut self, ctx: &mut Ctx<'_, Msg>, mut seg: Box<Segment>, forwarded: bool) {
         let conn = seg.provenance.conn;
         let now = ctx.now();
         match self.conns.get_mut(&conn) {
             Some(c) if matches!(c.phase, Phase::Running) => {
                 c.last_active = now;
                 let tcp = c.slot.tcp.as_mut().expect("running");
-                tcp.on_segment(now, seg, &mut self.out);
+                tcp.on_segment_in_place(now, &mut seg, &mut self.out);
+                self.boxes.keep(seg);
                 self.flush(ctx, conn);
             }
             // An aborted connection's late segments are dropped; forwarded ones too.
-            Some(c) if matches!(c.phase, Phase::Aborted) => {}
+            Some(c) if matches!(c.phase, Phase::Aborted) => self.boxes.keep(seg),
             // Offload in progress (rule 21: nothing reaches the OT; the host holds it and
             // forwards it later), upload in progress (rule 35), or not ours: up to the host.
-            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(self.boxes.boxed(seg))),
+            _ if !forwarded => ctx.send(self.host, SimDuration::ZERO, Msg::Segment(seg)),
             _ => ctx.fail(format!(
                 "{}: forwarded segment for conn {} that is not running here",
                 self.name, conn.0
@@ -959,14 +961,8 @@ impl OwnerPolicy for TargetOwner<'_> {
 impl Actor<Msg> for OffloadTarget {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _from: Option<ActorId>, msg: Msg) {
         match msg {
-            Msg::Segment(seg) => {
-                let seg = self.boxes.unbox(seg);
-                self.on_wire(ctx, seg, false)
-            }
-            Msg::Forward(seg) => {
-                let seg = self.boxes.unbox(seg);
-                self.on_wire(ctx, seg, true)
-            }
+            Msg::Segment(seg) => self.on_wire(ctx, seg, false),
+            Msg::Forward(seg) => self.on_wire(ctx, seg, true),
             Msg::InitiateOffload(block) => self.initiate(ctx, block),
             Msg::OffloadSend(send) => self.post(ctx, send),
             Msg::Push(conn) => {

@@ -680,7 +680,14 @@ impl TcpConnection {
 
     /// A segment arrived (RFC 793 §3.9 SEGMENT ARRIVES). Corrupted, malformed and foreign
     /// segments are dropped and counted; nothing panics. Sends what the segment enables.
-    pub fn on_segment(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+    pub fn on_segment(&mut self, now: SimTime, mut seg: Segment, out: &mut Output) {
+        self.on_segment_in_place(now, &mut seg, out);
+    }
+
+    /// [`TcpConnection::on_segment`] on a segment left where it is (why: a segment is 144
+    /// bytes, and moving it out of the box it arrived in, and down the processing steps, was
+    /// ~3 % of a 10,000-connection run). Its payload is taken; the rest is left as it was.
+    pub fn on_segment_in_place(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
         self.set_ts_clock(now);
         if seg.corrupted {
             self.stats.checksum_failures += 1;
@@ -692,9 +699,9 @@ impl TcpConnection {
             return;
         }
         match self.state {
-            TcpState::Closed => self.process_closed(&seg, out),
-            TcpState::Listen => self.process_listen(now, &seg, out),
-            TcpState::SynSent => self.process_syn_sent(now, &seg, out),
+            TcpState::Closed => self.process_closed(seg, out),
+            TcpState::Listen => self.process_listen(now, seg, out),
+            TcpState::SynSent => self.process_syn_sent(now, seg, out),
             TcpState::SynReceived => self.process_syn_received(now, seg, out),
             TcpState::Established => self.process_established(now, seg, out),
             TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
@@ -792,13 +799,13 @@ impl TcpConnection {
         }
     }
 
-    fn process_syn_received(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+    fn process_syn_received(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
         // A retransmitted SYN means our SYN,ACK was lost: answer it again at once.
         if seg.flags.syn && !seg.flags.ack && seg.seq.add(1) == self.rcv.rcv_nxt {
             self.send_syn(now, out);
             return;
         }
-        if !self.check_segment(now, &seg, out) {
+        if !self.check_segment(now, seg, out) {
             return;
         }
         // RFC 793 SYN-RECEIVED, fifth: "If SND.UNA =< SEG.ACK =< SND.NXT then enter ESTABLISHED
@@ -811,7 +818,7 @@ impl TcpConnection {
         self.snd.snd_una = seg.ack;
         self.rtt.on_ack(seg.ack, now);
         self.retransmit_at = None;
-        self.set_window(&seg, u32::from(seg.window) << self.snd.snd_wscale);
+        self.set_window(seg, u32::from(seg.window) << self.snd.snd_wscale);
         self.establish(out);
         match self.state {
             TcpState::FinWait1 => self.process_fin_wait_1(now, seg, out),
@@ -819,8 +826,8 @@ impl TcpConnection {
         }
     }
 
-    fn process_established(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
-        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+    fn process_established(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
+        if !self.check_segment(now, seg, out) || !self.process_ack(now, seg, out) {
             return;
         }
         if self.process_text(now, seg, out) {
@@ -829,8 +836,8 @@ impl TcpConnection {
         }
     }
 
-    fn process_fin_wait_1(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
-        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+    fn process_fin_wait_1(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
+        if !self.check_segment(now, seg, out) || !self.process_ack(now, seg, out) {
             return;
         }
         // RFC 793 ACK, FIN-WAIT-1: "if our FIN is now acknowledged then enter FIN-WAIT-2 and
@@ -849,8 +856,8 @@ impl TcpConnection {
         }
     }
 
-    fn process_fin_wait_2(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
-        if !self.check_segment(now, &seg, out) || !self.process_ack(now, &seg, out) {
+    fn process_fin_wait_2(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
+        if !self.check_segment(now, seg, out) || !self.process_ack(now, seg, out) {
             return;
         }
         if self.process_text(now, seg, out) {
@@ -859,24 +866,24 @@ impl TcpConnection {
         }
     }
 
-    fn process_close_wait(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+    fn process_close_wait(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
         // RFC 793 text, CLOSE-WAIT: "This should not occur, since a FIN has been received from
         // the remote side. Ignore the segment text." Only the ACK matters.
-        if self.check_segment(now, &seg, out) {
-            self.process_ack(now, &seg, out);
+        if self.check_segment(now, seg, out) {
+            self.process_ack(now, seg, out);
         }
     }
 
-    fn process_closing(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
-        if self.check_segment(now, &seg, out) && self.process_ack(now, &seg, out) && self.fin_acked {
+    fn process_closing(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
+        if self.check_segment(now, seg, out) && self.process_ack(now, seg, out) && self.fin_acked {
             // RFC 793 ACK, CLOSING: "if the ACK acknowledges our FIN then enter the TIME-WAIT
             // state, otherwise ignore the segment."
             self.enter_time_wait(now);
         }
     }
 
-    fn process_last_ack(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
-        if self.check_segment(now, &seg, out) && self.process_ack(now, &seg, out) && self.fin_acked {
+    fn process_last_ack(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
+        if self.check_segment(now, seg, out) && self.process_ack(now, seg, out) && self.fin_acked {
             // RFC 793 ACK, LAST-ACK: "If our FIN is now acknowledged, delete the TCB, enter the
             // CLOSED state, and return."
             self.enter_closed();
@@ -884,9 +891,9 @@ impl TcpConnection {
         }
     }
 
-    fn process_time_wait(&mut self, now: SimTime, seg: Segment, out: &mut Output) {
+    fn process_time_wait(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) {
         // Retransmitted FINs fail the acceptability test and are handled in `check_segment`.
-        self.check_segment(now, &seg, out);
+        self.check_segment(now, seg, out);
     }
 
     /// RFC 793 §3.9 "Otherwise" steps one to four (sequence number, RST, SYN, ACK bit) for the
@@ -1167,13 +1174,16 @@ impl TcpConnection {
 
     /// The text and FIN steps (RFC 793 steps seven and eight) for the states that still
     /// receive. Returns true if the peer's FIN was reached in order.
-    fn process_text(&mut self, now: SimTime, seg: Segment, out: &mut Output) -> bool {
+    fn process_text(&mut self, now: SimTime, seg: &mut Segment, out: &mut Output) -> bool {
         if seg.payload.is_empty() && !seg.flags.fin {
             return false;
         }
-        let outcome = self
-            .rcv
-            .on_data(seg.seq, seg.payload, seg.flags.fin, &mut out.delivered);
+        let outcome = self.rcv.on_data(
+            seg.seq,
+            std::mem::take(&mut seg.payload),
+            seg.flags.fin,
+            &mut out.delivered,
+        );
         if outcome.duplicate {
             self.stats.duplicate_segments += 1;
         }
