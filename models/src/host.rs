@@ -75,6 +75,9 @@ struct HostConn {
     /// Stream offset the next application write gets.
     next_offset: u64,
     queued: Queued,
+    /// Segments that arrived during a handover, in the boxes they came in (they go on in
+    /// them: forwarded to the target, or handled here).
+    #[allow(clippy::vec_box)]
     held: Vec<Box<Segment>>,
     /// Buffer lifetimes, by id.
     buffers: BTreeMap<BufId, BufferRecord>,
@@ -732,6 +735,7 @@ impl HostStack {
     }
 
     /// Puts queued writes and held segments through the host's engine, in order.
+    #[allow(clippy::vec_box)]
     fn resume_on_host(
         &mut self,
         ctx: &mut Ctx<'_, Msg>,
