@@ -492,7 +492,7 @@ impl Recorder {
     /// [`Recorder::sort`] but for `wire`.
     fn sort_but_wire(&mut self) {
         sort_by_key(&mut self.cc, |c| c.time);
-        sort_by_key(&mut self.buffers, |b| (b.conn, b.buf));
+        self.order_buffers();
         sort_by_key(&mut self.offload, |o| o.time);
         sort_by_key(&mut self.delivery, |d| d.time);
         sort_by_key(&mut self.queue, |q| (q.time, q.link));

@@ -228,6 +228,27 @@ impl Handovers {
     }
 }
 
+/// A run's send-buffer records as the summary takes them.
+enum Buffers {
+    /// Kept, for the list of every buffer (`buffers.csv`).
+    Kept(Vec<BufferRecord>),
+    /// Counted as they come (nothing writes the list).
+    Counted(BufferTally),
+}
+
+impl Buffers {
+    fn add(&mut self, records: &[BufferRecord]) {
+        match self {
+            Buffers::Kept(kept) => kept.extend_from_slice(records),
+            Buffers::Counted(tally) => {
+                for b in records {
+                    tally.add(b);
+                }
+            }
+        }
+    }
+}
+
 /// The summary's accumulators for one run.
 pub(crate) struct Metrics {
     classifier: Classifier,
@@ -247,11 +268,7 @@ pub(crate) struct Metrics {
     rto: u64,
     last_delivery: Option<u64>,
     offload: Vec<OffloadRecord>,
-    /// The send-buffer records, kept for the list of every buffer (`buffers.csv`) if
-    /// `buffer_list`; else counted as they come, in `buffer_tally`.
-    buffers: Vec<BufferRecord>,
-    buffer_list: bool,
-    buffer_tally: BufferTally,
+    buffers: Buffers,
     timeline: Vec<TimelineEntry>,
     triggers: Vec<TriggerRecord>,
 }
@@ -274,9 +291,7 @@ impl Metrics {
             rto: 0,
             last_delivery: None,
             offload: Vec::new(),
-            buffers: Vec::new(),
-            buffer_list: true,
-            buffer_tally: BufferTally::default(),
+            buffers: Buffers::Kept(Vec::new()),
             timeline: Vec::new(),
             triggers: Vec::new(),
         }
@@ -284,7 +299,7 @@ impl Metrics {
 
     /// Accumulators that build no list of every buffer (nothing writes `buffers.csv`).
     pub fn without_buffer_list(mut self) -> Self {
-        self.buffer_list = false;
+        self.buffers = Buffers::Counted(BufferTally::default());
         self
     }
 
@@ -292,14 +307,12 @@ impl Metrics {
     /// [`Metrics::chunk`] (why: 10,000 connections' are tens of megabytes, copied into fresh
     /// memory at the run's end).
     pub fn take_buffers(&mut self, buffers: &mut Vec<BufferRecord>) {
-        if !self.buffer_list {
-            for b in buffers.drain(..) {
-                self.buffer_tally.add(&b);
+        match &mut self.buffers {
+            Buffers::Kept(kept) if kept.is_empty() => std::mem::swap(kept, buffers),
+            _ => {
+                self.buffers.add(buffers);
+                buffers.clear();
             }
-        } else if self.buffers.is_empty() {
-            std::mem::swap(&mut self.buffers, buffers);
-        } else {
-            self.buffers.append(buffers);
         }
     }
 
@@ -397,13 +410,7 @@ impl Metrics {
                 .push((d.from, d.to));
         }
         self.spurious.advance(through, &mut self.conns);
-        if self.buffer_list {
-            self.buffers.extend(log.buffers.iter().copied());
-        } else {
-            for b in &log.buffers {
-                self.buffer_tally.add(b);
-            }
-        }
+        self.buffers.add(&log.buffers);
         self.timeline.extend(log.timeline.iter().cloned());
         self.triggers.extend(log.triggers.iter().copied());
         Ok(())
@@ -448,12 +455,12 @@ impl Metrics {
                 after: after.as_ref().map(crate::metrics::cc_state),
             });
         }
-        let buffers = if self.buffer_list {
-            let mut buffers = std::mem::take(&mut self.buffers);
-            buffers.sort_by_key(|b| (b.conn, b.buf));
-            buffer_stats(&buffers, true)
-        } else {
-            std::mem::take(&mut self.buffer_tally).stats(Vec::new())
+        let buffers = match std::mem::replace(&mut self.buffers, Buffers::Kept(Vec::new())) {
+            Buffers::Kept(mut buffers) => {
+                buffers.sort_by_key(|b| (b.conn, b.buf));
+                buffer_stats(&buffers, true)
+            }
+            Buffers::Counted(tally) => tally.stats(Vec::new()),
         };
         let span_ns = info.completion_time_ns.or(self.last_delivery).filter(|&t| t > 0);
         let goodput_bps = span_ns.map(|t| info.bytes_delivered as f64 * 8.0 * 1e9 / t as f64);
