@@ -367,7 +367,7 @@ impl HostStack {
             Mode::Host => {
                 let now = ctx.now();
                 let tcp = c.slot.tcp.as_mut().expect("host mode has an engine");
-                tcp.on_segment_in_place(now, &mut seg, &mut self.out);
+                tcp.on_segment(now, &mut seg, &mut self.out);
                 self.boxes.keep(seg);
                 self.flush(ctx, conn);
             }

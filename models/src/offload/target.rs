@@ -536,7 +536,7 @@ impl OffloadTarget {
             Some(c) if matches!(c.phase, Phase::Running) => {
                 c.last_active = now;
                 let tcp = c.slot.tcp.as_mut().expect("running");
-                tcp.on_segment_in_place(now, &mut seg, &mut self.out);
+                tcp.on_segment(now, &mut seg, &mut self.out);
                 self.boxes.keep(seg);
                 self.flush(ctx, conn);
             }

@@ -337,9 +337,9 @@ fn paws_drops_an_old_duplicate_inside_the_window() {
     // A wandering copy of the first segment, re-labelled to the next expected sequence number:
     // the window accepts it, its old TSval does not.
     let rcv_nxt = net.b.rcv_nxt();
-    let stray = Segment { seq: rcv_nxt, ..old };
+    let mut stray = Segment { seq: rcv_nxt, ..old };
     let mut out = Output::default();
-    net.b.on_segment(net.now, stray, &mut out);
+    net.b.on_segment(net.now, &mut stray, &mut out);
     assert!(out.delivered.is_empty(), "not delivered");
     assert_eq!(net.b.rcv_nxt(), rcv_nxt);
     assert_eq!(net.b.stats().paws_rejected, 1);

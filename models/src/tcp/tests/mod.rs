@@ -229,9 +229,9 @@ impl Net {
             .filter(|&i| self.wire[i].0 <= now)
             .min_by_key(|&i| (self.wire[i].0, self.wire[i].1))
         {
-            let (_, _, to, seg) = self.wire.remove(i);
+            let (_, _, to, mut seg) = self.wire.remove(i);
             let mut out = Output::default();
-            self.conn(to).on_segment(now, seg, &mut out);
+            self.conn(to).on_segment(now, &mut seg, &mut out);
             self.collect(to, out);
             return;
         }
@@ -478,15 +478,15 @@ fn rst_must_match_rcv_nxt_exactly_else_challenge_ack() {
     let rcv_nxt = net.a.rcv_nxt();
     let mut out = Output::default();
     // RFC 5961 §3.2: in window but not exact: challenge ACK, connection stays.
-    net.a.on_segment(net.now, rst(rcv_nxt.add(100)), &mut out);
+    net.a.on_segment(net.now, &mut rst(rcv_nxt.add(100)), &mut out);
     assert_eq!(net.a.state(), TcpState::Established);
     assert!(out.segments[0].flags.ack && out.segments[0].ack == rcv_nxt);
     // Out of window: silently dropped.
     out.clear();
-    net.a.on_segment(net.now, rst(rcv_nxt.sub(100)), &mut out);
+    net.a.on_segment(net.now, &mut rst(rcv_nxt.sub(100)), &mut out);
     assert!(out.segments.is_empty());
     // Exact: reset.
-    net.a.on_segment(net.now, rst(rcv_nxt), &mut out);
+    net.a.on_segment(net.now, &mut rst(rcv_nxt), &mut out);
     assert_eq!(net.a.state(), TcpState::Closed);
     assert_eq!(out.events, vec![ConnEvent::Reset]);
 }
@@ -506,7 +506,7 @@ fn listen_and_closed_answer_stray_segments_with_rst() {
         },
         ..Segment::default()
     };
-    l.on_segment(SimTime::ZERO, stray.clone(), &mut out);
+    l.on_segment(SimTime::ZERO, &mut stray.clone(), &mut out);
     assert_eq!(
         (out.segments[0].flags.rst, out.segments[0].seq),
         (true, SeqNum(77)),
@@ -515,12 +515,12 @@ fn listen_and_closed_answer_stray_segments_with_rst() {
     assert_eq!(l.state(), TcpState::Listen);
     l.close();
     out.clear();
-    let no_ack = Segment {
+    let mut no_ack = Segment {
         flags: Flags::default(),
         payload: Bytes::from_static(b"abc"),
         ..stray
     };
-    l.on_segment(SimTime::ZERO, no_ack, &mut out);
+    l.on_segment(SimTime::ZERO, &mut no_ack, &mut out);
     let r = &out.segments[0];
     assert_eq!(
         (r.flags.rst, r.flags.ack, r.ack),
@@ -547,7 +547,7 @@ fn corrupted_and_foreign_segments_are_dropped_and_counted() {
     };
     net.a.on_segment(
         net.now,
-        Segment {
+        &mut Segment {
             corrupted: true,
             ..good.clone()
         },
@@ -555,7 +555,7 @@ fn corrupted_and_foreign_segments_are_dropped_and_counted() {
     );
     net.a.on_segment(
         net.now,
-        Segment {
+        &mut Segment {
             src_port: 1,
             ..good.clone()
         },
@@ -773,7 +773,7 @@ fn a_timeout_into_a_closed_window_probes_instead_of_counting_toward_give_up() {
     // while three segments are still in flight (a peer that shrank its window).
     net.drop_if(|from, _| from == Side::B);
     net.write(Side::A, 4 * MSS as usize);
-    let close = Segment {
+    let mut close = Segment {
         src_port: B_PORT,
         dst_port: A_PORT,
         seq: net.b.snd_nxt(),
@@ -786,7 +786,7 @@ fn a_timeout_into_a_closed_window_probes_instead_of_counting_toward_give_up() {
         ..Segment::default()
     };
     let mut out = Output::default();
-    net.a.on_segment(net.now, close, &mut out);
+    net.a.on_segment(net.now, &mut close, &mut out);
     assert_eq!((net.a.snd_wnd(), net.a.snd_max()), (0, a_seq(4 * MSS)));
     let rto_at = net.a.deadline(TimerKind::Retransmit).unwrap();
     net.run_until(rto_at);
@@ -855,13 +855,13 @@ fn window_update_ignores_an_older_segment() {
         payload: Bytes::from(pattern::pattern_bytes(CONN_BACK, u64::from(k * 100), 100)),
         ..Segment::default()
     };
-    let (newer, older) = (data(1, 3), data(0, 9));
+    let (mut newer, mut older) = (data(1, 3), data(0, 9));
     let mut out = Output::default();
     // Reordered: the newer segment arrives first and updates the window ...
-    net.a.on_segment(net.now, newer, &mut out);
+    net.a.on_segment(net.now, &mut newer, &mut out);
     assert_eq!((net.a.snd_wnd(), net.a.snd_wl1()), (3 << shift, ISN_B.add(101)));
     // ... and the older one, though acceptable (it fills the gap), must not: SND.WL1 > SEG.SEQ.
-    net.a.on_segment(net.now, older, &mut out);
+    net.a.on_segment(net.now, &mut older, &mut out);
     assert_eq!(
         net.a.snd_wnd(),
         3 << shift,
@@ -890,11 +890,11 @@ fn ack_beyond_snd_max_is_answered_and_dropped_stale_ack_is_not_a_dup() {
         ..Segment::default()
     };
     let mut out = Output::default();
-    net.a.on_segment(net.now, seg(net.a.snd_max().add(1)), &mut out);
+    net.a.on_segment(net.now, &mut seg(net.a.snd_max().add(1)), &mut out);
     assert_eq!(net.a.snd_una(), una);
     assert_eq!(out.segments.len(), 1, "an ACK in reply");
     for _ in 0..5 {
-        net.a.on_segment(net.now, seg(una.sub(10)), &mut out);
+        net.a.on_segment(net.now, &mut seg(una.sub(10)), &mut out);
     }
     assert_eq!(net.a.dup_acks(), 0, "stale ACKs are not duplicates");
 }
@@ -908,7 +908,7 @@ fn ack_above_snd_nxt_moves_snd_nxt_forward() {
     assert_eq!(net.rtos(Side::A), 1);
     assert!(net.a.snd_nxt() < net.a.snd_max());
     // The receiver had the data after all (e.g. the ACKs were lost): an ACK of everything.
-    let ack = Segment {
+    let mut ack = Segment {
         src_port: B_PORT,
         dst_port: A_PORT,
         seq: net.b.snd_nxt(),
@@ -921,7 +921,7 @@ fn ack_above_snd_nxt_moves_snd_nxt_forward() {
         ..Segment::default()
     };
     let mut out = Output::default();
-    net.a.on_segment(net.now, ack, &mut out);
+    net.a.on_segment(net.now, &mut ack, &mut out);
     assert!(net.a.snd_nxt() >= a_seq(4000));
     assert_eq!(
         out.segments[0].seq,
@@ -1571,9 +1571,9 @@ proptest::proptest! {
             };
             net.now += SimDuration::from_millis(1);
             let mut out = Output::default();
-            net.a.on_segment(net.now, seg.clone(), &mut out);
-            let to_listener = Segment { src_port: A_PORT, dst_port: B_PORT, ..seg };
-            listener.on_segment(net.now, to_listener, &mut out);
+            net.a.on_segment(net.now, &mut seg.clone(), &mut out);
+            let mut to_listener = Segment { src_port: A_PORT, dst_port: B_PORT, ..seg };
+            listener.on_segment(net.now, &mut to_listener, &mut out);
             for kind in TimerKind::ALL {
                 if let Some(t) = net.a.deadline(kind) {
                     net.a.on_timer(t, kind, &mut out);
